@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { SiteIdSchema } from '../ids.js';
+import { DayBoundarySchema, TimeZoneSchema } from '../time.js';
+import { VersionField } from './common.js';
+
+/**
+ * in / out: every tap is an entry (or exit). toggle: a worker's taps alternate within a
+ * working day, starting with entry. two-reader: one reader is the entry, the other the exit.
+ */
+export const DIRECTION_MODES = ['in', 'out', 'toggle', 'two-reader'] as const;
+export type DirectionMode = (typeof DIRECTION_MODES)[number];
+
+export const TerminalConfigSchema = z.strictObject({
+  v: VersionField,
+  version: z.int().min(1),
+  siteId: SiteIdSchema,
+  timeZone: TimeZoneSchema,
+  dayBoundary: DayBoundarySchema,
+  directionMode: z.enum(DIRECTION_MODES),
+  debounceSeconds: z.int().min(0).max(3600),
+  /** accept: record and flag a card not in the roster; refuse: record nothing, show refusal. */
+  unknownCard: z.enum(['accept', 'refuse']),
+  retentionDays: z.int().min(1).max(3650),
+});
+export type TerminalConfig = z.infer<typeof TerminalConfigSchema>;

@@ -1,0 +1,45 @@
+/**
+ * The working day a moment belongs to, as `YYYY-MM-DD`, in the site's time zone.
+ *
+ * A working day runs from the day boundary (default 04:00) to the next one, so a night
+ * shift that leaves at 02:00 still belongs to the day it entered on. Both the terminal
+ * (toggle direction) and the server (work records) use this one rule so they agree.
+ * The machine's own time zone never matters: a Pi often runs in UTC.
+ */
+export interface WorkingDayRule {
+  timeZone: string;
+  /** `HH:MM` */
+  dayBoundary: string;
+}
+
+export const DEFAULT_WORKING_DAY_RULE: WorkingDayRule = { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' };
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+function boundaryMinutes(dayBoundary: string): number {
+  const [hours, minutes] = dayBoundary.split(':').map(Number);
+  return (hours ?? 0) * 60 + (minutes ?? 0);
+}
+
+export function workingDay(at: Date, rule: WorkingDayRule = DEFAULT_WORKING_DAY_RULE): string {
+  const shifted = new Date(at.getTime() - boundaryMinutes(rule.dayBoundary) * 60_000);
+  // en-CA formats as YYYY-MM-DD.
+  return formatterFor(rule.timeZone).format(shifted);
+}
+
+/** The last calendar day of the month after the working day: CCUS's input deadline. */
+export function ccusDeadline(day: string): string {
+  const [year, month] = day.split('-').map(Number) as [number, number];
+  // Day 0 of the month after next is the last day of next month.
+  const last = new Date(Date.UTC(year, month + 1, 0));
+  return last.toISOString().slice(0, 10);
+}

@@ -1,0 +1,138 @@
+import { EventEmitter } from 'node:events';
+import type { CardEvent, PatternName, ReaderError } from '@ccus-gate/hardware';
+import {
+  type CardRef,
+  cardKey,
+  type Direction,
+  type DirectionMode,
+  parseCardRef,
+  type TapFlag,
+  type WorkingDayRule,
+  workingDay,
+} from '@ccus-gate/protocol';
+import type { Clock } from '../clock/clock.js';
+import { type StoreError, toStoreError } from '../errors.js';
+import type { StoredTap, TerminalStore } from '../store/terminal-store.js';
+import { Debouncer } from './debouncer.js';
+import { decideDirection } from './direction.js';
+
+export interface PipelineSettings {
+  directionMode: DirectionMode;
+  /** For two-reader gates: which reader is the entry and which the exit. */
+  readerDirections: Readonly<Record<string, Direction>>;
+  debounceMs: number;
+  unknownCard: 'accept' | 'refuse';
+  workingDay: WorkingDayRule;
+}
+
+export type TapOutcome =
+  | { kind: 'entry' | 'exit'; tap: StoredTap; offline: boolean }
+  | { kind: 'unknown'; tap: StoredTap; offline: boolean }
+  | { kind: 'already'; card: CardRef }
+  | { kind: 'refused'; card: CardRef }
+  | { kind: 'readError'; error: ReaderError | Error }
+  | { kind: 'fault'; card: CardRef; error: StoreError | Error };
+
+/** The feedback pattern for each outcome. */
+export function patternFor(outcome: TapOutcome): PatternName {
+  switch (outcome.kind) {
+    case 'entry':
+    case 'exit':
+      return outcome.offline ? 'offline' : outcome.kind;
+    default:
+      return outcome.kind;
+  }
+}
+
+export interface PipelineDeps {
+  clock: Clock;
+  store: TerminalStore;
+  /** Plays the pattern for an outcome; called only after the outcome is final. */
+  feedback: (pattern: PatternName, outcome: TapOutcome) => void;
+  /** Whether the terminal currently reaches its server, for the offline pattern. */
+  online: () => boolean;
+}
+
+/**
+ * read → debounce → resolve → direction → durable commit → feedback.
+ * Synchronous from card to commit, so taps are recorded strictly in the order read.
+ */
+export class TapPipeline extends EventEmitter<{ outcome: [TapOutcome] }> {
+  readonly #deps: PipelineDeps;
+  #settings: PipelineSettings;
+  #debouncer: Debouncer;
+
+  constructor(deps: PipelineDeps, settings: PipelineSettings) {
+    super();
+    this.#deps = deps;
+    this.#settings = settings;
+    this.#debouncer = new Debouncer(settings.debounceMs);
+  }
+
+  get settings(): PipelineSettings {
+    return this.#settings;
+  }
+
+  configure(settings: PipelineSettings): void {
+    if (settings.debounceMs !== this.#settings.debounceMs) this.#debouncer = new Debouncer(settings.debounceMs);
+    this.#settings = settings;
+  }
+
+  handleCard(event: CardEvent): TapOutcome {
+    let card: CardRef;
+    try {
+      card = parseCardRef(event.id, event.tech);
+    } catch (error) {
+      return this.#finish({ kind: 'readError', error: error as Error });
+    }
+    return this.#finish(this.#decide(card, event.reader));
+  }
+
+  handleReadError(error: ReaderError): TapOutcome {
+    return this.#finish({ kind: 'readError', error });
+  }
+
+  #decide(card: CardRef, reader: string): TapOutcome {
+    const { clock, store } = this.#deps;
+    const settings = this.#settings;
+    const mono = clock.monotonicMs();
+    const key = cardKey(card);
+    if (this.#debouncer.isRepeat(key, mono)) return { kind: 'already', card };
+    this.#debouncer.remember(key, mono);
+
+    try {
+      const workerId = store.resolveCard(card);
+      if (workerId === null && settings.unknownCard === 'refuse') return { kind: 'refused', card };
+      const at = clock.now();
+      const day = workingDay(at, settings.workingDay);
+      const last = store.lastDirection(workerId ?? key, day);
+      const direction = decideDirection(settings.directionMode, { reader, last }, settings.readerDirections);
+      const clockState = clock.sync();
+      const flags: TapFlag[] = workerId === null ? ['unknown_card'] : [];
+      const tap = store.commitTap({
+        card,
+        workerId,
+        direction,
+        at,
+        workingDay: day,
+        bootId: clock.bootId,
+        mono,
+        clockSynced: clockState.synced,
+        flags,
+      });
+      const offline = !this.#deps.online();
+      if (workerId === null) return { kind: 'unknown', tap, offline };
+      return { kind: direction === 'in' ? 'entry' : 'exit', tap, offline };
+    } catch (error) {
+      // Not recorded, so the card may be tapped again at once.
+      this.#debouncer.remember(key, Number.NEGATIVE_INFINITY);
+      return { kind: 'fault', card, error: error instanceof Error ? error : toStoreError(error, 'recording a tap') };
+    }
+  }
+
+  #finish(outcome: TapOutcome): TapOutcome {
+    this.#deps.feedback(patternFor(outcome), outcome);
+    this.emit('outcome', outcome);
+    return outcome;
+  }
+}

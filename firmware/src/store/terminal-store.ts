@@ -1,0 +1,263 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  type CardRef,
+  cardKey,
+  type Direction,
+  type Roster,
+  type Tap,
+  type TapFlag,
+  type TapRejectReason,
+  type WorkerId,
+} from '@ccus-gate/protocol';
+import Database from 'better-sqlite3';
+import { toStoreError } from '../errors.js';
+import { MIGRATIONS } from './migrations.js';
+
+export interface NewTap {
+  card: CardRef;
+  workerId: WorkerId | null;
+  direction: Direction;
+  at: Date;
+  workingDay: string;
+  bootId: string;
+  mono: number;
+  clockSynced: boolean;
+  flags: TapFlag[];
+}
+
+export type TapState = 'pending' | 'delivered' | 'rejected';
+
+export interface StoredTap extends Tap {
+  workingDay: string;
+  state: TapState;
+}
+
+export interface SettledTap {
+  seq: number;
+  card: CardRef;
+  state: Exclude<TapState, 'pending'>;
+  reason: string | null;
+}
+
+interface TapRow {
+  seq: number;
+  tech: 'felica' | 'mifare';
+  card_id: string;
+  worker_id: string | null;
+  direction: Direction;
+  at: string;
+  working_day: string;
+  boot_id: string;
+  mono: number;
+  clock_synced: number;
+  flags: string;
+  state: TapState;
+}
+
+function fromRow(row: TapRow): StoredTap {
+  return {
+    seq: row.seq,
+    card: { tech: row.tech, id: row.card_id } as CardRef,
+    workerId: row.worker_id as WorkerId | null,
+    direction: row.direction,
+    at: row.at,
+    bootId: row.boot_id,
+    mono: row.mono,
+    clockSynced: row.clock_synced === 1,
+    flags: JSON.parse(row.flags) as TapFlag[],
+    workingDay: row.working_day,
+    state: row.state,
+  };
+}
+
+/**
+ * The terminal's own disk: the outbox of taps, the roster cache and small settings.
+ * Every tap is committed with WAL and synchronous=FULL before the worker gets feedback,
+ * so a green light survives a power cut.
+ */
+export class TerminalStore {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #insertTap: Database.Statement;
+  readonly #pendingAfter: Database.Statement<[number, number], TapRow>;
+  readonly #lastDirection: Database.Statement<[string, string], { direction: Direction }>;
+  readonly #resolve: Database.Statement<[string, string], { worker_id: string }>;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.#db = db;
+    this.#insertTap = db.prepare(
+      `INSERT INTO taps (tech, card_id, worker_id, subject, direction, at, working_day, boot_id, mono, clock_synced, flags)
+       VALUES (@tech, @card_id, @worker_id, @subject, @direction, @at, @working_day, @boot_id, @mono, @clock_synced, @flags)
+       RETURNING *`,
+    );
+    this.#pendingAfter = db.prepare(`SELECT * FROM taps WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`);
+    this.#lastDirection = db.prepare(
+      `SELECT direction FROM taps WHERE subject = ? AND working_day = ? ORDER BY seq DESC LIMIT 1`,
+    );
+    this.#resolve = db.prepare(`SELECT worker_id FROM roster WHERE tech = ? AND card_id = ?`);
+  }
+
+  static open(path: string): TerminalStore {
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      return new TerminalStore(path, db);
+    } catch (error) {
+      throw toStoreError(error, `opening the terminal store at ${path}`);
+    }
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** Writes one tap durably and returns it with its sequence number. */
+  commitTap(tap: NewTap): StoredTap {
+    try {
+      const row = this.#insertTap.get({
+        tech: tap.card.tech,
+        card_id: tap.card.id,
+        worker_id: tap.workerId,
+        subject: tap.workerId ?? cardKey(tap.card),
+        direction: tap.direction,
+        at: tap.at.toISOString(),
+        working_day: tap.workingDay,
+        boot_id: tap.bootId,
+        mono: tap.mono,
+        clock_synced: tap.clockSynced ? 1 : 0,
+        flags: JSON.stringify(tap.flags),
+      }) as TapRow;
+      return fromRow(row);
+    } catch (error) {
+      throw toStoreError(error, 'committing a tap');
+    }
+  }
+
+  /** Undelivered taps after `afterSeq`, oldest first. */
+  pendingAfter(afterSeq: number, limit: number): StoredTap[] {
+    return this.#pendingAfter.all(afterSeq, limit).map(fromRow);
+  }
+
+  /**
+   * Applies the server's answer for taps it has seen: every pending tap in the range
+   * becomes delivered, except the rejected ones, which keep their reason. Taps that
+   * are already settled are left as they are, so a repeated ack changes nothing.
+   */
+  settle(
+    range: { from: number; to: number },
+    rejected: readonly { seq: number; reason: TapRejectReason; message: string }[],
+    at: Date,
+  ): SettledTap[] {
+    const reasons = new Map(rejected.map((r) => [r.seq, `${r.reason}: ${r.message}`]));
+    const settledAt = at.toISOString();
+    const run = this.#db.transaction((): SettledTap[] => {
+      const rows = this.#db
+        .prepare(`SELECT seq, tech, card_id FROM taps WHERE state = 'pending' AND seq BETWEEN ? AND ? ORDER BY seq`)
+        .all(range.from, range.to) as { seq: number; tech: 'felica' | 'mifare'; card_id: string }[];
+      const deliver = this.#db.prepare(`UPDATE taps SET state = 'delivered', settled_at = ? WHERE seq = ?`);
+      const reject = this.#db.prepare(
+        `UPDATE taps SET state = 'rejected', settled_at = ?, reject_reason = ? WHERE seq = ?`,
+      );
+      return rows.map((row) => {
+        const reason = reasons.get(row.seq) ?? null;
+        if (reason === null) deliver.run(settledAt, row.seq);
+        else reject.run(settledAt, reason, row.seq);
+        return {
+          seq: row.seq,
+          card: { tech: row.tech, id: row.card_id } as CardRef,
+          state: reason === null ? 'delivered' : 'rejected',
+          reason,
+        };
+      });
+    });
+    try {
+      return run();
+    } catch (error) {
+      throw toStoreError(error, `settling taps ${range.from}..${range.to}`);
+    }
+  }
+
+  tap(seq: number): StoredTap | null {
+    const row = this.#db.prepare('SELECT * FROM taps WHERE seq = ?').get(seq) as TapRow | undefined;
+    return row === undefined ? null : fromRow(row);
+  }
+
+  counts(): { pending: number; delivered: number; rejected: number } {
+    const rows = this.#db.prepare('SELECT state, count(*) AS n FROM taps GROUP BY state').all() as {
+      state: TapState;
+      n: number;
+    }[];
+    const counts = { pending: 0, delivered: 0, rejected: 0 };
+    for (const row of rows) counts[row.state] = row.n;
+    return counts;
+  }
+
+  oldestPendingAt(): string | null {
+    const row = this.#db.prepare(`SELECT at FROM taps WHERE state = 'pending' ORDER BY seq LIMIT 1`).get() as
+      | { at: string }
+      | undefined;
+    return row?.at ?? null;
+  }
+
+  /** The direction of the subject's last tap on that working day, if any. */
+  lastDirection(subject: string, workingDay: string): Direction | null {
+    return this.#lastDirection.get(subject, workingDay)?.direction ?? null;
+  }
+
+  resolveCard(card: CardRef): WorkerId | null {
+    return (this.#resolve.get(card.tech, card.id)?.worker_id ?? null) as WorkerId | null;
+  }
+
+  rosterVersion(): number | null {
+    const value = this.#meta('roster_version');
+    return value === null ? null : Number(value);
+  }
+
+  /** Replaces the roster in one transaction; an older or equal version is ignored. */
+  applyRoster(roster: Roster): boolean {
+    const current = this.rosterVersion();
+    if (current !== null && roster.version <= current) return false;
+    const run = this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM roster').run();
+      const insert = this.#db.prepare('INSERT INTO roster (tech, card_id, worker_id) VALUES (?, ?, ?)');
+      for (const entry of roster.entries) insert.run(entry.card.tech, entry.card.id, entry.workerId);
+      this.#setMeta('roster_version', String(roster.version));
+    });
+    try {
+      run();
+    } catch (error) {
+      throw toStoreError(error, `applying roster version ${roster.version}`);
+    }
+    return true;
+  }
+
+  #meta(key: string): string | null {
+    const row = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  #setMeta(key: string, value: string): void {
+    this.#db
+      .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`database schema version ${version} is newer than this firmware knows (${MIGRATIONS.length})`);
+  }
+  for (let i = version; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i] as string);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+}

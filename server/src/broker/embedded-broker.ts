@@ -1,0 +1,92 @@
+import { createServer, type Server } from 'node:net';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import type { ServerStore } from '../store/server-store.js';
+import { mayPublish, maySubscribe, type Principal } from './access.js';
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  store: ServerStore;
+  /** The sync server's own account on this broker. */
+  service: { username: string; password: string };
+  log: Logger;
+}
+
+export interface EmbeddedBroker {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const principals = new WeakMap<Client, Principal>();
+
+function authError(message: string): AuthenticateError {
+  // 4: bad user name or password (MQTT 3.1.1 CONNACK return code).
+  return Object.assign(new Error(message), { returnCode: 4 }) as AuthenticateError;
+}
+
+/** An aedes broker whose hooks consult the terminal registry. */
+export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const { store, service, log } = options;
+  const broker = await Aedes.createBroker({
+    authenticate(client, username, password, done) {
+      const secret = password?.toString('utf8') ?? '';
+      if (username === service.username && secret === service.password) {
+        principals.set(client, { kind: 'service' });
+        done(null, true);
+        return;
+      }
+      // A terminal's client id is its terminal id, so no one can take over its session.
+      if (username !== undefined && client.id === username && store.terminalSecretMatches(username, secret)) {
+        principals.set(client, { kind: 'terminal', terminalId: username });
+        done(null, true);
+        return;
+      }
+      log.warn({ clientId: client.id, username }, 'broker: refused a connection');
+      done(authError('bad user name or password'), false);
+    },
+    authorizePublish(client, packet, done) {
+      if (client === null) return done(null); // the broker's own messages (last wills are re-checked below)
+      const who = principals.get(client);
+      const why = who === undefined ? 'not authenticated' : mayPublish(who, packet.topic);
+      if (why === null) return done(null);
+      log.warn({ clientId: client.id, topic: packet.topic, why }, 'broker: refused a publish');
+      store.quarantine({
+        topic: packet.topic,
+        clientId: client.id,
+        code: 'not_permitted',
+        reason: why,
+        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+      });
+      done(new Error(why));
+    },
+    authorizeSubscribe(client, subscription, done) {
+      const who = principals.get(client);
+      const why = who === undefined ? 'not authenticated' : maySubscribe(who, subscription.topic);
+      if (why === null) return done(null, subscription);
+      log.warn({ clientId: client.id, topic: subscription.topic, why }, 'broker: refused a subscription');
+      done(null, null);
+    },
+  });
+
+  const server: Server = createServer(broker.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  return {
+    url: `mqtt://${options.host}:${port}`,
+    port,
+    async close() {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { EventEmitter } from 'node:events';
+import {
+  decodeMessage,
+  encodeMessage,
+  isProtocolError,
+  parseTopic,
+  type SiteId,
+  type TerminalId,
+  topicFilter,
+  topicFor,
+} from '@ccus-gate/protocol';
+import { connect, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { RecordKey, ServerStore } from '../store/server-store.js';
+import { type IngestResult, ingestTapBatch } from './tap-ingest.js';
+
+export interface MqttIngestOptions {
+  url: string;
+  username: string;
+  password: string;
+  clientId?: string;
+  ca?: string | Buffer;
+}
+
+export interface MqttIngestEvents {
+  batch: [{ terminalId: TerminalId; result: IngestResult }];
+  records: [RecordKey[]];
+  status: [{ terminalId: TerminalId; state: string }];
+}
+
+/**
+ * The server's side of the broker: takes tap batches and status from every terminal,
+ * acks each batch after its transaction, and publishes retained rosters.
+ */
+export class MqttIngest extends EventEmitter<MqttIngestEvents> {
+  readonly #options: MqttIngestOptions;
+  readonly #store: ServerStore;
+  readonly #log: Logger;
+  readonly #now: () => Date;
+  #client: MqttClient | null = null;
+
+  constructor(options: MqttIngestOptions, deps: { store: ServerStore; log: Logger; now: () => Date }) {
+    super();
+    this.#options = options;
+    this.#store = deps.store;
+    this.#log = deps.log;
+    this.#now = deps.now;
+  }
+
+  async start(): Promise<void> {
+    const client = connect(this.#options.url, {
+      clientId: this.#options.clientId ?? `ccus-gate-server-${process.pid}`,
+      username: this.#options.username,
+      password: this.#options.password,
+      clean: false,
+      protocolVersion: 4,
+      reconnectPeriod: 1000,
+      ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
+    });
+    this.#client = client;
+    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+    client.on('error', (error) => this.#log.warn({ err: error }, 'broker connection error'));
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    await client.subscribeAsync([topicFilter('taps'), topicFilter('status')], { qos: 1 });
+    for (const terminalId of this.#store.allTerminals()) this.publishRoster(terminalId);
+  }
+
+  async stop(): Promise<void> {
+    const client = this.#client;
+    this.#client = null;
+    await client?.endAsync();
+  }
+
+  /** Publishes the terminal's site roster, retained, so it arrives whenever the terminal connects. */
+  publishRoster(terminalId: TerminalId): void {
+    const terminal = this.#store.terminal(terminalId);
+    if (terminal?.siteId == null || this.#client === null) return;
+    const roster = this.#store.rosterFor(terminal.siteId);
+    this.#client.publish(topicFor(terminalId, 'roster'), encodeMessage('roster', roster), { qos: 1, retain: true });
+  }
+
+  publishSiteRoster(siteId: SiteId): void {
+    for (const terminalId of this.#store.terminalsAtSite(siteId)) this.publishRoster(terminalId);
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    let parsed: ReturnType<typeof parseTopic>;
+    try {
+      parsed = parseTopic(topic);
+    } catch (error) {
+      const reason = isProtocolError(error) ? error.message : String(error);
+      this.#store.quarantine({ topic, clientId: null, code: 'invalid_topic', reason, payload });
+      return;
+    }
+    try {
+      if (parsed.kind === 'taps') this.#onTaps(parsed.terminalId, topic, payload);
+      else if (parsed.kind === 'status') this.#onStatus(parsed.terminalId, topic, payload);
+    } catch (error) {
+      this.#log.error({ err: error, topic }, 'message handling failed');
+    }
+  }
+
+  #onTaps(terminalId: TerminalId, topic: string, payload: Buffer): void {
+    const result = ingestTapBatch({ store: this.#store, log: this.#log, now: this.#now }, terminalId, topic, payload);
+    this.#client?.publish(topicFor(terminalId, 'ack'), encodeMessage('ack', result.ack), { qos: 1 });
+    this.emit('batch', { terminalId, result });
+    if (result.records.length > 0) this.emit('records', result.records);
+  }
+
+  #onStatus(terminalId: TerminalId, topic: string, payload: Buffer): void {
+    if (payload.length === 0) return; // a cleared retained message
+    try {
+      const status = decodeMessage('status', payload);
+      if (status.terminalId !== terminalId) throw new Error(`status says ${status.terminalId} but came on ${topic}`);
+      this.#store.setTerminalStatus(terminalId, status);
+      this.emit('status', { terminalId, state: status.state });
+    } catch (error) {
+      const reason = (error as Error).message.slice(0, 300);
+      this.#store.quarantine({ topic, clientId: terminalId, code: 'invalid_status', reason, payload });
+    }
+  }
+}

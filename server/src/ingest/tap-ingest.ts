@@ -1,0 +1,105 @@
+import {
+  type Ack,
+  type BatchErrorCode,
+  decodeMessage,
+  isProtocolError,
+  type ProtocolError,
+  type TerminalId,
+} from '@ccus-gate/protocol';
+import type { Logger } from 'pino';
+import type { RecordKey, ServerStore } from '../store/server-store.js';
+
+export interface IngestResult {
+  ack: Ack;
+  /** Taps newly stored (0 for a replay). */
+  inserted: number;
+  records: RecordKey[];
+}
+
+function errorCode(error: ProtocolError): BatchErrorCode {
+  switch (error.code) {
+    case 'too_large':
+      return 'too_large';
+    case 'unsupported_version':
+      return 'unsupported_version';
+    default:
+      return 'malformed';
+  }
+}
+
+/**
+ * One tap batch from one terminal: validate, store idempotently, answer. Anything the
+ * terminal sends gets an answer with a reason; nothing it sends can throw out of here.
+ */
+export function ingestTapBatch(
+  deps: { store: ServerStore; log: Logger; now: () => Date },
+  terminalId: TerminalId,
+  topic: string,
+  payload: Buffer,
+): IngestResult {
+  const { store, log } = deps;
+  const refuse = (code: BatchErrorCode, message: string, batchId: string | null): IngestResult => {
+    const reason = message.slice(0, 300);
+    store.quarantine({ topic, clientId: terminalId, code, reason, payload });
+    log.warn({ terminalId, code, reason }, 'batch refused');
+    return {
+      ack: {
+        v: 1,
+        batchId,
+        accepted: null,
+        rejected: [],
+        error: { code, message: reason },
+        serverTime: deps.now().toISOString(),
+      },
+      inserted: 0,
+      records: [],
+    };
+  };
+
+  let batch: ReturnType<typeof decodeMessage<'taps'>>;
+  try {
+    batch = decodeMessage('taps', payload);
+  } catch (error) {
+    if (isProtocolError(error)) return refuse(errorCode(error), error.message, null);
+    return refuse('malformed', String(error), null);
+  }
+  if (batch.terminalId !== terminalId) {
+    return refuse('wrong_terminal', `batch says terminal ${batch.terminalId} but came on ${topic}`, batch.batchId);
+  }
+  const terminal = store.terminal(terminalId);
+  if (terminal === null) return refuse('not_permitted', `terminal ${terminalId} is not registered`, batch.batchId);
+  if (terminal.siteId === null || terminal.rule === null) {
+    return refuse('not_permitted', `terminal ${terminalId} is not assigned to a site`, batch.batchId);
+  }
+  try {
+    const stored = store.storeBatch({ ...terminal, siteId: terminal.siteId, rule: terminal.rule }, batch);
+    log.debug({ terminalId, ...stored.accepted, inserted: stored.inserted }, 'batch stored');
+    return {
+      ack: {
+        v: 1,
+        batchId: batch.batchId,
+        accepted: stored.accepted,
+        rejected: stored.rejected,
+        error: null,
+        serverTime: deps.now().toISOString(),
+      },
+      inserted: stored.inserted,
+      records: stored.records,
+    };
+  } catch (error) {
+    // Not stored, so not acked as stored: the terminal keeps the taps and sends them again.
+    log.error({ err: error, terminalId }, 'batch could not be stored');
+    return {
+      ack: {
+        v: 1,
+        batchId: batch.batchId,
+        accepted: null,
+        rejected: [],
+        error: { code: 'server_error', message: 'the server could not store this batch; it will be sent again' },
+        serverTime: deps.now().toISOString(),
+      },
+      inserted: 0,
+      records: [],
+    };
+  }
+}

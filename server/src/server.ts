@@ -1,0 +1,75 @@
+import { EventEmitter } from 'node:events';
+import type { SiteId, TerminalId } from '@ccus-gate/protocol';
+import type { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { createHttpApi } from './api/http-api.js';
+import { CcusForwarder } from './ccus/forwarder.js';
+import type { CcusGateway } from './ccus/gateway.js';
+import { MqttIngest, type MqttIngestOptions } from './ingest/mqtt-ingest.js';
+import type { IngestResult } from './ingest/tap-ingest.js';
+import type { OutboxItem, ServerStore } from './store/server-store.js';
+
+export interface ServerDeps {
+  store: ServerStore;
+  /** The broker to join, embedded or external, with the service account. */
+  broker: MqttIngestOptions;
+  ccus: CcusGateway;
+  clock: { now(): Date };
+  log: Logger;
+  forwarderPollMs?: number;
+}
+
+export interface SyncServerEvents {
+  batch: [{ terminalId: TerminalId; result: IngestResult }];
+  accepted: [{ item: OutboxItem; receipt: string }];
+  refused: [{ item: OutboxItem; reason: string }];
+  retrying: [{ item: OutboxItem; reason: string; inMs: number }];
+  status: [{ terminalId: TerminalId; state: string }];
+}
+
+export interface SyncServer extends EventEmitter<SyncServerEvents> {
+  readonly app: Hono;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Sends the current roster to every terminal at the site. */
+  publishSiteRoster(siteId: SiteId): void;
+}
+
+export function createServer(deps: ServerDeps): SyncServer {
+  const now = (): Date => deps.clock.now();
+  const events = new EventEmitter<SyncServerEvents>();
+  const ingest = new MqttIngest(deps.broker, {
+    store: deps.store,
+    log: deps.log.child({ module: 'server:ingest' }),
+    now,
+  });
+  const forwarderDeps = {
+    store: deps.store,
+    gateway: deps.ccus,
+    log: deps.log.child({ module: 'server:ccus' }),
+    now,
+    ...(deps.forwarderPollMs === undefined ? {} : { pollMs: deps.forwarderPollMs }),
+  };
+  const forwarder = new CcusForwarder(forwarderDeps);
+  ingest.on('batch', (batch) => events.emit('batch', batch));
+  ingest.on('status', (status) => events.emit('status', status));
+  ingest.on('records', () => forwarder.kick());
+  forwarder.on('accepted', (accepted) => events.emit('accepted', accepted));
+  forwarder.on('refused', (refused) => events.emit('refused', refused));
+  forwarder.on('retrying', (retrying) => events.emit('retrying', retrying));
+
+  return Object.assign(events, {
+    app: createHttpApi(deps.store) as unknown as Hono,
+    async start(): Promise<void> {
+      await ingest.start();
+      forwarder.start();
+    },
+    async stop(): Promise<void> {
+      await forwarder.stop();
+      await ingest.stop();
+    },
+    publishSiteRoster(siteId: SiteId): void {
+      ingest.publishSiteRoster(siteId);
+    },
+  });
+}

@@ -6,6 +6,7 @@ export * from './ccus/gateway.js';
 export * from './ccus/http-gateway.js';
 export * from './ccus/simulator/ccus-simulator.js';
 export * from './credentials.js';
+export * from './http-listen.js';
 export * from './ingest/mqtt-ingest.js';
 export * from './ingest/tap-ingest.js';
 export * from './records/build-record.js';

@@ -118,7 +118,8 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       sync.publishStatus();
     } else if ('tap' in outcome) {
       storeFault = false;
-      sync.kick();
+      // The gate answers first; sending waits for the next turn of the event loop.
+      setImmediate(() => sync.kick());
     }
     events.emit('outcome', outcome);
   });

@@ -131,6 +131,8 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
     this.#client = client;
 
     client.on('connect', () => {
+      // MQTT.js leaves Nagle on; acks are small and latency-bound.
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       this.#connected = true;
       this.#backoff.reset();
       client.options.reconnectPeriod = this.#backoff.next();

@@ -71,7 +71,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     },
   });
 
-  const server: Server = createServer(broker.handle);
+  // Small messages that want an answer: without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms a hop.
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -58,6 +58,8 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
       ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
     });
     this.#client = client;
+    // MQTT.js leaves Nagle on; acks are small and latency-bound.
+    client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
     client.on('error', (error) => this.#log.warn({ err: error }, 'broker connection error'));
     await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { parseSiteId, parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
+import { ingestTapBatch, ServerStore } from '@ccus-gate/server';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.js';
+
+const terminalId = parseTerminalId('gate-a1');
+const topic = `ccus/v1/t/${terminalId}/taps`;
+
+function batch(
+  taps: { seq: number; card?: string; at?: string }[],
+  id = '0b8e2f4a-1c3d-4e5f-8a9b-0c1d2e3f4a5b',
+): TapBatch {
+  return {
+    v: 1,
+    terminalId,
+    batchId: id,
+    sentAt: '2026-11-24T08:00:00.000+09:00',
+    taps: taps.map((t) => ({
+      seq: t.seq,
+      card: { tech: 'mifare', id: t.card ?? '04A2B3C4' },
+      workerId: '880012',
+      direction: 'in',
+      at: t.at ?? '2026-11-24T07:42:10.000+09:00',
+      bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
+      mono: 1000 + t.seq,
+      clockSynced: true,
+      flags: [],
+    })),
+  } as unknown as TapBatch;
+}
+
+describe('tap ingest', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: ServerStore;
+  const deps = () => ({ store, log: pino({ level: 'silent' }), now: () => new Date('2026-11-24T00:00:00Z') });
+  const send = (payload: string | TapBatch, as = terminalId) =>
+    ingestTapBatch(deps(), as, topic, Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)));
+
+  beforeEach(() => {
+    dir = tempDir('ingest');
+    store = ServerStore.open(join(dir.path, 'server.db'));
+    store.createTenant({ tenantId: 't1', companyId: '1', name: 'one' });
+    const site = parseSiteId('11');
+    store.createSite({
+      siteId: site,
+      tenantId: 't1',
+      name: 's',
+      rule: { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' },
+    });
+    store.createTerminal({ terminalId, tenantId: 't1', siteId: site });
+  });
+
+  afterEach(() => {
+    store.close();
+    dir.remove();
+  });
+
+  it('stores a batch once, acks its range, and acks a replay without storing again', () => {
+    const first = send(batch([{ seq: 1 }, { seq: 2, card: '04A2B3C5' }]));
+    expect(first.ack).toMatchObject({ accepted: { from: 1, to: 2 }, rejected: [], error: null });
+    expect(first.inserted).toBe(2);
+    const again = send(batch([{ seq: 1 }, { seq: 2, card: '04A2B3C5' }]));
+    expect(again.ack).toMatchObject({ accepted: { from: 1, to: 2 }, rejected: [], error: null });
+    expect(again.inserted).toBe(0);
+    expect(store.tapCount(terminalId)).toBe(2);
+  });
+
+  it('rejects a tap that reuses a stored sequence number with different content, keeping the first', () => {
+    send(batch([{ seq: 7 }]));
+    const result = send(batch([{ seq: 7, card: 'DEADBEEF' }, { seq: 8 }]));
+    expect(result.ack.accepted).toEqual({ from: 7, to: 8 });
+    expect(result.ack.rejected).toEqual([{ seq: 7, reason: 'conflict', message: expect.stringContaining('04A2B3C4') }]);
+    expect(store.tapCount(terminalId)).toBe(2);
+  });
+
+  it.each([
+    ['not JSON', '{"v":1,', 'malformed'],
+    ['an unknown version', JSON.stringify({ ...batch([{ seq: 1 }]), v: 2 }), 'unsupported_version'],
+    ['a bad card id', JSON.stringify(batch([{ seq: 1, card: 'XYZ' }])), 'malformed'],
+  ])('refuses %s with a reason, quarantines the raw bytes, stores nothing', (_what, payload, code) => {
+    const result = send(payload);
+    expect(result.ack).toMatchObject({ accepted: null, error: { code } });
+    expect(result.ack.error?.message.length).toBeGreaterThan(10);
+    expect(store.tapCount(terminalId)).toBe(0);
+    const [entry] = store.quarantined();
+    expect(entry?.payload.toString()).toBe(payload);
+    expect(entry?.code).toBe(code);
+  });
+
+  it('refuses a batch that names another terminal than its topic', () => {
+    const other = { ...batch([{ seq: 1 }]), terminalId: 'gate-b1' };
+    const result = send(JSON.stringify(other));
+    expect(result.ack.error?.code).toBe('wrong_terminal');
+    expect(store.tapCount(terminalId)).toBe(0);
+  });
+
+  it('builds one record per worker, site and working day; an exit after midnight stays on its day', () => {
+    send(
+      batch([
+        { seq: 1, at: '2026-11-24T20:00:00.000+09:00' },
+        { seq: 2, at: '2026-11-25T02:30:00.000+09:00' },
+      ]),
+    );
+    const records = store.records({ tenantId: 't1', limit: 10, offset: 0 });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ workingDay: '2026-11-24', tapCount: 2, deadline: '2026-12-31' });
+  });
+});

@@ -205,14 +205,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       transport: { url: broker.url, password: secrets.terminalPassword },
       log: log.child({ module: 'terminal' }),
     });
-    const ready = terminalStore.rosterVersion() !== null ? Promise.resolve() : once(terminal, 'rosterApplied');
+    const ready = Promise.all([
+      once(terminal, 'connected'),
+      terminalStore.rosterVersion() !== null ? Promise.resolve() : once(terminal, 'rosterApplied'),
+    ]);
     await terminal.start();
     cleanups.push(() => terminal.stop());
     // The demo takes input only once its terminal knows the workers; a real terminal never waits.
     await Promise.race([
       ready,
       new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('the terminal did not receive its roster within 10 s')), 10_000).unref(),
+        setTimeout(
+          () => reject(new Error('the terminal did not connect and receive its roster within 10 s')),
+          10_000,
+        ).unref(),
       ),
     ]);
 

@@ -1,6 +1,5 @@
 export * from './clock/clock.js';
 export * from './errors.js';
-export * from './log.js';
 export * from './pipeline/debouncer.js';
 export * from './pipeline/direction.js';
 export * from './pipeline/tap-pipeline.js';

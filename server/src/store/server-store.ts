@@ -85,6 +85,24 @@ interface RecordRow {
   receipt: string | null;
 }
 
+function recordFromRow(row: RecordRow): WorkRecord {
+  return {
+    siteId: row.site_id,
+    workerId: row.worker_id,
+    workingDay: row.working_day,
+    firstIn: row.first_in,
+    lastOut: row.last_out,
+    tapCount: row.tap_count,
+    flags: JSON.parse(row.flags) as RecordFlag[],
+    revision: row.revision,
+    deadline: ccusDeadline(row.working_day),
+    ccus:
+      row.state === null
+        ? null
+        : { state: row.state, attempts: row.attempts ?? 0, lastError: row.last_error, receipt: row.receipt },
+  };
+}
+
 /** Fields that must match for a re-sent tap to count as the same tap. */
 function sameTap(row: Record<string, unknown>, tap: Tap): boolean {
   return (
@@ -289,28 +307,18 @@ export class ServerStore {
       `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at,
          working_day, boot_id, mono, clock_synced, flags, received_at)
        VALUES (@terminal_id, @seq, @site_id, @tech, @card_id, @terminal_worker_id, @worker_id, @direction, @at,
-         @working_day, @boot_id, @mono, @clock_synced, @flags, @received_at)`,
+         @working_day, @boot_id, @mono, @clock_synced, @flags, @received_at)
+       ON CONFLICT (terminal_id, seq) DO NOTHING`,
     );
     return db.transaction((): StoredBatch => {
       const rejected: StoredBatch['rejected'] = [];
       const touched = new Map<string, RecordKey>();
       let inserted = 0;
       for (const tap of batch.taps) {
-        const before = existing.get(terminal.terminalId, tap.seq) as Record<string, unknown> | undefined;
-        if (before !== undefined) {
-          if (!sameTap(before, tap)) {
-            rejected.push({
-              seq: tap.seq,
-              reason: 'conflict',
-              message: `seq ${tap.seq} is already stored with different content (card ${String(before.card_id)} at ${String(before.at)})`,
-            });
-          }
-          continue;
-        }
         const serverWorker = (resolve.get(tap.card.tech, tap.card.id) as { worker_id: string } | undefined)?.worker_id;
         const workerId = serverWorker ?? tap.workerId;
         const day = workingDay(new Date(tap.at), terminal.rule);
-        insert.run({
+        const result = insert.run({
           terminal_id: terminal.terminalId,
           seq: tap.seq,
           site_id: terminal.siteId,
@@ -327,6 +335,18 @@ export class ServerStore {
           flags: JSON.stringify(tap.flags),
           received_at: receivedAt,
         });
+        // Seen before: a replay when it is the same tap, a conflict when it is not.
+        if (result.changes === 0) {
+          const before = existing.get(terminal.terminalId, tap.seq) as Record<string, unknown>;
+          if (!sameTap(before, tap)) {
+            rejected.push({
+              seq: tap.seq,
+              reason: 'conflict',
+              message: `seq ${tap.seq} is already stored with different content (card ${String(before.card_id)} at ${String(before.at)})`,
+            });
+          }
+          continue;
+        }
         inserted++;
         if (workerId !== null) {
           const key = { siteId: terminal.siteId, workerId, workingDay: day };
@@ -511,48 +531,18 @@ export class ServerStore {
          ORDER BY r.working_day DESC, r.site_id, r.worker_id LIMIT @limit OFFSET @offset`,
       )
       .all({ siteId: null, month: null, ...filter }) as RecordRow[];
-    return rows.map((row) => ({
-      siteId: row.site_id,
-      workerId: row.worker_id,
-      workingDay: row.working_day,
-      firstIn: row.first_in,
-      lastOut: row.last_out,
-      tapCount: row.tap_count,
-      flags: JSON.parse(row.flags) as RecordFlag[],
-      revision: row.revision,
-      deadline: ccusDeadline(row.working_day),
-      ccus:
-        row.state === null
-          ? null
-          : { state: row.state, attempts: row.attempts ?? 0, lastError: row.last_error, receipt: row.receipt },
-    }));
+    return rows.map(recordFromRow);
   }
 
   record(key: RecordKey): WorkRecord | null {
-    const rows = this.#db
+    const row = this.#db
       .prepare(
         `SELECT r.*, o.state, o.attempts, o.last_error, o.receipt FROM records r
          LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)
          WHERE r.site_id = ? AND r.worker_id = ? AND r.working_day = ?`,
       )
-      .all(key.siteId, key.workerId, key.workingDay) as RecordRow[];
-    const row = rows[0];
-    if (row === undefined) return null;
-    return {
-      siteId: row.site_id,
-      workerId: row.worker_id,
-      workingDay: row.working_day,
-      firstIn: row.first_in,
-      lastOut: row.last_out,
-      tapCount: row.tap_count,
-      flags: JSON.parse(row.flags) as RecordFlag[],
-      revision: row.revision,
-      deadline: ccusDeadline(row.working_day),
-      ccus:
-        row.state === null
-          ? null
-          : { state: row.state, attempts: row.attempts ?? 0, lastError: row.last_error, receipt: row.receipt },
-    };
+      .get(key.siteId, key.workerId, key.workingDay) as RecordRow | undefined;
+    return row === undefined ? null : recordFromRow(row);
   }
 
   taps(filter: { tenantId: string; siteId?: string; limit: number; offset: number }): Record<string, unknown>[] {

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Role, ServerStore } from '../store/server-store.js';
 import { problem } from './problem.js';
@@ -10,6 +10,15 @@ function intParam(value: string | undefined, name: string, fallback: number, max
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > max) return `${name} must be a whole number from 0 to ${max}`;
   return n;
+}
+
+/** `limit` and `offset` from the query, or the problem response naming the bad one. */
+function paging(c: Context<Env>): { limit: number; offset: number } | Response {
+  const limit = intParam(c.req.query('limit'), 'limit', 100, 1000);
+  if (typeof limit === 'string') return problem(c, 400, 'Bad Request', limit, { field: 'limit' });
+  const offset = intParam(c.req.query('offset'), 'offset', 0, 1_000_000);
+  if (typeof offset === 'string') return problem(c, 400, 'Bad Request', offset, { field: 'offset' });
+  return { limit, offset };
 }
 
 /** The tenant-scoped HTTP API. Every query is filtered by the caller's tenant. */
@@ -32,21 +41,17 @@ export function createHttpApi(store: ServerStore): Hono<Env> {
   app.get('/api/v1/terminals', (c) => c.json({ terminals: store.terminals(c.get('tenantId')) }));
 
   app.get('/api/v1/taps', (c) => {
-    const limit = intParam(c.req.query('limit'), 'limit', 100, 1000);
-    const offset = intParam(c.req.query('offset'), 'offset', 0, 1_000_000);
-    if (typeof limit === 'string') return problem(c, 400, 'Bad Request', limit, { field: 'limit' });
-    if (typeof offset === 'string') return problem(c, 400, 'Bad Request', offset, { field: 'offset' });
+    const page = paging(c);
+    if (page instanceof Response) return page;
     const siteId = c.req.query('siteId');
     return c.json({
-      taps: store.taps({ tenantId: c.get('tenantId'), limit, offset, ...(siteId ? { siteId } : {}) }),
+      taps: store.taps({ tenantId: c.get('tenantId'), ...page, ...(siteId ? { siteId } : {}) }),
     });
   });
 
   app.get('/api/v1/records', (c) => {
-    const limit = intParam(c.req.query('limit'), 'limit', 100, 1000);
-    const offset = intParam(c.req.query('offset'), 'offset', 0, 1_000_000);
-    if (typeof limit === 'string') return problem(c, 400, 'Bad Request', limit, { field: 'limit' });
-    if (typeof offset === 'string') return problem(c, 400, 'Bad Request', offset, { field: 'offset' });
+    const page = paging(c);
+    if (page instanceof Response) return page;
     const month = c.req.query('month');
     if (month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) {
       return problem(c, 400, 'Bad Request', `month ${JSON.stringify(month)} must be YYYY-MM`, { field: 'month' });
@@ -55,8 +60,7 @@ export function createHttpApi(store: ServerStore): Hono<Env> {
     return c.json({
       records: store.records({
         tenantId: c.get('tenantId'),
-        limit,
-        offset,
+        ...page,
         ...(siteId ? { siteId } : {}),
         ...(month ? { month } : {}),
       }),

@@ -119,12 +119,7 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
       keepalive: 30,
       reconnectPeriod: this.#backoff.next(),
       connectTimeout: 10_000,
-      will: {
-        topic: topicFor(terminalId, 'status'),
-        payload: encodeMessage('status', { v: 1, terminalId, state: 'offline' }),
-        qos: 1,
-        retain: true,
-      },
+      will: { ...this.#offlineStatus(), qos: 1, retain: true },
     };
     if (this.#options.ca !== undefined) clientOptions.ca = this.#options.ca;
     const client = connect(this.#options.url, clientOptions);
@@ -175,13 +170,20 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
     if (client === null) return;
     if (this.#connected) {
       // A clean stop says so itself; the last will is for the unclean ones.
-      const offline = encodeMessage('status', { v: 1, terminalId: this.#options.terminalId, state: 'offline' });
-      await client
-        .publishAsync(topicFor(this.#options.terminalId, 'status'), offline, { qos: 1, retain: true })
-        .catch(() => {});
+      const offline = this.#offlineStatus();
+      await client.publishAsync(offline.topic, offline.payload, { qos: 1, retain: true }).catch(() => {});
     }
     this.#connected = false;
     await client.endAsync();
+  }
+
+  /** The retained offline status: the last will, and what a clean stop publishes. */
+  #offlineStatus(): { topic: string; payload: Buffer } {
+    const { terminalId } = this.#options;
+    return {
+      topic: topicFor(terminalId, 'status'),
+      payload: encodeMessage('status', { v: 1, terminalId, state: 'offline' }),
+    };
   }
 
   publishStatus(): void {

@@ -1,9 +1,9 @@
-import { join } from 'node:path';
-import { parseSiteId, parseTerminalId } from '@ccus-gate/protocol';
-import { type EmbeddedBroker, ServerStore, startEmbeddedBroker } from '@ccus-gate/server';
+import { parseTerminalId } from '@ccus-gate/protocol';
+import { type EmbeddedBroker, type ServerStore, startEmbeddedBroker } from '@ccus-gate/server';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeWithSite } from '../support/server-fixture.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait.js';
 
@@ -27,15 +27,9 @@ describe('embedded broker: a terminal speaks only for itself', () => {
   }
 
   beforeAll(async () => {
-    store = ServerStore.open(join(dir.path, 'server.db'));
-    store.createTenant({ tenantId: 't1', companyId: '1', name: 'one' });
-    const site = parseSiteId('11');
-    store.createSite({
-      siteId: site,
-      tenantId: 't1',
-      name: 's',
-      rule: { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' },
-    });
+    const seeded = storeWithSite(dir.path);
+    store = seeded.store;
+    const site = seeded.siteId;
     secretA = store.createTerminal({ terminalId: a, tenantId: 't1', siteId: site });
     store.createTerminal({ terminalId: b, tenantId: 't1', siteId: site });
     broker = await startEmbeddedBroker({

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
-import { parseSiteId, parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
-import { ingestTapBatch, ServerStore } from '@ccus-gate/server';
+import { parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
+import { ingestTapBatch, type ServerStore } from '@ccus-gate/server';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { storeWithSite } from '../support/server-fixture.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const terminalId = parseTerminalId('gate-a1');
@@ -40,15 +40,9 @@ describe('tap ingest', () => {
 
   beforeEach(() => {
     dir = tempDir('ingest');
-    store = ServerStore.open(join(dir.path, 'server.db'));
-    store.createTenant({ tenantId: 't1', companyId: '1', name: 'one' });
-    const site = parseSiteId('11');
-    store.createSite({
-      siteId: site,
-      tenantId: 't1',
-      name: 's',
-      rule: { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' },
-    });
+    const seeded = storeWithSite(dir.path);
+    store = seeded.store;
+    const site = seeded.siteId;
     store.createTerminal({ terminalId, tenantId: 't1', siteId: site });
   });
 

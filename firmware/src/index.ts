@@ -1,4 +1,5 @@
 export * from './clock/clock.js';
+export * from './clock/clock-tracker.js';
 export * from './errors.js';
 export * from './pipeline/debouncer.js';
 export * from './pipeline/direction.js';

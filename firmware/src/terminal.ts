@@ -6,6 +6,7 @@ import {
   type Pattern,
   type PatternName,
   PatternPlayer,
+  SELFTEST_PATTERN,
   type Timers,
 } from '@ccus-gate/hardware';
 import {
@@ -18,6 +19,7 @@ import {
 } from '@ccus-gate/protocol';
 import type { Logger } from 'pino';
 import type { Clock } from './clock/clock.js';
+import { trackClock } from './clock/clock-tracker.js';
 import { type PipelineSettings, type TapOutcome, TapPipeline } from './pipeline/tap-pipeline.js';
 import type { SettledTap, TerminalStore } from './store/terminal-store.js';
 import { SyncAgent, type SyncOptions } from './sync/sync-agent.js';
@@ -33,7 +35,7 @@ export interface TerminalDeps {
   outputs: Outputs;
   transport: Omit<SyncOptions, 'terminalId'>;
   log: Logger;
-  settings?: Partial<PipelineSettings>;
+  settings?: Partial<TerminalSettings>;
   patterns?: Partial<Record<PatternName, Pattern>>;
   timers?: Timers;
 }
@@ -48,13 +50,27 @@ export interface TerminalEvents {
   rosterApplied: [{ version: number; entries: number }];
 }
 
-export const DEFAULT_SETTINGS: PipelineSettings = {
+export interface TerminalSettings extends PipelineSettings {
+  /** Delivered taps are kept this long, then pruned. Pending and rejected taps are never pruned. */
+  retentionDays: number;
+  /** How far the server's clock may differ from ours and still count as agreeing. */
+  clockToleranceMs: number;
+  /** How often the terminal checks its clock, prunes, and probes a faulted store. */
+  maintenanceIntervalMs: number;
+}
+
+export const DEFAULT_SETTINGS: TerminalSettings = {
   directionMode: 'toggle',
   readerDirections: {},
   debounceMs: 10_000,
   unknownCard: 'accept',
   workingDay: DEFAULT_WORKING_DAY_RULE,
+  retentionDays: 90,
+  clockToleranceMs: 2_000,
+  maintenanceIntervalMs: 60_000,
 };
+
+const PRUNE_BATCH = 500;
 
 export interface Terminal extends EventEmitter<TerminalEvents> {
   readonly pipeline: TapPipeline;
@@ -66,12 +82,35 @@ export interface Terminal extends EventEmitter<TerminalEvents> {
 
 /** Wires readers, pipeline, store, feedback and sync into one terminal. */
 export function createTerminal(deps: TerminalDeps): Terminal {
-  const { clock, store, log } = deps;
+  const { store, log } = deps;
   const events = new EventEmitter<TerminalEvents>();
-  const player = new PatternPlayer<PatternName>(deps.outputs, { ...DEFAULT_PATTERNS, ...deps.patterns }, deps.timers);
+  const player = new PatternPlayer<PatternName | 'selftest'>(
+    deps.outputs,
+    { ...DEFAULT_PATTERNS, ...deps.patterns, selftest: SELFTEST_PATTERN },
+    deps.timers,
+  );
+  let settings: TerminalSettings = { ...DEFAULT_SETTINGS, ...deps.settings };
   let lastError: OnlineStatus['lastError'] = null;
   let readerState: OnlineStatus['reader']['state'] = 'starting';
   let storeFault = false;
+  let maintenanceTimer: NodeJS.Timeout | null = null;
+  let pruning = false;
+
+  const recordError = (code: string, message: string): void => {
+    lastError = { code, message: message.slice(0, 300), at: clock.now().toISOString() };
+  };
+
+  const clock = trackClock(deps.clock, {
+    toleranceMs: settings.clockToleranceMs,
+    onSynced: (offsetMs, source) => {
+      try {
+        const corrected = store.correctBoot(deps.clock.bootId, offsetMs, settings.workingDay);
+        log.info({ source, corrected }, 'clock synchronised');
+      } catch (error) {
+        log.error({ err: error }, 'could not correct taps after the clock synchronised');
+      }
+    },
+  });
 
   const status = (): OnlineStatus => {
     const counts = store.counts();
@@ -107,23 +146,45 @@ export function createTerminal(deps: TerminalDeps): Terminal {
         void player.play(pattern);
       },
     },
-    { ...DEFAULT_SETTINGS, ...deps.settings },
+    settings,
   );
+
+  const setStoreFault = (fault: boolean): void => {
+    if (fault === storeFault) return;
+    storeFault = fault;
+    log[fault ? 'error' : 'info']({ fault }, fault ? 'store fault' : 'store recovered');
+    sync.publishStatus();
+  };
 
   pipeline.on('outcome', (outcome) => {
     if (outcome.kind === 'fault') {
-      storeFault = true;
-      lastError = { code: 'store_fault', message: outcome.error.message.slice(0, 300), at: clock.now().toISOString() };
+      const code = (outcome.error as { code?: unknown }).code;
+      recordError(code === 'disk_full' ? 'disk_full' : 'store_fault', outcome.error.message);
       log.error({ err: outcome.error }, 'tap could not be recorded');
-      sync.publishStatus();
+      setStoreFault(true);
     } else if ('tap' in outcome) {
-      storeFault = false;
+      setStoreFault(false);
       // The gate answers first; sending waits for the next turn of the event loop.
       setImmediate(() => sync.kick());
     }
     events.emit('outcome', outcome);
   });
-  sync.on('settled', (taps) => events.emit('settled', taps));
+  sync.on('settled', (taps) => {
+    for (const tap of taps) {
+      if (tap.state === 'rejected') {
+        recordError('tap_rejected', `seq ${tap.seq}: ${tap.reason ?? 'no reason given'}`);
+        log.warn({ seq: tap.seq, reason: tap.reason }, 'server rejected a tap; kept with its reason');
+      }
+    }
+    events.emit('settled', taps);
+  });
+  sync.on('serverTime', ({ serverTime, sentAtMono }) => {
+    const check = clock.observeServerTime(serverTime, sentAtMono);
+    if (!check.agrees) {
+      recordError('clock_skew', `this terminal's clock differs from the server's by ${check.skewMs} ms`);
+      log.warn({ skewMs: check.skewMs }, 'clock disagrees with the server');
+    }
+  });
   sync.on('connected', () => events.emit('connected'));
   sync.on('disconnected', () => events.emit('disconnected'));
   sync.on('roster', (roster) => {
@@ -138,13 +199,55 @@ export function createTerminal(deps: TerminalDeps): Terminal {
     }
   });
   sync.on('config', (config) => {
-    pipeline.configure(settingsFromConfig(config, pipeline.settings));
+    settings = settingsFromConfig(config, settings);
+    pipeline.configure(settings);
     log.info({ version: config.version }, 'config applied');
   });
   sync.on('command', (command) => {
+    log.info({ command: command.command, id: command.id }, 'command received');
     if (command.command === 'report_status') sync.publishStatus();
-    else log.warn({ command: command.command }, 'command not supported by this firmware yet');
+    else if (command.command === 'resync_roster') sync.resubscribe('roster');
+    else void selftest().then(() => sync.publishStatus());
   });
+
+  /** Lights each output in turn for whoever watches at the gate, and logs what the readers say they are. */
+  const selftest = async (): Promise<void> => {
+    await player.play('selftest');
+    for (const reader of deps.readers) log.info({ reader: reader.info() }, 'selftest: reader');
+  };
+
+  /** Prunes in small batches, yielding between them so taps at the gate go first. */
+  const prune = (): void => {
+    if (pruning) return;
+    pruning = true;
+    const before = new Date(clock.now().getTime() - settings.retentionDays * 86_400_000);
+    const step = (): void => {
+      try {
+        if (store.prune(before, PRUNE_BATCH) === PRUNE_BATCH) {
+          setImmediate(step);
+          return;
+        }
+      } catch (error) {
+        log.warn({ err: error }, 'pruning failed; will try again');
+      }
+      pruning = false;
+    };
+    step();
+  };
+
+  const maintain = (): void => {
+    // Reading the clock state notices the system's sync marker and corrects earlier taps.
+    clock.sync();
+    if (storeFault) {
+      try {
+        store.probeWritable();
+        setStoreFault(false);
+      } catch {
+        // Still faulted; the status already says so.
+      }
+    }
+    if (!storeFault) prune();
+  };
 
   const onCard = (event: Parameters<TapPipeline['handleCard']>[0]): void => {
     pipeline.handleCard(event);
@@ -166,8 +269,12 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       }
       readerState = deps.readers.length > 0 ? 'ok' : 'absent';
       sync.start();
+      maintain();
+      maintenanceTimer = setInterval(maintain, settings.maintenanceIntervalMs);
+      maintenanceTimer.unref();
     },
     async stop(): Promise<void> {
+      if (maintenanceTimer !== null) clearInterval(maintenanceTimer);
       for (const reader of deps.readers) {
         reader.off('card', onCard);
         reader.off('error', onReadError);
@@ -179,17 +286,19 @@ export function createTerminal(deps: TerminalDeps): Terminal {
   });
 }
 
-function settingsFromConfig(config: TerminalConfig, current: PipelineSettings): PipelineSettings {
+function settingsFromConfig(config: TerminalConfig, current: TerminalSettings): TerminalSettings {
   const directionMode: DirectionMode = config.directionMode;
   const readerDirections: Record<string, Direction> =
     directionMode === 'two-reader' && Object.keys(current.readerDirections).length === 0
       ? { in: 'in', out: 'out' }
       : current.readerDirections;
   return {
+    ...current,
     directionMode,
     readerDirections,
     debounceMs: config.debounceSeconds * 1000,
     unknownCard: config.unknownCard,
     workingDay: { timeZone: config.timeZone, dayBoundary: config.dayBoundary },
+    retentionDays: config.retentionDays,
   };
 }

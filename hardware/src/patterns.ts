@@ -53,3 +53,15 @@ export const DEFAULT_PATTERNS = {
 } as const satisfies Record<string, Pattern>;
 
 export type PatternName = keyof typeof DEFAULT_PATTERNS;
+
+/**
+ * Each light and the buzzer in turn, for a self-test someone watches at the gate. The relay
+ * is left out: a remote self-test must never open the gate.
+ */
+export const SELFTEST_PATTERN: Pattern = [
+  { on: ['green'], ms: 400 },
+  { on: [], ms: 150 },
+  { on: ['red'], ms: 400 },
+  { on: [], ms: 150 },
+  { on: ['buzzer'], ms: 200 },
+];

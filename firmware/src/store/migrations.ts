@@ -36,4 +36,10 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- The wall time as first recorded, kept when a clock correction rewrites at.
+  ALTER TABLE taps ADD COLUMN raw_at TEXT;
+  -- Retention prunes delivered taps by when they were settled.
+  CREATE INDEX taps_delivered ON taps (settled_at) WHERE state = 'delivered';
+  `,
 ];

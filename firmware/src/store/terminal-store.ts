@@ -9,6 +9,8 @@ import {
   type TapFlag,
   type TapRejectReason,
   type WorkerId,
+  type WorkingDayRule,
+  workingDay,
 } from '@ccus-gate/protocol';
 import Database from 'better-sqlite3';
 import { toStoreError } from '../errors.js';
@@ -27,6 +29,16 @@ export interface NewTap {
 }
 
 export type TapState = 'pending' | 'delivered' | 'rejected';
+
+export interface StoreOptions {
+  /**
+   * Caps the database at this many bytes, so a store that grows without limit (a long
+   * outage) shows as a fault before the SD card itself fills and the OS cannot log.
+   */
+  maxBytes?: number | null;
+}
+
+export type TapCounts = Record<TapState, number>;
 
 export interface StoredTap extends Tap {
   workingDay: string;
@@ -83,10 +95,18 @@ export class TerminalStore {
   readonly #pendingAfter: Database.Statement<[number, number], TapRow>;
   readonly #lastDirection: Database.Statement<[string, string], { direction: Direction }>;
   readonly #resolve: Database.Statement<[string, string], { worker_id: string }>;
+  /** Kept in memory so status costs nothing with a million taps queued; this store is the only writer. */
+  readonly #counts: TapCounts = { pending: 0, delivered: 0, rejected: 0 };
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.#db = db;
+    for (const row of db.prepare('SELECT state, count(*) AS n FROM taps GROUP BY state').all() as {
+      state: TapState;
+      n: number;
+    }[]) {
+      this.#counts[row.state] = row.n;
+    }
     this.#insertTap = db.prepare(
       `INSERT INTO taps (tech, card_id, worker_id, subject, direction, at, working_day, boot_id, mono, clock_synced, flags)
        VALUES (@tech, @card_id, @worker_id, @subject, @direction, @at, @working_day, @boot_id, @mono, @clock_synced, @flags)
@@ -99,18 +119,30 @@ export class TerminalStore {
     this.#resolve = db.prepare(`SELECT worker_id FROM roster WHERE tech = ? AND card_id = ?`);
   }
 
-  static open(path: string): TerminalStore {
+  static open(path: string, options: StoreOptions = {}): TerminalStore {
+    let db: Database.Database | undefined;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      const db = new Database(path);
+      db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       migrate(db);
-      return new TerminalStore(path, db);
+      const store = new TerminalStore(path, db);
+      if (options.maxBytes !== undefined) store.setSizeLimit(options.maxBytes);
+      return store;
     } catch (error) {
+      db?.close();
       throw toStoreError(error, `opening the terminal store at ${path}`);
     }
+  }
+
+  /** See `StoreOptions.maxBytes`; null lifts the cap. A cap below the current size holds it there. */
+  setSizeLimit(maxBytes: number | null): void {
+    const pageSize = this.#db.pragma('page_size', { simple: true }) as number;
+    // SQLite's own ceiling, which is what "no cap" means to it.
+    const pages = maxBytes === null ? 4_294_967_294 : Math.max(1, Math.floor(maxBytes / pageSize));
+    this.#db.pragma(`max_page_count = ${pages}`);
   }
 
   close(): void {
@@ -133,6 +165,7 @@ export class TerminalStore {
         clock_synced: tap.clockSynced ? 1 : 0,
         flags: JSON.stringify(tap.flags),
       }) as TapRow;
+      this.#counts.pending++;
       return fromRow(row);
     } catch (error) {
       throw toStoreError(error, 'committing a tap');
@@ -176,10 +209,82 @@ export class TerminalStore {
         };
       });
     });
+    let settled: SettledTap[];
+    try {
+      settled = run();
+    } catch (error) {
+      throw toStoreError(error, `settling taps ${range.from}..${range.to}`);
+    }
+    for (const tap of settled) {
+      this.#counts.pending--;
+      this.#counts[tap.state]++;
+    }
+    return settled;
+  }
+
+  /**
+   * Deletes up to `limit` delivered taps settled before `settledBefore`. Small batches keep
+   * each transaction short, so a tap at the gate never waits long behind a prune.
+   * Pending and rejected taps are never pruned.
+   */
+  prune(settledBefore: Date, limit = 500): number {
+    try {
+      const { changes } = this.#db
+        .prepare(
+          `DELETE FROM taps WHERE seq IN (
+             SELECT seq FROM taps WHERE state = 'delivered' AND settled_at < ? ORDER BY settled_at LIMIT ?)`,
+        )
+        .run(settledBefore.toISOString(), limit);
+      this.#counts.delivered -= changes;
+      return changes;
+    } catch (error) {
+      throw toStoreError(error, 'pruning delivered taps');
+    }
+  }
+
+  /**
+   * Once this boot's clock can be trusted, rewrites the wall time of its taps that are still
+   * pending and were taken before, from their monotonic time: at = mono + offset. The first
+   * wall time is kept in raw_at, and the tap is flagged clock_corrected. Delivered taps are
+   * corrected by the server, which gets the same offset from this boot's next synchronised tap.
+   */
+  correctBoot(bootId: string, offsetMs: number, rule: WorkingDayRule): number {
+    const run = this.#db.transaction((): number => {
+      const rows = this.#db
+        .prepare(
+          `SELECT seq, mono, flags FROM taps WHERE state = 'pending' AND boot_id = ? AND clock_synced = 0 ORDER BY seq`,
+        )
+        .all(bootId) as { seq: number; mono: number; flags: string }[];
+      const update = this.#db.prepare(
+        `UPDATE taps SET raw_at = at, at = ?, working_day = ?, clock_synced = 1, flags = ? WHERE seq = ?`,
+      );
+      for (const row of rows) {
+        const at = new Date(row.mono + offsetMs);
+        const flags = JSON.parse(row.flags) as TapFlag[];
+        if (!flags.includes('clock_corrected')) flags.push('clock_corrected');
+        update.run(at.toISOString(), workingDay(at, rule), JSON.stringify(flags), row.seq);
+      }
+      return rows.length;
+    });
     try {
       return run();
     } catch (error) {
-      throw toStoreError(error, `settling taps ${range.from}..${range.to}`);
+      throw toStoreError(error, `correcting the clock of boot ${bootId}`);
+    }
+  }
+
+  /**
+   * Whether the store can take a tap now: writes and removes a page-sized row. Used only while
+   * the terminal shows a store fault, to notice without a tap that space has returned.
+   */
+  probeWritable(): void {
+    try {
+      this.#db.transaction(() => {
+        this.#db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', hex(randomblob(2048)))`).run();
+        this.#db.prepare(`DELETE FROM meta WHERE key = 'probe'`).run();
+      })();
+    } catch (error) {
+      throw toStoreError(error, 'checking that the store can be written');
     }
   }
 
@@ -188,14 +293,37 @@ export class TerminalStore {
     return row === undefined ? null : fromRow(row);
   }
 
-  counts(): { pending: number; delivered: number; rejected: number } {
-    const rows = this.#db.prepare('SELECT state, count(*) AS n FROM taps GROUP BY state').all() as {
-      state: TapState;
-      n: number;
+  counts(): TapCounts {
+    return { ...this.#counts };
+  }
+
+  /** The most recent rejections with their reasons, for status and doctor. */
+  rejections(limit = 10): { seq: number; card: CardRef; reason: string; settledAt: string }[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT seq, tech, card_id, reject_reason, settled_at FROM taps WHERE state = 'rejected' ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(limit) as {
+      seq: number;
+      tech: 'felica' | 'mifare';
+      card_id: string;
+      reject_reason: string;
+      settled_at: string;
     }[];
-    const counts = { pending: 0, delivered: 0, rejected: 0 };
-    for (const row of rows) counts[row.state] = row.n;
-    return counts;
+    return rows.map((r) => ({
+      seq: r.seq,
+      card: { tech: r.tech, id: r.card_id } as CardRef,
+      reason: r.reject_reason,
+      settledAt: r.settled_at,
+    }));
+  }
+
+  /** The raw wall time a correction replaced, if any. */
+  rawAt(seq: number): string | null {
+    const row = this.#db.prepare('SELECT raw_at FROM taps WHERE seq = ?').get(seq) as
+      | { raw_at: string | null }
+      | undefined;
+    return row?.raw_at ?? null;
   }
 
   oldestPendingAt(): string | null {

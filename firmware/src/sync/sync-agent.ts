@@ -49,6 +49,8 @@ export interface SyncAgentEvents {
   command: [Command];
   /** A message from the server that was refused, with the reason. */
   refusedMessage: [{ topic: string; reason: string }];
+  /** The server's clock from an ack, and when (monotonic) the batch it answers was sent. */
+  serverTime: [{ serverTime: Date; sentAtMono: number }];
 }
 
 interface InFlight {
@@ -79,6 +81,7 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
   #pumping = false;
   #retryTimer: NodeJS.Timeout | null = null;
   #statusTimer: NodeJS.Timeout | null = null;
+  #ackTimer: NodeJS.Timeout | null = null;
 
   constructor(
     options: SyncOptions,
@@ -160,10 +163,26 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
 
     this.#statusTimer = setInterval(() => this.publishStatus(), this.#options.statusIntervalMs);
     this.#statusTimer.unref();
+    // Without new taps nothing would call kick, so an unanswered batch would wait forever.
+    this.#ackTimer = setInterval(() => this.kick(), Math.max(50, Math.floor(this.#options.ackTimeoutMs / 4)));
+    this.#ackTimer.unref();
+  }
+
+  /** Asks the broker for the retained message on one of our topics again, e.g. the roster. */
+  resubscribe(kind: Exclude<TopicKind, 'taps' | 'status'>): void {
+    const client = this.#client;
+    if (client === null || !this.#connected) return;
+    const topic = topicFor(this.#options.terminalId, kind);
+    client.unsubscribe(topic, () => {
+      client.subscribe(topic, { qos: 1 }, (error) => {
+        if (error) this.#log.warn({ err: error, topic }, 'resubscribe failed');
+      });
+    });
   }
 
   async stop(): Promise<void> {
     if (this.#statusTimer) clearInterval(this.#statusTimer);
+    if (this.#ackTimer) clearInterval(this.#ackTimer);
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     const client = this.#client;
     this.#client = null;
@@ -289,11 +308,18 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
   #onAck(ack: Ack): void {
     const batch = ack.batchId === null ? undefined : this.#inFlight.get(ack.batchId);
     if (batch === undefined) {
-      // A late or duplicate ack: the batch it answers was re-sent or already settled.
-      this.#log.debug({ batchId: ack.batchId }, 'ack for a batch not in flight, ignored');
+      // A late or duplicate ack: the batch it answers was re-sent or already settled. Its taps
+      // are settled only by the ack for the batch that carries them now.
+      this.#refuse(
+        topicFor(this.#options.terminalId, 'ack'),
+        ack.batchId === null
+          ? `ack without a batch id: ${ack.error?.code ?? 'no error'}: ${ack.error?.message ?? ''}`
+          : `ack for batch ${ack.batchId}, which is not in flight (a duplicate or late ack)`,
+      );
       return;
     }
     this.#inFlight.delete(ack.batchId as string);
+    this.emit('serverTime', { serverTime: new Date(ack.serverTime), sentAtMono: batch.sentAtMono });
     if (ack.error !== null) {
       this.#log.warn({ batchId: ack.batchId, error: ack.error }, 'server refused a batch');
       this.emit('batchRefused', { batchId: ack.batchId, code: ack.error.code, message: ack.error.message });

@@ -104,4 +104,9 @@ export const MIGRATIONS: readonly string[] = [
     payload BLOB NOT NULL
   );
   `,
+  `
+  -- The wall time the terminal first sent, kept when a clock correction rewrites at.
+  ALTER TABLE taps ADD COLUMN raw_at TEXT;
+  CREATE INDEX taps_unsynced ON taps (terminal_id, boot_id) WHERE clock_synced = 0;
+  `,
 ];

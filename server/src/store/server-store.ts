@@ -7,6 +7,7 @@ import {
   type SiteId,
   type Tap,
   type TapBatch,
+  type TapFlag,
   type TapRejectReason,
   type TerminalId,
   type WorkerId,
@@ -104,15 +105,30 @@ function recordFromRow(row: RecordRow): WorkRecord {
 }
 
 /** Fields that must match for a re-sent tap to count as the same tap. */
-function sameTap(row: Record<string, unknown>, tap: Tap): boolean {
+/** The same card, direction and moment of the same boot: the same tap, whatever the wall clock said. */
+function sameEvent(row: Record<string, unknown>, tap: Tap): boolean {
   return (
     row.tech === tap.card.tech &&
     row.card_id === tap.card.id &&
     row.direction === tap.direction &&
-    Date.parse(String(row.at)) === Date.parse(tap.at) &&
     row.boot_id === tap.bootId &&
     row.mono === tap.mono
   );
+}
+
+/**
+ * How a tap sent again relates to the stored one with its sequence number. A terminal
+ * corrects its pending taps once its clock synchronises, so the same tap may come again
+ * with a corrected time: that is a correction (or, the other way round, a replay of the
+ * older version), never a conflict.
+ */
+function compareTap(row: Record<string, unknown>, tap: Tap): 'replay' | 'correction' | 'conflict' {
+  if (!sameEvent(row, tap)) return 'conflict';
+  if (Date.parse(String(row.at)) === Date.parse(tap.at)) return 'replay';
+  const storedSynced = row.clock_synced === 1;
+  if (!storedSynced && tap.clockSynced && tap.flags.includes('clock_corrected')) return 'correction';
+  if (storedSynced && !tap.clockSynced && String(row.flags).includes('clock_corrected')) return 'replay';
+  return 'conflict';
 }
 
 /** The sync server's SQLite store. One transaction per tap batch, WAL for concurrent readers. */
@@ -310,9 +326,15 @@ export class ServerStore {
          @working_day, @boot_id, @mono, @clock_synced, @flags, @received_at)
        ON CONFLICT (terminal_id, seq) DO NOTHING`,
     );
+    const unsynced = db.prepare('SELECT * FROM taps WHERE terminal_id = ? AND boot_id = ? AND clock_synced = 0');
     return db.transaction((): StoredBatch => {
       const rejected: StoredBatch['rejected'] = [];
       const touched = new Map<string, RecordKey>();
+      const touch = (workerId: string | null, day: string): void => {
+        if (workerId === null) return;
+        const key = { siteId: terminal.siteId, workerId: workerId as WorkerId, workingDay: day };
+        touched.set(`${key.siteId}/${key.workerId}/${key.workingDay}`, key);
+      };
       let inserted = 0;
       for (const tap of batch.taps) {
         const serverWorker = (resolve.get(tap.card.tech, tap.card.id) as { worker_id: string } | undefined)?.worker_id;
@@ -338,7 +360,10 @@ export class ServerStore {
         // Seen before: a replay when it is the same tap, a conflict when it is not.
         if (result.changes === 0) {
           const before = existing.get(terminal.terminalId, tap.seq) as Record<string, unknown>;
-          if (!sameTap(before, tap)) {
+          const relation = compareTap(before, tap);
+          if (relation === 'correction') {
+            this.#correctTap(terminal, before, Date.parse(tap.at) - tap.mono, touch);
+          } else if (relation === 'conflict') {
             rejected.push({
               seq: tap.seq,
               reason: 'conflict',
@@ -348,9 +373,15 @@ export class ServerStore {
           continue;
         }
         inserted++;
-        if (workerId !== null) {
-          const key = { siteId: terminal.siteId, workerId, workingDay: day };
-          touched.set(`${key.siteId}/${key.workerId}/${key.workingDay}`, key);
+        touch(workerId, day);
+      }
+      // A synchronised tap tells how this boot's monotonic time maps to wall time, which
+      // corrects the boot's earlier taps that went out before the clock could be trusted.
+      const offsets = new Map<string, number>();
+      for (const tap of batch.taps) if (tap.clockSynced) offsets.set(tap.bootId, Date.parse(tap.at) - tap.mono);
+      for (const [bootId, offsetMs] of offsets) {
+        for (const row of unsynced.all(terminal.terminalId, bootId) as Record<string, unknown>[]) {
+          this.#correctTap(terminal, row, offsetMs, touch);
         }
       }
       for (const key of touched.values()) this.#rebuildRecord(key);
@@ -360,11 +391,46 @@ export class ServerStore {
     })();
   }
 
+  /** Rewrites one stored tap's wall time from its monotonic time; both the old and the new day's records change. */
+  #correctTap(
+    terminal: { rule: WorkingDayRule },
+    row: Record<string, unknown>,
+    offsetMs: number,
+    touch: (workerId: string | null, day: string) => void,
+  ): void {
+    const at = new Date(Number(row.mono) + offsetMs);
+    const day = workingDay(at, terminal.rule);
+    const flags = JSON.parse(String(row.flags)) as TapFlag[];
+    if (!flags.includes('clock_corrected')) flags.push('clock_corrected');
+    this.#db
+      .prepare(
+        `UPDATE taps SET raw_at = at, at = ?, working_day = ?, clock_synced = 1, flags = ?
+         WHERE terminal_id = ? AND seq = ?`,
+      )
+      .run(at.toISOString(), day, JSON.stringify(flags), row.terminal_id, row.seq);
+    const workerId = (row.worker_id as string | null) ?? null;
+    touch(workerId, String(row.working_day));
+    touch(workerId, day);
+  }
+
   #rebuildRecord(key: RecordKey): void {
     const db = this.#db;
     const taps = db
       .prepare(`SELECT direction, at, clock_synced FROM taps WHERE site_id = ? AND worker_id = ? AND working_day = ?`)
       .all(key.siteId, key.workerId, key.workingDay) as { direction: 'in' | 'out'; at: string; clock_synced: number }[];
+    if (taps.length === 0) {
+      // Its taps moved to another day (a clock correction). Not yet at CCUS: gone with them.
+      // Already at CCUS: kept as it is, for a person to correct there.
+      db.prepare(
+        `DELETE FROM ccus_outbox WHERE site_id = ? AND worker_id = ? AND working_day = ? AND state NOT IN ('accepted', 'sending')`,
+      ).run(key.siteId, key.workerId, key.workingDay);
+      db.prepare(
+        `DELETE FROM records WHERE site_id = ? AND worker_id = ? AND working_day = ? AND NOT EXISTS (
+           SELECT 1 FROM ccus_outbox o WHERE o.site_id = records.site_id AND o.worker_id = records.worker_id
+             AND o.working_day = records.working_day)`,
+      ).run(key.siteId, key.workerId, key.workingDay);
+      return;
+    }
     const onRoster =
       db.prepare('SELECT 1 FROM site_roster WHERE site_id = ? AND worker_id = ?').get(key.siteId, key.workerId) !==
       undefined;

@@ -1,0 +1,104 @@
+import {
+  type CardRef,
+  parseCardRef,
+  parseTerminalId,
+  parseWorkerId,
+  type SiteId,
+  type TerminalId,
+  type WorkerId,
+} from '@ccus-gate/protocol';
+import {
+  CcusSimulator,
+  createServer,
+  type EmbeddedBroker,
+  HttpCcusGateway,
+  type HttpListener,
+  listenHttp,
+  type ServerStore,
+  type SyncServer,
+  startEmbeddedBroker,
+} from '@ccus-gate/server';
+import { pino } from 'pino';
+import { storeWithSite } from './server-fixture.js';
+
+export interface SyncServerHarness {
+  store: ServerStore;
+  siteId: SiteId;
+  terminalId: TerminalId;
+  terminalPassword: string;
+  workers: { workerId: WorkerId; card: CardRef }[];
+  service: { username: string; password: string };
+  /** The broker's URL; the same across `stopBroker` and `startBroker`. */
+  readonly url: string;
+  server: SyncServer;
+  /** Stops the broker (an outage) while the server keeps its store. */
+  stopBroker(): Promise<void>;
+  startBroker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The sync server as a terminal sees it: a real aedes broker on a free port, the ingest
+ * writing to a real SQLite file, and the CCUS simulator over HTTP. One terminal and two
+ * workers with cards are registered at site 11.
+ */
+export async function startSyncServer(dir: string): Promise<SyncServerHarness> {
+  const log = pino({ level: 'silent' });
+  const { store, siteId } = storeWithSite(dir);
+  const terminalId = parseTerminalId('gate-test-01');
+  const terminalPassword = store.createTerminal({ terminalId, tenantId: 't1', siteId });
+  const workers = [
+    { workerId: parseWorkerId('10000000000001'), card: parseCardRef('012E4CD3A1B2C3D4') },
+    { workerId: parseWorkerId('10000000000002'), card: parseCardRef('04A2B3C4') },
+  ];
+  for (const worker of workers) {
+    store.addWorker({ workerId: worker.workerId, tenantId: 't1', name: `worker ${worker.workerId}` });
+    store.addToRoster(siteId, worker.workerId);
+    store.addCard(worker.card, worker.workerId);
+  }
+  const simulator = new CcusSimulator();
+  simulator.setRoster(
+    siteId,
+    workers.map((w) => w.workerId),
+  );
+  const ccusHttp: HttpListener = await listenHttp(simulator.app, { host: '127.0.0.1', port: 0 });
+  const service = { username: 'ccus-gate-server', password: 'service-secret' };
+  let port = 0;
+  let broker: EmbeddedBroker | null = null;
+  const startBroker = async (): Promise<void> => {
+    broker = await startEmbeddedBroker({ host: '127.0.0.1', port, store, service, log });
+    port = broker.port;
+  };
+  await startBroker();
+  const url = `mqtt://127.0.0.1:${port}`;
+  const server = createServer({
+    store,
+    broker: { url, ...service },
+    ccus: new HttpCcusGateway(ccusHttp.url),
+    clock: { now: () => new Date() },
+    log,
+    forwarderPollMs: 100,
+  });
+  await server.start();
+  return {
+    store,
+    siteId,
+    terminalId,
+    terminalPassword,
+    workers,
+    service,
+    url,
+    server,
+    async stopBroker() {
+      await broker?.close();
+      broker = null;
+    },
+    startBroker,
+    async close() {
+      await server.stop();
+      await broker?.close();
+      await ccusHttp.close();
+      store.close();
+    },
+  };
+}

@@ -333,6 +333,7 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
         `ack range ${accepted.from}..${accepted.to} is outside the batch sent (${batch.from}..${batch.to})`,
       );
       this.#queuedUpTo = Math.min(this.#queuedUpTo, batch.from - 1);
+      this.kick();
       return;
     }
     // Taps of the batch the ack does not cover stay pending and go out again.

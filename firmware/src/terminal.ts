@@ -181,7 +181,11 @@ export function createTerminal(deps: TerminalDeps): Terminal {
   sync.on('serverTime', ({ serverTime, sentAtMono }) => {
     const check = clock.observeServerTime(serverTime, sentAtMono);
     if (!check.agrees) {
-      recordError('clock_skew', `this terminal's clock differs from the server's by ${check.skewMs} ms`);
+      const seconds = (Math.abs(check.skewMs) / 1000).toFixed(1);
+      recordError(
+        'clock_skew',
+        `this terminal's clock is ${seconds} s ${check.skewMs < 0 ? 'behind' : 'ahead of'} the server's`,
+      );
       log.warn({ skewMs: check.skewMs }, 'clock disagrees with the server');
     }
   });

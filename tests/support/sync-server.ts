@@ -3,6 +3,7 @@ import {
   parseCardRef,
   parseTerminalId,
   parseWorkerId,
+  type Roster,
   type SiteId,
   type TerminalId,
   type WorkerId,
@@ -27,6 +28,8 @@ export interface SyncServerHarness {
   terminalId: TerminalId;
   terminalPassword: string;
   workers: { workerId: WorkerId; card: CardRef }[];
+  /** The roster the server would send its terminal, version 1. */
+  roster(): Roster;
   service: { username: string; password: string };
   /** The broker's URL; the same across `stopBroker` and `startBroker`. */
   readonly url: string;
@@ -43,7 +46,7 @@ export interface SyncServerHarness {
  * workers with cards are registered at site 11.
  */
 export async function startSyncServer(dir: string): Promise<SyncServerHarness> {
-  const log = pino({ level: 'silent' });
+  const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   const { store, siteId } = storeWithSite(dir);
   const terminalId = parseTerminalId('gate-test-01');
   const terminalPassword = store.createTerminal({ terminalId, tenantId: 't1', siteId });
@@ -86,6 +89,13 @@ export async function startSyncServer(dir: string): Promise<SyncServerHarness> {
     terminalId,
     terminalPassword,
     workers,
+    roster: () => ({
+      v: 1,
+      siteId,
+      version: 1,
+      issuedAt: new Date().toISOString(),
+      entries: workers.map(({ card, workerId }) => ({ card, workerId })),
+    }),
     service,
     url,
     server,

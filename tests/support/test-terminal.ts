@@ -8,7 +8,7 @@ import {
   TerminalStore,
 } from '@ccus-gate/firmware';
 import { RecordingOutput, SimulatedReader } from '@ccus-gate/hardware';
-import type { TerminalId } from '@ccus-gate/protocol';
+import type { Roster, TerminalId } from '@ccus-gate/protocol';
 import { pino } from 'pino';
 
 export interface TestClock extends Clock {
@@ -62,8 +62,11 @@ export async function startTestTerminal(options: {
   settings?: Partial<TerminalSettings>;
   ackTimeoutMs?: number;
   maxBytes?: number;
+  /** Known before start, as if received on an earlier connection. */
+  roster?: Roster;
 }): Promise<TestTerminal> {
   const store = TerminalStore.open(join(options.dir, 'terminal.db'), { maxBytes: options.maxBytes ?? null });
+  if (options.roster !== undefined) store.applyRoster(options.roster);
   const reader = new SimulatedReader('sim');
   const outputs = {
     green: new RecordingOutput('green'),
@@ -82,7 +85,7 @@ export async function startTestTerminal(options: {
       password: options.password,
       ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
     },
-    log: pino({ level: 'silent' }),
+    log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     settings: { debounceMs: 0, ...options.settings },
   });
   const outcomes: TapOutcome[] = [];

@@ -192,8 +192,10 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
       const offline = this.#offlineStatus();
       await client.publishAsync(offline.topic, offline.payload, { qos: 1, retain: true }).catch(() => {});
     }
+    const wasConnected = this.#connected;
     this.#connected = false;
-    await client.endAsync();
+    // Disconnected, nothing can be flushed; the store still holds every tap for next time.
+    await client.endAsync(!wasConnected);
   }
 
   /** The retained offline status: the last will, and what a clean stop publishes. */

@@ -59,21 +59,37 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
     });
     this.#client = client;
     // MQTT.js leaves Nagle on; acks are small and latency-bound.
-    client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
     client.on('error', (error) => this.#log.warn({ err: error }, 'broker connection error'));
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
+    const subscribed = new Promise<void>((resolve, reject) => {
       client.once('error', reject);
+      client.on('connect', (connack) => {
+        (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+        if (connack.sessionPresent) return resolve();
+        // A broker that lost our session (restarted without persistence) has lost our subscriptions
+        // too, and MQTT.js renews them only for clean sessions: without this, ingest would go deaf.
+        client
+          .subscribeAsync([topicFilter('taps'), topicFilter('status')], { qos: 1 })
+          .then(() => {
+            this.#log.info('subscribed to terminal topics');
+            // Retained rosters are gone with the broker's memory too.
+            for (const terminalId of this.#store.allTerminals()) this.publishRoster(terminalId);
+            resolve();
+          })
+          .catch((error: unknown) => {
+            this.#log.error({ err: error }, 'could not subscribe to terminal topics');
+            reject(error);
+          });
+      });
     });
-    await client.subscribeAsync([topicFilter('taps'), topicFilter('status')], { qos: 1 });
-    for (const terminalId of this.#store.allTerminals()) this.publishRoster(terminalId);
+    await subscribed;
   }
 
   async stop(): Promise<void> {
     const client = this.#client;
     this.#client = null;
-    await client?.endAsync();
+    // Disconnected, nothing can be flushed, and a graceful end would wait for a broker that is not there.
+    await client?.endAsync(!client.connected);
   }
 
   /** Publishes the terminal's site roster, retained, so it arrives whenever the terminal connects. */

@@ -1,5 +1,6 @@
 export * from './clock/clock.js';
 export * from './clock/clock-tracker.js';
+export * from './config/config-file.js';
 export * from './errors.js';
 export * from './pipeline/debouncer.js';
 export * from './pipeline/direction.js';

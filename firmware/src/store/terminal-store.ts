@@ -13,7 +13,7 @@ import {
   workingDay,
 } from '@ccus-gate/protocol';
 import Database from 'better-sqlite3';
-import { toStoreError } from '../errors.js';
+import { StoreError, toStoreError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 
 export interface NewTap {
@@ -39,6 +39,18 @@ export interface StoreOptions {
 }
 
 export type TapCounts = Record<TapState, number>;
+
+export interface StoreSummary {
+  path: string;
+  schemaVersion: number;
+  counts: TapCounts;
+  oldestPendingAt: string | null;
+  lastTap: { seq: number; at: string } | null;
+  /** The highest sequence number ever given out, even if that tap was pruned. */
+  highestSeq: number;
+  rosterVersion: number | null;
+  bytes: number;
+}
 
 export interface StoredTap extends Tap {
   workingDay: string;
@@ -135,6 +147,55 @@ export class TerminalStore {
       db?.close();
       throw toStoreError(error, `opening the terminal store at ${path}`);
     }
+  }
+
+  /**
+   * Opens an existing store for reading only, beside a running terminal (WAL lets both work):
+   * for `status` and `doctor`, which must never change what the terminal holds.
+   */
+  static openReadOnly(path: string): TerminalStore {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version !== MIGRATIONS.length) {
+        throw new StoreError(
+          'unknown',
+          `${path} has schema version ${version}, this firmware expects ${MIGRATIONS.length}; run the terminal once to migrate it`,
+        );
+      }
+      return new TerminalStore(path, db);
+    } catch (error) {
+      db?.close();
+      throw toStoreError(error, `opening the terminal store at ${path} to read`);
+    }
+  }
+
+  /** What `status` and `doctor` show about the store. */
+  summary(): StoreSummary {
+    const db = this.#db;
+    const last = db.prepare('SELECT seq, at FROM taps ORDER BY seq DESC LIMIT 1').get() as
+      | { seq: number; at: string }
+      | undefined;
+    const sequence = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'taps'`).get() as
+      | { seq: number }
+      | undefined;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    return {
+      path: this.path,
+      schemaVersion: db.pragma('user_version', { simple: true }) as number,
+      counts: this.counts(),
+      oldestPendingAt: this.oldestPendingAt(),
+      lastTap: last ?? null,
+      highestSeq: sequence?.seq ?? 0,
+      rosterVersion: this.rosterVersion(),
+      bytes: (db.pragma('page_count', { simple: true }) as number) * pageSize,
+    };
+  }
+
+  /** SQLite's own quick consistency check; 'ok' or the problems it found. */
+  quickCheck(): string[] {
+    return (this.#db.pragma('quick_check') as { quick_check: string }[]).map((row) => row.quick_check);
   }
 
   /** See `StoreOptions.maxBytes`; null lifts the cap. A cap below the current size holds it there. */

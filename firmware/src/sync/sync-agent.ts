@@ -82,6 +82,7 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
   #retryTimer: NodeJS.Timeout | null = null;
   #statusTimer: NodeJS.Timeout | null = null;
   #ackTimer: NodeJS.Timeout | null = null;
+  #lastErrorCode: string | null = null;
 
   constructor(
     options: SyncOptions,
@@ -132,6 +133,7 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
       // MQTT.js leaves Nagle on; acks are small and latency-bound.
       (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       this.#connected = true;
+      this.#lastErrorCode = null;
       this.#backoff.reset();
       client.options.reconnectPeriod = this.#backoff.next();
       this.#inFlight.clear();
@@ -157,7 +159,11 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
       client.options.reconnectPeriod = this.#backoff.next();
     });
     client.on('error', (error) => {
-      this.#log.warn({ err: error }, 'broker connection error');
+      // Once per outage at warn; every retry of a long outage would otherwise fill the journal.
+      const code = (error as NodeJS.ErrnoException).code ?? error.message;
+      if (code !== this.#lastErrorCode) this.#log.warn({ code, message: error.message }, 'broker connection error');
+      else this.#log.debug({ code }, 'broker connection error again');
+      this.#lastErrorCode = code;
     });
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
 

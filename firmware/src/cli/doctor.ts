@@ -1,0 +1,250 @@
+import { accessSync, constants, existsSync, statfsSync, statSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { dirname } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import type { TerminalRuntimeConfig } from '../config/config-file.js';
+import { TerminalStore } from '../store/terminal-store.js';
+import { readSecret } from './run.js';
+
+export type CheckResult = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  name: string;
+  result: CheckResult;
+  detail: string;
+  /** What to do about it, for warn and fail. */
+  fix?: string;
+}
+
+const MiB = 1024 * 1024;
+
+function check(name: string, result: CheckResult, detail: string, fix?: string): Check {
+  return fix === undefined ? { name, result, detail } : { name, result, detail, fix };
+}
+
+function checkSecrets(config: TerminalRuntimeConfig): Check[] {
+  const checks: Check[] = [];
+  try {
+    readSecret(config.broker.passwordFile, 'broker password');
+    const mode = statSync(config.broker.passwordFile).mode & 0o777;
+    checks.push(
+      mode & 0o007
+        ? check(
+            'password',
+            'warn',
+            `${config.broker.passwordFile} is readable by every user (mode ${mode.toString(8)})`,
+            `chmod 600 ${config.broker.passwordFile}`,
+          )
+        : check('password', 'ok', config.broker.passwordFile),
+    );
+  } catch (error) {
+    checks.push(
+      check('password', 'fail', (error as Error).message, 'write the password the server issued into that file'),
+    );
+  }
+  if (config.broker.caFile !== undefined) {
+    checks.push(
+      existsSync(config.broker.caFile)
+        ? check('ca', 'ok', config.broker.caFile)
+        : check('ca', 'fail', `${config.broker.caFile} does not exist`, 'copy the broker CA certificate there'),
+    );
+  }
+  return checks;
+}
+
+function checkStore(config: TerminalRuntimeConfig, now: Date): Check[] {
+  const path = config.store.path;
+  const folder = dirname(path);
+  const checks: Check[] = [];
+  // The terminal creates its folder on the first run; what matters is that it can.
+  let existing = folder;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch {
+    checks.push(
+      check('store', 'fail', `${existing} is not writable by this user`, 'chown the folder to the service user'),
+    );
+  }
+  const fs = statfsSync(existing);
+  const free = fs.bavail * fs.bsize;
+  checks.push(
+    free < 200 * MiB
+      ? check(
+          'disk',
+          free < 20 * MiB ? 'fail' : 'warn',
+          `${(free / MiB).toFixed(0)} MiB free in ${existing}`,
+          'free space on the SD card (old logs, apt caches)',
+        )
+      : check('disk', 'ok', `${(free / MiB).toFixed(0)} MiB free in ${existing}`),
+  );
+  if (!existsSync(path)) {
+    checks.push(check('store', 'ok', `${path} will be created on the first run`));
+    return checks;
+  }
+  let store: TerminalStore;
+  try {
+    store = TerminalStore.openReadOnly(path);
+  } catch (error) {
+    checks.push(check('store', 'fail', (error as Error).message, 'see firmware/README.md, "A broken store"'));
+    return checks;
+  }
+  try {
+    const problems = store.quickCheck();
+    const summary = store.summary();
+    if (problems.length === 1 && problems[0] === 'ok') {
+      checks.push(
+        check(
+          'store',
+          'ok',
+          `${path}: schema ${summary.schemaVersion}, ${(summary.bytes / MiB).toFixed(1)} MiB, consistent`,
+        ),
+      );
+    } else {
+      checks.push(
+        check(
+          'store',
+          'fail',
+          `${path}: ${problems.slice(0, 3).join('; ')}`,
+          'see firmware/README.md, "A broken store"',
+        ),
+      );
+    }
+    const cap = config.store.maxMegabytes === null ? null : config.store.maxMegabytes * MiB;
+    if (cap !== null && summary.bytes > cap * 0.8) {
+      checks.push(
+        check(
+          'store size',
+          summary.bytes >= cap ? 'fail' : 'warn',
+          `${(summary.bytes / MiB).toFixed(0)} of ${config.store.maxMegabytes} MiB used`,
+          'the backlog is not draining: check the broker connection',
+        ),
+      );
+    }
+    const pending = summary.counts.pending;
+    const oldest = summary.oldestPendingAt === null ? 0 : (now.getTime() - Date.parse(summary.oldestPendingAt)) / 1000;
+    checks.push(
+      oldest > 3600
+        ? check(
+            'queue',
+            'warn',
+            `${pending} taps waiting, the oldest for ${Math.round(oldest / 60)} min`,
+            'check the broker connection and the server',
+          )
+        : check('queue', 'ok', `${pending} taps waiting`),
+    );
+    if (summary.counts.rejected > 0) {
+      const last = store.rejections(1)[0];
+      checks.push(
+        check(
+          'rejected',
+          'warn',
+          `${summary.counts.rejected} taps rejected by the server; last: #${last?.seq} ${last?.reason}`,
+          'ask the server operator; the taps are kept',
+        ),
+      );
+    }
+    checks.push(
+      summary.rosterVersion === null
+        ? check(
+            'roster',
+            'warn',
+            'no roster received yet: every card counts as unknown',
+            'connect the terminal to its server once',
+          )
+        : check('roster', 'ok', `version ${summary.rosterVersion}`),
+    );
+  } finally {
+    store.close();
+  }
+  return checks;
+}
+
+function checkClock(config: TerminalRuntimeConfig): Check {
+  return existsSync(config.clock.syncMarker)
+    ? check('clock', 'ok', 'synchronised by NTP')
+    : check(
+        'clock',
+        'warn',
+        `not synchronised: ${config.clock.syncMarker} is missing`,
+        'check network and systemd-timesyncd; taps are corrected once it syncs',
+      );
+}
+
+/** Opens a TCP (or TLS, for mqtts) connection to the broker: reachability, not a login, so the running terminal's session is left alone. */
+async function checkBroker(config: TerminalRuntimeConfig, timeoutMs: number): Promise<Check> {
+  const url = new URL(config.broker.url);
+  const tls = url.protocol === 'mqtts:';
+  const port = Number(url.port || (tls ? 8883 : 1883));
+  const host = url.hostname;
+  return new Promise<Check>((resolve) => {
+    const socket = tls ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(
+        check(
+          'broker',
+          'fail',
+          `${host}:${port} did not answer within ${timeoutMs / 1000} s`,
+          'check the network, firewall and broker address',
+        ),
+      );
+    }, timeoutMs);
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.end();
+      resolve(check('broker', 'ok', `${host}:${port} reachable${tls ? ' over TLS' : ''}`));
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(
+        check(
+          'broker',
+          'fail',
+          `${host}:${port}: ${error.code ?? error.message}`,
+          'check the network, firewall and broker address',
+        ),
+      );
+    });
+  });
+}
+
+async function checkSystemd(): Promise<Check> {
+  try {
+    const name = 'sd-notify';
+    await import(name);
+    return check('systemd', 'ok', 'sd-notify is installed (readiness and watchdog)');
+  } catch {
+    return check(
+      'systemd',
+      'warn',
+      'sd-notify is not installed: under systemd the unit never becomes ready',
+      'apt install libsystemd-dev, then npm ci',
+    );
+  }
+}
+
+/** `ccus-gate-terminal doctor`: everything a technician checks first, each with what to do about it. */
+export async function runDoctor(
+  config: TerminalRuntimeConfig,
+  options: { now?: Date; brokerTimeoutMs?: number } = {},
+): Promise<Check[]> {
+  return [
+    check('config', 'ok', config.source),
+    ...checkSecrets(config),
+    ...checkStore(config, options.now ?? new Date()),
+    checkClock(config),
+    await checkBroker(config, options.brokerTimeoutMs ?? 5_000),
+    await checkSystemd(),
+    check('hardware', 'ok', `profile ${config.hardware.profile}`),
+  ];
+}
+
+export function formatChecks(checks: Check[]): string {
+  return checks
+    .map(
+      (c) =>
+        `${c.result.padEnd(4)}  ${c.name.padEnd(10)}  ${c.detail}${c.fix === undefined ? '' : `\n${' '.repeat(18)}→ ${c.fix}`}`,
+    )
+    .join('\n');
+}

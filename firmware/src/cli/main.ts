@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from '../config/config-file.js';
+import { formatChecks, runDoctor } from './doctor.js';
+import { runTerminal } from './run.js';
+import { runSelftest } from './selftest.js';
+import { formatStatus, statusReport } from './status.js';
+
+const USAGE = `usage: ccus-gate-terminal <command> [--config FILE] [--json]
+
+commands:
+  run        serve taps until stopped (systemd runs this)
+  status     what the local store holds: queue, last tap, rejections
+  selftest   lights, buzzer, relay (--relay), reader, then a card; stop the service first
+  doctor     check config, secrets, store, disk, clock, broker; says what to fix
+
+--config defaults to $CCUS_GATE_TERMINAL_CONFIG or /etc/ccus-gate/terminal.json`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      relay: { type: 'boolean', default: false },
+      wait: { type: 'string', default: '30' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || command === undefined) {
+    console.log(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (!['run', 'status', 'selftest', 'doctor'].includes(command)) {
+    console.error(`ccus-gate-terminal: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+    return 2;
+  }
+  const file = values.config ?? process.env.CCUS_GATE_TERMINAL_CONFIG ?? '/etc/ccus-gate/terminal.json';
+  const config = loadConfig(file);
+  const log = pino({ level: config.log.level, base: { terminalId: config.terminalId } });
+  const print = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+
+  switch (command) {
+    case 'run':
+      await runTerminal(config, log);
+      return 0;
+    case 'status': {
+      const report = statusReport(config);
+      print(values.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+      return 0;
+    }
+    case 'doctor': {
+      const checks = await runDoctor(config);
+      print(values.json ? JSON.stringify(checks, null, 2) : formatChecks(checks));
+      return checks.some((c) => c.result === 'fail') ? 1 : 0;
+    }
+    default: {
+      const seconds = Number(values.wait);
+      if (!Number.isFinite(seconds) || seconds <= 0)
+        throw new Error(`--wait: ${values.wait} is not a number of seconds`);
+      const ok = await runSelftest(config, pino({ level: 'warn' }), {
+        relay: values.relay,
+        cardTimeoutMs: seconds * 1000,
+        input: process.stdin,
+        print,
+      });
+      return ok ? 0 : 1;
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // stdin may still be open for the simulated reader; nothing else should keep us alive.
+    process.stdin.destroy();
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) console.error(error.message);
+    else console.error(`ccus-gate-terminal: ${(error as Error).message ?? String(error)}`);
+    process.exitCode = 1;
+    process.stdin.destroy();
+  },
+);

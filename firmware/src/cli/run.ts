@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { systemClock } from '../clock/clock.js';
+import type { TerminalRuntimeConfig } from '../config/config-file.js';
+import { TerminalStore } from '../store/terminal-store.js';
+import { createTerminal, FIRMWARE_VERSION } from '../terminal.js';
+import { buildHardware } from './hardware.js';
+import { systemdNotifier } from './systemd.js';
+
+export function readSecret(file: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new Error(`cannot read the ${what} from ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  if (text === '') throw new Error(`${file} is empty; it should hold the ${what}`);
+  return text;
+}
+
+/**
+ * `ccus-gate-terminal run`: the terminal until SIGTERM. Each tap's outcome is logged once,
+ * after its commit, so the journal shows what the gate answered.
+ */
+export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): Promise<void> {
+  const password = readSecret(config.broker.passwordFile, 'broker password');
+  const ca = config.broker.caFile === undefined ? undefined : readFileSync(config.broker.caFile);
+  const store = TerminalStore.open(config.store.path, {
+    maxBytes: config.store.maxMegabytes === null ? null : config.store.maxMegabytes * 1024 * 1024,
+  });
+  const { readers, outputs } = buildHardware(config, log, process.stdin);
+  const terminal = createTerminal({
+    terminalId: config.terminalId,
+    clock: systemClock({ syncMarker: config.clock.syncMarker }),
+    store,
+    readers,
+    outputs,
+    transport: {
+      url: config.broker.url,
+      password,
+      ackTimeoutMs: config.broker.ackTimeoutSeconds * 1000,
+      ...(ca === undefined ? {} : { ca }),
+    },
+    log,
+    settings: {
+      directionMode: config.pipeline.directionMode,
+      readerDirections: config.pipeline.readerDirections,
+      debounceMs: config.pipeline.debounceSeconds * 1000,
+      unknownCard: config.pipeline.unknownCard,
+      workingDay: { timeZone: config.pipeline.timeZone, dayBoundary: config.pipeline.dayBoundary },
+      retentionDays: config.pipeline.retentionDays,
+      clockToleranceMs: config.clock.toleranceSeconds * 1000,
+    },
+  });
+  terminal.on('outcome', (outcome) => {
+    if ('tap' in outcome) {
+      log.info(
+        { event: 'tap', outcome: outcome.kind, seq: outcome.tap.seq, card: outcome.tap.card, offline: outcome.offline },
+        'tap recorded',
+      );
+    } else if (outcome.kind === 'readError') {
+      log.warn({ event: 'tap', outcome: outcome.kind, err: outcome.error }, 'card could not be read');
+    } else if (outcome.kind !== 'fault') {
+      log.info({ event: 'tap', outcome: outcome.kind, card: outcome.card }, 'tap not recorded');
+    }
+  });
+
+  const systemd = await systemdNotifier(log);
+  let stopping: Promise<void> | null = null;
+  const stop = (signal: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ signal }, 'stopping');
+      systemd.stop();
+      await terminal.stop();
+      store.close();
+    })();
+    return stopping;
+  };
+  await terminal.start();
+  log.info(
+    {
+      terminalId: config.terminalId,
+      firmware: FIRMWARE_VERSION,
+      store: config.store.path,
+      pending: store.counts().pending,
+    },
+    'terminal started',
+  );
+  systemd.ready(`serving taps; ${store.counts().pending} waiting to be sent`);
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        void stop(signal).then(resolve, (error: unknown) => {
+          log.error({ err: error }, 'unclean stop');
+          resolve();
+        });
+      });
+    }
+  });
+}

@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  DayBoundarySchema,
+  DIRECTION_MODES,
+  type Direction,
+  type TerminalId,
+  TerminalIdSchema,
+  TimeZoneSchema,
+} from '@ccus-gate/protocol';
+import { z } from 'zod';
+
+/**
+ * The terminal's JSON config file (/etc/ccus-gate/terminal.json on a Pi). Only what the
+ * terminal needs before it first reaches its server; the server's retained config message
+ * overrides the pipeline settings once it arrives.
+ */
+const ConfigFileSchema = z.strictObject({
+  terminalId: TerminalIdSchema,
+  broker: z.strictObject({
+    url: z
+      .string()
+      .regex(/^mqtts?:\/\/[^/\s]+(:\d+)?\/?$/, 'must be mqtt://host:port or mqtts://host:port')
+      .describe('mqtt://host:port or mqtts://host:port'),
+    /** A file holding the terminal's password, readable only by the service user. */
+    passwordFile: z.string().min(1),
+    /** CA certificate file for mqtts, when the broker's certificate is not from a public CA. */
+    caFile: z.string().min(1).optional(),
+    ackTimeoutSeconds: z.int().min(1).max(600).default(30),
+  }),
+  store: z
+    .strictObject({
+      path: z.string().min(1).default('/var/lib/ccus-gate/terminal.db'),
+      /** Caps the database, so a long outage fills the store, not the SD card. */
+      maxMegabytes: z.int().min(1).max(1_000_000).nullable().default(2048),
+    })
+    .prefault({}),
+  pipeline: z
+    .strictObject({
+      directionMode: z.enum(DIRECTION_MODES).default('toggle'),
+      /** For two-reader gates: reader name → direction. */
+      readerDirections: z.record(z.string().min(1), z.enum(['in', 'out'])).default({}),
+      debounceSeconds: z.int().min(0).max(3600).default(10),
+      unknownCard: z.enum(['accept', 'refuse']).default('accept'),
+      timeZone: TimeZoneSchema.default('Asia/Tokyo'),
+      dayBoundary: DayBoundarySchema.default('04:00'),
+      retentionDays: z.int().min(1).max(3650).default(90),
+    })
+    .prefault({}),
+  clock: z
+    .strictObject({
+      syncMarker: z.string().min(1).default('/run/systemd/timesync/synchronized'),
+      toleranceSeconds: z.number().min(0.1).max(300).default(2),
+    })
+    .prefault({}),
+  hardware: z
+    .strictObject({
+      /** Real hardware profiles arrive with the hardware drivers; `simulated` runs anywhere. */
+      profile: z.literal('simulated'),
+      /** Where the simulated reader takes card ids from: one hex id per line on stdin, or nowhere. */
+      cards: z.enum(['stdin', 'none']).default('stdin'),
+    })
+    .prefault({ profile: 'simulated' }),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+    .prefault({}),
+});
+
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+
+export interface TerminalRuntimeConfig extends Omit<ConfigFile, 'terminalId' | 'pipeline'> {
+  terminalId: TerminalId;
+  pipeline: Omit<ConfigFile['pipeline'], 'readerDirections'> & { readerDirections: Record<string, Direction> };
+  /** Where the file was read from; relative paths in it are relative to its folder. */
+  source: string;
+}
+
+export interface ConfigProblem {
+  /** The option, as a dotted path: `pipeline.debounceSeconds`. */
+  option: string;
+  /** What the file says there, or undefined when it is missing. */
+  value: unknown;
+  /** What would be accepted. */
+  accepted: string;
+}
+
+/** A config file that cannot be used, with every problem in it named. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'invalid_config';
+  readonly file: string;
+  readonly problems: ConfigProblem[];
+
+  constructor(file: string, problems: ConfigProblem[], message?: string) {
+    super(
+      message ??
+        `${file}: ${problems.length === 1 ? 'one option is' : `${problems.length} options are`} not accepted:\n${problems
+          .map((p) => `  - ${p.option}: ${p.value === undefined ? 'missing' : JSON.stringify(p.value)}; ${p.accepted}`)
+          .join('\n')}`,
+    );
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function acceptedFor(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)}`;
+  if (issue.code === 'too_small') return `must be at least ${String(issue.minimum)}`;
+  if (issue.code === 'invalid_type')
+    return `must be ${issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`}`;
+  return issue.message.replace(/^Invalid input: /, '');
+}
+
+/** Checks a parsed config; throws a ConfigError naming every bad option. */
+export function parseConfig(input: unknown, file = '<config>'): TerminalRuntimeConfig {
+  const result = ConfigFileSchema.safeParse(input);
+  if (!result.success) {
+    const problems: ConfigProblem[] = [];
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) {
+          problems.push({
+            option: [...issue.path, key].map(String).join('.'),
+            value: valueAt(input, [...issue.path, key]),
+            accepted: 'is not an option; check its spelling against firmware/README.md',
+          });
+        }
+        continue;
+      }
+      problems.push({
+        option: issue.path.map(String).join('.') || '(the whole file)',
+        value: valueAt(input, issue.path),
+        accepted: acceptedFor(issue),
+      });
+    }
+    throw new ConfigError(file, problems);
+  }
+  const config = result.data;
+  const base = file.startsWith('<') ? process.cwd() : dirname(resolve(file));
+  const path = (p: string): string => resolve(base, p);
+  return {
+    ...config,
+    terminalId: config.terminalId as TerminalId,
+    broker: {
+      ...config.broker,
+      passwordFile: path(config.broker.passwordFile),
+      ...(config.broker.caFile === undefined ? {} : { caFile: path(config.broker.caFile) }),
+    },
+    store: { ...config.store, path: path(config.store.path) },
+    pipeline: { ...config.pipeline, readerDirections: config.pipeline.readerDirections as Record<string, Direction> },
+    source: file,
+  };
+}
+
+/** Reads and checks the config file; any problem (missing, not JSON, bad option) is a ConfigError. */
+export function loadConfig(file: string): TerminalRuntimeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      file,
+      [],
+      `${file}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    );
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(file, [], `${file}: not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(input, file);
+}

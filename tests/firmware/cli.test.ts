@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TerminalStore } from '@ccus-gate/firmware';
+import { parseCardRef } from '@ccus-gate/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.js';
+import { buildOnce, writeTerminalConfig } from '../support/terminal-process.js';
+
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../firmware/dist/cli/main.js');
+
+/** Runs the CLI; `answer` types a line once the output asks for it, as a technician would. */
+function cli(
+  args: string[],
+  answer?: { when: RegExp; line: string },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    let answered = answer === undefined;
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (!answered && answer?.when.test(stdout)) {
+        answered = true;
+        child.stdin.end(`${answer.line}\n`);
+      }
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('exit', (code) => done({ code, stdout, stderr }));
+    if (answer === undefined) child.stdin.end();
+  });
+}
+
+describe('ccus-gate-terminal', () => {
+  const dir = tempDir('cli');
+  let broker: Server;
+  let port: number;
+  let config: string;
+
+  beforeAll(async () => {
+    buildOnce();
+    // Something listening where the broker should be: doctor checks reachability only.
+    broker = createServer((socket) => socket.end());
+    await new Promise<void>((ready) => broker.listen(0, '127.0.0.1', ready));
+    port = (broker.address() as { port: number }).port;
+    config = writeTerminalConfig(dir.path, { terminalId: 'gate-01', url: `mqtt://127.0.0.1:${port}`, password: 'pw' });
+    const store = TerminalStore.open(join(dir.path, 'store', 'terminal.db'));
+    for (let i = 0; i < 3; i++) {
+      store.commitTap({
+        card: parseCardRef('04A2B3C4'),
+        workerId: null,
+        direction: 'in',
+        at: new Date(Date.now() - (3 - i) * 7200_000),
+        workingDay: '2026-11-24',
+        bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
+        mono: 1000 * i,
+        clockSynced: true,
+        flags: ['unknown_card'],
+      });
+    }
+    store.settle({ from: 1, to: 1 }, [{ seq: 1, reason: 'invalid_tap', message: 'from the future' }], new Date());
+    store.close();
+  });
+
+  afterAll(async () => {
+    await new Promise((done) => broker.close(done));
+    dir.remove();
+  });
+
+  it('status shows the queue, the oldest tap waiting and the rejections, as text or JSON', async () => {
+    const text = await cli(['status', '--config', config]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/waiting to send 2 \(oldest 4 h ago\)/);
+    expect(text.stdout).toMatch(/rejected #1 \(mifare 04A2B3C4\): invalid_tap: from the future/);
+    const json = await cli(['status', '--config', config, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      terminalId: 'gate-01',
+      store: { counts: { pending: 2, delivered: 0, rejected: 1 }, highestSeq: 3, schemaVersion: 2 },
+    });
+  });
+
+  it('doctor passes with the broker there, fails naming it when it is not, and says what to do', async () => {
+    const good = await cli(['doctor', '--config', config, '--json']);
+    const checks = JSON.parse(good.stdout) as { name: string; result: string; fix?: string }[];
+    expect(checks.find((c) => c.name === 'broker')).toMatchObject({ result: 'ok' });
+    expect(checks.find((c) => c.name === 'store')).toMatchObject({ result: 'ok' });
+    expect(checks.find((c) => c.name === 'rejected')).toMatchObject({ result: 'warn', fix: expect.any(String) });
+    expect(good.code).toBe(checks.some((c) => c.result === 'fail') ? 1 : 0);
+
+    const elsewhere = writeTerminalConfig(join(dir.path), {
+      terminalId: 'gate-01',
+      url: 'mqtt://127.0.0.1:1',
+      password: 'pw',
+    });
+    const bad = await cli(['doctor', '--config', elsewhere]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/fail\s+broker\s+127\.0\.0\.1:1: ECONNREFUSED\n\s+→ check the network/);
+  });
+
+  it('selftest lights each output in turn, leaves the relay alone unless asked, and shows the card read', async () => {
+    const run = await cli(['selftest', '--config', config, '--wait', '5'], {
+      when: /present a card/,
+      line: '012E4CD3A1B2C3D4',
+    });
+    expect(run.code).toBe(0);
+    const switched = run.stdout.split('\n').filter((line) => /^\s+(green|red|buzzer|relay)\s+(on|off)$/.test(line));
+    expect(switched.map((line) => line.trim().replace(/\s+/g, ' '))).toEqual([
+      'green on',
+      'green off',
+      'red on',
+      'red off',
+      'buzzer on',
+      'buzzer off',
+    ]);
+    expect(run.stdout).toMatch(/felica 012E4CD3A1B2C3D4 on sim/);
+    expect(run.stdout).toMatch(/selftest passed/);
+
+    const relay = await cli(['selftest', '--config', config, '--wait', '1', '--relay']);
+    expect(relay.stdout).toMatch(/relay\s+on\n\s+relay\s+off/);
+    expect(relay.stdout).toMatch(/no card seen/);
+    expect(relay.code).toBe(1);
+  });
+
+  it('refuses a bad config with every problem named, and an unknown command with the usage', async () => {
+    const bad = join(dir.path, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ terminalId: 'Gate 01', broker: { url: 'mqtt://x:1', passwordFile: 'pw' } }));
+    const result = await cli(['run', '--config', bad]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/bad\.json: one option is not accepted:\n {2}- terminalId: "Gate 01"; /);
+    const unknown = await cli(['serve']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "serve"[\s\S]*usage: ccus-gate-terminal/);
+  });
+});

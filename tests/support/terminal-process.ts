@@ -52,7 +52,9 @@ export class TerminalProcess {
   #waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
 
   constructor(command: string, configPath: string) {
-    this.child = spawn(process.execPath, [CLI, command, '--config', configPath], { stdio: 'pipe' });
+    // CCUS_GATE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside a benchmark's terminal.
+    const nodeArgs = (process.env.CCUS_GATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    this.child = spawn(process.execPath, [...nodeArgs, CLI, command, '--config', configPath], { stdio: 'pipe' });
     createInterface({ input: this.child.stdout }).on('line', (text) => {
       let line: LogLine;
       try {

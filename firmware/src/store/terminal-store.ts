@@ -103,6 +103,8 @@ function fromRow(row: TapRow): StoredTap {
 export class TerminalStore {
   readonly path: string;
   readonly #db: Database.Database;
+  /** Prepared once per SQL text: preparing costs more than running most of these statements. */
+  readonly #statements = new Map<string, Database.Statement>();
   readonly #insertTap: Database.Statement;
   readonly #pendingAfter: Database.Statement<[number, number], TapRow>;
   readonly #lastDirection: Database.Statement<[string, string], { direction: Direction }>;
@@ -113,22 +115,32 @@ export class TerminalStore {
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.#db = db;
-    for (const row of db.prepare('SELECT state, count(*) AS n FROM taps GROUP BY state').all() as {
+    for (const row of this.#sql('SELECT state, count(*) AS n FROM taps GROUP BY state').all() as {
       state: TapState;
       n: number;
     }[]) {
       this.#counts[row.state] = row.n;
     }
-    this.#insertTap = db.prepare(
+    this.#insertTap = this.#sql(
       `INSERT INTO taps (tech, card_id, worker_id, subject, direction, at, working_day, boot_id, mono, clock_synced, flags)
        VALUES (@tech, @card_id, @worker_id, @subject, @direction, @at, @working_day, @boot_id, @mono, @clock_synced, @flags)
        RETURNING *`,
     );
-    this.#pendingAfter = db.prepare(`SELECT * FROM taps WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`);
-    this.#lastDirection = db.prepare(
+    this.#pendingAfter = this.#sql(`SELECT * FROM taps WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`);
+    this.#lastDirection = this.#sql(
       `SELECT direction FROM taps WHERE subject = ? AND working_day = ? ORDER BY seq DESC LIMIT 1`,
     );
-    this.#resolve = db.prepare(`SELECT worker_id FROM roster WHERE tech = ? AND card_id = ?`);
+    this.#resolve = this.#sql(`SELECT worker_id FROM roster WHERE tech = ? AND card_id = ?`);
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: statements are typed where their rows are read.
+  #sql<P extends unknown[] | object = any[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement as unknown as Database.Statement<P, R>;
   }
 
   static open(path: string, options: StoreOptions = {}): TerminalStore {
@@ -174,10 +186,10 @@ export class TerminalStore {
   /** What `status` and `doctor` show about the store. */
   summary(): StoreSummary {
     const db = this.#db;
-    const last = db.prepare('SELECT seq, at FROM taps ORDER BY seq DESC LIMIT 1').get() as
+    const last = this.#sql('SELECT seq, at FROM taps ORDER BY seq DESC LIMIT 1').get() as
       | { seq: number; at: string }
       | undefined;
-    const sequence = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'taps'`).get() as
+    const sequence = this.#sql(`SELECT seq FROM sqlite_sequence WHERE name = 'taps'`).get() as
       | { seq: number }
       | undefined;
     const pageSize = db.pragma('page_size', { simple: true }) as number;
@@ -251,13 +263,11 @@ export class TerminalStore {
     const reasons = new Map(rejected.map((r) => [r.seq, `${r.reason}: ${r.message}`]));
     const settledAt = at.toISOString();
     const run = this.#db.transaction((): SettledTap[] => {
-      const rows = this.#db
-        .prepare(`SELECT seq, tech, card_id FROM taps WHERE state = 'pending' AND seq BETWEEN ? AND ? ORDER BY seq`)
-        .all(range.from, range.to) as { seq: number; tech: 'felica' | 'mifare'; card_id: string }[];
-      const deliver = this.#db.prepare(`UPDATE taps SET state = 'delivered', settled_at = ? WHERE seq = ?`);
-      const reject = this.#db.prepare(
-        `UPDATE taps SET state = 'rejected', settled_at = ?, reject_reason = ? WHERE seq = ?`,
-      );
+      const rows = this.#sql(
+        `SELECT seq, tech, card_id FROM taps WHERE state = 'pending' AND seq BETWEEN ? AND ? ORDER BY seq`,
+      ).all(range.from, range.to) as { seq: number; tech: 'felica' | 'mifare'; card_id: string }[];
+      const deliver = this.#sql(`UPDATE taps SET state = 'delivered', settled_at = ? WHERE seq = ?`);
+      const reject = this.#sql(`UPDATE taps SET state = 'rejected', settled_at = ?, reject_reason = ? WHERE seq = ?`);
       return rows.map((row) => {
         const reason = reasons.get(row.seq) ?? null;
         if (reason === null) deliver.run(settledAt, row.seq);
@@ -290,12 +300,10 @@ export class TerminalStore {
    */
   prune(settledBefore: Date, limit = 500): number {
     try {
-      const { changes } = this.#db
-        .prepare(
-          `DELETE FROM taps WHERE seq IN (
+      const { changes } = this.#sql(
+        `DELETE FROM taps WHERE seq IN (
              SELECT seq FROM taps WHERE state = 'delivered' AND settled_at < ? ORDER BY settled_at LIMIT ?)`,
-        )
-        .run(settledBefore.toISOString(), limit);
+      ).run(settledBefore.toISOString(), limit);
       this.#counts.delivered -= changes;
       return changes;
     } catch (error) {
@@ -311,12 +319,10 @@ export class TerminalStore {
    */
   correctBoot(bootId: string, offsetMs: number, rule: WorkingDayRule): number {
     const run = this.#db.transaction((): number => {
-      const rows = this.#db
-        .prepare(
-          `SELECT seq, mono, flags FROM taps WHERE state = 'pending' AND boot_id = ? AND clock_synced = 0 ORDER BY seq`,
-        )
-        .all(bootId) as { seq: number; mono: number; flags: string }[];
-      const update = this.#db.prepare(
+      const rows = this.#sql(
+        `SELECT seq, mono, flags FROM taps WHERE state = 'pending' AND boot_id = ? AND clock_synced = 0 ORDER BY seq`,
+      ).all(bootId) as { seq: number; mono: number; flags: string }[];
+      const update = this.#sql(
         `UPDATE taps SET raw_at = at, at = ?, working_day = ?, clock_synced = 1, flags = ? WHERE seq = ?`,
       );
       for (const row of rows) {
@@ -341,8 +347,8 @@ export class TerminalStore {
   probeWritable(): void {
     try {
       this.#db.transaction(() => {
-        this.#db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', hex(randomblob(2048)))`).run();
-        this.#db.prepare(`DELETE FROM meta WHERE key = 'probe'`).run();
+        this.#sql(`INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', hex(randomblob(2048)))`).run();
+        this.#sql(`DELETE FROM meta WHERE key = 'probe'`).run();
       })();
     } catch (error) {
       throw toStoreError(error, 'checking that the store can be written');
@@ -350,7 +356,7 @@ export class TerminalStore {
   }
 
   tap(seq: number): StoredTap | null {
-    const row = this.#db.prepare('SELECT * FROM taps WHERE seq = ?').get(seq) as TapRow | undefined;
+    const row = this.#sql('SELECT * FROM taps WHERE seq = ?').get(seq) as TapRow | undefined;
     return row === undefined ? null : fromRow(row);
   }
 
@@ -360,11 +366,9 @@ export class TerminalStore {
 
   /** The most recent rejections with their reasons, for status and doctor. */
   rejections(limit = 10): { seq: number; card: CardRef; reason: string; settledAt: string }[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT seq, tech, card_id, reject_reason, settled_at FROM taps WHERE state = 'rejected' ORDER BY seq DESC LIMIT ?`,
-      )
-      .all(limit) as {
+    const rows = this.#sql(
+      `SELECT seq, tech, card_id, reject_reason, settled_at FROM taps WHERE state = 'rejected' ORDER BY seq DESC LIMIT ?`,
+    ).all(limit) as {
       seq: number;
       tech: 'felica' | 'mifare';
       card_id: string;
@@ -381,14 +385,12 @@ export class TerminalStore {
 
   /** The raw wall time a correction replaced, if any. */
   rawAt(seq: number): string | null {
-    const row = this.#db.prepare('SELECT raw_at FROM taps WHERE seq = ?').get(seq) as
-      | { raw_at: string | null }
-      | undefined;
+    const row = this.#sql('SELECT raw_at FROM taps WHERE seq = ?').get(seq) as { raw_at: string | null } | undefined;
     return row?.raw_at ?? null;
   }
 
   oldestPendingAt(): string | null {
-    const row = this.#db.prepare(`SELECT at FROM taps WHERE state = 'pending' ORDER BY seq LIMIT 1`).get() as
+    const row = this.#sql(`SELECT at FROM taps WHERE state = 'pending' ORDER BY seq LIMIT 1`).get() as
       | { at: string }
       | undefined;
     return row?.at ?? null;
@@ -413,8 +415,8 @@ export class TerminalStore {
     const current = this.rosterVersion();
     if (current !== null && roster.version <= current) return false;
     const run = this.#db.transaction(() => {
-      this.#db.prepare('DELETE FROM roster').run();
-      const insert = this.#db.prepare('INSERT INTO roster (tech, card_id, worker_id) VALUES (?, ?, ?)');
+      this.#sql('DELETE FROM roster').run();
+      const insert = this.#sql('INSERT INTO roster (tech, card_id, worker_id) VALUES (?, ?, ?)');
       for (const entry of roster.entries) insert.run(entry.card.tech, entry.card.id, entry.workerId);
       this.#setMeta('roster_version', String(roster.version));
     });
@@ -427,14 +429,15 @@ export class TerminalStore {
   }
 
   #meta(key: string): string | null {
-    const row = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.#sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value ?? null;
   }
 
   #setMeta(key: string, value: string): void {
-    this.#db
-      .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
-      .run(key, value);
+    this.#sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+      key,
+      value,
+    );
   }
 }
 

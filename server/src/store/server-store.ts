@@ -134,11 +134,23 @@ function compareTap(row: Record<string, unknown>, tap: Tap): 'replay' | 'correct
 /** The sync server's SQLite store. One transaction per tap batch, WAL for concurrent readers. */
 export class ServerStore {
   readonly #db: Database.Database;
+  /** Prepared once per SQL text: preparing costs more than running most of these statements. */
+  readonly #statements = new Map<string, Database.Statement>();
   readonly #now: () => Date;
 
   private constructor(db: Database.Database, now: () => Date) {
     this.#db = db;
     this.#now = now;
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: statements are typed where their rows are read.
+  #sql<P extends unknown[] | object = any[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement as unknown as Database.Statement<P, R>;
   }
 
   static open(path: string, now: () => Date = () => new Date()): ServerStore {
@@ -171,57 +183,64 @@ export class ServerStore {
   // ---- tenants, sites, terminals, workers -------------------------------------------
 
   createTenant(tenant: { tenantId: string; companyId: string; name: string }): void {
-    this.#db
-      .prepare('INSERT INTO tenants (tenant_id, company_id, name, created_at) VALUES (?, ?, ?, ?)')
-      .run(tenant.tenantId, tenant.companyId, tenant.name, this.#iso());
+    this.#sql('INSERT INTO tenants (tenant_id, company_id, name, created_at) VALUES (?, ?, ?, ?)').run(
+      tenant.tenantId,
+      tenant.companyId,
+      tenant.name,
+      this.#iso(),
+    );
   }
 
   /** Returns the token; only its hash is kept. */
   createApiToken(tenantId: string, role: Role, label: string, token = generateSecret('ccg')): string {
-    this.#db
-      .prepare('INSERT INTO api_tokens (token_hash, tenant_id, role, label, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(hashSecret(token), tenantId, role, label, this.#iso());
+    this.#sql('INSERT INTO api_tokens (token_hash, tenant_id, role, label, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      hashSecret(token),
+      tenantId,
+      role,
+      label,
+      this.#iso(),
+    );
     return token;
   }
 
   tokenOwner(token: string): { tenantId: string; role: Role } | null {
-    const row = this.#db
-      .prepare('SELECT tenant_id, role FROM api_tokens WHERE token_hash = ?')
-      .get(hashSecret(token)) as { tenant_id: string; role: Role } | undefined;
+    const row = this.#sql('SELECT tenant_id, role FROM api_tokens WHERE token_hash = ?').get(hashSecret(token)) as
+      | { tenant_id: string; role: Role }
+      | undefined;
     return row === undefined ? null : { tenantId: row.tenant_id, role: row.role };
   }
 
   createSite(site: { siteId: SiteId; tenantId: string; name: string; rule: WorkingDayRule }): void {
-    this.#db
-      .prepare('INSERT INTO sites (site_id, tenant_id, name, time_zone, day_boundary) VALUES (?, ?, ?, ?, ?)')
-      .run(site.siteId, site.tenantId, site.name, site.rule.timeZone, site.rule.dayBoundary);
+    this.#sql('INSERT INTO sites (site_id, tenant_id, name, time_zone, day_boundary) VALUES (?, ?, ?, ?, ?)').run(
+      site.siteId,
+      site.tenantId,
+      site.name,
+      site.rule.timeZone,
+      site.rule.dayBoundary,
+    );
   }
 
   /** Registers a terminal and returns its password; only the hash is kept. */
   createTerminal(terminal: { terminalId: TerminalId; tenantId: string; siteId: SiteId; secret?: string }): string {
     const secret = terminal.secret ?? generateSecret('cgt');
-    this.#db
-      .prepare(
-        'INSERT INTO terminals (terminal_id, tenant_id, site_id, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(terminal.terminalId, terminal.tenantId, terminal.siteId, hashSecret(secret), this.#iso());
+    this.#sql(
+      'INSERT INTO terminals (terminal_id, tenant_id, site_id, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(terminal.terminalId, terminal.tenantId, terminal.siteId, hashSecret(secret), this.#iso());
     return secret;
   }
 
   terminalSecretMatches(terminalId: string, secret: string): boolean {
-    const row = this.#db.prepare('SELECT secret_hash FROM terminals WHERE terminal_id = ?').get(terminalId) as
+    const row = this.#sql('SELECT secret_hash FROM terminals WHERE terminal_id = ?').get(terminalId) as
       | { secret_hash: string }
       | undefined;
     return row !== undefined && secretMatches(secret, row.secret_hash);
   }
 
   terminal(terminalId: TerminalId): TerminalAssignment | null {
-    const row = this.#db
-      .prepare(
-        `SELECT t.terminal_id, t.tenant_id, t.site_id, s.time_zone, s.day_boundary
+    const row = this.#sql(
+      `SELECT t.terminal_id, t.tenant_id, t.site_id, s.time_zone, s.day_boundary
          FROM terminals t LEFT JOIN sites s ON s.site_id = t.site_id WHERE t.terminal_id = ?`,
-      )
-      .get(terminalId) as
+    ).get(terminalId) as
       | { tenant_id: string | null; site_id: string | null; time_zone: string | null; day_boundary: string | null }
       | undefined;
     if (row === undefined) return null;
@@ -238,7 +257,7 @@ export class ServerStore {
 
   terminalsAtSite(siteId: string): TerminalId[] {
     return (
-      this.#db.prepare('SELECT terminal_id FROM terminals WHERE site_id = ? ORDER BY terminal_id').all(siteId) as {
+      this.#sql('SELECT terminal_id FROM terminals WHERE site_id = ? ORDER BY terminal_id').all(siteId) as {
         terminal_id: TerminalId;
       }[]
     ).map((row) => row.terminal_id);
@@ -246,29 +265,31 @@ export class ServerStore {
 
   allTerminals(): TerminalId[] {
     return (
-      this.#db.prepare('SELECT terminal_id FROM terminals ORDER BY terminal_id').all() as { terminal_id: TerminalId }[]
+      this.#sql('SELECT terminal_id FROM terminals ORDER BY terminal_id').all() as { terminal_id: TerminalId }[]
     ).map((row) => row.terminal_id);
   }
 
   setTerminalStatus(terminalId: TerminalId, status: unknown): void {
-    this.#db
-      .prepare('UPDATE terminals SET status = ?, status_at = ? WHERE terminal_id = ?')
-      .run(JSON.stringify(status), this.#iso(), terminalId);
+    this.#sql('UPDATE terminals SET status = ?, status_at = ? WHERE terminal_id = ?').run(
+      JSON.stringify(status),
+      this.#iso(),
+      terminalId,
+    );
   }
 
   addWorker(worker: { workerId: WorkerId; tenantId: string; name: string }): void {
-    this.#db
-      .prepare('INSERT INTO workers (worker_id, tenant_id, name) VALUES (?, ?, ?)')
-      .run(worker.workerId, worker.tenantId, worker.name);
+    this.#sql('INSERT INTO workers (worker_id, tenant_id, name) VALUES (?, ?, ?)').run(
+      worker.workerId,
+      worker.tenantId,
+      worker.name,
+    );
   }
 
   /** Binds a card to a worker and bumps the roster of every site the worker is on. */
   addCard(card: CardRef, workerId: WorkerId): string[] {
     return this.#db.transaction(() => {
-      this.#db
-        .prepare('INSERT INTO cards (tech, card_id, worker_id) VALUES (?, ?, ?)')
-        .run(card.tech, card.id, workerId);
-      const sites = this.#db.prepare('SELECT site_id FROM site_roster WHERE worker_id = ?').all(workerId) as {
+      this.#sql('INSERT INTO cards (tech, card_id, worker_id) VALUES (?, ?, ?)').run(card.tech, card.id, workerId);
+      const sites = this.#sql('SELECT site_id FROM site_roster WHERE worker_id = ?').all(workerId) as {
         site_id: string;
       }[];
       for (const { site_id } of sites) this.#bumpRoster(site_id);
@@ -278,27 +299,25 @@ export class ServerStore {
 
   addToRoster(siteId: SiteId, workerId: WorkerId): void {
     this.#db.transaction(() => {
-      this.#db.prepare('INSERT INTO site_roster (site_id, worker_id) VALUES (?, ?)').run(siteId, workerId);
+      this.#sql('INSERT INTO site_roster (site_id, worker_id) VALUES (?, ?)').run(siteId, workerId);
       this.#bumpRoster(siteId);
     })();
   }
 
   #bumpRoster(siteId: string): void {
-    this.#db.prepare('UPDATE sites SET roster_version = roster_version + 1 WHERE site_id = ?').run(siteId);
+    this.#sql('UPDATE sites SET roster_version = roster_version + 1 WHERE site_id = ?').run(siteId);
   }
 
   /** What a terminal at the site needs: card identifiers and worker IDs, no names. */
   rosterFor(siteId: SiteId): Roster {
-    const site = this.#db.prepare('SELECT roster_version FROM sites WHERE site_id = ?').get(siteId) as
+    const site = this.#sql('SELECT roster_version FROM sites WHERE site_id = ?').get(siteId) as
       | { roster_version: number }
       | undefined;
     if (site === undefined) throw new Error(`roster: no site ${siteId}`);
-    const entries = this.#db
-      .prepare(
-        `SELECT c.tech, c.card_id, c.worker_id FROM site_roster r JOIN cards c ON c.worker_id = r.worker_id
+    const entries = this.#sql(
+      `SELECT c.tech, c.card_id, c.worker_id FROM site_roster r JOIN cards c ON c.worker_id = r.worker_id
          WHERE r.site_id = ? ORDER BY c.tech, c.card_id`,
-      )
-      .all(siteId) as { tech: 'felica' | 'mifare'; card_id: string; worker_id: WorkerId }[];
+    ).all(siteId) as { tech: 'felica' | 'mifare'; card_id: string; worker_id: WorkerId }[];
     return {
       v: 1,
       siteId,
@@ -317,16 +336,16 @@ export class ServerStore {
   storeBatch(terminal: TerminalAssignment & { siteId: SiteId; rule: WorkingDayRule }, batch: TapBatch): StoredBatch {
     const db = this.#db;
     const receivedAt = this.#iso();
-    const existing = db.prepare('SELECT * FROM taps WHERE terminal_id = ? AND seq = ?');
-    const resolve = db.prepare('SELECT worker_id FROM cards WHERE tech = ? AND card_id = ?');
-    const insert = db.prepare(
+    const existing = this.#sql('SELECT * FROM taps WHERE terminal_id = ? AND seq = ?');
+    const resolve = this.#sql('SELECT worker_id FROM cards WHERE tech = ? AND card_id = ?');
+    const insert = this.#sql(
       `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at,
          working_day, boot_id, mono, clock_synced, flags, received_at)
        VALUES (@terminal_id, @seq, @site_id, @tech, @card_id, @terminal_worker_id, @worker_id, @direction, @at,
          @working_day, @boot_id, @mono, @clock_synced, @flags, @received_at)
        ON CONFLICT (terminal_id, seq) DO NOTHING`,
     );
-    const unsynced = db.prepare('SELECT * FROM taps WHERE terminal_id = ? AND boot_id = ? AND clock_synced = 0');
+    const unsynced = this.#sql('SELECT * FROM taps WHERE terminal_id = ? AND boot_id = ? AND clock_synced = 0');
     return db.transaction((): StoredBatch => {
       const rejected: StoredBatch['rejected'] = [];
       const touched = new Map<string, RecordKey>();
@@ -402,12 +421,10 @@ export class ServerStore {
     const day = workingDay(at, terminal.rule);
     const flags = JSON.parse(String(row.flags)) as TapFlag[];
     if (!flags.includes('clock_corrected')) flags.push('clock_corrected');
-    this.#db
-      .prepare(
-        `UPDATE taps SET raw_at = at, at = ?, working_day = ?, clock_synced = 1, flags = ?
+    this.#sql(
+      `UPDATE taps SET raw_at = at, at = ?, working_day = ?, clock_synced = 1, flags = ?
          WHERE terminal_id = ? AND seq = ?`,
-      )
-      .run(at.toISOString(), day, JSON.stringify(flags), row.terminal_id, row.seq);
+    ).run(at.toISOString(), day, JSON.stringify(flags), row.terminal_id, row.seq);
     const workerId = (row.worker_id as string | null) ?? null;
     touch(workerId, String(row.working_day));
     touch(workerId, day);
@@ -421,10 +438,10 @@ export class ServerStore {
     if (taps.length === 0) {
       // Its taps moved to another day (a clock correction). Not yet at CCUS: gone with them.
       // Already at CCUS: kept as it is, for a person to correct there.
-      db.prepare(
+      this.#sql(
         `DELETE FROM ccus_outbox WHERE site_id = ? AND worker_id = ? AND working_day = ? AND state NOT IN ('accepted', 'sending')`,
       ).run(key.siteId, key.workerId, key.workingDay);
-      db.prepare(
+      this.#sql(
         `DELETE FROM records WHERE site_id = ? AND worker_id = ? AND working_day = ? AND NOT EXISTS (
            SELECT 1 FROM ccus_outbox o WHERE o.site_id = records.site_id AND o.worker_id = records.worker_id
              AND o.working_day = records.working_day)`,
@@ -432,14 +449,14 @@ export class ServerStore {
       return;
     }
     const onRoster =
-      db.prepare('SELECT 1 FROM site_roster WHERE site_id = ? AND worker_id = ?').get(key.siteId, key.workerId) !==
+      this.#sql('SELECT 1 FROM site_roster WHERE site_id = ? AND worker_id = ?').get(key.siteId, key.workerId) !==
       undefined;
     const detail = buildRecord(
       taps.map((t) => ({ direction: t.direction, at: t.at, clockSynced: t.clock_synced === 1 })),
       onRoster,
     );
     const now = this.#iso();
-    db.prepare(
+    this.#sql(
       `INSERT INTO records (site_id, worker_id, working_day, first_in, last_out, tap_count, flags, revision, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
        ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
@@ -457,7 +474,7 @@ export class ServerStore {
     );
     // A changed record goes to CCUS again (same idempotency key: CCUS keeps one per worker, site and day),
     // unless it waits for a person.
-    db.prepare(
+    this.#sql(
       `INSERT INTO ccus_outbox (site_id, worker_id, working_day, idempotency_key, state, next_attempt_at)
        VALUES (?, ?, ?, ?, 'pending', ?)
        ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
@@ -467,21 +484,18 @@ export class ServerStore {
   }
 
   tapCount(terminalId: TerminalId): number {
-    return (this.#db.prepare('SELECT count(*) AS n FROM taps WHERE terminal_id = ?').get(terminalId) as { n: number })
-      .n;
+    return (this.#sql('SELECT count(*) AS n FROM taps WHERE terminal_id = ?').get(terminalId) as { n: number }).n;
   }
 
   quarantine(entry: QuarantineEntry): number {
-    const result = this.#db
-      .prepare(
-        'INSERT INTO quarantine (received_at, topic, client_id, code, reason, payload) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(this.#iso(), entry.topic, entry.clientId, entry.code, entry.reason, entry.payload);
+    const result = this.#sql(
+      'INSERT INTO quarantine (received_at, topic, client_id, code, reason, payload) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(this.#iso(), entry.topic, entry.clientId, entry.code, entry.reason, entry.payload);
     return Number(result.lastInsertRowid);
   }
 
   quarantined(): (QuarantineEntry & { id: number; receivedAt: string })[] {
-    const rows = this.#db.prepare('SELECT * FROM quarantine ORDER BY id').all() as {
+    const rows = this.#sql('SELECT * FROM quarantine ORDER BY id').all() as {
       id: number;
       received_at: string;
       topic: string;
@@ -507,9 +521,8 @@ export class ServerStore {
   claimDue(limit: number): OutboxItem[] {
     const now = this.#iso();
     return this.#db.transaction(() => {
-      const rows = this.#db
-        .prepare(
-          `SELECT o.site_id, o.worker_id, o.working_day, o.idempotency_key, o.attempts, r.revision, r.first_in, r.last_out,
+      const rows = this.#sql(
+        `SELECT o.site_id, o.worker_id, o.working_day, o.idempotency_key, o.attempts, r.revision, r.first_in, r.last_out,
              t.company_id
            FROM ccus_outbox o
            JOIN records r USING (site_id, worker_id, working_day)
@@ -517,8 +530,7 @@ export class ServerStore {
            JOIN tenants t ON t.tenant_id = s.tenant_id
            WHERE o.state IN ('pending', 'retrying') AND o.next_attempt_at <= ?
            ORDER BY o.next_attempt_at LIMIT ?`,
-        )
-        .all(now, limit) as {
+      ).all(now, limit) as {
         site_id: string;
         worker_id: string;
         working_day: string;
@@ -529,7 +541,7 @@ export class ServerStore {
         last_out: string | null;
         company_id: string;
       }[];
-      const mark = this.#db.prepare(
+      const mark = this.#sql(
         `UPDATE ccus_outbox SET state = 'sending', attempts = attempts + 1, sent_revision = ?
          WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
       );
@@ -550,77 +562,65 @@ export class ServerStore {
 
   /** Accepted; but if the record changed while it was being sent, it goes again. */
   markAccepted(item: OutboxItem, receipt: string): void {
-    this.#db
-      .prepare(
-        `UPDATE ccus_outbox SET
+    this.#sql(
+      `UPDATE ccus_outbox SET
            state = CASE WHEN (SELECT revision FROM records r WHERE r.site_id = ccus_outbox.site_id
                       AND r.worker_id = ccus_outbox.worker_id AND r.working_day = ccus_outbox.working_day) > sent_revision
                    THEN 'pending' ELSE 'accepted' END,
            receipt = ?, accepted_at = ?, last_error = NULL
          WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
-      )
-      .run(receipt, this.#iso(), item.siteId, item.workerId, item.workingDay);
+    ).run(receipt, this.#iso(), item.siteId, item.workerId, item.workingDay);
   }
 
   markRefused(item: RecordKey, reason: string): void {
-    this.#db
-      .prepare(
-        `UPDATE ccus_outbox SET state = 'refused', last_error = ? WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
-      )
-      .run(reason, item.siteId, item.workerId, item.workingDay);
+    this.#sql(
+      `UPDATE ccus_outbox SET state = 'refused', last_error = ? WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
+    ).run(reason, item.siteId, item.workerId, item.workingDay);
   }
 
   markRetry(item: RecordKey, reason: string, nextAttemptAt: Date): void {
-    this.#db
-      .prepare(
-        `UPDATE ccus_outbox SET state = 'retrying', last_error = ?, next_attempt_at = ?
+    this.#sql(
+      `UPDATE ccus_outbox SET state = 'retrying', last_error = ?, next_attempt_at = ?
          WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
-      )
-      .run(reason, nextAttemptAt.toISOString(), item.siteId, item.workerId, item.workingDay);
+    ).run(reason, nextAttemptAt.toISOString(), item.siteId, item.workerId, item.workingDay);
   }
 
   /** Puts records left `sending` by a crash back in the queue. */
   requeueSending(): number {
-    return this.#db.prepare(`UPDATE ccus_outbox SET state = 'pending' WHERE state = 'sending'`).run().changes;
+    return this.#sql(`UPDATE ccus_outbox SET state = 'pending' WHERE state = 'sending'`).run().changes;
   }
 
   // ---- queries for the API --------------------------------------------------------
 
   records(filter: { tenantId: string; siteId?: string; month?: string; limit: number; offset: number }): WorkRecord[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT r.*, o.state, o.attempts, o.last_error, o.receipt
+    const rows = this.#sql(
+      `SELECT r.*, o.state, o.attempts, o.last_error, o.receipt
          FROM records r JOIN sites s ON s.site_id = r.site_id
          LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)
          WHERE s.tenant_id = @tenantId AND (@siteId IS NULL OR r.site_id = @siteId)
            AND (@month IS NULL OR substr(r.working_day, 1, 7) = @month)
          ORDER BY r.working_day DESC, r.site_id, r.worker_id LIMIT @limit OFFSET @offset`,
-      )
-      .all({ siteId: null, month: null, ...filter }) as RecordRow[];
+    ).all({ siteId: null, month: null, ...filter }) as RecordRow[];
     return rows.map(recordFromRow);
   }
 
   record(key: RecordKey): WorkRecord | null {
-    const row = this.#db
-      .prepare(
-        `SELECT r.*, o.state, o.attempts, o.last_error, o.receipt FROM records r
+    const row = this.#sql(
+      `SELECT r.*, o.state, o.attempts, o.last_error, o.receipt FROM records r
          LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)
          WHERE r.site_id = ? AND r.worker_id = ? AND r.working_day = ?`,
-      )
-      .get(key.siteId, key.workerId, key.workingDay) as RecordRow | undefined;
+    ).get(key.siteId, key.workerId, key.workingDay) as RecordRow | undefined;
     return row === undefined ? null : recordFromRow(row);
   }
 
   taps(filter: { tenantId: string; siteId?: string; limit: number; offset: number }): Record<string, unknown>[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT t.terminal_id, t.seq, t.site_id, t.tech, t.card_id, t.worker_id, t.direction, t.at, t.working_day,
+    const rows = this.#sql(
+      `SELECT t.terminal_id, t.seq, t.site_id, t.tech, t.card_id, t.worker_id, t.direction, t.at, t.working_day,
            t.clock_synced, t.flags, t.received_at
          FROM taps t JOIN sites s ON s.site_id = t.site_id
          WHERE s.tenant_id = @tenantId AND (@siteId IS NULL OR t.site_id = @siteId)
          ORDER BY t.received_at DESC, t.terminal_id, t.seq DESC LIMIT @limit OFFSET @offset`,
-      )
-      .all({ siteId: null, ...filter }) as Record<string, unknown>[];
+    ).all({ siteId: null, ...filter }) as Record<string, unknown>[];
     return rows.map((row) => ({
       terminalId: row.terminal_id,
       seq: row.seq,
@@ -637,11 +637,9 @@ export class ServerStore {
   }
 
   terminals(tenantId: string): Record<string, unknown>[] {
-    const rows = this.#db
-      .prepare(
-        'SELECT terminal_id, site_id, status, status_at, created_at FROM terminals WHERE tenant_id = ? ORDER BY terminal_id',
-      )
-      .all(tenantId) as {
+    const rows = this.#sql(
+      'SELECT terminal_id, site_id, status, status_at, created_at FROM terminals WHERE tenant_id = ? ORDER BY terminal_id',
+    ).all(tenantId) as {
       terminal_id: string;
       site_id: string | null;
       status: string | null;

@@ -1,0 +1,190 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TerminalStore } from '@ccus-gate/firmware';
+import { parseCardRef, parseWorkerId } from '@ccus-gate/protocol';
+import Database from 'better-sqlite3';
+import { startSyncServer } from '../support/sync-server.js';
+import { buildOnce, TerminalProcess, writeTerminalConfig } from '../support/terminal-process.js';
+import { type Benchmark, figure, percentile } from './harness.js';
+
+const BACKLOG = Number(process.env.CCUS_GATE_BENCH_BACKLOG ?? 1_000_000);
+const WORKERS = 1_000;
+const BATCH = 500;
+const BOOT = '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13';
+
+const workerId = (w: number) => parseWorkerId(String(10_000_000_000_001 + w));
+const cardOf = (w: number) => parseCardRef(`04${w.toString(16).toUpperCase().padStart(6, '0')}`);
+
+/** A backlog as a long outage leaves it: each worker in and out once a day, day after day. */
+function fillBacklog(path: string, count: number): void {
+  TerminalStore.open(path).close(); // the schema, by the terminal's own migrations
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  const insert = db.prepare(
+    `INSERT INTO taps (tech, card_id, worker_id, subject, direction, at, working_day, boot_id, mono, clock_synced, flags)
+     VALUES ('mifare', ?, ?, ?, ?, ?, ?, ?, ?, 1, '[]')`,
+  );
+  const start = Date.parse('2026-11-24T00:00:00Z') - Math.ceil(count / (2 * WORKERS)) * 86_400_000;
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const day = Math.floor(i / (2 * WORKERS));
+      const w = Math.floor(i / 2) % WORKERS;
+      const out = i % 2 === 1;
+      const at = new Date(start + day * 86_400_000 + (out ? 9 * 3600_000 : 0) + w * 1000);
+      const id = workerId(w);
+      insert.run(cardOf(w).id, id, id, out ? 'out' : 'in', at.toISOString(), at.toISOString().slice(0, 10), BOOT, i);
+    }
+  })();
+  db.close();
+}
+
+/** Raw batched inserts: rows shaped like the server's taps, 500 to a transaction, as the server commits them. */
+function rawBatchedInsertRate(dir: string, count: number): number {
+  const db = new Database(join(dir, 'raw-batched.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`CREATE TABLE taps (terminal_id TEXT NOT NULL, seq INTEGER NOT NULL, card_id TEXT, worker_id TEXT,
+    direction TEXT, at TEXT, working_day TEXT, boot_id TEXT, mono INTEGER, flags TEXT, PRIMARY KEY (terminal_id, seq))`);
+  const insert = db.prepare('INSERT INTO taps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const batch = db.transaction((from: number) => {
+    for (let seq = from; seq < from + BATCH; seq++) {
+      insert.run(
+        'gate-test-01',
+        seq,
+        '04000001',
+        '10000000000001',
+        'in',
+        '2026-11-24T00:00:00.000Z',
+        '2026-11-24',
+        BOOT,
+        seq,
+        '[]',
+      );
+    }
+  });
+  const started = performance.now();
+  for (let from = 1; from <= count; from += BATCH) batch(from);
+  const seconds = (performance.now() - started) / 1000;
+  db.close();
+  return count / seconds;
+}
+
+function rssMiB(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+export const benchmark: Benchmark = {
+  name: 'backlog-drain',
+  description: `A ${BACKLOG.toLocaleString('en')}-tap backlog drained by the terminal process (ccus-gate-terminal run) through the broker to the server store, acked and marked delivered; with the terminal's resident memory while it drains and the gate's answer time meanwhile.`,
+  async run() {
+    buildOnce();
+    const dir = mkdtempSync(join(tmpdir(), 'ccus-gate-bench-drain-'));
+    try {
+      const server = await startSyncServer(dir);
+      for (let w = 2; w < WORKERS; w++) {
+        server.store.addWorker({ workerId: workerId(w), tenantId: 't1', name: `worker ${w}` });
+        server.store.addToRoster(server.siteId, workerId(w));
+        server.store.addCard(cardOf(w), workerId(w));
+      }
+      const config = writeTerminalConfig(dir, {
+        terminalId: server.terminalId,
+        url: server.url,
+        password: server.terminalPassword,
+        extra: { log: { level: 'info' } },
+      });
+      const storePath = join(dir, 'store', 'terminal.db');
+      process.stderr.write(`bench: filling a ${BACKLOG}-tap backlog...\n`);
+      fillBacklog(storePath, BACKLOG);
+      const rawRate = rawBatchedInsertRate(dir, Math.min(BACKLOG, 200_000));
+
+      let inserted = 0;
+      server.server.on('batch', ({ result }) => {
+        inserted += result.inserted;
+      });
+      const terminal = new TerminalProcess('run', config);
+      const started = performance.now();
+      await terminal.waitForLine('the terminal to start', (l) => l.msg === 'terminal started', 60_000);
+      const pid = terminal.child.pid as number;
+      const rss: number[] = [];
+      const gate: number[] = [];
+      const reader = new Database(storePath, { readonly: true });
+      const pending = reader.prepare(`SELECT count(*) AS n FROM taps WHERE state = 'pending'`);
+      let tapped = 0;
+      // A worker at the gate every 250 ms while the backlog drains: answered (after its commit) how fast?
+      const tapAtGate = async (): Promise<void> => {
+        const card = cardOf(tapped++ % WORKERS).id;
+        const sent = performance.now();
+        const before = terminal.recordedTaps().length;
+        terminal.tap([card]);
+        await terminal.waitForLine(
+          'the gate to answer',
+          (l) => l.event === 'tap' && terminal.recordedTaps().length > before,
+        );
+        gate.push(performance.now() - sent);
+      };
+      let drainedAt = 0;
+      while (drainedAt === 0) {
+        await tapAtGate();
+        rss.push(rssMiB(pid));
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        if (inserted >= BACKLOG && (pending.get() as { n: number }).n === 0) drainedAt = performance.now();
+        if (performance.now() - started > 600_000)
+          throw new Error(`drain did not finish in 10 min (${inserted} stored)`);
+      }
+      const idleGate: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const sent = performance.now();
+        const before = terminal.recordedTaps().length;
+        terminal.tap([cardOf(i).id]);
+        await terminal.waitForLine(
+          'the gate to answer',
+          (l) => l.event === 'tap' && terminal.recordedTaps().length > before,
+        );
+        idleGate.push(performance.now() - sent);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      reader.close();
+      await terminal.kill('SIGTERM');
+      await server.close();
+
+      const seconds = (drainedAt - started) / 1000;
+      const drainRate = BACKLOG / seconds;
+      const settledRss = rss.slice(Math.floor(rss.length / 2));
+      return [
+        figure(
+          `drain ${BACKLOG.toLocaleString('en')} taps`,
+          drainRate,
+          'taps/s',
+          { metric: `raw batched inserts (${BATCH}/txn)`, value: rawRate, unit: 'rows/s' },
+          `≥ 0.5× and ${BACKLOG.toLocaleString('en')} in < 30 s (took ${seconds.toFixed(1)} s)`,
+        ),
+        figure(
+          'terminal RSS while draining, max',
+          Math.max(...rss),
+          'MiB',
+          { metric: 'RSS at start of drain', value: rss[0] ?? Number.NaN, unit: 'MiB' },
+          '≤ 90 MiB, flat',
+        ),
+        figure('terminal RSS, 2nd half of drain, max', Math.max(...settledRss), 'MiB', {
+          metric: '2nd half min',
+          value: Math.min(...settledRss),
+          unit: 'MiB',
+        }),
+        figure('gate answer during drain p99', percentile(gate, 99), 'ms', {
+          metric: 'gate answer idle p99',
+          value: percentile(idleGate, 99),
+          unit: 'ms',
+        }),
+        figure('gate answer during drain p50', percentile(gate, 50), 'ms', {
+          metric: 'gate answer idle p50',
+          value: percentile(idleGate, 50),
+          unit: 'ms',
+        }),
+      ];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

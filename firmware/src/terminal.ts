@@ -20,7 +20,7 @@ import {
 import type { Logger } from 'pino';
 import type { Clock } from './clock/clock.js';
 import { trackClock } from './clock/clock-tracker.js';
-import { type PipelineSettings, type TapOutcome, TapPipeline } from './pipeline/tap-pipeline.js';
+import { type PipelineSettings, type TapOutcome, TapPipeline, type TapTiming } from './pipeline/tap-pipeline.js';
 import type { SettledTap, TerminalStore } from './store/terminal-store.js';
 import { SyncAgent, type SyncOptions } from './sync/sync-agent.js';
 
@@ -42,7 +42,7 @@ export interface TerminalDeps {
 
 export interface TerminalEvents {
   /** A tap's outcome, after the commit and as its feedback starts. */
-  outcome: [TapOutcome];
+  outcome: [TapOutcome, TapTiming];
   /** Taps the server has answered for. */
   settled: [SettledTap[]];
   connected: [];
@@ -156,7 +156,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
     sync.publishStatus();
   };
 
-  pipeline.on('outcome', (outcome) => {
+  pipeline.on('outcome', (outcome, timing) => {
     if (outcome.kind === 'fault') {
       const code = (outcome.error as { code?: unknown }).code;
       recordError(code === 'disk_full' ? 'disk_full' : 'store_fault', outcome.error.message);
@@ -167,7 +167,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       // The gate answers first; sending waits for the next turn of the event loop.
       setImmediate(() => sync.kick());
     }
-    events.emit('outcome', outcome);
+    events.emit('outcome', outcome, timing);
   });
   sync.on('settled', (taps) => {
     for (const tap of taps) {

@@ -1,11 +1,18 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'firmware/dist/cli/main.js');
+
+/** The Node flags the systemd unit runs the terminal with, so tests and benchmarks run the same. */
+export function productionNodeArgs(): string[] {
+  const unit = readFileSync(join(ROOT, 'firmware/deploy/ccus-gate-terminal.service'), 'utf8');
+  const options = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1] ?? '';
+  return options.split(' ').filter((a) => a !== '');
+}
 
 /** Compiles the packages (incrementally) so the child runs what the tests see. */
 export function buildOnce(): void {
@@ -53,7 +60,10 @@ export class TerminalProcess {
 
   constructor(command: string, configPath: string) {
     // CCUS_GATE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside a benchmark's terminal.
-    const nodeArgs = (process.env.CCUS_GATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const nodeArgs = [
+      ...productionNodeArgs(),
+      ...(process.env.CCUS_GATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+    ];
     this.child = spawn(process.execPath, [...nodeArgs, CLI, command, '--config', configPath], { stdio: 'pipe' });
     createInterface({ input: this.child.stdout }).on('line', (text) => {
       let line: LogLine;
@@ -73,9 +83,9 @@ export class TerminalProcess {
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** Resolves with the first log line (seen or to come) that matches. */
-  waitForLine(what: string, match: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
-    const seen = this.lines.find(match);
+  /** Resolves with the first log line (seen from line `from` on, or to come) that matches. */
+  waitForLine(what: string, match: (line: LogLine) => boolean, timeoutMs = 15_000, from = 0): Promise<LogLine> {
+    const seen = this.lines.slice(from).find(match);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(

@@ -52,10 +52,17 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
       clockToleranceMs: config.clock.toleranceSeconds * 1000,
     },
   });
-  terminal.on('outcome', (outcome) => {
+  terminal.on('outcome', (outcome, timing) => {
     if ('tap' in outcome) {
       log.info(
-        { event: 'tap', outcome: outcome.kind, seq: outcome.tap.seq, card: outcome.tap.card, offline: outcome.offline },
+        {
+          event: 'tap',
+          outcome: outcome.kind,
+          seq: outcome.tap.seq,
+          card: outcome.tap.card,
+          offline: outcome.offline,
+          answeredMs: Math.round(timing.answeredMs * 100) / 100,
+        },
         'tap recorded',
       );
     } else if (outcome.kind === 'readError') {

@@ -57,7 +57,12 @@ export interface PipelineDeps {
  * read → debounce → resolve → direction → durable commit → feedback.
  * Synchronous from card to commit, so taps are recorded strictly in the order read.
  */
-export class TapPipeline extends EventEmitter<{ outcome: [TapOutcome] }> {
+/** How long the gate took to answer: from the card event to the start of its feedback. */
+export interface TapTiming {
+  answeredMs: number;
+}
+
+export class TapPipeline extends EventEmitter<{ outcome: [TapOutcome, TapTiming] }> {
   readonly #deps: PipelineDeps;
   #settings: PipelineSettings;
   #debouncer: Debouncer;
@@ -79,17 +84,18 @@ export class TapPipeline extends EventEmitter<{ outcome: [TapOutcome] }> {
   }
 
   handleCard(event: CardEvent): TapOutcome {
+    const started = performance.now();
     let card: CardRef;
     try {
       card = parseCardRef(event.id, event.tech);
     } catch (error) {
-      return this.#finish({ kind: 'readError', error: error as Error });
+      return this.#finish({ kind: 'readError', error: error as Error }, started);
     }
-    return this.#finish(this.#decide(card, event.reader));
+    return this.#finish(this.#decide(card, event.reader), started);
   }
 
   handleReadError(error: ReaderError): TapOutcome {
-    return this.#finish({ kind: 'readError', error });
+    return this.#finish({ kind: 'readError', error }, performance.now());
   }
 
   #decide(card: CardRef, reader: string): TapOutcome {
@@ -130,9 +136,9 @@ export class TapPipeline extends EventEmitter<{ outcome: [TapOutcome] }> {
     }
   }
 
-  #finish(outcome: TapOutcome): TapOutcome {
+  #finish(outcome: TapOutcome, started: number): TapOutcome {
     this.#deps.feedback(patternFor(outcome), outcome);
-    this.emit('outcome', outcome);
+    this.emit('outcome', outcome, { answeredMs: performance.now() - started });
     return outcome;
   }
 }

@@ -91,7 +91,7 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
     super();
     this.#options = {
       window: 4,
-      batchSize: 200,
+      batchSize: 500,
       ackTimeoutMs: 30_000,
       statusIntervalMs: 60_000,
       ...options,

@@ -10,5 +10,6 @@ export * from './http-listen.js';
 export * from './ingest/mqtt-ingest.js';
 export * from './ingest/tap-ingest.js';
 export * from './records/build-record.js';
+export * from './records/record-builder.js';
 export * from './server.js';
 export * from './store/server-store.js';

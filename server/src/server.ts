@@ -7,6 +7,7 @@ import { CcusForwarder } from './ccus/forwarder.js';
 import type { CcusGateway } from './ccus/gateway.js';
 import { MqttIngest, type MqttIngestOptions } from './ingest/mqtt-ingest.js';
 import type { IngestResult } from './ingest/tap-ingest.js';
+import { RecordBuilder } from './records/record-builder.js';
 import type { OutboxItem, ServerStore } from './store/server-store.js';
 
 export interface ServerDeps {
@@ -51,9 +52,11 @@ export function createServer(deps: ServerDeps): SyncServer {
     ...(deps.forwarderPollMs === undefined ? {} : { pollMs: deps.forwarderPollMs }),
   };
   const forwarder = new CcusForwarder(forwarderDeps);
+  const records = new RecordBuilder({ store: deps.store, log: deps.log.child({ module: 'server:records' }) });
   ingest.on('batch', (batch) => events.emit('batch', batch));
   ingest.on('status', (status) => events.emit('status', status));
-  ingest.on('records', () => forwarder.kick());
+  ingest.on('records', () => records.kick());
+  records.on('records', () => forwarder.kick());
   forwarder.on('accepted', (accepted) => events.emit('accepted', accepted));
   forwarder.on('refused', (refused) => events.emit('refused', refused));
   forwarder.on('retrying', (retrying) => events.emit('retrying', retrying));
@@ -62,11 +65,14 @@ export function createServer(deps: ServerDeps): SyncServer {
     app: createHttpApi(deps.store) as unknown as Hono,
     async start(): Promise<void> {
       await ingest.start();
+      // Records queued before a restart.
+      records.kick();
       forwarder.start();
     },
     async stop(): Promise<void> {
       await forwarder.stop();
       await ingest.stop();
+      records.stop();
     },
     publishSiteRoster(siteId: SiteId): void {
       ingest.publishSiteRoster(siteId);

@@ -30,6 +30,7 @@ describe('terminal clock', () => {
     (server.store.taps({ tenantId: 't1', limit: 1000, offset: 0 }) as unknown as ServerTap[]).sort(
       (a, b) => a.seq - b.seq,
     );
+  const recordsBuilt = () => waitFor('records built', () => server.store.queuedRecords() === 0);
   const record = (workerId: string, workingDay: string) =>
     server.store.record({ siteId: server.siteId, workerId: workerId as never, workingDay });
   const start = async (clock: ReturnType<typeof testClock>) => {
@@ -91,6 +92,7 @@ describe('terminal clock', () => {
       { seq: 1, at: '2026-11-24T01:00:00.000Z', clockSynced: true, flags: ['clock_corrected'] },
       { seq: 2, at: '2026-11-24T09:00:00.000Z', clockSynced: true, flags: ['clock_corrected'] },
     ]);
+    await recordsBuilt();
     expect(record(yamada.workerId, '2026-11-24')).toMatchObject({
       firstIn: '2026-11-24T01:00:00.000Z',
       lastOut: '2026-11-24T09:00:00.000Z',
@@ -118,6 +120,7 @@ describe('terminal clock', () => {
     expect(first).toMatchObject({ seq: 1, clockSynced: true, flags: ['clock_corrected'] });
     expect(Date.parse(second?.at ?? '') - Date.parse(first?.at ?? '')).toBe(3_000);
     const day = first?.workingDay ?? '';
+    await recordsBuilt();
     expect(record(yamada.workerId, day)?.flags).not.toContain('clock_unsynced');
   });
 
@@ -139,6 +142,7 @@ describe('terminal clock', () => {
       [false, []],
     ]);
     const day = serverTaps()[0]?.workingDay ?? '';
+    await recordsBuilt();
     expect(record(yamada.workerId, day)?.flags).toContain('clock_unsynced');
   });
 
@@ -167,6 +171,7 @@ describe('terminal clock', () => {
     ]);
     expect(taps.map((tap) => tap.direction)).toEqual(['in', 'in', 'out', 'out']);
     // A record whose exit precedes its entry goes to a person, not silently to CCUS as is.
+    await recordsBuilt();
     expect(record(yamada.workerId, '2026-11-24')?.flags).toContain('no_exit');
   });
 });

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
-import { ingestTapBatch, type ServerStore } from '@ccus-gate/server';
+import { ingestTapBatch, ServerStore } from '@ccus-gate/server';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeWithSite } from '../support/server-fixture.js';
@@ -97,6 +98,13 @@ describe('tap ingest', () => {
         { seq: 2, at: '2026-11-25T02:30:00.000+09:00' },
       ]),
     );
+    // Queued with the taps, built after the ack; a crash in between loses nothing.
+    expect(store.records({ tenantId: 't1', limit: 10, offset: 0 })).toHaveLength(0);
+    expect(store.queuedRecords()).toBe(1);
+    store.close();
+    store = ServerStore.open(join(dir.path, 'server.db'));
+    expect(store.rebuildQueuedRecords()).toHaveLength(1);
+    expect(store.queuedRecords()).toBe(0);
     const records = store.records({ tenantId: 't1', limit: 10, offset: 0 });
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ workingDay: '2026-11-24', tapCount: 2, deadline: '2026-12-31' });

@@ -104,7 +104,11 @@ describe('a tap travels end to end', () => {
     expect(stack.terminalStore.counts()).toMatchObject({ pending: 0, delivered: 1 });
 
     // 6. The work record, and 7. its acceptance by the CCUS simulator.
-    const records = stack.serverStore.records({ tenantId: stack.demo.tenantId, limit: 10, offset: 0 });
+    // Built just after the ack, from the queue the batch's transaction filled.
+    const records = await waitFor('the record', () => {
+      const built = stack.serverStore.records({ tenantId: stack.demo.tenantId, limit: 10, offset: 0 });
+      return built.length > 0 ? built : undefined;
+    });
     expect(records).toHaveLength(1);
     const key = { siteId: stack.demo.siteId, workerId: worker.workerId, workingDay: records[0]?.workingDay ?? '' };
     const accepted = await waitFor('CCUS acceptance', () => {

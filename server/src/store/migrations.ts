@@ -109,4 +109,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE taps ADD COLUMN raw_at TEXT;
   CREATE INDEX taps_unsynced ON taps (terminal_id, boot_id) WHERE clock_synced = 0;
   `,
+  `
+  -- Records whose taps changed, waiting to be rebuilt. Filled in the batch's own transaction,
+  -- so a crash between storing taps and rebuilding their records loses nothing.
+  CREATE TABLE record_queue (
+    site_id TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    working_day TEXT NOT NULL,
+    PRIMARY KEY (site_id, worker_id, working_day)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -70,8 +70,9 @@ function rawBatchedInsertRate(dir: string, count: number): number {
   return count / seconds;
 }
 
-function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+/** VmRSS (all resident pages, including the Node binary's shared text) or RssAnon (private memory only). */
+function rssMiB(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
@@ -108,6 +109,7 @@ export const benchmark: Benchmark = {
       await terminal.waitForLine('the terminal to start', (l) => l.msg === 'terminal started', 60_000);
       const pid = terminal.child.pid as number;
       const rss: number[] = [];
+      const anon: number[] = [];
       const gate: number[] = [];
       const reader = new Database(storePath, { readonly: true });
       const pending = reader.prepare(`SELECT count(*) AS n FROM taps WHERE state = 'pending'`);
@@ -124,6 +126,7 @@ export const benchmark: Benchmark = {
       while (drainedAt === 0) {
         await tapAtGate(gate);
         rss.push(rssMiB(pid));
+        anon.push(rssMiB(pid, 'RssAnon'));
         await new Promise((resolve) => setTimeout(resolve, 250));
         if (inserted >= BACKLOG && (pending.get() as { n: number }).n === 0) drainedAt = performance.now();
         if (performance.now() - started > 600_000)
@@ -156,6 +159,11 @@ export const benchmark: Benchmark = {
           { metric: 'RSS at start of drain', value: rss[0] ?? Number.NaN, unit: 'MiB' },
           '≤ 90 MiB, flat',
         ),
+        figure('terminal private memory (RssAnon), max', Math.max(...anon), 'MiB', {
+          metric: 'RssAnon at start of drain',
+          value: anon[0] ?? Number.NaN,
+          unit: 'MiB',
+        }),
         figure('terminal RSS, 2nd half of drain, max', Math.max(...settledRss), 'MiB', {
           metric: '2nd half min',
           value: Math.min(...settledRss),

@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './pipeline/debouncer.js';
 export * from './pipeline/direction.js';
 export * from './pipeline/tap-pipeline.js';
+export * from './store/sequence-floor.js';
 export * from './store/terminal-store.js';
 export * from './sync/backoff.js';
 export * from './sync/sync-agent.js';

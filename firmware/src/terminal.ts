@@ -38,6 +38,8 @@ export interface TerminalDeps {
   settings?: Partial<TerminalSettings>;
   patterns?: Partial<Record<PatternName, Pattern>>;
   timers?: Timers;
+  /** Something that happened before start and belongs in the status, e.g. a store replaced. */
+  startupError?: { code: string; message: string };
 }
 
 export interface TerminalEvents {
@@ -90,7 +92,10 @@ export function createTerminal(deps: TerminalDeps): Terminal {
     deps.timers,
   );
   let settings: TerminalSettings = { ...DEFAULT_SETTINGS, ...deps.settings };
-  let lastError: OnlineStatus['lastError'] = null;
+  let lastError: OnlineStatus['lastError'] =
+    deps.startupError === undefined
+      ? null
+      : { ...deps.startupError, message: deps.startupError.message.slice(0, 300), at: deps.clock.now().toISOString() };
   let readerState: OnlineStatus['reader']['state'] = 'starting';
   let storeFault = false;
   let maintenanceTimer: NodeJS.Timeout | null = null;

@@ -7,7 +7,7 @@ import { TerminalStore } from '@ccus-gate/firmware';
 import { parseCardRef } from '@ccus-gate/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
-import { buildOnce, writeTerminalConfig } from '../support/terminal-process.js';
+import { buildOnce, TerminalProcess, writeTerminalConfig } from '../support/terminal-process.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../firmware/dist/cli/main.js');
 
@@ -124,6 +124,39 @@ describe('ccus-gate-terminal', () => {
     expect(relay.stdout).toMatch(/relay\s+on\n\s+relay\s+off/);
     expect(relay.stdout).toMatch(/no card seen/);
     expect(relay.code).toBe(1);
+  });
+
+  it('run moves a corrupt store aside, keeps serving taps above the old numbers, and doctor points at it', async () => {
+    const own = tempDir('cli-corrupt');
+    try {
+      const ownConfig = writeTerminalConfig(own.path, {
+        terminalId: 'gate-01',
+        url: 'mqtt://127.0.0.1:1',
+        password: 'pw',
+      });
+      const storePath = join(own.path, 'store', 'terminal.db');
+      const first = new TerminalProcess('run', ownConfig);
+      await first.waitForLine('start', (l) => l.msg === 'terminal started');
+      first.tap(['04A2B3C4']);
+      await first.waitForLine('the tap', (l) => l.event === 'tap');
+      await first.kill('SIGTERM');
+      writeFileSync(storePath, Buffer.alloc(4096, 0x5a));
+
+      const second = new TerminalProcess('run', ownConfig);
+      const moved = await second.waitForLine('the store moved aside', (l) => typeof l.movedAside === 'string');
+      expect(moved.msg).toMatch(/the store was corrupt and was moved to .*terminal\.db\.broken-/);
+      await second.waitForLine('start', (l) => l.msg === 'terminal started');
+      second.tap(['04A2B3C4']);
+      const tap = await second.waitForLine('the tap', (l) => l.event === 'tap');
+      expect(tap.seq).toBeGreaterThan(1);
+      await second.kill('SIGTERM');
+
+      const doctor = await cli(['doctor', '--config', ownConfig, '--json']);
+      const checks = JSON.parse(doctor.stdout) as { name: string; result: string }[];
+      expect(checks.find((c) => c.name === 'broken')).toMatchObject({ result: 'warn' });
+    } finally {
+      own.remove();
+    }
   });
 
   it('refuses a bad config with every problem named, and an unknown command with the usage', async () => {

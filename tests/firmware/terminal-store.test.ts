@@ -145,3 +145,43 @@ describe('terminal store', () => {
     }
   });
 });
+
+describe('a corrupt store', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    dir = tempDir('corrupt');
+  });
+  afterEach(() => dir.remove());
+
+  it('is moved aside, never deleted, and the new store numbers taps above every number given out', async () => {
+    const { readFileSync, writeFileSync, existsSync, readdirSync } = await import('node:fs');
+    const path = join(dir.path, 'terminal.db');
+    const store = TerminalStore.open(path);
+    for (let i = 0; i < 5; i++) store.commitTap(newTap(i));
+    store.close();
+    const original = readFileSync(path);
+    // Garbage over the header: SQLite says "file is not a database".
+    writeFileSync(path, Buffer.concat([Buffer.alloc(100, 0x5a), original.subarray(100)]));
+
+    const { store: fresh, movedAside } = TerminalStore.openOrRecover(path);
+    expect(movedAside).toMatch(/terminal\.db\.broken-/);
+    expect(existsSync(movedAside as string)).toBe(true);
+    expect(readdirSync(dir.path).filter((f) => f.includes('.broken-')).length).toBeGreaterThanOrEqual(1);
+    const next = fresh.commitTap(newTap(5)).seq;
+    expect(next).toBeGreaterThan(5);
+    fresh.close();
+    // A store that is merely new (no floor file) starts from 1, as always.
+    const other = TerminalStore.open(join(dir.path, 'other', 'terminal.db'));
+    expect(other.commitTap(newTap(0)).seq).toBe(1);
+    other.close();
+  });
+
+  it('opens a healthy store as it is, without moving anything', () => {
+    const path = join(dir.path, 'terminal.db');
+    TerminalStore.open(path).close();
+    const { store, movedAside } = TerminalStore.openOrRecover(path);
+    expect(movedAside).toBeNull();
+    expect(store.commitTap(newTap(0)).seq).toBe(1);
+    store.close();
+  });
+});

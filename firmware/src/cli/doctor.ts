@@ -1,6 +1,6 @@
-import { accessSync, constants, existsSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statfsSync, statSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import type { TerminalRuntimeConfig } from '../config/config-file.js';
 import { TerminalStore } from '../store/terminal-store.js';
@@ -78,6 +78,21 @@ function checkStore(config: TerminalRuntimeConfig, now: Date): Check[] {
         )
       : check('disk', 'ok', `${(free / MiB).toFixed(0)} MiB free in ${existing}`),
   );
+  if (existsSync(folder)) {
+    const broken = readdirSync(folder).filter(
+      (f) => f.startsWith(`${basename(path)}.broken-`) && !/-(wal|shm)$/.test(f),
+    );
+    if (broken.length > 0) {
+      checks.push(
+        check(
+          'broken',
+          'warn',
+          `${broken.length} corrupt store(s) moved aside: ${broken.join(', ')}`,
+          'recover their unsent taps (firmware/README.md, "A broken store"), then delete them',
+        ),
+      );
+    }
+  }
   if (!existsSync(path)) {
     checks.push(check('store', 'ok', `${path} will be created on the first run`));
     return checks;

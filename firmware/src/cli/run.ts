@@ -25,9 +25,17 @@ export function readSecret(file: string, what: string): string {
 export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): Promise<void> {
   const password = readSecret(config.broker.passwordFile, 'broker password');
   const ca = config.broker.caFile === undefined ? undefined : readFileSync(config.broker.caFile);
-  const store = TerminalStore.open(config.store.path, {
+  const { store, movedAside } = TerminalStore.openOrRecover(config.store.path, {
     maxBytes: config.store.maxMegabytes === null ? null : config.store.maxMegabytes * 1024 * 1024,
   });
+  const startupError =
+    movedAside === null
+      ? undefined
+      : {
+          code: 'store_replaced',
+          message: `the store was corrupt and was moved to ${movedAside}; its unsent taps need recovering (firmware/README.md)`,
+        };
+  if (startupError !== undefined) log.error({ movedAside }, startupError.message);
   const { readers, outputs } = buildHardware(config, log, process.stdin);
   const terminal = createTerminal({
     terminalId: config.terminalId,
@@ -42,6 +50,7 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
       ...(ca === undefined ? {} : { ca }),
     },
     log,
+    ...(startupError === undefined ? {} : { startupError }),
     settings: {
       directionMode: config.pipeline.directionMode,
       readerDirections: config.pipeline.readerDirections,
@@ -69,6 +78,11 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
       log.warn({ event: 'tap', outcome: outcome.kind, err: outcome.error }, 'card could not be read');
     } else if (outcome.kind !== 'fault') {
       log.info({ event: 'tap', outcome: outcome.kind, card: outcome.card }, 'tap not recorded');
+    } else if ((outcome.error as { code?: unknown }).code === 'corrupt') {
+      // A store that broke while running: restart, so the next start moves it aside (see openOrRecover).
+      log.fatal({ err: outcome.error }, 'the store is corrupt; restarting to replace it');
+      process.exitCode = 1;
+      process.kill(process.pid, 'SIGTERM');
     }
   });
 

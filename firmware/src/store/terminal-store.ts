@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   type CardRef,
@@ -15,6 +15,7 @@ import {
 import Database from 'better-sqlite3';
 import { StoreError, toStoreError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
+import { SequenceFloor } from './sequence-floor.js';
 
 export interface NewTap {
   card: CardRef;
@@ -111,10 +112,12 @@ export class TerminalStore {
   readonly #resolve: Database.Statement<[string, string], { worker_id: string }>;
   /** Kept in memory so status costs nothing with a million taps queued; this store is the only writer. */
   readonly #counts: TapCounts = { pending: 0, delivered: 0, rejected: 0 };
+  readonly #floor: SequenceFloor | null;
 
-  private constructor(path: string, db: Database.Database) {
+  private constructor(path: string, db: Database.Database, floor: SequenceFloor | null = null) {
     this.path = path;
     this.#db = db;
+    this.#floor = floor;
     for (const row of this.#sql('SELECT state, count(*) AS n FROM taps GROUP BY state').all() as {
       state: TapState;
       n: number;
@@ -152,12 +155,39 @@ export class TerminalStore {
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       migrate(db);
-      const store = new TerminalStore(path, db);
+      const floor = path === ':memory:' ? null : new SequenceFloor(`${path}.seq`);
+      const used = (
+        db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'taps'`).get() as { seq: number } | undefined
+      )?.seq;
+      if (used === undefined && floor !== null && floor.reservedUpTo > 0) {
+        // A new store replacing one that was lost: carry on above every number ever given out.
+        db.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES ('taps', ?)`).run(floor.reservedUpTo);
+      } else if (used !== undefined) {
+        floor?.cover(used);
+      }
+      const store = new TerminalStore(path, db, floor);
       if (options.maxBytes !== undefined) store.setSizeLimit(options.maxBytes);
       return store;
     } catch (error) {
       db?.close();
       throw toStoreError(error, `opening the terminal store at ${path}`);
+    }
+  }
+
+  /**
+   * Opens the store; if the file is corrupt, moves it (with its WAL) aside, never deleting
+   * it, since it may hold taps not yet sent, and starts a new one above the sequence floor.
+   */
+  static openOrRecover(path: string, options: StoreOptions = {}): { store: TerminalStore; movedAside: string | null } {
+    try {
+      return { store: TerminalStore.open(path, options), movedAside: null };
+    } catch (error) {
+      if (!(error instanceof StoreError) || error.code !== 'corrupt') throw error;
+      const aside = `${path}.broken-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+      }
+      return { store: TerminalStore.open(path, options), movedAside: aside };
     }
   }
 
@@ -239,6 +269,11 @@ export class TerminalStore {
         flags: JSON.stringify(tap.flags),
       }) as TapRow;
       this.#counts.pending++;
+      try {
+        this.#floor?.cover(row.seq);
+      } catch {
+        // The tap is committed; the reservation is tried again with the next one.
+      }
       return fromRow(row);
     } catch (error) {
       throw toStoreError(error, 'committing a tap');

@@ -207,11 +207,25 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       log.error({ err: error }, 'roster could not be applied');
     }
   });
-  sync.on('config', (config) => {
+  const applyConfig = (config: TerminalConfig): void => {
     settings = settingsFromConfig(config, settings);
     pipeline.configure(settings);
-    log.info({ version: config.version }, 'config applied');
+  };
+  sync.on('config', (config) => {
+    const saved = store.savedConfig();
+    if (saved !== null && saved.version > config.version) {
+      log.warn({ version: config.version, saved: saved.version }, 'config older than the one applied, ignored');
+      return;
+    }
+    applyConfig(config);
+    try {
+      if (store.saveConfig(config)) log.info({ version: config.version }, 'config applied');
+    } catch (error) {
+      log.error({ err: error }, 'config applied but could not be saved');
+    }
   });
+  const saved = store.savedConfig();
+  if (saved !== null) applyConfig(saved);
   sync.on('command', (command) => {
     log.info({ command: command.command, id: command.id }, 'command received');
     if (command.command === 'report_status') sync.publishStatus();

@@ -209,4 +209,51 @@ describe('sync agent', () => {
     await waitFor('roster 4', () => t.store.rosterVersion() === 4);
     expect(t.store.resolveCard(card)).toBe('10000000000002');
   });
+
+  it("runs by the server's config, keeps it through a restart without network, and ignores an older one", async () => {
+    await start();
+    const config = (version: number, directionMode: 'in' | 'toggle') => ({
+      v: 1 as const,
+      version,
+      siteId,
+      timeZone: 'Asia/Tokyo',
+      dayBoundary: '04:00',
+      directionMode,
+      debounceSeconds: 0,
+      unknownCard: 'accept' as const,
+      retentionDays: 30,
+    });
+    await server.publishAsync(topicFor(terminalId, 'config'), encodeMessage('config', config(2, 'in')), {
+      qos: 1,
+      retain: true,
+    });
+    await waitFor('config 2 saved', () => t.store.savedConfig()?.version === 2);
+    const card = CARDS[0] as string;
+    expect([t.tap(card).kind, t.tap(card).kind]).toEqual(['unknown', 'unknown']);
+    expect([t.store.tap(1)?.direction, t.store.tap(2)?.direction]).toEqual(['in', 'in']);
+    await t.stop();
+
+    // Back up with no broker at all: the saved config still rules.
+    t = await startTestTerminal({ dir: dir.path, url: 'mqtt://127.0.0.1:1', terminalId, password: secret, clock });
+    t.tap(card);
+    expect(t.store.tap(3)?.direction).toBe('in');
+    await t.stop();
+
+    await start();
+    await server.publishAsync(topicFor(terminalId, 'config'), encodeMessage('config', config(1, 'toggle')), {
+      qos: 1,
+      retain: true,
+    });
+    // A valid roster after the stale config proves the config was read and passed over.
+    await server.publishAsync(
+      topicFor(terminalId, 'roster'),
+      encodeMessage('roster', { v: 1, siteId, version: 9, issuedAt: '2026-11-24T00:00:00Z', entries: [] }),
+      { qos: 1 },
+    );
+    await waitFor('roster 9', () => t.store.rosterVersion() === 9);
+    expect(t.store.savedConfig()?.version).toBe(2);
+    clock.advance(1_000);
+    t.tap(card);
+    expect(t.store.tap(4)?.direction).toBe('in');
+  });
 });

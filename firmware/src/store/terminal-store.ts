@@ -4,10 +4,12 @@ import {
   type CardRef,
   cardKey,
   type Direction,
+  decodeMessage,
   type Roster,
   type Tap,
   type TapFlag,
   type TapRejectReason,
+  type TerminalConfig,
   type WorkerId,
   type WorkingDayRule,
   workingDay,
@@ -459,6 +461,28 @@ export class TerminalStore {
       run();
     } catch (error) {
       throw toStoreError(error, `applying roster version ${roster.version}`);
+    }
+    return true;
+  }
+
+  /** The server's last config, kept so a restart without network still runs by it. */
+  savedConfig(): TerminalConfig | null {
+    const value = this.#meta('config');
+    if (value === null) return null;
+    try {
+      return decodeMessage('config', value);
+    } catch {
+      return null; // from an older firmware that wrote another shape: wait for the server's
+    }
+  }
+
+  /** Writes the config only when its version is new: nothing is written on a mere reconnect. */
+  saveConfig(config: TerminalConfig): boolean {
+    if ((this.savedConfig()?.version ?? 0) >= config.version) return false;
+    try {
+      this.#setMeta('config', JSON.stringify(config));
+    } catch (error) {
+      throw toStoreError(error, `saving config version ${config.version}`);
     }
     return true;
   }

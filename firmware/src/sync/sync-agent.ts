@@ -193,13 +193,14 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
     const client = this.#client;
     this.#client = null;
     if (client === null) return;
-    if (this.#connected) {
+    // Nothing may be sent from here on: a kick still queued must find the agent stopped.
+    const wasConnected = this.#connected;
+    this.#connected = false;
+    if (wasConnected) {
       // A clean stop says so itself; the last will is for the unclean ones.
       const offline = this.#offlineStatus();
       await client.publishAsync(offline.topic, offline.payload, { qos: 1, retain: true }).catch(() => {});
     }
-    const wasConnected = this.#connected;
-    this.#connected = false;
     // Disconnected, nothing can be flushed; the store still holds every tap for next time.
     await client.endAsync(!wasConnected);
   }
@@ -229,7 +230,7 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
     this.#pumping = true;
     try {
       this.#expireStaleBatches();
-      while (this.#connected && this.#inFlight.size < this.#options.window) {
+      while (this.#connected && this.#client !== null && this.#inFlight.size < this.#options.window) {
         const taps = this.#store.pendingAfter(this.#queuedUpTo, this.#options.batchSize);
         if (taps.length === 0) break;
         this.#send(taps);

@@ -8,7 +8,14 @@ const packages = ['protocol', 'hardware', 'firmware', 'server', 'demo'];
 
 export default defineConfig({
   resolve: {
-    alias: Object.fromEntries(packages.map((name) => [`@ccus-gate/${name}`, here(`./${name}/src/index.ts`)])),
+    alias: [
+      // Byte-level simulators live apart from the package's main entry, so a terminal never loads them.
+      { find: /^@ccus-gate\/hardware\/testing$/, replacement: here('./hardware/src/testing.ts') },
+      ...packages.map((name) => ({
+        find: new RegExp(`^@ccus-gate/${name}$`),
+        replacement: here(`./${name}/src/index.ts`),
+      })),
+    ],
   },
   test: {
     include: ['tests/**/*.test.ts'],

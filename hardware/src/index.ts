@@ -1,3 +1,6 @@
+export * from './drivers/pn532/commands.js';
+export * from './drivers/pn532/frames.js';
+export * from './drivers/pn532/pn532-reader.js';
 export * from './errors.js';
 export * from './output.js';
 export * from './pattern-player.js';

@@ -2,8 +2,10 @@ import { accessSync, constants, existsSync, readdirSync, statfsSync, statSync } 
 import { connect as netConnect } from 'node:net';
 import { basename, dirname } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
+import type { HardwareProfile } from '@ccus-gate/hardware';
 import type { TerminalRuntimeConfig } from '../config/config-file.js';
 import { TerminalStore } from '../store/terminal-store.js';
+import { loadProfile } from './hardware.js';
 import { readSecret } from './run.js';
 
 export type CheckResult = 'ok' | 'warn' | 'fail';
@@ -224,6 +226,26 @@ async function checkBroker(config: TerminalRuntimeConfig, timeoutMs: number): Pr
   });
 }
 
+function checkHardware(config: TerminalRuntimeConfig): Check {
+  let profile: HardwareProfile;
+  try {
+    profile = loadProfile(config);
+  } catch (error) {
+    return check('hardware', 'fail', (error as Error).message, 'fix the profile; see hardware/README.md');
+  }
+  const ports = profile.readers.flatMap((r) => (r.driver === 'pn532-uart' ? [r.path] : []));
+  const missing = ports.filter((path) => !existsSync(path));
+  if (missing.length > 0) {
+    return check(
+      'hardware',
+      'fail',
+      `${profile.name}: ${missing.join(', ')} missing`,
+      'enable the UART (raspi-config → Interface → Serial: no login shell, hardware on) or plug the USB adapter in',
+    );
+  }
+  return check('hardware', 'ok', profile.name);
+}
+
 async function checkSystemd(): Promise<Check> {
   try {
     const name = 'sd-notify';
@@ -251,7 +273,7 @@ export async function runDoctor(
     checkClock(config),
     await checkBroker(config, options.brokerTimeoutMs ?? 5_000),
     await checkSystemd(),
-    check('hardware', 'ok', `profile ${config.hardware.profile}`),
+    checkHardware(config),
   ];
 }
 

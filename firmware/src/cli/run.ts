@@ -36,13 +36,15 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
           message: `the store was corrupt and was moved to ${movedAside}; its unsent taps need recovering (firmware/README.md)`,
         };
   if (startupError !== undefined) log.error({ movedAside }, startupError.message);
-  const { readers, outputs } = buildHardware(config, log, process.stdin);
+  const hardware = await buildHardware(config, log, process.stdin);
+  const { readers, outputs } = hardware;
   const terminal = createTerminal({
     terminalId: config.terminalId,
     clock: systemClock({ syncMarker: config.clock.syncMarker }),
     store,
     readers,
     outputs,
+    patterns: hardware.patterns,
     transport: {
       url: config.broker.url,
       password,
@@ -93,6 +95,7 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
       log.info({ signal }, 'stopping');
       systemd.stop();
       await terminal.stop();
+      hardware.close();
       store.close();
     })();
     return stopping;

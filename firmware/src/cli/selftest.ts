@@ -37,7 +37,7 @@ export async function runSelftest(
   options: SelftestOptions,
 ): Promise<boolean> {
   const { print } = options;
-  const hardware = buildHardware(config, log, options.input);
+  const hardware = await buildHardware(config, log, options.input);
   const outputs: Outputs = {
     green: announced(hardware.outputs.green, print),
     red: announced(hardware.outputs.red, print),
@@ -86,6 +86,7 @@ export async function runSelftest(
   } else print(`  ${card.tech} ${card.id} on ${card.reader}`);
   for (const reader of hardware.readers) await reader.stop();
   player.stop();
+  hardware.close();
   print(ok ? 'selftest passed' : 'selftest FAILED');
   return ok;
 }

@@ -55,12 +55,12 @@ const ConfigFileSchema = z.strictObject({
     .prefault({}),
   hardware: z
     .strictObject({
-      /** Real hardware profiles arrive with the hardware drivers; `simulated` runs anywhere. */
-      profile: z.literal('simulated'),
-      /** Where the simulated reader takes card ids from: one hex id per line on stdin, or nowhere. */
+      /** A hardware profile file (see hardware/profiles/), or `simulated`, which runs anywhere. */
+      profile: z.string().min(1).default('simulated'),
+      /** For `simulated`: where card ids come from, one hex id per line on stdin, or nowhere. */
       cards: z.enum(['stdin', 'none']).default('stdin'),
     })
-    .prefault({ profile: 'simulated' }),
+    .prefault({}),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .prefault({}),
@@ -157,6 +157,10 @@ export function parseConfig(input: unknown, file = '<config>'): TerminalRuntimeC
       ...(config.broker.caFile === undefined ? {} : { caFile: path(config.broker.caFile) }),
     },
     store: { ...config.store, path: path(config.store.path) },
+    hardware: {
+      ...config.hardware,
+      profile: config.hardware.profile === 'simulated' ? 'simulated' : path(config.hardware.profile),
+    },
     pipeline: { ...config.pipeline, readerDirections: config.pipeline.readerDirections as Record<string, Direction> },
     source: file,
   };

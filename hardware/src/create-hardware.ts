@@ -1,0 +1,103 @@
+import type { Readable } from 'node:stream';
+import type { GpioLineFactory } from './drivers/gpio/gpio-output.js';
+import type { OpenPort } from './drivers/pn532/pn532-reader.js';
+import type { DigitalOutput, Outputs } from './output.js';
+import type { Pattern, PatternName } from './patterns.js';
+import type { HardwareProfile } from './profile.js';
+import type { CardReader } from './reader.js';
+import { SimulatedReader } from './sim/simulated-reader.js';
+
+export interface Hardware {
+  readers: CardReader[];
+  outputs: Outputs;
+  patterns: Partial<Record<PatternName, Pattern>>;
+  /** Switches every output off and releases the pins. */
+  close(): void;
+}
+
+export interface HardwareDeps {
+  /** Where simulated readers read card lines from. */
+  input?: Readable;
+  /** Serial ports for PN532 readers; the real one (serialport) by default. */
+  openPort?: OpenPort;
+  /** GPIO lines; onoff by default. */
+  gpio?: GpioLineFactory;
+  /** sysfs GPIO root, for tests. */
+  gpioRoot?: string;
+  /** Simulated outputs report their changes here. */
+  onOutput?: (output: string, on: boolean) => void;
+}
+
+function simulatedOutput(name: string, onOutput: HardwareDeps['onOutput']): DigitalOutput {
+  let state = false;
+  return {
+    name,
+    set(on) {
+      if (on === state) return;
+      state = on;
+      onOutput?.(name, on);
+    },
+  };
+}
+
+/**
+ * Builds the readers and outputs a profile names. A driver's module (and its native
+ * library) is imported only when the profile names it, so a laptop never loads one it cannot run.
+ */
+export async function createHardware(profile: HardwareProfile, deps: HardwareDeps = {}): Promise<Hardware> {
+  const readers: CardReader[] = [];
+  for (const spec of profile.readers) {
+    if (spec.driver === 'simulated') {
+      const reader = new SimulatedReader(spec.name);
+      if (spec.input === 'stdin') reader.feedLines(deps.input ?? process.stdin);
+      readers.push(reader);
+    } else {
+      const { Pn532Reader, openSerialPort } = await import('./drivers/pn532/pn532-reader.js');
+      readers.push(
+        new Pn532Reader({
+          name: spec.name,
+          path: spec.path,
+          baudRate: spec.baudRate,
+          openPort: deps.openPort ?? openSerialPort,
+        }),
+      );
+    }
+  }
+
+  const closers: (() => void)[] = [];
+  let outputs: Outputs;
+  if (profile.outputs.driver === 'simulated') {
+    outputs = {
+      green: simulatedOutput('green', deps.onOutput),
+      red: simulatedOutput('red', deps.onOutput),
+      buzzer: simulatedOutput('buzzer', deps.onOutput),
+      relay: simulatedOutput('relay', deps.onOutput),
+    };
+  } else {
+    const { GpioOutput, onoffLineFactory } = await import('./drivers/gpio/gpio-output.js');
+    const factory = deps.gpio ?? (await onoffLineFactory());
+    const { pins, activeLow } = profile.outputs;
+    const make = (role: 'green' | 'red' | 'buzzer' | 'relay', bcm: number): DigitalOutput => {
+      const output = new GpioOutput(role, bcm, factory, {
+        activeLow: activeLow.includes(role),
+        ...(deps.gpioRoot === undefined ? {} : { root: deps.gpioRoot }),
+      });
+      closers.push(() => output.close());
+      return output;
+    };
+    outputs = {
+      green: make('green', pins.green),
+      red: make('red', pins.red),
+      buzzer: make('buzzer', pins.buzzer),
+      ...(pins.relay === undefined ? {} : { relay: make('relay', pins.relay) }),
+    };
+  }
+  return {
+    readers,
+    outputs,
+    patterns: profile.patterns as Partial<Record<PatternName, Pattern>>,
+    close() {
+      for (const close of closers) close();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { HardwareError } from './hardware-error.js';
+import { DEFAULT_PATTERNS, type PatternName } from './patterns.js';
+
+const BcmPin = z.int().min(0).max(27);
+const Step = z.strictObject({
+  on: z.array(z.enum(['green', 'red', 'buzzer', 'relay'])),
+  ms: z.int().min(1).max(10_000),
+});
+
+const Pn532Reader = z.strictObject({
+  driver: z.literal('pn532-uart'),
+  name: z.string().min(1).max(16).default('pn532'),
+  /** /dev/serial0 is the Pi's primary UART (GPIO 14/15); a USB adapter is /dev/ttyUSB0. */
+  path: z.string().min(1).default('/dev/serial0'),
+  baudRate: z.union([z.literal(115_200), z.literal(57_600), z.literal(9_600)]).default(115_200),
+});
+const SimulatedReader = z.strictObject({
+  driver: z.literal('simulated'),
+  name: z.string().min(1).max(16).default('sim'),
+  /** Card ids as hex lines on standard input, or none (fed by a function call). */
+  input: z.enum(['stdin', 'none']).default('stdin'),
+});
+
+/** A hardware profile: which reader(s) and outputs a build has, and on which pins. */
+export const HardwareProfileSchema = z.strictObject({
+  name: z.string().min(1).max(120),
+  readers: z
+    .array(z.discriminatedUnion('driver', [Pn532Reader, SimulatedReader]))
+    .min(1)
+    .max(2),
+  outputs: z.discriminatedUnion('driver', [
+    z.strictObject({
+      driver: z.literal('gpio'),
+      pins: z.strictObject({ green: BcmPin, red: BcmPin, buzzer: BcmPin, relay: BcmPin.optional() }),
+      /** Outputs wired so that a low pin switches them on (many relay boards). */
+      activeLow: z.array(z.enum(['green', 'red', 'buzzer', 'relay'])).default([]),
+    }),
+    z.strictObject({ driver: z.literal('simulated') }),
+  ]),
+  /** Replaces default feedback patterns by name. */
+  patterns: z
+    .partialRecord(z.enum(Object.keys(DEFAULT_PATTERNS) as [PatternName, ...PatternName[]]), z.array(Step).min(1))
+    .default({}),
+});
+
+export type HardwareProfile = z.infer<typeof HardwareProfileSchema>;
+
+/** Checks a profile; a HardwareError names every bad field with its value. */
+export function parseHardwareProfile(input: unknown, source = 'hardware profile'): HardwareProfile {
+  const result = HardwareProfileSchema.safeParse(input);
+  if (result.success) {
+    const pins = result.data.outputs.driver === 'gpio' ? Object.entries(result.data.outputs.pins) : [];
+    const seen = new Map<number, string>();
+    for (const [role, pin] of pins) {
+      if (pin === undefined) continue;
+      const other = seen.get(pin);
+      if (other !== undefined) {
+        throw new HardwareError(
+          'bad_profile',
+          `${source}: outputs.pins.${role} uses BCM ${pin}, already used by ${other}`,
+        );
+      }
+      seen.set(pin, role);
+    }
+    const names = result.data.readers.map((r) => r.name);
+    if (new Set(names).size !== names.length) {
+      throw new HardwareError('bad_profile', `${source}: readers need different names (${names.join(', ')})`);
+    }
+    return result.data;
+  }
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(profile)'}: ${issue.message}`);
+  throw new HardwareError('bad_profile', `${source}: ${problems.join('; ')}`, { problems });
+}

@@ -1,0 +1,167 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type CardEvent,
+  createHardware,
+  DEFAULT_PATTERNS,
+  type GpioLineFactory,
+  GpioOutput,
+  HardwareError,
+  PatternPlayer,
+  parseHardwareProfile,
+  sysfsNumber,
+} from '@ccus-gate/hardware';
+import { FakePn532 } from '@ccus-gate/hardware/testing';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { tempDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait.js';
+
+const PROFILES = resolve(dirname(fileURLToPath(import.meta.url)), '../../hardware/profiles');
+
+/** A /sys/class/gpio with the chips a Pi of that model shows on Raspberry Pi OS Bookworm. */
+function fakeSysfs(root: string, chips: { label: string; base: number; ngpio: number }[]): string {
+  for (const chip of chips) {
+    const dir = join(root, `gpiochip${chip.base}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'label'), `${chip.label}\n`);
+    writeFileSync(join(dir, 'base'), `${chip.base}\n`);
+    writeFileSync(join(dir, 'ngpio'), `${chip.ngpio}\n`);
+  }
+  return root;
+}
+
+/** GPIO lines that record every write with the (fake) time. */
+function recordingLines(now: () => number): {
+  factory: GpioLineFactory;
+  writes: { sysfs: number; value: 0 | 1; at: number }[];
+  opened: { sysfs: number; activeLow: boolean }[];
+} {
+  const writes: { sysfs: number; value: 0 | 1; at: number }[] = [];
+  const opened: { sysfs: number; activeLow: boolean }[] = [];
+  return {
+    writes,
+    opened,
+    factory: (sysfs, { activeLow }) => {
+      opened.push({ sysfs, activeLow });
+      return { writeSync: (value) => writes.push({ sysfs, value, at: now() }), unexport: () => {} };
+    },
+  };
+}
+
+describe('GPIO outputs', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    dir = tempDir('gpio');
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    dir.remove();
+  });
+
+  it('maps BCM pins to sysfs numbers from the header chip base: 512 on a Pi 4, 571 on a Pi 5, 0 on old kernels', () => {
+    const pi4 = fakeSysfs(join(dir.path, 'pi4'), [
+      { label: 'pinctrl-bcm2711', base: 512, ngpio: 58 },
+      { label: 'raspberrypi-exp-gpio', base: 570, ngpio: 8 },
+    ]);
+    const pi5 = fakeSysfs(join(dir.path, 'pi5'), [
+      { label: 'gpio-brcmstb@107d508500', base: 512, ngpio: 32 },
+      { label: 'pinctrl-rp1', base: 571, ngpio: 54 },
+    ]);
+    const old = fakeSysfs(join(dir.path, 'old'), [{ label: 'pinctrl-bcm2835', base: 0, ngpio: 54 }]);
+    expect([sysfsNumber(17, pi4), sysfsNumber(17, pi5), sysfsNumber(17, old)]).toEqual([529, 588, 17]);
+  });
+
+  it('says what is wrong when there is no Pi GPIO, a pin is off the header, or access is denied', () => {
+    expect(() => sysfsNumber(17, join(dir.path, 'none'))).toThrow(/has no GPIO chips/);
+    const other = fakeSysfs(join(dir.path, 'other'), [{ label: 'gpio-mockup-A', base: 0, ngpio: 8 }]);
+    expect(() => sysfsNumber(17, other)).toThrow(/no Raspberry Pi header GPIO chip .*gpio-mockup-A/);
+    expect(() => sysfsNumber(40, other)).toThrow(HardwareError);
+    const pi4 = fakeSysfs(join(dir.path, 'pi4'), [{ label: 'pinctrl-bcm2711', base: 512, ngpio: 58 }]);
+    const denied: GpioLineFactory = () => {
+      throw Object.assign(new Error('EACCES: permission denied, open /sys/class/gpio/export'), { code: 'EACCES' });
+    };
+    expect(() => new GpioOutput('relay', 23, denied, { root: pi4 })).toThrow(
+      expect.objectContaining({
+        code: 'gpio_denied',
+        message: expect.stringMatching(/relay on BCM 23 \(sysfs 535\).*gpio group/),
+      }),
+    );
+  });
+
+  it('drives the pins of a profile with the exact on/off sequence of a pattern', async () => {
+    vi.useFakeTimers();
+    const root = fakeSysfs(join(dir.path, 'pi4'), [{ label: 'pinctrl-bcm2711', base: 512, ngpio: 58 }]);
+    const lines = recordingLines(() => Date.now());
+    const profile = parseHardwareProfile(JSON.parse(readFileSync(join(PROFILES, 'pi-pn532-uart.json'), 'utf8')));
+    const fake = new FakePn532('/dev/profile-gpio-pn532');
+    const hardware = await createHardware(profile, { gpio: lines.factory, gpioRoot: root, openPort: fake.openPort });
+    // green 17, red 27, buzzer 22, relay 23 (active low) on a Pi 4.
+    expect(lines.opened).toEqual([
+      { sysfs: 529, activeLow: false },
+      { sysfs: 539, activeLow: false },
+      { sysfs: 534, activeLow: false },
+      { sysfs: 535, activeLow: true },
+    ]);
+    lines.writes.length = 0;
+    const start = Date.now();
+    const player = new PatternPlayer(hardware.outputs, DEFAULT_PATTERNS);
+    const done = player.play('entry');
+    await vi.advanceTimersByTimeAsync(1_000);
+    await done;
+    expect(lines.writes.map((w) => [w.sysfs, w.value, w.at - start])).toEqual([
+      [529, 1, 0],
+      [534, 1, 0],
+      [535, 1, 0],
+      [534, 0, 120],
+      [529, 0, 720],
+      [535, 0, 720],
+    ]);
+    hardware.close();
+  });
+});
+
+describe('hardware profiles', () => {
+  it('accepts the shipped profiles', () => {
+    for (const file of ['pi-pn532-uart.json', 'simulated.json']) {
+      expect(() => parseHardwareProfile(JSON.parse(readFileSync(join(PROFILES, file), 'utf8')), file)).not.toThrow();
+    }
+  });
+
+  it('refuses a profile with a pin used twice, an unknown driver or a pin off the header, naming the field', () => {
+    const base = { name: 'x', readers: [{ driver: 'simulated' }] };
+    expect(() =>
+      parseHardwareProfile(
+        { ...base, outputs: { driver: 'gpio', pins: { green: 17, red: 17, buzzer: 22 } } },
+        'x.json',
+      ),
+    ).toThrow(/x\.json: outputs\.pins\.red uses BCM 17, already used by green/);
+    expect(() =>
+      parseHardwareProfile({ ...base, readers: [{ driver: 'acr122u' }], outputs: { driver: 'simulated' } }),
+    ).toThrow(/readers\.0\.driver/);
+    expect(() =>
+      parseHardwareProfile({ ...base, outputs: { driver: 'gpio', pins: { green: 40, red: 27, buzzer: 22 } } }),
+    ).toThrow(/outputs\.pins\.green/);
+  });
+
+  it('builds a PN532 reader from a profile that reads cards through the port it opens', async () => {
+    const fake = new FakePn532('/dev/profile-pn532');
+    const profile = parseHardwareProfile({
+      name: 'usb pn532, simulated outputs',
+      readers: [{ driver: 'pn532-uart', name: 'gate', path: fake.path }],
+      outputs: { driver: 'simulated' },
+    });
+    const hardware = await createHardware(profile, { openPort: fake.openPort });
+    const [reader] = hardware.readers;
+    if (reader === undefined) throw new Error('no reader');
+    const cards: CardEvent[] = [];
+    reader.on('card', (card) => cards.push(card));
+    reader.on('error', () => {});
+    await reader.start();
+    fake.presentFelica('012E4CD3A1B2C3D4');
+    await waitFor('the card', () => cards.length === 1);
+    expect(cards[0]).toMatchObject({ tech: 'felica', id: '012E4CD3A1B2C3D4', reader: 'gate' });
+    expect(reader.info()).toEqual({ model: 'PN532', firmware: '1.6' });
+    await reader.stop();
+  });
+});

@@ -273,6 +273,8 @@ export function createTerminal(deps: TerminalDeps): Terminal {
   };
 
   const onCard = (event: Parameters<TapPipeline['handleCard']>[0]): void => {
+    // A reader that reads again has recovered, whatever it reported before.
+    readerState = 'ok';
     pipeline.handleCard(event);
   };
   const onReadError = (error: Parameters<TapPipeline['handleReadError']>[0]): void => {

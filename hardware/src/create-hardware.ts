@@ -5,6 +5,7 @@ import type { DigitalOutput, Outputs } from './output.js';
 import type { Pattern, PatternName } from './patterns.js';
 import type { HardwareProfile } from './profile.js';
 import type { CardReader } from './reader.js';
+import { serveSimulatedReader } from './sim/reader-http.js';
 import { SimulatedReader } from './sim/simulated-reader.js';
 
 export interface Hardware {
@@ -46,10 +47,15 @@ function simulatedOutput(name: string, onOutput: HardwareDeps['onOutput']): Digi
  */
 export async function createHardware(profile: HardwareProfile, deps: HardwareDeps = {}): Promise<Hardware> {
   const readers: CardReader[] = [];
+  const closers: (() => void)[] = [];
   for (const spec of profile.readers) {
     if (spec.driver === 'simulated') {
       const reader = new SimulatedReader(spec.name);
       if (spec.input === 'stdin') reader.feedLines(deps.input ?? process.stdin);
+      if (spec.httpPort !== undefined) {
+        const http = await serveSimulatedReader(reader, { port: spec.httpPort });
+        closers.push(() => void http.close());
+      }
       readers.push(reader);
     } else {
       const { Pn532Reader, openSerialPort } = await import('./drivers/pn532/pn532-reader.js');
@@ -64,7 +70,6 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
     }
   }
 
-  const closers: (() => void)[] = [];
   let outputs: Outputs;
   if (profile.outputs.driver === 'simulated') {
     outputs = {

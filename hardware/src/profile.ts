@@ -20,6 +20,8 @@ const SimulatedReader = z.strictObject({
   name: z.string().min(1).max(16).default('sim'),
   /** Card ids as hex lines on standard input, or none (fed by a function call). */
   input: z.enum(['stdin', 'none']).default('stdin'),
+  /** Also take taps on POST http://127.0.0.1:{httpPort}/tap (0 picks a free port). */
+  httpPort: z.int().min(0).max(65_535).optional(),
 });
 
 /** A hardware profile: which reader(s) and outputs a build has, and on which pins. */

@@ -21,6 +21,8 @@ export interface HardwareDeps {
   input?: Readable;
   /** Serial ports for PN532 readers; the real one (serialport) by default. */
   openPort?: OpenPort;
+  /** The RC522's SPI, for tests: a module with createSpi (see FakeMfrc522). */
+  rc522Spi?: Extract<import('./drivers/rc522/rc522-worker.js').Rc522WorkerData['spi'], { kind: 'module' }>;
   /** GPIO lines; onoff by default. */
   gpio?: GpioLineFactory;
   /** sysfs GPIO root, for tests. */
@@ -57,6 +59,16 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
         closers.push(() => void http.close());
       }
       readers.push(reader);
+    } else if (spec.driver === 'rc522-spi') {
+      const { Rc522Reader } = await import('./drivers/rc522/rc522-reader.js');
+      const { clock, mosi, miso, cs } = spec.pins;
+      readers.push(
+        new Rc522Reader({
+          name: spec.name,
+          spi: deps.rc522Spi ?? { kind: 'softspi', clock, mosi, miso, client: cs },
+          ...(spec.resetPin === undefined ? {} : { resetPin: spec.resetPin }),
+        }),
+      );
     } else {
       const { Pn532Reader, openSerialPort } = await import('./drivers/pn532/pn532-reader.js');
       readers.push(

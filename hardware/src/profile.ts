@@ -15,6 +15,16 @@ const Pn532Reader = z.strictObject({
   path: z.string().min(1).default('/dev/serial0'),
   baudRate: z.union([z.literal(115_200), z.literal(57_600), z.literal(9_600)]).default(115_200),
 });
+const PhysicalPin = z.int().min(1).max(40);
+/** The RC522 on SPI through mfrc522-rpi and rpi-softspi, which number pins physically (1–40), as rpio does. */
+const Rc522Reader = z.strictObject({
+  driver: z.literal('rc522-spi'),
+  name: z.string().min(1).max(16).default('rc522'),
+  pins: z
+    .strictObject({ clock: PhysicalPin, mosi: PhysicalPin, miso: PhysicalPin, cs: PhysicalPin })
+    .default({ clock: 23, mosi: 19, miso: 21, cs: 24 }),
+  resetPin: PhysicalPin.optional(),
+});
 const SimulatedReader = z.strictObject({
   driver: z.literal('simulated'),
   name: z.string().min(1).max(16).default('sim'),
@@ -28,7 +38,7 @@ const SimulatedReader = z.strictObject({
 export const HardwareProfileSchema = z.strictObject({
   name: z.string().min(1).max(120),
   readers: z
-    .array(z.discriminatedUnion('driver', [Pn532Reader, SimulatedReader]))
+    .array(z.discriminatedUnion('driver', [Pn532Reader, Rc522Reader, SimulatedReader]))
     .min(1)
     .max(2),
   outputs: z.discriminatedUnion('driver', [

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { ReaderError } from '../../errors.js';
 import type { CardReader, CardReaderEvents, CardTech, ReaderInfo } from '../../reader.js';
+import { PresenceTracker } from '../presence.js';
 import {
   BAUD,
   CMD,
@@ -83,7 +84,7 @@ export class Pn532Reader extends EventEmitter<CardReaderEvents> implements CardR
   #loop: Promise<void> | null = null;
   #sleeper: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
   #firmware: FirmwareVersion | null = null;
-  #present: { tech: CardTech; id: string; misses: number } | null = null;
+  readonly #presence: PresenceTracker;
   /** The error being reported, so an outage is reported once and not at every retry. */
   #reported: string | null = null;
   /** Host-to-PN532 frames written, and frames received: what a poll costs on the wire. */
@@ -93,6 +94,7 @@ export class Pn532Reader extends EventEmitter<CardReaderEvents> implements CardR
     super();
     this.#options = { ...DEFAULTS, ...options } as typeof DEFAULTS & Pn532Options;
     this.name = this.#options.name;
+    this.#presence = new PresenceTracker(this.#options.removalPolls);
   }
 
   info(): ReaderInfo {
@@ -216,20 +218,9 @@ export class Pn532Reader extends EventEmitter<CardReaderEvents> implements CardR
   }
 
   #track(tech: CardTech, card: DetectedCard | null): void {
-    const present = this.#present;
-    if (card !== null) {
-      if (present !== null && present.id === card.id && present.tech === card.tech) {
-        present.misses = 0;
-        return;
-      }
-      if (present !== null) this.emit('removed', { tech: present.tech, id: present.id, reader: this.name });
-      this.#present = { tech: card.tech, id: card.id, misses: 0 };
-      this.emit('card', { ...card, reader: this.name });
-      return;
-    }
-    if (present !== null && present.tech === tech && ++present.misses >= this.#options.removalPolls) {
-      this.#present = null;
-      this.emit('removed', { tech: present.tech, id: present.id, reader: this.name });
+    for (const change of this.#presence.observe(tech, card)) {
+      if (change.kind === 'card') this.emit('card', { ...change.card, reader: this.name });
+      else this.emit('removed', { ...change.card, reader: this.name });
     }
   }
 

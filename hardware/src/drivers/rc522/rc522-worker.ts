@@ -1,0 +1,72 @@
+import { createRequire } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
+import { type Mfrc522Chip, readCard } from './read-card.js';
+
+/** What the reader thread asks of this worker. */
+export interface Rc522WorkerData {
+  /** rpi-softspi on the Pi's pins (physical numbering, as rpio uses), or a module exporting `createSpi(options)` (tests). */
+  spi:
+    | { kind: 'softspi'; clock: number; mosi: number; miso: number; client: number }
+    | { kind: 'module'; module: string; options: unknown };
+  /** Physical pin of the RC522's RST line, if wired. */
+  resetPin?: number;
+  pollIntervalMs: number;
+}
+
+export type Rc522WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'poll'; card: { uid: string; sak: number; atqa: number } | null }
+  | { type: 'error'; message: string };
+
+interface Spi {
+  open(): void;
+  write(data: Uint8Array): void;
+  transfer(data: Uint8Array): Uint8Array;
+}
+
+/**
+ * mfrc522-rpi busy-waits on the chip for up to tens of milliseconds per poll. Here, in its
+ * own thread, that never holds up the tap pipeline on the main thread.
+ */
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (port === null) throw new Error('rc522-worker must run as a worker thread');
+  const data = workerData as Rc522WorkerData;
+  const require = createRequire(import.meta.url);
+  let spi: Spi;
+  if (data.spi.kind === 'module') {
+    const module = (await import(data.spi.module)) as { createSpi(options: unknown): Spi };
+    spi = module.createSpi(data.spi.options);
+  } else {
+    const SoftSPI = require('rpi-softspi') as new (pins: object) => Spi;
+    const { clock, mosi, miso, client } = data.spi;
+    spi = new SoftSPI({ clock, mosi, miso, client });
+  }
+  const MFRC522 = require('mfrc522-rpi') as new (spi: Spi) => Mfrc522Chip & { setResetPin(pin: number): unknown };
+  const chip = new MFRC522(spi);
+  // Never setBuzzerPin: mfrc522-rpi would beep twice on every read, on its own timers.
+  if (data.resetPin !== undefined) chip.setResetPin(data.resetPin);
+  let stopped = false;
+  port.on('message', (message: { type: string }) => {
+    if (message.type === 'stop') stopped = true;
+  });
+  port.postMessage({ type: 'ready' } satisfies Rc522WorkerMessage);
+  const poll = (): void => {
+    if (stopped) {
+      port.close();
+      return;
+    }
+    try {
+      port.postMessage({ type: 'poll', card: readCard(chip) } satisfies Rc522WorkerMessage);
+    } catch (error) {
+      port.postMessage({ type: 'error', message: (error as Error).message } satisfies Rc522WorkerMessage);
+    }
+    setTimeout(poll, data.pollIntervalMs);
+  };
+  poll();
+}
+
+main().catch((error: unknown) => {
+  parentPort?.postMessage({ type: 'error', message: (error as Error).message ?? String(error) });
+  process.exit(1);
+});

@@ -14,6 +14,7 @@ export * from './pattern-player.js';
 export * from './patterns.js';
 export * from './profile.js';
 export * from './reader.js';
+export * from './selftest.js';
 export * from './sim/reader-http.js';
 export * from './sim/recording-output.js';
 export * from './sim/simulated-reader.js';

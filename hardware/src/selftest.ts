@@ -1,0 +1,86 @@
+import type { Hardware } from './create-hardware.js';
+import type { DigitalOutput, Outputs } from './output.js';
+import { PatternPlayer } from './pattern-player.js';
+import { SELFTEST_PATTERN } from './patterns.js';
+import type { CardEvent } from './reader.js';
+
+export interface SelftestOptions {
+  /** Also pulse the gate relay: opens the gate, so only when someone asks for it. */
+  relay: boolean;
+  /** How long to wait for a card. */
+  cardTimeoutMs: number;
+  /** Where each step and each output switch is shown, a line at a time. */
+  print: (line: string) => void;
+}
+
+/** Wraps each output so the technician sees every switch as a line as well as on the board. */
+function announced(output: DigitalOutput, print: (line: string) => void): DigitalOutput {
+  let state = false;
+  return {
+    name: output.name,
+    set(on) {
+      output.set(on);
+      if (on !== state) print(`  ${output.name.padEnd(6)} ${on ? 'on' : 'off'}`);
+      state = on;
+    },
+  };
+}
+
+/**
+ * The self-test a technician runs at the gate: each light and the buzzer in turn, the relay
+ * if asked, each reader's identity, then "present a card" with the card's technology and id.
+ * Resolves true when every step passed. Leaves the hardware open; the caller closes it.
+ */
+export async function runSelftest(hardware: Hardware, options: SelftestOptions): Promise<boolean> {
+  const { print } = options;
+  const outputs: Outputs = {
+    green: announced(hardware.outputs.green, print),
+    red: announced(hardware.outputs.red, print),
+    buzzer: announced(hardware.outputs.buzzer, print),
+    ...(hardware.outputs.relay === undefined ? {} : { relay: announced(hardware.outputs.relay, print) }),
+  };
+  const player = new PatternPlayer(outputs, {
+    selftest: SELFTEST_PATTERN,
+    relay: [{ on: ['relay'], ms: 1_000 }],
+  });
+  print('1. lights and buzzer, in turn: green, red, buzzer');
+  await player.play('selftest');
+  if (options.relay) {
+    if (outputs.relay === undefined) print('2. relay: this profile has none');
+    else {
+      print('2. relay: on for 1 s (the gate opens)');
+      await player.play('relay');
+    }
+  } else print('2. relay: skipped (add --relay to pulse it; it opens the gate)');
+
+  let ok = true;
+  print('3. readers');
+  for (const reader of hardware.readers) {
+    try {
+      await reader.start();
+      const info = reader.info();
+      print(`  ${reader.name}: ${info.model}${info.firmware === null ? '' : `, firmware ${info.firmware}`}`);
+    } catch (error) {
+      ok = false;
+      print(`  ${reader.name}: FAILED to start: ${(error as Error).message}`);
+    }
+  }
+  print(`4. present a card (waiting ${Math.round(options.cardTimeoutMs / 1000)} s)`);
+  const card = await new Promise<CardEvent | null>((resolve) => {
+    const timer = setTimeout(() => resolve(null), options.cardTimeoutMs);
+    for (const reader of hardware.readers) {
+      reader.once('card', (event) => {
+        clearTimeout(timer);
+        resolve(event);
+      });
+    }
+  });
+  if (card === null) {
+    ok = false;
+    print('  no card seen');
+  } else print(`  ${card.tech} ${card.id} on ${card.reader}`);
+  for (const reader of hardware.readers) await reader.stop();
+  player.stop();
+  print(ok ? 'selftest passed' : 'selftest FAILED');
+  return ok;
+}

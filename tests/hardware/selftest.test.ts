@@ -1,0 +1,44 @@
+import { createHardware, parseHardwareProfile, runSelftest } from '@ccus-gate/hardware';
+import { FakePn532 } from '@ccus-gate/hardware/testing';
+import { describe, expect, it } from 'vitest';
+
+describe('hardware self-test', () => {
+  it("shows each output in turn, the reader's firmware, then the card presented", async () => {
+    const fake = new FakePn532('/dev/selftest-pn532');
+    const hardware = await createHardware(
+      parseHardwareProfile({
+        name: 'pn532, simulated outputs',
+        readers: [{ driver: 'pn532-uart', name: 'gate', path: fake.path }],
+        outputs: { driver: 'simulated' },
+      }),
+      { openPort: fake.openPort },
+    );
+    const lines: string[] = [];
+    const ok = await runSelftest(hardware, {
+      relay: false,
+      cardTimeoutMs: 5_000,
+      print: (line) => {
+        lines.push(line);
+        // The technician puts a card on the reader when asked to.
+        if (line.startsWith('4. present a card')) fake.presentFelica('012E4CD3A1B2C3D4');
+      },
+    });
+    hardware.close();
+    expect(ok).toBe(true);
+    expect(lines).toEqual([
+      '1. lights and buzzer, in turn: green, red, buzzer',
+      '  green  on',
+      '  green  off',
+      '  red    on',
+      '  red    off',
+      '  buzzer on',
+      '  buzzer off',
+      '2. relay: skipped (add --relay to pulse it; it opens the gate)',
+      '3. readers',
+      '  gate: PN532, firmware 1.6',
+      '4. present a card (waiting 5 s)',
+      '  felica 012E4CD3A1B2C3D4 on gate',
+      'selftest passed',
+    ]);
+  });
+});

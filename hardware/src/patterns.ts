@@ -39,9 +39,10 @@ export const DEFAULT_PATTERNS = {
     { on: [], ms: 60 },
     { on: ['red', 'buzzer'], ms: 60 },
   ],
+  // An entry or exit recorded while the server is out of reach: still accepted, so the gate opens.
   offline: [
-    { on: ['green', 'red', 'buzzer'], ms: 120 },
-    { on: ['green', 'red'], ms: 600 },
+    { on: ['green', 'red', 'buzzer', 'relay'], ms: 120 },
+    { on: ['green', 'red', 'relay'], ms: 600 },
   ],
   fault: [
     { on: ['red', 'buzzer'], ms: 200 },

@@ -56,3 +56,15 @@ describe('pattern player', () => {
     expect(() => player.play('nope' as never)).toThrow(/no pattern named "nope"/);
   });
 });
+
+describe('default patterns', () => {
+  it('open the gate (relay) only for an accepted entry or exit, online or offline', async () => {
+    const { DEFAULT_PATTERNS, SELFTEST_PATTERN } = await import('@ccus-gate/hardware');
+    const opening = Object.entries(DEFAULT_PATTERNS)
+      .filter(([, steps]) => steps.some((step) => (step.on as readonly string[]).includes('relay')))
+      .map(([name]) => name)
+      .sort();
+    expect(opening).toEqual(['entry', 'exit', 'offline']);
+    expect(SELFTEST_PATTERN.some((step) => step.on.includes('relay'))).toBe(false);
+  });
+});

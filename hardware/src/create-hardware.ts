@@ -23,6 +23,8 @@ export interface HardwareDeps {
   openPort?: OpenPort;
   /** The RC522's SPI, for tests: a module with createSpi (see FakeMfrc522). */
   rc522Spi?: Extract<import('./drivers/rc522/rc522-worker.js').Rc522WorkerData['spi'], { kind: 'module' }>;
+  /** A johnny-five IO plugin to use instead of the one the profile names (tests: mock Firmata). */
+  j5Io?: object;
   /** GPIO lines; onoff by default. */
   gpio?: GpioLineFactory;
   /** sysfs GPIO root, for tests. */
@@ -90,6 +92,23 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
       buzzer: simulatedOutput('buzzer', deps.onOutput),
       relay: simulatedOutput('relay', deps.onOutput),
     };
+  } else if (profile.outputs.driver === 'johnny-five') {
+    const spec = profile.outputs;
+    const { createJohnnyFiveOutputs, openFirmataIo } = await import('./drivers/johnny-five/j5-outputs.js');
+    let io: object;
+    if (deps.j5Io !== undefined) io = deps.j5Io;
+    else if (spec.io.kind === 'firmata') io = await openFirmataIo(spec.io.path, spec.io.baudRate);
+    else {
+      const { PiGpioIo } = await import('./drivers/johnny-five/pi-gpio-io.js');
+      const { onoffLineFactory } = await import('./drivers/gpio/gpio-output.js');
+      const pi = new PiGpioIo(
+        deps.gpio ?? (await onoffLineFactory()),
+        deps.gpioRoot === undefined ? {} : { root: deps.gpioRoot },
+      );
+      closers.push(() => pi.close());
+      io = pi;
+    }
+    outputs = await createJohnnyFiveOutputs(io, { pins: spec.pins, relayType: spec.relayType });
   } else {
     const { GpioOutput, onoffLineFactory } = await import('./drivers/gpio/gpio-output.js');
     const factory = deps.gpio ?? (await onoffLineFactory());

@@ -48,6 +48,27 @@ export const HardwareProfileSchema = z.strictObject({
       /** Outputs wired so that a low pin switches them on (many relay boards). */
       activeLow: z.array(z.enum(['green', 'red', 'buzzer', 'relay'])).default([]),
     }),
+    z.strictObject({
+      driver: z.literal('johnny-five'),
+      /** A Firmata board (e.g. an Arduino running StandardFirmata) on a serial port, or the Pi's own GPIO. */
+      io: z.discriminatedUnion('kind', [
+        z.strictObject({
+          kind: z.literal('firmata'),
+          path: z.string().min(1),
+          baudRate: z.int().min(1200).max(1_000_000).default(57_600),
+        }),
+        z.strictObject({ kind: z.literal('pi-gpio') }),
+      ]),
+      /** The board's pin numbers (BCM for pi-gpio). */
+      pins: z.strictObject({
+        green: z.int().min(0).max(127),
+        red: z.int().min(0).max(127),
+        buzzer: z.int().min(0).max(127),
+        relay: z.int().min(0).max(127).optional(),
+      }),
+      /** NO: the relay switches on high; NC: on low (many relay boards). */
+      relayType: z.enum(['NO', 'NC']).default('NO'),
+    }),
     z.strictObject({ driver: z.literal('simulated') }),
   ]),
   /** Replaces default feedback patterns by name. */
@@ -62,7 +83,8 @@ export type HardwareProfile = z.infer<typeof HardwareProfileSchema>;
 export function parseHardwareProfile(input: unknown, source = 'hardware profile'): HardwareProfile {
   const result = HardwareProfileSchema.safeParse(input);
   if (result.success) {
-    const pins = result.data.outputs.driver === 'gpio' ? Object.entries(result.data.outputs.pins) : [];
+    const outputs = result.data.outputs;
+    const pins = outputs.driver === 'gpio' || outputs.driver === 'johnny-five' ? Object.entries(outputs.pins) : [];
     const seen = new Map<number, string>();
     for (const [role, pin] of pins) {
       if (pin === undefined) continue;

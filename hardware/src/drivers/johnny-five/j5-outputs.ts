@@ -1,0 +1,103 @@
+import { createRequire } from 'node:module';
+import { HardwareError } from '../../hardware-error.js';
+import type { DigitalOutput, Outputs } from '../../output.js';
+
+export interface J5Pins {
+  green: number;
+  red: number;
+  buzzer: number;
+  relay?: number | undefined;
+}
+
+interface Five {
+  Board: new (options: object) => NodeJS.EventEmitter;
+  Led: new (options: object) => { on(): void; off(): void };
+  Relay: new (options: object) => { open(): void; close(): void };
+  Pin: new (options: object) => { high(): void; low(): void };
+}
+
+/**
+ * LEDs, an active buzzer and a gate relay as johnny-five components on any IO plugin: a
+ * Firmata board over serial, our Pi GPIO plugin, or a mock in tests. The relay's `close()`
+ * (current flows: the gate opens) is "on"; `relayType: 'NC'` is for boards that switch on low.
+ */
+export async function createJohnnyFiveOutputs(
+  io: object,
+  spec: { pins: J5Pins; relayType: 'NO' | 'NC'; timeoutMs?: number },
+): Promise<Outputs> {
+  const require = createRequire(import.meta.url);
+  let five: Five;
+  try {
+    five = require('johnny-five') as Five;
+  } catch (error) {
+    throw new HardwareError('driver_unavailable', `johnny-five could not be loaded: ${(error as Error).message}`);
+  }
+  const board = new five.Board({ io, repl: false, debug: false, timeout: spec.timeoutMs ?? 10_000 });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(new HardwareError('driver_unavailable', 'johnny-five board did not become ready (is Firmata on it?)')),
+      spec.timeoutMs ?? 10_000,
+    );
+    board.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    board.once('error', (error: Error) => {
+      clearTimeout(timer);
+      reject(new HardwareError('driver_unavailable', `johnny-five board: ${error.message}`));
+    });
+  });
+  const led = (name: string, pin: number): DigitalOutput => {
+    const component = new five.Led({ pin, board });
+    let state = false;
+    return {
+      name,
+      set(on) {
+        if (on === state) return;
+        state = on;
+        if (on) component.on();
+        else component.off();
+      },
+    };
+  };
+  // An active buzzer is on or off: a digital Pin, since a Led on a PWM pin would be driven by analogWrite.
+  const buzzerPin = new five.Pin({ pin: spec.pins.buzzer, type: 'digital', board });
+  let buzzing = false;
+  const outputs: Outputs = {
+    green: led('green', spec.pins.green),
+    red: led('red', spec.pins.red),
+    buzzer: {
+      name: 'buzzer',
+      set(on) {
+        if (on === buzzing) return;
+        buzzing = on;
+        if (on) buzzerPin.high();
+        else buzzerPin.low();
+      },
+    },
+  };
+  if (spec.pins.relay !== undefined) {
+    const relay = new five.Relay({ pin: spec.pins.relay, type: spec.relayType, board });
+    relay.open();
+    let state = false;
+    outputs.relay = {
+      name: 'relay',
+      set(on) {
+        if (on === state) return;
+        state = on;
+        if (on) relay.close();
+        else relay.open();
+      },
+    };
+  }
+  return outputs;
+}
+
+/** A Firmata board on a serial port, through serialport (the transport) and firmata-io. */
+export async function openFirmataIo(path: string, baudRate: number): Promise<object> {
+  const require = createRequire(import.meta.url);
+  const { SerialPort } = await import('serialport');
+  const { Firmata } = require('firmata-io') as { Firmata: new (port: object) => object };
+  return new Firmata(new SerialPort({ path, baudRate }));
+}

@@ -123,7 +123,7 @@ describe('GPIO outputs', () => {
 
 describe('hardware profiles', () => {
   it('accepts the shipped profiles', () => {
-    for (const file of ['pi-pn532-uart.json', 'pi-rc522-spi.json', 'simulated.json']) {
+    for (const file of ['pi-pn532-uart.json', 'pi-rc522-spi.json', 'pi-firmata.json', 'simulated.json']) {
       expect(() => parseHardwareProfile(JSON.parse(readFileSync(join(PROFILES, file), 'utf8')), file)).not.toThrow();
     }
   });

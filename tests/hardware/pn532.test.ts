@@ -149,6 +149,19 @@ describe('PN532 reader over a mock serial port', () => {
     expect(removed).toHaveLength(0);
   });
 
+  it('says once that a card at the edge of the field answers in part, and reads it when it answers whole', async () => {
+    await reader.start();
+    fake.truncateTargets = 12;
+    fake.presentFelica('012E4CD3A1B2C3D4');
+    await waitFor('the partial answers', () => fake.truncateTargets === 0);
+    await waitFor('the card', () => cards.length === 1);
+    const partial = errors.filter((e) => e.code === 'read_failed');
+    // One per poll mode that saw the card cut short, not one per poll.
+    expect(partial.length).toBeGreaterThanOrEqual(1);
+    expect(partial.length).toBeLessThanOrEqual(2);
+    expect(partial[0]?.message).toMatch(/FeliCa target is cut short/);
+  });
+
   it('says once that a silent chip does not answer, and re-initialises it when it speaks again', async () => {
     await reader.start();
     const inits = reader.stats.reinits;

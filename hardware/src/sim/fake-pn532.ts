@@ -40,6 +40,8 @@ export class FakePn532 {
   nackNext = 0;
   /** Send each answer a few bytes at a time, on separate turns of the event loop. */
   split = false;
+  /** How many answers with a target to cut short (a card at the edge of the field), in valid frames. */
+  truncateTargets = 0;
   /** A FeliCa card that only answers at this rate (212 or 424 kbps), or at both. */
   felicaRates: (212 | 424)[] = [212, 424];
   readonly stats = { framesFromHost: 0, commands: new Map<number, number>(), nacksFromHost: 0 };
@@ -189,8 +191,14 @@ export class FakePn532 {
         return frame([0x33]);
       case 0x52: // InRelease
         return frame([0x53, 0x00]);
-      case 0x4a:
-        return frame([0x4b, ...this.#listTarget(params[1] as number)]);
+      case 0x4a: {
+        const target = this.#listTarget(params[1] as number);
+        if (target[0] === 0x01 && this.truncateTargets > 0) {
+          this.truncateTargets--;
+          return frame([0x4b, ...target.slice(0, 6)]);
+        }
+        return frame([0x4b, ...target]);
+      }
       default: // Anything else: the application-level error frame.
         return Buffer.from([0x00, 0x00, 0xff, 0x01, 0xff, 0x7f, 0x81, 0x00]);
     }

@@ -85,6 +85,8 @@ export class Pn532Reader extends EventEmitter<CardReaderEvents> implements CardR
   #sleeper: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
   #firmware: FirmwareVersion | null = null;
   readonly #presence: PresenceTracker;
+  /** Poll modes whose last answer could not be read. */
+  readonly #failing = new Set<PollMode>();
   /** The error being reported, so an outage is reported once and not at every retry. */
   #reported: string | null = null;
   /** Host-to-PN532 frames written, and frames received: what a poll costs on the wire. */
@@ -207,11 +209,14 @@ export class Pn532Reader extends EventEmitter<CardReaderEvents> implements CardR
       card = parseTarget(mode, answer);
     } catch (error) {
       // A card at the edge of the field often answers in part; the next poll reads it whole.
-      if (this.listenerCount('error') > 0) {
+      // Said once per run of failures, so a card held at the edge does not beep on every poll.
+      if (!this.#failing.has(mode) && this.listenerCount('error') > 0) {
         this.emit('error', new ReaderError('read_failed', this.name, (error as Error).message, { mode }));
       }
+      this.#failing.add(mode);
       return;
     }
+    this.#failing.delete(mode);
     // Release the target so the next poll activates it again rather than finding it busy.
     if (card !== null) await this.#command(CMD.inRelease, [0x00]);
     this.#track(techOf(mode), card);

@@ -48,6 +48,7 @@ describe('RC522 reader in its worker thread', () => {
 
   it('reports a card once while it stays, its removal, and the card again when it comes back', async () => {
     const seen = await start();
+    expect(reader.info()).toEqual({ model: 'MFRC522', firmware: '2.0' });
     field.place({ uid: '04A2B3C4D5E6F7', sak: 0x00, atqa: 0x0044 });
     await waitFor('the card', () => seen.cards.length === 1);
     const polls = reader.stats.polls;

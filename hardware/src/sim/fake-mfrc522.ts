@@ -29,6 +29,7 @@ const REG = {
   TxControl: 0x14,
   CRCResultM: 0x21,
   CRCResultL: 0x22,
+  Version: 0x37,
 } as const;
 const CMD = { idle: 0x00, calcCrc: 0x03, transceive: 0x0c, softReset: 0x0f } as const;
 
@@ -126,6 +127,7 @@ export class FakeMfrc522 {
   #softReset(): void {
     this.#regs.fill(0);
     this.#regs[REG.TxControl] = 0x80; // antenna off after reset
+    this.#regs[REG.Version] = 0x92; // MFRC522 v2.0
     this.#fifo = [];
     // The field drops during the reset: the card loses power and starts over.
     this.#card?.powerCycle();

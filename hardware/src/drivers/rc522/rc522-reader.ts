@@ -40,6 +40,7 @@ export class Rc522Reader extends EventEmitter<CardReaderEvents> implements CardR
   readonly #workerUrl: URL;
   readonly #presence: PresenceTracker;
   #worker: Worker | null = null;
+  #version: number | null = null;
   #running = false;
   #restartTimer: NodeJS.Timeout | null = null;
   #reported: string | null = null;
@@ -60,7 +61,9 @@ export class Rc522Reader extends EventEmitter<CardReaderEvents> implements CardR
   }
 
   info(): ReaderInfo {
-    return { model: 'MFRC522', firmware: null };
+    const version = this.#version;
+    const known: Record<number, string> = { 145: '1.0', 146: '2.0' };
+    return { model: 'MFRC522', firmware: version === null ? null : (known[version] ?? `0x${version.toString(16)}`) };
   }
 
   async start(): Promise<void> {
@@ -97,6 +100,12 @@ export class Rc522Reader extends EventEmitter<CardReaderEvents> implements CardR
       worker.on('message', (message: Rc522WorkerMessage) => {
         if (message.type === 'ready') {
           ready = true;
+          this.#version = message.version;
+          if (message.version === 0x00 || message.version === 0xff) {
+            this.#report(
+              new ReaderError('no_response', this.name, 'no MFRC522 answers on SPI (check wiring and 3.3 V)'),
+            );
+          }
           resolve();
         } else if (message.type === 'poll') {
           this.stats.polls++;

@@ -14,7 +14,7 @@ export interface Rc522WorkerData {
 }
 
 export type Rc522WorkerMessage =
-  | { type: 'ready' }
+  | { type: 'ready'; version: number }
   | { type: 'poll'; card: { uid: string; sak: number; atqa: number } | null }
   | { type: 'error'; message: string };
 
@@ -42,7 +42,9 @@ async function main(): Promise<void> {
     const { clock, mosi, miso, client } = data.spi;
     spi = new SoftSPI({ clock, mosi, miso, client });
   }
-  const MFRC522 = require('mfrc522-rpi') as new (spi: Spi) => Mfrc522Chip & { setResetPin(pin: number): unknown };
+  const MFRC522 = require('mfrc522-rpi') as new (
+    spi: Spi,
+  ) => Mfrc522Chip & { setResetPin(pin: number): unknown; readRegister(address: number): number };
   const chip = new MFRC522(spi);
   // Never setBuzzerPin: mfrc522-rpi would beep twice on every read, on its own timers.
   if (data.resetPin !== undefined) chip.setResetPin(data.resetPin);
@@ -50,7 +52,9 @@ async function main(): Promise<void> {
   port.on('message', (message: { type: string }) => {
     if (message.type === 'stop') stopped = true;
   });
-  port.postMessage({ type: 'ready' } satisfies Rc522WorkerMessage);
+  // VersionReg: 0x91 (v1.0) or 0x92 (v2.0) on a genuine MFRC522; 0x00 or 0xFF when nothing answers.
+  const version = chip.readRegister(0x37);
+  port.postMessage({ type: 'ready', version } satisfies Rc522WorkerMessage);
   const poll = (): void => {
     if (stopped) {
       port.close();

@@ -53,7 +53,10 @@ export function createServer(deps: ServerDeps): SyncServer {
   };
   const forwarder = new CcusForwarder(forwarderDeps);
   const records = new RecordBuilder({ store: deps.store, log: deps.log.child({ module: 'server:records' }) });
-  ingest.on('batch', (batch) => events.emit('batch', batch));
+  ingest.on('batch', (batch) => {
+    records.noteIngest();
+    events.emit('batch', batch);
+  });
   ingest.on('status', (status) => events.emit('status', status));
   ingest.on('records', () => records.kick());
   records.on('records', () => forwarder.kick());

@@ -3,22 +3,35 @@ import type { Logger } from 'pino';
 import type { RecordKey, ServerStore } from '../store/server-store.js';
 
 const CHUNK = 200;
+/** Batches arriving this recently mean a backlog is draining: taps and acks go first. */
+const QUIET_MS = 25;
+/** But records never wait longer than this while taps keep coming. */
+const MAX_WAIT_MS = 1_000;
 
 /**
  * Rebuilds the records whose taps changed, after the batch that changed them was acked.
- * Works in chunks, one turn of the event loop each, so acks for the next batches go out
- * in between and a terminal draining a backlog never waits for record building.
+ * Works in chunks, one turn of the event loop each. While batches keep arriving (a terminal
+ * draining a backlog) it steps aside, building a chunk at most once a second, so storing and
+ * acking taps gets the thread; the records catch up when the stream pauses. Nothing is
+ * lost meanwhile: the queue is in the database.
  */
 export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
   readonly #store: ServerStore;
   readonly #log: Logger;
-  #scheduled: NodeJS.Immediate | null = null;
+  #scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
   #stopped = false;
+  #lastIngest = Number.NEGATIVE_INFINITY;
+  #lastBuilt = performance.now();
 
   constructor(deps: { store: ServerStore; log: Logger }) {
     super();
     this.#store = deps.store;
     this.#log = deps.log;
+  }
+
+  /** A tap batch was just stored. */
+  noteIngest(): void {
+    this.#lastIngest = performance.now();
   }
 
   /** Something was queued (or may have been, before a restart): build it soon. */
@@ -32,11 +45,23 @@ export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
 
   stop(): void {
     this.#stopped = true;
-    if (this.#scheduled !== null) clearImmediate(this.#scheduled);
+    if (this.#scheduled !== null) {
+      clearImmediate(this.#scheduled as NodeJS.Immediate);
+      clearTimeout(this.#scheduled as NodeJS.Timeout);
+    }
     this.#scheduled = null;
   }
 
   #step(): void {
+    const now = performance.now();
+    if (now - this.#lastIngest < QUIET_MS && now - this.#lastBuilt < MAX_WAIT_MS) {
+      this.#scheduled = setTimeout(() => {
+        this.#scheduled = null;
+        this.#step();
+      }, QUIET_MS);
+      return;
+    }
+    this.#lastBuilt = now;
     let keys: RecordKey[];
     try {
       keys = this.#store.rebuildQueuedRecords(CHUNK);

@@ -75,5 +75,11 @@ describe('a broker outage', () => {
       .map((tap) => tap.seq)
       .sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    // Records were built after the taps (the builder steps aside while batches stream in) and
+    // catch up once the stream pauses: one per worker for this one working day.
+    await waitFor('records built', () => server.store.queuedRecords() === 0);
+    const records = server.store.records({ tenantId: 't1', limit: 10, offset: 0 });
+    expect(records.map((r) => r.tapCount).reduce((a, b) => a + b, 0)).toBe(total);
+    expect(records).toHaveLength(server.workers.length);
   });
 });

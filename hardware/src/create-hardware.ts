@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { GpioLineFactory } from './drivers/gpio/gpio-output.js';
 import type { OpenPort } from './drivers/pn532/pn532-reader.js';
-import type { DigitalOutput, Outputs } from './output.js';
+import { type DigitalOutput, type Outputs, switchOutput } from './output.js';
 import type { Pattern, PatternName } from './patterns.js';
 import type { HardwareProfile } from './profile.js';
 import type { CardReader } from './reader.js';
@@ -34,15 +34,7 @@ export interface HardwareDeps {
 }
 
 function simulatedOutput(name: string, onOutput: HardwareDeps['onOutput']): DigitalOutput {
-  let state = false;
-  return {
-    name,
-    set(on) {
-      if (on === state) return;
-      state = on;
-      onOutput?.(name, on);
-    },
-  };
+  return switchOutput(name, (on) => onOutput?.(name, on));
 }
 
 /**

@@ -13,3 +13,19 @@ export interface Outputs {
 }
 
 export type OutputRole = keyof Outputs;
+
+/**
+ * An output that starts off and calls `change` only when its level really changes, so a
+ * pattern step that leaves an output as it was writes nothing to the hardware.
+ */
+export function switchOutput(name: string, change: (on: boolean) => void): DigitalOutput {
+  let state = false;
+  return {
+    name,
+    set(on) {
+      if (on === state) return;
+      state = on;
+      change(on);
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import type { Hardware } from './create-hardware.js';
-import type { DigitalOutput, Outputs } from './output.js';
+import { type DigitalOutput, type Outputs, switchOutput } from './output.js';
 import { PatternPlayer } from './pattern-player.js';
 import { SELFTEST_PATTERN } from './patterns.js';
 import type { CardEvent } from './reader.js';
@@ -15,15 +15,10 @@ export interface SelftestOptions {
 
 /** Wraps each output so the technician sees every switch as a line as well as on the board. */
 function announced(output: DigitalOutput, print: (line: string) => void): DigitalOutput {
-  let state = false;
-  return {
-    name: output.name,
-    set(on) {
-      output.set(on);
-      if (on !== state) print(`  ${output.name.padEnd(6)} ${on ? 'on' : 'off'}`);
-      state = on;
-    },
-  };
+  return switchOutput(output.name, (on) => {
+    output.set(on);
+    print(`  ${output.name.padEnd(6)} ${on ? 'on' : 'off'}`);
+  });
 }
 
 /**

@@ -1,15 +1,12 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { TerminalStore } from '@ccus-gate/firmware';
 import { parseCardRef } from '@ccus-gate/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
-import { buildOnce, TerminalProcess, writeTerminalConfig } from '../support/terminal-process.js';
-
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../firmware/dist/cli/main.js');
+import { buildOnce, CLI, TerminalProcess, writeTerminalConfig } from '../support/terminal-process.js';
 
 /** Runs the CLI; `answer` types a line once the output asks for it, as a technician would. */
 function cli(

@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'firmware/dist/cli/main.js');
+/** The compiled `ccus-gate-terminal`. */
+export const CLI = join(ROOT, 'firmware/dist/cli/main.js');
 
 /** The Node flags the systemd unit runs the terminal with, so tests and benchmarks run the same. */
 export function productionNodeArgs(): string[] {

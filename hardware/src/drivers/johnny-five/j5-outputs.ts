@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { HardwareError } from '../../hardware-error.js';
-import type { DigitalOutput, Outputs } from '../../output.js';
+import { type DigitalOutput, type Outputs, switchOutput } from '../../output.js';
 
 export interface J5Pins {
   green: number;
@@ -50,46 +50,19 @@ export async function createJohnnyFiveOutputs(
   });
   const led = (name: string, pin: number): DigitalOutput => {
     const component = new five.Led({ pin, board });
-    let state = false;
-    return {
-      name,
-      set(on) {
-        if (on === state) return;
-        state = on;
-        if (on) component.on();
-        else component.off();
-      },
-    };
+    return switchOutput(name, (on) => (on ? component.on() : component.off()));
   };
   // An active buzzer is on or off: a digital Pin, since a Led on a PWM pin would be driven by analogWrite.
-  const buzzerPin = new five.Pin({ pin: spec.pins.buzzer, type: 'digital', board });
-  let buzzing = false;
+  const buzzer = new five.Pin({ pin: spec.pins.buzzer, type: 'digital', board });
   const outputs: Outputs = {
     green: led('green', spec.pins.green),
     red: led('red', spec.pins.red),
-    buzzer: {
-      name: 'buzzer',
-      set(on) {
-        if (on === buzzing) return;
-        buzzing = on;
-        if (on) buzzerPin.high();
-        else buzzerPin.low();
-      },
-    },
+    buzzer: switchOutput('buzzer', (on) => (on ? buzzer.high() : buzzer.low())),
   };
   if (spec.pins.relay !== undefined) {
     const relay = new five.Relay({ pin: spec.pins.relay, type: spec.relayType, board });
     relay.open();
-    let state = false;
-    outputs.relay = {
-      name: 'relay',
-      set(on) {
-        if (on === state) return;
-        state = on;
-        if (on) relay.close();
-        else relay.open();
-      },
-    };
+    outputs.relay = switchOutput('relay', (on) => (on ? relay.close() : relay.open()));
   }
   return outputs;
 }

@@ -47,7 +47,7 @@ export function narrate(stack: Stack, print: (line: string) => void): void {
   stack.server.on('batch', ({ result }) => {
     for (const record of result.records) {
       const id = cardOfWorker.get(record.workerId) ?? '?';
-      const detail = stack.serverStore.record(record);
+      const detail = stack.serverStore.queries.recordByKey(record);
       const times = detail
         ? `in ${time(detail.firstIn)}, out ${time(detail.lastOut)}${detail.flags.length ? `, flags: ${detail.flags.join(', ')}` : ''}`
         : '';

@@ -112,24 +112,28 @@ function seed(store: ServerStore, secretsPath: string): DemoSecrets {
     terminalPassword: generateSecret('cgt'),
     servicePassword: generateSecret('cgs'),
   };
-  store.createTenant({ tenantId: TENANT_ID, companyId: parseCompanyId('10000000000099'), name: 'デモ建設株式会社' });
-  store.createApiToken(TENANT_ID, 'admin', 'demo', secrets.apiToken);
-  store.createSite({
+  store.directory.createTenant({
+    tenantId: TENANT_ID,
+    companyId: parseCompanyId('10000000000099'),
+    name: 'デモ建設株式会社',
+  });
+  store.directory.createApiToken(TENANT_ID, 'admin', 'demo', secrets.apiToken);
+  store.directory.createSite({
     siteId: SITE_ID,
     tenantId: TENANT_ID,
     name: 'デモ現場 (東京)',
     rule: { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' },
   });
-  store.createTerminal({
+  store.directory.createTerminal({
     terminalId: TERMINAL_ID,
     tenantId: TENANT_ID,
     siteId: SITE_ID,
     secret: secrets.terminalPassword,
   });
   for (const worker of WORKERS) {
-    store.addWorker({ workerId: worker.workerId, tenantId: TENANT_ID, name: worker.name });
-    store.addToRoster(SITE_ID, worker.workerId);
-    store.addCard(worker.card, worker.workerId);
+    store.directory.addWorker({ workerId: worker.workerId, tenantId: TENANT_ID, name: worker.name });
+    store.directory.addToRoster(SITE_ID, worker.workerId);
+    store.directory.addCard(worker.card, worker.workerId);
   }
   // Only the demo keeps its secrets in a file; a real deployment hands them out once.
   writeFileSync(secretsPath, JSON.stringify(secrets, null, 2), { mode: 0o600 });

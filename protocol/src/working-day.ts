@@ -43,3 +43,8 @@ export function ccusDeadline(day: string): string {
   const last = new Date(Date.UTC(year, month + 1, 0));
   return last.toISOString().slice(0, 10);
 }
+
+/** Today's date in Japan, where CCUS's deadlines fall, as YYYY-MM-DD. */
+export function ccusToday(now: Date): string {
+  return workingDay(now, { timeZone: 'Asia/Tokyo', dayBoundary: '00:00' });
+}

@@ -18,6 +18,8 @@ export interface ServerDeps {
   clock: { now(): Date };
   log: Logger;
   forwarderPollMs?: number;
+  /** Where terminals reach the broker, for provisioning bundles (may differ from the server's own URL). */
+  publicBroker?: { url: string; caCert?: string };
 }
 
 export interface SyncServerEvents {
@@ -65,7 +67,24 @@ export function createServer(deps: ServerDeps): SyncServer {
   forwarder.on('retrying', (retrying) => events.emit('retrying', retrying));
 
   return Object.assign(events, {
-    app: createHttpApi(deps.store) as unknown as Hono,
+    app: createHttpApi(deps.store, {
+      now,
+      log: deps.log.child({ module: 'server:http' }),
+      broker: deps.publicBroker ?? { url: deps.broker.url },
+      effects: {
+        rosterChanged: (siteIds) => {
+          for (const siteId of new Set(siteIds)) ingest.publishSiteRoster(siteId as SiteId);
+        },
+        configChanged: (terminalIds) => {
+          for (const terminalId of terminalIds) {
+            ingest.publishConfig(terminalId);
+            ingest.publishRoster(terminalId);
+          }
+        },
+        recordsQueued: () => records.kick(),
+        sendCommand: (terminalId, command) => ingest.sendCommand(terminalId, command),
+      },
+    }) as unknown as Hono,
     async start(): Promise<void> {
       await ingest.start();
       // Records queued before a restart.

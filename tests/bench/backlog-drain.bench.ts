@@ -85,9 +85,9 @@ export const benchmark: Benchmark = {
     try {
       const server = await startSyncServer(dir);
       for (let w = 2; w < WORKERS; w++) {
-        server.store.addWorker({ workerId: workerId(w), tenantId: 't1', name: `worker ${w}` });
-        server.store.addToRoster(server.siteId, workerId(w));
-        server.store.addCard(cardOf(w), workerId(w));
+        server.store.directory.addWorker({ workerId: workerId(w), tenantId: 't1', name: `worker ${w}` });
+        server.store.directory.addToRoster(server.siteId, workerId(w));
+        server.store.directory.addCard(cardOf(w), workerId(w));
       }
       const config = writeTerminalConfig(dir, {
         terminalId: server.terminalId,

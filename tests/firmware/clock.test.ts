@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { T1 } from '../support/server-fixture.js';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startTestTerminal, type TestTerminal, testClock } from '../support/test-terminal.js';
@@ -27,12 +28,10 @@ describe('terminal clock', () => {
   ] as const;
 
   const serverTaps = (): ServerTap[] =>
-    (server.store.taps({ tenantId: 't1', limit: 1000, offset: 0 }) as unknown as ServerTap[]).sort(
-      (a, b) => a.seq - b.seq,
-    );
+    (server.store.queries.taps(T1, { limit: 1000, offset: 0 }) as unknown as ServerTap[]).sort((a, b) => a.seq - b.seq);
   const recordsBuilt = () => waitFor('records built', () => server.store.queuedRecords() === 0);
   const record = (workerId: string, workingDay: string) =>
-    server.store.record({ siteId: server.siteId, workerId: workerId as never, workingDay });
+    server.store.queries.recordByKey({ siteId: server.siteId, workerId: workerId as never, workingDay });
   const start = async (clock: ReturnType<typeof testClock>) => {
     t = await startTestTerminal({
       dir: dir.path,

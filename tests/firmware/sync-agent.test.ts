@@ -69,7 +69,7 @@ describe('sync agent', () => {
   beforeEach(async () => {
     dir = tempDir('sync');
     ({ store: serverStore, siteId } = storeWithSite(dir.path));
-    secret = serverStore.createTerminal({ terminalId, tenantId: 't1', siteId });
+    secret = serverStore.directory.createTerminal({ terminalId, tenantId: 't1', siteId });
     broker = await startEmbeddedBroker({
       host: '127.0.0.1',
       port: 0,

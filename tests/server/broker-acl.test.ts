@@ -30,8 +30,8 @@ describe('embedded broker: a terminal speaks only for itself', () => {
     const seeded = storeWithSite(dir.path);
     store = seeded.store;
     const site = seeded.siteId;
-    secretA = store.createTerminal({ terminalId: a, tenantId: 't1', siteId: site });
-    store.createTerminal({ terminalId: b, tenantId: 't1', siteId: site });
+    secretA = store.directory.createTerminal({ terminalId: a, tenantId: 't1', siteId: site });
+    store.directory.createTerminal({ terminalId: b, tenantId: 't1', siteId: site });
     broker = await startEmbeddedBroker({
       host: '127.0.0.1',
       port: 0,

@@ -3,7 +3,7 @@ import { parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
 import { ingestTapBatch, ServerStore } from '@ccus-gate/server';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { storeWithSite } from '../support/server-fixture.js';
+import { storeWithSite, T1 } from '../support/server-fixture.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const terminalId = parseTerminalId('gate-a1');
@@ -44,7 +44,7 @@ describe('tap ingest', () => {
     const seeded = storeWithSite(dir.path);
     store = seeded.store;
     const site = seeded.siteId;
-    store.createTerminal({ terminalId, tenantId: 't1', siteId: site });
+    store.directory.createTerminal({ terminalId, tenantId: 't1', siteId: site });
   });
 
   afterEach(() => {
@@ -99,13 +99,13 @@ describe('tap ingest', () => {
       ]),
     );
     // Queued with the taps, built after the ack; a crash in between loses nothing.
-    expect(store.records({ tenantId: 't1', limit: 10, offset: 0 })).toHaveLength(0);
+    expect(store.queries.records(T1, { limit: 10, offset: 0 })).toHaveLength(0);
     expect(store.queuedRecords()).toBe(1);
     store.close();
     store = ServerStore.open(join(dir.path, 'server.db'));
     expect(store.rebuildQueuedRecords()).toHaveLength(1);
     expect(store.queuedRecords()).toBe(0);
-    const records = store.records({ tenantId: 't1', limit: 10, offset: 0 });
+    const records = store.queries.records(T1, { limit: 10, offset: 0 });
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ workingDay: '2026-11-24', tapCount: 2, deadline: '2026-12-31' });
   });

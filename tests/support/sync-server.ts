@@ -11,6 +11,7 @@ import {
 import {
   CcusSimulator,
   createServer,
+  DEFAULT_TERMINAL_SETTINGS,
   type EmbeddedBroker,
   HttpCcusGateway,
   type HttpListener,
@@ -20,7 +21,7 @@ import {
   startEmbeddedBroker,
 } from '@ccus-gate/server';
 import { pino } from 'pino';
-import { storeWithSite } from './server-fixture.js';
+import { storeWithSite, T1 } from './server-fixture.js';
 
 export interface SyncServerHarness {
   store: ServerStore;
@@ -49,15 +50,17 @@ export async function startSyncServer(dir: string): Promise<SyncServerHarness> {
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   const { store, siteId } = storeWithSite(dir);
   const terminalId = parseTerminalId('gate-test-01');
-  const terminalPassword = store.createTerminal({ terminalId, tenantId: 't1', siteId });
+  const terminalPassword = store.directory.createTerminal({ terminalId, tenantId: 't1', siteId });
+  // Test terminals tap the same card many times a second; the server's config says so too.
+  store.directory.setTerminalSettings(T1, terminalId, { ...DEFAULT_TERMINAL_SETTINGS, debounceSeconds: 0 });
   const workers = [
     { workerId: parseWorkerId('10000000000001'), card: parseCardRef('012E4CD3A1B2C3D4') },
     { workerId: parseWorkerId('10000000000002'), card: parseCardRef('04A2B3C4') },
   ];
   for (const worker of workers) {
-    store.addWorker({ workerId: worker.workerId, tenantId: 't1', name: `worker ${worker.workerId}` });
-    store.addToRoster(siteId, worker.workerId);
-    store.addCard(worker.card, worker.workerId);
+    store.directory.addWorker({ workerId: worker.workerId, tenantId: 't1', name: `worker ${worker.workerId}` });
+    store.directory.addToRoster(siteId, worker.workerId);
+    store.directory.addCard(worker.card, worker.workerId);
   }
   const simulator = new CcusSimulator();
   simulator.setRoster(

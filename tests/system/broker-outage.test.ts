@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { T1 } from '../support/server-fixture.js';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startTestTerminal, type TestTerminal, testClock } from '../support/test-terminal.js';
@@ -71,14 +72,14 @@ describe('a broker outage', () => {
       next = range.to + 1;
     }
     expect(next).toBe(total + 1);
-    const seqs = (server.store.taps({ tenantId: 't1', limit: total + 10, offset: 0 }) as { seq: number }[])
+    const seqs = (server.store.queries.taps(T1, { limit: total + 10, offset: 0 }) as { seq: number }[])
       .map((tap) => tap.seq)
       .sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     // Records were built after the taps (the builder steps aside while batches stream in) and
     // catch up once the stream pauses: one per worker for this one working day.
     await waitFor('records built', () => server.store.queuedRecords() === 0);
-    const records = server.store.records({ tenantId: 't1', limit: 10, offset: 0 });
+    const records = server.store.queries.records(T1, { limit: 10, offset: 0 });
     expect(records.map((r) => r.tapCount).reduce((a, b) => a + b, 0)).toBe(total);
     expect(records).toHaveLength(server.workers.length);
   });

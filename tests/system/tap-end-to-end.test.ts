@@ -106,13 +106,16 @@ describe('a tap travels end to end', () => {
     // 6. The work record, and 7. its acceptance by the CCUS simulator.
     // Built just after the ack, from the queue the batch's transaction filled.
     const records = await waitFor('the record', () => {
-      const built = stack.serverStore.records({ tenantId: stack.demo.tenantId, limit: 10, offset: 0 });
+      const built = stack.serverStore.queries.records(stack.serverStore.directory.tenantScope(stack.demo.tenantId), {
+        limit: 10,
+        offset: 0,
+      });
       return built.length > 0 ? built : undefined;
     });
     expect(records).toHaveLength(1);
     const key = { siteId: stack.demo.siteId, workerId: worker.workerId, workingDay: records[0]?.workingDay ?? '' };
     const accepted = await waitFor('CCUS acceptance', () => {
-      const record = stack.serverStore.record(key);
+      const record = stack.serverStore.queries.recordByKey(key);
       return record?.ccus?.state === 'accepted' ? record : undefined;
     });
     expect(accepted).toMatchObject({ firstIn: batch.taps[0]?.at, lastOut: null, flags: ['no_exit'] });
@@ -140,8 +143,13 @@ describe('a tap travels end to end', () => {
       error: null,
     });
     expect(stack.serverStore.tapCount(stack.demo.terminalId)).toBe(1);
-    expect(stack.serverStore.record(key)?.revision).toBe(revision);
-    expect(stack.serverStore.records({ tenantId: stack.demo.tenantId, limit: 10, offset: 0 })).toHaveLength(1);
+    expect(stack.serverStore.queries.recordByKey(key)?.revision).toBe(revision);
+    expect(
+      stack.serverStore.queries.records(stack.serverStore.directory.tenantScope(stack.demo.tenantId), {
+        limit: 10,
+        offset: 0,
+      }),
+    ).toHaveLength(1);
     expect(stack.simulator.records.size).toBe(1);
     expect(stack.simulator.feesYen).toBe(10);
   });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { TerminalStore } from '@ccus-gate/firmware';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { T1 } from '../support/server-fixture.js';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { buildOnce, TerminalProcess, writeTerminalConfig } from '../support/terminal-process.js';
@@ -86,7 +87,7 @@ describe('a terminal killed mid-burst', () => {
     await terminal.waitForLine('the terminal to start', (l) => l.msg === 'terminal started');
     await waitFor('every tap on the server', () => server.store.tapCount(server.terminalId) === total, 30_000);
     await terminal.kill('SIGTERM');
-    const onServer = server.store.taps({ tenantId: 't1', limit: total + 100, offset: 0 }) as {
+    const onServer = server.store.queries.taps(T1, { limit: total + 100, offset: 0 }) as {
       seq: number;
       card: { id: string };
     }[];

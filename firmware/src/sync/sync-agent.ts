@@ -298,6 +298,8 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
 
   #onMessage(topic: string, payload: Buffer): void {
     const terminalId = this.#options.terminalId;
+    // A retained message the server cleared (its lease ended): nothing to apply.
+    if (payload.length === 0) return;
     try {
       if (topic === topicFor(terminalId, 'ack')) this.#onAck(decodeMessage('ack', payload));
       else if (topic === topicFor(terminalId, 'roster')) this.emit('roster', decodeMessage('roster', payload));

@@ -1,73 +1,1185 @@
-import { type Context, Hono } from 'hono';
+import {
+  type CommandName,
+  ccusToday,
+  isProtocolError,
+  parseCardRef,
+  type SiteId,
+  type TerminalId,
+  type WorkerId,
+} from '@ccus-gate/protocol';
+import { createRoute, OpenAPIHono, type RouteConfig, type z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import type { Role, ServerStore } from '../store/server-store.js';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from 'pino';
+import { encodeCsv, kentaikyoCalendar, recordsCsv } from '../export/csv-export.js';
+import type { Role } from '../store/directory-store.js';
+import type { ServerStore } from '../store/server-store.js';
+import { isStoreError, type StoreErrorCode } from '../store/store-error.js';
+import type { TenantScope } from '../store/tenant-scope.js';
+import { AuthLimiter } from './auth-limiter.js';
 import { problem } from './problem.js';
+import * as S from './schemas.js';
 
-type Env = { Variables: { tenantId: string; role: Role } };
-
-function intParam(value: string | undefined, name: string, fallback: number, max: number): number | string {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > max) return `${name} must be a whole number from 0 to ${max}`;
-  return n;
+/** What the API sets in motion beyond the store: terminals told of changes, records rebuilt. */
+export interface ApiEffects {
+  rosterChanged(siteIds: readonly string[]): void;
+  configChanged(terminalIds: readonly TerminalId[]): void;
+  recordsQueued(): void;
+  /** Publishes a command to the terminal and returns its id. */
+  sendCommand(terminalId: TerminalId, command: CommandName): string;
 }
 
-/** `limit` and `offset` from the query, or the problem response naming the bad one. */
-function paging(c: Context<Env>): { limit: number; offset: number } | Response {
-  const limit = intParam(c.req.query('limit'), 'limit', 100, 1000);
-  if (typeof limit === 'string') return problem(c, 400, 'Bad Request', limit, { field: 'limit' });
-  const offset = intParam(c.req.query('offset'), 'offset', 0, 1_000_000);
-  if (typeof offset === 'string') return problem(c, 400, 'Bad Request', offset, { field: 'offset' });
-  return { limit, offset };
+export interface HttpApiOptions {
+  effects?: Partial<ApiEffects>;
+  /** Where terminals reach the broker, written into provisioning bundles. */
+  broker?: { url: string; caCert?: string };
+  now?: () => Date;
+  maxBodyBytes?: number;
+  authLimiter?: AuthLimiter;
+  log?: Logger;
 }
 
-/** The tenant-scoped HTTP API. Every query is filtered by the caller's tenant. */
-export function createHttpApi(store: ServerStore): Hono<Env> {
-  const app = new Hono<Env>();
+interface Caller {
+  role: Role;
+  label: string;
+  /** null for the operator. */
+  scope: TenantScope | null;
+}
+
+type Env = { Variables: { caller: Caller } };
+type Ctx = Context<Env>;
+type Need = 'viewer' | 'admin' | 'operator' | 'public';
+
+const STATUS_OF: Record<StoreErrorCode, ContentfulStatusCode> = {
+  not_found: 404,
+  conflict: 409,
+  invalid: 400,
+  forbidden: 403,
+  unavailable: 503,
+};
+const TITLE_OF: Partial<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+/** The first validation issue as one sentence that names the field. */
+function describeIssues(target: string, issues: readonly z.core.$ZodIssue[]): { detail: string; field: string } {
+  const first = issues[0];
+  const field = first === undefined ? target : first.path.map(String).join('.') || target;
+  let message = first?.message ?? 'is invalid';
+  if (first?.code === 'unrecognized_keys') message = `has unknown fields: ${first.keys.join(', ')}`;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  return { detail: `${target} ${field}: ${message}${more}`, field };
+}
+
+function clientAddress(c: Ctx): string {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? 'local';
+}
+
+const json = (c: Ctx, body: unknown, status: ContentfulStatusCode = 200): Response =>
+  c.body(JSON.stringify(body), status, { 'content-type': 'application/json; charset=utf-8' });
+
+/**
+ * The tenant-scoped HTTP API. Every route declares the role it needs; every tenant query
+ * goes through the caller's scope, so one tenant never reads or changes another's data.
+ */
+export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}): OpenAPIHono<Env> {
+  const now = options.now ?? (() => new Date());
+  const limiter = options.authLimiter ?? new AuthLimiter();
+  const effects: ApiEffects = {
+    rosterChanged: () => {},
+    configChanged: () => {},
+    recordsQueued: () => {},
+    sendCommand: () => {
+      throw new HTTPException(503, { message: 'terminal commands need the broker connection' });
+    },
+    ...options.effects,
+  };
+  const { directory, queries, corrections } = store;
+
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const { detail, field } = describeIssues(result.target, result.error.issues);
+      return problem(c, 400, 'Bad Request', detail, { field });
+    },
+  });
   app.use('*', secureHeaders());
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 64 * 1024,
+      onError: (c) =>
+        problem(
+          c,
+          413,
+          'Content Too Large',
+          `request bodies are limited to ${options.maxBodyBytes ?? 64 * 1024} bytes`,
+        ),
+    }),
+  );
   app.get('/healthz', (c) => c.json({ ok: true }));
 
-  app.use('/api/*', async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (match === null) return problem(c, 401, 'Unauthorized', 'send an API token as "Authorization: Bearer <token>"');
-    const owner = store.tokenOwner(match[1] as string);
-    if (owner === null) return problem(c, 401, 'Unauthorized', 'the API token is not valid');
-    c.set('tenantId', owner.tenantId);
-    c.set('role', owner.role);
+  app.use('/api/v1/*', async (c, next) => {
+    const address = clientAddress(c);
+    const wait = limiter.blockedFor(address);
+    if (wait > 0) {
+      c.header('retry-after', String(Math.ceil(wait / 1000)));
+      return problem(c, 429, 'Too Many Requests', 'too many failed sign-ins from this address; try again later');
+    }
+    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
+    if (match === null) {
+      return problem(c, 401, 'Unauthorized', 'send an API token as "Authorization: Bearer <token>"');
+    }
+    const owner = directory.tokenOwner(match[1] as string);
+    if (owner === null) {
+      limiter.fail(address);
+      return problem(c, 401, 'Unauthorized', 'the API token is not valid');
+    }
+    c.set('caller', {
+      role: owner.role,
+      label: owner.label,
+      scope: owner.tenantId === null ? null : { tenantId: owner.tenantId, companyId: owner.companyId as string },
+    });
     await next();
   });
 
-  app.get('/api/v1/terminals', (c) => c.json({ terminals: store.terminals(c.get('tenantId')) }));
+  /** Declares a route with its role, validation and OpenAPI entry. */
+  function route<R extends RouteConfig>(
+    need: Need,
+    config: R,
+    handler: (c: Ctx & { req: { valid: (target: string) => never } }) => Response | Promise<Response>,
+  ): void {
+    const responses = {
+      ...config.responses,
+      400: {
+        description: 'the request is invalid; `field` names what',
+        content: { 'application/problem+json': { schema: S.Problem } },
+      },
+      ...(need === 'public'
+        ? {}
+        : { 401: { description: 'no valid token' }, 403: { description: 'the role may not do this' } }),
+    };
+    const guarded = (c: Ctx): Response | Promise<Response> => {
+      if (need !== 'public') {
+        const caller = c.get('caller');
+        const allowed =
+          need === 'operator'
+            ? caller.role === 'operator'
+            : caller.role !== 'operator' && (need === 'viewer' || caller.role === 'admin');
+        if (!allowed) {
+          return problem(c, 403, 'Forbidden', `this needs the ${need} role; the token has ${caller.role}`);
+        }
+      }
+      return handler(c as never);
+    };
+    app.openapi(
+      createRoute({ ...config, ...(need === 'public' ? {} : { security: [{ bearer: [] }] }), responses }),
+      guarded as never,
+    );
+  }
 
-  app.get('/api/v1/taps', (c) => {
-    const page = paging(c);
-    if (page instanceof Response) return page;
-    const siteId = c.req.query('siteId');
-    return c.json({
-      taps: store.taps({ tenantId: c.get('tenantId'), ...page, ...(siteId ? { siteId } : {}) }),
-    });
+  const scopeOf = (c: Ctx): TenantScope => c.get('caller').scope as TenantScope;
+  const actorOf = (c: Ctx) => ({ ...scopeOf(c), name: c.get('caller').label });
+  const body = (description: string, schema: z.ZodType) => ({
+    body: { content: { 'application/json': { schema } }, required: true, description },
   });
+  const ok = (description: string) => ({
+    200: { description, content: { 'application/json': { schema: S.AnyObject } } },
+  });
+  const created = (description: string) => ({
+    201: { description, content: { 'application/json': { schema: S.AnyObject } } },
+  });
+  const valid = <T>(c: unknown, target: 'json' | 'query' | 'param'): T =>
+    (c as { req: { valid: (t: string) => T } }).req.valid(target);
 
-  app.get('/api/v1/records', (c) => {
-    const page = paging(c);
-    if (page instanceof Response) return page;
-    const month = c.req.query('month');
-    if (month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) {
-      return problem(c, 400, 'Bad Request', `month ${JSON.stringify(month)} must be YYYY-MM`, { field: 'month' });
-    }
-    const siteId = c.req.query('siteId');
-    return c.json({
-      records: store.records({
-        tenantId: c.get('tenantId'),
-        ...page,
-        ...(siteId ? { siteId } : {}),
-        ...(month ? { month } : {}),
+  // ---- the fleet operator ------------------------------------------------------------
+
+  route('operator', { method: 'get', path: '/api/v1/tenants', tags: ['operator'], responses: ok('all tenants') }, (c) =>
+    json(c, { tenants: directory.tenants() }),
+  );
+
+  route(
+    'operator',
+    {
+      method: 'post',
+      path: '/api/v1/tenants',
+      tags: ['operator'],
+      request: body('a contractor', S.TenantBody),
+      responses: created('the tenant and its first admin token'),
+    },
+    (c) => {
+      const input = valid<z.infer<typeof S.TenantBody>>(c, 'json');
+      const tenant = directory.createTenant(input);
+      const token = directory.createApiToken(tenant.tenantId, 'admin', 'first admin');
+      corrections.note(
+        { tenantId: tenant.tenantId, name: c.get('caller').label },
+        'create_tenant',
+        `tenant ${tenant.tenantId}`,
+        null,
+        tenant,
+      );
+      return json(c, { tenant, adminToken: token }, 201);
+    },
+  );
+
+  route(
+    'operator',
+    {
+      method: 'post',
+      path: '/api/v1/tenants/{tenantId}/tokens',
+      tags: ['operator'],
+      request: { params: S.TenantParam, ...body('role and label', S.TokenBody) },
+      responses: created('the token, shown once'),
+    },
+    (c) => {
+      const { tenantId } = valid<{ tenantId: string }>(c, 'param');
+      const input = valid<z.infer<typeof S.TokenBody>>(c, 'json');
+      directory.tenantScope(tenantId);
+      return json(c, { token: directory.createApiToken(tenantId, input.role, input.label), ...input }, 201);
+    },
+  );
+
+  route(
+    'operator',
+    { method: 'get', path: '/api/v1/fleet/terminals', tags: ['operator'], responses: ok('every terminal') },
+    (c) => json(c, { terminals: directory.terminals(null) }),
+  );
+
+  route(
+    'operator',
+    {
+      method: 'post',
+      path: '/api/v1/fleet/terminals',
+      tags: ['operator'],
+      request: body('a new terminal', S.NewTerminalBody),
+      responses: created('the terminal'),
+    },
+    (c) => {
+      const input = valid<z.infer<typeof S.NewTerminalBody>>(c, 'json');
+      directory.createTerminal({
+        terminalId: input.terminalId as TerminalId,
+        ...(input.hardwareProfile === undefined ? {} : { hardwareProfile: input.hardwareProfile }),
+      });
+      return json(c, { terminal: directory.terminalView(null, input.terminalId) }, 201);
+    },
+  );
+
+  route(
+    'operator',
+    {
+      method: 'put',
+      path: '/api/v1/fleet/terminals/{terminalId}/lease',
+      tags: ['operator'],
+      request: { params: S.TerminalParam, ...body('who leases it, for which site', S.LeaseBody) },
+      responses: ok('the terminal, leased'),
+    },
+    (c) => {
+      const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
+      const input = valid<z.infer<typeof S.LeaseBody>>(c, 'json');
+      const lease = {
+        tenantId: input.tenantId,
+        siteId: input.siteId as SiteId,
+        from: input.from === undefined ? now().toISOString() : new Date(input.from).toISOString(),
+        until: input.until == null ? null : new Date(input.until).toISOString(),
+      };
+      const { previousTenantId } = directory.lease(terminalId, lease);
+      corrections.note(
+        { tenantId: lease.tenantId, name: c.get('caller').label },
+        'lease_terminal',
+        `terminal ${terminalId}`,
+        null,
+        lease,
+      );
+      effects.configChanged([terminalId]);
+      effects.rosterChanged([lease.siteId]);
+      return json(c, { terminal: directory.terminalView(null, terminalId), previousTenantId });
+    },
+  );
+
+  route(
+    'operator',
+    {
+      method: 'delete',
+      path: '/api/v1/fleet/terminals/{terminalId}/lease',
+      tags: ['operator'],
+      request: { params: S.TerminalParam },
+      responses: ok('the terminal, unleased'),
+    },
+    (c) => {
+      const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
+      directory.endLease(terminalId);
+      effects.configChanged([terminalId]);
+      return json(c, { terminal: directory.terminalView(null, terminalId) });
+    },
+  );
+
+  route(
+    'operator',
+    {
+      method: 'post',
+      path: '/api/v1/fleet/terminals/{terminalId}/provisioning',
+      tags: ['operator'],
+      request: { params: S.TerminalParam },
+      responses: created('a provisioning bundle with fresh credentials; the old password stops working'),
+    },
+    (c) => {
+      const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
+      const terminal = directory.terminalView(null, terminalId);
+      const password = directory.rotateTerminalSecret(terminalId);
+      corrections.note(
+        { tenantId: null, name: c.get('caller').label },
+        'provision_terminal',
+        `terminal ${terminalId}`,
+        null,
+        {
+          siteId: terminal.siteId,
+        },
+      );
+      const issuedAt = now().toISOString();
+      return json(
+        c,
+        {
+          v: 1,
+          kind: 'ccus-gate-provisioning',
+          terminalId,
+          password,
+          broker: {
+            url: options.broker?.url ?? null,
+            ...(options.broker?.caCert ? { caCert: options.broker.caCert } : {}),
+          },
+          siteId: terminal.siteId,
+          hardwareProfile: terminal.hardwareProfile,
+          issuedAt,
+        },
+        201,
+      );
+    },
+  );
+
+  route(
+    'operator',
+    {
+      method: 'get',
+      path: '/api/v1/fleet/quarantine',
+      tags: ['operator'],
+      request: { query: S.Paging },
+      responses: ok('all quarantined messages'),
+    },
+    (c) => json(c, { quarantine: queries.quarantine(null, valid<{ limit: number; offset: number }>(c, 'query')) }),
+  );
+
+  // ---- tenants: tokens, sites, structure ------------------------------------------
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/tokens',
+      tags: ['tenant'],
+      request: body('role and label', S.TokenBody),
+      responses: created('the token, shown once'),
+    },
+    (c) => {
+      const input = valid<z.infer<typeof S.TokenBody>>(c, 'json');
+      const token = directory.createApiToken(scopeOf(c).tenantId, input.role, input.label);
+      corrections.note(
+        { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
+        'create_token',
+        `token ${input.label}`,
+        null,
+        input,
+      );
+      return json(c, { token, ...input }, 201);
+    },
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/sites',
+      tags: ['sites'],
+      responses: ok('sites the tenant sees, as prime or subcontractor'),
+    },
+    (c) => json(c, { sites: directory.sites(scopeOf(c)) }),
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/sites',
+      tags: ['sites'],
+      request: body('a site the tenant is prime contractor of', S.SiteBody),
+      responses: created('the site'),
+    },
+    (c) => {
+      const input = valid<z.infer<typeof S.SiteBody>>(c, 'json');
+      const scope = scopeOf(c);
+      directory.createSite({
+        siteId: input.siteId as SiteId,
+        tenantId: scope.tenantId,
+        name: input.name,
+        rule: { timeZone: input.timeZone, dayBoundary: input.dayBoundary },
+      });
+      corrections.note(
+        { tenantId: scope.tenantId, name: c.get('caller').label },
+        'create_site',
+        `site ${input.siteId}`,
+        null,
+        input,
+      );
+      return json(c, { site: directory.site(scope, input.siteId) }, 201);
+    },
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/sites/{siteId}',
+      tags: ['sites'],
+      request: { params: S.SiteParam },
+      responses: ok('the site'),
+    },
+    (c) => json(c, { site: directory.site(scopeOf(c), valid<{ siteId: string }>(c, 'param').siteId) }),
+  );
+
+  route(
+    'admin',
+    {
+      method: 'patch',
+      path: '/api/v1/sites/{siteId}',
+      tags: ['sites'],
+      request: { params: S.SiteParam, ...body('what changes', S.SitePatch) },
+      responses: ok('the site'),
+    },
+    (c) => {
+      const { siteId } = valid<{ siteId: string }>(c, 'param');
+      const input = valid<z.infer<typeof S.SitePatch>>(c, 'json');
+      const scope = scopeOf(c);
+      const before = directory.site(scope, siteId);
+      const terminals = directory.updateSite(scope, siteId, {
+        ...(input.name === undefined ? {} : { name: input.name }),
+        ...(input.timeZone === undefined || input.dayBoundary === undefined
+          ? {}
+          : { rule: { timeZone: input.timeZone, dayBoundary: input.dayBoundary } }),
+      });
+      corrections.note(
+        { tenantId: scope.tenantId, name: c.get('caller').label },
+        'update_site',
+        `site ${siteId}`,
+        before,
+        input,
+      );
+      effects.configChanged(terminals);
+      return json(c, { site: directory.site(scope, siteId) });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'put',
+      path: '/api/v1/sites/{siteId}/companies/{companyId}',
+      tags: ['sites'],
+      request: { params: S.SiteCompanyParam, ...body('the company and its place in the structure', S.SiteCompanyBody) },
+      responses: ok('the site'),
+    },
+    (c) => {
+      const { siteId, companyId } = valid<{ siteId: string; companyId: string }>(c, 'param');
+      const input = valid<z.infer<typeof S.SiteCompanyBody>>(c, 'json');
+      directory.putSiteCompany(scopeOf(c), siteId, { companyId, ...input });
+      corrections.note(
+        { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
+        'put_site_company',
+        `site ${siteId}`,
+        null,
+        { companyId, ...input },
+      );
+      return json(c, { site: directory.site(scopeOf(c), siteId) });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'delete',
+      path: '/api/v1/sites/{siteId}/companies/{companyId}',
+      tags: ['sites'],
+      request: { params: S.SiteCompanyParam },
+      responses: ok('the site'),
+    },
+    (c) => {
+      const { siteId, companyId } = valid<{ siteId: string; companyId: string }>(c, 'param');
+      directory.removeSiteCompany(scopeOf(c), siteId, companyId);
+      corrections.note(
+        { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
+        'remove_site_company',
+        `site ${siteId}`,
+        { companyId },
+        null,
+      );
+      return json(c, { site: directory.site(scopeOf(c), siteId) });
+    },
+  );
+
+  // ---- rosters ----------------------------------------------------------------------
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/sites/{siteId}/roster',
+      tags: ['rosters'],
+      request: { params: S.SiteParam },
+      responses: ok('the site roster (作業員名簿)'),
+    },
+    (c) => json(c, { roster: directory.roster(scopeOf(c), valid<{ siteId: string }>(c, 'param').siteId) }),
+  );
+
+  route(
+    'admin',
+    {
+      method: 'put',
+      path: '/api/v1/sites/{siteId}/roster/{workerId}',
+      tags: ['rosters'],
+      request: { params: S.RosterParam, ...body("the worker's position and work content on this site", S.RosterBody) },
+      responses: ok('the roster'),
+    },
+    (c) => {
+      const { siteId, workerId } = valid<{ siteId: SiteId; workerId: WorkerId }>(c, 'param');
+      const input = valid<z.infer<typeof S.RosterBody>>(c, 'json');
+      const scope = scopeOf(c);
+      directory.addToRoster(
+        siteId,
+        workerId,
+        { position: input.position ?? null, workContent: input.workContent ?? null },
+        scope,
+      );
+      corrections.note(
+        { tenantId: scope.tenantId, name: c.get('caller').label },
+        'add_to_roster',
+        `site ${siteId}`,
+        null,
+        { workerId, ...input },
+      );
+      effects.rosterChanged([siteId]);
+      effects.recordsQueued();
+      return json(c, { roster: directory.roster(scope, siteId) });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'delete',
+      path: '/api/v1/sites/{siteId}/roster/{workerId}',
+      tags: ['rosters'],
+      request: { params: S.RosterParam },
+      responses: ok('the roster'),
+    },
+    (c) => {
+      const { siteId, workerId } = valid<{ siteId: SiteId; workerId: WorkerId }>(c, 'param');
+      const scope = scopeOf(c);
+      directory.removeFromRoster(scope, siteId, workerId);
+      corrections.note(
+        { tenantId: scope.tenantId, name: c.get('caller').label },
+        'remove_from_roster',
+        `site ${siteId}`,
+        { workerId },
+        null,
+      );
+      effects.rosterChanged([siteId]);
+      effects.recordsQueued();
+      return json(c, { roster: directory.roster(scope, siteId) });
+    },
+  );
+
+  // ---- terminals (the tenant's view) ------------------------------------------------
+
+  route(
+    'viewer',
+    { method: 'get', path: '/api/v1/terminals', tags: ['terminals'], responses: ok('terminals leased to the tenant') },
+    (c) => json(c, { terminals: directory.terminals(scopeOf(c)) }),
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/terminals/{terminalId}',
+      tags: ['terminals'],
+      request: { params: S.TerminalParam },
+      responses: ok('the terminal and its last status'),
+    },
+    (c) =>
+      json(c, { terminal: directory.terminalView(scopeOf(c), valid<{ terminalId: string }>(c, 'param').terminalId) }),
+  );
+
+  route(
+    'admin',
+    {
+      method: 'put',
+      path: '/api/v1/terminals/{terminalId}/settings',
+      tags: ['terminals'],
+      request: { params: S.TerminalParam, ...body('how the terminal behaves at the gate', S.TerminalSettingsBody) },
+      responses: ok('the terminal'),
+    },
+    (c) => {
+      const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
+      const input = valid<z.infer<typeof S.TerminalSettingsBody>>(c, 'json');
+      const scope = scopeOf(c);
+      const before = directory.terminalView(scope, terminalId).settings;
+      directory.setTerminalSettings(scope, terminalId, input);
+      corrections.note(
+        { tenantId: scope.tenantId, name: c.get('caller').label },
+        'terminal_settings',
+        `terminal ${terminalId}`,
+        before,
+        input,
+      );
+      effects.configChanged([terminalId]);
+      return json(c, { terminal: directory.terminalView(scope, terminalId) });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/terminals/{terminalId}/commands',
+      tags: ['terminals'],
+      request: { params: S.TerminalParam, ...body('a command for the terminal', S.CommandBody) },
+      responses: { 202: { description: "sent; the result comes in the terminal's status" } },
+    },
+    (c) => {
+      const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
+      const { command } = valid<z.infer<typeof S.CommandBody>>(c, 'json');
+      directory.terminalView(scopeOf(c), terminalId);
+      return json(c, { id: effects.sendCommand(terminalId, command), command }, 202);
+    },
+  );
+
+  // ---- workers and cards ------------------------------------------------------------
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/workers',
+      tags: ['workers'],
+      request: { query: S.Paging },
+      responses: ok('workers the tenant registered or sees on its sites'),
+    },
+    (c) => json(c, { workers: directory.workers(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')) }),
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/workers',
+      tags: ['workers'],
+      request: body('a worker (技能者)', S.WorkerBody),
+      responses: created('the worker'),
+    },
+    (c) => {
+      const input = valid<z.infer<typeof S.WorkerBody>>(c, 'json');
+      const scope = scopeOf(c);
+      directory.addWorker({
+        workerId: input.workerId as WorkerId,
+        tenantId: scope.tenantId,
+        name: input.name,
+        ...(input.employerCompanyId === undefined ? {} : { employerCompanyId: input.employerCompanyId }),
+        trade: input.trade ?? null,
+        position: input.position ?? null,
+      });
+      corrections.note(
+        { tenantId: scope.tenantId, name: c.get('caller').label },
+        'add_worker',
+        `worker ${input.workerId}`,
+        null,
+        { ...input, name: undefined },
+      );
+      return json(c, { worker: directory.worker(scope, input.workerId) }, 201);
+    },
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/workers/{workerId}',
+      tags: ['workers'],
+      request: { params: S.WorkerParam },
+      responses: ok('the worker and their cards'),
+    },
+    (c) => json(c, { worker: directory.worker(scopeOf(c), valid<{ workerId: string }>(c, 'param').workerId) }),
+  );
+
+  route(
+    'admin',
+    {
+      method: 'patch',
+      path: '/api/v1/workers/{workerId}',
+      tags: ['workers'],
+      request: { params: S.WorkerParam, ...body('what changes', S.WorkerPatch) },
+      responses: ok('the worker'),
+    },
+    (c) => {
+      const { workerId } = valid<{ workerId: string }>(c, 'param');
+      const input = valid<z.infer<typeof S.WorkerPatch>>(c, 'json');
+      const scope = scopeOf(c);
+      directory.updateWorker(scope, workerId, input);
+      corrections.note(
+        { tenantId: scope.tenantId, name: c.get('caller').label },
+        'update_worker',
+        `worker ${workerId}`,
+        null,
+        input,
+      );
+      return json(c, { worker: directory.worker(scope, workerId) });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'delete',
+      path: '/api/v1/workers/{workerId}',
+      tags: ['workers'],
+      request: { params: S.WorkerParam },
+      responses: ok('removed; taps and records stay'),
+    },
+    (c) => {
+      const { workerId } = valid<{ workerId: string }>(c, 'param');
+      const scope = scopeOf(c);
+      const sites = directory.removeWorker(scope, workerId);
+      corrections.note(
+        { tenantId: scope.tenantId, name: c.get('caller').label },
+        'remove_worker',
+        `worker ${workerId}`,
+        { workerId },
+        null,
+      );
+      effects.rosterChanged(sites);
+      return json(c, { removed: workerId });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/workers/{workerId}/cards',
+      tags: ['workers'],
+      request: {
+        params: S.WorkerParam,
+        ...body("a card to bind; its unresolved taps become the worker's", S.CardBody),
+      },
+      responses: created('the binding, with how many taps it resolved'),
+    },
+    (c) => {
+      const { workerId } = valid<{ workerId: WorkerId }>(c, 'param');
+      const input = valid<z.infer<typeof S.CardBody>>(c, 'json');
+      const card = parseCardRef(input.card, input.tech);
+      const bound = corrections.bindCard(actorOf(c), card, workerId, input.reason ?? 'card registered');
+      effects.rosterChanged(bound.sites);
+      if (bound.resolvedTaps > 0) effects.recordsQueued();
+      return json(c, { card, workerId, resolvedTaps: bound.resolvedTaps, correction: bound.id }, 201);
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'delete',
+      path: '/api/v1/cards/{tech}/{id}',
+      tags: ['workers'],
+      request: { params: S.CardParam },
+      responses: ok('the card is no longer bound'),
+    },
+    (c) => {
+      const params = valid<{ tech: 'felica' | 'mifare'; id: string }>(c, 'param');
+      const card = parseCardRef(params.id, params.tech);
+      const scope = scopeOf(c);
+      const sites = directory.removeCard(scope, card);
+      corrections.note(
+        { tenantId: scope.tenantId, name: c.get('caller').label },
+        'remove_card',
+        `card ${card.tech}:${card.id}`,
+        card,
+        null,
+      );
+      effects.rosterChanged(sites);
+      return json(c, { removed: card });
+    },
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/unknown-cards',
+      tags: ['workers'],
+      request: { query: S.SiteQuery },
+      responses: ok('cards tapped that no worker holds'),
+    },
+    (c) => json(c, { unknownCards: queries.unknownCards(scopeOf(c), valid<{ siteId?: string }>(c, 'query')) }),
+  );
+
+  // ---- taps, records, CCUS outbox ---------------------------------------------------
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/taps',
+      tags: ['records'],
+      request: { query: S.TapQuery },
+      responses: ok('taps, newest first'),
+    },
+    (c) => json(c, { taps: queries.taps(scopeOf(c), valid<z.infer<typeof S.TapQuery>>(c, 'query')) }),
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/records',
+      tags: ['records'],
+      request: { query: S.RecordQuery },
+      responses: ok('work records (就業履歴) with their CCUS state'),
+    },
+    (c) => json(c, { records: queries.records(scopeOf(c), valid<z.infer<typeof S.RecordQuery>>(c, 'query')) }),
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/records/at-risk',
+      tags: ['records'],
+      request: { query: S.AtRiskQuery },
+      responses: ok('records not yet accepted whose deadline is near or past, soonest first'),
+    },
+    (c) => {
+      const query = valid<z.infer<typeof S.AtRiskQuery>>(c, 'query');
+      return json(c, {
+        today: ccusToday(now()),
+        records: queries.atRisk(scopeOf(c), { ...query, today: ccusToday(now()) }),
+      });
+    },
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/records/{siteId}/{workerId}/{workingDay}',
+      tags: ['records'],
+      request: { params: S.RecordParam },
+      responses: ok('one record'),
+    },
+    (c) => json(c, { record: queries.record(scopeOf(c), valid<z.infer<typeof S.RecordParam>>(c, 'param')) }),
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/records/{siteId}/{workerId}/{workingDay}/retry',
+      tags: ['records'],
+      request: { params: S.RecordParam },
+      responses: ok('the record, back in the CCUS outbox'),
+    },
+    (c) => {
+      const key = valid<z.infer<typeof S.RecordParam>>(c, 'param');
+      const record = queries.retry(scopeOf(c), key);
+      corrections.note(
+        { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
+        'retry_record',
+        `record ${key.siteId}/${key.workerId}/${key.workingDay}`,
+        null,
+        null,
+      );
+      effects.recordsQueued();
+      return json(c, { record });
+    },
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/outbox',
+      tags: ['records'],
+      request: { query: S.RecordQuery },
+      responses: ok('the CCUS outbox: records by state'),
+    },
+    (c) => {
+      const query = valid<z.infer<typeof S.RecordQuery>>(c, 'query');
+      return json(c, { records: queries.records(scopeOf(c), query).filter((r) => r.ccus !== null) });
+    },
+  );
+
+  // ---- corrections and approvals ----------------------------------------------------
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/corrections',
+      tags: ['corrections'],
+      request: { query: S.CorrectionQuery },
+      responses: ok('corrections, newest first'),
+    },
+    (c) =>
+      json(c, {
+        corrections: corrections.corrections(scopeOf(c), valid<z.infer<typeof S.CorrectionQuery>>(c, 'query')),
       }),
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/approvals',
+      tags: ['corrections'],
+      request: { query: S.Paging },
+      responses: ok("subcontractors' entries waiting for this tenant's approval as prime"),
+    },
+    (c) => {
+      const scope = scopeOf(c);
+      const waiting = corrections
+        .corrections(scope, { ...valid<{ limit: number; offset: number }>(c, 'query'), state: 'awaiting_approval' })
+        .filter((correction) => directory.siteAccess(scope, correction.siteId) === 'prime');
+      return json(c, { approvals: waiting });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/corrections',
+      tags: ['corrections'],
+      request: body('a manual entry or correction', S.CorrectionBody),
+      responses: created("the correction; applied, or awaiting the prime's approval"),
+    },
+    (c) => {
+      const input = valid<z.infer<typeof S.CorrectionBody>>(c, 'json');
+      const actor = actorOf(c);
+      const key = { siteId: input.siteId, workerId: input.workerId, workingDay: input.workingDay };
+      const correction =
+        input.kind === 'confirm_clock'
+          ? corrections.confirmClock(actor, { ...key, reason: input.reason })
+          : (input.kind === 'add_day' ? corrections.addDay.bind(corrections) : corrections.setTimes.bind(corrections))(
+              actor,
+              {
+                ...key,
+                firstIn: input.firstIn === null ? null : new Date(input.firstIn).toISOString(),
+                lastOut: input.lastOut === null ? null : new Date(input.lastOut).toISOString(),
+                reason: input.reason,
+              },
+            );
+      if (correction.state === 'applied') effects.recordsQueued();
+      return json(c, { correction }, 201);
+    },
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/corrections/{id}',
+      tags: ['corrections'],
+      request: { params: S.IdParam },
+      responses: ok('the correction'),
+    },
+    (c) => json(c, { correction: corrections.correction(scopeOf(c), valid<{ id: number }>(c, 'param').id) }),
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/corrections/{id}/approve',
+      tags: ['corrections'],
+      request: { params: S.IdParam, ...body('why, if you like', S.DecisionBody) },
+      responses: ok('approved and applied'),
+    },
+    (c) => {
+      const { id } = valid<{ id: number }>(c, 'param');
+      const input = valid<z.infer<typeof S.DecisionBody>>(c, 'json');
+      const correction = corrections.approve(actorOf(c), id, input.reason ?? null);
+      effects.recordsQueued();
+      return json(c, { correction });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/corrections/{id}/reject',
+      tags: ['corrections'],
+      request: { params: S.IdParam, ...body('why', S.RejectionBody) },
+      responses: ok('rejected'),
+    },
+    (c) => {
+      const { id } = valid<{ id: number }>(c, 'param');
+      const input = valid<z.infer<typeof S.RejectionBody>>(c, 'json');
+      return json(c, { correction: corrections.reject(actorOf(c), id, input.reason) });
+    },
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/audit',
+      tags: ['corrections'],
+      request: { query: S.Paging },
+      responses: ok("the tenant's audit trail, newest first"),
+    },
+    (c) => json(c, { audit: corrections.audit(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')) }),
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/quarantine',
+      tags: ['terminals'],
+      request: { query: S.Paging },
+      responses: ok("messages from the tenant's terminals that were refused"),
+    },
+    (c) =>
+      json(c, { quarantine: queries.quarantine(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')) }),
+  );
+
+  // ---- exports ------------------------------------------------------------------------
+
+  const csvResponse = (c: Ctx, name: string, text: string, encoding: 'utf-8' | 'shift_jis'): Response => {
+    const bytes = encodeCsv(text, encoding);
+    return c.body(bytes as unknown as ArrayBuffer, 200, {
+      'content-type': `text/csv; charset=${encoding === 'utf-8' ? 'utf-8' : 'Shift_JIS'}`,
+      'content-disposition': `attachment; filename="${name}"`,
     });
+  };
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/exports/kentaikyo',
+      tags: ['exports'],
+      request: { query: S.ExportQuery },
+      responses: {
+        200: {
+          description: '建退共 monthly calendar CSV: one row per worker, one column per day',
+          content: { 'text/csv': { schema: { type: 'string' } } },
+        },
+      },
+    },
+    (c) => {
+      const query = valid<z.infer<typeof S.ExportQuery>>(c, 'query');
+      const scope = scopeOf(c);
+      const companyId = query.companyId ?? scope.companyId;
+      const records = queries.records(scope, {
+        month: query.month,
+        limit: 1_000_000,
+        offset: 0,
+        ...(query.siteId ? { siteId: query.siteId } : {}),
+      });
+      const text = kentaikyoCalendar(query.month, companyId, records, (workerId) => {
+        try {
+          return directory.worker(scope, workerId);
+        } catch {
+          return null;
+        }
+      });
+      return csvResponse(c, `kentaikyo-${companyId}-${query.month}.csv`, text, query.encoding);
+    },
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/exports/records',
+      tags: ['exports'],
+      request: { query: S.ExportQuery },
+      responses: {
+        200: {
+          description: 'work records CSV, one row per record',
+          content: { 'text/csv': { schema: { type: 'string' } } },
+        },
+      },
+    },
+    (c) => {
+      const query = valid<z.infer<typeof S.ExportQuery>>(c, 'query');
+      const scope = scopeOf(c);
+      const records = queries.records(scope, {
+        month: query.month,
+        limit: 1_000_000,
+        offset: 0,
+        ...(query.siteId ? { siteId: query.siteId } : {}),
+      });
+      return csvResponse(c, `records-${query.month}.csv`, recordsCsv(records), query.encoding);
+    },
+  );
+
+  // ---- the document and errors --------------------------------------------------------
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'CCUS Gate sync server',
+      version: '1',
+      description:
+        "Tenant-scoped API: every call sees only the caller's tenant. Errors are application/problem+json; `field` names what was wrong.",
+    },
   });
 
   app.notFound((c) => problem(c, 404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`));
-  app.onError((error, c) => problem(c, 500, 'Internal Server Error', error.message));
+  app.onError((error, c) => {
+    if (isStoreError(error)) {
+      const status = STATUS_OF[error.code];
+      return problem(
+        c,
+        status,
+        TITLE_OF[status] ?? 'Error',
+        error.message,
+        error.field === null ? {} : { field: error.field },
+      );
+    }
+    if (isProtocolError(error)) {
+      return problem(c, 400, 'Bad Request', error.message, { field: error.field ?? '' });
+    }
+    if (error instanceof HTTPException) {
+      const status = error.status as ContentfulStatusCode;
+      const detail =
+        status === 400 && /JSON/i.test(error.message) ? 'the body is not valid JSON' : error.message || 'refused';
+      return problem(c, status, TITLE_OF[status] ?? 'Error', detail);
+    }
+    options.log?.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
+    return problem(c, 500, 'Internal Server Error', 'the server failed; the error is logged');
+  });
   return app;
 }

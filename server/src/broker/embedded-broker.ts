@@ -39,7 +39,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         return;
       }
       // A terminal's client id is its terminal id, so no one can take over its session.
-      if (username !== undefined && client.id === username && store.terminalSecretMatches(username, secret)) {
+      if (username !== undefined && client.id === username && store.directory.terminalSecretMatches(username, secret)) {
         principals.set(client, { kind: 'terminal', terminalId: username });
         done(null, true);
         return;

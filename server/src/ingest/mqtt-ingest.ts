@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
+  type CommandName,
   decodeMessage,
   encodeMessage,
   isProtocolError,
@@ -11,7 +13,9 @@ import {
 } from '@ccus-gate/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { RecordKey, ServerStore } from '../store/server-store.js';
+import type { RecordKey } from '../store/record-queries.js';
+import type { ServerStore } from '../store/server-store.js';
+import { StoreError } from '../store/store-error.js';
 import { type IngestResult, ingestTapBatch } from './tap-ingest.js';
 
 export interface MqttIngestOptions {
@@ -72,8 +76,11 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
           .subscribeAsync([topicFilter('taps'), topicFilter('status')], { qos: 1 })
           .then(() => {
             this.#log.info('subscribed to terminal topics');
-            // Retained rosters are gone with the broker's memory too.
-            for (const terminalId of this.#store.allTerminals()) this.publishRoster(terminalId);
+            // Retained rosters and configs are gone with the broker's memory too.
+            for (const terminalId of this.#store.directory.allTerminals()) {
+              this.publishConfig(terminalId);
+              this.publishRoster(terminalId);
+            }
             resolve();
           })
           .catch((error: unknown) => {
@@ -94,14 +101,43 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
 
   /** Publishes the terminal's site roster, retained, so it arrives whenever the terminal connects. */
   publishRoster(terminalId: TerminalId): void {
-    const terminal = this.#store.terminal(terminalId);
+    const terminal = this.#store.directory.terminal(terminalId);
     if (terminal?.siteId == null || this.#client === null) return;
-    const roster = this.#store.rosterFor(terminal.siteId);
+    const roster = this.#store.directory.rosterFor(terminal.siteId);
     this.#client.publish(topicFor(terminalId, 'roster'), encodeMessage('roster', roster), { qos: 1, retain: true });
   }
 
+  /**
+   * Publishes the terminal's config, retained. A terminal with no lease gets its retained
+   * config and roster cleared, so nothing of its last tenant waits for it on the broker.
+   */
+  publishConfig(terminalId: TerminalId): void {
+    if (this.#client === null) return;
+    const config = this.#store.directory.configFor(terminalId);
+    if (config === null) {
+      this.#client.publish(topicFor(terminalId, 'config'), Buffer.alloc(0), { qos: 1, retain: true });
+      this.#client.publish(topicFor(terminalId, 'roster'), Buffer.alloc(0), { qos: 1, retain: true });
+      return;
+    }
+    this.#client.publish(topicFor(terminalId, 'config'), encodeMessage('config', config), { qos: 1, retain: true });
+  }
+
+  /** Sends a command (not retained: a command is for now, not for whenever the terminal returns). */
+  sendCommand(terminalId: TerminalId, command: CommandName): string {
+    if (this.#client === null || !this.#client.connected) {
+      throw new StoreError('unavailable', 'the server is not connected to the broker; the command was not sent');
+    }
+    const id = randomUUID();
+    this.#client.publish(
+      topicFor(terminalId, 'cmd'),
+      encodeMessage('cmd', { v: 1, id, command, issuedAt: this.#now().toISOString() }),
+      { qos: 1 },
+    );
+    return id;
+  }
+
   publishSiteRoster(siteId: SiteId): void {
-    for (const terminalId of this.#store.terminalsAtSite(siteId)) this.publishRoster(terminalId);
+    for (const terminalId of this.#store.directory.terminalsAtSite(siteId)) this.publishRoster(terminalId);
   }
 
   #onMessage(topic: string, payload: Buffer): void {
@@ -133,7 +169,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
     try {
       const status = decodeMessage('status', payload);
       if (status.terminalId !== terminalId) throw new Error(`status says ${status.terminalId} but came on ${topic}`);
-      this.#store.setTerminalStatus(terminalId, status);
+      this.#store.directory.setTerminalStatus(terminalId, status);
       this.emit('status', { terminalId, state: status.state });
     } catch (error) {
       const reason = (error as Error).message.slice(0, 300);

@@ -7,7 +7,8 @@ import {
   type TerminalId,
 } from '@ccus-gate/protocol';
 import type { Logger } from 'pino';
-import type { RecordKey, ServerStore } from '../store/server-store.js';
+import type { RecordKey } from '../store/record-queries.js';
+import type { ServerStore } from '../store/server-store.js';
 
 export interface IngestResult {
   ack: Ack;
@@ -66,7 +67,7 @@ export function ingestTapBatch(
   if (batch.terminalId !== terminalId) {
     return refuse('wrong_terminal', `batch says terminal ${batch.terminalId} but came on ${topic}`, batch.batchId);
   }
-  const terminal = store.terminal(terminalId);
+  const terminal = store.directory.terminal(terminalId);
   if (terminal === null) return refuse('not_permitted', `terminal ${terminalId} is not registered`, batch.batchId);
   if (terminal.siteId === null || terminal.rule === null) {
     return refuse('not_permitted', `terminal ${terminalId} is not assigned to a site`, batch.batchId);

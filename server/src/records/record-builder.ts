@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { RecordKey, ServerStore } from '../store/server-store.js';
+import type { RecordKey } from '../store/record-queries.js';
+import type { ServerStore } from '../store/server-store.js';
 
 const CHUNK = 200;
 /** Batches arriving this recently mean a backlog is draining: taps and acks go first. */

@@ -119,4 +119,129 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (site_id, worker_id, working_day)
   ) WITHOUT ROWID;
   `,
+  `
+  -- The fleet owner's operator tokens belong to no tenant; tenant tokens always to one.
+  CREATE TABLE api_tokens_new (
+    token_hash TEXT PRIMARY KEY,
+    tenant_id TEXT REFERENCES tenants (tenant_id),
+    role TEXT NOT NULL CHECK (role IN ('operator', 'admin', 'viewer')),
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    CHECK ((role = 'operator') = (tenant_id IS NULL))
+  );
+  INSERT INTO api_tokens_new SELECT token_hash, tenant_id, role, label, created_at FROM api_tokens;
+  DROP TABLE api_tokens;
+  ALTER TABLE api_tokens_new RENAME TO api_tokens;
+
+  -- The site's owner is its prime contractor (元請); the structure lists the subcontractors under it.
+  ALTER TABLE sites ADD COLUMN prime_company_id TEXT;
+  UPDATE sites SET prime_company_id = (SELECT company_id FROM tenants t WHERE t.tenant_id = sites.tenant_id);
+  CREATE TABLE site_companies (
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    company_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    tier INTEGER NOT NULL CHECK (tier >= 1),
+    parent_company_id TEXT NOT NULL,
+    PRIMARY KEY (site_id, company_id)
+  ) WITHOUT ROWID;
+
+  -- Roster and config versions come from one counter, so a terminal moved to another site
+  -- never holds a newer version than the one it is sent.
+  CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO counters VALUES ('version', (SELECT coalesce(max(roster_version), 0) FROM sites));
+
+  ALTER TABLE terminals ADD COLUMN lease_from TEXT;
+  ALTER TABLE terminals ADD COLUMN lease_until TEXT;
+  ALTER TABLE terminals ADD COLUMN config TEXT;
+  ALTER TABLE terminals ADD COLUMN config_version INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE terminals ADD COLUMN hardware_profile TEXT;
+  -- Every assignment a terminal has had: taps are attributed by the lease in force when they were taken.
+  CREATE TABLE terminal_leases (
+    id INTEGER PRIMARY KEY,
+    terminal_id TEXT NOT NULL REFERENCES terminals (terminal_id),
+    tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    lease_from TEXT NOT NULL,
+    lease_until TEXT,
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO terminal_leases (terminal_id, tenant_id, site_id, lease_from, created_at)
+    SELECT terminal_id, tenant_id, site_id, created_at, created_at FROM terminals
+    WHERE tenant_id IS NOT NULL AND site_id IS NOT NULL;
+
+  ALTER TABLE workers ADD COLUMN employer_company_id TEXT;
+  ALTER TABLE workers ADD COLUMN trade TEXT;
+  ALTER TABLE workers ADD COLUMN position TEXT;
+  UPDATE workers SET employer_company_id = (SELECT company_id FROM tenants t WHERE t.tenant_id = workers.tenant_id);
+  ALTER TABLE site_roster ADD COLUMN position TEXT;
+  ALTER TABLE site_roster ADD COLUMN work_content TEXT;
+
+  -- A person's word on a record: times they set or a day they added. Applied on top of the taps.
+  CREATE TABLE record_overrides (
+    site_id TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    working_day TEXT NOT NULL,
+    first_in TEXT,
+    last_out TEXT,
+    correction_id INTEGER NOT NULL,
+    PRIMARY KEY (site_id, worker_id, working_day)
+  ) WITHOUT ROWID;
+  CREATE TABLE corrections (
+    id INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+    site_id TEXT NOT NULL,
+    worker_id TEXT,
+    working_day TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('add_day', 'set_times', 'bind_card', 'confirm_clock')),
+    state TEXT NOT NULL CHECK (state IN ('applied', 'awaiting_approval', 'rejected')),
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    before TEXT,
+    after TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    decision_reason TEXT
+  );
+  CREATE INDEX corrections_site ON corrections (site_id, state);
+  -- Who did what, when and why, with the state before and after: kept for good.
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    tenant_id TEXT,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    reason TEXT,
+    before TEXT,
+    after TEXT
+  );
+  CREATE INDEX audit_log_tenant ON audit_log (tenant_id, id);
+
+  -- held: waits for a person before it may go (a manual entry awaiting approval, an unsynchronised clock).
+  CREATE TABLE ccus_outbox_new (
+    site_id TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    working_day TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL CHECK (state IN ('held', 'pending', 'sending', 'accepted', 'refused', 'retrying')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    sent_revision INTEGER,
+    last_error TEXT,
+    receipt TEXT,
+    accepted_at TEXT,
+    held_reason TEXT,
+    PRIMARY KEY (site_id, worker_id, working_day)
+  ) WITHOUT ROWID;
+  INSERT INTO ccus_outbox_new (site_id, worker_id, working_day, idempotency_key, state, attempts, next_attempt_at,
+      sent_revision, last_error, receipt, accepted_at)
+    SELECT site_id, worker_id, working_day, idempotency_key, state, attempts, next_attempt_at,
+      sent_revision, last_error, receipt, accepted_at FROM ccus_outbox;
+  DROP TABLE ccus_outbox;
+  ALTER TABLE ccus_outbox_new RENAME TO ccus_outbox;
+  CREATE INDEX ccus_outbox_due ON ccus_outbox (next_attempt_at) WHERE state IN ('pending', 'retrying');
+  CREATE INDEX taps_card ON taps (tech, card_id) WHERE worker_id IS NULL;
+  CREATE INDEX records_day ON records (working_day);
+  `,
 ];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CompanyIdSchema, ccusDeadline, SiteIdSchema, WorkerIdSchema } from '@ccus-gate/protocol';
+import { CompanyIdSchema, ccusDeadline, ccusToday, SiteIdSchema, WorkerIdSchema } from '@ccus-gate/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
 
@@ -60,7 +60,7 @@ export class CcusSimulator {
         return c.json({ code: 'invalid_request', message: `${issue?.path.join('.')}: ${issue?.message}` }, 400);
       }
       const record = parsed.data;
-      const today = this.#now().toISOString().slice(0, 10);
+      const today = ccusToday(this.#now());
       const deadline = ccusDeadline(record.workingDay);
       if (today > deadline) {
         return c.json(

@@ -1,0 +1,203 @@
+import {
+  CARD_TECHS,
+  CompanyIdSchema,
+  DayBoundarySchema,
+  DIRECTION_MODES,
+  SiteIdSchema,
+  TerminalIdSchema,
+  TimeZoneSchema,
+  WallTimeSchema,
+  WorkerIdSchema,
+} from '@ccus-gate/protocol';
+import { z } from '@hono/zod-openapi';
+
+/** Request and response shapes of the HTTP API: they validate requests and write the OpenAPI document. */
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+export const ReasonSchema = text(500).openapi({ description: 'why: kept in the audit trail' });
+const DaySchema = z.iso.date({ error: 'must be a date as YYYY-MM-DD' });
+const MonthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
+const Position = z.enum(['foreman', 'leader']).nullable().openapi({ description: '立場: 職長 foreman, 班長 leader' });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    field: z.string().optional(),
+  })
+  .openapi('Problem');
+
+export const Paging = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+});
+
+export const TenantBody = z
+  .strictObject({
+    tenantId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,39}$/, 'must be 2 to 40 lower-case letters, digits or hyphens'),
+    companyId: CompanyIdSchema,
+    name: text(200),
+  })
+  .openapi('NewTenant');
+
+export const TokenBody = z.strictObject({ role: z.enum(['admin', 'viewer']), label: text(100) }).openapi('NewToken');
+
+export const SiteBody = z
+  .strictObject({
+    siteId: SiteIdSchema,
+    name: text(200),
+    timeZone: TimeZoneSchema.default('Asia/Tokyo'),
+    dayBoundary: DayBoundarySchema.default('04:00'),
+  })
+  .openapi('NewSite');
+
+export const SitePatch = z
+  .strictObject({
+    name: text(200).optional(),
+    timeZone: TimeZoneSchema.optional(),
+    dayBoundary: DayBoundarySchema.optional(),
+  })
+  .refine((patch) => (patch.timeZone === undefined) === (patch.dayBoundary === undefined), {
+    message: 'timeZone and dayBoundary change together',
+    path: ['dayBoundary'],
+  })
+  .openapi('SiteChange');
+
+export const SiteCompanyBody = z
+  .strictObject({ name: text(200), tier: z.number().int().min(1).max(10), parentCompanyId: CompanyIdSchema })
+  .openapi('SiteCompany');
+
+export const RosterBody = z
+  .strictObject({ position: Position.optional(), workContent: text(200).nullable().optional() })
+  .openapi('RosterPlace');
+
+export const WorkerBody = z
+  .strictObject({
+    workerId: WorkerIdSchema,
+    name: text(100),
+    employerCompanyId: CompanyIdSchema.optional(),
+    trade: text(100).nullable().optional(),
+    position: Position.optional(),
+  })
+  .openapi('NewWorker');
+
+export const WorkerPatch = z
+  .strictObject({
+    name: text(100).optional(),
+    employerCompanyId: CompanyIdSchema.optional(),
+    trade: text(100).nullable().optional(),
+    position: Position.optional(),
+  })
+  .openapi('WorkerChange');
+
+export const CardBody = z
+  .strictObject({
+    card: z.string().min(1).max(64).openapi({ description: 'FeliCa IDm or MIFARE UID in hex; separators allowed' }),
+    tech: z.enum(CARD_TECHS).optional(),
+    reason: ReasonSchema.optional(),
+  })
+  .openapi('CardBinding');
+
+export const TerminalSettingsBody = z
+  .strictObject({
+    directionMode: z.enum(DIRECTION_MODES),
+    debounceSeconds: z.number().int().min(0).max(3600),
+    unknownCard: z.enum(['accept', 'refuse']),
+    retentionDays: z.number().int().min(1).max(3650),
+  })
+  .openapi('TerminalSettings');
+
+export const CommandBody = z
+  .strictObject({ command: z.enum(['selftest', 'resync_roster', 'report_status']) })
+  .openapi('Command');
+
+export const NewTerminalBody = z
+  .strictObject({ terminalId: TerminalIdSchema, hardwareProfile: text(64).optional() })
+  .openapi('NewTerminal');
+
+export const LeaseBody = z
+  .strictObject({
+    tenantId: z.string().min(1).max(40),
+    siteId: SiteIdSchema,
+    from: WallTimeSchema.optional(),
+    until: WallTimeSchema.nullable().optional(),
+  })
+  .openapi('Lease');
+
+const TimesFields = {
+  siteId: SiteIdSchema,
+  workerId: WorkerIdSchema,
+  workingDay: DaySchema,
+  reason: ReasonSchema,
+};
+
+export const CorrectionBody = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('add_day'),
+      ...TimesFields,
+      firstIn: WallTimeSchema,
+      lastOut: WallTimeSchema.nullable().default(null),
+    }),
+    z.strictObject({
+      kind: z.literal('set_times'),
+      ...TimesFields,
+      firstIn: WallTimeSchema.nullable().default(null),
+      lastOut: WallTimeSchema.nullable().default(null),
+    }),
+    z.strictObject({ kind: z.literal('confirm_clock'), ...TimesFields }),
+  ])
+  .openapi('NewCorrection');
+
+export const DecisionBody = z.strictObject({ reason: ReasonSchema.optional() }).openapi('Decision');
+export const RejectionBody = z.strictObject({ reason: ReasonSchema }).openapi('Rejection');
+
+export const RecordQuery = Paging.extend({
+  siteId: SiteIdSchema.optional(),
+  month: MonthSchema.optional(),
+  from: DaySchema.optional(),
+  to: DaySchema.optional(),
+  workerId: WorkerIdSchema.optional(),
+  state: z.enum(['held', 'pending', 'sending', 'accepted', 'refused', 'retrying']).optional(),
+});
+
+export const TapQuery = Paging.extend({
+  siteId: SiteIdSchema.optional(),
+  from: DaySchema.optional(),
+  to: DaySchema.optional(),
+});
+
+export const SiteQuery = z.object({ siteId: SiteIdSchema.optional() });
+
+export const AtRiskQuery = z.object({
+  siteId: SiteIdSchema.optional(),
+  withinDays: z.coerce.number().int().min(0).max(62).default(7),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+export const CorrectionQuery = Paging.extend({
+  siteId: SiteIdSchema.optional(),
+  state: z.enum(['applied', 'awaiting_approval', 'rejected']).optional(),
+});
+
+export const ExportQuery = z.object({
+  month: MonthSchema,
+  siteId: SiteIdSchema.optional(),
+  companyId: CompanyIdSchema.optional(),
+  encoding: z.enum(['utf-8', 'shift_jis']).default('utf-8'),
+});
+
+export const SiteParam = z.object({ siteId: SiteIdSchema });
+export const WorkerParam = z.object({ workerId: WorkerIdSchema });
+export const TerminalParam = z.object({ terminalId: TerminalIdSchema });
+export const TenantParam = z.object({ tenantId: z.string().min(1).max(40) });
+export const RecordParam = z.object({ siteId: SiteIdSchema, workerId: WorkerIdSchema, workingDay: DaySchema });
+export const IdParam = z.object({ id: z.coerce.number().int().min(1) });
+export const CardParam = z.object({ tech: z.enum(CARD_TECHS), id: z.string().min(1).max(64) });
+export const SiteCompanyParam = z.object({ siteId: SiteIdSchema, companyId: CompanyIdSchema });
+export const RosterParam = z.object({ siteId: SiteIdSchema, workerId: WorkerIdSchema });
+
+/** Response bodies are documented loosely: the store's types are the contract in code. */
+export const AnyObject = z.record(z.string(), z.unknown()).openapi('Object');

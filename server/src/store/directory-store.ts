@@ -1,0 +1,860 @@
+import type {
+  CardRef,
+  Roster,
+  SiteId,
+  TerminalConfig,
+  TerminalId,
+  WorkerId,
+  WorkingDayRule,
+} from '@ccus-gate/protocol';
+import { generateSecret, hashSecret, secretMatches } from '../credentials.js';
+import type { SqliteDb } from './sqlite-db.js';
+import { fromSqlite, StoreError } from './store-error.js';
+import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
+
+export type Role = 'operator' | 'admin' | 'viewer';
+export type Position = 'foreman' | 'leader';
+export type SiteAccess = 'prime' | 'sub';
+
+export interface TokenOwner {
+  /** null for the fleet operator, who belongs to no tenant. */
+  tenantId: string | null;
+  companyId: string | null;
+  role: Role;
+  label: string;
+}
+
+export interface TerminalAssignment {
+  terminalId: TerminalId;
+  tenantId: string | null;
+  siteId: SiteId | null;
+  rule: WorkingDayRule | null;
+}
+
+export interface Tenant {
+  tenantId: string;
+  companyId: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface SiteCompany {
+  companyId: string;
+  name: string;
+  tier: number;
+  parentCompanyId: string;
+}
+
+export interface Site {
+  siteId: string;
+  name: string;
+  timeZone: string;
+  dayBoundary: string;
+  primeCompanyId: string;
+  access: SiteAccess;
+  rosterVersion: number;
+  companies: SiteCompany[];
+}
+
+export interface Worker {
+  workerId: string;
+  name: string;
+  employerCompanyId: string;
+  trade: string | null;
+  position: Position | null;
+  cards: CardRef[];
+}
+
+export interface RosterEntry {
+  workerId: string;
+  name: string;
+  employerCompanyId: string;
+  position: Position | null;
+  workContent: string | null;
+  cards: number;
+}
+
+/** How a terminal behaves at the gate; the site adds its time zone and day boundary. */
+export interface TerminalSettings {
+  directionMode: TerminalConfig['directionMode'];
+  debounceSeconds: number;
+  unknownCard: TerminalConfig['unknownCard'];
+  retentionDays: number;
+}
+
+export const DEFAULT_TERMINAL_SETTINGS: TerminalSettings = {
+  directionMode: 'toggle',
+  debounceSeconds: 10,
+  unknownCard: 'accept',
+  retentionDays: 90,
+};
+
+export interface TerminalView {
+  terminalId: string;
+  siteId: string | null;
+  leaseFrom: string | null;
+  leaseUntil: string | null;
+  hardwareProfile: string | null;
+  settings: TerminalSettings;
+  status: unknown;
+  statusAt: string | null;
+  createdAt: string;
+}
+
+export interface Lease {
+  tenantId: string;
+  siteId: SiteId;
+  from: string;
+  until: string | null;
+}
+
+interface SiteRow {
+  site_id: string;
+  name: string;
+  time_zone: string;
+  day_boundary: string;
+  prime_company_id: string;
+  roster_version: number;
+  scope: SiteAccess;
+}
+
+interface TerminalRow {
+  terminal_id: string;
+  site_id: string | null;
+  lease_from: string | null;
+  lease_until: string | null;
+  hardware_profile: string | null;
+  config: string | null;
+  status: string | null;
+  status_at: string | null;
+  created_at: string;
+}
+
+function terminalFromRow(row: TerminalRow): TerminalView {
+  return {
+    terminalId: row.terminal_id,
+    siteId: row.site_id,
+    leaseFrom: row.lease_from,
+    leaseUntil: row.lease_until,
+    hardwareProfile: row.hardware_profile,
+    settings: row.config === null ? DEFAULT_TERMINAL_SETTINGS : (JSON.parse(row.config) as TerminalSettings),
+    status: row.status === null ? null : JSON.parse(row.status),
+    statusAt: row.status_at,
+    createdAt: row.created_at,
+  };
+}
+
+/**
+ * Tenants, API tokens, sites and their structure, terminals and their leases, workers,
+ * cards and site rosters. Tenant-facing reads and writes take a TenantScope and see only
+ * what that tenant may see; the operator's calls (tenants, terminals, leases) do not.
+ */
+export class DirectoryStore {
+  readonly #db: SqliteDb;
+
+  constructor(db: SqliteDb) {
+    this.#db = db;
+  }
+
+  // ---- tenants and tokens -----------------------------------------------------------
+
+  createTenant(tenant: { tenantId: string; companyId: string; name: string }): Tenant {
+    const createdAt = this.#db.iso();
+    try {
+      this.#db
+        .sql('INSERT INTO tenants (tenant_id, company_id, name, created_at) VALUES (?, ?, ?, ?)')
+        .run(tenant.tenantId, tenant.companyId, tenant.name, createdAt);
+    } catch (error) {
+      throw fromSqlite(error, `a tenant with id ${tenant.tenantId} or company ${tenant.companyId}`, 'tenantId');
+    }
+    return { ...tenant, createdAt };
+  }
+
+  tenants(): Tenant[] {
+    return (
+      this.#db.sql('SELECT * FROM tenants ORDER BY tenant_id').all() as {
+        tenant_id: string;
+        company_id: string;
+        name: string;
+        created_at: string;
+      }[]
+    ).map((row) => ({ tenantId: row.tenant_id, companyId: row.company_id, name: row.name, createdAt: row.created_at }));
+  }
+
+  tenantScope(tenantId: string): TenantScope {
+    const row = this.#db.sql('SELECT company_id FROM tenants WHERE tenant_id = ?').get(tenantId) as
+      | { company_id: string }
+      | undefined;
+    if (row === undefined) throw new StoreError('not_found', `no tenant ${tenantId}`, 'tenantId');
+    return { tenantId, companyId: row.company_id };
+  }
+
+  /** Returns the token; only its hash is kept. An operator token has no tenant. */
+  createApiToken(tenantId: string | null, role: Role, label: string, token = generateSecret('ccg')): string {
+    if ((role === 'operator') !== (tenantId === null)) {
+      throw new StoreError('invalid', 'operator tokens belong to no tenant; admin and viewer tokens to one', 'role');
+    }
+    try {
+      this.#db
+        .sql('INSERT INTO api_tokens (token_hash, tenant_id, role, label, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(hashSecret(token), tenantId, role, label, this.#db.iso());
+    } catch (error) {
+      throw fromSqlite(error, `tenant ${tenantId}`, 'tenantId');
+    }
+    return token;
+  }
+
+  tokenOwner(token: string): TokenOwner | null {
+    const row = this.#db
+      .sql(
+        `SELECT k.tenant_id, k.role, k.label, t.company_id FROM api_tokens k
+           LEFT JOIN tenants t ON t.tenant_id = k.tenant_id WHERE k.token_hash = ?`,
+      )
+      .get(hashSecret(token)) as
+      | { tenant_id: string | null; role: Role; label: string; company_id: string | null }
+      | undefined;
+    return row === undefined
+      ? null
+      : { tenantId: row.tenant_id, companyId: row.company_id, role: row.role, label: row.label };
+  }
+
+  // ---- sites --------------------------------------------------------------------------
+
+  /** The tenant registers the site as its prime contractor. */
+  createSite(site: { siteId: SiteId; tenantId: string; name: string; rule: WorkingDayRule }): void {
+    try {
+      this.#db
+        .sql(
+          `INSERT INTO sites (site_id, tenant_id, name, time_zone, day_boundary, prime_company_id)
+           VALUES (?, ?, ?, ?, ?, (SELECT company_id FROM tenants WHERE tenant_id = ?))`,
+        )
+        .run(site.siteId, site.tenantId, site.name, site.rule.timeZone, site.rule.dayBoundary, site.tenantId);
+    } catch (error) {
+      throw fromSqlite(error, `site ${site.siteId}`, 'siteId');
+    }
+  }
+
+  /** How the tenant sees the site, or null when it may not. */
+  siteAccess(scope: TenantScope, siteId: string): SiteAccess | null {
+    const row = this.#db
+      .sql(`WITH ${VISIBLE_SITES} SELECT scope FROM visible WHERE site_id = @siteId`)
+      .get({ ...scope, siteId }) as { scope: SiteAccess } | undefined;
+    return row?.scope ?? null;
+  }
+
+  /** Throws not_found unless the tenant sees the site (as prime, when `prime` is asked). */
+  requireSite(scope: TenantScope, siteId: string, need: 'any' | 'prime' = 'any'): SiteAccess {
+    const access = this.siteAccess(scope, siteId);
+    if (access === null) throw new StoreError('not_found', `no site ${siteId}`, 'siteId');
+    if (need === 'prime' && access !== 'prime') {
+      throw new StoreError('forbidden', `only the prime contractor of site ${siteId} may do this`, 'siteId');
+    }
+    return access;
+  }
+
+  sites(scope: TenantScope): Site[] {
+    const rows = this.#db
+      .sql(`WITH ${VISIBLE_SITES} SELECT s.*, v.scope FROM sites s JOIN visible v USING (site_id) ORDER BY s.site_id`)
+      .all(scope) as SiteRow[];
+    return rows.map((row) => this.#site(row));
+  }
+
+  site(scope: TenantScope, siteId: string): Site {
+    const row = this.#db
+      .sql(
+        `WITH ${VISIBLE_SITES} SELECT s.*, v.scope FROM sites s JOIN visible v USING (site_id) WHERE site_id = @siteId`,
+      )
+      .get({ ...scope, siteId }) as SiteRow | undefined;
+    if (row === undefined) throw new StoreError('not_found', `no site ${siteId}`, 'siteId');
+    return this.#site(row);
+  }
+
+  #site(row: SiteRow): Site {
+    const companies = (
+      this.#db.sql('SELECT * FROM site_companies WHERE site_id = ? ORDER BY tier, company_id').all(row.site_id) as {
+        company_id: string;
+        name: string;
+        tier: number;
+        parent_company_id: string;
+      }[]
+    ).map((c) => ({ companyId: c.company_id, name: c.name, tier: c.tier, parentCompanyId: c.parent_company_id }));
+    return {
+      siteId: row.site_id,
+      name: row.name,
+      timeZone: row.time_zone,
+      dayBoundary: row.day_boundary,
+      primeCompanyId: row.prime_company_id,
+      access: row.scope,
+      rosterVersion: row.roster_version,
+      companies,
+    };
+  }
+
+  /** Changes the site's name or working-day rule; returns the terminals whose config changes. */
+  updateSite(scope: TenantScope, siteId: string, change: { name?: string; rule?: WorkingDayRule }): TerminalId[] {
+    this.requireSite(scope, siteId, 'prime');
+    return this.#db.transaction(() => {
+      if (change.name !== undefined)
+        this.#db.sql('UPDATE sites SET name = ? WHERE site_id = ?').run(change.name, siteId);
+      if (change.rule === undefined) return [];
+      this.#db
+        .sql('UPDATE sites SET time_zone = ?, day_boundary = ? WHERE site_id = ?')
+        .run(change.rule.timeZone, change.rule.dayBoundary, siteId);
+      const terminals = this.terminalsAtSite(siteId);
+      for (const terminalId of terminals) this.#bumpConfig(terminalId);
+      return terminals;
+    });
+  }
+
+  /**
+   * Places a company in the site's structure (施工体制) under a parent already in it (or the
+   * prime). Its tenant, if it has one, then sees the site and its own workers there.
+   */
+  putSiteCompany(scope: TenantScope, siteId: string, company: SiteCompany): void {
+    this.requireSite(scope, siteId, 'prime');
+    const site = this.site(scope, siteId);
+    if (company.companyId === site.primeCompanyId) {
+      throw new StoreError('invalid', `company ${company.companyId} is the prime contractor of this site`, 'companyId');
+    }
+    const parentTier =
+      company.parentCompanyId === site.primeCompanyId
+        ? 0
+        : site.companies.find((c) => c.companyId === company.parentCompanyId)?.tier;
+    if (parentTier === undefined) {
+      throw new StoreError(
+        'invalid',
+        `parent company ${company.parentCompanyId} is neither the prime nor in the site's structure`,
+        'parentCompanyId',
+      );
+    }
+    if (company.tier !== parentTier + 1) {
+      throw new StoreError('invalid', `tier must be ${parentTier + 1}, one below its parent`, 'tier');
+    }
+    this.#db
+      .sql(
+        `INSERT INTO site_companies (site_id, company_id, name, tier, parent_company_id) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (site_id, company_id) DO UPDATE SET name = excluded.name, tier = excluded.tier,
+           parent_company_id = excluded.parent_company_id`,
+      )
+      .run(siteId, company.companyId, company.name, company.tier, company.parentCompanyId);
+  }
+
+  removeSiteCompany(scope: TenantScope, siteId: string, companyId: string): void {
+    this.requireSite(scope, siteId, 'prime');
+    const below = this.#db
+      .sql('SELECT count(*) AS n FROM site_companies WHERE site_id = ? AND parent_company_id = ?')
+      .get(siteId, companyId) as { n: number };
+    if (below.n > 0) {
+      throw new StoreError('conflict', `company ${companyId} still has ${below.n} companies under it`, 'companyId');
+    }
+    const result = this.#db
+      .sql('DELETE FROM site_companies WHERE site_id = ? AND company_id = ?')
+      .run(siteId, companyId);
+    if (result.changes === 0) throw new StoreError('not_found', `company ${companyId} is not on site ${siteId}`);
+  }
+
+  // ---- terminals ----------------------------------------------------------------------
+
+  /** Registers a terminal (leased at once when tenant and site are given) and returns its password. */
+  createTerminal(terminal: {
+    terminalId: TerminalId;
+    tenantId?: string;
+    siteId?: SiteId;
+    secret?: string;
+    hardwareProfile?: string;
+  }): string {
+    const secret = terminal.secret ?? generateSecret('cgt');
+    const now = this.#db.iso();
+    this.#db.transaction(() => {
+      try {
+        this.#db
+          .sql(
+            `INSERT INTO terminals (terminal_id, secret_hash, created_at, hardware_profile, config_version)
+             VALUES (?, ?, ?, ?, ?)`,
+          )
+          .run(terminal.terminalId, hashSecret(secret), now, terminal.hardwareProfile ?? null, this.#db.nextVersion());
+      } catch (error) {
+        throw fromSqlite(error, `terminal ${terminal.terminalId}`, 'terminalId');
+      }
+      if (terminal.tenantId !== undefined && terminal.siteId !== undefined) {
+        this.lease(terminal.terminalId, {
+          tenantId: terminal.tenantId,
+          siteId: terminal.siteId,
+          from: now,
+          until: null,
+        });
+      }
+    });
+    return secret;
+  }
+
+  /** New credentials for a terminal (provisioning); the old password stops working. */
+  rotateTerminalSecret(terminalId: TerminalId): string {
+    const secret = generateSecret('cgt');
+    const result = this.#db
+      .sql('UPDATE terminals SET secret_hash = ? WHERE terminal_id = ?')
+      .run(hashSecret(secret), terminalId);
+    if (result.changes === 0) throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
+    return secret;
+  }
+
+  /**
+   * Leases the terminal to a tenant at one of its sites, ending any lease it had. The
+   * terminal is then sent a newer config and roster, which replace everything it held of
+   * the previous tenant. Returns the previous lease's tenant.
+   */
+  lease(terminalId: TerminalId, lease: Lease): { previousTenantId: string | null } {
+    return this.#db.transaction(() => {
+      const current = this.#db.sql('SELECT tenant_id FROM terminals WHERE terminal_id = ?').get(terminalId) as
+        | { tenant_id: string | null }
+        | undefined;
+      if (current === undefined) throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
+      const scope = this.tenantScope(lease.tenantId);
+      this.requireSite(scope, lease.siteId);
+      if (lease.until !== null && lease.until <= lease.from) {
+        throw new StoreError('invalid', 'until must be after from', 'until');
+      }
+      this.#db
+        .sql('UPDATE terminal_leases SET lease_until = ? WHERE terminal_id = ? AND lease_until IS NULL')
+        .run(lease.from, terminalId);
+      this.#db
+        .sql(
+          `INSERT INTO terminal_leases (terminal_id, tenant_id, site_id, lease_from, lease_until, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        )
+        .run(terminalId, lease.tenantId, lease.siteId, lease.from, lease.until, this.#db.iso());
+      this.#db
+        .sql(
+          `UPDATE terminals SET tenant_id = ?, site_id = ?, lease_from = ?, lease_until = ?,
+             config = CASE WHEN tenant_id IS ? THEN config ELSE NULL END WHERE terminal_id = ?`,
+        )
+        .run(lease.tenantId, lease.siteId, lease.from, lease.until, lease.tenantId, terminalId);
+      this.#bumpConfig(terminalId);
+      this.#bumpRoster(lease.siteId);
+      return { previousTenantId: current.tenant_id };
+    });
+  }
+
+  /** Ends the lease: the terminal keeps its credentials but belongs to no tenant and sends nowhere. */
+  endLease(terminalId: TerminalId): void {
+    this.#db.transaction(() => {
+      const result = this.#db
+        .sql(
+          'UPDATE terminals SET tenant_id = NULL, site_id = NULL, lease_until = ?, config = NULL WHERE terminal_id = ?',
+        )
+        .run(this.#db.iso(), terminalId);
+      if (result.changes === 0) throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
+      this.#db
+        .sql('UPDATE terminal_leases SET lease_until = ? WHERE terminal_id = ? AND lease_until IS NULL')
+        .run(this.#db.iso(), terminalId);
+      this.#bumpConfig(terminalId);
+    });
+  }
+
+  terminalSecretMatches(terminalId: string, secret: string): boolean {
+    const row = this.#db.sql('SELECT secret_hash FROM terminals WHERE terminal_id = ?').get(terminalId) as
+      | { secret_hash: string }
+      | undefined;
+    return row !== undefined && secretMatches(secret, row.secret_hash);
+  }
+
+  terminal(terminalId: TerminalId): TerminalAssignment | null {
+    const row = this.#db
+      .sql(
+        `SELECT t.terminal_id, t.tenant_id, t.site_id, s.time_zone, s.day_boundary
+           FROM terminals t LEFT JOIN sites s ON s.site_id = t.site_id WHERE t.terminal_id = ?`,
+      )
+      .get(terminalId) as
+      | { tenant_id: string | null; site_id: string | null; time_zone: string | null; day_boundary: string | null }
+      | undefined;
+    if (row === undefined) return null;
+    return {
+      terminalId,
+      tenantId: row.tenant_id,
+      siteId: row.site_id as SiteId | null,
+      rule:
+        row.time_zone === null || row.day_boundary === null
+          ? null
+          : { timeZone: row.time_zone, dayBoundary: row.day_boundary },
+    };
+  }
+
+  terminalsAtSite(siteId: string): TerminalId[] {
+    return (
+      this.#db.sql('SELECT terminal_id FROM terminals WHERE site_id = ? ORDER BY terminal_id').all(siteId) as {
+        terminal_id: TerminalId;
+      }[]
+    ).map((row) => row.terminal_id);
+  }
+
+  allTerminals(): TerminalId[] {
+    return (
+      this.#db.sql('SELECT terminal_id FROM terminals ORDER BY terminal_id').all() as { terminal_id: TerminalId }[]
+    ).map((row) => row.terminal_id);
+  }
+
+  setTerminalStatus(terminalId: TerminalId, status: unknown): void {
+    this.#db
+      .sql('UPDATE terminals SET status = ?, status_at = ? WHERE terminal_id = ?')
+      .run(JSON.stringify(status), this.#db.iso(), terminalId);
+  }
+
+  /** The terminals leased to the tenant; the operator (no scope) sees the whole fleet. */
+  terminals(scope: TenantScope | null): TerminalView[] {
+    const rows =
+      scope === null
+        ? this.#db.sql('SELECT * FROM terminals ORDER BY terminal_id').all()
+        : this.#db.sql('SELECT * FROM terminals WHERE tenant_id = ? ORDER BY terminal_id').all(scope.tenantId);
+    return (rows as TerminalRow[]).map(terminalFromRow);
+  }
+
+  terminalView(scope: TenantScope | null, terminalId: string): TerminalView {
+    const row = this.#db.sql('SELECT * FROM terminals WHERE terminal_id = ?').get(terminalId) as
+      | (TerminalRow & { tenant_id: string | null })
+      | undefined;
+    if (row === undefined || (scope !== null && row.tenant_id !== scope.tenantId)) {
+      throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
+    }
+    return terminalFromRow(row);
+  }
+
+  setTerminalSettings(scope: TenantScope, terminalId: TerminalId, settings: TerminalSettings): void {
+    this.terminalView(scope, terminalId);
+    this.#db.transaction(() => {
+      this.#db.sql('UPDATE terminals SET config = ? WHERE terminal_id = ?').run(JSON.stringify(settings), terminalId);
+      this.#bumpConfig(terminalId);
+    });
+  }
+
+  /** The config a terminal runs by, or null while it is not leased to a site. */
+  configFor(terminalId: TerminalId): TerminalConfig | null {
+    const row = this.#db
+      .sql(
+        `SELECT t.config, t.config_version, s.site_id, s.time_zone, s.day_boundary
+           FROM terminals t JOIN sites s ON s.site_id = t.site_id WHERE t.terminal_id = ?`,
+      )
+      .get(terminalId) as
+      | { config: string | null; config_version: number; site_id: SiteId; time_zone: string; day_boundary: string }
+      | undefined;
+    if (row === undefined) return null;
+    const settings = row.config === null ? DEFAULT_TERMINAL_SETTINGS : (JSON.parse(row.config) as TerminalSettings);
+    return {
+      v: 1,
+      version: Math.max(1, row.config_version),
+      siteId: row.site_id,
+      timeZone: row.time_zone,
+      dayBoundary: row.day_boundary,
+      ...settings,
+    };
+  }
+
+  #bumpConfig(terminalId: string): void {
+    this.#db
+      .sql('UPDATE terminals SET config_version = ? WHERE terminal_id = ?')
+      .run(this.#db.nextVersion(), terminalId);
+  }
+
+  // ---- workers, cards, rosters ---------------------------------------------------------
+
+  addWorker(worker: {
+    workerId: WorkerId;
+    tenantId: string;
+    name: string;
+    employerCompanyId?: string;
+    trade?: string | null;
+    position?: Position | null;
+  }): void {
+    try {
+      this.#db
+        .sql(
+          `INSERT INTO workers (worker_id, tenant_id, name, employer_company_id, trade, position)
+           VALUES (?, ?, ?, coalesce(?, (SELECT company_id FROM tenants WHERE tenant_id = ?)), ?, ?)`,
+        )
+        .run(
+          worker.workerId,
+          worker.tenantId,
+          worker.name,
+          worker.employerCompanyId ?? null,
+          worker.tenantId,
+          worker.trade ?? null,
+          worker.position ?? null,
+        );
+    } catch (error) {
+      throw fromSqlite(error, `worker ${worker.workerId}`, 'workerId');
+    }
+  }
+
+  /** The workers the tenant registered, and (for a prime) those on its sites' rosters. */
+  workers(scope: TenantScope, filter: { limit: number; offset: number }): Worker[] {
+    const rows = this.#db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         SELECT w.* FROM workers w WHERE w.tenant_id = @tenantId OR EXISTS (
+           SELECT 1 FROM site_roster r JOIN visible v USING (site_id)
+             WHERE r.worker_id = w.worker_id AND ${WORKER_IN_SCOPE})
+         ORDER BY w.worker_id LIMIT @limit OFFSET @offset`,
+      )
+      .all({ ...scope, ...filter }) as WorkerRow[];
+    return rows.map((row) => this.#worker(row));
+  }
+
+  worker(scope: TenantScope, workerId: string): Worker {
+    const row = this.#db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         SELECT w.* FROM workers w WHERE w.worker_id = @workerId AND (w.tenant_id = @tenantId OR EXISTS (
+           SELECT 1 FROM site_roster r JOIN visible v USING (site_id)
+             WHERE r.worker_id = w.worker_id AND ${WORKER_IN_SCOPE}))`,
+      )
+      .get({ ...scope, workerId }) as WorkerRow | undefined;
+    if (row === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
+    return this.#worker(row);
+  }
+
+  /** Only the tenant that registered a worker changes or removes them. */
+  #ownWorker(scope: TenantScope, workerId: string): void {
+    const row = this.#db.sql('SELECT tenant_id FROM workers WHERE worker_id = ?').get(workerId) as
+      | { tenant_id: string }
+      | undefined;
+    if (row === undefined || row.tenant_id !== scope.tenantId) {
+      // Another tenant's worker is as invisible here as one that does not exist.
+      throw new StoreError('not_found', `no worker ${workerId} registered by this tenant`, 'workerId');
+    }
+  }
+
+  #worker(row: WorkerRow): Worker {
+    const cards = (
+      this.#db.sql('SELECT tech, card_id FROM cards WHERE worker_id = ? ORDER BY tech, card_id').all(row.worker_id) as {
+        tech: CardRef['tech'];
+        card_id: string;
+      }[]
+    ).map((c) => ({ tech: c.tech, id: c.card_id }) as CardRef);
+    return {
+      workerId: row.worker_id,
+      name: row.name,
+      employerCompanyId: row.employer_company_id,
+      trade: row.trade,
+      position: row.position,
+      cards,
+    };
+  }
+
+  updateWorker(
+    scope: TenantScope,
+    workerId: string,
+    change: { name?: string; employerCompanyId?: string; trade?: string | null; position?: Position | null },
+  ): void {
+    this.#ownWorker(scope, workerId);
+    const current = this.#db.sql('SELECT * FROM workers WHERE worker_id = ?').get(workerId) as WorkerRow;
+    this.#db
+      .sql('UPDATE workers SET name = ?, employer_company_id = ?, trade = ?, position = ? WHERE worker_id = ?')
+      .run(
+        change.name ?? current.name,
+        change.employerCompanyId ?? current.employer_company_id,
+        change.trade === undefined ? current.trade : change.trade,
+        change.position === undefined ? current.position : change.position,
+        workerId,
+      );
+  }
+
+  /** Removes a worker, their cards and roster places; their taps and records stay. Returns the sites whose roster changed. */
+  removeWorker(scope: TenantScope, workerId: string): string[] {
+    this.#ownWorker(scope, workerId);
+    return this.#db.transaction(() => {
+      const sites = this.#rosterSites(workerId);
+      this.#db.sql('DELETE FROM cards WHERE worker_id = ?').run(workerId);
+      this.#db.sql('DELETE FROM site_roster WHERE worker_id = ?').run(workerId);
+      this.#db.sql('DELETE FROM workers WHERE worker_id = ?').run(workerId);
+      for (const siteId of sites) this.#bumpRoster(siteId);
+      return sites;
+    });
+  }
+
+  /**
+   * Binds a card to a worker, bumps the roster of every site the worker is on, and gives
+   * the card's unresolved taps (in sites the tenant sees) to the worker, queueing their
+   * records. Returns the sites whose roster changed and how many taps were resolved.
+   */
+  addCard(card: CardRef, workerId: WorkerId, scope?: TenantScope): { sites: string[]; resolvedTaps: number } {
+    return this.#db.transaction(() => {
+      if (scope !== undefined) this.#ownWorker(scope, workerId);
+      const owner = this.#db
+        .sql('SELECT worker_id FROM cards WHERE tech = ? AND card_id = ?')
+        .get(card.tech, card.id) as { worker_id: string } | undefined;
+      if (owner !== undefined) {
+        throw new StoreError(
+          'conflict',
+          owner.worker_id === workerId
+            ? `card ${card.tech}:${card.id} is already this worker's`
+            : `card ${card.tech}:${card.id} belongs to another worker`,
+          'card',
+        );
+      }
+      this.#db.sql('INSERT INTO cards (tech, card_id, worker_id) VALUES (?, ?, ?)').run(card.tech, card.id, workerId);
+      const sites = this.#rosterSites(workerId);
+      for (const siteId of sites) this.#bumpRoster(siteId);
+      const resolvedTaps = scope === undefined ? 0 : this.#resolveCardTaps(scope, card, workerId);
+      return { sites, resolvedTaps };
+    });
+  }
+
+  #resolveCardTaps(scope: TenantScope, card: CardRef, workerId: string): number {
+    const resolved = this.#db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         UPDATE taps SET worker_id = @workerId
+           WHERE tech = @tech AND card_id = @cardId AND worker_id IS NULL
+             AND site_id IN (SELECT site_id FROM visible)
+         RETURNING site_id, working_day`,
+      )
+      .all({ ...scope, workerId, tech: card.tech, cardId: card.id }) as { site_id: string; working_day: string }[];
+    const queue = this.#db.sql(
+      'INSERT INTO record_queue (site_id, worker_id, working_day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    for (const row of resolved) queue.run(row.site_id, workerId, row.working_day);
+    return resolved.length;
+  }
+
+  removeCard(scope: TenantScope, card: CardRef): string[] {
+    const row = this.#db.sql('SELECT worker_id FROM cards WHERE tech = ? AND card_id = ?').get(card.tech, card.id) as
+      | { worker_id: string }
+      | undefined;
+    if (row === undefined) throw new StoreError('not_found', `no card ${card.tech}:${card.id}`, 'card');
+    this.#ownWorker(scope, row.worker_id);
+    return this.#db.transaction(() => {
+      this.#db.sql('DELETE FROM cards WHERE tech = ? AND card_id = ?').run(card.tech, card.id);
+      const sites = this.#rosterSites(row.worker_id);
+      for (const siteId of sites) this.#bumpRoster(siteId);
+      return sites;
+    });
+  }
+
+  #rosterSites(workerId: string): string[] {
+    return (
+      this.#db.sql('SELECT site_id FROM site_roster WHERE worker_id = ?').all(workerId) as { site_id: string }[]
+    ).map((row) => row.site_id);
+  }
+
+  /**
+   * Registers a worker on the site's roster (作業員名簿). The prime may add anyone it sees;
+   * a subcontractor only its own employees.
+   */
+  addToRoster(
+    siteId: SiteId,
+    workerId: WorkerId,
+    detail: { position?: Position | null; workContent?: string | null } = {},
+    scope?: TenantScope,
+  ): void {
+    this.#db.transaction(() => {
+      if (scope !== undefined) this.#mayRoster(scope, siteId, workerId);
+      try {
+        this.#db
+          .sql('INSERT INTO site_roster (site_id, worker_id, position, work_content) VALUES (?, ?, ?, ?)')
+          .run(siteId, workerId, detail.position ?? null, detail.workContent ?? null);
+      } catch (error) {
+        throw fromSqlite(error, `worker ${workerId} on the roster of site ${siteId}`, 'workerId');
+      }
+      this.#bumpRoster(siteId);
+      // Records already built for this worker here lose their not-on-roster flag.
+      this.#queueWorkerRecords(siteId, workerId);
+    });
+  }
+
+  removeFromRoster(scope: TenantScope, siteId: SiteId, workerId: WorkerId): void {
+    this.#db.transaction(() => {
+      this.#mayRoster(scope, siteId, workerId);
+      const result = this.#db.sql('DELETE FROM site_roster WHERE site_id = ? AND worker_id = ?').run(siteId, workerId);
+      if (result.changes === 0)
+        throw new StoreError('not_found', `worker ${workerId} is not on the roster of site ${siteId}`, 'workerId');
+      this.#bumpRoster(siteId);
+      this.#queueWorkerRecords(siteId, workerId);
+    });
+  }
+
+  #mayRoster(scope: TenantScope, siteId: string, workerId: string): void {
+    const access = this.requireSite(scope, siteId);
+    const worker = this.#db
+      .sql('SELECT tenant_id, employer_company_id FROM workers WHERE worker_id = ?')
+      .get(workerId) as { tenant_id: string; employer_company_id: string } | undefined;
+    if (worker === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
+    const own = worker.tenant_id === scope.tenantId;
+    if (!own && access !== 'prime') throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
+    if (access === 'sub' && worker.employer_company_id !== scope.companyId) {
+      throw new StoreError('forbidden', `a subcontractor registers only its own employees`, 'workerId');
+    }
+  }
+
+  #queueWorkerRecords(siteId: string, workerId: string): void {
+    this.#db
+      .sql(
+        `INSERT INTO record_queue (site_id, worker_id, working_day)
+           SELECT site_id, worker_id, working_day FROM records WHERE site_id = ? AND worker_id = ?
+         ON CONFLICT DO NOTHING`,
+      )
+      .run(siteId, workerId);
+  }
+
+  /** The site roster as a person reads it, names included (never sent to a terminal). */
+  roster(scope: TenantScope, siteId: string): RosterEntry[] {
+    this.requireSite(scope, siteId);
+    return (
+      this.#db
+        .sql(
+          `WITH ${VISIBLE_SITES}
+           SELECT r.worker_id, w.name, w.employer_company_id, r.position, r.work_content,
+               (SELECT count(*) FROM cards c WHERE c.worker_id = r.worker_id) AS cards
+             FROM site_roster r JOIN workers w USING (worker_id) JOIN visible v USING (site_id)
+             WHERE r.site_id = @siteId AND ${WORKER_IN_SCOPE} ORDER BY r.worker_id`,
+        )
+        .all({ ...scope, siteId }) as {
+        worker_id: string;
+        name: string;
+        employer_company_id: string;
+        position: Position | null;
+        work_content: string | null;
+        cards: number;
+      }[]
+    ).map((row) => ({
+      workerId: row.worker_id,
+      name: row.name,
+      employerCompanyId: row.employer_company_id,
+      position: row.position,
+      workContent: row.work_content,
+      cards: row.cards,
+    }));
+  }
+
+  #bumpRoster(siteId: string): void {
+    this.#db.sql('UPDATE sites SET roster_version = ? WHERE site_id = ?').run(this.#db.nextVersion(), siteId);
+  }
+
+  /** What a terminal at the site needs: card identifiers and worker IDs, no names. */
+  rosterFor(siteId: SiteId): Roster {
+    const site = this.#db.sql('SELECT roster_version FROM sites WHERE site_id = ?').get(siteId) as
+      | { roster_version: number }
+      | undefined;
+    if (site === undefined) throw new StoreError('not_found', `roster: no site ${siteId}`, 'siteId');
+    const entries = this.#db
+      .sql(
+        `SELECT c.tech, c.card_id, c.worker_id FROM site_roster r JOIN cards c ON c.worker_id = r.worker_id
+           WHERE r.site_id = ? ORDER BY c.tech, c.card_id`,
+      )
+      .all(siteId) as { tech: CardRef['tech']; card_id: string; worker_id: WorkerId }[];
+    return {
+      v: 1,
+      siteId,
+      version: Math.max(1, site.roster_version),
+      issuedAt: this.#db.iso(),
+      entries: entries.map((e) => ({ card: { tech: e.tech, id: e.card_id } as CardRef, workerId: e.worker_id })),
+    };
+  }
+}
+
+interface WorkerRow {
+  worker_id: string;
+  tenant_id: string;
+  name: string;
+  employer_company_id: string;
+  trade: string | null;
+  position: Position | null;
+}

@@ -1,0 +1,336 @@
+import { ccusDeadline } from '@ccus-gate/protocol';
+import type { RecordFlag } from '../records/build-record.js';
+import type { SqliteDb } from './sqlite-db.js';
+import { StoreError } from './store-error.js';
+import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
+
+export type OutboxState = 'held' | 'pending' | 'sending' | 'accepted' | 'refused' | 'retrying';
+
+export interface RecordKey {
+  siteId: string;
+  workerId: string;
+  workingDay: string;
+}
+
+export interface WorkRecord extends RecordKey {
+  firstIn: string | null;
+  lastOut: string | null;
+  tapCount: number;
+  flags: RecordFlag[];
+  revision: number;
+  /** The last day CCUS accepts this record: the end of the month after its working day. */
+  deadline: string;
+  ccus: {
+    state: OutboxState;
+    attempts: number;
+    lastError: string | null;
+    heldReason: string | null;
+    receipt: string | null;
+    acceptedAt: string | null;
+  } | null;
+}
+
+export interface StoredTap {
+  terminalId: string;
+  seq: number;
+  siteId: string;
+  card: { tech: string; id: string };
+  workerId: string | null;
+  direction: string;
+  at: string;
+  workingDay: string;
+  clockSynced: boolean;
+  flags: string[];
+  receivedAt: string;
+}
+
+export interface UnknownCard {
+  siteId: string;
+  card: { tech: string; id: string };
+  taps: number;
+  firstAt: string;
+  lastAt: string;
+}
+
+export interface RecordFilter {
+  siteId?: string;
+  /** YYYY-MM */
+  month?: string;
+  /** YYYY-MM-DD, inclusive */
+  from?: string;
+  to?: string;
+  state?: OutboxState;
+  workerId?: string;
+  limit: number;
+  offset: number;
+}
+
+interface RecordRow {
+  site_id: string;
+  worker_id: string;
+  working_day: string;
+  first_in: string | null;
+  last_out: string | null;
+  tap_count: number;
+  flags: string;
+  revision: number;
+  state: OutboxState | null;
+  attempts: number | null;
+  last_error: string | null;
+  held_reason: string | null;
+  receipt: string | null;
+  accepted_at: string | null;
+}
+
+function recordFromRow(row: RecordRow): WorkRecord {
+  return {
+    siteId: row.site_id,
+    workerId: row.worker_id,
+    workingDay: row.working_day,
+    firstIn: row.first_in,
+    lastOut: row.last_out,
+    tapCount: row.tap_count,
+    flags: JSON.parse(row.flags) as RecordFlag[],
+    revision: row.revision,
+    deadline: ccusDeadline(row.working_day),
+    ccus:
+      row.state === null
+        ? null
+        : {
+            state: row.state,
+            attempts: row.attempts ?? 0,
+            lastError: row.last_error,
+            heldReason: row.held_reason,
+            receipt: row.receipt,
+            acceptedAt: row.accepted_at,
+          },
+  };
+}
+
+const RECORD_COLUMNS = `r.*, o.state, o.attempts, o.last_error, o.held_reason, o.receipt, o.accepted_at`;
+
+/** The last day of the month before `day`'s month, as YYYY-MM-DD: deadlines on or before it have passed. */
+function monthsBack(day: string, months: number): string {
+  const [year, month] = day.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(year, month - 1 - months, 1)).toISOString().slice(0, 10);
+}
+
+/**
+ * What a tenant reads about taps and records: every query is limited to the sites it sees,
+ * and at a subcontractor's sites to its own employees.
+ */
+export class RecordQueries {
+  readonly #db: SqliteDb;
+
+  constructor(db: SqliteDb) {
+    this.#db = db;
+  }
+
+  records(scope: TenantScope, filter: RecordFilter): WorkRecord[] {
+    const rows = this.#db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         SELECT ${RECORD_COLUMNS}
+           FROM records r JOIN visible v USING (site_id)
+           LEFT JOIN workers w USING (worker_id)
+           LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)
+           WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR r.site_id = @siteId)
+             AND (@month IS NULL OR r.working_day BETWEEN @month || '-01' AND @month || '-31')
+             AND (@from IS NULL OR r.working_day >= @from) AND (@to IS NULL OR r.working_day <= @to)
+             AND (@state IS NULL OR o.state = @state) AND (@workerId IS NULL OR r.worker_id = @workerId)
+           ORDER BY r.working_day DESC, r.site_id, r.worker_id LIMIT @limit OFFSET @offset`,
+      )
+      .all({
+        siteId: null,
+        month: null,
+        from: null,
+        to: null,
+        state: null,
+        workerId: null,
+        ...scope,
+        ...filter,
+      }) as RecordRow[];
+    return rows.map(recordFromRow);
+  }
+
+  /** One record as the tenant sees it; not_found when it does not exist or is not theirs to see. */
+  record(scope: TenantScope, key: RecordKey): WorkRecord {
+    const row = this.#db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         SELECT ${RECORD_COLUMNS}
+           FROM records r JOIN visible v USING (site_id)
+           LEFT JOIN workers w USING (worker_id)
+           LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)
+           WHERE r.site_id = @siteId AND r.worker_id = @workerId AND r.working_day = @workingDay AND ${WORKER_IN_SCOPE}`,
+      )
+      .get({ ...scope, ...key }) as RecordRow | undefined;
+    if (row === undefined) {
+      throw new StoreError(
+        'not_found',
+        `no record for worker ${key.workerId} at site ${key.siteId} on ${key.workingDay}`,
+      );
+    }
+    return recordFromRow(row);
+  }
+
+  /** Unscoped, for the server's own use (tests, the forwarder's events). */
+  recordByKey(key: RecordKey): WorkRecord | null {
+    const row = this.#db
+      .sql(
+        `SELECT ${RECORD_COLUMNS} FROM records r LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)
+           WHERE r.site_id = ? AND r.worker_id = ? AND r.working_day = ?`,
+      )
+      .get(key.siteId, key.workerId, key.workingDay) as RecordRow | undefined;
+    return row === undefined ? null : recordFromRow(row);
+  }
+
+  /**
+   * Records not yet accepted by CCUS whose deadline is within `withinDays` of today (or has
+   * passed), soonest first: what a person must see before CCUS stops taking them.
+   */
+  atRisk(
+    scope: TenantScope,
+    filter: { today: string; withinDays: number; siteId?: string; limit: number },
+  ): WorkRecord[] {
+    // A deadline is the end of the month after the working day, so only the last two months can be at risk.
+    const oldest = monthsBack(filter.today, 3);
+    const rows = this.#db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         SELECT ${RECORD_COLUMNS}
+           FROM records r JOIN visible v USING (site_id)
+           LEFT JOIN workers w USING (worker_id)
+           LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)
+           WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR r.site_id = @siteId)
+             AND r.working_day >= @oldest AND coalesce(o.state, 'pending') <> 'accepted'
+           ORDER BY r.working_day, r.site_id, r.worker_id`,
+      )
+      .all({ siteId: null, ...scope, oldest, ...filter }) as RecordRow[];
+    const horizon = new Date(Date.parse(`${filter.today}T00:00:00Z`) + filter.withinDays * 86_400_000)
+      .toISOString()
+      .slice(0, 10);
+    return rows
+      .map(recordFromRow)
+      .filter((record) => record.deadline <= horizon)
+      .slice(0, filter.limit);
+  }
+
+  taps(
+    scope: TenantScope,
+    filter: { siteId?: string; from?: string; to?: string; limit: number; offset: number },
+  ): StoredTap[] {
+    const rows = this.#db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         SELECT t.terminal_id, t.seq, t.site_id, t.tech, t.card_id, t.worker_id, t.direction, t.at, t.working_day,
+             t.clock_synced, t.flags, t.received_at
+           FROM taps t JOIN visible v USING (site_id) LEFT JOIN workers w ON w.worker_id = t.worker_id
+           WHERE (v.scope = 'prime' OR w.employer_company_id = @companyId)
+             AND (@siteId IS NULL OR t.site_id = @siteId)
+             AND (@from IS NULL OR t.working_day >= @from) AND (@to IS NULL OR t.working_day <= @to)
+           ORDER BY t.received_at DESC, t.terminal_id, t.seq DESC LIMIT @limit OFFSET @offset`,
+      )
+      .all({ siteId: null, from: null, to: null, ...scope, ...filter }) as Record<string, unknown>[];
+    return rows.map((row) => ({
+      terminalId: String(row.terminal_id),
+      seq: Number(row.seq),
+      siteId: String(row.site_id),
+      card: { tech: String(row.tech), id: String(row.card_id) },
+      workerId: (row.worker_id as string | null) ?? null,
+      direction: String(row.direction),
+      at: String(row.at),
+      workingDay: String(row.working_day),
+      clockSynced: row.clock_synced === 1,
+      flags: JSON.parse(String(row.flags)) as string[],
+      receivedAt: String(row.received_at),
+    }));
+  }
+
+  /** Cards tapped at the tenant's sites (as prime) that no worker holds yet: a person binds them. */
+  unknownCards(scope: TenantScope, filter: { siteId?: string }): UnknownCard[] {
+    const rows = this.#db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         SELECT t.site_id, t.tech, t.card_id, count(*) AS n, min(t.at) AS first_at, max(t.at) AS last_at
+           FROM taps t JOIN visible v USING (site_id)
+           WHERE t.worker_id IS NULL AND v.scope = 'prime' AND (@siteId IS NULL OR t.site_id = @siteId)
+           GROUP BY t.site_id, t.tech, t.card_id ORDER BY max(t.at) DESC`,
+      )
+      .all({ siteId: null, ...scope, ...filter }) as {
+      site_id: string;
+      tech: string;
+      card_id: string;
+      n: number;
+      first_at: string;
+      last_at: string;
+    }[];
+    return rows.map((row) => ({
+      siteId: row.site_id,
+      card: { tech: row.tech, id: row.card_id },
+      taps: row.n,
+      firstAt: row.first_at,
+      lastAt: row.last_at,
+    }));
+  }
+
+  /** Sends a refused or held record again, once a person has fixed what stopped it (in CCUS or here). */
+  retry(scope: TenantScope, key: RecordKey): WorkRecord {
+    const record = this.record(scope, key);
+    if (record.ccus === null || !['refused', 'held'].includes(record.ccus.state)) {
+      throw new StoreError(
+        'conflict',
+        `the record is ${record.ccus?.state ?? 'not in the outbox'}; only refused or held records are sent again`,
+      );
+    }
+    this.#db
+      .sql(
+        `UPDATE ccus_outbox SET state = 'pending', next_attempt_at = ?, held_reason = NULL, attempts = 0
+           WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
+      )
+      .run(this.#db.iso(), key.siteId, key.workerId, key.workingDay);
+    return this.record(scope, key);
+  }
+
+  /** Quarantined messages from the tenant's terminals; the operator (null) sees all. */
+  quarantine(
+    scope: TenantScope | null,
+    filter: { limit: number; offset: number },
+  ): {
+    id: number;
+    receivedAt: string;
+    topic: string;
+    clientId: string | null;
+    code: string;
+    reason: string;
+    payloadBase64: string;
+  }[] {
+    const rows = (
+      scope === null
+        ? this.#db.sql('SELECT * FROM quarantine ORDER BY id DESC LIMIT @limit OFFSET @offset').all(filter)
+        : this.#db
+            .sql(
+              `SELECT q.* FROM quarantine q JOIN terminals t ON t.terminal_id = q.client_id
+                 WHERE t.tenant_id = @tenantId ORDER BY q.id DESC LIMIT @limit OFFSET @offset`,
+            )
+            .all({ tenantId: scope.tenantId, ...filter })
+    ) as {
+      id: number;
+      received_at: string;
+      topic: string;
+      client_id: string | null;
+      code: string;
+      reason: string;
+      payload: Buffer;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      receivedAt: r.received_at,
+      topic: r.topic,
+      clientId: r.client_id,
+      code: r.code,
+      reason: r.reason,
+      payloadBase64: r.payload.toString('base64'),
+    }));
+  }
+}

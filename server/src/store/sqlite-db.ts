@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+
+/**
+ * The server's SQLite database, shared by the repositories that work on it: opened once,
+ * migrated, with each SQL text prepared once (preparing costs more than running most of
+ * our statements).
+ */
+export class SqliteDb {
+  readonly raw: Database.Database;
+  readonly now: () => Date;
+  readonly #statements = new Map<string, Database.Statement>();
+
+  private constructor(raw: Database.Database, now: () => Date) {
+    this.raw = raw;
+    this.now = now;
+  }
+
+  static open(path: string, now: () => Date = () => new Date()): SqliteDb {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    // Checkpoint every ~40 MB of WAL instead of 4 MB: a drain of a big backlog otherwise spends its time checkpointing.
+    db.pragma('wal_autocheckpoint = 10000');
+    db.pragma('foreign_keys = ON');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      db.close();
+      throw new Error(`server database schema ${version} is newer than this server knows (${MIGRATIONS.length})`);
+    }
+    for (let i = version; i < MIGRATIONS.length; i++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[i] as string);
+        db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+    return new SqliteDb(db, now);
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: statements are typed where their rows are read.
+  sql<P extends unknown[] | object = any[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.raw.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement as unknown as Database.Statement<P, R>;
+  }
+
+  transaction<T>(run: () => T): T {
+    return this.raw.transaction(run)();
+  }
+
+  iso(): string {
+    return this.now().toISOString();
+  }
+
+  /** The next value of the one counter that roster and config versions share. */
+  nextVersion(): number {
+    return (
+      this.sql(`UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value`).get() as {
+        value: number;
+      }
+    ).value;
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+}

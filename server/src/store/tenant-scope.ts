@@ -1,0 +1,21 @@
+/**
+ * The sites a tenant may see, as a CTE named `visible` with (site_id, scope): `prime` for
+ * sites it registered as prime contractor, `sub` for sites whose structure lists its company.
+ * A subcontractor sees only its own workers there: join `workers` and apply WORKER_IN_SCOPE.
+ * Takes the named parameters @tenantId and @companyId.
+ */
+export const VISIBLE_SITES = `visible AS (
+    SELECT s.site_id, 'prime' AS scope FROM sites s WHERE s.tenant_id = @tenantId
+    UNION ALL
+    SELECT sc.site_id, 'sub' AS scope FROM site_companies sc JOIN sites s ON s.site_id = sc.site_id
+      WHERE sc.company_id = @companyId AND s.tenant_id <> @tenantId
+  )`;
+
+/** With `visible v` and `workers w` joined: the prime sees every worker, a subcontractor its own employees. */
+export const WORKER_IN_SCOPE = `(v.scope = 'prime' OR w.employer_company_id = @companyId)`;
+
+/** Who is asking: every tenant-facing query takes this. */
+export interface TenantScope {
+  tenantId: string;
+  companyId: string;
+}

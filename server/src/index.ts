@@ -1,3 +1,4 @@
+export * from './api/auth-limiter.js';
 export * from './api/http-api.js';
 export * from './broker/access.js';
 export * from './broker/embedded-broker.js';
@@ -6,6 +7,7 @@ export * from './ccus/gateway.js';
 export * from './ccus/http-gateway.js';
 export * from './ccus/simulator/ccus-simulator.js';
 export * from './credentials.js';
+export * from './export/csv-export.js';
 export * from './http-listen.js';
 export * from './ingest/mqtt-ingest.js';
 export * from './ingest/tap-ingest.js';

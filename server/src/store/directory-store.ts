@@ -719,8 +719,16 @@ export class DirectoryStore {
     const row = this.#db.sql('SELECT worker_id FROM cards WHERE tech = ? AND card_id = ?').get(card.tech, card.id) as
       | { worker_id: string }
       | undefined;
-    if (row === undefined) throw new StoreError('not_found', `no card ${card.tech}:${card.id}`, 'card');
-    this.#ownWorker(scope, row.worker_id);
+    const owner =
+      row === undefined
+        ? undefined
+        : (this.#db.sql('SELECT tenant_id FROM workers WHERE worker_id = ?').get(row.worker_id) as {
+            tenant_id: string;
+          });
+    // Another tenant's card is as invisible here as one that does not exist, and so is its holder.
+    if (row === undefined || owner?.tenant_id !== scope.tenantId) {
+      throw new StoreError('not_found', `no card ${card.tech}:${card.id} held by this tenant's workers`, 'card');
+    }
     return this.#db.transaction(() => {
       this.#db.sql('DELETE FROM cards WHERE tech = ? AND card_id = ?').run(card.tech, card.id);
       const sites = this.#rosterSites(row.worker_id);

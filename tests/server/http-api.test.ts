@@ -195,7 +195,7 @@ describe('HTTP API', () => {
       const record = await json<{ record: { flags: string[]; firstIn: string; ccus: { state: string } } }>(
         await f.call(f.sub.admin, 'GET', `/api/v1/records/${key}`),
       );
-      expect(record.record).toMatchObject({ firstIn: '2026-11-20T23:00:00.000Z', ccus: { state: 'pending' } });
+      expect(record.record).toMatchObject({ firstIn: '2026-11-21T08:00:00+09:00', ccus: { state: 'pending' } });
       expect(record.record.flags).toEqual(['manual']);
       const again = await f.call(f.a.admin, 'POST', `/api/v1/corrections/${proposed.correction.id}/approve`, {});
       expect(await problemOf(again)).toMatchObject({ status: 409 });
@@ -235,11 +235,11 @@ describe('HTTP API', () => {
       expect(fixed.correction).toMatchObject({
         state: 'applied',
         before: { firstIn: '2026-11-20T08:00:00.000+09:00', lastOut: null },
-        after: { firstIn: '2026-11-20T08:00:00.000+09:00', lastOut: '2026-11-20T08:30:00.000Z' },
+        after: { firstIn: '2026-11-20T08:00:00.000+09:00', lastOut: '2026-11-20T17:30:00+09:00' },
       });
       const record = f.store.queries.recordByKey(key);
       expect(record?.flags).toEqual(['manual']);
-      expect(record?.lastOut).toBe('2026-11-20T08:30:00.000Z');
+      expect(record?.lastOut).toBe('2026-11-20T17:30:00+09:00');
     });
 
     it("refuses times outside the working day, exits before entries, and days past CCUS's deadline", async () => {

@@ -991,8 +991,9 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
               actor,
               {
                 ...key,
-                firstIn: input.firstIn === null ? null : new Date(input.firstIn).toISOString(),
-                lastOut: input.lastOut === null ? null : new Date(input.lastOut).toISOString(),
+                // As the person gave them, offset included: the site's local time reads best later.
+                firstIn: input.firstIn,
+                lastOut: input.lastOut,
                 reason: input.reason,
               },
             );

@@ -1,0 +1,124 @@
+import { parseSiteId, parseTerminalId } from '@ccus-gate/protocol';
+import { kentaikyoCalendar } from '@ccus-gate/server';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ApiFixture, apiFixture } from '../support/api-fixture.js';
+import { tempDir } from '../support/temp-dir.js';
+
+describe('work records (就業履歴)', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let f: ApiFixture;
+  const scopeA = () => ({ tenantId: f.a.tenantId, companyId: f.a.companyId });
+  const record = (workingDay: string, siteId: string = f.a.siteId) =>
+    f.store.queries.recordByKey({ siteId, workerId: f.a.worker, workingDay });
+
+  beforeEach(() => {
+    dir = tempDir('records');
+    f = apiFixture(dir.path);
+  });
+
+  afterEach(() => {
+    f.close();
+    dir.remove();
+  });
+
+  it('keeps a night shift on the day it began: an exit after midnight, before the day boundary', () => {
+    const { card, worker } = f.a;
+    f.tap(f.a.terminalId, [
+      { card, workerId: worker, direction: 'in', at: '2026-11-22T20:00:00.000+09:00' },
+      { card, workerId: worker, direction: 'out', at: '2026-11-23T03:30:00.000+09:00' },
+    ]);
+    expect(record('2026-11-22')).toMatchObject({
+      firstIn: '2026-11-22T20:00:00.000+09:00',
+      lastOut: '2026-11-23T03:30:00.000+09:00',
+      flags: [],
+    });
+    expect(record('2026-11-23')).toBeNull();
+  });
+
+  it('makes one record per site when a worker works on two sites in a day, and counts one day for 建退共', () => {
+    const second = parseSiteId('20260000000011');
+    f.store.directory.createSite({
+      siteId: second,
+      tenantId: f.a.tenantId,
+      name: '第二現場',
+      rule: { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' },
+    });
+    f.store.directory.addToRoster(second, f.a.worker);
+    const gate2 = parseTerminalId('gate-a2');
+    f.store.directory.createTerminal({ terminalId: gate2, tenantId: f.a.tenantId, siteId: second });
+    const { card, worker } = f.a;
+    f.tap(f.a.terminalId, [
+      { card, workerId: worker, direction: 'in', at: '2026-11-23T08:00:00.000+09:00' },
+      { card, workerId: worker, direction: 'out', at: '2026-11-23T12:00:00.000+09:00' },
+    ]);
+    f.tap(gate2, [
+      { card, workerId: worker, direction: 'in', at: '2026-11-23T13:00:00.000+09:00' },
+      { card, workerId: worker, direction: 'out', at: '2026-11-23T17:00:00.000+09:00' },
+    ]);
+    expect(record('2026-11-23')).toMatchObject({ lastOut: '2026-11-23T12:00:00.000+09:00', flags: [] });
+    expect(record('2026-11-23', second)).toMatchObject({ firstIn: '2026-11-23T13:00:00.000+09:00', flags: [] });
+    const records = f.store.queries.records(scopeA(), { month: '2026-11', limit: 100, offset: 0 });
+    const csv = kentaikyoCalendar('2026-11', f.a.companyId, records, () => ({
+      name: 'a',
+      employerCompanyId: f.a.companyId,
+      trade: null,
+    }));
+    expect(csv.split('\r\n')[1]?.split(',').at(-1)).toBe('2');
+  });
+
+  it('flags a forgotten exit, and a person fixes it', () => {
+    const { card, worker } = f.a;
+    f.tap(f.a.terminalId, [{ card, workerId: worker, direction: 'in', at: '2026-11-23T08:00:00.000+09:00' }]);
+    expect(record('2026-11-23')?.flags).toEqual(['no_exit']);
+    f.store.corrections.setTimes(
+      { ...scopeA(), name: 'site office' },
+      {
+        siteId: f.a.siteId,
+        workerId: worker,
+        workingDay: '2026-11-23',
+        firstIn: null,
+        lastOut: '2026-11-23T17:00:00.000+09:00',
+        reason: 'left with the last truck',
+      },
+    );
+    f.store.rebuildQueuedRecords();
+    expect(record('2026-11-23')).toMatchObject({ lastOut: '2026-11-23T17:00:00.000+09:00', flags: ['manual'] });
+  });
+
+  it('flags a worker not on the site roster, and clears the flag once they are added', () => {
+    const { card, worker } = f.a;
+    f.store.directory.removeFromRoster(scopeA(), f.a.siteId, worker);
+    f.tap(f.a.terminalId, [{ card, workerId: worker, direction: 'in', at: '2026-11-23T08:00:00.000+09:00' }]);
+    expect(record('2026-11-23')?.flags).toEqual(['no_exit', 'not_on_roster']);
+    f.store.directory.addToRoster(f.a.siteId, worker);
+    f.store.rebuildQueuedRecords();
+    expect(record('2026-11-23')?.flags).toEqual(['no_exit']);
+  });
+
+  it('gives the taps of a card bound later to its worker, flagged as unknown at the gate', () => {
+    f.store.corrections.bindCard({ ...scopeA(), name: 'office' }, f.a.unknownCard, f.a.worker, 'second card');
+    f.store.rebuildQueuedRecords();
+    expect(record('2026-11-20')).toMatchObject({ tapCount: 3, flags: ['unknown_card'] });
+  });
+
+  it('holds a record from an unsynchronised clock until a person confirms it, and then sends it', () => {
+    const { card, worker } = f.a;
+    f.tap(f.a.terminalId, [
+      { card, workerId: worker, direction: 'in', at: '2026-11-23T08:00:00.000+09:00', clockSynced: false },
+      { card, workerId: worker, direction: 'out', at: '2026-11-23T17:00:00.000+09:00', clockSynced: false },
+    ]);
+    const held = record('2026-11-23');
+    expect(held?.flags).toEqual(['clock_unsynced']);
+    expect(held?.ccus).toMatchObject({ state: 'held', heldReason: expect.stringContaining('not synchronised') });
+    // The forwarder never picks it up while it is held.
+    expect(f.store.claimDue(100).map((item) => item.workingDay)).not.toContain('2026-11-23');
+
+    f.store.corrections.confirmClock(
+      { ...scopeA(), name: 'foreman' },
+      { siteId: f.a.siteId, workerId: worker, workingDay: '2026-11-23', reason: 'I saw him arrive at eight' },
+    );
+    f.store.rebuildQueuedRecords();
+    const confirmed = record('2026-11-23');
+    expect(confirmed).toMatchObject({ flags: ['manual'], ccus: { state: 'pending', heldReason: null } });
+  });
+});

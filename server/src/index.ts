@@ -6,6 +6,7 @@ export * from './ccus/forwarder.js';
 export * from './ccus/gateway.js';
 export * from './ccus/http-gateway.js';
 export * from './ccus/simulator/ccus-simulator.js';
+export * from './ccus/token-bucket.js';
 export * from './credentials.js';
 export * from './export/csv-export.js';
 export * from './http-listen.js';

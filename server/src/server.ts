@@ -3,7 +3,7 @@ import type { SiteId, TerminalId } from '@ccus-gate/protocol';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createHttpApi } from './api/http-api.js';
-import { CcusForwarder } from './ccus/forwarder.js';
+import { type BreakerState, CcusForwarder, type ForwarderOptions } from './ccus/forwarder.js';
 import type { CcusGateway } from './ccus/gateway.js';
 import { MqttIngest, type MqttIngestOptions } from './ingest/mqtt-ingest.js';
 import type { IngestResult } from './ingest/tap-ingest.js';
@@ -17,7 +17,8 @@ export interface ServerDeps {
   ccus: CcusGateway;
   clock: { now(): Date };
   log: Logger;
-  forwarderPollMs?: number;
+  /** Rate limit, backoff and circuit breaker of the CCUS forwarder. */
+  forwarder?: ForwarderOptions;
   /** Where terminals reach the broker, for provisioning bundles (may differ from the server's own URL). */
   publicBroker?: { url: string; caCert?: string };
 }
@@ -28,6 +29,7 @@ export interface SyncServerEvents {
   refused: [{ item: OutboxItem; reason: string }];
   retrying: [{ item: OutboxItem; reason: string; inMs: number }];
   status: [{ terminalId: TerminalId; state: string }];
+  breaker: [BreakerState];
 }
 
 export interface SyncServer extends EventEmitter<SyncServerEvents> {
@@ -51,7 +53,7 @@ export function createServer(deps: ServerDeps): SyncServer {
     gateway: deps.ccus,
     log: deps.log.child({ module: 'server:ccus' }),
     now,
-    ...(deps.forwarderPollMs === undefined ? {} : { pollMs: deps.forwarderPollMs }),
+    ...deps.forwarder,
   };
   const forwarder = new CcusForwarder(forwarderDeps);
   const records = new RecordBuilder({ store: deps.store, log: deps.log.child({ module: 'server:records' }) });
@@ -65,6 +67,7 @@ export function createServer(deps: ServerDeps): SyncServer {
   forwarder.on('accepted', (accepted) => events.emit('accepted', accepted));
   forwarder.on('refused', (refused) => events.emit('refused', refused));
   forwarder.on('retrying', (retrying) => events.emit('retrying', retrying));
+  forwarder.on('breaker', (state) => events.emit('breaker', state));
 
   return Object.assign(events, {
     app: createHttpApi(deps.store, {

@@ -13,6 +13,7 @@ import {
   createServer,
   DEFAULT_TERMINAL_SETTINGS,
   type EmbeddedBroker,
+  type ForwarderOptions,
   HttpCcusGateway,
   type HttpListener,
   listenHttp,
@@ -35,6 +36,8 @@ export interface SyncServerHarness {
   /** The broker's URL; the same across `stopBroker` and `startBroker`. */
   readonly url: string;
   server: SyncServer;
+  simulator: CcusSimulator;
+  ccusUrl: string;
   /** Stops the broker (an outage) while the server keeps its store. */
   stopBroker(): Promise<void>;
   startBroker(): Promise<void>;
@@ -46,7 +49,10 @@ export interface SyncServerHarness {
  * writing to a real SQLite file, and the CCUS simulator over HTTP. One terminal and two
  * workers with cards are registered at site 11.
  */
-export async function startSyncServer(dir: string): Promise<SyncServerHarness> {
+export async function startSyncServer(
+  dir: string,
+  options: { forwarder?: ForwarderOptions; ccusTimeoutMs?: number; ccusNow?: () => Date } = {},
+): Promise<SyncServerHarness> {
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   const { store, siteId } = storeWithSite(dir);
   const terminalId = parseTerminalId('gate-test-01');
@@ -62,7 +68,7 @@ export async function startSyncServer(dir: string): Promise<SyncServerHarness> {
     store.directory.addToRoster(siteId, worker.workerId);
     store.directory.addCard(worker.card, worker.workerId);
   }
-  const simulator = new CcusSimulator();
+  const simulator = new CcusSimulator(options.ccusNow === undefined ? {} : { now: options.ccusNow });
   simulator.setRoster(
     siteId,
     workers.map((w) => w.workerId),
@@ -80,10 +86,13 @@ export async function startSyncServer(dir: string): Promise<SyncServerHarness> {
   const server = createServer({
     store,
     broker: { url, ...service },
-    ccus: new HttpCcusGateway(ccusHttp.url),
+    ccus: new HttpCcusGateway(
+      ccusHttp.url,
+      options.ccusTimeoutMs === undefined ? {} : { timeoutMs: options.ccusTimeoutMs },
+    ),
     clock: { now: () => new Date() },
     log,
-    forwarderPollMs: 100,
+    forwarder: { pollMs: 100, ...options.forwarder },
   });
   await server.start();
   return {
@@ -102,6 +111,8 @@ export async function startSyncServer(dir: string): Promise<SyncServerHarness> {
     service,
     url,
     server,
+    simulator,
+    ccusUrl: ccusHttp.url,
     async stopBroker() {
       await broker?.close();
       broker = null;

@@ -1,42 +1,93 @@
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import type { OutboxItem, ServerStore } from '../store/server-store.js';
-import { type CcusGateway, isCcusError } from './gateway.js';
+import { type CcusGateway, type CcusReceipt, type CcusSubmission, isCcusError } from './gateway.js';
+import { TokenBucket } from './token-bucket.js';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface ForwarderEvents {
   accepted: [{ item: OutboxItem; receipt: string }];
   refused: [{ item: OutboxItem; reason: string }];
   retrying: [{ item: OutboxItem; reason: string; inMs: number }];
+  breaker: [BreakerState];
+}
+
+export interface ForwarderOptions {
+  /** How often due retries are looked for, besides every kick. */
+  pollMs?: number;
+  /** Sends per second to CCUS, on average. */
+  ratePerSecond?: number;
+  /** First retry waits up to this long; each further one up to twice as long, capped by maxBackoffMs. */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** The circuit opens when this share of recent sends failed (with at least `breakerVolume` sends)... */
+  breakerErrorPercent?: number;
+  breakerVolume?: number;
+  /** ...and stays open this long before one trial send. */
+  breakerResetMs?: number;
 }
 
 /**
  * Drains the CCUS outbox: each due record is sent; accepted ones are done, refused ones
- * wait for a person, anything else is tried again with exponential backoff and jitter.
+ * wait for a person, anything else is tried again with exponential backoff and full
+ * jitter. Sends are rate-limited, and a circuit breaker stops sending while CCUS fails
+ * most requests, so an outage costs one trial request per reset period, not a storm.
  */
 export class CcusForwarder extends EventEmitter<ForwarderEvents> {
   readonly #store: ServerStore;
-  readonly #gateway: CcusGateway;
   readonly #log: Logger;
   readonly #now: () => Date;
-  readonly #pollMs: number;
+  readonly #options: Required<ForwarderOptions>;
+  readonly #bucket: TokenBucket;
+  readonly #breaker: CircuitBreaker<[CcusSubmission], CcusReceipt>;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #again = false;
   #stopped = true;
 
-  constructor(deps: { store: ServerStore; gateway: CcusGateway; log: Logger; now: () => Date; pollMs?: number }) {
+  constructor(deps: { store: ServerStore; gateway: CcusGateway; log: Logger; now: () => Date } & ForwarderOptions) {
     super();
     this.#store = deps.store;
-    this.#gateway = deps.gateway;
     this.#log = deps.log;
     this.#now = deps.now;
-    this.#pollMs = deps.pollMs ?? 5_000;
+    this.#options = {
+      pollMs: deps.pollMs ?? 5_000,
+      ratePerSecond: deps.ratePerSecond ?? 20,
+      baseBackoffMs: deps.baseBackoffMs ?? 1_000,
+      maxBackoffMs: deps.maxBackoffMs ?? 3_600_000,
+      breakerErrorPercent: deps.breakerErrorPercent ?? 50,
+      breakerVolume: deps.breakerVolume ?? 10,
+      breakerResetMs: deps.breakerResetMs ?? 30_000,
+    };
+    this.#bucket = new TokenBucket({ ratePerSecond: this.#options.ratePerSecond });
+    this.#breaker = new CircuitBreaker((submission: CcusSubmission) => deps.gateway.submit(submission), {
+      // The gateway has its own timeout; a second one here would only race it.
+      timeout: false,
+      errorThresholdPercentage: this.#options.breakerErrorPercent,
+      volumeThreshold: this.#options.breakerVolume,
+      resetTimeout: this.#options.breakerResetMs,
+      // A refusal is CCUS working as it should: it says nothing about CCUS being down.
+      errorFilter: (error: unknown) => isCcusError(error) && error.kind === 'permanent',
+    });
+    this.#breaker.on('open', () => this.#onBreaker('open'));
+    this.#breaker.on('halfOpen', () => {
+      this.#onBreaker('half-open');
+      this.kick();
+    });
+    this.#breaker.on('close', () => this.#onBreaker('closed'));
+  }
+
+  get breakerState(): BreakerState {
+    return this.#breaker.opened ? 'open' : this.#breaker.halfOpen ? 'half-open' : 'closed';
   }
 
   start(): void {
     this.#stopped = false;
     this.#store.requeueSending();
-    this.#timer = setInterval(() => this.kick(), this.#pollMs);
+    this.#timer = setInterval(() => this.kick(), this.#options.pollMs);
     this.#timer.unref();
     this.kick();
   }
@@ -45,6 +96,7 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     await this.#running;
+    this.#breaker.shutdown();
   }
 
   /** Sends what is due now; coalesces calls made while a pass is running. */
@@ -63,18 +115,33 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
     });
   }
 
+  #onBreaker(state: BreakerState): void {
+    const level = state === 'open' ? 'warn' : 'info';
+    this.#log[level]({ state }, state === 'open' ? 'CCUS is failing; sending paused' : `CCUS circuit ${state}`);
+    this.emit('breaker', state);
+  }
+
   async #drain(): Promise<void> {
     for (;;) {
-      if (this.#stopped) return;
-      const items = this.#store.claimDue(20);
+      if (this.#stopped || this.#breaker.opened) return;
+      // Half-open: one trial send decides whether the rest may follow.
+      const items = this.#store.claimDue(this.#breaker.halfOpen ? 1 : 20);
       if (items.length === 0) return;
-      for (const item of items) await this.#send(item);
+      for (const [i, item] of items.entries()) {
+        if (this.#stopped || this.#breaker.opened) {
+          // Claimed but not sent: back to the queue as they were, no attempt spent.
+          for (const rest of items.slice(i)) this.#store.markRetry(rest, 'CCUS circuit open', this.#now(), false);
+          return;
+        }
+        for (let wait = this.#bucket.take(); wait > 0; wait = this.#bucket.take()) await sleep(wait);
+        await this.#send(item);
+      }
     }
   }
 
   async #send(item: OutboxItem): Promise<void> {
     try {
-      const receipt = await this.#gateway.submit({
+      const receipt = await this.#breaker.fire({
         idempotencyKey: item.idempotencyKey,
         companyId: item.companyId,
         siteId: item.siteId,
@@ -93,8 +160,13 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
         this.emit('refused', { item, reason: `${error.code}: ${reason}` });
         return;
       }
-      const ceiling = Math.min(3_600_000, 1000 * 2 ** Math.min(item.attempts, 12));
-      const inMs = Math.max(isCcusError(error) ? (error.retryAfterMs ?? 0) : 0, Math.floor(Math.random() * ceiling));
+      const ceiling = Math.min(
+        this.#options.maxBackoffMs,
+        this.#options.baseBackoffMs * 2 ** Math.min(item.attempts - 1, 30),
+      );
+      const asked = isCcusError(error) ? (error.retryAfterMs ?? 0) : 0;
+      const open = (error as { code?: string }).code === 'EOPENBREAKER' ? this.#options.breakerResetMs : 0;
+      const inMs = Math.max(asked, open, Math.floor(Math.random() * ceiling));
       this.#store.markRetry(item, reason, new Date(this.#now().getTime() + inMs));
       this.#log.info({ record: item, reason, inMs }, 'CCUS send failed; will retry');
       this.emit('retrying', { item, reason, inMs });

@@ -419,13 +419,22 @@ export class ServerStore {
       .run(reason, item.siteId, item.workerId, item.workingDay);
   }
 
-  markRetry(item: RecordKey, reason: string, nextAttemptAt: Date): void {
+  /** Due again at `nextAttemptAt`. `spent: false` gives back the attempt of a record claimed but never sent. */
+  markRetry(item: RecordKey, reason: string, nextAttemptAt: Date, spent = true): void {
     this.db
       .sql(
-        `UPDATE ccus_outbox SET state = 'retrying', last_error = ?, next_attempt_at = ?
-         WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
+        `UPDATE ccus_outbox SET state = CASE WHEN @spent THEN 'retrying' ELSE 'pending' END,
+           attempts = attempts - CASE WHEN @spent THEN 0 ELSE 1 END, last_error = @reason, next_attempt_at = @at
+         WHERE site_id = @siteId AND worker_id = @workerId AND working_day = @workingDay`,
       )
-      .run(reason, nextAttemptAt.toISOString(), item.siteId, item.workerId, item.workingDay);
+      .run({
+        spent: spent ? 1 : 0,
+        reason,
+        at: nextAttemptAt.toISOString(),
+        siteId: item.siteId,
+        workerId: item.workerId,
+        workingDay: item.workingDay,
+      });
   }
 
   /** Puts records left `sending` by a crash back in the queue. */

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CompanyIdSchema, ccusDeadline, ccusToday, SiteIdSchema, WorkerIdSchema } from '@ccus-gate/protocol';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 
 /** Site fee CCUS charges the prime contractor per work record. */
 export const FEE_PER_RECORD_YEN = 10;
 
-const SubmissionSchema = z.object({
+const SubmissionSchema = z.strictObject({
   idempotencyKey: z.string().min(1).max(200),
   companyId: CompanyIdSchema,
   siteId: SiteIdSchema,
@@ -14,6 +15,38 @@ const SubmissionSchema = z.object({
   workingDay: z.iso.date(),
   entryAt: z.iso.datetime({ offset: true }).nullable(),
   exitAt: z.iso.datetime({ offset: true }).nullable(),
+});
+
+/**
+ * How the simulator misbehaves when told to:
+ * - timeout: answers only after `delayMs` (longer than the client waits); with `stored`,
+ *   it has kept the record all the same, so the client's retry must not make a second;
+ * - server_error: a 5xx answer; rate_limit: 429 with Retry-After;
+ * - refuse: a 422 refusal with the given code (a permanent one, for a person to fix).
+ */
+export const CcusFailureSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('timeout'),
+    delayMs: z.int().min(1).max(120_000),
+    stored: z.boolean().default(false),
+  }),
+  z.strictObject({
+    kind: z.literal('server_error'),
+    status: z.union([z.literal(500), z.literal(502), z.literal(503)]).default(503),
+  }),
+  z.strictObject({ kind: z.literal('rate_limit'), retryAfterSeconds: z.int().min(1).max(3600).default(1) }),
+  z.strictObject({
+    kind: z.literal('refuse'),
+    code: z.string().min(1).max(64),
+    message: z.string().max(300).default('refused'),
+  }),
+]);
+export type CcusFailure = z.input<typeof CcusFailureSchema>;
+
+const FailureOrderSchema = z.strictObject({
+  failure: CcusFailureSchema,
+  /** How many submissions fail this way; absent: every one until cleared. */
+  count: z.int().min(1).optional(),
 });
 
 export interface SimulatedRecord {
@@ -29,13 +62,17 @@ export interface SimulatedRecord {
 /**
  * A stand-in for CCUS that keeps its rules (DOMAIN.md): one record per worker, site and
  * working day (a repeat is accepted and updates the times, with no new fee); history only
- * for workers on the site's roster; input until the end of the month after the working day.
+ * for workers on the site's roster; input until the end of the month after the working
+ * day; valid IDs. It can be told to fail, through `failWith` or its control endpoint.
  */
 export class CcusSimulator {
   readonly records = new Map<string, SimulatedRecord>();
   readonly rosters = new Map<string, Set<string>>();
   readonly #now: () => Date;
   feesYen = 0;
+  /** Every submission that reached it, failed or not. */
+  requests = 0;
+  #failure: { failure: z.output<typeof CcusFailureSchema>; remaining: number | null } | null = null;
 
   constructor(options: { now?: () => Date } = {}) {
     this.#now = options.now ?? (() => new Date());
@@ -46,6 +83,84 @@ export class CcusSimulator {
     this.rosters.set(siteId, new Set(workerIds));
   }
 
+  /** Fails the next `count` submissions (all, when absent) the given way. */
+  failWith(failure: CcusFailure, count?: number): void {
+    this.#failure = { failure: CcusFailureSchema.parse(failure), remaining: count ?? null };
+  }
+
+  recover(): void {
+    this.#failure = null;
+  }
+
+  #nextFailure(): z.output<typeof CcusFailureSchema> | null {
+    const current = this.#failure;
+    if (current === null) return null;
+    if (current.remaining !== null && --current.remaining <= 0) this.#failure = null;
+    return current.failure;
+  }
+
+  /** Applies the rules to one submission; null when it may be stored. */
+  #check(record: z.output<typeof SubmissionSchema>): { code: string; message: string } | null {
+    const today = ccusToday(this.#now());
+    const deadline = ccusDeadline(record.workingDay);
+    if (record.workingDay > today) return { code: 'future_day', message: `${record.workingDay} has not happened yet` };
+    if (today > deadline)
+      return { code: 'deadline_passed', message: `input for ${record.workingDay} closed on ${deadline}` };
+    if (!this.rosters.get(record.siteId)?.has(record.workerId)) {
+      return {
+        code: 'not_on_roster',
+        message: `worker ${record.workerId} is not on the roster of site ${record.siteId}`,
+      };
+    }
+    return null;
+  }
+
+  #store(record: z.output<typeof SubmissionSchema>): { stored: SimulatedRecord; created: boolean } {
+    const key = `${record.siteId}/${record.workerId}/${record.workingDay}`;
+    const existing = this.records.get(key);
+    if (existing !== undefined) {
+      existing.entryAt = record.entryAt;
+      existing.exitAt = record.exitAt;
+      existing.submissions++;
+      return { stored: existing, created: false };
+    }
+    const stored: SimulatedRecord = {
+      receipt: `sim-${randomUUID()}`,
+      siteId: record.siteId,
+      workerId: record.workerId,
+      workingDay: record.workingDay,
+      entryAt: record.entryAt,
+      exitAt: record.exitAt,
+      submissions: 1,
+    };
+    this.records.set(key, stored);
+    this.feesYen += FEE_PER_RECORD_YEN;
+    return { stored, created: true };
+  }
+
+  async #submit(c: Context): Promise<Response> {
+    this.requests++;
+    const parsed = SubmissionSchema.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return c.json({ code: 'invalid_request', message: `${issue?.path.join('.')}: ${issue?.message}` }, 400);
+    }
+    const failure = this.#nextFailure();
+    if (failure?.kind === 'server_error')
+      return c.json({ code: 'unavailable', message: 'simulated outage' }, failure.status);
+    if (failure?.kind === 'rate_limit') {
+      c.header('retry-after', String(failure.retryAfterSeconds));
+      return c.json({ code: 'rate_limited', message: 'too many requests' }, 429);
+    }
+    if (failure?.kind === 'refuse') return c.json({ code: failure.code, message: failure.message }, 422);
+    const refusal = this.#check(parsed.data);
+    const result = refusal === null && (failure === null || failure.stored) ? this.#store(parsed.data) : null;
+    if (failure?.kind === 'timeout') await sleep(failure.delayMs);
+    if (refusal !== null) return c.json(refusal, 422);
+    if (result === null) return c.json({ code: 'unavailable', message: 'simulated timeout' }, 504);
+    return c.json({ receipt: result.stored.receipt, status: 'accepted' }, result.created ? 201 : 200);
+  }
+
   readonly app: Hono = new Hono()
     .put('/v1/sites/:siteId/roster', async (c) => {
       const body = z.object({ workerIds: z.array(WorkerIdSchema) }).safeParse(await c.req.json().catch(() => null));
@@ -53,47 +168,19 @@ export class CcusSimulator {
       this.setRoster(c.req.param('siteId'), body.data.workerIds);
       return c.json({ siteId: c.req.param('siteId'), workers: body.data.workerIds.length });
     })
-    .post('/v1/work-records', async (c) => {
-      const parsed = SubmissionSchema.safeParse(await c.req.json().catch(() => null));
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        return c.json({ code: 'invalid_request', message: `${issue?.path.join('.')}: ${issue?.message}` }, 400);
-      }
-      const record = parsed.data;
-      const today = ccusToday(this.#now());
-      const deadline = ccusDeadline(record.workingDay);
-      if (today > deadline) {
-        return c.json(
-          { code: 'deadline_passed', message: `input for ${record.workingDay} closed on ${deadline}` },
-          422,
-        );
-      }
-      if (!this.rosters.get(record.siteId)?.has(record.workerId)) {
-        return c.json(
-          { code: 'not_on_roster', message: `worker ${record.workerId} is not on the roster of site ${record.siteId}` },
-          422,
-        );
-      }
-      const key = `${record.siteId}/${record.workerId}/${record.workingDay}`;
-      const existing = this.records.get(key);
-      if (existing !== undefined) {
-        existing.entryAt = record.entryAt;
-        existing.exitAt = record.exitAt;
-        existing.submissions++;
-        return c.json({ receipt: existing.receipt, status: 'accepted' }, 200);
-      }
-      const stored: SimulatedRecord = {
-        receipt: `sim-${randomUUID()}`,
-        siteId: record.siteId,
-        workerId: record.workerId,
-        workingDay: record.workingDay,
-        entryAt: record.entryAt,
-        exitAt: record.exitAt,
-        submissions: 1,
-      };
-      this.records.set(key, stored);
-      this.feesYen += FEE_PER_RECORD_YEN;
-      return c.json({ receipt: stored.receipt, status: 'accepted' }, 201);
+    .post('/v1/work-records', (c) => this.#submit(c))
+    .get('/v1/work-records', (c) =>
+      c.json({ records: [...this.records.values()], feesYen: this.feesYen, requests: this.requests }),
+    )
+    // Test control: make the simulator fail, or recover.
+    .put('/v1/_control/failure', async (c) => {
+      const order = FailureOrderSchema.safeParse(await c.req.json().catch(() => null));
+      if (!order.success) return c.json({ code: 'invalid_request', message: order.error.issues[0]?.message }, 400);
+      this.failWith(order.data.failure, order.data.count);
+      return c.json({ failing: order.data });
     })
-    .get('/v1/work-records', (c) => c.json({ records: [...this.records.values()], feesYen: this.feesYen }));
+    .delete('/v1/_control/failure', (c) => {
+      this.recover();
+      return c.json({ failing: null });
+    });
 }

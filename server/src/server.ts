@@ -3,6 +3,7 @@ import type { SiteId, TerminalId } from '@ccus-gate/protocol';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createHttpApi } from './api/http-api.js';
+import type { BrokerAccount } from './broker/mosquitto-files.js';
 import { type BreakerState, CcusForwarder, type ForwarderOptions } from './ccus/forwarder.js';
 import type { CcusGateway } from './ccus/gateway.js';
 import { MqttIngest, type MqttIngestOptions } from './ingest/mqtt-ingest.js';
@@ -21,6 +22,8 @@ export interface ServerDeps {
   forwarder?: ForwarderOptions;
   /** Where terminals reach the broker, for provisioning bundles (may differ from the server's own URL). */
   publicBroker?: { url: string; caCert?: string };
+  /** An external broker's account list (Mosquitto's password file), kept in step with the terminal registry. */
+  brokerAccounts?: { sync(accounts: BrokerAccount[]): unknown };
 }
 
 export interface SyncServerEvents {
@@ -69,6 +72,14 @@ export function createServer(deps: ServerDeps): SyncServer {
   forwarder.on('retrying', (retrying) => events.emit('retrying', retrying));
   forwarder.on('breaker', (state) => events.emit('breaker', state));
 
+  const syncAccounts = (): void => {
+    try {
+      deps.brokerAccounts?.sync(deps.store.directory.brokerAccounts());
+    } catch (error) {
+      deps.log.error({ err: error }, "could not update the broker's accounts");
+    }
+  };
+
   return Object.assign(events, {
     app: createHttpApi(deps.store, {
       now,
@@ -85,10 +96,12 @@ export function createServer(deps: ServerDeps): SyncServer {
           }
         },
         recordsQueued: () => records.kick(),
+        credentialsChanged: () => syncAccounts(),
         sendCommand: (terminalId, command) => ingest.sendCommand(terminalId, command),
       },
     }) as unknown as Hono,
     async start(): Promise<void> {
+      syncAccounts();
       await ingest.start();
       // Records queued before a restart.
       records.kick();

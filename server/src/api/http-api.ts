@@ -28,6 +28,8 @@ export interface ApiEffects {
   rosterChanged(siteIds: readonly string[]): void;
   configChanged(terminalIds: readonly TerminalId[]): void;
   recordsQueued(): void;
+  /** A terminal's credentials were created or replaced: an external broker must learn them. */
+  credentialsChanged(): void;
   /** Publishes a command to the terminal and returns its id. */
   sendCommand(terminalId: TerminalId, command: CommandName): string;
 }
@@ -101,6 +103,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
     rosterChanged: () => {},
     configChanged: () => {},
     recordsQueued: () => {},
+    credentialsChanged: () => {},
     sendCommand: () => {
       throw new HTTPException(503, { message: 'terminal commands need the broker connection' });
     },
@@ -272,6 +275,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
         terminalId: input.terminalId as TerminalId,
         ...(input.hardwareProfile === undefined ? {} : { hardwareProfile: input.hardwareProfile }),
       });
+      effects.credentialsChanged();
       return json(c, { terminal: directory.terminalView(null, input.terminalId) }, 201);
     },
   );
@@ -338,6 +342,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
       const terminal = directory.terminalView(null, terminalId);
       const password = directory.rotateTerminalSecret(terminalId);
+      effects.credentialsChanged();
       corrections.note(
         { tenantId: null, name: c.get('caller').label },
         'provision_terminal',

@@ -7,7 +7,7 @@ import type {
   WorkerId,
   WorkingDayRule,
 } from '@ccus-gate/protocol';
-import { generateSecret, hashSecret, secretMatches } from '../credentials.js';
+import { generateSecret, hashSecret, mosquittoHash, secretMatches } from '../credentials.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { fromSqlite, StoreError } from './store-error.js';
 import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
@@ -369,10 +369,17 @@ export class DirectoryStore {
       try {
         this.#db
           .sql(
-            `INSERT INTO terminals (terminal_id, secret_hash, created_at, hardware_profile, config_version)
-             VALUES (?, ?, ?, ?, ?)`,
+            `INSERT INTO terminals (terminal_id, secret_hash, broker_hash, created_at, hardware_profile, config_version)
+             VALUES (?, ?, ?, ?, ?, ?)`,
           )
-          .run(terminal.terminalId, hashSecret(secret), now, terminal.hardwareProfile ?? null, this.#db.nextVersion());
+          .run(
+            terminal.terminalId,
+            hashSecret(secret),
+            mosquittoHash(secret),
+            now,
+            terminal.hardwareProfile ?? null,
+            this.#db.nextVersion(),
+          );
       } catch (error) {
         throw fromSqlite(error, `terminal ${terminal.terminalId}`, 'terminalId');
       }
@@ -392,8 +399,8 @@ export class DirectoryStore {
   rotateTerminalSecret(terminalId: TerminalId): string {
     const secret = generateSecret('cgt');
     const result = this.#db
-      .sql('UPDATE terminals SET secret_hash = ? WHERE terminal_id = ?')
-      .run(hashSecret(secret), terminalId);
+      .sql('UPDATE terminals SET secret_hash = ?, broker_hash = ? WHERE terminal_id = ?')
+      .run(hashSecret(secret), mosquittoHash(secret), terminalId);
     if (result.changes === 0) throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
     return secret;
   }
@@ -449,6 +456,15 @@ export class DirectoryStore {
         .run(this.#db.iso(), terminalId);
       this.#bumpConfig(terminalId);
     });
+  }
+
+  /** Every terminal's broker account, for an external broker's password file. */
+  brokerAccounts(): { username: string; hash: string }[] {
+    return (
+      this.#db
+        .sql('SELECT terminal_id, broker_hash FROM terminals WHERE broker_hash IS NOT NULL ORDER BY terminal_id')
+        .all() as { terminal_id: string; broker_hash: string }[]
+    ).map((row) => ({ username: row.terminal_id, hash: row.broker_hash }));
   }
 
   terminalSecretMatches(terminalId: string, secret: string): boolean {

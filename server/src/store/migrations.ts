@@ -244,4 +244,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX taps_card ON taps (tech, card_id) WHERE worker_id IS NULL;
   CREATE INDEX records_day ON records (working_day);
   `,
+  `
+  -- The terminal's password hashed for Mosquitto's password file, when an external broker is used.
+  ALTER TABLE terminals ADD COLUMN broker_hash TEXT;
+  `,
 ];

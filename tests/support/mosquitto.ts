@@ -1,44 +1,15 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { ensureBinary } from './system-package.js';
 import { waitFor } from './wait.js';
 
 const SHIPPED = new URL('../../server/deploy/mosquitto/', import.meta.url);
 
-function which(command: string): string | null {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The mosquitto binary, installed from Debian's package when missing (the suite runs as
- * root in CI). Fails with what to do when it cannot be had: never skips.
- */
+/** The mosquitto binary, installed from Debian's package when missing. */
 export function ensureMosquitto(): string {
-  const found = which('mosquitto') ?? (existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : null);
-  if (found !== null) return found;
-  if (process.getuid?.() !== 0) {
-    throw new Error('mosquitto is not installed and this user cannot install it: run `sudo apt-get install mosquitto`');
-  }
-  try {
-    execFileSync('apt-get', ['update'], {
-      stdio: 'ignore',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'mosquitto'], {
-      stdio: 'ignore',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  } catch (error) {
-    throw new Error(`mosquitto is not installed and apt-get could not install it: ${(error as Error).message}`);
-  }
-  const installed = which('mosquitto') ?? '/usr/sbin/mosquitto';
-  if (!existsSync(installed)) throw new Error('apt-get installed mosquitto but its binary is not where expected');
-  return installed;
+  return ensureBinary('mosquitto', 'mosquitto', ['/usr/sbin/mosquitto']);
 }
 
 export async function freePort(): Promise<number> {

@@ -62,6 +62,8 @@ export async function startTestTerminal(options: {
   settings?: Partial<TerminalSettings>;
   ackTimeoutMs?: number;
   maxBytes?: number;
+  /** The CA to trust for an mqtts:// broker. */
+  ca?: string;
   /** Known before start, as if received on an earlier connection. */
   roster?: Roster;
 }): Promise<TestTerminal> {
@@ -84,6 +86,7 @@ export async function startTestTerminal(options: {
       url: options.url,
       password: options.password,
       ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
     },
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     settings: { debounceMs: 0, ...options.settings },

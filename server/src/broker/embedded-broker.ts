@@ -1,6 +1,8 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import type { TlsFiles } from '../http-listen.js';
 import type { ServerStore } from '../store/server-store.js';
 import { mayPublish, maySubscribe, type Principal } from './access.js';
 
@@ -12,6 +14,8 @@ export interface EmbeddedBrokerOptions {
   /** The sync server's own account on this broker. */
   service: { username: string; password: string };
   log: Logger;
+  /** Serve MQTT over TLS (mqtts) with this certificate and key. */
+  tls?: TlsFiles;
 }
 
 export interface EmbeddedBroker {
@@ -72,10 +76,16 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   });
 
   // Small messages that want an answer: without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms a hop.
-  const server: Server = createServer((socket) => {
+  const handle = (socket: Socket): void => {
     socket.setNoDelay(true);
     broker.handle(socket);
-  });
+  };
+  const server: Server =
+    options.tls === undefined
+      ? createServer(handle)
+      : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle).on('tlsClientError', (error) =>
+          log.warn({ err: error }, 'broker: a TLS handshake failed'),
+        );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -86,7 +96,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   return {
-    url: `mqtt://${options.host}:${port}`,
+    url: `${options.tls === undefined ? 'mqtt' : 'mqtts'}://${options.host}:${port}`,
     port,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));

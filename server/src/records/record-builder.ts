@@ -19,7 +19,7 @@ const MAX_WAIT_MS = 1_000;
 export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
   readonly #store: ServerStore;
   readonly #log: Logger;
-  #scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  #scheduled: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | null = null;
   #stopped = false;
   #lastIngest = Number.NEGATIVE_INFINITY;
   #lastBuilt = performance.now();
@@ -38,28 +38,32 @@ export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
   /** Something was queued (or may have been, before a restart): build it soon. */
   kick(): void {
     if (this.#scheduled !== null || this.#stopped) return;
-    this.#scheduled = setImmediate(() => {
-      this.#scheduled = null;
-      this.#step();
-    });
+    this.#scheduled = {
+      immediate: setImmediate(() => {
+        this.#scheduled = null;
+        this.#step();
+      }),
+    };
   }
 
   stop(): void {
     this.#stopped = true;
-    if (this.#scheduled !== null) {
-      clearImmediate(this.#scheduled as NodeJS.Immediate);
-      clearTimeout(this.#scheduled as NodeJS.Timeout);
-    }
+    // Each with its own clear: clearImmediate on a Timeout corrupts Node's count of pending
+    // immediates, after which no setImmediate callback in the process runs until some other event.
+    if (this.#scheduled !== null && 'immediate' in this.#scheduled) clearImmediate(this.#scheduled.immediate);
+    if (this.#scheduled !== null && 'timeout' in this.#scheduled) clearTimeout(this.#scheduled.timeout);
     this.#scheduled = null;
   }
 
   #step(): void {
     const now = performance.now();
     if (now - this.#lastIngest < QUIET_MS && now - this.#lastBuilt < MAX_WAIT_MS) {
-      this.#scheduled = setTimeout(() => {
-        this.#scheduled = null;
-        this.#step();
-      }, QUIET_MS);
+      this.#scheduled = {
+        timeout: setTimeout(() => {
+          this.#scheduled = null;
+          this.#step();
+        }, QUIET_MS),
+      };
       return;
     }
     this.#lastBuilt = now;

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { connect, type MqttClient } from 'mqtt';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
+import { tempDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait.js';
+
+/** Junk over a real broker: the running server answers each tap message and keeps going. */
+describe('fuzzed messages over MQTT', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let server: SyncServerHarness;
+  let client: MqttClient;
+
+  beforeEach(async () => {
+    dir = tempDir('mqtt-fuzz');
+    server = await startSyncServer(dir.path);
+    client = connect(server.url, {
+      clientId: server.terminalId,
+      username: server.terminalId,
+      password: server.terminalPassword,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+  });
+
+  afterEach(async () => {
+    client.end(true);
+    await server.close();
+    dir.remove();
+  });
+
+  it('acks every tap message with a reason, quarantines bad status, and still takes a good batch after', async () => {
+    const taps = `ccus/v1/t/${server.terminalId}/taps`;
+    const status = `ccus/v1/t/${server.terminalId}/status`;
+    const acks: { error: { code: string; message: string } | null; accepted: unknown }[] = [];
+    client.on('message', (_topic, payload) => acks.push(JSON.parse(payload.toString())));
+    await client.subscribeAsync(`ccus/v1/t/${server.terminalId}/ack`, { qos: 1 });
+    const junk = fc.sample(
+      fc.oneof(
+        fc.uint8Array({ minLength: 1, maxLength: 4096 }).map((bytes) => Buffer.from(bytes)),
+        fc.jsonValue().map((value) => Buffer.from(JSON.stringify(value) ?? 'null')),
+        fc.string({ minLength: 1 }).map((text) => Buffer.from(text)),
+      ),
+      { numRuns: 300, seed: 20261124 },
+    );
+    for (const payload of junk) client.publish(taps, payload, { qos: 1 });
+    for (const payload of junk.slice(0, 100)) client.publish(status, payload, { qos: 1 });
+    await waitFor('an ack for every tap message', () => acks.length >= junk.length, 20_000);
+    expect(acks.every((ack) => ack.error !== null && ack.error.message.length > 5)).toBe(true);
+    await waitFor(
+      'the status junk quarantined',
+      () => server.store.quarantined().filter((q) => q.topic === status).length === 100,
+    );
+
+    const worker = server.workers[0];
+    const good = {
+      v: 1,
+      terminalId: server.terminalId,
+      batchId: randomUUID(),
+      sentAt: new Date().toISOString(),
+      taps: [
+        {
+          seq: 1,
+          card: worker?.card,
+          workerId: worker?.workerId,
+          direction: 'in',
+          at: new Date().toISOString(),
+          bootId: randomUUID(),
+          mono: 1000,
+          clockSynced: true,
+          flags: [],
+        },
+      ],
+    };
+    client.publish(taps, JSON.stringify(good), { qos: 1 });
+    await waitFor('the good batch acked', () => acks.length === junk.length + 1);
+    expect(acks.at(-1)).toMatchObject({ error: null, accepted: { from: 1, to: 1 } });
+  });
+});

@@ -3,6 +3,7 @@ export * from './api/http-api.js';
 export * from './broker/access.js';
 export * from './broker/embedded-broker.js';
 export * from './broker/mosquitto-files.js';
+export * from './ccus/file-export-gateway.js';
 export * from './ccus/forwarder.js';
 export * from './ccus/gateway.js';
 export * from './ccus/http-gateway.js';

@@ -1,4 +1,5 @@
 export * from './codec.js';
+export * from './config-error.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './limits.js';

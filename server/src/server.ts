@@ -24,6 +24,7 @@ export interface ServerDeps {
   publicBroker?: { url: string; caCert?: string };
   /** An external broker's account list (Mosquitto's password file), kept in step with the terminal registry. */
   brokerAccounts?: { sync(accounts: BrokerAccount[]): unknown };
+  http?: { maxBodyBytes?: number };
 }
 
 export interface SyncServerEvents {
@@ -84,6 +85,7 @@ export function createServer(deps: ServerDeps): SyncServer {
     app: createHttpApi(deps.store, {
       now,
       log: deps.log.child({ module: 'server:http' }),
+      ...(deps.http?.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.http.maxBodyBytes }),
       broker: deps.publicBroker ?? { url: deps.broker.url },
       effects: {
         rosterChanged: (siteIds) => {

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The compiled `ccus-gate-terminal`. */
 export const CLI = join(ROOT, 'firmware/dist/cli/main.js');
+/** The compiled `ccus-gate-server`. */
+export const SERVER_CLI = join(ROOT, 'server/dist/cli/main.js');
 
 /** The Node flags the systemd unit runs the terminal with, so tests and benchmarks run the same. */
 export function productionNodeArgs(): string[] {
@@ -59,13 +61,14 @@ export class TerminalProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
 
-  constructor(command: string, configPath: string) {
+  /** `cli` is the terminal's unless given (the server's runs the same way). */
+  constructor(command: string, configPath: string, cli = CLI) {
     // CCUS_GATE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside a benchmark's terminal.
     const nodeArgs = [
       ...productionNodeArgs(),
       ...(process.env.CCUS_GATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
     ];
-    this.child = spawn(process.execPath, [...nodeArgs, CLI, command, '--config', configPath], { stdio: 'pipe' });
+    this.child = spawn(process.execPath, [...nodeArgs, cli, command, '--config', configPath], { stdio: 'pipe' });
     // Taps written just as the process is killed hit a closed pipe; that is the point of those tests.
     this.child.stdin.on('error', () => {});
     createInterface({ input: this.child.stdout }).on('line', (text) => {

@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
+  checkConfig,
   DayBoundarySchema,
   DIRECTION_MODES,
   type Direction,
+  readJsonConfig,
   type TerminalId,
   TerminalIdSchema,
   TimeZoneSchema,
 } from '@ccus-gate/protocol';
 import { z } from 'zod';
+
+export { ConfigError, type ConfigProblem } from '@ccus-gate/protocol';
 
 /**
  * The terminal's JSON config file (/etc/ccus-gate/terminal.json on a Pi). Only what the
@@ -75,77 +79,9 @@ export interface TerminalRuntimeConfig extends Omit<ConfigFile, 'terminalId' | '
   source: string;
 }
 
-export interface ConfigProblem {
-  /** The option, as a dotted path: `pipeline.debounceSeconds`. */
-  option: string;
-  /** What the file says there, or undefined when it is missing. */
-  value: unknown;
-  /** What would be accepted. */
-  accepted: string;
-}
-
-/** A config file that cannot be used, with every problem in it named. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'invalid_config';
-  readonly file: string;
-  readonly problems: ConfigProblem[];
-
-  constructor(file: string, problems: ConfigProblem[], message?: string) {
-    super(
-      message ??
-        `${file}: ${problems.length === 1 ? 'one option is' : `${problems.length} options are`} not accepted:\n${problems
-          .map((p) => `  - ${p.option}: ${p.value === undefined ? 'missing' : JSON.stringify(p.value)}; ${p.accepted}`)
-          .join('\n')}`,
-    );
-    this.file = file;
-    this.problems = problems;
-  }
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-function acceptedFor(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)}`;
-  if (issue.code === 'too_small') return `must be at least ${String(issue.minimum)}`;
-  if (issue.code === 'invalid_type')
-    return `must be ${issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`}`;
-  return issue.message.replace(/^Invalid input: /, '');
-}
-
 /** Checks a parsed config; throws a ConfigError naming every bad option. */
 export function parseConfig(input: unknown, file = '<config>'): TerminalRuntimeConfig {
-  const result = ConfigFileSchema.safeParse(input);
-  if (!result.success) {
-    const problems: ConfigProblem[] = [];
-    for (const issue of result.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) {
-          problems.push({
-            option: [...issue.path, key].map(String).join('.'),
-            value: valueAt(input, [...issue.path, key]),
-            accepted: 'is not an option; check its spelling against firmware/README.md',
-          });
-        }
-        continue;
-      }
-      problems.push({
-        option: issue.path.map(String).join('.') || '(the whole file)',
-        value: valueAt(input, issue.path),
-        accepted: acceptedFor(issue),
-      });
-    }
-    throw new ConfigError(file, problems);
-  }
-  const config = result.data;
+  const config = checkConfig(ConfigFileSchema, input, file, 'firmware/README.md');
   const base = file.startsWith('<') ? process.cwd() : dirname(resolve(file));
   const path = (p: string): string => resolve(base, p);
   return {
@@ -168,21 +104,8 @@ export function parseConfig(input: unknown, file = '<config>'): TerminalRuntimeC
 
 /** Reads and checks the config file; any problem (missing, not JSON, bad option) is a ConfigError. */
 export function loadConfig(file: string): TerminalRuntimeConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      file,
-      [],
-      `${file}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-    );
-  }
-  let input: unknown;
-  try {
-    input = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(file, [], `${file}: not valid JSON: ${(error as Error).message}`);
-  }
-  return parseConfig(input, file);
+  return parseConfig(
+    readJsonConfig(file, (path) => readFileSync(path, 'utf8')),
+    file,
+  );
 }

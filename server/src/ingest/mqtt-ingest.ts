@@ -7,6 +7,7 @@ import {
   isProtocolError,
   parseTopic,
   type SiteId,
+  sharedTopicFilter,
   type TerminalId,
   topicFilter,
   topicFor,
@@ -24,6 +25,13 @@ export interface MqttIngestOptions {
   password: string;
   clientId?: string;
   ca?: string | Buffer;
+  /** The name the broker's certificate carries, when it differs from the host in `url`. */
+  servername?: string;
+  /**
+   * With several sync servers on one broker: each takes a share of the terminals' messages
+   * through an MQTT 5 shared subscription in this group, instead of every server taking all.
+   */
+  sharedGroup?: string;
 }
 
 export interface MqttIngestEvents {
@@ -57,9 +65,12 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
       username: this.#options.username,
       password: this.#options.password,
       clean: false,
-      protocolVersion: 4,
+      protocolVersion: this.#options.sharedGroup === undefined ? 4 : 5,
+      // MQTT 5 ends a session at disconnect unless told to keep it; a week covers any restart.
+      ...(this.#options.sharedGroup === undefined ? {} : { properties: { sessionExpiryInterval: 7 * 86_400 } }),
       reconnectPeriod: 1000,
       ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
+      ...(this.#options.servername === undefined ? {} : { servername: this.#options.servername }),
     });
     this.#client = client;
     // MQTT.js leaves Nagle on; acks are small and latency-bound.
@@ -73,7 +84,14 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
         // A broker that lost our session (restarted without persistence) has lost our subscriptions
         // too, and MQTT.js renews them only for clean sessions: without this, ingest would go deaf.
         client
-          .subscribeAsync([topicFilter('taps'), topicFilter('status')], { qos: 1 })
+          .subscribeAsync(
+            (['taps', 'status'] as const).map((kind) =>
+              this.#options.sharedGroup === undefined
+                ? topicFilter(kind)
+                : sharedTopicFilter(this.#options.sharedGroup, kind),
+            ),
+            { qos: 1 },
+          )
           .then(() => {
             this.#log.info('subscribed to terminal topics');
             // Retained rosters and configs are gone with the broker's memory too.

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '@ccus-gate/protocol';
+import { pino } from 'pino';
+import { mosquittoAcl, mosquittoPasswordFile } from '../broker/mosquitto-files.js';
+import { mosquittoHash } from '../credentials.js';
+import { ServerStore } from '../store/server-store.js';
+import { startFromConfig } from './run-server.js';
+import { loadServerConfig } from './server-config.js';
+
+const USAGE = `usage: ccus-gate-server <command> [--config FILE]
+
+commands:
+  serve             run the sync server until stopped (systemd runs this)
+  operator-token    create a token for the fleet operator and print it once [--label NAME]
+  mosquitto-files   write Mosquitto's acl and password file into --out DIR (external broker)
+  migrate           bring the database schema up to date and exit
+
+--config defaults to $CCUS_GATE_SERVER_CONFIG or /etc/ccus-gate/server.json`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      label: { type: 'string', default: 'operator' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || command === undefined) {
+    console.log(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (!['serve', 'operator-token', 'mosquitto-files', 'migrate'].includes(command)) {
+    console.error(`ccus-gate-server: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+    return 2;
+  }
+  const config = loadServerConfig(values.config ?? process.env.CCUS_GATE_SERVER_CONFIG ?? '/etc/ccus-gate/server.json');
+  const log = pino({ level: config.log.level });
+  const print = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+
+  if (command === 'serve') {
+    const running = await startFromConfig(config, log);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        log.info({ signal }, 'stopping');
+        resolve();
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+    await running.stop();
+    return 0;
+  }
+
+  const store = ServerStore.open(config.database);
+  try {
+    if (command === 'operator-token') {
+      print(store.directory.createApiToken(null, 'operator', values.label));
+    } else if (command === 'mosquitto-files') {
+      if (config.broker.mode !== 'external') {
+        console.error('ccus-gate-server: mosquitto-files is for broker.mode "external"');
+        return 2;
+      }
+      if (values.out === undefined) {
+        console.error('ccus-gate-server: mosquitto-files needs --out DIR');
+        return 2;
+      }
+      mkdirSync(values.out, { recursive: true });
+      const service = {
+        username: config.broker.username,
+        hash: mosquittoHash(readFileSync(config.broker.passwordFile, 'utf8').trim()),
+      };
+      writeFileSync(join(values.out, 'acl'), mosquittoAcl([config.broker.username]));
+      writeFileSync(join(values.out, 'passwd'), mosquittoPasswordFile([service, ...store.directory.brokerAccounts()]), {
+        mode: 0o640,
+      });
+      print(`wrote ${join(values.out, 'acl')} and ${join(values.out, 'passwd')}`);
+    } else {
+      print(`database ${config.database} is up to date`);
+    }
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exitCode = 78; // EX_CONFIG: systemd shows it and does not restart in a loop
+      return;
+    }
+    console.error(`ccus-gate-server: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { type EmbeddedBroker, startEmbeddedBroker } from '../broker/embedded-broker.js';
+import { MosquittoAccounts } from '../broker/mosquitto-files.js';
+import { FileExportGateway } from '../ccus/file-export-gateway.js';
+import type { CcusGateway } from '../ccus/gateway.js';
+import { HttpCcusGateway } from '../ccus/http-gateway.js';
+import { CcusSimulator } from '../ccus/simulator/ccus-simulator.js';
+import { type HttpListener, listenHttp, type TlsFiles } from '../http-listen.js';
+import type { MqttIngestOptions } from '../ingest/mqtt-ingest.js';
+import { createServer, type SyncServer } from '../server.js';
+import { ServerStore } from '../store/server-store.js';
+import type { ServerConfig } from './server-config.js';
+
+export interface RunningServer {
+  server: SyncServer;
+  store: ServerStore;
+  http: HttpListener;
+  broker: EmbeddedBroker | null;
+  ccus: HttpListener | null;
+  stop(): Promise<void>;
+}
+
+const readSecret = (file: string): string => readFileSync(file, 'utf8').trim();
+const readTls = (tls: { certFile: string; keyFile: string }): TlsFiles => ({
+  cert: readFileSync(tls.certFile),
+  key: readFileSync(tls.keyFile),
+});
+
+/** Starts the sync server as its config says: store, broker (embedded or joined), CCUS side, HTTP. */
+export async function startFromConfig(config: ServerConfig, log: Logger): Promise<RunningServer> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups.length = 0;
+  };
+  try {
+    const store = ServerStore.open(config.database);
+    cleanups.push(() => store.close());
+
+    let ccusListener: HttpListener | null = null;
+    let gateway: CcusGateway;
+    if (config.ccus.mode === 'http') {
+      gateway = new HttpCcusGateway(config.ccus.url, { timeoutMs: config.ccus.timeoutSeconds * 1000 });
+    } else if (config.ccus.mode === 'file') {
+      gateway = new FileExportGateway(config.ccus.dir);
+    } else {
+      const simulator = new CcusSimulator();
+      ccusListener = await listenHttp(simulator.app, { host: config.ccus.host, port: config.ccus.port });
+      cleanups.push(() => ccusListener?.close());
+      gateway = new HttpCcusGateway(ccusListener.url);
+      log.warn({ url: ccusListener.url }, 'CCUS is the simulator: records go nowhere real');
+    }
+
+    let broker: EmbeddedBroker | null = null;
+    let join: MqttIngestOptions;
+    let publicBroker: { url: string; caCert?: string } | undefined;
+    let accounts: MosquittoAccounts | undefined;
+    if (config.broker.mode === 'embedded') {
+      // The server is both broker and client here: its account needs no file, a fresh secret each start.
+      const service = { username: 'ccus-gate-server', password: randomBytes(32).toString('base64url') };
+      const tls = config.broker.tls === undefined ? undefined : readTls(config.broker.tls);
+      broker = await startEmbeddedBroker({
+        host: config.broker.host,
+        port: config.broker.port,
+        store,
+        service,
+        log: log.child({ module: 'server:broker' }),
+        ...(tls === undefined ? {} : { tls }),
+      });
+      cleanups.push(() => broker?.close());
+      const ca = config.broker.caFile === undefined ? undefined : readFileSync(config.broker.caFile);
+      // Joining our own listener on loopback: with TLS, the certificate names the public host, not 127.0.0.1.
+      const publicHost = config.broker.publicUrl === undefined ? undefined : new URL(config.broker.publicUrl).hostname;
+      join = {
+        url: broker.url.replace('0.0.0.0', '127.0.0.1'),
+        ...service,
+        ...(ca === undefined ? {} : { ca }),
+        ...(tls === undefined || publicHost === undefined ? {} : { servername: publicHost }),
+      };
+      publicBroker = {
+        url: config.broker.publicUrl ?? broker.url,
+        ...(ca === undefined ? {} : { caCert: ca.toString('utf8') }),
+      };
+    } else {
+      const ca = config.broker.caFile === undefined ? undefined : readFileSync(config.broker.caFile);
+      join = {
+        url: config.broker.url,
+        username: config.broker.username,
+        password: readSecret(config.broker.passwordFile),
+        clientId: config.broker.username,
+        ...(ca === undefined ? {} : { ca }),
+        ...(config.broker.sharedGroup === undefined ? {} : { sharedGroup: config.broker.sharedGroup }),
+      };
+      publicBroker = {
+        url: config.broker.publicUrl ?? config.broker.url,
+        ...(ca === undefined ? {} : { caCert: ca.toString('utf8') }),
+      };
+      if (config.broker.mosquitto !== undefined) {
+        accounts = new MosquittoAccounts({
+          passwordFile: config.broker.mosquitto.passwordFile,
+          ...(config.broker.mosquitto.pidFile === undefined ? {} : { pidFile: config.broker.mosquitto.pidFile }),
+          services: [{ username: join.username, password: join.password }],
+        });
+      }
+    }
+
+    const server = createServer({
+      store,
+      broker: join,
+      ccus: gateway,
+      clock: { now: () => new Date() },
+      log,
+      publicBroker,
+      forwarder: {
+        ratePerSecond: config.forwarder.ratePerSecond,
+        maxBackoffMs: config.forwarder.maxBackoffSeconds * 1000,
+        breakerResetMs: config.forwarder.breakerResetSeconds * 1000,
+      },
+      http: { maxBodyBytes: config.http.maxBodyKiB * 1024 },
+      ...(accounts === undefined ? {} : { brokerAccounts: accounts }),
+    });
+    const httpTls = config.http.tls === undefined ? undefined : readTls(config.http.tls);
+    const http = await listenHttp(server.app, {
+      host: config.http.host,
+      port: config.http.port,
+      ...(httpTls === undefined ? {} : { tls: httpTls }),
+    });
+    cleanups.push(() => http.close());
+    await server.start();
+    cleanups.push(() => server.stop());
+    log.info({ http: http.url, broker: broker?.url ?? join.url }, 'sync server started');
+    return { server, store, http, broker, ccus: ccusListener, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { checkConfig, readJsonConfig } from '@ccus-gate/protocol';
+import { z } from 'zod';
+
+const MqttUrl = z.string().regex(/^mqtts?:\/\/[^/\s]+(:\d+)?\/?$/, 'must be mqtt://host:port or mqtts://host:port');
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const Port = z.int().min(0).max(65_535);
+const TlsFiles = z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) });
+const Seconds = (max: number) => z.number().min(0.001).max(max);
+
+/**
+ * The sync server's JSON config file (/etc/ccus-gate/server.json). Options are described
+ * in server/README.md; relative paths are relative to the file's folder.
+ */
+const ServerConfigSchema = z.strictObject({
+  database: z.string().min(1).default('/var/lib/ccus-gate/server.db'),
+  http: z
+    .strictObject({
+      host: z.string().min(1).default('0.0.0.0'),
+      port: Port.default(8080),
+      tls: TlsFiles.optional(),
+      maxBodyKiB: z.int().min(1).max(10_240).default(64),
+    })
+    .prefault({}),
+  broker: z.discriminatedUnion('mode', [
+    z.strictObject({
+      mode: z.literal('embedded'),
+      host: z.string().min(1).default('0.0.0.0'),
+      port: Port.default(1883),
+      tls: TlsFiles.optional(),
+      /** How terminals reach this broker, for provisioning bundles (e.g. mqtts://gate.example.jp:8883). */
+      publicUrl: MqttUrl.optional(),
+      /** CA certificate terminals should trust, put into provisioning bundles. */
+      caFile: z.string().min(1).optional(),
+    }),
+    z.strictObject({
+      mode: z.literal('external'),
+      url: MqttUrl,
+      username: z.string().min(1),
+      passwordFile: z.string().min(1),
+      caFile: z.string().min(1).optional(),
+      /** MQTT 5 shared subscription group, when several sync servers split the ingest. */
+      sharedGroup: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, - or _')
+        .optional(),
+      publicUrl: MqttUrl.optional(),
+      /** Keep Mosquitto's password file in step with the terminal registry, and reload it. */
+      mosquitto: z.strictObject({ passwordFile: z.string().min(1), pidFile: z.string().min(1).optional() }).optional(),
+    }),
+  ]),
+  ccus: z
+    .discriminatedUnion('mode', [
+      z.strictObject({ mode: z.literal('http'), url: HttpUrl, timeoutSeconds: Seconds(300).default(10) }),
+      z.strictObject({
+        mode: z.literal('simulator'),
+        host: z.string().min(1).default('127.0.0.1'),
+        port: Port.default(8090),
+      }),
+      z.strictObject({ mode: z.literal('file'), dir: z.string().min(1) }),
+    ])
+    .default({ mode: 'simulator', host: '127.0.0.1', port: 8090 }),
+  forwarder: z
+    .strictObject({
+      ratePerSecond: z.number().min(0.01).max(10_000).default(20),
+      maxBackoffSeconds: Seconds(86_400).default(3600),
+      breakerResetSeconds: Seconds(3600).default(30),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+    .prefault({}),
+});
+
+export type ServerConfig = z.output<typeof ServerConfigSchema> & { source: string };
+
+/** Checks a parsed config; throws a ConfigError naming every bad option. Paths become absolute. */
+export function parseServerConfig(input: unknown, file = '<config>'): ServerConfig {
+  const config = checkConfig(ServerConfigSchema, input, file, 'server/README.md');
+  const base = file.startsWith('<') ? process.cwd() : dirname(resolve(file));
+  const path = (p: string): string => resolve(base, p);
+  const tls = (files: { certFile: string; keyFile: string } | undefined) =>
+    files === undefined ? {} : { tls: { certFile: path(files.certFile), keyFile: path(files.keyFile) } };
+  const broker =
+    config.broker.mode === 'embedded'
+      ? {
+          ...config.broker,
+          ...tls(config.broker.tls),
+          ...(config.broker.caFile === undefined ? {} : { caFile: path(config.broker.caFile) }),
+        }
+      : {
+          ...config.broker,
+          passwordFile: path(config.broker.passwordFile),
+          ...(config.broker.caFile === undefined ? {} : { caFile: path(config.broker.caFile) }),
+          ...(config.broker.mosquitto === undefined
+            ? {}
+            : {
+                mosquitto: {
+                  passwordFile: path(config.broker.mosquitto.passwordFile),
+                  ...(config.broker.mosquitto.pidFile === undefined
+                    ? {}
+                    : { pidFile: path(config.broker.mosquitto.pidFile) }),
+                },
+              }),
+        };
+  return {
+    ...config,
+    database: path(config.database),
+    http: { ...config.http, ...tls(config.http.tls) },
+    broker,
+    ccus: config.ccus.mode === 'file' ? { ...config.ccus, dir: path(config.ccus.dir) } : config.ccus,
+    source: file,
+  };
+}
+
+export function loadServerConfig(file: string): ServerConfig {
+  return parseServerConfig(
+    readJsonConfig(file, (p) => readFileSync(p, 'utf8')),
+    file,
+  );
+}

@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.js';
+import { buildOnce, SERVER_CLI, TerminalProcess } from '../support/terminal-process.js';
+
+/** `ccus-gate-server` as an operator runs it. */
+describe('ccus-gate-server', () => {
+  const dir = tempDir('server-cli');
+  const run = (...args: string[]) => spawnSync(process.execPath, [SERVER_CLI, ...args], { encoding: 'utf8' });
+  const writeConfig = (name: string, config: unknown): string => {
+    const path = join(dir.path, name);
+    writeFileSync(path, JSON.stringify(config, null, 2));
+    return path;
+  };
+
+  beforeAll(() => buildOnce(), 120_000);
+  afterAll(() => dir.remove());
+
+  it('names every bad option in its config and exits with EX_CONFIG', () => {
+    const path = writeConfig('bad.json', {
+      database: 'server.db',
+      http: { port: 70000 },
+      broker: { mode: 'embedded', prot: 1883 },
+      ccus: { mode: 'http', url: 'ftp://ccus' },
+    });
+    const result = run('migrate', '--config', path);
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain('http.port: 70000; must be at most 65535');
+    expect(result.stderr).toContain('broker.prot: 1883; is not an option; check its spelling against server/README.md');
+    expect(result.stderr).toContain('ccus.url: "ftp://ccus"; must be an http:// or https:// URL');
+    expect(run('migrate', '--config', join(dir.path, 'missing.json')).stderr).toContain(
+      'cannot read the config file (ENOENT)',
+    );
+  });
+
+  it('creates an operator token, writes Mosquitto files, and serves until SIGTERM', async () => {
+    writeFileSync(join(dir.path, 'service.password'), 'service-secret\n');
+    const external = writeConfig('external.json', {
+      database: 'server.db',
+      broker: {
+        mode: 'external',
+        url: 'mqtt://127.0.0.1:1',
+        username: 'ccus-gate-server',
+        passwordFile: 'service.password',
+      },
+      ccus: { mode: 'file', dir: 'uploads' },
+    });
+    const token = run('operator-token', '--config', external);
+    expect(token.status).toBe(0);
+    expect(token.stdout.trim()).toMatch(/^ccg_[A-Za-z0-9_-]{43}$/);
+    const files = run('mosquitto-files', '--config', external, '--out', join(dir.path, 'mosquitto'));
+    expect(files.status).toBe(0);
+    expect(readFileSync(join(dir.path, 'mosquitto', 'acl'), 'utf8')).toBe(
+      readFileSync(new URL('../../server/deploy/mosquitto/acl', import.meta.url), 'utf8'),
+    );
+    expect(readFileSync(join(dir.path, 'mosquitto', 'passwd'), 'utf8')).toMatch(/^ccus-gate-server:\$7\$101\$/);
+
+    const embedded = writeConfig('embedded.json', {
+      database: 'server.db',
+      http: { host: '127.0.0.1', port: 0 },
+      broker: { mode: 'embedded', host: '127.0.0.1', port: 0 },
+      ccus: { mode: 'simulator', port: 0 },
+    });
+    const serve = new TerminalProcess('serve', embedded, SERVER_CLI);
+    const started = await serve.waitForLine('the server to start', (line) => line.msg === 'sync server started');
+    const health = await fetch(`${String(started.http)}/healthz`);
+    expect(await health.json()).toEqual({ ok: true });
+    const records = await fetch(`${String(started.http)}/api/v1/fleet/terminals`, {
+      headers: { authorization: `Bearer ${token.stdout.trim()}` },
+    });
+    expect(records.status).toBe(200);
+    expect(await serve.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+});

@@ -109,4 +109,30 @@ describe('tap ingest', () => {
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ workingDay: '2026-11-24', tapCount: 2, deadline: '2026-12-31' });
   });
+
+  it('creates nothing new from duplicate, re-ordered or replayed batches', () => {
+    const early = batch([{ seq: 1 }, { seq: 2, card: '04A2B3C5' }], '0b8e2f4a-1c3d-4e5f-8a9b-0c1d2e3f4a51');
+    const late = batch(
+      [
+        { seq: 3, at: '2026-11-24T17:00:00.000+09:00' },
+        { seq: 4, card: '04A2B3C5', at: '2026-11-24T17:01:00.000+09:00' },
+      ],
+      '0b8e2f4a-1c3d-4e5f-8a9b-0c1d2e3f4a52',
+    );
+    // The later batch arrives first (a retry overtook it), then the earlier one, then both again.
+    expect(send(late).inserted).toBe(2);
+    expect(send(early).inserted).toBe(2);
+    store.rebuildQueuedRecords();
+    const records = () => store.queries.records(T1, { limit: 10, offset: 0 });
+    const built = records();
+    expect(built.map((r) => r.tapCount)).toEqual([4]);
+    for (const again of [late, early, late, { ...early, batchId: '0b8e2f4a-1c3d-4e5f-8a9b-0c1d2e3f4a53' }]) {
+      const result = send(again);
+      expect(result.inserted).toBe(0);
+      expect(result.ack).toMatchObject({ error: null, rejected: [] });
+    }
+    expect(store.tapCount(terminalId)).toBe(4);
+    expect(store.queuedRecords()).toBe(0);
+    expect(records()).toEqual(built);
+  });
 });

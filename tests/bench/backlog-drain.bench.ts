@@ -6,7 +6,7 @@ import { parseCardRef, parseWorkerId } from '@ccus-gate/protocol';
 import Database from 'better-sqlite3';
 import { startSyncServer } from '../support/sync-server.js';
 import { buildOnce, TerminalProcess, writeTerminalConfig } from '../support/terminal-process.js';
-import { type Benchmark, figure, percentile } from './harness.js';
+import { type Benchmark, figure, percentile, rawBatchedInsertRate } from './harness.js';
 
 const BACKLOG = Number(process.env.CCUS_GATE_BENCH_BACKLOG ?? 1_000_000);
 const WORKERS = 1_000;
@@ -39,37 +39,6 @@ function fillBacklog(path: string, count: number): void {
   db.close();
 }
 
-/** Raw batched inserts: rows shaped like the server's taps, 500 to a transaction, as the server commits them. */
-function rawBatchedInsertRate(dir: string, count: number): number {
-  const db = new Database(join(dir, 'raw-batched.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(`CREATE TABLE taps (terminal_id TEXT NOT NULL, seq INTEGER NOT NULL, card_id TEXT, worker_id TEXT,
-    direction TEXT, at TEXT, working_day TEXT, boot_id TEXT, mono INTEGER, flags TEXT, PRIMARY KEY (terminal_id, seq))`);
-  const insert = db.prepare('INSERT INTO taps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const batch = db.transaction((from: number) => {
-    for (let seq = from; seq < from + BATCH; seq++) {
-      insert.run(
-        'gate-test-01',
-        seq,
-        '04000001',
-        '10000000000001',
-        'in',
-        '2026-11-24T00:00:00.000Z',
-        '2026-11-24',
-        BOOT,
-        seq,
-        '[]',
-      );
-    }
-  });
-  const started = performance.now();
-  for (let from = 1; from <= count; from += BATCH) batch(from);
-  const seconds = (performance.now() - started) / 1000;
-  db.close();
-  return count / seconds;
-}
-
 /** VmRSS (all resident pages, including the Node binary's shared text) or RssAnon (private memory only). */
 function rssMiB(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -98,7 +67,7 @@ export const benchmark: Benchmark = {
       const storePath = join(dir, 'store', 'terminal.db');
       process.stderr.write(`bench: filling a ${BACKLOG}-tap backlog...\n`);
       fillBacklog(storePath, BACKLOG);
-      const rawRate = rawBatchedInsertRate(dir, Math.min(BACKLOG, 200_000));
+      const rawRate = rawBatchedInsertRate(dir, Math.min(BACKLOG, 200_000), BATCH);
 
       let inserted = 0;
       server.server.on('batch', ({ result }) => {

@@ -10,6 +10,7 @@ import {
   topicFilter,
   topicFor,
   workingDay,
+  workingDayCache,
 } from '@ccus-gate/protocol';
 import { describe, expect, it } from 'vitest';
 
@@ -97,5 +98,22 @@ describe('working day', () => {
     expect(ccusDeadline('2026-11-24')).toBe('2026-12-31');
     expect(ccusDeadline('2026-12-01')).toBe('2027-01-31');
     expect(ccusDeadline('2027-01-31')).toBe('2027-02-28');
+  });
+});
+
+describe('workingDayCache', () => {
+  it('agrees with workingDay minute by minute across day boundaries and odd offsets', () => {
+    for (const rule of [
+      { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' },
+      { timeZone: 'Asia/Kathmandu', dayBoundary: '04:07' },
+      { timeZone: 'America/New_York', dayBoundary: '00:00' },
+    ]) {
+      const cache = workingDayCache(rule);
+      // Two days around a DST change in New York, a minute and 17 seconds at a time.
+      for (let ms = Date.parse('2026-03-07T00:00:00Z'); ms < Date.parse('2026-03-09T12:00:00Z'); ms += 77_000) {
+        const at = new Date(ms);
+        expect(cache.of(at.toISOString())).toBe(workingDay(at, rule));
+      }
+    }
   });
 });

@@ -6,14 +6,16 @@ import type { ServerStore } from '../store/server-store.js';
 const CHUNK = 200;
 /** Batches arriving this recently mean a backlog is draining: taps and acks go first. */
 const QUIET_MS = 25;
-/** But records never wait longer than this while taps keep coming. */
-const MAX_WAIT_MS = 1_000;
+/** But records never wait longer than this while taps keep coming... */
+const MAX_WAIT_MS = 100;
+/** ...and then come in small chunks, so no ack waits behind a long one. */
+const BUSY_CHUNK = 25;
 
 /**
  * Rebuilds the records whose taps changed, after the batch that changed them was acked.
  * Works in chunks, one turn of the event loop each. While batches keep arriving (a terminal
- * draining a backlog) it steps aside, building a chunk at most once a second, so storing and
- * acking taps gets the thread; the records catch up when the stream pauses. Nothing is
+ * draining a backlog) it steps aside, building a small chunk at most ten times a second, so
+ * storing and acking taps gets the thread; the records catch up when the stream pauses. Nothing is
  * lost meanwhile: the queue is in the database.
  */
 export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
@@ -57,7 +59,8 @@ export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
 
   #step(): void {
     const now = performance.now();
-    if (now - this.#lastIngest < QUIET_MS && now - this.#lastBuilt < MAX_WAIT_MS) {
+    const busy = now - this.#lastIngest < QUIET_MS;
+    if (busy && now - this.#lastBuilt < MAX_WAIT_MS) {
       this.#scheduled = {
         timeout: setTimeout(() => {
           this.#scheduled = null;
@@ -69,13 +72,13 @@ export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
     this.#lastBuilt = now;
     let keys: RecordKey[];
     try {
-      keys = this.#store.rebuildQueuedRecords(CHUNK);
+      keys = this.#store.rebuildQueuedRecords(busy ? BUSY_CHUNK : CHUNK);
     } catch (error) {
       // The queue keeps them; the next batch or restart tries again.
       this.#log.error({ err: error }, 'could not rebuild records');
       return;
     }
     if (keys.length > 0) this.emit('records', keys);
-    if (keys.length === CHUNK) this.kick();
+    if (keys.length === (busy ? BUSY_CHUNK : CHUNK)) this.kick();
   }
 }

@@ -8,6 +8,7 @@ import {
   type WorkerId,
   type WorkingDayRule,
   workingDay,
+  workingDayCache,
 } from '@ccus-gate/protocol';
 import { buildRecord, heldReason } from '../records/build-record.js';
 import { CorrectionStore } from './correction-store.js';
@@ -103,11 +104,11 @@ export class ServerStore {
     const insert = this.db.sql(
       `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at,
          working_day, boot_id, mono, clock_synced, flags, received_at)
-       VALUES (@terminal_id, @seq, @site_id, @tech, @card_id, @terminal_worker_id, @worker_id, @direction, @at,
-         @working_day, @boot_id, @mono, @clock_synced, @flags, @received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (terminal_id, seq) DO NOTHING`,
     );
     const unsynced = this.db.sql('SELECT * FROM taps WHERE terminal_id = ? AND boot_id = ? AND clock_synced = 0');
+    const days = workingDayCache(terminal.rule);
     return db.transaction((): StoredBatch => {
       const rejected: StoredBatch['rejected'] = [];
       const touched = new Map<string, RecordKey>();
@@ -120,24 +121,24 @@ export class ServerStore {
       for (const tap of batch.taps) {
         const serverWorker = (resolve.get(tap.card.tech, tap.card.id) as { worker_id: string } | undefined)?.worker_id;
         const workerId = serverWorker ?? tap.workerId;
-        const day = workingDay(new Date(tap.at), terminal.rule);
-        const result = insert.run({
-          terminal_id: terminal.terminalId,
-          seq: tap.seq,
-          site_id: terminal.siteId,
-          tech: tap.card.tech,
-          card_id: tap.card.id,
-          terminal_worker_id: tap.workerId,
-          worker_id: workerId,
-          direction: tap.direction,
-          at: tap.at,
-          working_day: day,
-          boot_id: tap.bootId,
-          mono: tap.mono,
-          clock_synced: tap.clockSynced ? 1 : 0,
-          flags: JSON.stringify(tap.flags),
-          received_at: receivedAt,
-        });
+        const day = days.of(tap.at);
+        const result = insert.run(
+          terminal.terminalId,
+          tap.seq,
+          terminal.siteId,
+          tap.card.tech,
+          tap.card.id,
+          tap.workerId,
+          workerId,
+          tap.direction,
+          tap.at,
+          day,
+          tap.bootId,
+          tap.mono,
+          tap.clockSynced ? 1 : 0,
+          tap.flags.length === 0 ? '[]' : JSON.stringify(tap.flags),
+          receivedAt,
+        );
         // Seen before: a replay when it is the same tap, a conflict when it is not.
         if (result.changes === 0) {
           const before = existing.get(terminal.terminalId, tap.seq) as Record<string, unknown>;

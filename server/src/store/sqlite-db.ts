@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { Checkpointer } from './checkpointer.js';
 import { MIGRATIONS } from './migrations.js';
 
 /**
@@ -11,11 +12,13 @@ import { MIGRATIONS } from './migrations.js';
 export class SqliteDb {
   readonly raw: Database.Database;
   readonly now: () => Date;
+  readonly #checkpointer: Checkpointer | null;
   readonly #statements = new Map<string, Database.Statement>();
 
-  private constructor(raw: Database.Database, now: () => Date) {
+  private constructor(raw: Database.Database, now: () => Date, checkpointer: Checkpointer | null) {
     this.raw = raw;
     this.now = now;
+    this.#checkpointer = checkpointer;
   }
 
   static open(path: string, now: () => Date = () => new Date()): SqliteDb {
@@ -23,8 +26,9 @@ export class SqliteDb {
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    // Checkpoint every ~40 MB of WAL instead of 4 MB: a drain of a big backlog otherwise spends its time checkpointing.
-    db.pragma('wal_autocheckpoint = 10000');
+    // A background thread checkpoints (Checkpointer); this connection only does so when the log
+    // has grown past ~200 MB, in case that thread has fallen behind or died.
+    db.pragma(`wal_autocheckpoint = ${path === ':memory:' ? 1000 : 50_000}`);
     db.pragma('foreign_keys = ON');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) {
@@ -37,7 +41,7 @@ export class SqliteDb {
         db.pragma(`user_version = ${i + 1}`);
       })();
     }
-    return new SqliteDb(db, now);
+    return new SqliteDb(db, now, path === ':memory:' ? null : new Checkpointer(path));
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: statements are typed where their rows are read.
@@ -68,6 +72,7 @@ export class SqliteDb {
   }
 
   close(): void {
+    void this.#checkpointer?.stop();
     this.raw.close();
   }
 }

@@ -1,0 +1,171 @@
+// Simulated terminals for the server ingest benchmark, in their own process so that the
+// load does not share the server's thread. Plain JavaScript: the child runs on bare Node.
+//
+// argv[2] is a JSON plan: { url, terminals: [{ id, password }], mode, ... }.
+//   mode "burst":  each terminal sends `batches` batches of `batchSize` taps, `window` in flight;
+//                  prints { taps, elapsedMs, ackMs: [...] } (ackMs: publish to ack, per batch).
+//   mode "steady": each terminal sends a batch of `batchSize` every `intervalMs` for `durationMs`
+//                  (starts spread over the first interval); prints { taps, ackMs: [...] }.
+//   mode "online": each terminal sends one tap every `intervalMs`, `taps` times in all;
+//                  prints { sent: [{ workerId, workingDay, sentAt }] }.
+import { randomUUID } from 'node:crypto';
+import mqtt from 'mqtt';
+
+const plan = JSON.parse(process.argv[2]);
+const BOOT = randomUUID();
+
+function connect(terminal) {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(plan.url, {
+      clientId: terminal.id,
+      username: terminal.id,
+      password: terminal.password,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    client.once('connect', () => {
+      client.stream.setNoDelay?.(true);
+      resolve(client);
+    });
+    client.once('error', reject);
+  });
+}
+
+function tap(seq, worker, at) {
+  return {
+    seq,
+    card: worker.card,
+    workerId: worker.workerId,
+    direction: seq % 2 === 1 ? 'in' : 'out',
+    at: new Date(at).toISOString(),
+    bootId: BOOT,
+    mono: seq,
+    clockSynced: true,
+    flags: [],
+  };
+}
+
+function batchMessage(terminalId, taps) {
+  return JSON.stringify({ v: 1, terminalId, batchId: randomUUID(), sentAt: new Date().toISOString(), taps });
+}
+
+async function burst(terminal, index) {
+  const client = await connect(terminal);
+  await client.subscribeAsync(`ccus/v1/t/${terminal.id}/ack`, { qos: 1 });
+  const pending = new Map();
+  const ackMs = [];
+  let seq = 0;
+  let sent = 0;
+  let acked = 0;
+  await new Promise((resolve, reject) => {
+    const sendNext = () => {
+      if (sent >= plan.batches) return;
+      const taps = [];
+      for (let i = 0; i < plan.batchSize; i++) {
+        seq++;
+        const worker = plan.workers[(index * 7 + seq) % plan.workers.length];
+        taps.push(tap(seq, worker, plan.startAt + seq * 1000));
+      }
+      const message = batchMessage(terminal.id, taps);
+      pending.set(JSON.parse(message).batchId, performance.now());
+      sent++;
+      client.publish(`ccus/v1/t/${terminal.id}/taps`, message, { qos: 1 });
+    };
+    client.on('message', (_topic, payload) => {
+      const ack = JSON.parse(payload.toString());
+      // A batch the server could not even parse comes back with no batch id: say so, do not wait for it.
+      if (ack.batchId === null) return reject(new Error(`${terminal.id}: ${ack.error?.message}`));
+      const at = pending.get(ack.batchId);
+      if (at === undefined) return;
+      if (ack.error !== null) return reject(new Error(`${terminal.id}: ${ack.error.message}`));
+      pending.delete(ack.batchId);
+      ackMs.push(performance.now() - at);
+      acked++;
+      if (acked === plan.batches) resolve();
+      else sendNext();
+    });
+    for (let i = 0; i < plan.window; i++) sendNext();
+    // A terminal that hears nothing for a while says so: a stalled benchmark must not hang silently.
+    let lastAcked = -1;
+    const watch = setInterval(() => {
+      if (acked === lastAcked && acked < plan.batches) {
+        clearInterval(watch);
+        reject(new Error(`${terminal.id}: no ack for 30 s (${acked} of ${sent} sent batches acked)`));
+      }
+      lastAcked = acked;
+    }, 30_000);
+    watch.unref();
+  });
+  await client.endAsync();
+  return { taps: seq, ackMs };
+}
+
+async function steady(terminal, index) {
+  const client = await connect(terminal);
+  await client.subscribeAsync(`ccus/v1/t/${terminal.id}/ack`, { qos: 1 });
+  const pending = new Map();
+  const ackMs = [];
+  let seq = 0;
+  client.on('message', (_topic, payload) => {
+    const ack = JSON.parse(payload.toString());
+    const at = pending.get(ack.batchId);
+    if (at === undefined) return;
+    pending.delete(ack.batchId);
+    ackMs.push(performance.now() - at);
+  });
+  await new Promise((resolve) => setTimeout(resolve, (index * plan.intervalMs) / plan.terminals.length));
+  const until = performance.now() + plan.durationMs;
+  while (performance.now() < until) {
+    const taps = [];
+    for (let i = 0; i < plan.batchSize; i++) {
+      seq++;
+      taps.push(tap(seq, plan.workers[(index * 7 + seq) % plan.workers.length], plan.startAt + seq * 1000));
+    }
+    const message = batchMessage(terminal.id, taps);
+    pending.set(JSON.parse(message).batchId, performance.now());
+    client.publish(`ccus/v1/t/${terminal.id}/taps`, message, { qos: 1 });
+    await new Promise((resolve) => setTimeout(resolve, plan.intervalMs));
+  }
+  const settle = performance.now() + 10_000;
+  while (pending.size > 0 && performance.now() < settle) await new Promise((resolve) => setTimeout(resolve, 20));
+  if (pending.size > 0) throw new Error(`${terminal.id}: ${pending.size} batches never acked`);
+  await client.endAsync();
+  return { taps: seq, ackMs };
+}
+
+async function online(terminal, index) {
+  const client = await connect(terminal);
+  const sent = [];
+  for (let i = 0; i < plan.tapsPerTerminal; i++) {
+    const worker = plan.workers[index * plan.tapsPerTerminal + i];
+    const at = Date.now();
+    const message = batchMessage(terminal.id, [tap(plan.firstSeq + i, worker, at)]);
+    await client.publishAsync(`ccus/v1/t/${terminal.id}/taps`, message, { qos: 1 });
+    sent.push({ workerId: worker.workerId, sentAt: at });
+    await new Promise((resolve) => setTimeout(resolve, plan.intervalMs));
+  }
+  await client.endAsync();
+  return sent;
+}
+
+const started = performance.now();
+if (plan.mode === 'burst') {
+  const results = await Promise.all(plan.terminals.map((t, i) => burst(t, i)));
+  const elapsedMs = performance.now() - started;
+  process.stdout.write(
+    JSON.stringify({
+      taps: results.reduce((n, r) => n + r.taps, 0),
+      elapsedMs,
+      ackMs: results.flatMap((r) => r.ackMs),
+    }),
+  );
+} else if (plan.mode === 'steady') {
+  const results = await Promise.all(plan.terminals.map((t, i) => steady(t, i)));
+  process.stdout.write(
+    JSON.stringify({ taps: results.reduce((n, r) => n + r.taps, 0), ackMs: results.flatMap((r) => r.ackMs) }),
+  );
+} else {
+  const results = await Promise.all(plan.terminals.map((t, i) => online(t, i)));
+  process.stdout.write(JSON.stringify({ sent: results.flat() }));
+}
+process.exit(0);

@@ -1,0 +1,204 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type CardRef, parseCardRef, parseTerminalId, parseWorkerId } from '@ccus-gate/protocol';
+import { ServerStore } from '@ccus-gate/server';
+import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
+import { type Benchmark, figure, percentile } from './harness.js';
+
+const TERMINALS = Number(process.env.CCUS_GATE_BENCH_TERMINALS ?? 50);
+const BATCHES = Number(process.env.CCUS_GATE_BENCH_BATCHES ?? 40);
+const BATCH = 100;
+const WINDOW = 2;
+const WORKERS = 1_000;
+/** Half the measured capacity, offered steadily by many terminals: a busy morning, not a flood. */
+const STEADY_TERMINALS = 200;
+const STEADY_BATCH = 50;
+const STEADY_INTERVAL_MS = 500;
+const STEADY_SECONDS = 10;
+const ONLINE_TERMINALS = 10;
+const ONLINE_TAPS = 15;
+const ONLINE_INTERVAL_MS = 1_000;
+const LOAD = new URL('./load/terminal-load.mjs', import.meta.url).pathname;
+
+const workerId = (w: number) => parseWorkerId(String(10_000_000_000_001 + w));
+const cardOf = (w: number) => parseCardRef(`04${w.toString(16).toUpperCase().padStart(6, '0')}`);
+
+/** Registers terminals and workers (on the roster, with cards); returns what the load process needs. */
+function populate(server: SyncServerHarness, terminals: number, prefix: string) {
+  const accounts = [];
+  for (let i = 0; i < terminals; i++) {
+    const id = parseTerminalId(`${prefix}-${String(i).padStart(3, '0')}`);
+    const password = server.store.directory.createTerminal({ terminalId: id, tenantId: 't1', siteId: server.siteId });
+    accounts.push({ id, password });
+  }
+  return accounts;
+}
+
+function addWorkers(server: SyncServerHarness): { workerId: string; card: CardRef }[] {
+  const workers = [];
+  for (let w = 0; w < WORKERS; w++) {
+    if (w >= 2) {
+      server.store.directory.addWorker({ workerId: workerId(w), tenantId: 't1', name: `worker ${w}` });
+      server.store.directory.addToRoster(server.siteId, workerId(w));
+      server.store.directory.addCard(cardOf(w), workerId(w));
+    }
+    const known = server.workers[w];
+    workers.push(
+      known === undefined ? { workerId: workerId(w), card: cardOf(w) } : { workerId: known.workerId, card: known.card },
+    );
+  }
+  server.simulator.setRoster(
+    server.siteId,
+    workers.map((w) => w.workerId),
+  );
+  return workers;
+}
+
+/**
+ * The floor under ingest: the same rows the server stores, into the server's own taps table
+ * (its schema, indexes and pragmas, by its migrations), `batchSize` to a transaction, with no
+ * parsing, validation, MQTT or acks.
+ */
+function rawServerInsertRate(dir: string, count: number, batchSize: number): number {
+  const store = ServerStore.open(join(dir, 'raw-server.db'));
+  const insert = store.db.raw.prepare(
+    `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at,
+       working_day, boot_id, mono, clock_synced, flags, received_at)
+     VALUES (?, ?, '11', 'mifare', ?, ?, ?, ?, ?, ?, '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13', ?, 1, '[]', ?)`,
+  );
+  const batch = store.db.raw.transaction((terminal: string, from: number) => {
+    const receivedAt = new Date().toISOString();
+    for (let seq = from; seq < from + batchSize; seq++) {
+      const w = (seq * 7) % WORKERS;
+      const at = new Date(Date.parse('2026-10-01T00:00:00Z') + seq * 1000);
+      insert.run(
+        terminal,
+        seq,
+        cardOf(w).id,
+        workerId(w),
+        workerId(w),
+        seq % 2 ? 'in' : 'out',
+        at.toISOString(),
+        at.toISOString().slice(0, 10),
+        seq,
+        receivedAt,
+      );
+    }
+  });
+  const started = performance.now();
+  for (let done = 0, t = 0; done < count; done += batchSize, t++) {
+    batch(`gate-load-${String(t % TERMINALS).padStart(3, '0')}`, Math.floor(t / TERMINALS) * batchSize + 1);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  store.close();
+  return count / seconds;
+}
+
+async function runLoad<T>(plan: unknown): Promise<T> {
+  const { stdout } = await promisify(execFile)(process.execPath, [LOAD, JSON.stringify(plan)], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(stdout) as T;
+}
+
+export const benchmark: Benchmark = {
+  name: 'server-ingest',
+  description: `${TERMINALS} simulated terminals (another process, real MQTT over aedes) each send ${BATCHES} batches of ${BATCH} taps, ${WINDOW} in flight; the server validates, stores, acks. Then ${ONLINE_TERMINALS} terminals send one tap a second each, and the time from the tap to its record accepted by the CCUS simulator is measured.`,
+  async run() {
+    const dir = mkdtempSync(join(tmpdir(), 'ccus-gate-bench-ingest-'));
+    try {
+      const rawRate = rawServerInsertRate(dir, TERMINALS * BATCHES * BATCH, BATCH);
+
+      // Online first, on a quiet server: a working morning, not the tail of a flood.
+      const online = await startSyncServer(join(dir, 'online'), { forwarder: { pollMs: 100 } });
+      const onlineWorkers = addWorkers(online);
+      const accepted = new Map<string, number>();
+      online.server.on('accepted', ({ item }) => {
+        if (!accepted.has(item.workerId)) accepted.set(item.workerId, Date.now());
+      });
+      const onlinePlan = {
+        mode: 'online',
+        url: online.url,
+        terminals: populate(online, ONLINE_TERMINALS, 'gate-online'),
+        workers: onlineWorkers,
+        tapsPerTerminal: ONLINE_TAPS,
+        intervalMs: ONLINE_INTERVAL_MS,
+        firstSeq: 1,
+      };
+      const { sent } = await runLoad<{ sent: { workerId: string; sentAt: number }[] }>(onlinePlan);
+      const deadline = Date.now() + 30_000;
+      while (sent.some((s) => !accepted.has(s.workerId)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const toAccepted = sent.map((s) => (accepted.get(s.workerId) ?? Number.POSITIVE_INFINITY) - s.sentAt);
+      await online.close();
+
+      // Then the flood: everyone's backlog at once.
+      const burst = await startSyncServer(join(dir, 'burst'), { forwarder: { pollMs: 1_000 } });
+      const burstPlan = {
+        mode: 'burst',
+        url: burst.url,
+        terminals: populate(burst, TERMINALS, 'gate-load'),
+        workers: addWorkers(burst),
+        batches: BATCHES,
+        batchSize: BATCH,
+        window: WINDOW,
+        startAt: Date.parse('2026-10-01T00:00:00Z'),
+      };
+      const result = await runLoad<{ taps: number; elapsedMs: number; ackMs: number[] }>(burstPlan);
+      await burst.close();
+
+      const steadyServer = await startSyncServer(join(dir, 'steady'), { forwarder: { pollMs: 1_000 } });
+      const steadyPlan = {
+        mode: 'steady',
+        url: steadyServer.url,
+        terminals: populate(steadyServer, STEADY_TERMINALS, 'gate-steady'),
+        workers: addWorkers(steadyServer),
+        batchSize: STEADY_BATCH,
+        intervalMs: STEADY_INTERVAL_MS,
+        durationMs: STEADY_SECONDS * 1000,
+        startAt: Date.parse('2026-10-01T00:00:00Z'),
+      };
+      const steady = await runLoad<{ taps: number; ackMs: number[] }>(steadyPlan);
+      await steadyServer.close();
+      const offered = (STEADY_TERMINALS * STEADY_BATCH * 1000) / STEADY_INTERVAL_MS;
+
+      const rate = result.taps / (result.elapsedMs / 1000);
+      return [
+        figure(
+          `ingest, ${TERMINALS} terminals × ${BATCHES} batches of ${BATCH}`,
+          rate,
+          'taps/s',
+          { metric: `raw inserts into the server's taps table (${BATCH}/txn)`, value: rawRate, unit: 'rows/s' },
+          '≥ 0.5×',
+        ),
+        figure(
+          `ack latency p99, ${STEADY_TERMINALS} terminals offering ${offered.toLocaleString('en')} taps/s`,
+          percentile(steady.ackMs, 99),
+          'ms',
+          { metric: 'p50', value: percentile(steady.ackMs, 50), unit: 'ms' },
+          '≤ 250 ms',
+        ),
+        figure(
+          `ack latency p99 at saturation (${TERMINALS * WINDOW} batches in flight)`,
+          percentile(result.ackMs, 99),
+          'ms',
+          { metric: 'p50', value: percentile(result.ackMs, 50), unit: 'ms' },
+          'queueing: in flight × time per batch',
+        ),
+        figure(
+          `online tap → accepted by CCUS, p99 (${sent.length} taps)`,
+          percentile(toAccepted, 99),
+          'ms',
+          { metric: 'p50', value: percentile(toAccepted, 50), unit: 'ms' },
+          '< 2000 ms',
+        ),
+      ];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

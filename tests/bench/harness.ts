@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { ServerStore } from '@ccus-gate/server';
 
 /** One figure a benchmark reports, next to the raw cost of the primitive beneath it. */
 export interface BenchFigure {
@@ -35,33 +35,43 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[index] ?? Number.NaN;
 }
 
-/** Raw batched inserts: rows shaped like the server's taps, `batchSize` to a transaction, as the server commits them. */
-export function rawBatchedInsertRate(dir: string, count: number, batchSize: number): number {
-  const db = new Database(join(dir, 'raw-batched.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(`CREATE TABLE taps (terminal_id TEXT NOT NULL, seq INTEGER NOT NULL, card_id TEXT, worker_id TEXT,
-    direction TEXT, at TEXT, working_day TEXT, boot_id TEXT, mono INTEGER, flags TEXT, PRIMARY KEY (terminal_id, seq))`);
-  const insert = db.prepare('INSERT INTO taps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const batch = db.transaction((from: number) => {
+/**
+ * The floor under ingest: the same rows the server stores, into the server's own taps table
+ * (its schema, indexes and pragmas, by its migrations), `batchSize` to a transaction, with no
+ * parsing, validation, MQTT or acks.
+ */
+export function rawServerInsertRate(dir: string, count: number, batchSize: number, terminals = 1): number {
+  const store = ServerStore.open(join(dir, 'raw-server.db'));
+  const insert = store.db.raw.prepare(
+    `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at,
+       working_day, boot_id, mono, clock_synced, flags, received_at)
+     VALUES (?, ?, '11', 'mifare', ?, ?, ?, ?, ?, ?, '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13', ?, 1, '[]', ?)`,
+  );
+  const batch = store.db.raw.transaction((terminal: string, from: number) => {
+    const receivedAt = new Date().toISOString();
     for (let seq = from; seq < from + batchSize; seq++) {
+      const w = (seq * 7) % 1000;
+      const worker = String(10_000_000_000_001 + w);
+      const at = new Date(Date.parse('2026-10-01T00:00:00Z') + seq * 1000);
       insert.run(
-        'gate-test-01',
+        terminal,
         seq,
-        '04000001',
-        '10000000000001',
-        'in',
-        '2026-11-24T00:00:00.000Z',
-        '2026-11-24',
-        '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
+        `04${w.toString(16).toUpperCase().padStart(6, '0')}`,
+        worker,
+        worker,
+        seq % 2 ? 'in' : 'out',
+        at.toISOString(),
+        at.toISOString().slice(0, 10),
         seq,
-        '[]',
+        receivedAt,
       );
     }
   });
   const started = performance.now();
-  for (let from = 1; from <= count; from += batchSize) batch(from);
+  for (let done = 0, t = 0; done < count; done += batchSize, t++) {
+    batch(`gate-load-${String(t % terminals).padStart(3, '0')}`, Math.floor(t / terminals) * batchSize + 1);
+  }
   const seconds = (performance.now() - started) / 1000;
-  db.close();
+  store.close();
   return count / seconds;
 }

@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type CardRef, parseCardRef, parseTerminalId, parseWorkerId } from '@ccus-gate/protocol';
-import { ServerStore } from '@ccus-gate/server';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
-import { type Benchmark, figure, percentile } from './harness.js';
+import { type Benchmark, figure, percentile, rawServerInsertRate } from './harness.js';
 
 const TERMINALS = Number(process.env.CCUS_GATE_BENCH_TERMINALS ?? 50);
 const BATCHES = Number(process.env.CCUS_GATE_BENCH_BATCHES ?? 40);
@@ -57,46 +56,6 @@ function addWorkers(server: SyncServerHarness): { workerId: string; card: CardRe
   return workers;
 }
 
-/**
- * The floor under ingest: the same rows the server stores, into the server's own taps table
- * (its schema, indexes and pragmas, by its migrations), `batchSize` to a transaction, with no
- * parsing, validation, MQTT or acks.
- */
-function rawServerInsertRate(dir: string, count: number, batchSize: number): number {
-  const store = ServerStore.open(join(dir, 'raw-server.db'));
-  const insert = store.db.raw.prepare(
-    `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at,
-       working_day, boot_id, mono, clock_synced, flags, received_at)
-     VALUES (?, ?, '11', 'mifare', ?, ?, ?, ?, ?, ?, '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13', ?, 1, '[]', ?)`,
-  );
-  const batch = store.db.raw.transaction((terminal: string, from: number) => {
-    const receivedAt = new Date().toISOString();
-    for (let seq = from; seq < from + batchSize; seq++) {
-      const w = (seq * 7) % WORKERS;
-      const at = new Date(Date.parse('2026-10-01T00:00:00Z') + seq * 1000);
-      insert.run(
-        terminal,
-        seq,
-        cardOf(w).id,
-        workerId(w),
-        workerId(w),
-        seq % 2 ? 'in' : 'out',
-        at.toISOString(),
-        at.toISOString().slice(0, 10),
-        seq,
-        receivedAt,
-      );
-    }
-  });
-  const started = performance.now();
-  for (let done = 0, t = 0; done < count; done += batchSize, t++) {
-    batch(`gate-load-${String(t % TERMINALS).padStart(3, '0')}`, Math.floor(t / TERMINALS) * batchSize + 1);
-  }
-  const seconds = (performance.now() - started) / 1000;
-  store.close();
-  return count / seconds;
-}
-
 async function runLoad<T>(plan: unknown): Promise<T> {
   const { stdout } = await promisify(execFile)(process.execPath, [LOAD, JSON.stringify(plan)], {
     maxBuffer: 64 * 1024 * 1024,
@@ -110,7 +69,7 @@ export const benchmark: Benchmark = {
   async run() {
     const dir = mkdtempSync(join(tmpdir(), 'ccus-gate-bench-ingest-'));
     try {
-      const rawRate = rawServerInsertRate(dir, TERMINALS * BATCHES * BATCH, BATCH);
+      const rawRate = rawServerInsertRate(dir, TERMINALS * BATCHES * BATCH, BATCH, TERMINALS);
 
       // Online first, on a quiet server: a working morning, not the tail of a flood.
       const online = await startSyncServer(join(dir, 'online'), { forwarder: { pollMs: 100 } });

@@ -28,19 +28,27 @@ async function main(): Promise<number> {
   }
   // Logs go to stderr so the stage lines on stdout stay readable; quiet unless LOG_LEVEL says otherwise.
   const log = pino({ name: 'ccus-gate', level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  let stack: Awaited<ReturnType<typeof startStack>>;
-  try {
-    stack = await startStack({ ...options, log });
-  } catch (error) {
-    if (error instanceof PortInUseError) {
+  let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+  const ports = { http: options.httpPort, mqtt: options.mqttPort, ccus: options.ccusPort };
+  while (stack === undefined) {
+    try {
+      stack = await startStack({ ...options, httpPort: ports.http, mqttPort: ports.mqtt, ccusPort: ports.ccus, log });
+    } catch (error) {
+      if (!(error instanceof PortInUseError)) throw error;
       const [flag, env] = FLAGS[error.which];
-      const hint = error.which === 'mqtt' && error.port === 1883 ? ' (a Mosquitto broker may be running there)' : '';
+      if (!options.chosen.includes(error.which) && ports[error.which] !== 0) {
+        // A default port someone else holds (a Mosquitto on 1883, another server on 8080): any free one will do.
+        console.error(
+          `ccus-gate: ${error.which.toUpperCase()} port ${error.port} is taken; using a free port instead (${flag} to choose)`,
+        );
+        ports[error.which] = 0;
+        continue;
+      }
       console.error(
-        `ccus-gate: ${error.which.toUpperCase()} port ${error.port} is already in use${hint}; choose another with ${flag} <port> or ${env}=<port>, e.g. npm start -- ${flag} ${error.port + 10000}`,
+        `ccus-gate: ${error.which.toUpperCase()} port ${error.port} is already in use; choose another with ${flag} <port> or ${env}=<port>, e.g. npm start -- ${flag} ${error.port + 10000}`,
       );
       return 1;
     }
-    throw error;
   }
   const { demo } = stack;
   const shown = relative(process.cwd(), options.dataDir) || '.';

@@ -44,8 +44,8 @@ export function narrate(stack: Stack, print: (line: string) => void): void {
       );
     }
   });
-  stack.server.on('batch', ({ result }) => {
-    for (const record of result.records) {
+  stack.server.on('records', (records) => {
+    for (const record of records) {
       const id = cardOfWorker.get(record.workerId) ?? '?';
       const detail = stack.serverStore.queries.recordByKey(record);
       const times = detail

@@ -7,6 +7,8 @@ export interface DemoOptions {
   ccusPort: number;
   dataDir: string;
   host: string;
+  /** Ports the user chose; the others are defaults the demo may move off when they are taken. */
+  chosen: ('http' | 'mqtt' | 'ccus')[];
 }
 
 export class OptionError extends Error {
@@ -15,8 +17,8 @@ export class OptionError extends Error {
 
 export const USAGE = `Usage: npm start -- [options]
 
-  --http-port <port>   HTTP API                (env CCUS_GATE_HTTP_PORT, default 8080)
-  --mqtt-port <port>   embedded MQTT broker    (env CCUS_GATE_MQTT_PORT, default 1883)
+  --http-port <port>   HTTP API                (env CCUS_GATE_HTTP_PORT, default 8080, else any free port)
+  --mqtt-port <port>   embedded MQTT broker    (env CCUS_GATE_MQTT_PORT, default 1883, else any free port)
   --ccus-port <port>   CCUS simulator          (env CCUS_GATE_CCUS_PORT, default: any free port)
   --data-dir <dir>     SQLite files and demo secrets (env CCUS_GATE_DATA_DIR, default ./.data)
   --host <address>     address to listen on    (env CCUS_GATE_HOST, default 127.0.0.1)
@@ -50,16 +52,16 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOp
     throw new OptionError((error as Error).message);
   }
   if (values.help) return 'help';
-  const pick = (flag: string, name: string, fallback: string): [string, string] => {
+  const pick = (flag: string, name: string, fallback: string): [string, string, boolean] => {
     const fromFlag = values[flag];
-    if (typeof fromFlag === 'string') return [fromFlag, `--${flag}`];
+    if (typeof fromFlag === 'string') return [fromFlag, `--${flag}`, true];
     const fromEnv = env[name];
-    if (fromEnv !== undefined && fromEnv !== '') return [fromEnv, name];
-    return [fallback, `--${flag}`];
+    if (fromEnv !== undefined && fromEnv !== '') return [fromEnv, name, true];
+    return [fallback, `--${flag}`, false];
   };
-  const [http, httpName] = pick('http-port', 'CCUS_GATE_HTTP_PORT', '8080');
-  const [mqtt, mqttName] = pick('mqtt-port', 'CCUS_GATE_MQTT_PORT', '1883');
-  const [ccus, ccusName] = pick('ccus-port', 'CCUS_GATE_CCUS_PORT', '0');
+  const [http, httpName, httpChosen] = pick('http-port', 'CCUS_GATE_HTTP_PORT', '8080');
+  const [mqtt, mqttName, mqttChosen] = pick('mqtt-port', 'CCUS_GATE_MQTT_PORT', '1883');
+  const [ccus, ccusName, ccusChosen] = pick('ccus-port', 'CCUS_GATE_CCUS_PORT', '0');
   const [dataDir] = pick('data-dir', 'CCUS_GATE_DATA_DIR', '.data');
   const [host] = pick('host', 'CCUS_GATE_HOST', '127.0.0.1');
   return {
@@ -68,5 +70,10 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOp
     ccusPort: port(ccus, ccusName),
     dataDir: resolve(dataDir),
     host,
+    chosen: [
+      ...(httpChosen ? (['http'] as const) : []),
+      ...(mqttChosen ? (['mqtt'] as const) : []),
+      ...(ccusChosen ? (['ccus'] as const) : []),
+    ],
   };
 }

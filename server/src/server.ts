@@ -9,6 +9,7 @@ import type { CcusGateway } from './ccus/gateway.js';
 import { MqttIngest, type MqttIngestOptions } from './ingest/mqtt-ingest.js';
 import type { IngestResult } from './ingest/tap-ingest.js';
 import { RecordBuilder } from './records/record-builder.js';
+import type { RecordKey } from './store/record-queries.js';
 import type { OutboxItem, ServerStore } from './store/server-store.js';
 
 export interface ServerDeps {
@@ -34,6 +35,8 @@ export interface SyncServerEvents {
   retrying: [{ item: OutboxItem; reason: string; inMs: number }];
   status: [{ terminalId: TerminalId; state: string }];
   breaker: [BreakerState];
+  /** Work records built or changed. */
+  records: [RecordKey[]];
 }
 
 export interface SyncServer extends EventEmitter<SyncServerEvents> {
@@ -67,7 +70,10 @@ export function createServer(deps: ServerDeps): SyncServer {
   });
   ingest.on('status', (status) => events.emit('status', status));
   ingest.on('records', () => records.kick());
-  records.on('records', () => forwarder.kick());
+  records.on('records', (keys) => {
+    forwarder.kick();
+    events.emit('records', keys);
+  });
   forwarder.on('accepted', (accepted) => events.emit('accepted', accepted));
   forwarder.on('refused', (refused) => events.emit('refused', refused));
   forwarder.on('retrying', (retrying) => events.emit('retrying', retrying));

@@ -75,7 +75,11 @@ describe('server to terminal', () => {
           terminal: { status: { state: string; queueDepth?: number; clock?: unknown; rosterVersion?: number } | null };
         }
       ).terminal.status;
-    await waitForAsync('an online status', async () => (await view())?.state === 'online');
+    // The first status may go out before the roster arrives; the next one carries its version.
+    await waitForAsync(
+      'an online status with the roster',
+      async () => (await view())?.rosterVersion === t.store.rosterVersion(),
+    );
     const online = await view();
     expect(online).toMatchObject({ state: 'online', queueDepth: 0, clock: { synced: true } });
     expect(online?.rosterVersion).toBe(t.store.rosterVersion());

@@ -12,18 +12,23 @@ function workerUrl(): URL {
 /** A background thread checkpointing the database's write-ahead log (see checkpoint-worker.ts). */
 export class Checkpointer {
   readonly #worker: Worker;
-  readonly #exited: Promise<void>;
+  readonly #closed = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(path: string, options: { intervalMs?: number; onError?: (message: string) => void } = {}) {
-    this.#worker = new Worker(workerUrl(), { workerData: { path, intervalMs: options.intervalMs ?? 250 } });
+    this.#worker = new Worker(workerUrl(), {
+      workerData: { path, intervalMs: options.intervalMs ?? 250, closed: this.#closed.buffer },
+    });
     this.#worker.on('message', (message: { type: string; message: string }) => options.onError?.(message.message));
     this.#worker.on('error', (error) => options.onError?.(error.message));
     this.#worker.unref();
-    this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Closes the thread's connection and returns once it is closed (blocking for at most 2 s),
+   * so that the database files are the caller's again: moved, removed, reopened.
+   */
+  stop(): void {
     this.#worker.postMessage({ type: 'stop' });
-    await this.#exited;
+    Atomics.wait(this.#closed, 0, 0, 2_000);
   }
 }

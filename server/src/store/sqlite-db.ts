@@ -72,7 +72,7 @@ export class SqliteDb {
   }
 
   close(): void {
-    void this.#checkpointer?.stop();
+    this.#checkpointer?.stop();
     this.raw.close();
   }
 }

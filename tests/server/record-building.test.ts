@@ -121,4 +121,26 @@ describe('work records (就業履歴)', () => {
     const confirmed = record('2026-11-23');
     expect(confirmed).toMatchObject({ flags: ['manual'], ccus: { state: 'pending', heldReason: null } });
   });
+
+  it('keeps taps from before a terminal changed hands with the tenant and site they were taken for', () => {
+    f.store.directory.lease(f.a.terminalId, {
+      tenantId: f.b.tenantId,
+      siteId: f.b.siteId,
+      from: '2026-11-24T04:00:00.000Z',
+      until: null,
+    });
+    // Still in the terminal's queue when it moved: taken under A's lease, delivered under B's.
+    f.tap(f.a.terminalId, [
+      { card: f.a.card, workerId: f.a.worker, direction: 'in', at: '2026-11-24T12:30:00.000+09:00' },
+      { card: f.b.card, workerId: f.b.worker, direction: 'in', at: '2026-11-24T13:30:00.000+09:00' },
+    ]);
+    expect(record('2026-11-24')).toMatchObject({ siteId: f.a.siteId, tapCount: 1 });
+    expect(
+      f.store.queries.recordByKey({ siteId: f.b.siteId, workerId: f.b.worker, workingDay: '2026-11-24' }),
+    ).toMatchObject({
+      tapCount: 1,
+    });
+    const aTaps = f.store.queries.taps(scopeA(), { limit: 100, offset: 0 });
+    expect(aTaps.some((tap) => tap.card.id === f.b.card.id)).toBe(false);
+  });
 });

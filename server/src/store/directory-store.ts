@@ -29,6 +29,8 @@ export interface TerminalAssignment {
   tenantId: string | null;
   siteId: SiteId | null;
   rule: WorkingDayRule | null;
+  /** Leases before the current one, when there were any: their taps belong to their site. */
+  earlier: { siteId: SiteId; rule: WorkingDayRule; fromMs: number; untilMs: number }[];
 }
 
 export interface Tenant {
@@ -477,13 +479,43 @@ export class DirectoryStore {
   terminal(terminalId: TerminalId): TerminalAssignment | null {
     const row = this.#db
       .sql(
-        `SELECT t.terminal_id, t.tenant_id, t.site_id, s.time_zone, s.day_boundary
+        `SELECT t.terminal_id, t.tenant_id, t.site_id, s.time_zone, s.day_boundary,
+             (SELECT count(*) FROM terminal_leases l WHERE l.terminal_id = t.terminal_id) AS leases
            FROM terminals t LEFT JOIN sites s ON s.site_id = t.site_id WHERE t.terminal_id = ?`,
       )
       .get(terminalId) as
-      | { tenant_id: string | null; site_id: string | null; time_zone: string | null; day_boundary: string | null }
+      | {
+          tenant_id: string | null;
+          site_id: string | null;
+          time_zone: string | null;
+          day_boundary: string | null;
+          leases: number;
+        }
       | undefined;
     if (row === undefined) return null;
+    const earlier =
+      row.leases <= 1
+        ? []
+        : (
+            this.#db
+              .sql(
+                `SELECT l.site_id, l.lease_from, l.lease_until, s.time_zone, s.day_boundary
+                   FROM terminal_leases l JOIN sites s USING (site_id)
+                   WHERE l.terminal_id = ? AND l.lease_until IS NOT NULL ORDER BY l.lease_from`,
+              )
+              .all(terminalId) as {
+              site_id: SiteId;
+              lease_from: string;
+              lease_until: string;
+              time_zone: string;
+              day_boundary: string;
+            }[]
+          ).map((lease) => ({
+            siteId: lease.site_id,
+            rule: { timeZone: lease.time_zone, dayBoundary: lease.day_boundary },
+            fromMs: Date.parse(lease.lease_from),
+            untilMs: Date.parse(lease.lease_until),
+          }));
     return {
       terminalId,
       tenantId: row.tenant_id,
@@ -492,6 +524,7 @@ export class DirectoryStore {
         row.time_zone === null || row.day_boundary === null
           ? null
           : { timeZone: row.time_zone, dayBoundary: row.day_boundary },
+      earlier,
     };
   }
 

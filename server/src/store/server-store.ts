@@ -108,24 +108,35 @@ export class ServerStore {
        ON CONFLICT (terminal_id, seq) DO NOTHING`,
     );
     const unsynced = this.db.sql('SELECT * FROM taps WHERE terminal_id = ? AND boot_id = ? AND clock_synced = 0');
-    const days = workingDayCache(terminal.rule);
+    // Where a tap belongs: the site of the lease in force when it was taken. A terminal moved
+    // to another tenant may still deliver taps from its last lease; they stay that tenant's.
+    const current = { siteId: terminal.siteId, days: workingDayCache(terminal.rule) };
+    const earlier = terminal.earlier.map((lease) => ({ ...lease, days: workingDayCache(lease.rule) }));
+    const placeOf = (at: string): { siteId: SiteId; days: { of(at: string): string } } => {
+      if (earlier.length === 0) return current;
+      const ms = Date.parse(at);
+      // Before its first lease (a clock far off): the first lease is the best guess there is.
+      if (ms < (earlier[0] as { fromMs: number }).fromMs) return earlier[0] as (typeof earlier)[number];
+      return earlier.find((lease) => ms >= lease.fromMs && ms < lease.untilMs) ?? current;
+    };
     return db.transaction((): StoredBatch => {
       const rejected: StoredBatch['rejected'] = [];
       const touched = new Map<string, RecordKey>();
-      const touch = (workerId: string | null, day: string): void => {
+      const touch = (siteId: string, workerId: string | null, day: string): void => {
         if (workerId === null) return;
-        const key = { siteId: terminal.siteId, workerId: workerId as WorkerId, workingDay: day };
+        const key = { siteId, workerId: workerId as WorkerId, workingDay: day };
         touched.set(`${key.siteId}/${key.workerId}/${key.workingDay}`, key);
       };
       let inserted = 0;
       for (const tap of batch.taps) {
         const serverWorker = (resolve.get(tap.card.tech, tap.card.id) as { worker_id: string } | undefined)?.worker_id;
         const workerId = serverWorker ?? tap.workerId;
-        const day = days.of(tap.at);
+        const place = placeOf(tap.at);
+        const day = place.days.of(tap.at);
         const result = insert.run(
           terminal.terminalId,
           tap.seq,
-          terminal.siteId,
+          place.siteId,
           tap.card.tech,
           tap.card.id,
           tap.workerId,
@@ -144,7 +155,7 @@ export class ServerStore {
           const before = existing.get(terminal.terminalId, tap.seq) as Record<string, unknown>;
           const relation = compareTap(before, tap);
           if (relation === 'correction') {
-            this.#correctTap(terminal, before, Date.parse(tap.at) - tap.mono, touch);
+            this.#correctTap(before, Date.parse(tap.at) - tap.mono, touch);
           } else if (relation === 'conflict') {
             rejected.push({
               seq: tap.seq,
@@ -155,7 +166,7 @@ export class ServerStore {
           continue;
         }
         inserted++;
-        touch(workerId, day);
+        touch(place.siteId, workerId, day);
       }
       // A synchronised tap tells how this boot's monotonic time maps to wall time, which
       // corrects the boot's earlier taps that went out before the clock could be trusted.
@@ -163,7 +174,7 @@ export class ServerStore {
       for (const tap of batch.taps) if (tap.clockSynced) offsets.set(tap.bootId, Date.parse(tap.at) - tap.mono);
       for (const [bootId, offsetMs] of offsets) {
         for (const row of unsynced.all(terminal.terminalId, bootId) as Record<string, unknown>[]) {
-          this.#correctTap(terminal, row, offsetMs, touch);
+          this.#correctTap(row, offsetMs, touch);
         }
       }
       // Records are rebuilt after the ack (rebuildQueuedRecords), so a big backlog drains at the
@@ -211,13 +222,17 @@ export class ServerStore {
 
   /** Rewrites one stored tap's wall time from its monotonic time; both the old and the new day's records change. */
   #correctTap(
-    terminal: { rule: WorkingDayRule },
     row: Record<string, unknown>,
     offsetMs: number,
-    touch: (workerId: string | null, day: string) => void,
+    touch: (siteId: string, workerId: string | null, day: string) => void,
   ): void {
+    const siteId = String(row.site_id);
+    const rule = this.db.sql('SELECT time_zone, day_boundary FROM sites WHERE site_id = ?').get(siteId) as {
+      time_zone: string;
+      day_boundary: string;
+    };
     const at = new Date(Number(row.mono) + offsetMs);
-    const day = workingDay(at, terminal.rule);
+    const day = workingDay(at, { timeZone: rule.time_zone, dayBoundary: rule.day_boundary });
     const flags = JSON.parse(String(row.flags)) as TapFlag[];
     if (!flags.includes('clock_corrected')) flags.push('clock_corrected');
     this.db
@@ -227,8 +242,8 @@ export class ServerStore {
       )
       .run(at.toISOString(), day, JSON.stringify(flags), row.terminal_id, row.seq);
     const workerId = (row.worker_id as string | null) ?? null;
-    touch(workerId, String(row.working_day));
-    touch(workerId, day);
+    touch(siteId, workerId, String(row.working_day));
+    touch(siteId, workerId, day);
   }
 
   #rebuildRecord(key: RecordKey): void {

@@ -99,6 +99,27 @@ describe('HTTP API', () => {
     });
   });
 
+  describe('tokens', () => {
+    it("lists a tenant's tokens without their secrets and revokes one at once", async () => {
+      const listed = await json<{ tokens: { id: string; role: string; label: string }[] }>(
+        await f.call(f.a.admin, 'GET', '/api/v1/tokens'),
+      );
+      expect(listed.tokens.map((t) => t.label)).toEqual(['a admin', 'a viewer']);
+      expect(JSON.stringify(listed)).not.toContain(f.a.viewer);
+      const viewer = listed.tokens.find((t) => t.role === 'viewer') as { id: string };
+      expect((await f.call(f.a.viewer, 'GET', '/api/v1/records')).status).toBe(200);
+      await json(await f.call(f.a.admin, 'DELETE', `/api/v1/tokens/${viewer.id}`));
+      expect((await f.call(f.a.viewer, 'GET', '/api/v1/records')).status).toBe(401);
+      expect(await problemOf(await f.call(f.a.admin, 'DELETE', `/api/v1/tokens/${viewer.id}`))).toMatchObject({
+        status: 404,
+      });
+      const operatorView = await json<{ tokens: unknown[] }>(
+        await f.call(f.operator, 'GET', `/api/v1/tenants/${f.a.tenantId}/tokens`),
+      );
+      expect(operatorView.tokens).toHaveLength(1);
+    });
+  });
+
   describe('workers, cards and rosters', () => {
     it('registers a worker with employer, trade and position, puts them on the roster, and tells the terminals', async () => {
       const created = await json<{ worker: { workerId: string; employerCompanyId: string } }>(

@@ -28,6 +28,10 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
       expect: OPERATOR_ONLY,
     },
     'POST /api/v1/tenants/{tenantId}/tokens': { body: { role: 'admin', label: 'x' }, expect: OPERATOR_ONLY },
+    'GET /api/v1/tenants/{tenantId}/tokens': { expect: OPERATOR_ONLY },
+    'DELETE /api/v1/tenants/{tenantId}/tokens/{id}': { expect: OPERATOR_ONLY },
+    'GET /api/v1/tokens': { expect: LIST },
+    'DELETE /api/v1/tokens/{id}': { expect: REFUSED },
     'GET /api/v1/fleet/terminals': { expect: OPERATOR_ONLY },
     'POST /api/v1/fleet/terminals': { body: { terminalId: 'gate-evil' }, expect: OPERATOR_ONLY },
     'PUT /api/v1/fleet/terminals/{terminalId}/lease': {
@@ -154,13 +158,24 @@ describe('tenant isolation', () => {
       tech: f.a.card.tech,
     };
     // Identifiers of A's that must never appear in anything B is shown.
-    const secrets = [f.a.siteId, f.a.worker, f.a.terminalId, f.a.card.id, f.a.unknownCard.id, f.sub.worker, '技能者 a'];
+    const aToken = f.store.directory.tokens(f.a.tenantId)[0]?.id as string;
+    const secrets = [
+      f.a.siteId,
+      f.a.worker,
+      f.a.terminalId,
+      f.a.card.id,
+      f.a.unknownCard.id,
+      f.sub.worker,
+      '技能者 a',
+      aToken,
+    ];
     const failures: string[] = [];
     for (const route of routes) {
       const attempt = known[route] as Attempt;
       const [method, template] = route.split(' ') as [string, string];
       let path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
         if (template.includes('/cards/') && name === 'id') return f.a.card.id;
+        if (template.includes('/tokens/') && name === 'id') return aToken;
         return encodeURIComponent(params[name] as string);
       });
       if (route.startsWith('GET /api/v1/exports/')) path += '?month=2026-11';

@@ -256,6 +256,39 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
 
   route(
     'operator',
+    {
+      method: 'get',
+      path: '/api/v1/tenants/{tenantId}/tokens',
+      tags: ['operator'],
+      request: { params: S.TenantParam },
+      responses: ok("the tenant's tokens: id, role, label, created; never the secrets"),
+    },
+    (c) => {
+      const { tenantId } = valid<{ tenantId: string }>(c, 'param');
+      directory.tenantScope(tenantId);
+      return json(c, { tokens: directory.tokens(tenantId) });
+    },
+  );
+
+  route(
+    'operator',
+    {
+      method: 'delete',
+      path: '/api/v1/tenants/{tenantId}/tokens/{id}',
+      tags: ['operator'],
+      request: { params: S.TenantTokenParam },
+      responses: ok('revoked; it stops working at once'),
+    },
+    (c) => {
+      const { tenantId, id } = valid<{ tenantId: string; id: string }>(c, 'param');
+      directory.revokeToken(tenantId, id);
+      corrections.note({ tenantId, name: c.get('caller').label }, 'revoke_token', `token ${id}`, null, null);
+      return json(c, { revoked: id });
+    },
+  );
+
+  route(
+    'operator',
     { method: 'get', path: '/api/v1/fleet/terminals', tags: ['operator'], responses: ok('every terminal') },
     (c) => json(c, { terminals: directory.terminals(null) }),
   );
@@ -407,6 +440,40 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
         input,
       );
       return json(c, { token, ...input }, 201);
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'get',
+      path: '/api/v1/tokens',
+      tags: ['tenant'],
+      responses: ok("the tenant's tokens: id, role, label, created; never the secrets"),
+    },
+    (c) => json(c, { tokens: directory.tokens(scopeOf(c).tenantId) }),
+  );
+
+  route(
+    'admin',
+    {
+      method: 'delete',
+      path: '/api/v1/tokens/{id}',
+      tags: ['tenant'],
+      request: { params: S.TokenParam },
+      responses: ok('revoked; it stops working at once'),
+    },
+    (c) => {
+      const { id } = valid<{ id: string }>(c, 'param');
+      directory.revokeToken(scopeOf(c).tenantId, id);
+      corrections.note(
+        { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
+        'revoke_token',
+        `token ${id}`,
+        null,
+        null,
+      );
+      return json(c, { revoked: id });
     },
   );
 

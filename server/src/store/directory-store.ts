@@ -206,6 +206,26 @@ export class DirectoryStore {
     return token;
   }
 
+  /** A tenant's tokens (the operator's, for null), never the secrets: `id` is the start of the hash. */
+  tokens(tenantId: string | null): { id: string; role: Role; label: string; createdAt: string }[] {
+    return (
+      this.#db
+        .sql(
+          'SELECT token_hash, role, label, created_at FROM api_tokens WHERE tenant_id IS ? ORDER BY created_at, label',
+        )
+        .all(tenantId) as { token_hash: string; role: Role; label: string; created_at: string }[]
+    ).map((row) => ({ id: row.token_hash.slice(0, 16), role: row.role, label: row.label, createdAt: row.created_at }));
+  }
+
+  /** Revokes a token of the tenant (the operator's, for null) by its id; it stops working at once. */
+  revokeToken(tenantId: string | null, id: string): void {
+    if (!/^[0-9a-f]{16}$/.test(id)) throw new StoreError('invalid', 'a token id is 16 hex digits, as listed', 'id');
+    const result = this.#db
+      .sql('DELETE FROM api_tokens WHERE substr(token_hash, 1, 16) = ? AND tenant_id IS ?')
+      .run(id, tenantId);
+    if (result.changes === 0) throw new StoreError('not_found', `no token ${id}`, 'id');
+  }
+
   tokenOwner(token: string): TokenOwner | null {
     const row = this.#db
       .sql(

@@ -20,6 +20,7 @@ export * from './server.js';
 export * from './store/correction-store.js';
 export * from './store/directory-store.js';
 export * from './store/record-queries.js';
+export * from './store/repository.js';
 export * from './store/server-store.js';
 export * from './store/sqlite-db.js';
 export * from './store/store-error.js';

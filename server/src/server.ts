@@ -10,10 +10,11 @@ import { MqttIngest, type MqttIngestOptions } from './ingest/mqtt-ingest.js';
 import type { IngestResult } from './ingest/tap-ingest.js';
 import { RecordBuilder } from './records/record-builder.js';
 import type { RecordKey } from './store/record-queries.js';
-import type { OutboxItem, ServerStore } from './store/server-store.js';
+import type { ServerRepository } from './store/repository.js';
+import type { OutboxItem } from './store/server-store.js';
 
 export interface ServerDeps {
-  store: ServerStore;
+  store: ServerRepository;
   /** The broker to join, embedded or external, with the service account. */
   broker: MqttIngestOptions;
   ccus: CcusGateway;
@@ -44,7 +45,7 @@ export interface SyncServer extends EventEmitter<SyncServerEvents> {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Sends the current roster to every terminal at the site. */
-  publishSiteRoster(siteId: SiteId): void;
+  publishSiteRoster(siteId: SiteId): Promise<void>;
 }
 
 export function createServer(deps: ServerDeps): SyncServer {
@@ -79,9 +80,10 @@ export function createServer(deps: ServerDeps): SyncServer {
   forwarder.on('retrying', (retrying) => events.emit('retrying', retrying));
   forwarder.on('breaker', (state) => events.emit('breaker', state));
 
-  const syncAccounts = (): void => {
+  const syncAccounts = async (): Promise<void> => {
+    if (deps.brokerAccounts === undefined) return;
     try {
-      deps.brokerAccounts?.sync(deps.store.directory.brokerAccounts());
+      deps.brokerAccounts.sync(await deps.store.directory.brokerAccounts());
     } catch (error) {
       deps.log.error({ err: error }, "could not update the broker's accounts");
     }
@@ -95,33 +97,33 @@ export function createServer(deps: ServerDeps): SyncServer {
       broker: deps.publicBroker ?? { url: deps.broker.url },
       effects: {
         rosterChanged: (siteIds) => {
-          for (const siteId of new Set(siteIds)) ingest.publishSiteRoster(siteId as SiteId);
+          for (const siteId of new Set(siteIds)) void ingest.publishSiteRoster(siteId as SiteId);
         },
         configChanged: (terminalIds) => {
           for (const terminalId of terminalIds) {
-            ingest.publishConfig(terminalId);
-            ingest.publishRoster(terminalId);
+            // Config first: a terminal moved to another site applies the new roster under its new config.
+            void ingest.publishConfig(terminalId).then(() => ingest.publishRoster(terminalId));
           }
         },
         recordsQueued: () => records.kick(),
-        credentialsChanged: () => syncAccounts(),
+        credentialsChanged: () => void syncAccounts(),
         sendCommand: (terminalId, command) => ingest.sendCommand(terminalId, command),
       },
     }) as unknown as Hono,
     async start(): Promise<void> {
-      syncAccounts();
+      await syncAccounts();
       await ingest.start();
       // Records queued before a restart.
       records.kick();
-      forwarder.start();
+      await forwarder.start();
     },
     async stop(): Promise<void> {
       await forwarder.stop();
       await ingest.stop();
       records.stop();
     },
-    publishSiteRoster(siteId: SiteId): void {
-      ingest.publishSiteRoster(siteId);
+    publishSiteRoster(siteId: SiteId): Promise<void> {
+      return ingest.publishSiteRoster(siteId);
     },
   });
 }

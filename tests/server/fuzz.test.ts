@@ -96,15 +96,15 @@ describe('fuzzed MQTT tap payloads', () => {
     dir.remove();
   });
 
-  it('answers every one: stored when valid, otherwise refused with a reason and quarantined byte for byte', () => {
+  it('answers every one: stored when valid, otherwise refused with a reason and quarantined byte for byte', async () => {
     const deps = { store, log: pino({ level: 'silent' }), now: () => new Date('2026-11-24T00:00:00Z') };
     let refused = 0;
     const count = store.db.raw.prepare('SELECT count(*) AS n FROM quarantine').pluck();
     const last = store.db.raw.prepare('SELECT payload FROM quarantine ORDER BY id DESC LIMIT 1').pluck();
-    fc.assert(
-      fc.property(payloads, (payload) => {
+    await fc.assert(
+      fc.asyncProperty(payloads, async (payload) => {
         const before = count.get() as number;
-        const result = ingestTapBatch(deps, terminalId, topic, payload);
+        const result = await ingestTapBatch(deps, terminalId, topic, payload);
         if (result.ack.error === null) {
           // A mutation that kept the batch valid (e.g. another valid card id): stored and acked.
           expect(result.ack.accepted).not.toBeNull();

@@ -15,7 +15,10 @@ async function problemOf(response: Response): Promise<ProblemBody> {
   return (await response.json()) as ProblemBody;
 }
 
-describe('HTTP API', () => {
+describe.each([
+  ['a repository answering at once (SQLite)', false],
+  ['a repository answering later (as PostgreSQL would)', true],
+])('HTTP API, on %s', (_name, answerLater) => {
   let dir: ReturnType<typeof tempDir>;
   let f: ApiFixture;
   const json = async <T>(response: Response, status = 200): Promise<T> => {
@@ -26,7 +29,7 @@ describe('HTTP API', () => {
 
   beforeEach(() => {
     dir = tempDir('api');
-    f = apiFixture(dir.path);
+    f = apiFixture(dir.path, { answerLater });
   });
 
   afterEach(() => {

@@ -52,19 +52,19 @@ describe('tap ingest', () => {
     dir.remove();
   });
 
-  it('stores a batch once, acks its range, and acks a replay without storing again', () => {
-    const first = send(batch([{ seq: 1 }, { seq: 2, card: '04A2B3C5' }]));
+  it('stores a batch once, acks its range, and acks a replay without storing again', async () => {
+    const first = await send(batch([{ seq: 1 }, { seq: 2, card: '04A2B3C5' }]));
     expect(first.ack).toMatchObject({ accepted: { from: 1, to: 2 }, rejected: [], error: null });
     expect(first.inserted).toBe(2);
-    const again = send(batch([{ seq: 1 }, { seq: 2, card: '04A2B3C5' }]));
+    const again = await send(batch([{ seq: 1 }, { seq: 2, card: '04A2B3C5' }]));
     expect(again.ack).toMatchObject({ accepted: { from: 1, to: 2 }, rejected: [], error: null });
     expect(again.inserted).toBe(0);
     expect(store.tapCount(terminalId)).toBe(2);
   });
 
-  it('rejects a tap that reuses a stored sequence number with different content, keeping the first', () => {
-    send(batch([{ seq: 7 }]));
-    const result = send(batch([{ seq: 7, card: 'DEADBEEF' }, { seq: 8 }]));
+  it('rejects a tap that reuses a stored sequence number with different content, keeping the first', async () => {
+    await send(batch([{ seq: 7 }]));
+    const result = await send(batch([{ seq: 7, card: 'DEADBEEF' }, { seq: 8 }]));
     expect(result.ack.accepted).toEqual({ from: 7, to: 8 });
     expect(result.ack.rejected).toEqual([{ seq: 7, reason: 'conflict', message: expect.stringContaining('04A2B3C4') }]);
     expect(store.tapCount(terminalId)).toBe(2);
@@ -74,8 +74,8 @@ describe('tap ingest', () => {
     ['not JSON', '{"v":1,', 'malformed'],
     ['an unknown version', JSON.stringify({ ...batch([{ seq: 1 }]), v: 2 }), 'unsupported_version'],
     ['a bad card id', JSON.stringify(batch([{ seq: 1, card: 'XYZ' }])), 'malformed'],
-  ])('refuses %s with a reason, quarantines the raw bytes, stores nothing', (_what, payload, code) => {
-    const result = send(payload);
+  ])('refuses %s with a reason, quarantines the raw bytes, stores nothing', async (_what, payload, code) => {
+    const result = await send(payload);
     expect(result.ack).toMatchObject({ accepted: null, error: { code } });
     expect(result.ack.error?.message.length).toBeGreaterThan(10);
     expect(store.tapCount(terminalId)).toBe(0);
@@ -84,15 +84,15 @@ describe('tap ingest', () => {
     expect(entry?.code).toBe(code);
   });
 
-  it('refuses a batch that names another terminal than its topic', () => {
+  it('refuses a batch that names another terminal than its topic', async () => {
     const other = { ...batch([{ seq: 1 }]), terminalId: 'gate-b1' };
-    const result = send(JSON.stringify(other));
+    const result = await send(JSON.stringify(other));
     expect(result.ack.error?.code).toBe('wrong_terminal');
     expect(store.tapCount(terminalId)).toBe(0);
   });
 
-  it('builds one record per worker, site and working day; an exit after midnight stays on its day', () => {
-    send(
+  it('builds one record per worker, site and working day; an exit after midnight stays on its day', async () => {
+    await send(
       batch([
         { seq: 1, at: '2026-11-24T20:00:00.000+09:00' },
         { seq: 2, at: '2026-11-25T02:30:00.000+09:00' },
@@ -110,7 +110,7 @@ describe('tap ingest', () => {
     expect(records[0]).toMatchObject({ workingDay: '2026-11-24', tapCount: 2, deadline: '2026-12-31' });
   });
 
-  it('creates nothing new from duplicate, re-ordered or replayed batches', () => {
+  it('creates nothing new from duplicate, re-ordered or replayed batches', async () => {
     const early = batch([{ seq: 1 }, { seq: 2, card: '04A2B3C5' }], '0b8e2f4a-1c3d-4e5f-8a9b-0c1d2e3f4a51');
     const late = batch(
       [
@@ -120,14 +120,14 @@ describe('tap ingest', () => {
       '0b8e2f4a-1c3d-4e5f-8a9b-0c1d2e3f4a52',
     );
     // The later batch arrives first (a retry overtook it), then the earlier one, then both again.
-    expect(send(late).inserted).toBe(2);
-    expect(send(early).inserted).toBe(2);
+    expect((await send(late)).inserted).toBe(2);
+    expect((await send(early)).inserted).toBe(2);
     store.rebuildQueuedRecords();
     const records = () => store.queries.records(T1, { limit: 10, offset: 0 });
     const built = records();
     expect(built.map((r) => r.tapCount)).toEqual([4]);
     for (const again of [late, early, late, { ...early, batchId: '0b8e2f4a-1c3d-4e5f-8a9b-0c1d2e3f4a53' }]) {
-      const result = send(again);
+      const result = await send(again);
       expect(result.inserted).toBe(0);
       expect(result.ack).toMatchObject({ error: null, rejected: [] });
     }

@@ -107,7 +107,10 @@ function snapshot(f: ApiFixture): string {
   return JSON.stringify(tables.map((name) => [name, db.prepare(`SELECT * FROM ${name}`).all()]));
 }
 
-describe('tenant isolation', () => {
+describe.each([
+  ['a repository answering at once (SQLite)', false],
+  ['a repository answering later (as PostgreSQL would)', true],
+])('tenant isolation, on %s', (_name, answerLater) => {
   let dir: ReturnType<typeof tempDir>;
   let f: ApiFixture;
   let correctionId: number;
@@ -115,7 +118,7 @@ describe('tenant isolation', () => {
 
   beforeAll(async () => {
     dir = tempDir('isolation');
-    f = apiFixture(dir.path);
+    f = apiFixture(dir.path, { answerLater });
     // A subcontractor's manual entry waiting for A's approval, so the approval routes have a target.
     const response = await f.call(f.sub.admin, 'POST', '/api/v1/corrections', {
       kind: 'add_day',

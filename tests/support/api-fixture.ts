@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
   type CardRef,
+  decodeMessage,
   parseCardRef,
   parseSiteId,
   parseTerminalId,
@@ -11,8 +12,8 @@ import {
   type TerminalId,
   type WorkerId,
 } from '@ccus-gate/protocol';
-import { AuthLimiter, createHttpApi, ingestTapBatch, ServerStore } from '@ccus-gate/server';
-import { pino } from 'pino';
+import { AuthLimiter, createHttpApi, ServerStore } from '@ccus-gate/server';
+import { answeringLater } from './answering-later.js';
 
 export interface TapSpec {
   card: CardRef;
@@ -57,13 +58,15 @@ const BOOT = '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13';
 /**
  * Two unrelated contractors (A and B), each prime of its own site with a leased terminal,
  * a worker with a card, taps and records; and a subcontractor under A on A's site.
- * The clock is fixed at 2026-11-24 12:00 JST unless a test moves it.
+ * The clock is fixed at 2026-11-24 12:00 JST unless a test moves it. With `answerLater`, the
+ * API runs on a repository that answers every call later, as PostgreSQL would.
  */
-export function apiFixture(dir: string): ApiFixture {
+export function apiFixture(dir: string, options: { answerLater?: boolean } = {}): ApiFixture {
   const now = { value: new Date('2026-11-24T03:00:00.000Z') };
   const store = ServerStore.open(join(dir, 'server.db'), () => now.value);
   const effects = { rosters: [] as string[], configs: [] as string[], recordKicks: 0, commands: [] as string[] };
-  const app = createHttpApi(store, {
+  const repository = options.answerLater ? answeringLater(store, ['directory', 'queries', 'corrections']) : store;
+  const app = createHttpApi(repository, {
     now: () => now.value,
     broker: { url: 'mqtts://broker.example:8883' },
     authLimiter: new AuthLimiter({ max: 10 }),
@@ -105,15 +108,15 @@ export function apiFixture(dir: string): ApiFixture {
         };
       }),
     } as TapBatch;
-    const result = ingestTapBatch(
-      { store, log: pino({ level: 'silent' }), now: () => now.value },
-      terminalId,
-      `ccus/v1/t/${terminalId}/taps`,
-      Buffer.from(JSON.stringify(batch)),
+    // What ingest does with a valid batch, through the store's synchronous SQLite API, so
+    // that a fixture can tap between two lines of a test without awaiting.
+    const terminal = store.directory.terminal(terminalId);
+    if (terminal?.siteId == null || terminal.rule === null) throw new Error(`fixture: ${terminalId} is not leased`);
+    const stored = store.storeBatch(
+      { ...terminal, siteId: terminal.siteId, rule: terminal.rule },
+      decodeMessage('taps', JSON.stringify(batch)),
     );
-    if (result.ack.error !== null || result.ack.rejected.length > 0) {
-      throw new Error(`fixture taps refused: ${JSON.stringify(result.ack)}`);
-    }
+    if (stored.rejected.length > 0) throw new Error(`fixture taps refused: ${JSON.stringify(stored.rejected)}`);
     store.rebuildQueuedRecords(10_000);
   };
 

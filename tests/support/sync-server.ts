@@ -22,6 +22,7 @@ import {
   startEmbeddedBroker,
 } from '@ccus-gate/server';
 import { pino } from 'pino';
+import { answeringLater } from './answering-later.js';
 import { storeWithSite, T1 } from './server-fixture.js';
 
 export interface SyncServerHarness {
@@ -51,7 +52,7 @@ export interface SyncServerHarness {
  */
 export async function startSyncServer(
   dir: string,
-  options: { forwarder?: ForwarderOptions; ccusTimeoutMs?: number; ccusNow?: () => Date } = {},
+  options: { forwarder?: ForwarderOptions; ccusTimeoutMs?: number; ccusNow?: () => Date; answerLater?: boolean } = {},
 ): Promise<SyncServerHarness> {
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   const { store, siteId } = storeWithSite(dir);
@@ -75,16 +76,18 @@ export async function startSyncServer(
   );
   const ccusHttp: HttpListener = await listenHttp(simulator.app, { host: '127.0.0.1', port: 0 });
   const service = { username: 'ccus-gate-server', password: 'service-secret' };
+  // The server's own parts (ingest, broker, records, forwarder, API) may see a repository that answers later.
+  const repository = options.answerLater ? answeringLater(store, ['directory', 'queries', 'corrections']) : store;
   let port = 0;
   let broker: EmbeddedBroker | null = null;
   const startBroker = async (): Promise<void> => {
-    broker = await startEmbeddedBroker({ host: '127.0.0.1', port, store, service, log });
+    broker = await startEmbeddedBroker({ host: '127.0.0.1', port, store: repository, service, log });
     port = broker.port;
   };
   await startBroker();
   const url = `mqtt://127.0.0.1:${port}`;
   const server = createServer({
-    store,
+    store: repository,
     broker: { url, ...service },
     ccus: new HttpCcusGateway(
       ccusHttp.url,

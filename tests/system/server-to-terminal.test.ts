@@ -6,7 +6,10 @@ import { startTestTerminal, type TestTerminal, testClock } from '../support/test
 import { waitFor, waitForAsync } from '../support/wait.js';
 
 /** What a contractor changes through the API reaches the terminal at the gate, and the terminal's state comes back. */
-describe('server to terminal', () => {
+describe.each([
+  ['a repository answering at once (SQLite)', false],
+  ['a repository answering later (as PostgreSQL would)', true],
+])('server to terminal, on %s', (_name, answerLater) => {
   let dir: ReturnType<typeof tempDir>;
   let server: SyncServerHarness;
   let t: TestTerminal;
@@ -20,7 +23,7 @@ describe('server to terminal', () => {
 
   beforeEach(async () => {
     dir = tempDir('to-terminal');
-    server = await startSyncServer(dir.path);
+    server = await startSyncServer(dir.path, { answerLater });
     admin = server.store.directory.createApiToken('t1', 'admin', 'office');
     t = await startTestTerminal({
       dir: dir.path,

@@ -16,7 +16,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import { encodeCsv, kentaikyoCalendar, recordsCsv } from '../export/csv-export.js';
 import type { Role } from '../store/directory-store.js';
-import type { ServerStore } from '../store/server-store.js';
+import type { ServerRepository } from '../store/repository.js';
 import { isStoreError, type StoreErrorCode } from '../store/store-error.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 import { AuthLimiter } from './auth-limiter.js';
@@ -96,7 +96,7 @@ const json = (c: Ctx, body: unknown, status: ContentfulStatusCode = 200): Respon
  * The tenant-scoped HTTP API. Every route declares the role it needs; every tenant query
  * goes through the caller's scope, so one tenant never reads or changes another's data.
  */
-export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}): OpenAPIHono<Env> {
+export function createHttpApi(store: ServerRepository, options: HttpApiOptions = {}): OpenAPIHono<Env> {
   const now = options.now ?? (() => new Date());
   const limiter = options.authLimiter ?? new AuthLimiter();
   const effects: ApiEffects = {
@@ -145,7 +145,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
     if (match === null) {
       return problem(c, 401, 'Unauthorized', 'send an API token as "Authorization: Bearer <token>"');
     }
-    const owner = directory.tokenOwner(match[1] as string);
+    const owner = await directory.tokenOwner(match[1] as string);
     if (owner === null) {
       limiter.fail(address);
       return problem(c, 401, 'Unauthorized', 'the API token is not valid');
@@ -209,8 +209,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
 
   // ---- the fleet operator ------------------------------------------------------------
 
-  route('operator', { method: 'get', path: '/api/v1/tenants', tags: ['operator'], responses: ok('all tenants') }, (c) =>
-    json(c, { tenants: directory.tenants() }),
+  route(
+    'operator',
+    { method: 'get', path: '/api/v1/tenants', tags: ['operator'], responses: ok('all tenants') },
+    async (c) => json(c, { tenants: await directory.tenants() }),
   );
 
   route(
@@ -222,11 +224,11 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: body('a contractor', S.TenantBody),
       responses: created('the tenant and its first admin token'),
     },
-    (c) => {
+    async (c) => {
       const input = valid<z.infer<typeof S.TenantBody>>(c, 'json');
-      const tenant = directory.createTenant(input);
-      const token = directory.createApiToken(tenant.tenantId, 'admin', 'first admin');
-      corrections.note(
+      const tenant = await directory.createTenant(input);
+      const token = await directory.createApiToken(tenant.tenantId, 'admin', 'first admin');
+      await corrections.note(
         { tenantId: tenant.tenantId, name: c.get('caller').label },
         'create_tenant',
         `tenant ${tenant.tenantId}`,
@@ -246,11 +248,11 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.TenantParam, ...body('role and label', S.TokenBody) },
       responses: created('the token, shown once'),
     },
-    (c) => {
+    async (c) => {
       const { tenantId } = valid<{ tenantId: string }>(c, 'param');
       const input = valid<z.infer<typeof S.TokenBody>>(c, 'json');
-      directory.tenantScope(tenantId);
-      return json(c, { token: directory.createApiToken(tenantId, input.role, input.label), ...input }, 201);
+      await directory.tenantScope(tenantId);
+      return json(c, { token: await directory.createApiToken(tenantId, input.role, input.label), ...input }, 201);
     },
   );
 
@@ -263,10 +265,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.TenantParam },
       responses: ok("the tenant's tokens: id, role, label, created; never the secrets"),
     },
-    (c) => {
+    async (c) => {
       const { tenantId } = valid<{ tenantId: string }>(c, 'param');
-      directory.tenantScope(tenantId);
-      return json(c, { tokens: directory.tokens(tenantId) });
+      await directory.tenantScope(tenantId);
+      return json(c, { tokens: await directory.tokens(tenantId) });
     },
   );
 
@@ -279,10 +281,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.TenantTokenParam },
       responses: ok('revoked; it stops working at once'),
     },
-    (c) => {
+    async (c) => {
       const { tenantId, id } = valid<{ tenantId: string; id: string }>(c, 'param');
-      directory.revokeToken(tenantId, id);
-      corrections.note({ tenantId, name: c.get('caller').label }, 'revoke_token', `token ${id}`, null, null);
+      await directory.revokeToken(tenantId, id);
+      await corrections.note({ tenantId, name: c.get('caller').label }, 'revoke_token', `token ${id}`, null, null);
       return json(c, { revoked: id });
     },
   );
@@ -290,7 +292,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
   route(
     'operator',
     { method: 'get', path: '/api/v1/fleet/terminals', tags: ['operator'], responses: ok('every terminal') },
-    (c) => json(c, { terminals: directory.terminals(null) }),
+    async (c) => json(c, { terminals: await directory.terminals(null) }),
   );
 
   route(
@@ -302,14 +304,14 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: body('a new terminal', S.NewTerminalBody),
       responses: created('the terminal'),
     },
-    (c) => {
+    async (c) => {
       const input = valid<z.infer<typeof S.NewTerminalBody>>(c, 'json');
-      directory.createTerminal({
+      await directory.createTerminal({
         terminalId: input.terminalId as TerminalId,
         ...(input.hardwareProfile === undefined ? {} : { hardwareProfile: input.hardwareProfile }),
       });
       effects.credentialsChanged();
-      return json(c, { terminal: directory.terminalView(null, input.terminalId) }, 201);
+      return json(c, { terminal: await directory.terminalView(null, input.terminalId) }, 201);
     },
   );
 
@@ -322,7 +324,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.TerminalParam, ...body('who leases it, for which site', S.LeaseBody) },
       responses: ok('the terminal, leased'),
     },
-    (c) => {
+    async (c) => {
       const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
       const input = valid<z.infer<typeof S.LeaseBody>>(c, 'json');
       const lease = {
@@ -331,8 +333,8 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
         from: input.from === undefined ? now().toISOString() : new Date(input.from).toISOString(),
         until: input.until == null ? null : new Date(input.until).toISOString(),
       };
-      const { previousTenantId } = directory.lease(terminalId, lease);
-      corrections.note(
+      const { previousTenantId } = await directory.lease(terminalId, lease);
+      await corrections.note(
         { tenantId: lease.tenantId, name: c.get('caller').label },
         'lease_terminal',
         `terminal ${terminalId}`,
@@ -341,7 +343,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       );
       effects.configChanged([terminalId]);
       effects.rosterChanged([lease.siteId]);
-      return json(c, { terminal: directory.terminalView(null, terminalId), previousTenantId });
+      return json(c, { terminal: await directory.terminalView(null, terminalId), previousTenantId });
     },
   );
 
@@ -354,11 +356,11 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.TerminalParam },
       responses: ok('the terminal, unleased'),
     },
-    (c) => {
+    async (c) => {
       const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
-      directory.endLease(terminalId);
+      await directory.endLease(terminalId);
       effects.configChanged([terminalId]);
-      return json(c, { terminal: directory.terminalView(null, terminalId) });
+      return json(c, { terminal: await directory.terminalView(null, terminalId) });
     },
   );
 
@@ -371,12 +373,12 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.TerminalParam },
       responses: created('a provisioning bundle with fresh credentials; the old password stops working'),
     },
-    (c) => {
+    async (c) => {
       const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
-      const terminal = directory.terminalView(null, terminalId);
-      const password = directory.rotateTerminalSecret(terminalId);
+      const terminal = await directory.terminalView(null, terminalId);
+      const password = await directory.rotateTerminalSecret(terminalId);
       effects.credentialsChanged();
-      corrections.note(
+      await corrections.note(
         { tenantId: null, name: c.get('caller').label },
         'provision_terminal',
         `terminal ${terminalId}`,
@@ -415,7 +417,8 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { query: S.Paging },
       responses: ok('all quarantined messages'),
     },
-    (c) => json(c, { quarantine: queries.quarantine(null, valid<{ limit: number; offset: number }>(c, 'query')) }),
+    async (c) =>
+      json(c, { quarantine: await queries.quarantine(null, valid<{ limit: number; offset: number }>(c, 'query')) }),
   );
 
   // ---- tenants: tokens, sites, structure ------------------------------------------
@@ -429,10 +432,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: body('role and label', S.TokenBody),
       responses: created('the token, shown once'),
     },
-    (c) => {
+    async (c) => {
       const input = valid<z.infer<typeof S.TokenBody>>(c, 'json');
-      const token = directory.createApiToken(scopeOf(c).tenantId, input.role, input.label);
-      corrections.note(
+      const token = await directory.createApiToken(scopeOf(c).tenantId, input.role, input.label);
+      await corrections.note(
         { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
         'create_token',
         `token ${input.label}`,
@@ -451,7 +454,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       tags: ['tenant'],
       responses: ok("the tenant's tokens: id, role, label, created; never the secrets"),
     },
-    (c) => json(c, { tokens: directory.tokens(scopeOf(c).tenantId) }),
+    async (c) => json(c, { tokens: await directory.tokens(scopeOf(c).tenantId) }),
   );
 
   route(
@@ -463,10 +466,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.TokenParam },
       responses: ok('revoked; it stops working at once'),
     },
-    (c) => {
+    async (c) => {
       const { id } = valid<{ id: string }>(c, 'param');
-      directory.revokeToken(scopeOf(c).tenantId, id);
-      corrections.note(
+      await directory.revokeToken(scopeOf(c).tenantId, id);
+      await corrections.note(
         { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
         'revoke_token',
         `token ${id}`,
@@ -485,7 +488,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       tags: ['sites'],
       responses: ok('sites the tenant sees, as prime or subcontractor'),
     },
-    (c) => json(c, { sites: directory.sites(scopeOf(c)) }),
+    async (c) => json(c, { sites: await directory.sites(scopeOf(c)) }),
   );
 
   route(
@@ -497,23 +500,23 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: body('a site the tenant is prime contractor of', S.SiteBody),
       responses: created('the site'),
     },
-    (c) => {
+    async (c) => {
       const input = valid<z.infer<typeof S.SiteBody>>(c, 'json');
       const scope = scopeOf(c);
-      directory.createSite({
+      await directory.createSite({
         siteId: input.siteId as SiteId,
         tenantId: scope.tenantId,
         name: input.name,
         rule: { timeZone: input.timeZone, dayBoundary: input.dayBoundary },
       });
-      corrections.note(
+      await corrections.note(
         { tenantId: scope.tenantId, name: c.get('caller').label },
         'create_site',
         `site ${input.siteId}`,
         null,
         input,
       );
-      return json(c, { site: directory.site(scope, input.siteId) }, 201);
+      return json(c, { site: await directory.site(scope, input.siteId) }, 201);
     },
   );
 
@@ -526,7 +529,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.SiteParam },
       responses: ok('the site'),
     },
-    (c) => json(c, { site: directory.site(scopeOf(c), valid<{ siteId: string }>(c, 'param').siteId) }),
+    async (c) => json(c, { site: await directory.site(scopeOf(c), valid<{ siteId: string }>(c, 'param').siteId) }),
   );
 
   route(
@@ -538,18 +541,18 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.SiteParam, ...body('what changes', S.SitePatch) },
       responses: ok('the site'),
     },
-    (c) => {
+    async (c) => {
       const { siteId } = valid<{ siteId: string }>(c, 'param');
       const input = valid<z.infer<typeof S.SitePatch>>(c, 'json');
       const scope = scopeOf(c);
-      const before = directory.site(scope, siteId);
-      const terminals = directory.updateSite(scope, siteId, {
+      const before = await directory.site(scope, siteId);
+      const terminals = await directory.updateSite(scope, siteId, {
         ...(input.name === undefined ? {} : { name: input.name }),
         ...(input.timeZone === undefined || input.dayBoundary === undefined
           ? {}
           : { rule: { timeZone: input.timeZone, dayBoundary: input.dayBoundary } }),
       });
-      corrections.note(
+      await corrections.note(
         { tenantId: scope.tenantId, name: c.get('caller').label },
         'update_site',
         `site ${siteId}`,
@@ -557,7 +560,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
         input,
       );
       effects.configChanged(terminals);
-      return json(c, { site: directory.site(scope, siteId) });
+      return json(c, { site: await directory.site(scope, siteId) });
     },
   );
 
@@ -570,18 +573,18 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.SiteCompanyParam, ...body('the company and its place in the structure', S.SiteCompanyBody) },
       responses: ok('the site'),
     },
-    (c) => {
+    async (c) => {
       const { siteId, companyId } = valid<{ siteId: string; companyId: string }>(c, 'param');
       const input = valid<z.infer<typeof S.SiteCompanyBody>>(c, 'json');
-      directory.putSiteCompany(scopeOf(c), siteId, { companyId, ...input });
-      corrections.note(
+      await directory.putSiteCompany(scopeOf(c), siteId, { companyId, ...input });
+      await corrections.note(
         { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
         'put_site_company',
         `site ${siteId}`,
         null,
         { companyId, ...input },
       );
-      return json(c, { site: directory.site(scopeOf(c), siteId) });
+      return json(c, { site: await directory.site(scopeOf(c), siteId) });
     },
   );
 
@@ -594,17 +597,17 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.SiteCompanyParam },
       responses: ok('the site'),
     },
-    (c) => {
+    async (c) => {
       const { siteId, companyId } = valid<{ siteId: string; companyId: string }>(c, 'param');
-      directory.removeSiteCompany(scopeOf(c), siteId, companyId);
-      corrections.note(
+      await directory.removeSiteCompany(scopeOf(c), siteId, companyId);
+      await corrections.note(
         { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
         'remove_site_company',
         `site ${siteId}`,
         { companyId },
         null,
       );
-      return json(c, { site: directory.site(scopeOf(c), siteId) });
+      return json(c, { site: await directory.site(scopeOf(c), siteId) });
     },
   );
 
@@ -619,7 +622,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.SiteParam },
       responses: ok('the site roster (作業員名簿)'),
     },
-    (c) => json(c, { roster: directory.roster(scopeOf(c), valid<{ siteId: string }>(c, 'param').siteId) }),
+    async (c) => json(c, { roster: await directory.roster(scopeOf(c), valid<{ siteId: string }>(c, 'param').siteId) }),
   );
 
   route(
@@ -631,17 +634,17 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.RosterParam, ...body("the worker's position and work content on this site", S.RosterBody) },
       responses: ok('the roster'),
     },
-    (c) => {
+    async (c) => {
       const { siteId, workerId } = valid<{ siteId: SiteId; workerId: WorkerId }>(c, 'param');
       const input = valid<z.infer<typeof S.RosterBody>>(c, 'json');
       const scope = scopeOf(c);
-      directory.addToRoster(
+      await directory.addToRoster(
         siteId,
         workerId,
         { position: input.position ?? null, workContent: input.workContent ?? null },
         scope,
       );
-      corrections.note(
+      await corrections.note(
         { tenantId: scope.tenantId, name: c.get('caller').label },
         'add_to_roster',
         `site ${siteId}`,
@@ -650,7 +653,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       );
       effects.rosterChanged([siteId]);
       effects.recordsQueued();
-      return json(c, { roster: directory.roster(scope, siteId) });
+      return json(c, { roster: await directory.roster(scope, siteId) });
     },
   );
 
@@ -663,11 +666,11 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.RosterParam },
       responses: ok('the roster'),
     },
-    (c) => {
+    async (c) => {
       const { siteId, workerId } = valid<{ siteId: SiteId; workerId: WorkerId }>(c, 'param');
       const scope = scopeOf(c);
-      directory.removeFromRoster(scope, siteId, workerId);
-      corrections.note(
+      await directory.removeFromRoster(scope, siteId, workerId);
+      await corrections.note(
         { tenantId: scope.tenantId, name: c.get('caller').label },
         'remove_from_roster',
         `site ${siteId}`,
@@ -676,7 +679,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       );
       effects.rosterChanged([siteId]);
       effects.recordsQueued();
-      return json(c, { roster: directory.roster(scope, siteId) });
+      return json(c, { roster: await directory.roster(scope, siteId) });
     },
   );
 
@@ -685,7 +688,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
   route(
     'viewer',
     { method: 'get', path: '/api/v1/terminals', tags: ['terminals'], responses: ok('terminals leased to the tenant') },
-    (c) => json(c, { terminals: directory.terminals(scopeOf(c)) }),
+    async (c) => json(c, { terminals: await directory.terminals(scopeOf(c)) }),
   );
 
   route(
@@ -697,8 +700,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.TerminalParam },
       responses: ok('the terminal and its last status'),
     },
-    (c) =>
-      json(c, { terminal: directory.terminalView(scopeOf(c), valid<{ terminalId: string }>(c, 'param').terminalId) }),
+    async (c) =>
+      json(c, {
+        terminal: await directory.terminalView(scopeOf(c), valid<{ terminalId: string }>(c, 'param').terminalId),
+      }),
   );
 
   route(
@@ -710,13 +715,13 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.TerminalParam, ...body('how the terminal behaves at the gate', S.TerminalSettingsBody) },
       responses: ok('the terminal'),
     },
-    (c) => {
+    async (c) => {
       const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
       const input = valid<z.infer<typeof S.TerminalSettingsBody>>(c, 'json');
       const scope = scopeOf(c);
-      const before = directory.terminalView(scope, terminalId).settings;
-      directory.setTerminalSettings(scope, terminalId, input);
-      corrections.note(
+      const before = (await directory.terminalView(scope, terminalId)).settings;
+      await directory.setTerminalSettings(scope, terminalId, input);
+      await corrections.note(
         { tenantId: scope.tenantId, name: c.get('caller').label },
         'terminal_settings',
         `terminal ${terminalId}`,
@@ -724,7 +729,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
         input,
       );
       effects.configChanged([terminalId]);
-      return json(c, { terminal: directory.terminalView(scope, terminalId) });
+      return json(c, { terminal: await directory.terminalView(scope, terminalId) });
     },
   );
 
@@ -737,10 +742,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.TerminalParam, ...body('a command for the terminal', S.CommandBody) },
       responses: { 202: { description: "sent; the result comes in the terminal's status" } },
     },
-    (c) => {
+    async (c) => {
       const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
       const { command } = valid<z.infer<typeof S.CommandBody>>(c, 'json');
-      directory.terminalView(scopeOf(c), terminalId);
+      await directory.terminalView(scopeOf(c), terminalId);
       return json(c, { id: effects.sendCommand(terminalId, command), command }, 202);
     },
   );
@@ -756,7 +761,8 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { query: S.Paging },
       responses: ok('workers the tenant registered or sees on its sites'),
     },
-    (c) => json(c, { workers: directory.workers(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')) }),
+    async (c) =>
+      json(c, { workers: await directory.workers(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')) }),
   );
 
   route(
@@ -768,10 +774,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: body('a worker (技能者)', S.WorkerBody),
       responses: created('the worker'),
     },
-    (c) => {
+    async (c) => {
       const input = valid<z.infer<typeof S.WorkerBody>>(c, 'json');
       const scope = scopeOf(c);
-      directory.addWorker({
+      await directory.addWorker({
         workerId: input.workerId as WorkerId,
         tenantId: scope.tenantId,
         name: input.name,
@@ -779,14 +785,14 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
         trade: input.trade ?? null,
         position: input.position ?? null,
       });
-      corrections.note(
+      await corrections.note(
         { tenantId: scope.tenantId, name: c.get('caller').label },
         'add_worker',
         `worker ${input.workerId}`,
         null,
         { ...input, name: undefined },
       );
-      return json(c, { worker: directory.worker(scope, input.workerId) }, 201);
+      return json(c, { worker: await directory.worker(scope, input.workerId) }, 201);
     },
   );
 
@@ -799,7 +805,8 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.WorkerParam },
       responses: ok('the worker and their cards'),
     },
-    (c) => json(c, { worker: directory.worker(scopeOf(c), valid<{ workerId: string }>(c, 'param').workerId) }),
+    async (c) =>
+      json(c, { worker: await directory.worker(scopeOf(c), valid<{ workerId: string }>(c, 'param').workerId) }),
   );
 
   route(
@@ -811,19 +818,19 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.WorkerParam, ...body('what changes', S.WorkerPatch) },
       responses: ok('the worker'),
     },
-    (c) => {
+    async (c) => {
       const { workerId } = valid<{ workerId: string }>(c, 'param');
       const input = valid<z.infer<typeof S.WorkerPatch>>(c, 'json');
       const scope = scopeOf(c);
-      directory.updateWorker(scope, workerId, input);
-      corrections.note(
+      await directory.updateWorker(scope, workerId, input);
+      await corrections.note(
         { tenantId: scope.tenantId, name: c.get('caller').label },
         'update_worker',
         `worker ${workerId}`,
         null,
         input,
       );
-      return json(c, { worker: directory.worker(scope, workerId) });
+      return json(c, { worker: await directory.worker(scope, workerId) });
     },
   );
 
@@ -836,11 +843,11 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.WorkerParam },
       responses: ok('removed; taps and records stay'),
     },
-    (c) => {
+    async (c) => {
       const { workerId } = valid<{ workerId: string }>(c, 'param');
       const scope = scopeOf(c);
-      const sites = directory.removeWorker(scope, workerId);
-      corrections.note(
+      const sites = await directory.removeWorker(scope, workerId);
+      await corrections.note(
         { tenantId: scope.tenantId, name: c.get('caller').label },
         'remove_worker',
         `worker ${workerId}`,
@@ -864,11 +871,11 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       },
       responses: created('the binding, with how many taps it resolved'),
     },
-    (c) => {
+    async (c) => {
       const { workerId } = valid<{ workerId: WorkerId }>(c, 'param');
       const input = valid<z.infer<typeof S.CardBody>>(c, 'json');
       const card = parseCardRef(input.card, input.tech);
-      const bound = corrections.bindCard(actorOf(c), card, workerId, input.reason ?? 'card registered');
+      const bound = await corrections.bindCard(actorOf(c), card, workerId, input.reason ?? 'card registered');
       effects.rosterChanged(bound.sites);
       if (bound.resolvedTaps > 0) effects.recordsQueued();
       return json(c, { card, workerId, resolvedTaps: bound.resolvedTaps, correction: bound.id }, 201);
@@ -884,12 +891,12 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.CardParam },
       responses: ok('the card is no longer bound'),
     },
-    (c) => {
+    async (c) => {
       const params = valid<{ tech: 'felica' | 'mifare'; id: string }>(c, 'param');
       const card = parseCardRef(params.id, params.tech);
       const scope = scopeOf(c);
-      const sites = directory.removeCard(scope, card);
-      corrections.note(
+      const sites = await directory.removeCard(scope, card);
+      await corrections.note(
         { tenantId: scope.tenantId, name: c.get('caller').label },
         'remove_card',
         `card ${card.tech}:${card.id}`,
@@ -910,7 +917,8 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { query: S.SiteQuery },
       responses: ok('cards tapped that no worker holds'),
     },
-    (c) => json(c, { unknownCards: queries.unknownCards(scopeOf(c), valid<{ siteId?: string }>(c, 'query')) }),
+    async (c) =>
+      json(c, { unknownCards: await queries.unknownCards(scopeOf(c), valid<{ siteId?: string }>(c, 'query')) }),
   );
 
   // ---- taps, records, CCUS outbox ---------------------------------------------------
@@ -924,7 +932,7 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { query: S.TapQuery },
       responses: ok('taps, newest first'),
     },
-    (c) => json(c, { taps: queries.taps(scopeOf(c), valid<z.infer<typeof S.TapQuery>>(c, 'query')) }),
+    async (c) => json(c, { taps: await queries.taps(scopeOf(c), valid<z.infer<typeof S.TapQuery>>(c, 'query')) }),
   );
 
   route(
@@ -936,7 +944,8 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { query: S.RecordQuery },
       responses: ok('work records (就業履歴) with their CCUS state'),
     },
-    (c) => json(c, { records: queries.records(scopeOf(c), valid<z.infer<typeof S.RecordQuery>>(c, 'query')) }),
+    async (c) =>
+      json(c, { records: await queries.records(scopeOf(c), valid<z.infer<typeof S.RecordQuery>>(c, 'query')) }),
   );
 
   route(
@@ -948,11 +957,11 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { query: S.AtRiskQuery },
       responses: ok('records not yet accepted whose deadline is near or past, soonest first'),
     },
-    (c) => {
+    async (c) => {
       const query = valid<z.infer<typeof S.AtRiskQuery>>(c, 'query');
       return json(c, {
         today: ccusToday(now()),
-        records: queries.atRisk(scopeOf(c), { ...query, today: ccusToday(now()) }),
+        records: await queries.atRisk(scopeOf(c), { ...query, today: ccusToday(now()) }),
       });
     },
   );
@@ -966,7 +975,8 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.RecordParam },
       responses: ok('one record'),
     },
-    (c) => json(c, { record: queries.record(scopeOf(c), valid<z.infer<typeof S.RecordParam>>(c, 'param')) }),
+    async (c) =>
+      json(c, { record: await queries.record(scopeOf(c), valid<z.infer<typeof S.RecordParam>>(c, 'param')) }),
   );
 
   route(
@@ -978,10 +988,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.RecordParam },
       responses: ok('the record, back in the CCUS outbox'),
     },
-    (c) => {
+    async (c) => {
       const key = valid<z.infer<typeof S.RecordParam>>(c, 'param');
-      const record = queries.retry(scopeOf(c), key);
-      corrections.note(
+      const record = await queries.retry(scopeOf(c), key);
+      await corrections.note(
         { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
         'retry_record',
         `record ${key.siteId}/${key.workerId}/${key.workingDay}`,
@@ -1002,9 +1012,9 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { query: S.RecordQuery },
       responses: ok('the CCUS outbox: records by state'),
     },
-    (c) => {
+    async (c) => {
       const query = valid<z.infer<typeof S.RecordQuery>>(c, 'query');
-      return json(c, { records: queries.records(scopeOf(c), query).filter((r) => r.ccus !== null) });
+      return json(c, { records: (await queries.records(scopeOf(c), query)).filter((r) => r.ccus !== null) });
     },
   );
 
@@ -1019,9 +1029,9 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { query: S.CorrectionQuery },
       responses: ok('corrections, newest first'),
     },
-    (c) =>
+    async (c) =>
       json(c, {
-        corrections: corrections.corrections(scopeOf(c), valid<z.infer<typeof S.CorrectionQuery>>(c, 'query')),
+        corrections: await corrections.corrections(scopeOf(c), valid<z.infer<typeof S.CorrectionQuery>>(c, 'query')),
       }),
   );
 
@@ -1034,11 +1044,16 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { query: S.Paging },
       responses: ok("subcontractors' entries waiting for this tenant's approval as prime"),
     },
-    (c) => {
+    async (c) => {
       const scope = scopeOf(c);
-      const waiting = corrections
-        .corrections(scope, { ...valid<{ limit: number; offset: number }>(c, 'query'), state: 'awaiting_approval' })
-        .filter((correction) => directory.siteAccess(scope, correction.siteId) === 'prime');
+      const waiting = [];
+      const awaiting = await corrections.corrections(scope, {
+        ...valid<{ limit: number; offset: number }>(c, 'query'),
+        state: 'awaiting_approval',
+      });
+      for (const correction of awaiting) {
+        if ((await directory.siteAccess(scope, correction.siteId)) === 'prime') waiting.push(correction);
+      }
       return json(c, { approvals: waiting });
     },
   );
@@ -1052,23 +1067,23 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: body('a manual entry or correction', S.CorrectionBody),
       responses: created("the correction; applied, or awaiting the prime's approval"),
     },
-    (c) => {
+    async (c) => {
       const input = valid<z.infer<typeof S.CorrectionBody>>(c, 'json');
       const actor = actorOf(c);
       const key = { siteId: input.siteId, workerId: input.workerId, workingDay: input.workingDay };
+      // As the person gave them, offset included: the site's local time reads best later.
+      const times = {
+        ...key,
+        firstIn: 'firstIn' in input ? input.firstIn : null,
+        lastOut: 'lastOut' in input ? input.lastOut : null,
+        reason: input.reason,
+      };
       const correction =
         input.kind === 'confirm_clock'
-          ? corrections.confirmClock(actor, { ...key, reason: input.reason })
-          : (input.kind === 'add_day' ? corrections.addDay.bind(corrections) : corrections.setTimes.bind(corrections))(
-              actor,
-              {
-                ...key,
-                // As the person gave them, offset included: the site's local time reads best later.
-                firstIn: input.firstIn,
-                lastOut: input.lastOut,
-                reason: input.reason,
-              },
-            );
+          ? await corrections.confirmClock(actor, { ...key, reason: input.reason })
+          : input.kind === 'add_day'
+            ? await corrections.addDay(actor, times)
+            : await corrections.setTimes(actor, times);
       if (correction.state === 'applied') effects.recordsQueued();
       return json(c, { correction }, 201);
     },
@@ -1083,7 +1098,8 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.IdParam },
       responses: ok('the correction'),
     },
-    (c) => json(c, { correction: corrections.correction(scopeOf(c), valid<{ id: number }>(c, 'param').id) }),
+    async (c) =>
+      json(c, { correction: await corrections.correction(scopeOf(c), valid<{ id: number }>(c, 'param').id) }),
   );
 
   route(
@@ -1095,10 +1111,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.IdParam, ...body('why, if you like', S.DecisionBody) },
       responses: ok('approved and applied'),
     },
-    (c) => {
+    async (c) => {
       const { id } = valid<{ id: number }>(c, 'param');
       const input = valid<z.infer<typeof S.DecisionBody>>(c, 'json');
-      const correction = corrections.approve(actorOf(c), id, input.reason ?? null);
+      const correction = await corrections.approve(actorOf(c), id, input.reason ?? null);
       effects.recordsQueued();
       return json(c, { correction });
     },
@@ -1113,10 +1129,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { params: S.IdParam, ...body('why', S.RejectionBody) },
       responses: ok('rejected'),
     },
-    (c) => {
+    async (c) => {
       const { id } = valid<{ id: number }>(c, 'param');
       const input = valid<z.infer<typeof S.RejectionBody>>(c, 'json');
-      return json(c, { correction: corrections.reject(actorOf(c), id, input.reason) });
+      return json(c, { correction: await corrections.reject(actorOf(c), id, input.reason) });
     },
   );
 
@@ -1129,7 +1145,8 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { query: S.Paging },
       responses: ok("the tenant's audit trail, newest first"),
     },
-    (c) => json(c, { audit: corrections.audit(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')) }),
+    async (c) =>
+      json(c, { audit: await corrections.audit(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')) }),
   );
 
   route(
@@ -1141,8 +1158,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
       request: { query: S.Paging },
       responses: ok("messages from the tenant's terminals that were refused"),
     },
-    (c) =>
-      json(c, { quarantine: queries.quarantine(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')) }),
+    async (c) =>
+      json(c, {
+        quarantine: await queries.quarantine(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')),
+      }),
   );
 
   // ---- exports ------------------------------------------------------------------------
@@ -1169,23 +1188,21 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
         },
       },
     },
-    (c) => {
+    async (c) => {
       const query = valid<z.infer<typeof S.ExportQuery>>(c, 'query');
       const scope = scopeOf(c);
       const companyId = query.companyId ?? scope.companyId;
-      const records = queries.records(scope, {
+      const records = await queries.records(scope, {
         month: query.month,
         limit: 1_000_000,
         offset: 0,
         ...(query.siteId ? { siteId: query.siteId } : {}),
       });
-      const text = kentaikyoCalendar(query.month, companyId, records, (workerId) => {
-        try {
-          return directory.worker(scope, workerId);
-        } catch {
-          return null;
-        }
-      });
+      const workers = new Map<string, Awaited<ReturnType<typeof directory.worker>> | null>();
+      for (const workerId of new Set(records.map((r) => r.workerId))) {
+        workers.set(workerId, await Promise.resolve(directory.worker(scope, workerId)).catch(() => null));
+      }
+      const text = kentaikyoCalendar(query.month, companyId, records, (workerId) => workers.get(workerId) ?? null);
       return csvResponse(c, `kentaikyo-${companyId}-${query.month}.csv`, text, query.encoding);
     },
   );
@@ -1204,10 +1221,10 @@ export function createHttpApi(store: ServerStore, options: HttpApiOptions = {}):
         },
       },
     },
-    (c) => {
+    async (c) => {
       const query = valid<z.infer<typeof S.ExportQuery>>(c, 'query');
       const scope = scopeOf(c);
-      const records = queries.records(scope, {
+      const records = await queries.records(scope, {
         month: query.month,
         limit: 1_000_000,
         offset: 0,

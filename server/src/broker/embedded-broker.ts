@@ -3,14 +3,14 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { TlsFiles } from '../http-listen.js';
-import type { ServerStore } from '../store/server-store.js';
+import type { ServerRepository } from '../store/repository.js';
 import { mayPublish, maySubscribe, type Principal } from './access.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  store: ServerStore;
+  store: ServerRepository;
   /** The sync server's own account on this broker. */
   service: { username: string; password: string };
   log: Logger;
@@ -43,13 +43,22 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         return;
       }
       // A terminal's client id is its terminal id, so no one can take over its session.
-      if (username !== undefined && client.id === username && store.directory.terminalSecretMatches(username, secret)) {
-        principals.set(client, { kind: 'terminal', terminalId: username });
-        done(null, true);
-        return;
-      }
-      log.warn({ clientId: client.id, username }, 'broker: refused a connection');
-      done(authError('bad user name or password'), false);
+      const refuse = (): void => {
+        log.warn({ clientId: client.id, username }, 'broker: refused a connection');
+        done(authError('bad user name or password'), false);
+      };
+      if (username === undefined || client.id !== username) return refuse();
+      Promise.resolve(store.directory.terminalSecretMatches(username, secret)).then(
+        (matches) => {
+          if (!matches) return refuse();
+          principals.set(client, { kind: 'terminal', terminalId: username });
+          done(null, true);
+        },
+        (error: unknown) => {
+          log.error({ err: error, clientId: client.id }, 'broker: could not check a terminal password');
+          refuse();
+        },
+      );
     },
     authorizePublish(client, packet, done) {
       if (client === null) return done(null); // the broker's own messages (last wills are re-checked below)
@@ -57,13 +66,15 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       const why = who === undefined ? 'not authenticated' : mayPublish(who, packet.topic);
       if (why === null) return done(null);
       log.warn({ clientId: client.id, topic: packet.topic, why }, 'broker: refused a publish');
-      store.quarantine({
-        topic: packet.topic,
-        clientId: client.id,
-        code: 'not_permitted',
-        reason: why,
-        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-      });
+      Promise.resolve(
+        store.quarantine({
+          topic: packet.topic,
+          clientId: client.id,
+          code: 'not_permitted',
+          reason: why,
+          payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+        }),
+      ).catch((error: unknown) => log.error({ err: error }, 'broker: could not quarantine a refused publish'));
       done(new Error(why));
     },
     authorizeSubscribe(client, subscription, done) {

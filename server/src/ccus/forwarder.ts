@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
-import type { OutboxItem, ServerStore } from '../store/server-store.js';
+import type { ServerRepository } from '../store/repository.js';
+import type { OutboxItem } from '../store/server-store.js';
 import { type CcusGateway, type CcusReceipt, type CcusSubmission, isCcusError } from './gateway.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -37,7 +38,7 @@ export interface ForwarderOptions {
  * most requests, so an outage costs one trial request per reset period, not a storm.
  */
 export class CcusForwarder extends EventEmitter<ForwarderEvents> {
-  readonly #store: ServerStore;
+  readonly #store: ServerRepository;
   readonly #log: Logger;
   readonly #now: () => Date;
   readonly #options: Required<ForwarderOptions>;
@@ -48,7 +49,9 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
   #again = false;
   #stopped = true;
 
-  constructor(deps: { store: ServerStore; gateway: CcusGateway; log: Logger; now: () => Date } & ForwarderOptions) {
+  constructor(
+    deps: { store: ServerRepository; gateway: CcusGateway; log: Logger; now: () => Date } & ForwarderOptions,
+  ) {
     super();
     this.#store = deps.store;
     this.#log = deps.log;
@@ -84,9 +87,9 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
     return this.#breaker.opened ? 'open' : this.#breaker.halfOpen ? 'half-open' : 'closed';
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.#stopped = false;
-    this.#store.requeueSending();
+    await this.#store.requeueSending();
     this.#timer = setInterval(() => this.kick(), this.#options.pollMs);
     this.#timer.unref();
     this.kick();
@@ -125,12 +128,12 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
     for (;;) {
       if (this.#stopped || this.#breaker.opened) return;
       // Half-open: one trial send decides whether the rest may follow.
-      const items = this.#store.claimDue(this.#breaker.halfOpen ? 1 : 20);
+      const items = await this.#store.claimDue(this.#breaker.halfOpen ? 1 : 20);
       if (items.length === 0) return;
       for (const [i, item] of items.entries()) {
         if (this.#stopped || this.#breaker.opened) {
           // Claimed but not sent: back to the queue as they were, no attempt spent.
-          for (const rest of items.slice(i)) this.#store.markRetry(rest, 'CCUS circuit open', this.#now(), false);
+          for (const rest of items.slice(i)) await this.#store.markRetry(rest, 'CCUS circuit open', this.#now(), false);
           return;
         }
         for (let wait = this.#bucket.take(); wait > 0; wait = this.#bucket.take()) await sleep(wait);
@@ -150,12 +153,12 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
         entryAt: item.firstIn,
         exitAt: item.lastOut,
       });
-      this.#store.markAccepted(item, receipt.receipt);
+      await this.#store.markAccepted(item, receipt.receipt);
       this.emit('accepted', { item, receipt: receipt.receipt });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (isCcusError(error) && error.kind === 'permanent') {
-        this.#store.markRefused(item, `${error.code}: ${reason}`);
+        await this.#store.markRefused(item, `${error.code}: ${reason}`);
         this.#log.warn({ record: item, code: error.code, reason }, 'CCUS refused a record; it waits for a person');
         this.emit('refused', { item, reason: `${error.code}: ${reason}` });
         return;
@@ -167,7 +170,7 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
       const asked = isCcusError(error) ? (error.retryAfterMs ?? 0) : 0;
       const open = (error as { code?: string }).code === 'EOPENBREAKER' ? this.#options.breakerResetMs : 0;
       const inMs = Math.max(asked, open, Math.floor(Math.random() * ceiling));
-      this.#store.markRetry(item, reason, new Date(this.#now().getTime() + inMs));
+      await this.#store.markRetry(item, reason, new Date(this.#now().getTime() + inMs));
       this.#log.info({ record: item, reason, inMs }, 'CCUS send failed; will retry');
       this.emit('retrying', { item, reason, inMs });
     }

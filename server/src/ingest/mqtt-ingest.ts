@@ -15,7 +15,7 @@ import {
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { RecordKey } from '../store/record-queries.js';
-import type { ServerStore } from '../store/server-store.js';
+import type { ServerRepository } from '../store/repository.js';
 import { StoreError } from '../store/store-error.js';
 import { type IngestResult, ingestTapBatch } from './tap-ingest.js';
 
@@ -46,12 +46,14 @@ export interface MqttIngestEvents {
  */
 export class MqttIngest extends EventEmitter<MqttIngestEvents> {
   readonly #options: MqttIngestOptions;
-  readonly #store: ServerStore;
+  readonly #store: ServerRepository;
   readonly #log: Logger;
   readonly #now: () => Date;
   #client: MqttClient | null = null;
+  /** Per terminal: the handling of its latest message, which the next one waits for. */
+  readonly #lanes = new Map<string, Promise<void>>();
 
-  constructor(options: MqttIngestOptions, deps: { store: ServerStore; log: Logger; now: () => Date }) {
+  constructor(options: MqttIngestOptions, deps: { store: ServerRepository; log: Logger; now: () => Date }) {
     super();
     this.#options = options;
     this.#store = deps.store;
@@ -95,11 +97,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
           .then(() => {
             this.#log.info('subscribed to terminal topics');
             // Retained rosters and configs are gone with the broker's memory too.
-            for (const terminalId of this.#store.directory.allTerminals()) {
-              this.publishConfig(terminalId);
-              this.publishRoster(terminalId);
-            }
-            resolve();
+            return this.#republishAll().then(resolve);
           })
           .catch((error: unknown) => {
             this.#log.error({ err: error }, 'could not subscribe to terminal topics');
@@ -117,21 +115,29 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
     await client?.endAsync(!client.connected);
   }
 
+  async #republishAll(): Promise<void> {
+    for (const terminalId of await this.#store.directory.allTerminals()) {
+      await this.publishConfig(terminalId);
+      await this.publishRoster(terminalId);
+    }
+  }
+
   /** Publishes the terminal's site roster, retained, so it arrives whenever the terminal connects. */
-  publishRoster(terminalId: TerminalId): void {
-    const terminal = this.#store.directory.terminal(terminalId);
+  async publishRoster(terminalId: TerminalId): Promise<void> {
+    const terminal = await this.#store.directory.terminal(terminalId);
     if (terminal?.siteId == null || this.#client === null) return;
-    const roster = this.#store.directory.rosterFor(terminal.siteId);
-    this.#client.publish(topicFor(terminalId, 'roster'), encodeMessage('roster', roster), { qos: 1, retain: true });
+    const roster = await this.#store.directory.rosterFor(terminal.siteId);
+    this.#client?.publish(topicFor(terminalId, 'roster'), encodeMessage('roster', roster), { qos: 1, retain: true });
   }
 
   /**
    * Publishes the terminal's config, retained. A terminal with no lease gets its retained
    * config and roster cleared, so nothing of its last tenant waits for it on the broker.
    */
-  publishConfig(terminalId: TerminalId): void {
+  async publishConfig(terminalId: TerminalId): Promise<void> {
     if (this.#client === null) return;
-    const config = this.#store.directory.configFor(terminalId);
+    const config = await this.#store.directory.configFor(terminalId);
+    if (this.#client === null) return;
     if (config === null) {
       this.#client.publish(topicFor(terminalId, 'config'), Buffer.alloc(0), { qos: 1, retain: true });
       this.#client.publish(topicFor(terminalId, 'roster'), Buffer.alloc(0), { qos: 1, retain: true });
@@ -154,44 +160,65 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
     return id;
   }
 
-  publishSiteRoster(siteId: SiteId): void {
-    for (const terminalId of this.#store.directory.terminalsAtSite(siteId)) this.publishRoster(terminalId);
+  async publishSiteRoster(siteId: SiteId): Promise<void> {
+    for (const terminalId of await this.#store.directory.terminalsAtSite(siteId)) await this.publishRoster(terminalId);
   }
 
+  /**
+   * Each terminal's messages are handled one after the other, in the order they came, even
+   * when the store answers later: an older status never overwrites a newer one.
+   */
   #onMessage(topic: string, payload: Buffer): void {
-    let parsed: ReturnType<typeof parseTopic>;
+    const lane = topic.split('/')[3] ?? '';
+    const previous = this.#lanes.get(lane) ?? Promise.resolve();
+    const next = previous.then(() => this.#handle(topic, payload));
+    this.#lanes.set(lane, next);
+    void next.finally(() => {
+      if (this.#lanes.get(lane) === next) this.#lanes.delete(lane);
+    });
+  }
+
+  async #handle(topic: string, payload: Buffer): Promise<void> {
     try {
-      parsed = parseTopic(topic);
-    } catch (error) {
-      const reason = isProtocolError(error) ? error.message : String(error);
-      this.#store.quarantine({ topic, clientId: null, code: 'invalid_topic', reason, payload });
-      return;
-    }
-    try {
-      if (parsed.kind === 'taps') this.#onTaps(parsed.terminalId, topic, payload);
-      else if (parsed.kind === 'status') this.#onStatus(parsed.terminalId, topic, payload);
+      let parsed: ReturnType<typeof parseTopic>;
+      try {
+        parsed = parseTopic(topic);
+      } catch (error) {
+        const reason = isProtocolError(error) ? error.message : String(error);
+        await this.#store.quarantine({ topic, clientId: null, code: 'invalid_topic', reason, payload });
+        return;
+      }
+      if (parsed.kind === 'taps') await this.#onTaps(parsed.terminalId, topic, payload);
+      else if (parsed.kind === 'status') await this.#onStatus(parsed.terminalId, topic, payload);
     } catch (error) {
       this.#log.error({ err: error, topic }, 'message handling failed');
     }
   }
 
-  #onTaps(terminalId: TerminalId, topic: string, payload: Buffer): void {
-    const result = ingestTapBatch({ store: this.#store, log: this.#log, now: this.#now }, terminalId, topic, payload);
+  async #onTaps(terminalId: TerminalId, topic: string, payload: Buffer): Promise<void> {
+    const result = await ingestTapBatch(
+      { store: this.#store, log: this.#log, now: this.#now },
+      terminalId,
+      topic,
+      payload,
+    );
     this.#client?.publish(topicFor(terminalId, 'ack'), encodeMessage('ack', result.ack), { qos: 1 });
     this.emit('batch', { terminalId, result });
     if (result.records.length > 0) this.emit('records', result.records);
   }
 
-  #onStatus(terminalId: TerminalId, topic: string, payload: Buffer): void {
+  async #onStatus(terminalId: TerminalId, topic: string, payload: Buffer): Promise<void> {
     if (payload.length === 0) return; // a cleared retained message
+    let status: ReturnType<typeof decodeMessage<'status'>>;
     try {
-      const status = decodeMessage('status', payload);
+      status = decodeMessage('status', payload);
       if (status.terminalId !== terminalId) throw new Error(`status says ${status.terminalId} but came on ${topic}`);
-      this.#store.directory.setTerminalStatus(terminalId, status);
-      this.emit('status', { terminalId, state: status.state });
     } catch (error) {
       const reason = (error as Error).message.slice(0, 300);
-      this.#store.quarantine({ topic, clientId: terminalId, code: 'invalid_status', reason, payload });
+      await this.#store.quarantine({ topic, clientId: terminalId, code: 'invalid_status', reason, payload });
+      return;
     }
+    await this.#store.directory.setTerminalStatus(terminalId, status);
+    this.emit('status', { terminalId, state: status.state });
   }
 }

@@ -8,7 +8,7 @@ import {
 } from '@ccus-gate/protocol';
 import type { Logger } from 'pino';
 import type { RecordKey } from '../store/record-queries.js';
-import type { ServerStore } from '../store/server-store.js';
+import type { ServerRepository } from '../store/repository.js';
 
 export interface IngestResult {
   ack: Ack;
@@ -32,16 +32,16 @@ function errorCode(error: ProtocolError): BatchErrorCode {
  * One tap batch from one terminal: validate, store idempotently, answer. Anything the
  * terminal sends gets an answer with a reason; nothing it sends can throw out of here.
  */
-export function ingestTapBatch(
-  deps: { store: ServerStore; log: Logger; now: () => Date },
+export async function ingestTapBatch(
+  deps: { store: ServerRepository; log: Logger; now: () => Date },
   terminalId: TerminalId,
   topic: string,
   payload: Buffer,
-): IngestResult {
+): Promise<IngestResult> {
   const { store, log } = deps;
-  const refuse = (code: BatchErrorCode, message: string, batchId: string | null): IngestResult => {
+  const refuse = async (code: BatchErrorCode, message: string, batchId: string | null): Promise<IngestResult> => {
     const reason = message.slice(0, 300);
-    store.quarantine({ topic, clientId: terminalId, code, reason, payload });
+    await store.quarantine({ topic, clientId: terminalId, code, reason, payload });
     log.warn({ terminalId, code, reason }, 'batch refused');
     return {
       ack: {
@@ -67,13 +67,13 @@ export function ingestTapBatch(
   if (batch.terminalId !== terminalId) {
     return refuse('wrong_terminal', `batch says terminal ${batch.terminalId} but came on ${topic}`, batch.batchId);
   }
-  const terminal = store.directory.terminal(terminalId);
+  const terminal = await store.directory.terminal(terminalId);
   if (terminal === null) return refuse('not_permitted', `terminal ${terminalId} is not registered`, batch.batchId);
   if (terminal.siteId === null || terminal.rule === null) {
     return refuse('not_permitted', `terminal ${terminalId} is not assigned to a site`, batch.batchId);
   }
   try {
-    const stored = store.storeBatch({ ...terminal, siteId: terminal.siteId, rule: terminal.rule }, batch);
+    const stored = await store.storeBatch({ ...terminal, siteId: terminal.siteId, rule: terminal.rule }, batch);
     log.debug({ terminalId, ...stored.accepted, inserted: stored.inserted }, 'batch stored');
     return {
       ack: {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { RecordKey } from '../store/record-queries.js';
-import type { ServerStore } from '../store/server-store.js';
+import type { ServerRepository } from '../store/repository.js';
 
 const CHUNK = 200;
 /** Batches arriving this recently mean a backlog is draining: taps and acks go first. */
@@ -19,14 +19,17 @@ const BUSY_CHUNK = 25;
  * lost meanwhile: the queue is in the database.
  */
 export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
-  readonly #store: ServerStore;
+  readonly #store: ServerRepository;
   readonly #log: Logger;
   #scheduled: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | null = null;
   #stopped = false;
+  /** A chunk is being built (the store may answer later); kicks meanwhile ask for one more pass. */
+  #building = false;
+  #again = false;
   #lastIngest = Number.NEGATIVE_INFINITY;
   #lastBuilt = performance.now();
 
-  constructor(deps: { store: ServerStore; log: Logger }) {
+  constructor(deps: { store: ServerRepository; log: Logger }) {
     super();
     this.#store = deps.store;
     this.#log = deps.log;
@@ -39,11 +42,16 @@ export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
 
   /** Something was queued (or may have been, before a restart): build it soon. */
   kick(): void {
-    if (this.#scheduled !== null || this.#stopped) return;
+    if (this.#stopped) return;
+    if (this.#building) {
+      this.#again = true;
+      return;
+    }
+    if (this.#scheduled !== null) return;
     this.#scheduled = {
       immediate: setImmediate(() => {
         this.#scheduled = null;
-        this.#step();
+        void this.#step();
       }),
     };
   }
@@ -57,28 +65,34 @@ export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
     this.#scheduled = null;
   }
 
-  #step(): void {
+  async #step(): Promise<void> {
     const now = performance.now();
     const busy = now - this.#lastIngest < QUIET_MS;
     if (busy && now - this.#lastBuilt < MAX_WAIT_MS) {
       this.#scheduled = {
         timeout: setTimeout(() => {
           this.#scheduled = null;
-          this.#step();
+          void this.#step();
         }, QUIET_MS),
       };
       return;
     }
     this.#lastBuilt = now;
-    let keys: RecordKey[];
+    const chunk = busy ? BUSY_CHUNK : CHUNK;
+    let keys: RecordKey[] = [];
+    this.#building = true;
     try {
-      keys = this.#store.rebuildQueuedRecords(busy ? BUSY_CHUNK : CHUNK);
+      keys = await this.#store.rebuildQueuedRecords(chunk);
     } catch (error) {
       // The queue keeps them; the next batch or restart tries again.
       this.#log.error({ err: error }, 'could not rebuild records');
-      return;
+    } finally {
+      this.#building = false;
     }
     if (keys.length > 0) this.emit('records', keys);
-    if (keys.length === (busy ? BUSY_CHUNK : CHUNK)) this.kick();
+    if (keys.length === chunk || this.#again) {
+      this.#again = false;
+      this.kick();
+    }
   }
 }

@@ -41,14 +41,18 @@ export interface RunningMosquitto {
  * the TLS and local listeners, no persistence, and no dropping to the mosquitto user (the
  * files are the test's).
  */
-export async function startMosquitto(dir: string, passwords: string): Promise<RunningMosquitto> {
+export async function startMosquitto(
+  dir: string,
+  passwords: string,
+  options: { acl?: string } = {},
+): Promise<RunningMosquitto> {
   const binary = ensureMosquitto();
   const port = await freePort();
   const passwordFile = join(dir, 'passwd');
   const pidFile = join(dir, 'mosquitto.pid');
   const aclFile = join(dir, 'acl');
   writeFileSync(passwordFile, passwords, { mode: 0o600 });
-  writeFileSync(aclFile, readFileSync(new URL('acl', SHIPPED)));
+  writeFileSync(aclFile, options.acl ?? readFileSync(new URL('acl', SHIPPED)));
   const shipped = readFileSync(new URL('mosquitto.conf', SHIPPED), 'utf8');
   const config = shipped
     .replace(/^password_file .*$/m, `password_file ${passwordFile}`)

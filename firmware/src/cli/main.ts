@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/config-file.js';
 import { formatChecks, runDoctor } from './doctor.js';
+import { ProvisionError, provision } from './provision.js';
 import { runTerminal } from './run.js';
 import { runSelftest } from './selftest.js';
 import { formatStatus, statusReport } from './status.js';
@@ -14,6 +15,8 @@ commands:
   status     what the local store holds: queue, last tap, rejections
   selftest   lights, buzzer, relay (--relay), reader, then a card; stop the service first
   doctor     check config, secrets, store, disk, clock, broker; says what to fix
+  provision <bundle>  apply a provisioning bundle from the server: writes the config (owner
+             only); moving to another site forgets the old tenant's data once delivered
 
 --config defaults to $CCUS_GATE_TERMINAL_CONFIG or /etc/ccus-gate/terminal.json`;
 
@@ -34,11 +37,31 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (!['run', 'status', 'selftest', 'doctor'].includes(command)) {
+  if (!['run', 'status', 'selftest', 'doctor', 'provision'].includes(command)) {
     console.error(`ccus-gate-terminal: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;
   }
   const file = values.config ?? process.env.CCUS_GATE_TERMINAL_CONFIG ?? '/etc/ccus-gate/terminal.json';
+  if (command === 'provision') {
+    const bundle = positionals[1];
+    if (bundle === undefined) {
+      console.error(`ccus-gate-terminal: provision needs the bundle file\n\n${USAGE}`);
+      return 2;
+    }
+    try {
+      const result = provision(bundle, file);
+      process.stdout.write(
+        result.outcome === 'already-applied'
+          ? `${bundle} is already applied to ${result.terminalId}; nothing to do\n`
+          : `terminal ${result.terminalId} provisioned: ${result.configPath} written${result.forgottenTaps > 0 ? `, ${result.forgottenTaps} taps of the previous tenant forgotten` : ''}; (re)start the service\n`,
+      );
+      return 0;
+    } catch (error) {
+      if (!(error instanceof ProvisionError)) throw error;
+      console.error(`ccus-gate-terminal: ${error.message}`);
+      return 1;
+    }
+  }
   const config = loadConfig(file);
   const log = pino({ level: config.log.level, base: { terminalId: config.terminalId } });
   const print = (line: string): void => {

@@ -6,9 +6,11 @@ import {
   DIRECTION_MODES,
   type Direction,
   readJsonConfig,
+  SiteIdSchema,
   type TerminalId,
   TerminalIdSchema,
   TimeZoneSchema,
+  WallTimeSchema,
 } from '@ccus-gate/protocol';
 import { z } from 'zod';
 
@@ -68,6 +70,8 @@ const ConfigFileSchema = z.strictObject({
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .prefault({}),
+  /** Written by `provision`: the issue time and site of the bundle this config came from. */
+  provisioned: z.strictObject({ issuedAt: WallTimeSchema, siteId: SiteIdSchema.nullable() }).optional(),
 });
 
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;

@@ -401,6 +401,31 @@ export class TerminalStore {
     return { ...this.#counts };
   }
 
+  /**
+   * Forgets everything this terminal holds of its tenant (delivered and rejected taps, the
+   * roster, the server's config) when it moves to another, keeping the sequence so numbers
+   * are never reused. Refuses while any tap waits to be delivered: those are the old tenant's
+   * and must reach the server first. Returns how many taps were forgotten.
+   */
+  forgetTenant(): number {
+    const pending = this.#counts.pending;
+    if (pending > 0) {
+      throw new StoreError(
+        'undelivered',
+        `${pending} tap(s) of the previous tenant wait to be delivered (oldest taken ${this.oldestPendingAt()}); run the terminal with its old config until \`ccus-gate-terminal status\` shows none waiting`,
+      );
+    }
+    const forgotten = this.#db.transaction(() => {
+      const taps = this.#sql('DELETE FROM taps').run().changes;
+      this.#sql('DELETE FROM roster').run();
+      this.#sql(`DELETE FROM meta WHERE key IN ('roster_version', 'config')`).run();
+      return taps;
+    })();
+    this.#counts.delivered = 0;
+    this.#counts.rejected = 0;
+    return forgotten;
+  }
+
   /** The most recent rejections with their reasons, for status and doctor. */
   rejections(limit = 10): { seq: number; card: CardRef; reason: string; settledAt: string }[] {
     const rows = this.#sql(

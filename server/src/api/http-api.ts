@@ -2,6 +2,8 @@ import {
   type CommandName,
   ccusToday,
   isProtocolError,
+  type ProvisioningBundle,
+  ProvisioningBundleSchema,
   parseCardRef,
   type SiteId,
   type TerminalId,
@@ -17,7 +19,7 @@ import type { Logger } from 'pino';
 import { encodeCsv, kentaikyoCalendar, recordsCsv } from '../export/csv-export.js';
 import type { Role } from '../store/directory-store.js';
 import type { ServerRepository } from '../store/repository.js';
-import { isStoreError, type StoreErrorCode } from '../store/store-error.js';
+import { isStoreError, StoreError, type StoreErrorCode } from '../store/store-error.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 import { AuthLimiter } from './auth-limiter.js';
 import { problem } from './problem.js';
@@ -376,6 +378,14 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
     async (c) => {
       const { terminalId } = valid<{ terminalId: TerminalId }>(c, 'param');
       const terminal = await directory.terminalView(null, terminalId);
+      const brokerUrl = options.broker?.url;
+      if (brokerUrl === undefined) {
+        throw new StoreError(
+          'unavailable',
+          'the server has no broker address for terminals; set broker.publicUrl',
+          'broker',
+        );
+      }
       const password = await directory.rotateTerminalSecret(terminalId);
       effects.credentialsChanged();
       await corrections.note(
@@ -388,23 +398,17 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
         },
       );
       const issuedAt = now().toISOString();
-      return json(
-        c,
-        {
-          v: 1,
-          kind: 'ccus-gate-provisioning',
-          terminalId,
-          password,
-          broker: {
-            url: options.broker?.url ?? null,
-            ...(options.broker?.caCert ? { caCert: options.broker.caCert } : {}),
-          },
-          siteId: terminal.siteId,
-          hardwareProfile: terminal.hardwareProfile,
-          issuedAt,
-        },
-        201,
-      );
+      const bundle: ProvisioningBundle = ProvisioningBundleSchema.parse({
+        v: 1,
+        kind: 'ccus-gate-provisioning',
+        terminalId,
+        password,
+        broker: { url: brokerUrl, ...(options.broker?.caCert ? { caCert: options.broker.caCert } : {}) },
+        siteId: terminal.siteId,
+        hardwareProfile: terminal.hardwareProfile,
+        issuedAt,
+      });
+      return json(c, bundle, 201);
     },
   );
 

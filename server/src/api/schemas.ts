@@ -114,7 +114,13 @@ export const CommandBody = z
   .openapi('Command');
 
 export const NewTerminalBody = z
-  .strictObject({ terminalId: TerminalIdSchema, hardwareProfile: text(64).optional() })
+  .strictObject({
+    terminalId: TerminalIdSchema,
+    hardwareProfile: z
+      .string()
+      .regex(/^[a-z0-9-]{1,64}$/, 'must be a hardware profile name, e.g. pi-pn532-uart')
+      .optional(),
+  })
   .openapi('NewTerminal');
 
 export const LeaseBody = z

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { SiteIdSchema, TerminalIdSchema } from '../ids.js';
+import { WallTimeSchema } from '../time.js';
+import { VersionField } from './common.js';
+
+/**
+ * What the server hands a technician for one terminal (POST /fleet/terminals/{id}/provisioning)
+ * and `ccus-gate-terminal provision` applies: the terminal's identity, fresh credentials and
+ * where to connect. The password appears here only; the server keeps a hash.
+ */
+export const ProvisioningBundleSchema = z.strictObject({
+  v: VersionField,
+  kind: z.literal('ccus-gate-provisioning', {
+    error: 'must be "ccus-gate-provisioning": this is not a provisioning bundle',
+  }),
+  terminalId: TerminalIdSchema,
+  password: z.string().min(16, 'must be the password the server issued').max(200),
+  broker: z.strictObject({
+    url: z.string().regex(/^mqtts?:\/\/[^/\s]+(:\d+)?\/?$/, 'must be mqtt://host:port or mqtts://host:port'),
+    caCert: z.string().includes('BEGIN CERTIFICATE', { error: 'must be a PEM certificate' }).optional(),
+  }),
+  siteId: SiteIdSchema.nullable(),
+  /** A profile name from hardware/profiles/ (e.g. pi-pn532-uart), or null to keep the terminal's. */
+  hardwareProfile: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/, 'must be a hardware profile name')
+    .nullable(),
+  issuedAt: WallTimeSchema,
+});
+export type ProvisioningBundle = z.infer<typeof ProvisioningBundleSchema>;

@@ -93,8 +93,8 @@ export class ServerStore {
   // ---- ingest ---------------------------------------------------------------------
 
   /**
-   * Stores a batch idempotently by (terminal, seq) and rebuilds the records it touches,
-   * all in one transaction: either the whole batch is in and its ack may go, or nothing is.
+   * Stores a batch idempotently by (terminal, seq) and queues the records it touches, all in
+   * one transaction: either the whole batch is in and its ack may go, or nothing is.
    */
   storeBatch(terminal: TerminalAssignment & { siteId: SiteId; rule: WorkingDayRule }, batch: TapBatch): StoredBatch {
     const db = this.db.raw;

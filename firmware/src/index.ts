@@ -1,3 +1,4 @@
+export * from './cli/doctor.js';
 export * from './cli/provision.js';
 export * from './clock/clock.js';
 export * from './clock/clock-tracker.js';

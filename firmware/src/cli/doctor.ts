@@ -1,8 +1,9 @@
-import { accessSync, constants, existsSync, readdirSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { basename, dirname } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import type { HardwareProfile } from '@ccus-gate/hardware';
+import { connectAsync } from 'mqtt';
 import type { TerminalRuntimeConfig } from '../config/config-file.js';
 import { TerminalStore } from '../store/terminal-store.js';
 import { loadProfile } from './hardware.js';
@@ -226,6 +227,49 @@ async function checkBroker(config: TerminalRuntimeConfig, timeoutMs: number): Pr
   });
 }
 
+/**
+ * Signs in to the broker as the terminal, with its password and CA: the credentials work.
+ * The broker takes the terminal's session over for that moment (its client id is its
+ * terminal id), so a running terminal reconnects right after; hence only on --login.
+ */
+async function checkLogin(config: TerminalRuntimeConfig, timeoutMs: number): Promise<Check> {
+  let password: string;
+  try {
+    password = readSecret(config.broker.passwordFile, 'broker password');
+  } catch {
+    return check('login', 'fail', 'no password to sign in with', 'see the password check above');
+  }
+  try {
+    const client = await connectAsync(config.broker.url, {
+      clientId: config.terminalId,
+      username: config.terminalId,
+      password,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: timeoutMs,
+      ...(config.broker.caFile === undefined ? {} : { ca: readFileSync(config.broker.caFile) }),
+    });
+    await client.endAsync();
+    return check('login', 'ok', `signed in to ${config.broker.url} as ${config.terminalId}`);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 4 || code === 5) {
+      return check(
+        'login',
+        'fail',
+        `the broker refused ${config.terminalId}'s password (${(error as Error).message})`,
+        'ask the server for a fresh provisioning bundle and apply it: ccus-gate-terminal provision <bundle>',
+      );
+    }
+    return check(
+      'login',
+      'fail',
+      `could not sign in to ${config.broker.url}: ${(error as Error).message}`,
+      'check the broker address, the CA certificate and the network',
+    );
+  }
+}
+
 function checkHardware(config: TerminalRuntimeConfig): Check {
   let profile: HardwareProfile;
   try {
@@ -264,14 +308,16 @@ async function checkSystemd(): Promise<Check> {
 /** `ccus-gate-terminal doctor`: everything a technician checks first, each with what to do about it. */
 export async function runDoctor(
   config: TerminalRuntimeConfig,
-  options: { now?: Date; brokerTimeoutMs?: number } = {},
+  options: { now?: Date; brokerTimeoutMs?: number; login?: boolean } = {},
 ): Promise<Check[]> {
+  const broker = await checkBroker(config, options.brokerTimeoutMs ?? 5_000);
   return [
     check('config', 'ok', config.source),
     ...checkSecrets(config),
     ...checkStore(config, options.now ?? new Date()),
     checkClock(config),
-    await checkBroker(config, options.brokerTimeoutMs ?? 5_000),
+    broker,
+    ...(options.login && broker.result === 'ok' ? [await checkLogin(config, options.brokerTimeoutMs ?? 5_000)] : []),
     await checkSystemd(),
     checkHardware(config),
   ];

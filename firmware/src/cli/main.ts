@@ -15,6 +15,7 @@ commands:
   status     what the local store holds: queue, last tap, rejections
   selftest   lights, buzzer, relay (--relay), reader, then a card; stop the service first
   doctor     check config, secrets, store, disk, clock, broker; says what to fix
+             (--login also signs in with the terminal's password; a running terminal reconnects)
   provision <bundle>  apply a provisioning bundle from the server: writes the config (owner
              only); moving to another site forgets the old tenant's data once delivered
 
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string' },
       json: { type: 'boolean', default: false },
       relay: { type: 'boolean', default: false },
+      login: { type: 'boolean', default: false },
       wait: { type: 'string', default: '30' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -78,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'doctor': {
-      const checks = await runDoctor(config);
+      const checks = await runDoctor(config, { login: values.login });
       print(values.json ? JSON.stringify(checks, null, 2) : formatChecks(checks));
       return checks.some((c) => c.result === 'fail') ? 1 : 0;
     }

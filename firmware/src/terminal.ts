@@ -97,6 +97,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       ? null
       : { ...deps.startupError, message: deps.startupError.message.slice(0, 300), at: deps.clock.now().toISOString() };
   let readerState: OnlineStatus['reader']['state'] = 'starting';
+  let lastCommand: OnlineStatus['lastCommand'] = null;
   let storeFault = false;
   let maintenanceTimer: NodeJS.Timeout | null = null;
   let pruning = false;
@@ -135,6 +136,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       reader: { state: readerState, model: reader ? reader.info().model.slice(0, 64) : null },
       store: { state: storeFault ? 'fault' : 'ok' },
       lastError,
+      lastCommand,
     };
   };
 
@@ -228,15 +230,36 @@ export function createTerminal(deps: TerminalDeps): Terminal {
   if (saved !== null) applyConfig(saved);
   sync.on('command', (command) => {
     log.info({ command: command.command, id: command.id }, 'command received');
-    if (command.command === 'report_status') sync.publishStatus();
-    else if (command.command === 'resync_roster') sync.resubscribe('roster');
-    else void selftest().then(() => sync.publishStatus());
+    const answer = (result: { ok: boolean; detail: string }): void => {
+      lastCommand = { id: command.id, command: command.command, at: clock.now().toISOString(), ...result };
+      sync.publishStatus();
+    };
+    if (command.command === 'report_status') answer({ ok: true, detail: 'status sent' });
+    else if (command.command === 'resync_roster') {
+      sync.resubscribe('roster');
+      answer({ ok: true, detail: 'roster asked for again' });
+    } else {
+      void selftest().then(answer, (error: unknown) => answer({ ok: false, detail: String((error as Error).message) }));
+    }
   });
 
-  /** Lights each output in turn for whoever watches at the gate, and logs what the readers say they are. */
-  const selftest = async (): Promise<void> => {
+  /**
+   * Lights each output in turn for whoever watches at the gate, and asks each reader what it
+   * is: the answer says whether every reader is there and working.
+   */
+  const selftest = async (): Promise<{ ok: boolean; detail: string }> => {
     await player.play('selftest');
-    for (const reader of deps.readers) log.info({ reader: reader.info() }, 'selftest: reader');
+    const readers = deps.readers.map((reader) => reader.info());
+    for (const info of readers) log.info({ reader: info }, 'selftest: reader');
+    const ok = readers.length > 0 && readerState === 'ok' && !storeFault;
+    const detail = [
+      `outputs played; reader ${readerState}`,
+      ...readers.map((r) => `${r.model}${r.firmware === null ? '' : ` firmware ${r.firmware}`}`),
+      ...(storeFault ? ['store fault'] : []),
+    ]
+      .join('; ')
+      .slice(0, 300);
+    return { ok, detail };
   };
 
   /** Prunes in small batches, yielding between them so taps at the gate go first. */

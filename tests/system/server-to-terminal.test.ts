@@ -91,4 +91,20 @@ describe.each([
     await t.stop();
     await waitForAsync('an offline status', async () => (await view())?.state === 'offline');
   });
+
+  it("runs a self-test on command and reports the result in the terminal's status", async () => {
+    const sent = await call('POST', `/api/v1/terminals/${server.terminalId}/commands`, { command: 'selftest' });
+    expect(sent.status).toBe(202);
+    const { id } = (await sent.json()) as { id: string };
+    const lastCommand = await waitForAsync('the self-test result', async () => {
+      const body = (await (await call('GET', `/api/v1/terminals/${server.terminalId}`)).json()) as {
+        terminal: { status: { lastCommand?: { id: string; ok: boolean; detail: string } | null } | null };
+      };
+      const last = body.terminal.status?.lastCommand;
+      return last?.id === id ? last : undefined;
+    });
+    expect(lastCommand).toMatchObject({ command: 'selftest', ok: true, detail: expect.stringContaining('reader ok') });
+    // The lights and the buzzer played for whoever stands at the gate.
+    expect(t.outputs.green.changes.length + t.outputs.buzzer.changes.length).toBeGreaterThan(0);
+  });
 });

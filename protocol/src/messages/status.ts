@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TerminalIdSchema } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { WallTimeSchema } from '../time.js';
+import { COMMANDS } from './command.js';
 import { UuidSchema, VersionField } from './common.js';
 
 export const READER_STATES = ['starting', 'ok', 'absent', 'error'] as const;
@@ -25,6 +26,17 @@ export const OnlineStatusSchema = z.strictObject({
   lastError: z
     .strictObject({ code: z.string().min(1).max(64), message: z.string().max(LIMITS.reasonChars), at: WallTimeSchema })
     .nullable(),
+  /** The last command from the server and how it went, so a remote self-test has an answer. */
+  lastCommand: z
+    .strictObject({
+      id: UuidSchema,
+      command: z.enum(COMMANDS),
+      at: WallTimeSchema,
+      ok: z.boolean(),
+      detail: z.string().max(LIMITS.reasonChars),
+    })
+    .nullable()
+    .optional(),
 });
 
 /** The last will: fixed when the terminal connects, so it carries no measurements. */

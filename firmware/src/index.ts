@@ -1,5 +1,6 @@
 export * from './cli/doctor.js';
 export * from './cli/provision.js';
+export * from './cli/support-dump.js';
 export * from './clock/clock.js';
 export * from './clock/clock-tracker.js';
 export * from './config/config-file.js';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { TerminalStore } from '@ccus-gate/firmware';
@@ -79,6 +79,33 @@ describe('ccus-gate-terminal', () => {
       terminalId: 'gate-01',
       store: { counts: { pending: 2, delivered: 0, rejected: 1 }, highestSeq: 3, schemaVersion: 2 },
     });
+  });
+
+  it('support-dump writes versions, config without secrets, status, doctor and logs to one file', async () => {
+    mkdirSync(join(dir.path, 'dump'), { recursive: true });
+    const secretConfig = writeTerminalConfig(join(dir.path, 'dump'), {
+      terminalId: 'gate-01',
+      url: `mqtt://127.0.0.1:${port}`,
+      password: 'cgt_very-secret-password-for-the-dump-test',
+    });
+    const out = join(dir.path, 'dump.json');
+    const result = await cli(['support-dump', '--config', secretConfig, '--out', out]);
+    expect(result.code).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).not.toContain('very-secret-password');
+    const dump = JSON.parse(text) as Record<string, unknown>;
+    expect(dump).toMatchObject({
+      kind: 'ccus-gate-support-dump',
+      versions: { firmware: expect.any(String), node: process.version },
+      config: { terminalId: 'gate-01', broker: { passwordFile: expect.stringContaining('terminal.password') } },
+      doctor: expect.arrayContaining([expect.objectContaining({ name: 'broker', result: 'ok' })]),
+    });
+    expect(dump.logs).toEqual(
+      expect.objectContaining(
+        'lines' in (dump.logs as object) ? { lines: expect.any(Array) } : { unavailable: expect.any(String) },
+      ),
+    );
+    expect(statSync(out).mode & 0o777).toBe(0o600);
   });
 
   it('doctor passes with the broker there, fails naming it when it is not, and says what to do', async () => {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/config-file.js';
@@ -7,6 +8,7 @@ import { ProvisionError, provision } from './provision.js';
 import { runTerminal } from './run.js';
 import { runSelftest } from './selftest.js';
 import { formatStatus, statusReport } from './status.js';
+import { supportDump } from './support-dump.js';
 
 const USAGE = `usage: ccus-gate-terminal <command> [--config FILE] [--json]
 
@@ -16,6 +18,8 @@ commands:
   selftest   lights, buzzer, relay (--relay), reader, then a card; stop the service first
   doctor     check config, secrets, store, disk, clock, broker; says what to fix
              (--login also signs in with the terminal's password; a running terminal reconnects)
+  support-dump  write versions, config (no secrets), status, doctor and recent logs to one file
+             (--out FILE, default ./ccus-gate-support-<terminal>-<time>.json)
   provision <bundle>  apply a provisioning bundle from the server: writes the config (owner
              only); moving to another site forgets the old tenant's data once delivered
 
@@ -30,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       relay: { type: 'boolean', default: false },
       login: { type: 'boolean', default: false },
+      out: { type: 'string' },
       wait: { type: 'string', default: '30' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -39,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (!['run', 'status', 'selftest', 'doctor', 'provision'].includes(command)) {
+  if (!['run', 'status', 'selftest', 'doctor', 'provision', 'support-dump'].includes(command)) {
     console.error(`ccus-gate-terminal: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;
   }
@@ -77,6 +82,13 @@ async function main(argv: string[]): Promise<number> {
     case 'status': {
       const report = statusReport(config);
       print(values.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+      return 0;
+    }
+    case 'support-dump': {
+      const dump = await supportDump(config);
+      const out = values.out ?? `ccus-gate-support-${config.terminalId}-${dump.writtenAt.replace(/[:.]/g, '-')}.json`;
+      writeFileSync(out, `${JSON.stringify(dump, null, 2)}\n`, { mode: 0o600 });
+      print(`wrote ${out}`);
       return 0;
     }
     case 'doctor': {

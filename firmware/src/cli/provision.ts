@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   ConfigError,
   checkConfig,
@@ -30,6 +31,11 @@ export class ProvisionError extends Error {
     super(message);
     this.code = code;
   }
+}
+
+/** The profiles shipped with the hardware package this terminal runs (hardware/profiles/). */
+function installedProfiles(): string {
+  return fileURLToPath(new URL('../profiles/', import.meta.resolve('@ccus-gate/hardware')));
 }
 
 /** Writes a file whole (temporary file, then rename), readable by its owner only. */
@@ -126,7 +132,7 @@ export function provision(
   const profile =
     bundle.hardwareProfile === null
       ? (current?.hardware.profile ?? 'simulated')
-      : join(options.profilesDir ?? '/opt/ccus-gate/hardware/profiles', `${bundle.hardwareProfile}.json`);
+      : join(options.profilesDir ?? installedProfiles(), `${bundle.hardwareProfile}.json`);
   const previous = current === null ? {} : (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>);
   const config = {
     ...previous,

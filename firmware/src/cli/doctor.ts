@@ -287,7 +287,37 @@ function checkHardware(config: TerminalRuntimeConfig): Check {
       'enable the UART (raspi-config → Interface → Serial: no login shell, hardware on) or plug the USB adapter in',
     );
   }
-  return check('hardware', 'ok', profile.name);
+  // What the service user must be able to open: the reader's port, GPIO memory for the RC522, sysfs GPIO for the outputs.
+  const needs: { path: string; group: string; what: string }[] = [
+    ...ports.map((path) => ({ path, group: 'dialout', what: 'the reader port' })),
+    ...(profile.readers.some((r) => r.driver === 'rc522-spi')
+      ? [{ path: '/dev/gpiomem', group: 'gpio', what: 'GPIO memory (RC522)' }]
+      : []),
+    ...(profile.outputs.driver === 'gpio'
+      ? [{ path: '/sys/class/gpio/export', group: 'gpio', what: 'sysfs GPIO (LEDs, buzzer, relay)' }]
+      : []),
+  ];
+  for (const need of needs) {
+    if (!existsSync(need.path)) {
+      return check(
+        'hardware',
+        'fail',
+        `${need.what}: ${need.path} is missing`,
+        'check the Pi model and kernel; see hardware/README.md',
+      );
+    }
+    try {
+      accessSync(need.path, constants.R_OK | constants.W_OK);
+    } catch {
+      return check(
+        'hardware',
+        'fail',
+        `${need.what}: ${need.path} is not readable and writable by this user`,
+        `usermod -aG ${need.group} ccus-gate, then restart the service (install.sh does this)`,
+      );
+    }
+  }
+  return check('hardware', 'ok', `${profile.name}; reader identity: run selftest with the service stopped`);
 }
 
 async function checkSystemd(): Promise<Check> {

@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, runDoctor } from '@ccus-gate/firmware';
+import { loadConfig, runDoctor, TerminalStore } from '@ccus-gate/firmware';
+import { parseCardRef } from '@ccus-gate/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -93,3 +94,82 @@ describe('doctor: hardware', () => {
     });
   });
 });
+
+/** Each thing doctor diagnoses, broken on purpose, with what it says to do. */
+describe('doctor: every diagnosis', () => {
+  const dir = tempDir('doctor-each');
+  afterAll(() => dir.remove());
+
+  async function diagnose(name: string, breakIt: (paths: { dir: string; config: Record<string, unknown> }) => void) {
+    const folder = join(dir.path, name);
+    mkdirSync(folder, { recursive: true });
+    const configPath = writeTerminalConfig(folder, {
+      terminalId: 'gate-dr-01',
+      url: 'mqtt://127.0.0.1:1',
+      password: 'x',
+    });
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    breakIt({ dir: folder, config });
+    writeFileSync(configPath, JSON.stringify(config));
+    return runDoctor(loadConfig(configPath), { brokerTimeoutMs: 500, now: new Date('2026-11-24T12:00:00Z') });
+  }
+
+  const store = (folder: string) => TerminalStore.open(join(folder, 'store', 'terminal.db'));
+
+  it.each([
+    [
+      'password',
+      'fail',
+      'write the password the server issued',
+      ({ dir }: { dir: string }) => rmSync(join(dir, 'terminal.password')),
+    ],
+    ['password', 'warn', 'chmod 600', ({ dir }: { dir: string }) => chmodSync(join(dir, 'terminal.password'), 0o644)],
+    [
+      'ca',
+      'fail',
+      'copy the broker CA certificate',
+      ({ config }: { config: Record<string, unknown> }) => {
+        (config.broker as Record<string, unknown>).caFile = 'missing-ca.crt';
+      },
+    ],
+    ['clock', 'warn', 'systemd-timesyncd', ({ dir }: { dir: string }) => rmSync(join(dir, 'synchronized'))],
+    ['broker', 'fail', 'check the network', () => {}],
+    [
+      'queue',
+      'warn',
+      'check the broker connection',
+      ({ dir }: { dir: string }) => {
+        const s = store(dir);
+        s.commitTap(oldTap());
+        s.close();
+      },
+    ],
+    [
+      'roster',
+      'warn',
+      'connect the terminal to its server once',
+      ({ dir }: { dir: string }) => {
+        store(dir).close();
+      },
+    ],
+  ] as const)('%s: %s, saying what to do', async (name, result, fix, breakIt) => {
+    const checks = await diagnose(`${name}-${result}`, breakIt as never);
+    const found = checks.find((c) => c.name === name);
+    expect(found?.result, JSON.stringify(checks)).toBe(result);
+    expect(found?.fix).toContain(fix);
+  });
+});
+
+function oldTap() {
+  return {
+    card: parseCardRef('04A2B3C4'),
+    workerId: null,
+    direction: 'in' as const,
+    at: new Date('2026-11-24T08:00:00Z'),
+    workingDay: '2026-11-24',
+    bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
+    mono: 1000,
+    clockSynced: true,
+    flags: ['unknown_card' as const],
+  };
+}

@@ -41,4 +41,21 @@ describe('hardware self-test', () => {
       'selftest passed',
     ]);
   });
+
+  it('fails, saying so, when no card comes within the wait', async () => {
+    const fake = new FakePn532('/dev/selftest-pn532-nocard');
+    const hardware = await createHardware(
+      parseHardwareProfile({
+        name: 'pn532, simulated outputs',
+        readers: [{ driver: 'pn532-uart', name: 'gate', path: fake.path }],
+        outputs: { driver: 'simulated' },
+      }),
+      { openPort: fake.openPort },
+    );
+    const lines: string[] = [];
+    const ok = await runSelftest(hardware, { relay: false, cardTimeoutMs: 300, print: (line) => lines.push(line) });
+    hardware.close();
+    expect(ok).toBe(false);
+    expect(lines.slice(-2)).toEqual(['  no card seen', 'selftest FAILED']);
+  });
 });

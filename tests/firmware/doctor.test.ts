@@ -173,3 +173,46 @@ function oldTap() {
     flags: ['unknown_card' as const],
   };
 }
+
+/** doctor --reader: each reader started and asked what it is, with the service stopped. */
+describe('doctor --reader', () => {
+  const dir = tempDir('doctor-reader');
+  afterAll(() => dir.remove());
+
+  it('names each reader with its model, and fails naming one that does not answer', async () => {
+    const simulated = writeTerminalConfig(dir.path, {
+      terminalId: 'gate-rd-01',
+      url: 'mqtt://127.0.0.1:1',
+      password: 'x',
+    });
+    const ok = await runDoctor(loadConfig(simulated), { reader: true, brokerTimeoutMs: 500 });
+    expect(ok.find((c) => c.name === 'reader')).toMatchObject({
+      result: 'ok',
+      detail: expect.stringMatching(/^sim: /),
+    });
+
+    const notAReader = join(dir.path, 'not-a-serial-port');
+    writeFileSync(notAReader, '');
+    const profile = join(dir.path, 'pn532.json');
+    writeFileSync(
+      profile,
+      JSON.stringify({
+        name: 'PN532 on a file that is no reader',
+        readers: [{ driver: 'pn532-uart', name: 'pn532', path: notAReader }],
+        outputs: { driver: 'simulated' },
+      }),
+    );
+    const broken = writeTerminalConfig(join(dir.path), {
+      terminalId: 'gate-rd-01',
+      url: 'mqtt://127.0.0.1:1',
+      password: 'x',
+      extra: { hardware: { profile } },
+    });
+    const failed = await runDoctor(loadConfig(broken), { reader: true, brokerTimeoutMs: 1_000 });
+    expect(failed.find((c) => c.name === 'reader')).toMatchObject({
+      result: 'fail',
+      detail: expect.stringMatching(/^pn532: /),
+      fix: expect.stringContaining('stop the service first'),
+    });
+  });
+});

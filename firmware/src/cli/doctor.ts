@@ -1,12 +1,14 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { basename, dirname } from 'node:path';
+import { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
-import type { HardwareProfile } from '@ccus-gate/hardware';
+import type { Hardware, HardwareProfile } from '@ccus-gate/hardware';
 import { connectAsync } from 'mqtt';
+import { pino } from 'pino';
 import type { TerminalRuntimeConfig } from '../config/config-file.js';
 import { TerminalStore } from '../store/terminal-store.js';
-import { loadProfile } from './hardware.js';
+import { buildHardware, loadProfile } from './hardware.js';
 import { readSecret } from './run.js';
 
 export type CheckResult = 'ok' | 'warn' | 'fail';
@@ -320,6 +322,57 @@ function checkHardware(config: TerminalRuntimeConfig): Check {
   return check('hardware', 'ok', `${profile.name}; reader identity: run selftest with the service stopped`);
 }
 
+/**
+ * Starts each reader the profile names and asks what it is (model, firmware). The reader is
+ * the running service's, so only on --reader, with the service stopped.
+ */
+async function checkReaders(config: TerminalRuntimeConfig, timeoutMs: number): Promise<Check[]> {
+  let hardware: Hardware;
+  try {
+    hardware = await buildHardware(config, pino({ level: 'silent' }), Readable.from([]));
+  } catch (error) {
+    return [check('reader', 'fail', (error as Error).message, 'fix the profile; see hardware/README.md')];
+  }
+  const checks: Check[] = [];
+  try {
+    for (const reader of hardware.readers) {
+      // A reader keeps retrying by itself and reports trouble as events: listen while it starts.
+      let trouble: string | null = null;
+      reader.on('error', (error) => {
+        trouble ??= error.message;
+      });
+      await reader.start();
+      const simulated = loadProfile(config).readers.find((r) => r.name === reader.name)?.driver === 'simulated';
+      const until = Date.now() + timeoutMs;
+      while (trouble === null && !simulated && reader.info().firmware === null && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const info = reader.info();
+      if (trouble === null && (simulated || info.firmware !== null)) {
+        checks.push(
+          check(
+            'reader',
+            'ok',
+            `${reader.name}: ${info.model}${info.firmware === null ? '' : `, firmware ${info.firmware}`}`,
+          ),
+        );
+      } else {
+        checks.push(
+          check(
+            'reader',
+            'fail',
+            `${reader.name}: ${trouble ?? `no answer within ${timeoutMs / 1000} s`}`,
+            'stop the service first (it holds the reader), then check the wiring in hardware/README.md',
+          ),
+        );
+      }
+    }
+  } finally {
+    hardware.close();
+  }
+  return checks;
+}
+
 async function checkSystemd(): Promise<Check> {
   try {
     const name = 'sd-notify';
@@ -338,7 +391,7 @@ async function checkSystemd(): Promise<Check> {
 /** `ccus-gate-terminal doctor`: everything a technician checks first, each with what to do about it. */
 export async function runDoctor(
   config: TerminalRuntimeConfig,
-  options: { now?: Date; brokerTimeoutMs?: number; login?: boolean } = {},
+  options: { now?: Date; brokerTimeoutMs?: number; login?: boolean; reader?: boolean } = {},
 ): Promise<Check[]> {
   const broker = await checkBroker(config, options.brokerTimeoutMs ?? 5_000);
   return [
@@ -350,6 +403,7 @@ export async function runDoctor(
     ...(options.login && broker.result === 'ok' ? [await checkLogin(config, options.brokerTimeoutMs ?? 5_000)] : []),
     await checkSystemd(),
     checkHardware(config),
+    ...(options.reader ? await checkReaders(config, options.brokerTimeoutMs ?? 5_000) : []),
   ];
 }
 

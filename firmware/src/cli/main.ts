@@ -17,7 +17,8 @@ commands:
   status     what the local store holds: queue, last tap, rejections
   selftest   lights, buzzer, relay (--relay), reader, then a card; stop the service first
   doctor     check config, secrets, store, disk, clock, broker; says what to fix
-             (--login also signs in with the terminal's password; a running terminal reconnects)
+             (--login also signs in with the terminal's password; a running terminal reconnects;
+             --reader asks each reader its model and firmware, with the service stopped)
   support-dump  write versions, config (no secrets), status, doctor and recent logs to one file
              (--out FILE, default ./ccus-gate-support-<terminal>-<time>.json)
   provision <bundle>  apply a provisioning bundle from the server: writes the config (owner
@@ -34,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       relay: { type: 'boolean', default: false },
       login: { type: 'boolean', default: false },
+      reader: { type: 'boolean', default: false },
       out: { type: 'string' },
       wait: { type: 'string', default: '30' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -92,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'doctor': {
-      const checks = await runDoctor(config, { login: values.login });
+      const checks = await runDoctor(config, { login: values.login, reader: values.reader });
       print(values.json ? JSON.stringify(checks, null, 2) : formatChecks(checks));
       return checks.some((c) => c.result === 'fail') ? 1 : 0;
     }

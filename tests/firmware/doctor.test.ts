@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, runDoctor, TerminalStore } from '@ccus-gate/firmware';
@@ -213,6 +214,57 @@ describe('doctor --reader', () => {
       result: 'fail',
       detail: expect.stringMatching(/^pn532: /),
       fix: expect.stringContaining('stop the service first'),
+    });
+  });
+});
+
+/**
+ * The store's disk: a small tmpfs stands for a full SD card, a read-only one for a folder the
+ * service cannot write (root ignores permissions, not a read-only mount).
+ */
+describe('doctor: the store folder and the disk', () => {
+  const dir = tempDir('doctor-disk');
+  const mounts: string[] = [];
+  const mount = (name: string, options: string): string => {
+    const point = join(dir.path, name);
+    mkdirSync(point, { recursive: true });
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', point], { stdio: 'pipe' });
+    } catch (error) {
+      throw new Error(`this test mounts a tmpfs and needs root: ${(error as Error).message}`);
+    }
+    mounts.push(point);
+    return point;
+  };
+  afterAll(() => {
+    for (const point of mounts) execFileSync('umount', [point]);
+    dir.remove();
+  });
+
+  const doctorWithStoreIn = async (folder: string) => {
+    const path = writeTerminalConfig(dir.path, {
+      terminalId: 'gate-dk-01',
+      url: 'mqtt://127.0.0.1:1',
+      password: 'x',
+      extra: { store: { path: join(folder, 'store', 'terminal.db') } },
+    });
+    return runDoctor(loadConfig(path), { brokerTimeoutMs: 500 });
+  };
+
+  it('fails when the disk is nearly full, saying what to free', async () => {
+    const checks = await doctorWithStoreIn(mount('small', 'size=10m'));
+    expect(checks.find((c) => c.name === 'disk')).toMatchObject({
+      result: 'fail',
+      fix: expect.stringContaining('free space'),
+    });
+  });
+
+  it('fails when the store folder cannot be written, saying whose it should be', async () => {
+    const checks = await doctorWithStoreIn(mount('readonly', 'ro,size=300m'));
+    expect(checks.find((c) => c.name === 'store')).toMatchObject({
+      result: 'fail',
+      detail: expect.stringContaining('not writable'),
+      fix: expect.stringContaining('chown'),
     });
   });
 });

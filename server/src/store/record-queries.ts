@@ -109,7 +109,47 @@ function recordFromRow(row: RecordRow): WorkRecord {
 
 const RECORD_COLUMNS = `r.*, o.state, o.attempts, o.last_error, o.held_reason, o.receipt, o.accepted_at`;
 
-/** The last day of the month before `day`'s month, as YYYY-MM-DD: deadlines on or before it have passed. */
+/** The records the caller sees, with their CCUS state; add WHERE conditions (WORKER_IN_SCOPE among them). */
+const SCOPED_RECORDS = `WITH ${VISIBLE_SITES}
+  SELECT ${RECORD_COLUMNS}
+    FROM records r JOIN visible v USING (site_id)
+    LEFT JOIN workers w USING (worker_id)
+    LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)`;
+
+export interface QuarantineRow {
+  id: number;
+  received_at: string;
+  topic: string;
+  client_id: string | null;
+  code: string;
+  reason: string;
+  payload: Buffer;
+}
+
+/** A quarantined message as the server keeps it: what came, from whom, why it was refused. */
+export interface QuarantinedMessage {
+  id: number;
+  receivedAt: string;
+  topic: string;
+  clientId: string | null;
+  code: string;
+  reason: string;
+  payload: Buffer;
+}
+
+export function quarantineFromRow(row: QuarantineRow): QuarantinedMessage {
+  return {
+    id: row.id,
+    receivedAt: row.received_at,
+    topic: row.topic,
+    clientId: row.client_id,
+    code: row.code,
+    reason: row.reason,
+    payload: row.payload,
+  };
+}
+
+/** The first day of the month `months` before `day`'s month, as YYYY-MM-DD. */
 function monthsBack(day: string, months: number): string {
   const [year, month] = day.split('-').map(Number) as [number, number];
   return new Date(Date.UTC(year, month - 1 - months, 1)).toISOString().slice(0, 10);
@@ -129,11 +169,7 @@ export class RecordQueries {
   records(scope: TenantScope, filter: RecordFilter): WorkRecord[] {
     const rows = this.#db
       .sql(
-        `WITH ${VISIBLE_SITES}
-         SELECT ${RECORD_COLUMNS}
-           FROM records r JOIN visible v USING (site_id)
-           LEFT JOIN workers w USING (worker_id)
-           LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)
+        `${SCOPED_RECORDS}
            WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR r.site_id = @siteId)
              AND (@month IS NULL OR r.working_day BETWEEN @month || '-01' AND @month || '-31')
              AND (@from IS NULL OR r.working_day >= @from) AND (@to IS NULL OR r.working_day <= @to)
@@ -157,11 +193,7 @@ export class RecordQueries {
   record(scope: TenantScope, key: RecordKey): WorkRecord {
     const row = this.#db
       .sql(
-        `WITH ${VISIBLE_SITES}
-         SELECT ${RECORD_COLUMNS}
-           FROM records r JOIN visible v USING (site_id)
-           LEFT JOIN workers w USING (worker_id)
-           LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)
+        `${SCOPED_RECORDS}
            WHERE r.site_id = @siteId AND r.worker_id = @workerId AND r.working_day = @workingDay AND ${WORKER_IN_SCOPE}`,
       )
       .get({ ...scope, ...key }) as RecordRow | undefined;
@@ -193,15 +225,12 @@ export class RecordQueries {
     scope: TenantScope,
     filter: { today: string; withinDays: number; siteId?: string; limit: number },
   ): WorkRecord[] {
-    // A deadline is the end of the month after the working day, so only the last two months can be at risk.
+    // A deadline is the end of the month after the working day: records older than three months
+    // are long past it and no longer listed; the last two months hold everything still open.
     const oldest = monthsBack(filter.today, 3);
     const rows = this.#db
       .sql(
-        `WITH ${VISIBLE_SITES}
-         SELECT ${RECORD_COLUMNS}
-           FROM records r JOIN visible v USING (site_id)
-           LEFT JOIN workers w USING (worker_id)
-           LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)
+        `${SCOPED_RECORDS}
            WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR r.site_id = @siteId)
              AND r.working_day >= @oldest AND coalesce(o.state, 'pending') <> 'accepted'
            ORDER BY r.working_day, r.site_id, r.worker_id`,
@@ -226,8 +255,7 @@ export class RecordQueries {
          SELECT t.terminal_id, t.seq, t.site_id, t.tech, t.card_id, t.worker_id, t.direction, t.at, t.working_day,
              t.clock_synced, t.flags, t.received_at
            FROM taps t JOIN visible v USING (site_id) LEFT JOIN workers w ON w.worker_id = t.worker_id
-           WHERE (v.scope = 'prime' OR w.employer_company_id = @companyId)
-             AND (@siteId IS NULL OR t.site_id = @siteId)
+           WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR t.site_id = @siteId)
              AND (@from IS NULL OR t.working_day >= @from) AND (@to IS NULL OR t.working_day <= @to)
            ORDER BY t.received_at DESC, t.terminal_id, t.seq DESC LIMIT @limit OFFSET @offset`,
       )
@@ -296,15 +324,7 @@ export class RecordQueries {
   quarantine(
     scope: TenantScope | null,
     filter: { limit: number; offset: number },
-  ): {
-    id: number;
-    receivedAt: string;
-    topic: string;
-    clientId: string | null;
-    code: string;
-    reason: string;
-    payloadBase64: string;
-  }[] {
+  ): (Omit<QuarantinedMessage, 'payload'> & { payloadBase64: string })[] {
     const rows = (
       scope === null
         ? this.#db.sql('SELECT * FROM quarantine ORDER BY id DESC LIMIT @limit OFFSET @offset').all(filter)
@@ -314,23 +334,10 @@ export class RecordQueries {
                  WHERE t.tenant_id = @tenantId ORDER BY q.id DESC LIMIT @limit OFFSET @offset`,
             )
             .all({ tenantId: scope.tenantId, ...filter })
-    ) as {
-      id: number;
-      received_at: string;
-      topic: string;
-      client_id: string | null;
-      code: string;
-      reason: string;
-      payload: Buffer;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      receivedAt: r.received_at,
-      topic: r.topic,
-      clientId: r.client_id,
-      code: r.code,
-      reason: r.reason,
-      payloadBase64: r.payload.toString('base64'),
-    }));
+    ) as QuarantineRow[];
+    return rows.map((row) => {
+      const { payload, ...entry } = quarantineFromRow(row);
+      return { ...entry, payloadBase64: payload.toString('base64') };
+    });
   }
 }

@@ -13,7 +13,13 @@ import {
 import { buildRecord, heldReason } from '../records/build-record.js';
 import { CorrectionStore } from './correction-store.js';
 import { DirectoryStore, type TerminalAssignment } from './directory-store.js';
-import { type RecordKey, RecordQueries } from './record-queries.js';
+import {
+  type QuarantinedMessage,
+  type QuarantineRow,
+  quarantineFromRow,
+  type RecordKey,
+  RecordQueries,
+} from './record-queries.js';
 import { SqliteDb } from './sqlite-db.js';
 
 export interface StoredBatch {
@@ -345,25 +351,8 @@ export class ServerStore {
     return Number(result.lastInsertRowid);
   }
 
-  quarantined(): (QuarantineEntry & { id: number; receivedAt: string })[] {
-    const rows = this.db.sql('SELECT * FROM quarantine ORDER BY id').all() as {
-      id: number;
-      received_at: string;
-      topic: string;
-      client_id: string | null;
-      code: string;
-      reason: string;
-      payload: Buffer;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      receivedAt: r.received_at,
-      topic: r.topic,
-      clientId: r.client_id,
-      code: r.code,
-      reason: r.reason,
-      payload: r.payload,
-    }));
+  quarantined(): QuarantinedMessage[] {
+    return (this.db.sql('SELECT * FROM quarantine ORDER BY id').all() as QuarantineRow[]).map(quarantineFromRow);
   }
 
   // ---- CCUS outbox ----------------------------------------------------------------

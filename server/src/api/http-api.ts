@@ -197,6 +197,8 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
 
   const scopeOf = (c: Ctx): TenantScope => c.get('caller').scope as TenantScope;
   const actorOf = (c: Ctx) => ({ ...scopeOf(c), name: c.get('caller').label });
+  /** The operator acting on a tenant's behalf (or on no tenant's), for that tenant's audit trail. */
+  const onBehalfOf = (c: Ctx, tenantId: string | null) => ({ tenantId, name: c.get('caller').label });
   const body = (description: string, schema: z.ZodType) => ({
     body: { content: { 'application/json': { schema } }, required: true, description },
   });
@@ -231,7 +233,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       const tenant = await directory.createTenant(input);
       const token = await directory.createApiToken(tenant.tenantId, 'admin', 'first admin');
       await corrections.note(
-        { tenantId: tenant.tenantId, name: c.get('caller').label },
+        onBehalfOf(c, tenant.tenantId),
         'create_tenant',
         `tenant ${tenant.tenantId}`,
         null,
@@ -286,7 +288,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
     async (c) => {
       const { tenantId, id } = valid<{ tenantId: string; id: string }>(c, 'param');
       await directory.revokeToken(tenantId, id);
-      await corrections.note({ tenantId, name: c.get('caller').label }, 'revoke_token', `token ${id}`, null, null);
+      await corrections.note(onBehalfOf(c, tenantId), 'revoke_token', `token ${id}`, null, null);
       return json(c, { revoked: id });
     },
   );
@@ -336,13 +338,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
         until: input.until == null ? null : new Date(input.until).toISOString(),
       };
       const { previousTenantId } = await directory.lease(terminalId, lease);
-      await corrections.note(
-        { tenantId: lease.tenantId, name: c.get('caller').label },
-        'lease_terminal',
-        `terminal ${terminalId}`,
-        null,
-        lease,
-      );
+      await corrections.note(onBehalfOf(c, lease.tenantId), 'lease_terminal', `terminal ${terminalId}`, null, lease);
       effects.configChanged([terminalId]);
       effects.rosterChanged([lease.siteId]);
       return json(c, { terminal: await directory.terminalView(null, terminalId), previousTenantId });
@@ -388,15 +384,9 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       }
       const password = await directory.rotateTerminalSecret(terminalId);
       effects.credentialsChanged();
-      await corrections.note(
-        { tenantId: null, name: c.get('caller').label },
-        'provision_terminal',
-        `terminal ${terminalId}`,
-        null,
-        {
-          siteId: terminal.siteId,
-        },
-      );
+      await corrections.note(onBehalfOf(c, null), 'provision_terminal', `terminal ${terminalId}`, null, {
+        siteId: terminal.siteId,
+      });
       const issuedAt = now().toISOString();
       const bundle: ProvisioningBundle = ProvisioningBundleSchema.parse({
         v: 1,
@@ -439,13 +429,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
     async (c) => {
       const input = valid<z.infer<typeof S.TokenBody>>(c, 'json');
       const token = await directory.createApiToken(scopeOf(c).tenantId, input.role, input.label);
-      await corrections.note(
-        { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
-        'create_token',
-        `token ${input.label}`,
-        null,
-        input,
-      );
+      await corrections.note(actorOf(c), 'create_token', `token ${input.label}`, null, input);
       return json(c, { token, ...input }, 201);
     },
   );
@@ -473,13 +457,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
     async (c) => {
       const { id } = valid<{ id: string }>(c, 'param');
       await directory.revokeToken(scopeOf(c).tenantId, id);
-      await corrections.note(
-        { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
-        'revoke_token',
-        `token ${id}`,
-        null,
-        null,
-      );
+      await corrections.note(actorOf(c), 'revoke_token', `token ${id}`, null, null);
       return json(c, { revoked: id });
     },
   );
@@ -513,13 +491,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
         name: input.name,
         rule: { timeZone: input.timeZone, dayBoundary: input.dayBoundary },
       });
-      await corrections.note(
-        { tenantId: scope.tenantId, name: c.get('caller').label },
-        'create_site',
-        `site ${input.siteId}`,
-        null,
-        input,
-      );
+      await corrections.note(actorOf(c), 'create_site', `site ${input.siteId}`, null, input);
       return json(c, { site: await directory.site(scope, input.siteId) }, 201);
     },
   );
@@ -556,13 +528,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
           ? {}
           : { rule: { timeZone: input.timeZone, dayBoundary: input.dayBoundary } }),
       });
-      await corrections.note(
-        { tenantId: scope.tenantId, name: c.get('caller').label },
-        'update_site',
-        `site ${siteId}`,
-        before,
-        input,
-      );
+      await corrections.note(actorOf(c), 'update_site', `site ${siteId}`, before, input);
       effects.configChanged(terminals);
       return json(c, { site: await directory.site(scope, siteId) });
     },
@@ -581,13 +547,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       const { siteId, companyId } = valid<{ siteId: string; companyId: string }>(c, 'param');
       const input = valid<z.infer<typeof S.SiteCompanyBody>>(c, 'json');
       await directory.putSiteCompany(scopeOf(c), siteId, { companyId, ...input });
-      await corrections.note(
-        { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
-        'put_site_company',
-        `site ${siteId}`,
-        null,
-        { companyId, ...input },
-      );
+      await corrections.note(actorOf(c), 'put_site_company', `site ${siteId}`, null, { companyId, ...input });
       return json(c, { site: await directory.site(scopeOf(c), siteId) });
     },
   );
@@ -604,13 +564,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
     async (c) => {
       const { siteId, companyId } = valid<{ siteId: string; companyId: string }>(c, 'param');
       await directory.removeSiteCompany(scopeOf(c), siteId, companyId);
-      await corrections.note(
-        { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
-        'remove_site_company',
-        `site ${siteId}`,
-        { companyId },
-        null,
-      );
+      await corrections.note(actorOf(c), 'remove_site_company', `site ${siteId}`, { companyId }, null);
       return json(c, { site: await directory.site(scopeOf(c), siteId) });
     },
   );
@@ -648,13 +602,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
         { position: input.position ?? null, workContent: input.workContent ?? null },
         scope,
       );
-      await corrections.note(
-        { tenantId: scope.tenantId, name: c.get('caller').label },
-        'add_to_roster',
-        `site ${siteId}`,
-        null,
-        { workerId, ...input },
-      );
+      await corrections.note(actorOf(c), 'add_to_roster', `site ${siteId}`, null, { workerId, ...input });
       effects.rosterChanged([siteId]);
       effects.recordsQueued();
       return json(c, { roster: await directory.roster(scope, siteId) });
@@ -674,13 +622,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       const { siteId, workerId } = valid<{ siteId: SiteId; workerId: WorkerId }>(c, 'param');
       const scope = scopeOf(c);
       await directory.removeFromRoster(scope, siteId, workerId);
-      await corrections.note(
-        { tenantId: scope.tenantId, name: c.get('caller').label },
-        'remove_from_roster',
-        `site ${siteId}`,
-        { workerId },
-        null,
-      );
+      await corrections.note(actorOf(c), 'remove_from_roster', `site ${siteId}`, { workerId }, null);
       effects.rosterChanged([siteId]);
       effects.recordsQueued();
       return json(c, { roster: await directory.roster(scope, siteId) });
@@ -725,13 +667,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       const scope = scopeOf(c);
       const before = (await directory.terminalView(scope, terminalId)).settings;
       await directory.setTerminalSettings(scope, terminalId, input);
-      await corrections.note(
-        { tenantId: scope.tenantId, name: c.get('caller').label },
-        'terminal_settings',
-        `terminal ${terminalId}`,
-        before,
-        input,
-      );
+      await corrections.note(actorOf(c), 'terminal_settings', `terminal ${terminalId}`, before, input);
       effects.configChanged([terminalId]);
       return json(c, { terminal: await directory.terminalView(scope, terminalId) });
     },
@@ -789,13 +725,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
         trade: input.trade ?? null,
         position: input.position ?? null,
       });
-      await corrections.note(
-        { tenantId: scope.tenantId, name: c.get('caller').label },
-        'add_worker',
-        `worker ${input.workerId}`,
-        null,
-        { ...input, name: undefined },
-      );
+      await corrections.note(actorOf(c), 'add_worker', `worker ${input.workerId}`, null, { ...input, name: undefined });
       return json(c, { worker: await directory.worker(scope, input.workerId) }, 201);
     },
   );
@@ -827,13 +757,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       const input = valid<z.infer<typeof S.WorkerPatch>>(c, 'json');
       const scope = scopeOf(c);
       await directory.updateWorker(scope, workerId, input);
-      await corrections.note(
-        { tenantId: scope.tenantId, name: c.get('caller').label },
-        'update_worker',
-        `worker ${workerId}`,
-        null,
-        input,
-      );
+      await corrections.note(actorOf(c), 'update_worker', `worker ${workerId}`, null, input);
       return json(c, { worker: await directory.worker(scope, workerId) });
     },
   );
@@ -851,13 +775,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       const { workerId } = valid<{ workerId: string }>(c, 'param');
       const scope = scopeOf(c);
       const sites = await directory.removeWorker(scope, workerId);
-      await corrections.note(
-        { tenantId: scope.tenantId, name: c.get('caller').label },
-        'remove_worker',
-        `worker ${workerId}`,
-        { workerId },
-        null,
-      );
+      await corrections.note(actorOf(c), 'remove_worker', `worker ${workerId}`, { workerId }, null);
       effects.rosterChanged(sites);
       return json(c, { removed: workerId });
     },
@@ -900,13 +818,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       const card = parseCardRef(params.id, params.tech);
       const scope = scopeOf(c);
       const sites = await directory.removeCard(scope, card);
-      await corrections.note(
-        { tenantId: scope.tenantId, name: c.get('caller').label },
-        'remove_card',
-        `card ${card.tech}:${card.id}`,
-        card,
-        null,
-      );
+      await corrections.note(actorOf(c), 'remove_card', `card ${card.tech}:${card.id}`, card, null);
       effects.rosterChanged(sites);
       return json(c, { removed: card });
     },
@@ -996,7 +908,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       const key = valid<z.infer<typeof S.RecordParam>>(c, 'param');
       const record = await queries.retry(scopeOf(c), key);
       await corrections.note(
-        { tenantId: scopeOf(c).tenantId, name: c.get('caller').label },
+        actorOf(c),
         'retry_record',
         `record ${key.siteId}/${key.workerId}/${key.workingDay}`,
         null,

@@ -1,6 +1,6 @@
 import { type CardRef, ccusDeadline, ccusToday, type WorkerId, workingDay } from '@ccus-gate/protocol';
-import type { DirectoryStore } from './directory-store.js';
-import type { RecordKey, RecordQueries, WorkRecord } from './record-queries.js';
+import type { DirectoryStore, SiteAccess } from './directory-store.js';
+import type { RecordKey, RecordQueries } from './record-queries.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
 import { type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
@@ -106,8 +106,8 @@ export class CorrectionStore {
   /** Adds a day the worker worked but the taps do not show (a forgotten card, no terminal). */
   addDay(actor: Actor, change: TimesChange): Correction {
     return this.#db.transaction(() => {
-      const existing = this.#existingRecord(actor, change);
-      if (existing !== null) {
+      const access = this.#mayCorrect(actor, change);
+      if (this.#queries.recordByKey(change) !== null) {
         throw new StoreError(
           'conflict',
           `a record for worker ${change.workerId} on ${change.workingDay} exists already: correct its times instead`,
@@ -116,44 +116,37 @@ export class CorrectionStore {
       }
       if (change.firstIn === null)
         throw new StoreError('invalid', 'an added day needs at least its entry time', 'firstIn');
-      return this.#propose(actor, 'add_day', change, null);
+      return this.#propose(actor, access, 'add_day', change, null);
     });
   }
 
   /** Sets the entry or exit time of an existing record (a missed exit, a wrong time). */
   setTimes(actor: Actor, change: TimesChange): Correction {
     return this.#db.transaction(() => {
-      const existing = this.#existingRecord(actor, change);
-      if (existing === null) {
-        throw new StoreError(
-          'not_found',
-          `no record for worker ${change.workerId} at site ${change.siteId} on ${change.workingDay}`,
-        );
-      }
+      const access = this.#mayCorrect(actor, change);
+      const existing = this.#queries.record(actor, change);
       const merged = {
         ...change,
         firstIn: change.firstIn ?? existing.firstIn,
         lastOut: change.lastOut ?? existing.lastOut,
       };
-      return this.#propose(actor, 'set_times', merged, { firstIn: existing.firstIn, lastOut: existing.lastOut });
+      return this.#propose(actor, access, 'set_times', merged, {
+        firstIn: existing.firstIn,
+        lastOut: existing.lastOut,
+      });
     });
   }
 
   /** Vouches for the times of a record taken while the terminal's clock was not synchronised. */
   confirmClock(actor: Actor, key: RecordKey & { reason: string }): Correction {
     return this.#db.transaction(() => {
-      const existing = this.#existingRecord(actor, key);
-      if (existing === null) {
-        throw new StoreError(
-          'not_found',
-          `no record for worker ${key.workerId} at site ${key.siteId} on ${key.workingDay}`,
-        );
-      }
+      const access = this.#mayCorrect(actor, key);
+      const existing = this.#queries.record(actor, key);
       if (!existing.flags.includes('clock_unsynced')) {
         throw new StoreError('conflict', 'the record is not flagged clock_unsynced; nothing to confirm');
       }
       const times = { firstIn: existing.firstIn, lastOut: existing.lastOut };
-      return this.#propose(actor, 'confirm_clock', { ...key, ...times }, times);
+      return this.#propose(actor, access, 'confirm_clock', { ...key, ...times }, times);
     });
   }
 
@@ -267,25 +260,18 @@ export class CorrectionStore {
     this.#audit(actor, action, target, null, before, after);
   }
 
-  #existingRecord(actor: Actor, key: RecordKey): WorkRecord | null {
+  /** The actor may correct this worker's records at this site: the prime any, a subcontractor its own employees'. */
+  #mayCorrect(actor: Actor, key: RecordKey): SiteAccess {
     const access = this.#directory.requireSite(actor, key.siteId);
-    this.#directory.worker(actor, key.workerId);
-    if (access === 'sub') {
-      const employer = this.#directory.worker(actor, key.workerId).employerCompanyId;
-      if (employer !== actor.companyId) {
-        throw new StoreError('forbidden', "a subcontractor corrects only its own employees' records", 'workerId');
-      }
+    const worker = this.#directory.worker(actor, key.workerId);
+    if (access === 'sub' && worker.employerCompanyId !== actor.companyId) {
+      throw new StoreError('forbidden', "a subcontractor corrects only its own employees' records", 'workerId');
     }
-    try {
-      return this.#queries.record(actor, key);
-    } catch {
-      return null;
-    }
+    return access;
   }
 
-  #propose(actor: Actor, kind: CorrectionKind, change: TimesChange, before: unknown): Correction {
+  #propose(actor: Actor, access: SiteAccess, kind: CorrectionKind, change: TimesChange, before: unknown): Correction {
     this.#checkTimes(change);
-    const access = this.#directory.requireSite(actor, change.siteId);
     const state: CorrectionState = access === 'prime' ? 'applied' : 'awaiting_approval';
     const after = { firstIn: change.firstIn, lastOut: change.lastOut };
     const id = this.#insert(actor, { kind, state, ...change, before, after });

@@ -73,24 +73,17 @@ export const RosterBody = z
   .strictObject({ position: Position.optional(), workContent: text(200).nullable().optional() })
   .openapi('RosterPlace');
 
-export const WorkerBody = z
-  .strictObject({
-    workerId: WorkerIdSchema,
-    name: text(100),
-    employerCompanyId: CompanyIdSchema.optional(),
-    trade: text(100).nullable().optional(),
-    position: Position.optional(),
-  })
-  .openapi('NewWorker');
+/** What a worker is, besides the ID: a new worker gives these, a change any of them. */
+const WorkerFields = {
+  name: text(100),
+  employerCompanyId: CompanyIdSchema.optional(),
+  trade: text(100).nullable().optional(),
+  position: Position.optional(),
+};
 
-export const WorkerPatch = z
-  .strictObject({
-    name: text(100).optional(),
-    employerCompanyId: CompanyIdSchema.optional(),
-    trade: text(100).nullable().optional(),
-    position: Position.optional(),
-  })
-  .openapi('WorkerChange');
+export const WorkerBody = z.strictObject({ workerId: WorkerIdSchema, ...WorkerFields }).openapi('NewWorker');
+
+export const WorkerPatch = z.strictObject(WorkerFields).partial().openapi('WorkerChange');
 
 export const CardBody = z
   .strictObject({

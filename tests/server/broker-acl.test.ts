@@ -1,6 +1,6 @@
 import { parseTerminalId } from '@ccus-gate/protocol';
 import { type EmbeddedBroker, type ServerStore, startEmbeddedBroker } from '@ccus-gate/server';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeWithSite } from '../support/server-fixture.js';
@@ -17,12 +17,9 @@ describe('embedded broker: a terminal speaks only for itself', () => {
   const b = parseTerminalId('gate-b1');
 
   async function connected(options: IClientOptions): Promise<MqttClient> {
-    const client = connect(broker.url, { protocolVersion: 4, reconnectPeriod: 0, ...options });
+    // No retries: a refused or dropped connection rejects, and the client is ended.
+    const client = await connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0, ...options }, false);
     clients.push(client);
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
-    });
     return client;
   }
 

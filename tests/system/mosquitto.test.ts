@@ -12,7 +12,7 @@ import {
   type ServerStore,
   type SyncServer,
 } from '@ccus-gate/server';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningMosquitto, startMosquitto } from '../support/mosquitto.js';
@@ -43,12 +43,9 @@ describe('external broker: Mosquitto', () => {
   const clients: MqttClient[] = [];
 
   async function connected(options: IClientOptions): Promise<MqttClient> {
-    const client = connect(mosquitto.url, { protocolVersion: 4, reconnectPeriod: 0, ...options });
+    // No retries: a refused or dropped connection rejects, and the client is ended.
+    const client = await connectAsync(mosquitto.url, { protocolVersion: 4, reconnectPeriod: 0, ...options }, false);
     clients.push(client);
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
-    });
     return client;
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { connect, type MqttClient } from 'mqtt';
+import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -15,17 +15,17 @@ describe('fuzzed messages over MQTT', () => {
   beforeEach(async () => {
     dir = tempDir('mqtt-fuzz');
     server = await startSyncServer(dir.path);
-    client = connect(server.url, {
-      clientId: server.terminalId,
-      username: server.terminalId,
-      password: server.terminalPassword,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
-    });
+    client = await connectAsync(
+      server.url,
+      {
+        clientId: server.terminalId,
+        username: server.terminalId,
+        password: server.terminalPassword,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      },
+      false,
+    );
   });
 
   afterEach(async () => {

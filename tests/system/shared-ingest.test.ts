@@ -11,7 +11,7 @@ import {
   type ServerStore,
   type SyncServer,
 } from '@ccus-gate/server';
-import { connect, type MqttClient } from 'mqtt';
+import { connectAsync, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningMosquitto, startMosquitto } from '../support/mosquitto.js';
@@ -65,11 +65,11 @@ describe('several sync servers sharing the ingest', () => {
       await server.start();
       servers.push(server);
     }
-    client = connect(mosquitto.url, { username: terminalId, password, protocolVersion: 4, reconnectPeriod: 0 });
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
-    });
+    client = await connectAsync(
+      mosquitto.url,
+      { username: terminalId, password, protocolVersion: 4, reconnectPeriod: 0 },
+      false,
+    );
   }, 120_000);
 
   afterAll(async () => {

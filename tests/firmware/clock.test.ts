@@ -35,9 +35,7 @@ describe('terminal clock', () => {
   const start = async (clock: ReturnType<typeof testClock>) => {
     t = await startTestTerminal({
       dir: dir.path,
-      url: server.url,
-      terminalId: server.terminalId,
-      password: server.terminalPassword,
+      ...server.terminalConnection(),
       clock,
       roster: server.roster(),
       ackTimeoutMs: 1_000,

@@ -28,9 +28,7 @@ describe('a full store', () => {
     const clock = testClock('2026-11-24T01:00:00Z');
     t = await startTestTerminal({
       dir: dir.path,
-      url: server.url,
-      terminalId: server.terminalId,
-      password: server.terminalPassword,
+      ...server.terminalConnection(),
       clock,
       roster: server.roster(),
       maxBytes: 64 * 1024,

@@ -31,6 +31,8 @@ export interface SyncServerHarness {
   terminalId: TerminalId;
   terminalPassword: string;
   workers: { workerId: WorkerId; card: CardRef }[];
+  /** What a test terminal needs to reach this server as its registered terminal. */
+  terminalConnection(): { url: string; terminalId: TerminalId; password: string };
   /** The roster the server would send its terminal, version 1. */
   roster(): Roster;
   service: { username: string; password: string };
@@ -104,6 +106,7 @@ export async function startSyncServer(
     terminalId,
     terminalPassword,
     workers,
+    terminalConnection: () => ({ url, terminalId, password: terminalPassword }),
     roster: () => ({
       v: 1,
       siteId,

@@ -26,9 +26,7 @@ describe('a broker outage', () => {
     const clock = testClock('2026-11-24T01:00:00Z');
     t = await startTestTerminal({
       dir: dir.path,
-      url: server.url,
-      terminalId: server.terminalId,
-      password: server.terminalPassword,
+      ...server.terminalConnection(),
       clock,
       roster: server.roster(),
       ackTimeoutMs: 2_000,

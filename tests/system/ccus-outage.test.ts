@@ -44,9 +44,7 @@ describe('forwarding to CCUS', () => {
     const clock = testClock('2026-11-19T23:00:00Z');
     t = await startTestTerminal({
       dir: dir.path,
-      url: server.url,
-      terminalId: server.terminalId,
-      password: server.terminalPassword,
+      ...server.terminalConnection(),
       clock,
       roster: server.roster(),
     });

@@ -27,9 +27,7 @@ describe.each([
     admin = server.store.directory.createApiToken('t1', 'admin', 'office');
     t = await startTestTerminal({
       dir: dir.path,
-      url: server.url,
-      terminalId: server.terminalId,
-      password: server.terminalPassword,
+      ...server.terminalConnection(),
       clock: testClock('2026-11-24T00:00:00Z'),
     });
     await waitFor('the roster', () => t.store.rosterVersion() !== null);

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTerminal, systemClock, TerminalStore } from '@ccus-gate/firmware';
 import { RecordingOutput, SimulatedReader } from '@ccus-gate/hardware';
-import { parseSiteId, parseTerminalId } from '@ccus-gate/protocol';
-import { DEFAULT_TERMINAL_SETTINGS, ServerStore } from '@ccus-gate/server';
+import { parseTerminalId } from '@ccus-gate/protocol';
+import { DEFAULT_TERMINAL_SETTINGS } from '@ccus-gate/server';
 import { Aedes } from 'aedes';
 import Database from 'better-sqlite3';
 import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
+import { storeWithSite, T1 } from '../support/server-fixture.js';
 import { buildOnce, SERVER_CLI, TerminalProcess } from '../support/terminal-process.js';
 import { type Benchmark, figure, percentile } from './harness.js';
 
@@ -72,21 +73,13 @@ async function rawMqttHops(count: number): Promise<number[]> {
  */
 async function serverProcess(dir: string): Promise<{ url: string; password: string; process: TerminalProcess }> {
   const database = join(dir, 'server.db');
-  const store = ServerStore.open(database);
-  store.directory.createTenant({ tenantId: 't1', companyId: '1', name: 'bench' });
-  const siteId = parseSiteId('11');
-  store.directory.createSite({
-    siteId,
-    tenantId: 't1',
-    name: 's',
-    rule: { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' },
-  });
+  const { store, siteId } = storeWithSite(dir);
   const password = store.directory.createTerminal({
     terminalId: parseTerminalId('bench-gate'),
     tenantId: 't1',
     siteId,
   });
-  store.directory.setTerminalSettings({ tenantId: 't1', companyId: '1' }, parseTerminalId('bench-gate'), {
+  store.directory.setTerminalSettings(T1, parseTerminalId('bench-gate'), {
     ...DEFAULT_TERMINAL_SETTINGS,
     debounceSeconds: 0,
   });

@@ -2,17 +2,22 @@ import { createHardware, parseHardwareProfile, runSelftest } from '@ccus-gate/ha
 import { FakePn532 } from '@ccus-gate/hardware/testing';
 import { describe, expect, it } from 'vitest';
 
+/** A PN532 reader on the fake's serial port, with simulated outputs. */
+function pn532Hardware(fake: FakePn532) {
+  return createHardware(
+    parseHardwareProfile({
+      name: 'pn532, simulated outputs',
+      readers: [{ driver: 'pn532-uart', name: 'gate', path: fake.path }],
+      outputs: { driver: 'simulated' },
+    }),
+    { openPort: fake.openPort },
+  );
+}
+
 describe('hardware self-test', () => {
   it("shows each output in turn, the reader's firmware, then the card presented", async () => {
     const fake = new FakePn532('/dev/selftest-pn532');
-    const hardware = await createHardware(
-      parseHardwareProfile({
-        name: 'pn532, simulated outputs',
-        readers: [{ driver: 'pn532-uart', name: 'gate', path: fake.path }],
-        outputs: { driver: 'simulated' },
-      }),
-      { openPort: fake.openPort },
-    );
+    const hardware = await pn532Hardware(fake);
     const lines: string[] = [];
     const ok = await runSelftest(hardware, {
       relay: false,
@@ -44,14 +49,7 @@ describe('hardware self-test', () => {
 
   it('fails, saying so, when no card comes within the wait', async () => {
     const fake = new FakePn532('/dev/selftest-pn532-nocard');
-    const hardware = await createHardware(
-      parseHardwareProfile({
-        name: 'pn532, simulated outputs',
-        readers: [{ driver: 'pn532-uart', name: 'gate', path: fake.path }],
-        outputs: { driver: 'simulated' },
-      }),
-      { openPort: fake.openPort },
-    );
+    const hardware = await pn532Hardware(fake);
     const lines: string[] = [];
     const ok = await runSelftest(hardware, { relay: false, cardTimeoutMs: 300, print: (line) => lines.push(line) });
     hardware.close();

@@ -45,8 +45,25 @@ function tap(seq, worker, at) {
   };
 }
 
-function batchMessage(terminalId, taps) {
-  return JSON.stringify({ v: 1, terminalId, batchId: randomUUID(), sentAt: new Date().toISOString(), taps });
+function batchMessage(terminalId, taps, batchId = randomUUID()) {
+  return JSON.stringify({ v: 1, terminalId, batchId, sentAt: new Date().toISOString(), taps });
+}
+
+/** The next `plan.batchSize` taps of the terminal at `index`, numbered on after `seq`. */
+function nextTaps(index, seq) {
+  const taps = [];
+  for (let i = 1; i <= plan.batchSize; i++) {
+    const n = seq + i;
+    taps.push(tap(n, plan.workers[(index * 7 + n) % plan.workers.length], plan.startAt + n * 1000));
+  }
+  return taps;
+}
+
+/** Publishes a batch and notes when, under its id, for the ack to find. */
+function publishBatch(client, terminalId, taps, pending) {
+  const batchId = randomUUID();
+  pending.set(batchId, performance.now());
+  client.publish(`ccus/v1/t/${terminalId}/taps`, batchMessage(terminalId, taps, batchId), { qos: 1 });
 }
 
 async function burst(terminal, index) {
@@ -60,16 +77,9 @@ async function burst(terminal, index) {
   await new Promise((resolve, reject) => {
     const sendNext = () => {
       if (sent >= plan.batches) return;
-      const taps = [];
-      for (let i = 0; i < plan.batchSize; i++) {
-        seq++;
-        const worker = plan.workers[(index * 7 + seq) % plan.workers.length];
-        taps.push(tap(seq, worker, plan.startAt + seq * 1000));
-      }
-      const message = batchMessage(terminal.id, taps);
-      pending.set(JSON.parse(message).batchId, performance.now());
+      publishBatch(client, terminal.id, nextTaps(index, seq), pending);
+      seq += plan.batchSize;
       sent++;
-      client.publish(`ccus/v1/t/${terminal.id}/taps`, message, { qos: 1 });
     };
     client.on('message', (_topic, payload) => {
       const ack = JSON.parse(payload.toString());
@@ -116,14 +126,8 @@ async function steady(terminal, index) {
   await new Promise((resolve) => setTimeout(resolve, (index * plan.intervalMs) / plan.terminals.length));
   const until = performance.now() + plan.durationMs;
   while (performance.now() < until) {
-    const taps = [];
-    for (let i = 0; i < plan.batchSize; i++) {
-      seq++;
-      taps.push(tap(seq, plan.workers[(index * 7 + seq) % plan.workers.length], plan.startAt + seq * 1000));
-    }
-    const message = batchMessage(terminal.id, taps);
-    pending.set(JSON.parse(message).batchId, performance.now());
-    client.publish(`ccus/v1/t/${terminal.id}/taps`, message, { qos: 1 });
+    publishBatch(client, terminal.id, nextTaps(index, seq), pending);
+    seq += plan.batchSize;
     await new Promise((resolve) => setTimeout(resolve, plan.intervalMs));
   }
   const settle = performance.now() + 10_000;

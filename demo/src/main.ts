@@ -55,7 +55,9 @@ async function main(): Promise<number> {
   const dataDir = shown.startsWith('..') ? options.dataDir : shown;
   console.log(`CCUS Gate demo is running: broker, sync server, CCUS simulator and terminal ${demo.terminalId}.
 
-  HTTP API        ${stack.http.url}
+  Dashboard       ${stack.http.url}/
+  Demo sign-in    login ${demo.signIn.login}, password ${demo.signIn.password}
+  HTTP API        ${stack.http.url}/api/v1
   MQTT broker     ${stack.broker.url}
   CCUS simulator  ${stack.ccusHttp.url}
   Demo API token  ${demo.apiToken}

@@ -21,6 +21,7 @@ import {
   generateSecret,
   HttpCcusGateway,
   type HttpListener,
+  hashPassword,
   listenHttp,
   ServerStore,
   type SyncServer,
@@ -62,6 +63,8 @@ export interface Stack {
     timeZone: string;
     terminalId: TerminalId;
     apiToken: string;
+    /** The dashboard's demo sign-in. */
+    signIn: { login: string; password: string };
     workers: DemoWorker[];
   };
   close(): Promise<void>;
@@ -102,7 +105,11 @@ interface DemoSecrets {
   apiToken: string;
   terminalPassword: string;
   servicePassword: string;
+  /** The dashboard sign-in (login DEMO_LOGIN); absent in data folders from before the dashboard. */
+  dashboardPassword?: string;
 }
+
+const DEMO_LOGIN = 'demo';
 
 /** Creates the demo tenant, site, terminal and workers once; later starts reuse them. */
 function seed(store: ServerStore, secretsPath: string): DemoSecrets {
@@ -140,6 +147,22 @@ function seed(store: ServerStore, secretsPath: string): DemoSecrets {
   return secrets;
 }
 
+/** The demo tenant's dashboard user, added once (also to a data folder made before the dashboard). */
+async function seedDashboardUser(store: ServerStore, secrets: DemoSecrets, secretsPath: string): Promise<string> {
+  if (secrets.dashboardPassword !== undefined && store.directory.userForSignIn(DEMO_LOGIN) !== null) {
+    return secrets.dashboardPassword;
+  }
+  const password = generateSecret('demo').slice(0, 17);
+  store.directory.createUser(TENANT_ID, {
+    login: DEMO_LOGIN,
+    name: 'デモ管理者',
+    role: 'admin',
+    passwordHash: await hashPassword(password),
+  });
+  writeFileSync(secretsPath, JSON.stringify({ ...secrets, dashboardPassword: password }, null, 2), { mode: 0o600 });
+  return password;
+}
+
 /**
  * The whole system on one machine: embedded broker, sync server, CCUS simulator and one
  * simulated terminal, each over its real socket and its own SQLite file.
@@ -155,7 +178,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     const serverStore = ServerStore.open(join(options.dataDir, 'server.db'));
     cleanups.push(() => serverStore.close());
-    const secrets = seed(serverStore, join(options.dataDir, 'demo-secrets.json'));
+    const secretsPath = join(options.dataDir, 'demo-secrets.json');
+    const secrets = seed(serverStore, secretsPath);
+    const dashboardPassword = await seedDashboardUser(serverStore, secrets, secretsPath);
 
     const simulator = new CcusSimulator();
     simulator.setRoster(
@@ -243,6 +268,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         timeZone: 'Asia/Tokyo',
         terminalId: TERMINAL_ID,
         apiToken: secrets.apiToken,
+        signIn: { login: DEMO_LOGIN, password: dashboardPassword },
         workers: WORKERS,
       },
       close,

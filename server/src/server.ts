@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { SiteId, TerminalId } from '@ccus-gate/protocol';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createHttpApi } from './api/http-api.js';
 import type { BrokerAccount } from './broker/mosquitto-files.js';
@@ -12,6 +12,7 @@ import { RecordBuilder } from './records/record-builder.js';
 import type { RecordKey } from './store/record-queries.js';
 import type { ServerRepository } from './store/repository.js';
 import type { OutboxItem } from './store/server-store.js';
+import { createDashboard } from './web/dashboard.js';
 
 export interface ServerDeps {
   store: ServerRepository;
@@ -89,27 +90,41 @@ export function createServer(deps: ServerDeps): SyncServer {
     }
   };
 
-  return Object.assign(events, {
-    app: createHttpApi(deps.store, {
-      now,
-      log: deps.log.child({ module: 'server:http' }),
-      ...(deps.http?.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.http.maxBodyBytes }),
-      broker: deps.publicBroker ?? { url: deps.broker.url },
-      effects: {
-        rosterChanged: (siteIds) => {
-          for (const siteId of new Set(siteIds)) void ingest.publishSiteRoster(siteId as SiteId);
-        },
-        configChanged: (terminalIds) => {
-          for (const terminalId of terminalIds) {
-            // Config first: a terminal moved to another site applies the new roster under its new config.
-            void ingest.publishConfig(terminalId).then(() => ingest.publishRoster(terminalId));
-          }
-        },
-        recordsQueued: () => records.kick(),
-        credentialsChanged: () => void syncAccounts(),
-        sendCommand: (terminalId, command) => ingest.sendCommand(terminalId, command),
+  const api = createHttpApi(deps.store, {
+    now,
+    log: deps.log.child({ module: 'server:http' }),
+    ...(deps.http?.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.http.maxBodyBytes }),
+    broker: deps.publicBroker ?? { url: deps.broker.url },
+    effects: {
+      rosterChanged: (siteIds) => {
+        for (const siteId of new Set(siteIds)) void ingest.publishSiteRoster(siteId as SiteId);
       },
-    }) as unknown as Hono,
+      configChanged: (terminalIds) => {
+        for (const terminalId of terminalIds) {
+          // Config first: a terminal moved to another site applies the new roster under its new config.
+          void ingest.publishConfig(terminalId).then(() => ingest.publishRoster(terminalId));
+        }
+      },
+      recordsQueued: () => records.kick(),
+      credentialsChanged: () => void syncAccounts(),
+      sendCommand: (terminalId, command) => ingest.sendCommand(terminalId, command),
+    },
+  }) as unknown as Hono;
+  const dashboard = createDashboard({
+    api,
+    directory: deps.store.directory,
+    events,
+    now,
+    log: deps.log.child({ module: 'server:web' }),
+  });
+  // The API answers under /api and /healthz; everything else is the dashboard.
+  const app = new Hono();
+  app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
+  app.get('/healthz', (c) => api.fetch(c.req.raw, c.env));
+  app.route('/', dashboard.app);
+
+  return Object.assign(events, {
+    app,
     async start(): Promise<void> {
       await syncAccounts();
       await ingest.start();
@@ -118,6 +133,7 @@ export function createServer(deps: ServerDeps): SyncServer {
       await forwarder.start();
     },
     async stop(): Promise<void> {
+      dashboard.close();
       await forwarder.stop();
       await ingest.stop();
       records.stop();

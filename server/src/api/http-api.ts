@@ -16,6 +16,7 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
+import { hashPassword } from '../credentials.js';
 import { encodeCsv, kentaikyoCalendar, recordsCsv } from '../export/csv-export.js';
 import type { Role } from '../store/directory-store.js';
 import type { ServerRepository } from '../store/repository.js';
@@ -46,7 +47,8 @@ export interface HttpApiOptions {
   log?: Logger;
 }
 
-interface Caller {
+/** Who makes an API call: a token's owner, or a dashboard user passed in-process. */
+export interface Caller {
   role: Role;
   label: string;
   /** null for the operator. */
@@ -137,6 +139,12 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   app.use('/api/v1/*', async (c, next) => {
+    // The dashboard calls the API in-process for its signed-in user; the network cannot set c.env.
+    const signedIn = (c.env as { caller?: Caller } | undefined)?.caller;
+    if (signedIn !== undefined) {
+      c.set('caller', signedIn);
+      return next();
+    }
     const address = clientAddress(c);
     const wait = limiter.blockedFor(address);
     if (wait > 0) {
@@ -211,6 +219,20 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
   const valid = <T>(c: unknown, target: 'json' | 'query' | 'param'): T =>
     (c as { req: { valid: (t: string) => T } }).req.valid(target);
 
+  const addUser = async (c: Ctx, tenantId: string, input: z.infer<typeof S.UserBody>) => {
+    const user = await directory.createUser(tenantId, {
+      login: input.login,
+      name: input.name,
+      role: input.role,
+      passwordHash: await hashPassword(input.password),
+    });
+    await corrections.note(onBehalfOf(c, tenantId), 'create_user', `user ${user.login}`, null, {
+      login: user.login,
+      role: user.role,
+    });
+    return user;
+  };
+
   // ---- the fleet operator ------------------------------------------------------------
 
   route(
@@ -257,6 +279,22 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       const input = valid<z.infer<typeof S.TokenBody>>(c, 'json');
       await directory.tenantScope(tenantId);
       return json(c, { token: await directory.createApiToken(tenantId, input.role, input.label), ...input }, 201);
+    },
+  );
+
+  route(
+    'operator',
+    {
+      method: 'post',
+      path: '/api/v1/tenants/{tenantId}/users',
+      tags: ['operator'],
+      request: { params: S.TenantParam, ...body('a person who signs in to the dashboard', S.UserBody) },
+      responses: created('the user (never the password)'),
+    },
+    async (c) => {
+      const { tenantId } = valid<{ tenantId: string }>(c, 'param');
+      await directory.tenantScope(tenantId);
+      return json(c, { user: await addUser(c, tenantId, valid<z.infer<typeof S.UserBody>>(c, 'json')) }, 201);
     },
   );
 
@@ -431,6 +469,42 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       const token = await directory.createApiToken(scopeOf(c).tenantId, input.role, input.label);
       await corrections.note(actorOf(c), 'create_token', `token ${input.label}`, null, input);
       return json(c, { token, ...input }, 201);
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/users',
+      tags: ['tenant'],
+      request: body('a person who signs in to the dashboard', S.UserBody),
+      responses: created('the user (never the password)'),
+    },
+    async (c) =>
+      json(c, { user: await addUser(c, scopeOf(c).tenantId, valid<z.infer<typeof S.UserBody>>(c, 'json')) }, 201),
+  );
+
+  route(
+    'admin',
+    { method: 'get', path: '/api/v1/users', tags: ['tenant'], responses: ok("the tenant's dashboard users") },
+    async (c) => json(c, { users: await directory.users(scopeOf(c).tenantId) }),
+  );
+
+  route(
+    'admin',
+    {
+      method: 'delete',
+      path: '/api/v1/users/{userId}',
+      tags: ['tenant'],
+      request: { params: S.UserParam },
+      responses: ok('removed; its sessions end at once'),
+    },
+    async (c) => {
+      const { userId } = valid<{ userId: string }>(c, 'param');
+      await directory.removeUser(scopeOf(c).tenantId, userId);
+      await corrections.note(actorOf(c), 'remove_user', `user ${userId}`, { userId }, null);
+      return json(c, { removed: userId });
     },
   );
 

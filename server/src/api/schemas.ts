@@ -44,6 +44,19 @@ export const TenantBody = z
 
 export const TokenBody = z.strictObject({ role: z.enum(['admin', 'viewer']), label: text(100) }).openapi('NewToken');
 
+export const UserBody = z
+  .strictObject({
+    login: z
+      .string()
+      .min(3)
+      .max(64)
+      .regex(/^[A-Za-z0-9._@+-]+$/, 'use letters, digits and . _ @ + - only'),
+    name: text(100),
+    role: z.enum(['admin', 'viewer']),
+    password: z.string().min(10, 'must be at least 10 characters').max(200),
+  })
+  .openapi('NewUser');
+
 export const SiteBody = z
   .strictObject({
     siteId: SiteIdSchema,
@@ -195,6 +208,8 @@ export const TenantParam = z.object({ tenantId: z.string().min(1).max(40) });
 export const RecordParam = z.object({ siteId: SiteIdSchema, workerId: WorkerIdSchema, workingDay: DaySchema });
 export const TokenParam = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'must be a token id: 16 hex digits') });
 export const TenantTokenParam = TenantParam.extend(TokenParam.shape);
+export const UserParam = z.object({ userId: z.string().regex(/^u_[A-Za-z0-9_-]{12}$/, 'is a user id as listed') });
+export const TenantUserParam = TenantParam.extend({ userId: UserParam.shape.userId });
 export const IdParam = z.object({ id: z.coerce.number().int().min(1) });
 export const CardParam = z.object({ tech: z.enum(CARD_TECHS), id: z.string().min(1).max(64) });
 export const SiteCompanyParam = z.object({ siteId: SiteIdSchema, companyId: CompanyIdSchema });

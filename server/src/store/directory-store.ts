@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type {
   CardRef,
   Roster,
@@ -32,6 +33,54 @@ export interface TerminalAssignment {
   /** Leases before the current one, when there were any: their taps belong to their site. */
   earlier: { siteId: SiteId; rule: WorkingDayRule; fromMs: number; untilMs: number }[];
 }
+
+export interface User {
+  userId: string;
+  tenantId: string;
+  login: string;
+  name: string;
+  role: 'admin' | 'viewer';
+  createdAt: string;
+}
+
+/** Who a dashboard session speaks for. */
+export interface SignedIn {
+  userId: string;
+  tenantId: string;
+  companyId: string;
+  tenantName: string;
+  login: string;
+  name: string;
+  role: 'admin' | 'viewer';
+}
+
+interface UserRow {
+  user_id: string;
+  tenant_id: string;
+  login: string;
+  name: string;
+  role: 'admin' | 'viewer';
+  created_at: string;
+}
+
+const userFromRow = (row: UserRow): User => ({
+  userId: row.user_id,
+  tenantId: row.tenant_id,
+  login: row.login,
+  name: row.name,
+  role: row.role,
+  createdAt: row.created_at,
+});
+
+const signedInFromRow = (row: UserRow & { company_id: string; tenant_name: string }): SignedIn => ({
+  userId: row.user_id,
+  tenantId: row.tenant_id,
+  companyId: row.company_id,
+  tenantName: row.tenant_name,
+  login: row.login,
+  name: row.name,
+  role: row.role,
+});
 
 export interface Tenant {
   tenantId: string;
@@ -238,6 +287,88 @@ export class DirectoryStore {
     return row === undefined
       ? null
       : { tenantId: row.tenant_id, companyId: row.company_id, role: row.role, label: row.label };
+  }
+
+  // ---- dashboard users and their sessions -------------------------------------------
+
+  /** A person who signs in to the dashboard; the caller hashes the password (slowly, off the loop). */
+  createUser(
+    tenantId: string,
+    user: { login: string; name: string; role: 'admin' | 'viewer'; passwordHash: string },
+  ): User {
+    const created: User = {
+      userId: `u_${randomBytes(9).toString('base64url')}`,
+      tenantId,
+      login: user.login,
+      name: user.name,
+      role: user.role,
+      createdAt: this.#db.iso(),
+    };
+    try {
+      this.#db
+        .sql(
+          `INSERT INTO users (user_id, tenant_id, login, name, role, password_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(created.userId, tenantId, user.login, user.name, user.role, user.passwordHash, created.createdAt);
+    } catch (error) {
+      throw fromSqlite(error, `a user with login ${user.login}`, 'login');
+    }
+    return created;
+  }
+
+  users(tenantId: string): User[] {
+    return (
+      this.#db
+        .sql('SELECT user_id, tenant_id, login, name, role, created_at FROM users WHERE tenant_id = ? ORDER BY login')
+        .all(tenantId) as UserRow[]
+    ).map(userFromRow);
+  }
+
+  /** Removes the user and ends its sessions at once. */
+  removeUser(tenantId: string, userId: string): void {
+    const result = this.#db.sql('DELETE FROM users WHERE user_id = ? AND tenant_id = ?').run(userId, tenantId);
+    if (result.changes === 0) throw new StoreError('not_found', `no user ${userId}`, 'userId');
+  }
+
+  /** What sign-in checks a password against; null when no such login exists. */
+  userForSignIn(login: string): (SignedIn & { passwordHash: string }) | null {
+    const row = this.#db
+      .sql(
+        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, u.password_hash, t.company_id, t.name AS tenant_name
+           FROM users u JOIN tenants t ON t.tenant_id = u.tenant_id WHERE u.login = ?`,
+      )
+      .get(login) as (UserRow & { password_hash: string; company_id: string; tenant_name: string }) | undefined;
+    return row === undefined ? null : { ...signedInFromRow(row), passwordHash: row.password_hash };
+  }
+
+  /** Opens a session for the user; only the hash of the returned token is kept. */
+  createSession(userId: string, lifetimeMs: number, token = generateSecret('cgw')): { token: string; csrf: string } {
+    const csrf = randomBytes(24).toString('base64url');
+    const now = Date.parse(this.#db.iso());
+    this.#db.sql('DELETE FROM web_sessions WHERE expires_at < ?').run(new Date(now).toISOString());
+    this.#db
+      .sql('INSERT INTO web_sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .run(hashSecret(token), userId, csrf, new Date(now).toISOString(), new Date(now + lifetimeMs).toISOString());
+    return { token, csrf };
+  }
+
+  /** The session's user, or null when the token is unknown, expired, or its user was removed. */
+  session(token: string): (SignedIn & { csrf: string }) | null {
+    const row = this.#db
+      .sql(
+        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, t.company_id, t.name AS tenant_name, s.csrf
+           FROM web_sessions s JOIN users u ON u.user_id = s.user_id JOIN tenants t ON t.tenant_id = u.tenant_id
+          WHERE s.token_hash = ? AND s.expires_at > ?`,
+      )
+      .get(hashSecret(token), this.#db.iso()) as
+      | (UserRow & { company_id: string; tenant_name: string; csrf: string })
+      | undefined;
+    return row === undefined ? null : { ...signedInFromRow(row), csrf: row.csrf };
+  }
+
+  endSession(token: string): void {
+    this.#db.sql('DELETE FROM web_sessions WHERE token_hash = ?').run(hashSecret(token));
   }
 
   // ---- sites --------------------------------------------------------------------------

@@ -248,4 +248,26 @@ export const MIGRATIONS: readonly string[] = [
   -- The terminal's password hashed for Mosquitto's password file, when an external broker is used.
   ALTER TABLE terminals ADD COLUMN broker_hash TEXT;
   `,
+  `
+  -- People who sign in to the dashboard: each belongs to one tenant, with its role there.
+  CREATE TABLE users (
+    user_id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+    login TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX users_tenant ON users (tenant_id);
+  -- A signed-in browser: only the hash of its cookie is kept.
+  CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX web_sessions_user ON web_sessions (user_id);
+  `,
 ];

@@ -1,0 +1,722 @@
+import { workingDay } from '@ccus-gate/protocol';
+import { type Context, Hono } from 'hono';
+import { setCookie } from 'hono/cookie';
+import { html } from 'hono/html';
+import type { JSX } from 'hono/jsx/jsx-runtime';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Logger } from 'pino';
+import { AuthLimiter } from '../api/auth-limiter.js';
+import type { Caller } from '../api/http-api.js';
+import { passwordMatches } from '../credentials.js';
+import type { Correction } from '../store/correction-store.js';
+import type { DirectoryStore, RosterEntry, Site, TerminalView, Worker } from '../store/directory-store.js';
+import type { StoredTap, UnknownCard, WorkRecord } from '../store/record-queries.js';
+import type { Eventually } from '../store/repository.js';
+import { ApiClient, DashboardError } from './api-client.js';
+import { DASHBOARD_CSS, DASHBOARD_JS } from './assets.js';
+import { formatsFor } from './format.js';
+import { isLang, type Lang, MESSAGES, type Messages } from './i18n.js';
+import { Layout, type PageName, type View } from './layout.js';
+import { type LiveSource, liveChanges } from './live.js';
+import { AttentionPage } from './pages/attention.js';
+import { ExportsPage } from './pages/exports.js';
+import { RecordsPage } from './pages/records.js';
+import { SignInPage } from './pages/sign-in.js';
+import { TerminalsPage } from './pages/terminals.js';
+import { TodayPage } from './pages/today.js';
+import { WorkersPage } from './pages/workers.js';
+import {
+  clearSessionCookie,
+  issueSignInToken,
+  localPath,
+  SESSION_LIFETIME_MS,
+  sessionToken,
+  setFlash,
+  setSessionCookie,
+  signInTokenMatches,
+  takeFlash,
+  tokensEqual,
+  type WebSession,
+} from './session.js';
+import { zonedInstant } from './zoned-time.js';
+
+export interface DashboardDeps {
+  /** The HTTP API, which the dashboard calls in-process as the signed-in user. */
+  api: Hono;
+  directory: Eventually<DirectoryStore>;
+  /** The server's events: a new batch, a terminal's status, records built. */
+  events: LiveSource;
+  now: () => Date;
+  authLimiter?: AuthLimiter;
+  log?: Logger;
+}
+
+export interface Dashboard {
+  readonly app: Hono;
+  /** Ends the live streams, so the HTTP server can close. */
+  close(): void;
+}
+
+interface Signed {
+  session: WebSession;
+  api: ApiClient;
+  view: View;
+}
+
+const LANG_COOKIE = 'ccg_lang';
+/** Compared against when a login does not exist, so a wrong login costs as long as a wrong password. */
+const NO_SUCH_USER = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+const CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+};
+
+function clientAddress(c: Context): string {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? 'local';
+}
+
+/** The language: asked for in the query (and remembered), remembered, or the browser's preference. */
+function languageOf(c: Context): Lang {
+  const asked = c.req.query('lang');
+  if (isLang(asked)) {
+    setCookie(c, LANG_COOKIE, asked, { path: '/', sameSite: 'Lax', maxAge: 365 * 24 * 3600 });
+    return asked;
+  }
+  const remembered = c.req.header('cookie')?.match(/(?:^|;\s*)ccg_lang=(ja|en)/)?.[1];
+  if (isLang(remembered)) return remembered;
+  const preferred = (c.req.header('accept-language') ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag, ...params] = part.trim().split(';');
+      const q = Number(
+        params
+          .find((p) => p.trim().startsWith('q='))
+          ?.trim()
+          .slice(2) ?? 1,
+      );
+      return { lang: (tag ?? '').toLowerCase().split('-')[0], q: Number.isNaN(q) ? 0 : q };
+    })
+    .filter((entry) => isLang(entry.lang))
+    .sort((a, b) => b.q - a.q)[0]?.lang;
+  return isLang(preferred) ? preferred : 'ja';
+}
+
+/** The current month (YYYY-MM) in Japan, where CCUS's months are counted. */
+const monthOf = (day: string): string => day.slice(0, 7);
+
+const dayBefore = (day: string, days: number): string =>
+  new Date(Date.parse(`${day}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The contractors' dashboard: server-rendered pages over the HTTP API, signed in with a
+ * tenant user's login and password, in Japanese or English.
+ */
+export function createDashboard(deps: DashboardDeps): Dashboard {
+  const { directory, now } = deps;
+  const limiter = deps.authLimiter ?? new AuthLimiter();
+  const live = liveChanges(deps.events, directory);
+  const app = new Hono();
+
+  app.use('*', secureHeaders({ contentSecurityPolicy: CSP, referrerPolicy: 'same-origin' }));
+  app.use('*', async (c, next) => {
+    await next();
+    // Pages carry names and the CSRF token: never keep them in a shared cache.
+    if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store');
+  });
+
+  app.get('/assets/dashboard.css', (c) =>
+    c.body(DASHBOARD_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }),
+  );
+  app.get('/assets/dashboard.js', (c) =>
+    c.body(DASHBOARD_JS, 200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'max-age=300',
+    }),
+  );
+
+  const document = (page: JSX.Element) => html`<!DOCTYPE html>${page}`;
+
+  // ---- signing in and out -------------------------------------------------------------
+
+  const signInPage = (c: Context, status: 200 | 401 | 403 | 429, error: string | null, login = '') => {
+    const lang = languageOf(c);
+    const next = localPath(c.req.query('next'), '/today');
+    return c.html(
+      document(
+        <SignInPage
+          lang={lang}
+          t={MESSAGES[lang]}
+          token={issueSignInToken(c)}
+          next={next}
+          error={error}
+          login={login}
+        />,
+      ),
+      status,
+    );
+  };
+
+  app.get('/signin', (c) => signInPage(c, 200, null));
+
+  app.post('/signin', async (c) => {
+    const t = MESSAGES[languageOf(c)];
+    const form = await c.req.parseBody();
+    const login = typeof form.login === 'string' ? form.login.trim() : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    const address = clientAddress(c);
+    if (limiter.blockedFor(address) > 0) return signInPage(c, 429, t.signInBlocked, login);
+    if (!signInTokenMatches(c, form._csrf)) return signInPage(c, 403, t.signInExpired, login);
+    const user = login === '' ? null : await directory.userForSignIn(login);
+    const matches = await passwordMatches(password, user?.passwordHash ?? NO_SUCH_USER);
+    if (user === null || !matches) {
+      limiter.fail(address);
+      deps.log?.info({ login, address }, 'dashboard sign-in refused');
+      return signInPage(c, 401, t.signInFailed, login);
+    }
+    const { token } = await directory.createSession(user.userId, SESSION_LIFETIME_MS);
+    setSessionCookie(c, token);
+    deps.log?.info({ login: user.login, tenantId: user.tenantId }, 'dashboard sign-in');
+    return c.redirect(localPath(form.next, '/today'), 303);
+  });
+
+  app.post('/signout', async (c) => {
+    const token = sessionToken(c);
+    const session = token === undefined ? null : await directory.session(token);
+    const form = await c.req.parseBody();
+    if (token !== undefined && session !== null && tokensEqual(form._csrf, session.csrf)) {
+      await directory.endSession(token);
+    }
+    clearSessionCookie(c);
+    return c.redirect('/signin', 303);
+  });
+
+  // ---- the signed-in pages ------------------------------------------------------------
+
+  /** Runs the handler for a signed-in user with a checked CSRF token on every change. */
+  const signedIn =
+    (handler: (c: Context, s: Signed) => Promise<Response>) =>
+    async (c: Context): Promise<Response> => {
+      const token = sessionToken(c);
+      const found = token === undefined ? null : await directory.session(token);
+      const here = new URL(c.req.url);
+      here.searchParams.delete('lang');
+      const path = `${here.pathname}${here.search}`;
+      if (token === undefined || found === null) {
+        if (token !== undefined) clearSessionCookie(c);
+        if (c.req.method !== 'GET') return c.redirect('/signin', 303);
+        return c.redirect(`/signin?next=${encodeURIComponent(path)}`, 302);
+      }
+      const lang = languageOf(c);
+      if (c.req.method === 'POST') {
+        const form = await c.req.parseBody();
+        if (!tokensEqual(form._csrf, found.csrf)) {
+          return c.text(`${MESSAGES[lang].signInExpired}`, 403);
+        }
+      }
+      const { csrf, ...user } = found;
+      const caller: Caller = {
+        role: user.role,
+        label: `${user.name} (${user.login})`,
+        scope: { tenantId: user.tenantId, companyId: user.companyId },
+      };
+      const session: WebSession = { user, csrf, token };
+      const view: View = {
+        lang,
+        t: MESSAGES[lang],
+        f: formatsFor(lang),
+        user: { name: user.name, login: user.login, role: user.role, tenantName: user.tenantName },
+        csrf,
+        here: path,
+        flash: c.req.method === 'GET' && c.req.header('x-partial') === undefined ? takeFlash(c) : null,
+      };
+      try {
+        return await handler(c, { session, api: new ApiClient(deps.api, caller), view });
+      } catch (error) {
+        if (!(error instanceof DashboardError)) throw error;
+        const status = error.status === 404 || error.status === 403 || error.status === 400 ? error.status : 500;
+        if (status === 500) deps.log?.error({ err: error }, 'dashboard page failed');
+        return c.html(
+          document(
+            <Layout view={view} page={null} title={view.t.errorTitle}>
+              <h1>{view.t.errorTitle}</h1>
+              <p class="flash error" role="alert">
+                {status === 404 ? view.t.notFound : status === 403 ? view.t.forbidden : error.message}
+              </p>
+            </Layout>,
+          ),
+          status,
+        );
+      }
+    };
+
+  /** A whole page, or only its content when the live script asks for a refresh. */
+  const render = (c: Context, s: Signed, page: PageName, title: string, body: JSX.Element, liveUrl?: string) =>
+    c.req.header('x-partial') === 'main'
+      ? c.html(body)
+      : c.html(
+          document(
+            <Layout view={s.view} page={page} title={title} {...(liveUrl === undefined ? {} : { live: liveUrl })}>
+              {body}
+            </Layout>,
+          ),
+        );
+
+  const sitesOf = async (s: Signed): Promise<Site[]> => (await s.api.get<{ sites: Site[] }>('/api/v1/sites')).sites;
+  /** The site the page asks for, or the first the tenant sees; a site it cannot see is not found. */
+  const pickSite = (sites: Site[], asked: string | undefined): Site | null => {
+    if (asked === undefined || asked === '') return sites[0] ?? null;
+    const site = sites.find((candidate) => candidate.siteId === asked);
+    if (site === undefined) throw new DashboardError(404, `no site ${asked}`);
+    return site;
+  };
+  const workersOf = async (s: Signed): Promise<Worker[]> =>
+    (await s.api.get<{ workers: Worker[] }>('/api/v1/workers', { limit: 1000 })).workers;
+  const namesOf = (workers: Worker[], roster: RosterEntry[] = []): Map<string, string> =>
+    new Map([...workers, ...roster].map((worker) => [worker.workerId, worker.name]));
+  const noSites = (c: Context, s: Signed, page: PageName) =>
+    render(c, s, page, s.view.t.pages[page], <p class="empty">{s.view.t.noSites}</p>);
+  const siteDay = (site: Site): string => workingDay(now(), { timeZone: site.timeZone, dayBoundary: site.dayBoundary });
+
+  app.get('/', (c) => c.redirect('/today', 302));
+
+  app.get(
+    '/today',
+    signedIn(async (c, s) => {
+      const sites = await sitesOf(s);
+      const site = pickSite(sites, c.req.query('site'));
+      if (site === null) return noSites(c, s, 'today');
+      const day = siteDay(site);
+      const [taps, roster, workers, earlier] = await Promise.all([
+        s.api.get<{ taps: StoredTap[] }>('/api/v1/taps', { siteId: site.siteId, from: day, to: day, limit: 1000 }),
+        s.api.get<{ roster: RosterEntry[] }>(`/api/v1/sites/${site.siteId}/roster`),
+        workersOf(s),
+        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', {
+          siteId: site.siteId,
+          from: dayBefore(day, 14),
+          to: dayBefore(day, 1),
+          limit: 1000,
+        }),
+      ]);
+      const data = {
+        sites,
+        site,
+        day,
+        taps: taps.taps,
+        onRoster: new Set(roster.roster.map((entry) => entry.workerId)),
+        names: namesOf(workers, roster.roster),
+        missedExits: earlier.records.filter((record) => record.flags.includes('no_exit')),
+      };
+      return render(
+        c,
+        s,
+        'today',
+        s.view.t.pages.today,
+        <TodayPage view={s.view} data={data} />,
+        `/live?view=today&site=${encodeURIComponent(site.siteId)}`,
+      );
+    }),
+  );
+
+  app.get(
+    '/terminals',
+    signedIn(async (c, s) => {
+      const [terminals, sites] = await Promise.all([
+        s.api.get<{ terminals: TerminalView[] }>('/api/v1/terminals'),
+        sitesOf(s),
+      ]);
+      return render(
+        c,
+        s,
+        'terminals',
+        s.view.t.pages.terminals,
+        <TerminalsPage view={s.view} terminals={terminals.terminals} sites={sites} />,
+        '/live?view=terminals',
+      );
+    }),
+  );
+
+  app.get(
+    '/records',
+    signedIn(async (c, s) => {
+      const sites = await sitesOf(s);
+      const site = pickSite(sites, c.req.query('site'));
+      if (site === null) return noSites(c, s, 'records');
+      const asked = c.req.query('month');
+      const month = asked !== undefined && /^\d{4}-(0[1-9]|1[0-2])$/.test(asked) ? asked : monthOf(siteDay(site));
+      const [records, atRisk, workers, roster] = await Promise.all([
+        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', { siteId: site.siteId, month, limit: 1000 }),
+        s.api.get<{ today: string; records: WorkRecord[] }>('/api/v1/records/at-risk', { siteId: site.siteId }),
+        workersOf(s),
+        s.api.get<{ roster: RosterEntry[] }>(`/api/v1/sites/${site.siteId}/roster`),
+      ]);
+      return render(
+        c,
+        s,
+        'records',
+        s.view.t.pages.records,
+        <RecordsPage
+          view={s.view}
+          sites={sites}
+          site={site}
+          month={month}
+          today={atRisk.today}
+          records={records.records}
+          atRisk={atRisk.records}
+          names={namesOf(workers, roster.roster)}
+        />,
+      );
+    }),
+  );
+
+  app.get(
+    '/attention',
+    signedIn(async (c, s) => {
+      const sites = await sitesOf(s);
+      const site = pickSite(sites, c.req.query('site'));
+      if (site === null) return noSites(c, s, 'attention');
+      const today = siteDay(site);
+      const [unknown, approvals, recent, refused, held, workers] = await Promise.all([
+        s.api.get<{ unknownCards: UnknownCard[] }>('/api/v1/unknown-cards', { siteId: site.siteId }),
+        s.api.get<{ approvals: Correction[] }>('/api/v1/approvals'),
+        // CCUS takes input until the end of the month after the working day: older misses cannot be fixed.
+        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', {
+          siteId: site.siteId,
+          from: `${monthOf(dayBefore(`${monthOf(today)}-01`, 1))}-01`,
+          to: dayBefore(today, 1),
+          limit: 1000,
+        }),
+        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', { siteId: site.siteId, state: 'refused', limit: 1000 }),
+        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', { siteId: site.siteId, state: 'held', limit: 1000 }),
+        workersOf(s),
+      ]);
+      const data = {
+        sites,
+        site,
+        today,
+        unknownCards: unknown.unknownCards,
+        approvals: approvals.approvals.filter((correction) => correction.siteId === site.siteId),
+        missedExits: recent.records.filter((record) => record.flags.includes('no_exit')),
+        refused: refused.records,
+        // Held for a person's approval are listed above; here only what the clock holds back.
+        held: held.records.filter((record) => record.flags.includes('clock_unsynced')),
+        workers,
+        names: namesOf(workers),
+      };
+      return render(c, s, 'attention', s.view.t.pages.attention, <AttentionPage view={s.view} data={data} />);
+    }),
+  );
+
+  app.get(
+    '/workers',
+    signedIn(async (c, s) => {
+      const sites = await sitesOf(s);
+      const site = pickSite(sites, c.req.query('site'));
+      if (site === null) return noSites(c, s, 'workers');
+      const [workers, roster] = await Promise.all([
+        workersOf(s),
+        s.api.get<{ roster: RosterEntry[] }>(`/api/v1/sites/${site.siteId}/roster`),
+      ]);
+      return render(
+        c,
+        s,
+        'workers',
+        s.view.t.pages.workers,
+        <WorkersPage view={s.view} sites={sites} site={site} workers={workers} roster={roster.roster} />,
+      );
+    }),
+  );
+
+  app.get(
+    '/exports',
+    signedIn(async (c, s) => {
+      const sites = await sitesOf(s);
+      const month = monthOf(workingDay(now(), { timeZone: 'Asia/Tokyo', dayBoundary: '00:00' }));
+      return render(c, s, 'exports', s.view.t.pages.exports, <ExportsPage view={s.view} sites={sites} month={month} />);
+    }),
+  );
+
+  for (const [file, path] of [
+    ['kentaikyo.csv', '/api/v1/exports/kentaikyo'],
+    ['records.csv', '/api/v1/exports/records'],
+  ] as const) {
+    app.get(
+      `/exports/${file}`,
+      signedIn(async (c, s) => {
+        const response = await s.api.download(path, {
+          month: c.req.query('month'),
+          siteId: c.req.query('site'),
+          encoding: c.req.query('encoding'),
+        });
+        return new Response(response.body, {
+          headers: {
+            'content-type': response.headers.get('content-type') ?? 'text/csv',
+            'content-disposition': response.headers.get('content-disposition') ?? `attachment; filename="${file}"`,
+            'cache-control': 'no-store',
+          },
+        });
+      }),
+    );
+  }
+
+  // ---- live pages ---------------------------------------------------------------------
+
+  app.get(
+    '/live',
+    signedIn(async (c, s) => {
+      const view = c.req.query('view');
+      if (view === 'today') {
+        const site = pickSite(await sitesOf(s), c.req.query('site'));
+        if (site === null) throw new DashboardError(404, 'no site');
+        return live.stream(c, { siteId: site.siteId });
+      }
+      if (view === 'terminals') return live.stream(c, { tenantId: s.session.user.tenantId });
+      throw new DashboardError(400, 'view must be today or terminals');
+    }),
+  );
+
+  // ---- actions: each one API call as the signed-in user, then back to the page --------
+
+  const form = async (c: Context): Promise<Record<string, string>> => {
+    const body = await c.req.parseBody();
+    const fields: Record<string, string> = {};
+    for (const [key, value] of Object.entries(body)) if (typeof value === 'string') fields[key] = value.trim();
+    return fields;
+  };
+  const optional = (value: string | undefined): string | undefined => (value === '' ? undefined : value);
+
+  /** Does one change through the API, then returns to the page with what happened. */
+  const action = (
+    path: string,
+    change: (
+      fields: Record<string, string>,
+      c: Context,
+      s: Signed,
+    ) => Promise<{ method: 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string; body?: unknown }>,
+    done: (t: Messages, data: Record<string, unknown>) => string,
+  ): void => {
+    app.post(
+      path,
+      signedIn(async (c, s) => {
+        const fields = await form(c);
+        const back = localPath(fields.back, '/today');
+        const { t } = s.view;
+        if (s.session.user.role !== 'admin') {
+          setFlash(c, 'error', t.forbidden);
+          return c.redirect(back, 303);
+        }
+        const request = await change(fields, c, s).catch((error: unknown) => {
+          if (error instanceof DashboardError) return error;
+          throw error;
+        });
+        const sent =
+          request instanceof DashboardError
+            ? ({ ok: false, error: request } as const)
+            : await s.api.send(request.method, request.path, request.body);
+        if (sent.ok) setFlash(c, 'ok', done(t, sent.data));
+        else setFlash(c, 'error', sent.error.status === 403 ? t.forbidden : `${t.failedPrefix}: ${sent.error.message}`);
+        return c.redirect(back, 303);
+      }),
+    );
+  };
+
+  /** The site a form names, as the user sees it (with its time zone for times typed in). */
+  const formSite = async (s: Signed, siteId: string | undefined): Promise<Site> => {
+    const site = pickSite(await sitesOf(s), siteId ?? '');
+    if (site === null) throw new DashboardError(400, 'choose a site');
+    return site;
+  };
+  const enc = encodeURIComponent;
+
+  action(
+    '/terminals/:terminalId/selftest',
+    async (_fields, c) => ({
+      method: 'POST',
+      path: `/api/v1/terminals/${enc(c.req.param('terminalId') ?? '')}/commands`,
+      body: { command: 'selftest' },
+    }),
+    (t) => t.selftestSent,
+  );
+
+  action(
+    '/attention/bind',
+    async (fields) => ({
+      method: 'POST',
+      path: `/api/v1/workers/${enc(fields.workerId ?? '')}/cards`,
+      body: {
+        card: fields.card,
+        ...(optional(fields.tech) === undefined ? {} : { tech: fields.tech }),
+        reason: optional(fields.reason) ?? 'unknown card bound on the dashboard',
+      },
+    }),
+    (t, data) => t.cardBound(String(data.resolvedTaps ?? 0)),
+  );
+
+  action(
+    '/attention/exit',
+    async (fields, _c, s) => {
+      const site = await formSite(s, fields.site);
+      if (!/^\d{2}:\d{2}$/.test(fields.time ?? '')) throw new DashboardError(400, 'the exit time must be HH:MM');
+      return {
+        method: 'POST',
+        path: '/api/v1/corrections',
+        body: {
+          kind: 'set_times',
+          siteId: site.siteId,
+          workerId: fields.workerId,
+          workingDay: fields.workingDay,
+          lastOut: zonedInstant(fields.workingDay ?? '', fields.time ?? '', site),
+          reason: fields.reason,
+        },
+      };
+    },
+    (t, data) =>
+      (data.correction as { state?: string } | undefined)?.state === 'awaiting_approval'
+        ? t.dayAwaitingApproval
+        : t.exitFilled,
+  );
+
+  action(
+    '/attention/add-day',
+    async (fields, _c, s) => {
+      const site = await formSite(s, fields.site);
+      const day = fields.workingDay ?? '';
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new DashboardError(400, 'the working day must be a date');
+      if (!/^\d{2}:\d{2}$/.test(fields.firstIn ?? '')) throw new DashboardError(400, 'the entry time must be HH:MM');
+      const lastOut = optional(fields.lastOut);
+      if (lastOut !== undefined && !/^\d{2}:\d{2}$/.test(lastOut)) {
+        throw new DashboardError(400, 'the exit time must be HH:MM');
+      }
+      return {
+        method: 'POST',
+        path: '/api/v1/corrections',
+        body: {
+          kind: 'add_day',
+          siteId: site.siteId,
+          workerId: fields.workerId,
+          workingDay: day,
+          firstIn: zonedInstant(day, fields.firstIn ?? '', site),
+          lastOut: lastOut === undefined ? null : zonedInstant(day, lastOut, site),
+          reason: fields.reason,
+        },
+      };
+    },
+    (t, data) =>
+      (data.correction as { state?: string } | undefined)?.state === 'awaiting_approval'
+        ? t.dayAwaitingApproval
+        : t.dayAdded,
+  );
+
+  action(
+    '/attention/confirm-clock',
+    async (fields) => ({
+      method: 'POST',
+      path: '/api/v1/corrections',
+      body: {
+        kind: 'confirm_clock',
+        siteId: fields.site,
+        workerId: fields.workerId,
+        workingDay: fields.workingDay,
+        reason: fields.reason,
+      },
+    }),
+    (t) => t.clockConfirmed,
+  );
+
+  action(
+    '/attention/corrections/:id/approve',
+    async (fields, c) => ({
+      method: 'POST',
+      path: `/api/v1/corrections/${enc(c.req.param('id') ?? '')}/approve`,
+      body: optional(fields.reason) === undefined ? {} : { reason: fields.reason },
+    }),
+    (t) => t.approved,
+  );
+
+  action(
+    '/attention/corrections/:id/reject',
+    async (fields, c) => ({
+      method: 'POST',
+      path: `/api/v1/corrections/${enc(c.req.param('id') ?? '')}/reject`,
+      body: { reason: fields.reason },
+    }),
+    (t) => t.rejected,
+  );
+
+  action(
+    '/records/retry',
+    async (fields) => ({
+      method: 'POST',
+      path: `/api/v1/records/${enc(fields.site ?? '')}/${enc(fields.workerId ?? '')}/${enc(fields.workingDay ?? '')}/retry`,
+    }),
+    (t) => t.retried,
+  );
+
+  action(
+    '/workers',
+    async (fields) => ({
+      method: 'POST',
+      path: '/api/v1/workers',
+      body: {
+        workerId: fields.workerId,
+        name: fields.name,
+        ...(optional(fields.trade) === undefined ? {} : { trade: fields.trade }),
+        ...(optional(fields.position) === undefined ? {} : { position: fields.position }),
+      },
+    }),
+    (t) => t.saved,
+  );
+
+  action(
+    '/workers/:workerId/remove',
+    async (_fields, c) => ({ method: 'DELETE', path: `/api/v1/workers/${enc(c.req.param('workerId') ?? '')}` }),
+    (t) => t.saved,
+  );
+
+  action(
+    '/workers/:workerId/cards',
+    async (fields, c) => ({
+      method: 'POST',
+      path: `/api/v1/workers/${enc(c.req.param('workerId') ?? '')}/cards`,
+      body: { card: fields.card, ...(optional(fields.tech) === undefined ? {} : { tech: fields.tech }) },
+    }),
+    (t, data) => t.cardBound(String(data.resolvedTaps ?? 0)),
+  );
+
+  action(
+    '/cards/remove',
+    async (fields) => ({ method: 'DELETE', path: `/api/v1/cards/${enc(fields.tech ?? '')}/${enc(fields.card ?? '')}` }),
+    (t) => t.saved,
+  );
+
+  action(
+    '/roster/add',
+    async (fields) => ({
+      method: 'PUT',
+      path: `/api/v1/sites/${enc(fields.site ?? '')}/roster/${enc(fields.workerId ?? '')}`,
+      body: {
+        ...(optional(fields.position) === undefined ? {} : { position: fields.position }),
+        ...(optional(fields.workContent) === undefined ? {} : { workContent: fields.workContent }),
+      },
+    }),
+    (t) => t.saved,
+  );
+
+  action(
+    '/roster/remove',
+    async (fields) => ({
+      method: 'DELETE',
+      path: `/api/v1/sites/${enc(fields.site ?? '')}/roster/${enc(fields.workerId ?? '')}`,
+    }),
+    (t) => t.saved,
+  );
+
+  return { app, close: () => live.close() };
+}

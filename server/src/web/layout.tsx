@@ -1,0 +1,128 @@
+import type { Child, FC, PropsWithChildren } from 'hono/jsx';
+import type { Site } from '../store/directory-store.js';
+import type { Formats } from './format.js';
+import type { Lang, Messages } from './i18n.js';
+
+export type PageName = 'today' | 'terminals' | 'records' | 'attention' | 'workers' | 'exports';
+
+/** What every page knows about the request: who, in which language, and the form token. */
+export interface View {
+  lang: Lang;
+  t: Messages;
+  f: Formats;
+  user: { name: string; login: string; role: 'admin' | 'viewer'; tenantName: string };
+  csrf: string;
+  /** The page's own path and query, where a form sends the user back to. */
+  here: string;
+  flash: { kind: 'ok' | 'error'; text: string } | null;
+}
+
+const PAGES: PageName[] = ['today', 'terminals', 'records', 'attention', 'workers', 'exports'];
+
+export const Csrf: FC<{ view: View }> = ({ view }) => (
+  <>
+    <input type="hidden" name="_csrf" value={view.csrf} />
+    <input type="hidden" name="back" value={view.here} />
+  </>
+);
+
+/** A form that changes something: CSRF token and the way back included; only admins see it. */
+export const Action: FC<PropsWithChildren<{ view: View; action: string; class?: string; confirm?: string }>> = ({
+  view,
+  action,
+  children,
+  ...rest
+}) =>
+  view.user.role === 'admin' ? (
+    <form method="post" action={action} class={rest.class ?? 'inline'} data-confirm={rest.confirm}>
+      <Csrf view={view} />
+      {children}
+    </form>
+  ) : null;
+
+export const SitePicker: FC<{ view: View; sites: Site[]; current: Site; extra?: Child }> = ({
+  view,
+  sites,
+  current,
+  extra,
+}) => (
+  <form method="get" class="picker">
+    <label>
+      {view.t.site}{' '}
+      <select name="site" data-autosubmit>
+        {sites.map((site) => (
+          <option value={site.siteId} selected={site.siteId === current.siteId}>
+            {site.name}
+          </option>
+        ))}
+      </select>
+    </label>
+    {extra}
+    <button type="submit" class="secondary">
+      {view.t.show}
+    </button>
+  </form>
+);
+
+export const Empty: FC<{ children: Child }> = ({ children }) => <p class="empty">{children}</p>;
+
+/** The page around the content: navigation, language switch, sign-out. */
+export const Layout: FC<PropsWithChildren<{ view: View; page: PageName | null; title: string; live?: string }>> = ({
+  view,
+  page,
+  title,
+  live,
+  children,
+}) => {
+  const { t } = view;
+  const other: Lang = view.lang === 'ja' ? 'en' : 'ja';
+  const switchTo = `${view.here}${view.here.includes('?') ? '&' : '?'}lang=${other}`;
+  return (
+    <html lang={view.lang}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${title} · CCUS Gate`}</title>
+        <link rel="stylesheet" href="/assets/dashboard.css" />
+        <script src="/assets/dashboard.js" defer />
+      </head>
+      <body>
+        <header>
+          <div class="bar">
+            <strong class="brand">CCUS Gate</strong>
+            <span class="tenant">{view.user.tenantName}</span>
+            <span class="spacer" />
+            <a href={switchTo} hreflang={other} lang={other} class="lang">
+              {t.otherLanguage}
+            </a>
+            <span class="who">
+              {view.user.name}
+              {view.user.role === 'viewer' ? ` (${t.viewerRole})` : ''}
+            </span>
+            <form method="post" action="/signout" class="inline">
+              <input type="hidden" name="_csrf" value={view.csrf} />
+              <button type="submit" class="link">
+                {t.signOut}
+              </button>
+            </form>
+          </div>
+          <nav>
+            {PAGES.map((name) => (
+              <a href={`/${name}`} aria-current={name === page ? 'page' : undefined}>
+                {t.pages[name]}
+              </a>
+            ))}
+          </nav>
+        </header>
+        <main id="main" data-live={live}>
+          {view.flash === null ? null : (
+            <p class={`flash ${view.flash.kind}`} role={view.flash.kind === 'error' ? 'alert' : 'status'}>
+              {view.flash.text}
+            </p>
+          )}
+          {children}
+        </main>
+      </body>
+    </html>
+  );
+};

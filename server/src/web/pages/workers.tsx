@@ -1,0 +1,168 @@
+import type { FC } from 'hono/jsx';
+import type { RosterEntry, Site, Worker } from '../../store/directory-store.js';
+import { Action, Empty, SitePicker, type View } from '../layout.js';
+
+export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: Worker[]; roster: RosterEntry[] }> = ({
+  view,
+  sites,
+  site,
+  workers,
+  roster,
+}) => {
+  const { t } = view;
+  const onRoster = new Set(roster.map((entry) => entry.workerId));
+  const positions = (id: string) => (
+    <select name="position" id={id}>
+      <option value="">—</option>
+      <option value="foreman">{t.positions.foreman}</option>
+      <option value="leader">{t.positions.leader}</option>
+    </select>
+  );
+  return (
+    <>
+      <h1>{t.pages.workers}</h1>
+      <SitePicker view={view} sites={sites} current={site} />
+
+      <section>
+        <h2>{t.rosterHeading(site.name)}</h2>
+        {roster.length === 0 ? (
+          <Empty>{t.rosterEmpty}</Empty>
+        ) : (
+          <div class="scroll">
+            <table data-testid="roster">
+              <thead>
+                <tr>
+                  <th>{t.worker}</th>
+                  <th>{t.workerId}</th>
+                  <th>{t.position}</th>
+                  <th>{t.workContent}</th>
+                  <th>{t.cards}</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {roster.map((entry) => (
+                  <tr>
+                    <td>{entry.name}</td>
+                    <td>
+                      <code>{entry.workerId}</code>
+                    </td>
+                    <td>{entry.position === null ? '—' : t.positions[entry.position]}</td>
+                    <td>{entry.workContent ?? '—'}</td>
+                    <td>{entry.cards === 0 ? <span class="badge warn">{t.noCard}</span> : entry.cards}</td>
+                    <td>
+                      <Action view={view} action="/roster/remove" confirm={t.confirmRemove(entry.name)}>
+                        <input type="hidden" name="site" value={site.siteId} />
+                        <input type="hidden" name="workerId" value={entry.workerId} />
+                        <button type="submit" class="small secondary">
+                          {t.removeFromRoster}
+                        </button>
+                      </Action>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <Action view={view} action="/roster/add" class="row">
+          <input type="hidden" name="site" value={site.siteId} />
+          <select name="workerId" required>
+            <option value="">{t.chooseWorker}</option>
+            {workers
+              .filter((worker) => !onRoster.has(worker.workerId))
+              .map((worker) => (
+                <option value={worker.workerId}>{worker.name}</option>
+              ))}
+          </select>
+          {positions('roster-position')}
+          <input name="workContent" placeholder={t.workContent} maxlength={200} />
+          <button type="submit">{t.addToRoster}</button>
+        </Action>
+      </section>
+
+      <section>
+        <h2>{t.workersHeading}</h2>
+        {workers.length === 0 ? <Empty>{t.noWorkers}</Empty> : null}
+        <div class="scroll">
+          <table data-testid="workers">
+            <thead>
+              <tr>
+                <th>{t.worker}</th>
+                <th>{t.workerId}</th>
+                <th>{t.trade}</th>
+                <th>{t.cards}</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {workers.map((worker) => (
+                <tr data-worker={worker.workerId}>
+                  <td>
+                    {worker.name}
+                    {worker.position === null ? null : <span class="badge">{t.positions[worker.position]}</span>}
+                  </td>
+                  <td>
+                    <code>{worker.workerId}</code>
+                  </td>
+                  <td>{worker.trade ?? '—'}</td>
+                  <td>
+                    {worker.cards.map((card) => (
+                      <div>
+                        <code>
+                          {card.tech}:{card.id}
+                        </code>
+                        <Action view={view} action="/cards/remove">
+                          <input type="hidden" name="tech" value={card.tech} />
+                          <input type="hidden" name="card" value={card.id} />
+                          <button type="submit" class="small secondary" title={t.removeCard}>
+                            ×
+                          </button>
+                        </Action>
+                      </div>
+                    ))}
+                    <Action view={view} action={`/workers/${worker.workerId}/cards`} class="row">
+                      <input name="card" placeholder={t.cardIdPlaceholder} required maxlength={64} size={18} />
+                      <button type="submit" class="small">
+                        {t.addCard}
+                      </button>
+                    </Action>
+                  </td>
+                  <td>
+                    <Action
+                      view={view}
+                      action={`/workers/${worker.workerId}/remove`}
+                      confirm={t.confirmRemove(worker.name)}
+                    >
+                      <button type="submit" class="small secondary">
+                        {t.removeWorker}
+                      </button>
+                    </Action>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+
+      <section>
+        <h2>{t.addWorkerHeading}</h2>
+        <Action view={view} action="/workers" class="stack">
+          <label>
+            {t.workerId} <input name="workerId" required inputmode="numeric" pattern="[0-9]{1,14}" maxlength={14} />
+          </label>
+          <label>
+            {t.name} <input name="name" required maxlength={100} />
+          </label>
+          <label>
+            {t.trade} <input name="trade" maxlength={100} />
+          </label>
+          <label for="new-worker-position">{t.position}</label>
+          {positions('new-worker-position')}
+          <button type="submit">{t.addWorker}</button>
+        </Action>
+      </section>
+    </>
+  );
+};

@@ -25,3 +25,4 @@ export * from './store/server-store.js';
 export * from './store/sqlite-db.js';
 export * from './store/store-error.js';
 export * from './store/tenant-scope.js';
+export { createDashboard, type Dashboard, type DashboardDeps, withDashboard } from './web/dashboard.js';

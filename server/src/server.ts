@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { SiteId, TerminalId } from '@ccus-gate/protocol';
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createHttpApi } from './api/http-api.js';
 import type { BrokerAccount } from './broker/mosquitto-files.js';
@@ -12,7 +12,7 @@ import { RecordBuilder } from './records/record-builder.js';
 import type { RecordKey } from './store/record-queries.js';
 import type { ServerRepository } from './store/repository.js';
 import type { OutboxItem } from './store/server-store.js';
-import { createDashboard } from './web/dashboard.js';
+import { createDashboard, withDashboard } from './web/dashboard.js';
 
 export interface ServerDeps {
   store: ServerRepository;
@@ -117,14 +117,9 @@ export function createServer(deps: ServerDeps): SyncServer {
     now,
     log: deps.log.child({ module: 'server:web' }),
   });
-  // The API answers under /api and /healthz; everything else is the dashboard.
-  const app = new Hono();
-  app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
-  app.get('/healthz', (c) => api.fetch(c.req.raw, c.env));
-  app.route('/', dashboard.app);
 
   return Object.assign(events, {
-    app,
+    app: withDashboard(api, dashboard),
     async start(): Promise<void> {
       await syncAccounts();
       await ingest.start();

@@ -450,6 +450,8 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     app.get(
       `/exports/${file}`,
       signedIn(async (c, s) => {
+        // A site the user cannot see is not found, rather than an empty file.
+        if ((c.req.query('site') ?? '') !== '') pickSite(await sitesOf(s), c.req.query('site'));
         const response = await s.api.download(path, {
           month: c.req.query('month'),
           siteId: c.req.query('site'),
@@ -719,4 +721,13 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   );
 
   return { app, close: () => live.close() };
+}
+
+/** One HTTP app: the API under /api (and /healthz), the dashboard for everything else. */
+export function withDashboard(api: Hono, dashboard: Dashboard): Hono {
+  const app = new Hono();
+  app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
+  app.get('/healthz', (c) => api.fetch(c.req.raw, c.env));
+  app.route('/', dashboard.app);
+  return app;
 }

@@ -1,0 +1,411 @@
+import { parseTerminalId } from '@ccus-gate/protocol';
+import iconv from 'iconv-lite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.js';
+import { PASSWORD, WebClient, type WebFixture, webFixture } from '../support/web-client.js';
+
+/**
+ * The dashboard over HTTP, as a browser drives it: sign-in, sessions, CSRF, roles, each
+ * page and action, and one tenant never seeing or changing another's pages.
+ */
+describe('the contractor dashboard', () => {
+  const dir = tempDir('dashboard');
+  let f: WebFixture;
+
+  beforeEach(async () => {
+    f = await webFixture(dir.path);
+  });
+  afterEach(() => {
+    f.close();
+    dir.remove();
+  });
+
+  const auditCount = (): number =>
+    (f.store.db.sql('SELECT count(*) AS n FROM audit_log').get() as { n: number } | undefined)?.n ?? 0;
+  const unknownCardsOfA = async (): Promise<string[]> =>
+    (
+      (await (await f.call(f.a.admin, 'GET', '/api/v1/unknown-cards')).json()) as {
+        unknownCards: { card: { id: string } }[];
+      }
+    ).unknownCards.map((u) => u.card.id);
+
+  describe('signing in', () => {
+    it('sends a visitor without a session to the sign-in page, and back to where they were going', async () => {
+      const browser = new WebClient(f.web);
+      const page = await browser.request('GET', '/records?site=20260000000001');
+      expect(page.status).toBe(302);
+      expect(page.headers.get('location')).toBe('/signin?next=%2Frecords%3Fsite%3D20260000000001');
+      const form = await browser.get('/signin?next=%2Frecords%3Fsite%3D20260000000001');
+      expect(form.status).toBe(200);
+      const signedIn = await browser.request('POST', '/signin', {
+        _csrf: browser.csrf(),
+        login: 'a-admin',
+        password: PASSWORD,
+        next: '/records?site=20260000000001',
+      });
+      expect(signedIn.status).toBe(303);
+      expect(signedIn.headers.get('location')).toBe('/records?site=20260000000001');
+    });
+
+    it('sets an HttpOnly, SameSite session cookie and keeps only its hash', async () => {
+      const browser = new WebClient(f.web);
+      const response = await browser.signIn('a-admin', PASSWORD);
+      const cookie = response.headers.getSetCookie().find((line) => line.startsWith('ccg_session='));
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/SameSite=Lax/);
+      expect(cookie).toMatch(/Path=\//);
+      const token = browser.cookies.get('ccg_session') as string;
+      const stored = f.store.db.sql('SELECT token_hash FROM web_sessions').all() as { token_hash: string }[];
+      expect(stored).toHaveLength(1);
+      expect(stored[0]?.token_hash).not.toContain(token);
+    });
+
+    it('refuses a wrong password and an unknown login alike, without a session', async () => {
+      for (const [login, password] of [
+        ['a-admin', 'not the password'],
+        ['nobody', PASSWORD],
+      ]) {
+        const browser = new WebClient(f.web);
+        const response = await browser.signIn(login as string, password as string);
+        expect(response.status).toBe(401);
+        expect(await response.text()).toContain('ログインIDまたはパスワードが違います');
+        expect(browser.cookies.has('ccg_session')).toBe(false);
+      }
+    });
+
+    it('refuses a sign-in form posted without its token (login CSRF)', async () => {
+      const browser = new WebClient(f.web);
+      const response = await browser.request('POST', '/signin', { login: 'a-admin', password: PASSWORD });
+      expect(response.status).toBe(403);
+      expect(browser.cookies.has('ccg_session')).toBe(false);
+    });
+
+    it('turns an address away after ten failed sign-ins, even with the right password', async () => {
+      const browser = new WebClient(f.web);
+      for (let i = 0; i < 10; i++) expect((await browser.signIn('a-admin', 'wrong password')).status).toBe(401);
+      const response = await browser.signIn('a-admin', PASSWORD);
+      expect(response.status).toBe(429);
+      expect(browser.cookies.has('ccg_session')).toBe(false);
+    });
+
+    it('ends the session on sign-out, after twelve hours, and when the user is removed', async () => {
+      const out = await f.client('a-admin');
+      await out.get('/today');
+      const cookie = out.cookies.get('ccg_session') as string;
+      expect((await out.post('/signout', {})).headers.get('location')).toBe('/signin');
+      const replay = new WebClient(f.web);
+      replay.cookies.set('ccg_session', cookie);
+      expect((await replay.request('GET', '/today')).status).toBe(302);
+
+      const late = await f.client('a-admin');
+      f.now.value = new Date(f.now.value.getTime() + 12 * 3600_000 + 1000);
+      expect((await late.request('GET', '/today')).status).toBe(302);
+
+      const removed = await f.client('a-viewer');
+      const users = (await (await f.call(f.a.admin, 'GET', '/api/v1/users')).json()) as {
+        users: { userId: string; login: string }[];
+      };
+      const viewer = users.users.find((u) => u.login === 'a-viewer');
+      expect(JSON.stringify(users)).not.toContain('scrypt');
+      expect((await f.call(f.a.admin, 'DELETE', `/api/v1/users/${viewer?.userId}`)).status).toBe(200);
+      expect((await removed.request('GET', '/today')).status).toBe(302);
+    });
+  });
+
+  describe('dashboard users over the API', () => {
+    it('lets the operator and a tenant admin add users, and says what is wrong with a bad one', async () => {
+      const created = await f.call(f.operator, 'POST', `/api/v1/tenants/${f.b.tenantId}/users`, {
+        login: 'b-site-manager',
+        name: '現場 所長',
+        role: 'viewer',
+        password: 'long enough password',
+      });
+      expect(created.status).toBe(201);
+      expect(JSON.stringify(await created.json())).not.toContain('long enough password');
+      expect((await new WebClient(f.web).signIn('b-site-manager', 'long enough password')).status).toBe(303);
+
+      const short = await f.call(f.a.admin, 'POST', '/api/v1/users', {
+        login: 'a-new',
+        name: 'x',
+        role: 'admin',
+        password: 'short',
+      });
+      expect(short.status).toBe(400);
+      expect(await short.json()).toMatchObject({ field: 'password' });
+      const taken = await f.call(f.a.admin, 'POST', '/api/v1/users', {
+        login: 'B-ADMIN',
+        name: 'x',
+        role: 'admin',
+        password: 'long enough password',
+      });
+      expect(taken.status).toBe(409);
+      expect(
+        (
+          await f.call(f.a.viewer, 'POST', '/api/v1/users', {
+            login: 'a-viewer-2',
+            name: 'x',
+            role: 'admin',
+            password: 'long enough password',
+          })
+        ).status,
+      ).toBe(403);
+    });
+  });
+
+  describe('pages', () => {
+    it('shows every page in Japanese by default, with Japanese dates', async () => {
+      const browser = await f.client('a-admin');
+      for (const [path, title] of [
+        ['/today', '今日の現場'],
+        ['/terminals', '端末'],
+        ['/records?month=2026-11', '就業履歴'],
+        ['/attention', '要対応'],
+        ['/workers', '技能者・名簿'],
+        ['/exports', '出力'],
+      ]) {
+        const response = await browser.get(path as string);
+        expect(response.status, path).toBe(200);
+        expect(browser.html, path).toContain(`<h1>${title}`);
+        expect(response.headers.get('content-security-policy'), path).toContain("script-src 'self'");
+      }
+      await browser.get('/records?month=2026-11');
+      expect(browser.html).toContain('11月20日(金)');
+      expect(browser.html).toContain('2026年12月31日(木)');
+      expect(browser.html).toContain('技能者 a');
+    });
+
+    it('follows the browser language, and a switch that is remembered', async () => {
+      const english = await f.client('a-admin', { 'accept-language': 'en-GB,en;q=0.9' });
+      await english.get('/records?month=2026-11');
+      expect(english.html).toContain('<h1>Records');
+      expect(english.html).toContain('<td>Fri 20 Nov</td>');
+      expect(english.html).toContain('Thu, 31 Dec 2026');
+      expect(english.html).toContain('<td>07:50</td>');
+      await english.get('/today?lang=ja');
+      expect(english.html).toContain('<h1>今日の現場');
+      await english.get('/records');
+      expect(english.html).toContain('<h1>就業履歴');
+    });
+
+    it("shows today's taps at the site: who is in, and the unknown card", async () => {
+      f.tap(f.a.terminalId, [
+        { card: f.a.card, workerId: f.a.worker, direction: 'in', at: '2026-11-24T07:58:00.000+09:00' },
+        { card: f.a.unknownCard, workerId: null, direction: 'in', at: '2026-11-24T08:01:00.000+09:00' },
+      ]);
+      const browser = await f.client('a-admin');
+      await browser.get('/today');
+      expect(browser.html).toContain('2026年11月24日(火)');
+      const present = /data-testid="present">(.*?)<\/ul>/s.exec(browser.html)?.[1] ?? '';
+      expect(present).toContain('技能者 a');
+      expect(present).toContain('7:58');
+      expect(/data-testid="attention">(.*?)<\/ul>/s.exec(browser.html)?.[1]).toContain('A1A1A1A1');
+    });
+  });
+
+  describe('actions', () => {
+    it('binds an unknown card to a worker, resolving its taps, with the user in the audit trail', async () => {
+      const browser = await f.client('a-admin');
+      await browser.get('/attention');
+      expect(browser.html).toContain('A1A1A1A1');
+      const done = await browser.post('/attention/bind', {
+        tech: 'mifare',
+        card: 'A1A1A1A1',
+        workerId: f.a.worker,
+        reason: '新しいカード',
+        back: '/attention',
+      });
+      expect(done.status).toBe(303);
+      const page = await browser.follow(done);
+      expect(page).toContain('カードを紐付けました。1件のタップを反映しました。');
+      expect(await unknownCardsOfA()).not.toContain('A1A1A1A1');
+      const audit = (await (await f.call(f.a.admin, 'GET', '/api/v1/audit')).json()) as {
+        audit: { actor: string; action: string }[];
+      };
+      expect(audit.audit[0]).toMatchObject({ actor: 'A 管理者 (a-admin)', action: 'bind_card' });
+    });
+
+    it("fills a missed exit in the site's time", async () => {
+      f.tap(f.a.terminalId, [
+        { card: f.a.card, workerId: f.a.worker, direction: 'in', at: '2026-11-21T07:40:00.000+09:00' },
+      ]);
+      const browser = await f.client('a-admin');
+      await browser.get('/attention');
+      expect(/data-testid="missed-exits">(.*?)<\/section>/s.exec(browser.html)?.[1]).toContain('技能者 a');
+      const done = await browser.post('/attention/exit', {
+        site: f.a.siteId,
+        workerId: f.a.worker,
+        workingDay: '2026-11-21',
+        time: '17:30',
+        reason: '退場タップ忘れ',
+        back: '/attention',
+      });
+      expect(await browser.follow(done)).toContain('退場時刻を記録しました');
+      const record = (await (
+        await f.call(f.a.admin, 'GET', `/api/v1/records/${f.a.siteId}/${f.a.worker}/2026-11-21`)
+      ).json()) as { record: { lastOut: string; flags: string[] } };
+      expect(Date.parse(record.record.lastOut)).toBe(Date.parse('2026-11-21T17:30:00+09:00'));
+      expect(record.record.flags).not.toContain('no_exit');
+    });
+
+    it("takes a subcontractor's manual entry and lets the prime approve it", async () => {
+      const sub = await f.client('sub-admin');
+      await sub.get(`/attention?site=${f.a.siteId}`);
+      const added = await sub.post('/attention/add-day', {
+        site: f.a.siteId,
+        workerId: f.sub.worker,
+        workingDay: '2026-11-19',
+        firstIn: '08:00',
+        lastOut: '17:00',
+        reason: 'カード忘れ',
+        back: `/attention?site=${f.a.siteId}`,
+      });
+      expect(await sub.follow(added)).toContain('元請の承認待ちです');
+
+      const prime = await f.client('a-admin');
+      await prime.get('/attention');
+      const id = /data-correction="(\d+)"/.exec(prime.html)?.[1];
+      expect(id).toBeDefined();
+      const approved = await prime.post(`/attention/corrections/${id}/approve`, { back: '/attention' });
+      expect(await prime.follow(approved)).toContain('承認しました');
+      const record = (await (
+        await f.call(f.a.admin, 'GET', `/api/v1/records/${f.a.siteId}/${f.sub.worker}/2026-11-19`)
+      ).json()) as { record: { flags: string[] } };
+      expect(record.record.flags).toContain('manual');
+    });
+
+    it('sends a self-test to the terminal', async () => {
+      const browser = await f.client('a-admin');
+      await browser.get('/terminals');
+      const sent = await browser.post(`/terminals/${f.a.terminalId}/selftest`, { back: '/terminals' });
+      expect(await browser.follow(sent)).toContain('自己診断を端末に送りました');
+      expect(f.effects.commands).toEqual([`${f.a.terminalId}:selftest`]);
+    });
+
+    it('adds a worker, a card and a roster place, and removes them', async () => {
+      const browser = await f.client('a-admin');
+      await browser.get('/workers');
+      await browser.post('/workers', { workerId: '11110000000077', name: '新人 次郎', trade: 'とび', position: '' });
+      await browser.post('/workers/11110000000077/cards', { card: '04 77 77 77' });
+      await browser.post('/roster/add', { site: f.a.siteId, workerId: '11110000000077', position: 'leader' });
+      await browser.get('/workers');
+      expect(/data-testid="roster">(.*?)<\/table>/s.exec(browser.html)?.[1]).toContain('新人 次郎');
+      expect(browser.html).toContain('mifare:04777777');
+      const removed = await browser.post('/workers/11110000000077/remove', { back: '/workers' });
+      expect(await browser.follow(removed)).not.toContain('新人 次郎');
+    });
+
+    it('refuses a change without the session’s CSRF token, and changes nothing', async () => {
+      const a = await f.client('a-admin');
+      const b = await f.client('b-admin');
+      await a.get('/attention');
+      await b.get('/attention');
+      const before = auditCount();
+      const fields = { tech: 'mifare', card: 'A1A1A1A1', workerId: f.a.worker, reason: 'x' };
+      expect((await a.request('POST', '/attention/bind', fields)).status).toBe(403);
+      expect((await a.request('POST', '/attention/bind', { ...fields, _csrf: b.csrf() })).status).toBe(403);
+      expect(auditCount()).toBe(before);
+      expect(await unknownCardsOfA()).toContain('A1A1A1A1');
+    });
+
+    it('shows a viewer everything and no way to change it', async () => {
+      const viewer = await f.client('a-viewer');
+      await viewer.get('/attention');
+      expect(viewer.html).toContain('A1A1A1A1');
+      expect(viewer.html).not.toContain('action="/attention/bind"');
+      const before = auditCount();
+      const tried = await viewer.post('/attention/bind', {
+        tech: 'mifare',
+        card: 'A1A1A1A1',
+        workerId: f.a.worker,
+        back: '/attention',
+      });
+      expect(await viewer.follow(tried)).toContain('管理者の権限が必要です');
+      expect(auditCount()).toBe(before);
+      expect(await unknownCardsOfA()).toContain('A1A1A1A1');
+    });
+
+    it('downloads both CSV encodings', async () => {
+      const browser = await f.client('a-admin');
+      const utf8 = await browser.request(
+        'GET',
+        `/exports/kentaikyo.csv?month=2026-11&site=${f.a.siteId}&encoding=utf-8`,
+      );
+      expect(utf8.headers.get('content-disposition')).toMatch(/attachment; filename="kentaikyo-.*-2026-11\.csv"/);
+      expect(new TextDecoder().decode(await utf8.arrayBuffer())).toContain('技能者 a');
+      const sjis = await browser.request(
+        'GET',
+        `/exports/kentaikyo.csv?month=2026-11&site=${f.a.siteId}&encoding=shift_jis`,
+      );
+      expect(sjis.headers.get('content-type')).toContain('Shift_JIS');
+      const bytes = Buffer.from(await sjis.arrayBuffer());
+      expect(bytes.includes(iconv.encode('技能者 a', 'Shift_JIS'))).toBe(true);
+      expect(bytes.includes(Buffer.from('技能者 a'))).toBe(false);
+      const records = await browser.request('GET', `/exports/records.csv?month=2026-11&encoding=utf-8`);
+      expect(await records.text()).toContain(`${f.a.siteId},${f.a.worker},2026-11-20`);
+    });
+  });
+
+  describe("one tenant never sees or changes another's pages", () => {
+    it("answers B's requests for A's site as not found, and B's pages hold nothing of A", async () => {
+      const b = await f.client('b-admin');
+      for (const path of ['/today', '/records', '/attention', '/workers']) {
+        expect((await b.get(`${path}?site=${f.a.siteId}`)).status, path).toBe(404);
+        await b.get(path);
+        expect(b.html, path).not.toContain('技能者 a');
+        expect(b.html, path).not.toContain('A1A1A1A1');
+      }
+      await b.get('/terminals');
+      expect(b.html).not.toContain('gate-a');
+      expect(
+        (await b.request('GET', `/exports/records.csv?month=2026-11&site=${f.a.siteId}&encoding=utf-8`)).status,
+      ).toBe(404);
+      expect((await b.request('GET', `/live?view=today&site=${f.a.siteId}`)).status).toBe(404);
+    });
+
+    it("changes nothing of A's when B posts A's ids", async () => {
+      const b = await f.client('b-admin');
+      await b.get('/attention');
+      const before = auditCount();
+      const attempts = [
+        ['/attention/bind', { tech: 'mifare', card: 'A1A1A1A1', workerId: f.a.worker }],
+        [`/terminals/${f.a.terminalId}/selftest`, {}],
+        ['/roster/remove', { site: f.a.siteId, workerId: f.a.worker }],
+        [`/workers/${f.a.worker}/remove`, {}],
+        ['/records/retry', { site: f.a.siteId, workerId: f.a.worker, workingDay: '2026-11-20' }],
+      ] as const;
+      for (const [path, fields] of attempts) {
+        const response = await b.post(path, { ...fields, back: '/attention' });
+        expect(response.status, path).toBe(303);
+        expect(await b.follow(response), path).toContain('できませんでした');
+      }
+      expect(auditCount()).toBe(before);
+      expect(f.effects.commands).toEqual([]);
+      expect(await unknownCardsOfA()).toContain('A1A1A1A1');
+      const roster = (await (await f.call(f.a.admin, 'GET', `/api/v1/sites/${f.a.siteId}/roster`)).json()) as {
+        roster: { workerId: string }[];
+      };
+      expect(roster.roster.map((r) => r.workerId)).toContain(f.a.worker);
+    });
+
+    it("tells a live page only of its own site's taps", async () => {
+      const a = await f.client('a-admin');
+      const response = await a.request('GET', `/live?view=today&site=${f.a.siteId}`);
+      expect(response.headers.get('content-type')).toContain('text/event-stream');
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      const next = async (): Promise<string> => decoder.decode((await reader.read()).value);
+      expect(await next()).toContain('data: hello');
+      const batch = (terminalId: string) => ({
+        terminalId: parseTerminalId(terminalId),
+        result: { ack: {} as never, inserted: 1, records: [] },
+      });
+      const pending = reader.read();
+      f.events.emit('batch', batch(f.b.terminalId));
+      const quiet = new Promise((resolve) => setTimeout(() => resolve('quiet'), 200));
+      expect(await Promise.race([pending.then(() => "B's batch reached A"), quiet])).toBe('quiet');
+      f.events.emit('batch', batch(f.a.terminalId));
+      expect(decoder.decode((await pending).value)).toBe('event: change\ndata: \n\n');
+      await reader.cancel();
+    });
+  });
+});

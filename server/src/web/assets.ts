@@ -60,6 +60,7 @@ section.risk { border-color: var(--bad); }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: .85rem; color: var(--muted); font-weight: 600; white-space: nowrap; }
+td:nth-child(-n+4) { white-space: nowrap; }
 tr.warn td { background: #fff6e5; }
 .muted { color: var(--muted); } .warn { color: var(--warn); } .bad { color: var(--bad); } .ok { color: var(--ok); }
 .badge { display: inline-block; font-size: .8rem; padding: 0 .45rem; margin: 0 .2rem; border-radius: 1rem; border: 1px solid var(--line); background: #eef1f4; color: var(--fg); white-space: nowrap; }

@@ -1,0 +1,220 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Stack, startStack } from '@ccus-gate/demo';
+import { parseCardRef, parseCompanyId, parseWorkerId } from '@ccus-gate/protocol';
+import { hashPassword } from '@ccus-gate/server';
+import iconv from 'iconv-lite';
+import { pino } from 'pino';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBinary, ensurePackage, hasFontFor } from '../support/system-package.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** Where the run leaves a screenshot of each page, desktop and phone, for a person to look at. */
+const SCREENSHOTS = fileURLToPath(new URL('../.artifacts/screenshots/', import.meta.url));
+
+/** As this machine's closed network needs: no calls home, no first-run, no sandbox as root. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const SUB_PASSWORD = 'subcontractor password';
+const WAIT = { timeout: 15_000 };
+
+/**
+ * The dashboard in Debian's Chromium, driven by playwright-core, against the whole stack
+ * `npm start` runs (broker, sync server, CCUS simulator and a simulated terminal).
+ */
+describe('the dashboard in a real browser', () => {
+  const dir = tempDir('dashboard-browser');
+  let stack: Stack;
+  let browser: Browser;
+  let prime: BrowserContext;
+  let page: Page;
+
+  const url = (path: string): string => `${stack.http.url}${path}`;
+  const shoot = async (target: Page, name: string): Promise<void> => {
+    await target.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  };
+  const flash = async (target: Page): Promise<string> => (await target.locator('.flash').first().textContent()) ?? '';
+
+  const signIn = async (context: BrowserContext, login: string, password: string): Promise<Page> => {
+    const signInPage = await context.newPage();
+    await signInPage.goto(url('/'));
+    await signInPage.fill('input[name=login]', login);
+    await signInPage.fill('input[name=password]', password);
+    await Promise.all([signInPage.waitForURL(/\/today/), signInPage.click('button[type=submit]')]);
+    return signInPage;
+  };
+
+  beforeAll(async () => {
+    const executablePath = ensureBinary('chromium', 'chromium');
+    // Without a Japanese font the screenshots show boxes where the Japanese pages have text.
+    ensurePackage('fonts-ipafont-gothic', () => hasFontFor('ja'), 'no Japanese font is installed');
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    stack = await startStack({
+      dataDir: dir.path,
+      host: '127.0.0.1',
+      httpPort: 0,
+      mqttPort: 0,
+      ccusPort: 0,
+      log: pino({ level: 'silent' }),
+    });
+    // A subcontractor on the demo site, with its own worker and a dashboard user.
+    const directory = stack.serverStore.directory;
+    const subCompany = parseCompanyId('20000000000021');
+    directory.createTenant({ tenantId: 'sub', companyId: subCompany, name: '下請工業株式会社' });
+    directory.putSiteCompany({ tenantId: stack.demo.tenantId, companyId: '10000000000099' }, stack.demo.siteId, {
+      companyId: subCompany,
+      name: '下請工業株式会社',
+      tier: 1,
+      parentCompanyId: '10000000000099',
+    });
+    const subWorker = parseWorkerId('20000000000031');
+    directory.addWorker({ workerId: subWorker, tenantId: 'sub', name: '高橋 三郎' });
+    directory.addCard(parseCardRef('04C0FFEE'), subWorker);
+    directory.addToRoster(stack.demo.siteId, subWorker, {}, { tenantId: 'sub', companyId: subCompany });
+    directory.createUser('sub', {
+      login: 'sub-admin',
+      name: '下請 担当',
+      role: 'admin',
+      passwordHash: await hashPassword(SUB_PASSWORD),
+    });
+
+    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    prime = await browser.newContext({
+      locale: 'ja-JP',
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 900 },
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+    dir.remove();
+  });
+
+  it('signs in with the demo credentials', async () => {
+    const signInPage = await prime.newPage();
+    await signInPage.goto(url('/today'));
+    expect(signInPage.url()).toContain('/signin');
+    await shoot(signInPage, 'sign-in');
+    await signInPage.close();
+    page = await signIn(prime, stack.demo.signIn.login, stack.demo.signIn.password);
+    expect(await page.locator('h1').textContent()).toContain('今日の現場');
+  });
+
+  it('shows a tap live after a card is read at the terminal, without reloading', async () => {
+    await page.locator('main[data-live-state=open]').waitFor(WAIT);
+    // A reload would drop this mark.
+    await page.evaluate('window.stillThisPage = true');
+    const worker = stack.demo.workers[0];
+    if (worker === undefined) throw new Error('the demo has no workers');
+    stack.reader.present(worker.card.tech, worker.card.id);
+    stack.reader.remove();
+    await page.locator('[data-testid=present]', { hasText: '山田 太郎' }).waitFor(WAIT);
+    await page.locator('[data-testid=taps] tbody tr', { hasText: '山田 太郎' }).waitFor(WAIT);
+    expect(await page.evaluate('window.stillThisPage')).toBe(true);
+
+    stack.reader.tap('0499AABB');
+    await page.locator('[data-testid=attention]', { hasText: '0499AABB' }).waitFor(WAIT);
+    await shoot(page, 'today');
+  });
+
+  it('binds the unknown card to a worker, and its tap becomes theirs', async () => {
+    await page.click('nav a[href="/attention"]');
+    const item = page.locator('[data-card="0499AABB"]');
+    await item.waitFor(WAIT);
+    await shoot(page, 'attention');
+    await item.locator('select[name=workerId]').selectOption('10000000000003');
+    await item.locator('input[name=reason]').fill('新しいカードを受け取った');
+    await Promise.all([page.waitForURL(/\/attention/), item.locator('button[type=submit]').click()]);
+    expect(await flash(page)).toContain('カードを紐付けました。1件のタップを反映しました。');
+    expect(await page.locator('[data-card="0499AABB"]').count()).toBe(0);
+    await page.goto(url('/today'));
+    await page.locator('[data-testid=present]', { hasText: '鈴木 一郎' }).waitFor(WAIT);
+  });
+
+  it("approves a subcontractor's manual entry as the prime contractor", async () => {
+    const subContext = await browser.newContext({ locale: 'ja-JP' });
+    const sub = await signIn(subContext, 'sub-admin', SUB_PASSWORD);
+    await sub.goto(url('/attention'));
+    const yesterday = new Date(Date.now() - 86_400_000).toLocaleDateString('en-CA', { timeZone: 'Asia/Tokyo' });
+    await sub.selectOption('#add-day-worker', '20000000000031');
+    await sub.fill('input[name=workingDay]', yesterday);
+    await sub.fill('input[name=firstIn]', '08:00');
+    await sub.fill('input[name=lastOut]', '17:00');
+    await sub.locator('form[action="/attention/add-day"] input[name=reason]').fill('カードを忘れた');
+    await Promise.all([sub.waitForURL(/\/attention/), sub.click('form[action="/attention/add-day"] button')]);
+    expect(await flash(sub)).toContain('元請の承認待ちです');
+    await subContext.close();
+
+    await page.goto(url('/attention'));
+    const approval = page.locator('[data-testid=approvals] [data-correction]', { hasText: '高橋 三郎' });
+    await approval.waitFor(WAIT);
+    await Promise.all([page.waitForURL(/\/attention/), approval.locator('form[action$="/approve"] button').click()]);
+    expect(await flash(page)).toContain('承認しました');
+    await page.goto(url(`/records?month=${yesterday.slice(0, 7)}`));
+    const row = page.locator('[data-testid=records] tbody tr', { hasText: '高橋 三郎' });
+    await row.waitFor(WAIT);
+    expect(await row.textContent()).toContain('手入力');
+    await shoot(page, 'records');
+  });
+
+  it('downloads the 建退共 CSV in UTF-8 and in Shift_JIS', async () => {
+    await page.goto(url('/exports'));
+    await shoot(page, 'exports');
+    const form = page.locator('form[action="/exports/kentaikyo.csv"]');
+    const download = async (encoding: 'utf-8' | 'shift_jis'): Promise<Buffer> => {
+      await form.locator(`input[name=encoding][value="${encoding}"]`).check();
+      const [file] = await Promise.all([page.waitForEvent('download'), form.locator('button').click()]);
+      return readFileSync((await file.path()) as string);
+    };
+    const utf8 = await download('utf-8');
+    const sjis = await download('shift_jis');
+    expect(utf8.toString('utf8')).toContain('山田 太郎');
+    expect(sjis.includes(iconv.encode('山田 太郎', 'Shift_JIS'))).toBe(true);
+    expect(sjis.includes(Buffer.from('山田 太郎', 'utf8'))).toBe(false);
+    expect(iconv.decode(sjis, 'Shift_JIS')).toBe(utf8.toString('utf8').replace(/^\uFEFF/, ''));
+  });
+
+  it('runs a self-test on the terminal and shows its result', async () => {
+    await page.goto(url('/terminals'));
+    await page.locator('main[data-live-state=open]').waitFor(WAIT);
+    await Promise.all([page.waitForURL(/\/terminals/), page.click('form[action$="/selftest"] button')]);
+    expect(await flash(page)).toContain('自己診断を端末に送りました');
+    await page.locator('[data-testid=last-command]', { hasText: 'selftest' }).waitFor(WAIT);
+    await shoot(page, 'terminals');
+  });
+
+  it('switches to English and stays there', async () => {
+    await page.goto(url('/workers'));
+    await shoot(page, 'workers');
+    await Promise.all([page.waitForURL(/lang=en/), page.click('a.lang')]);
+    expect(await page.locator('h1').textContent()).toContain('Workers & roster');
+    await page.click('nav a[href="/records"]');
+    expect(await page.locator('h1').textContent()).toContain('Records');
+    await shoot(page, 'records-en');
+  });
+
+  it('fits a phone screen', async () => {
+    const phone = await browser.newContext({ locale: 'ja-JP', viewport: { width: 390, height: 844 }, isMobile: true });
+    const small = await signIn(phone, stack.demo.signIn.login, stack.demo.signIn.password);
+    for (const name of ['today', 'terminals', 'records', 'attention', 'workers', 'exports']) {
+      await small.goto(url(`/${name}`));
+      // Wide tables scroll inside their box; the page itself never scrolls sideways.
+      const overflow = (await small.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+      expect(overflow, name).toBeLessThanOrEqual(0);
+      await shoot(small, `phone-${name}`);
+    }
+    await phone.close();
+  });
+});

@@ -32,6 +32,17 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     'DELETE /api/v1/tenants/{tenantId}/tokens/{id}': { expect: OPERATOR_ONLY },
     'GET /api/v1/tokens': { expect: LIST },
     'DELETE /api/v1/tokens/{id}': { expect: REFUSED },
+    'POST /api/v1/tenants/{tenantId}/users': {
+      body: { login: 'evil', name: 'x', role: 'admin', password: 'long enough password' },
+      expect: OPERATOR_ONLY,
+    },
+    // B's own dashboard user: allowed, and nothing of A's.
+    'POST /api/v1/users': {
+      body: { login: 'b-second', name: 'x', role: 'viewer', password: 'long enough password' },
+      expect: { status: [201], ownData: true },
+    },
+    'GET /api/v1/users': { expect: LIST },
+    'DELETE /api/v1/users/{userId}': { expect: REFUSED },
     'GET /api/v1/fleet/terminals': { expect: OPERATOR_ONLY },
     'POST /api/v1/fleet/terminals': { body: { terminalId: 'gate-evil' }, expect: OPERATOR_ONLY },
     'PUT /api/v1/fleet/terminals/{terminalId}/lease': {
@@ -96,7 +107,7 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
   };
 }
 
-/** Everything in the database but B's own tokens and audit lines. */
+/** Everything in the database but B's own tokens, users and audit lines. */
 function snapshot(f: ApiFixture): string {
   const db = f.store.db.raw;
   const tables = (
@@ -104,7 +115,9 @@ function snapshot(f: ApiFixture): string {
   )
     .map((t) => t.name)
     .filter((name) => !['api_tokens', 'audit_log'].includes(name));
-  return JSON.stringify(tables.map((name) => [name, db.prepare(`SELECT * FROM ${name}`).all()]));
+  const rows = (name: string) =>
+    db.prepare(name === 'users' ? `SELECT * FROM users WHERE tenant_id <> 'tenant-b'` : `SELECT * FROM ${name}`).all();
+  return JSON.stringify(tables.map((name) => [name, rows(name)]));
 }
 
 describe.each([
@@ -114,11 +127,18 @@ describe.each([
   let dir: ReturnType<typeof tempDir>;
   let f: ApiFixture;
   let correctionId: number;
+  let aUserId: string;
   let routes: string[];
 
   beforeAll(async () => {
     dir = tempDir('isolation');
     f = apiFixture(dir.path, { answerLater });
+    aUserId = f.store.directory.createUser(f.a.tenantId, {
+      login: 'a-person',
+      name: 'A の人',
+      role: 'admin',
+      passwordHash: 'scrypt$not-used-here',
+    }).userId;
     // A subcontractor's manual entry waiting for A's approval, so the approval routes have a target.
     const response = await f.call(f.sub.admin, 'POST', '/api/v1/corrections', {
       kind: 'add_day',
@@ -159,6 +179,7 @@ describe.each([
       id: String(correctionId),
       workingDay: '2026-11-20',
       tech: f.a.card.tech,
+      userId: aUserId,
     };
     // Identifiers of A's that must never appear in anything B is shown.
     const aToken = f.store.directory.tokens(f.a.tenantId)[0]?.id as string;
@@ -171,6 +192,8 @@ describe.each([
       f.sub.worker,
       '技能者 a',
       aToken,
+      aUserId,
+      'a-person',
     ];
     const failures: string[] = [];
     for (const route of routes) {

@@ -285,6 +285,23 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     render(c, s, page, s.view.t.pages[page], <p class="empty">{s.view.t.noSites}</p>);
   const siteDay = (site: Site): string => workingDay(now(), { timeZone: site.timeZone, dayBoundary: site.dayBoundary });
 
+  /** A day's taps at a site, newest first, page by page: a big gate sees more than one page. */
+  const todaysTaps = async (s: Signed, siteId: string, day: string): Promise<StoredTap[]> => {
+    const taps: StoredTap[] = [];
+    for (let offset = 0; offset < 50_000; offset += 1000) {
+      const page = await s.api.get<{ taps: StoredTap[] }>('/api/v1/taps', {
+        siteId,
+        from: day,
+        to: day,
+        limit: 1000,
+        offset,
+      });
+      taps.push(...page.taps);
+      if (page.taps.length < 1000) break;
+    }
+    return taps;
+  };
+
   app.get('/', (c) => c.redirect('/today', 302));
 
   app.get(
@@ -295,7 +312,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       if (site === null) return noSites(c, s, 'today');
       const day = siteDay(site);
       const [taps, roster, workers, earlier] = await Promise.all([
-        s.api.get<{ taps: StoredTap[] }>('/api/v1/taps', { siteId: site.siteId, from: day, to: day, limit: 1000 }),
+        todaysTaps(s, site.siteId, day),
         s.api.get<{ roster: RosterEntry[] }>(`/api/v1/sites/${site.siteId}/roster`),
         workersOf(s),
         s.api.get<{ records: WorkRecord[] }>('/api/v1/records', {
@@ -309,7 +326,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
         sites,
         site,
         day,
-        taps: taps.taps,
+        taps,
         onRoster: new Set(roster.roster.map((entry) => entry.workerId)),
         names: namesOf(workers, roster.roster),
         missedExits: earlier.records.filter((record) => record.flags.includes('no_exit')),

@@ -64,6 +64,12 @@ export const SitePicker: FC<{ view: View; sites: Site[]; current: Site; extra?: 
   </form>
 );
 
+export const TableHead: FC<{ labels: string[] }> = ({ labels }) => (
+  <thead>
+    <tr>{labels.map((label) => (label === '' ? <th /> : <th>{label}</th>))}</tr>
+  </thead>
+);
+
 export const Empty: FC<{ children: Child }> = ({ children }) => <p class="empty">{children}</p>;
 
 /** The page around the content: navigation, language switch, sign-out. */

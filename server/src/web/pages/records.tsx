@@ -1,7 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { Site } from '../../store/directory-store.js';
 import type { WorkRecord } from '../../store/record-queries.js';
-import { Action, Empty, SitePicker, type View } from '../layout.js';
+import { Action, Empty, SitePicker, TableHead, type View } from '../layout.js';
 
 export const StateBadge: FC<{ view: View; record: WorkRecord }> = ({ view, record }) => {
   const { t } = view;
@@ -26,17 +26,7 @@ const RecordRows: FC<{ view: View; site: Site; records: WorkRecord[]; names: Map
   return (
     <div class="scroll">
       <table data-testid="records">
-        <thead>
-          <tr>
-            <th>{t.workingDay}</th>
-            <th>{t.worker}</th>
-            <th>{t.in}</th>
-            <th>{t.out}</th>
-            <th>{t.flagsHeading}</th>
-            <th>{t.ccusState}</th>
-            <th>{t.deadline}</th>
-          </tr>
-        </thead>
+        <TableHead labels={[t.workingDay, t.worker, t.in, t.out, t.flagsHeading, t.ccusState, t.deadline]} />
         <tbody>
           {records.map((record) => (
             <tr>

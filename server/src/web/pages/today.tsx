@@ -1,7 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { Site } from '../../store/directory-store.js';
 import type { StoredTap, WorkRecord } from '../../store/record-queries.js';
-import { Empty, SitePicker, type View } from '../layout.js';
+import { Empty, SitePicker, TableHead, type View } from '../layout.js';
 
 export interface TodayData {
   sites: Site[];
@@ -169,14 +169,7 @@ export const TodayPage: FC<{ view: View; data: TodayData }> = ({ view, data }) =
         ) : (
           <div class="scroll">
             <table data-testid="taps">
-              <thead>
-                <tr>
-                  <th>{t.time}</th>
-                  <th>{t.worker}</th>
-                  <th>{t.direction}</th>
-                  <th>{t.terminal}</th>
-                </tr>
-              </thead>
+              <TableHead labels={[t.time, t.worker, t.direction, t.terminal]} />
               <tbody>
                 {data.taps.slice(0, 50).map((tap) => (
                   <tr class={tap.workerId === null ? 'warn' : undefined}>

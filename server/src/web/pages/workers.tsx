@@ -1,6 +1,6 @@
 import type { FC } from 'hono/jsx';
 import type { RosterEntry, Site, Worker } from '../../store/directory-store.js';
-import { Action, Empty, SitePicker, type View } from '../layout.js';
+import { Action, Empty, SitePicker, TableHead, type View } from '../layout.js';
 
 export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: Worker[]; roster: RosterEntry[] }> = ({
   view,
@@ -30,16 +30,7 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
         ) : (
           <div class="scroll">
             <table data-testid="roster">
-              <thead>
-                <tr>
-                  <th>{t.worker}</th>
-                  <th>{t.workerId}</th>
-                  <th>{t.position}</th>
-                  <th>{t.workContent}</th>
-                  <th>{t.cards}</th>
-                  <th />
-                </tr>
-              </thead>
+              <TableHead labels={[t.worker, t.workerId, t.position, t.workContent, t.cards, '']} />
               <tbody>
                 {roster.map((entry) => (
                   <tr>
@@ -86,15 +77,7 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
         {workers.length === 0 ? <Empty>{t.noWorkers}</Empty> : null}
         <div class="scroll">
           <table data-testid="workers">
-            <thead>
-              <tr>
-                <th>{t.worker}</th>
-                <th>{t.workerId}</th>
-                <th>{t.trade}</th>
-                <th>{t.cards}</th>
-                <th />
-              </tr>
-            </thead>
+            <TableHead labels={[t.worker, t.workerId, t.trade, t.cards, '']} />
             <tbody>
               {workers.map((worker) => (
                 <tr data-worker={worker.workerId}>

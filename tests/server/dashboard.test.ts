@@ -47,6 +47,13 @@ describe('the contractor dashboard', () => {
       expect(signedIn.headers.get('location')).toBe('/records?site=20260000000001');
     });
 
+    it('sends a signed-in user on from the sign-in page', async () => {
+      const browser = await f.client('a-admin');
+      const again = await browser.request('GET', '/signin?next=%2Fworkers');
+      expect(again.status).toBe(302);
+      expect(again.headers.get('location')).toBe('/workers');
+    });
+
     it('sets an HttpOnly, SameSite session cookie and keeps only its hash', async () => {
       const browser = new WebClient(f.web);
       const response = await browser.signIn('a-admin', PASSWORD);

@@ -164,7 +164,14 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     );
   };
 
-  app.get('/signin', (c) => signInPage(c, 200, null));
+  app.get('/signin', async (c) => {
+    const token = sessionToken(c);
+    // Already signed in: straight on, rather than a second session.
+    if (token !== undefined && (await directory.session(token)) !== null) {
+      return c.redirect(localPath(c.req.query('next'), '/today'), 302);
+    }
+    return signInPage(c, 200, null);
+  });
 
   app.post('/signin', async (c) => {
     const t = MESSAGES[languageOf(c)];

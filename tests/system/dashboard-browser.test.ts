@@ -191,7 +191,7 @@ describe('the dashboard in a real browser', () => {
     await page.locator('main[data-live-state=open]').waitFor(WAIT);
     await Promise.all([page.waitForURL(/\/terminals/), page.click('form[action$="/selftest"] button')]);
     expect(await flash(page)).toContain('自己診断を端末に送りました');
-    await page.locator('[data-testid=last-command]', { hasText: 'selftest' }).waitFor(WAIT);
+    await page.locator('[data-testid=last-command]', { hasText: '自己診断 · 合格' }).waitFor(WAIT);
     await shoot(page, 'terminals');
   });
 

@@ -131,6 +131,11 @@ export const AttentionPage: FC<{ view: View; data: AttentionData }> = ({ view, d
             <div>
               <strong>{name(record.workerId)}</strong> {f.day(record.workingDay)}{' '}
               <span class="badge bad">{t.states.refused}</span> <span class="reason">{record.ccus?.lastError}</span>
+              {record.ccus?.lastError?.startsWith('not_on_roster') ? (
+                <small>
+                  {t.refusalHint} <a href={`/workers?site=${record.siteId}`}>{t.addToRoster}</a>
+                </small>
+              ) : null}
               <br />
               <small class="muted">
                 {t.deadline}: {f.day(record.deadline)}

@@ -71,7 +71,7 @@ export const TerminalsPage: FC<{ view: View; terminals: TerminalView[]; sites: S
                   <>
                     <dt>{t.lastCommand}</dt>
                     <dd data-testid="last-command" class={online.lastCommand.ok ? 'ok' : 'warn'}>
-                      {online.lastCommand.command} · {online.lastCommand.ok ? t.passed : t.failed} ·{' '}
+                      {t.commands[online.lastCommand.command]} · {online.lastCommand.ok ? t.passed : t.failed} ·{' '}
                       {f.dateTime(online.lastCommand.at, zone)}
                       <br />
                       <small>{online.lastCommand.detail}</small>

@@ -88,7 +88,8 @@ function describeIssues(target: string, issues: readonly z.core.$ZodIssue[]): { 
   return { detail: `${target} ${field}: ${message}${more}`, field };
 }
 
-function clientAddress(c: Ctx): string {
+/** The peer's address as @hono/node-server hands it over, for counting failed sign-ins. */
+export function clientAddress(c: Context): string {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
   return incoming?.socket?.remoteAddress ?? 'local';
 }

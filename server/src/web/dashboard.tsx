@@ -3,10 +3,11 @@ import { type Context, Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { JSX } from 'hono/jsx/jsx-runtime';
+import { type DetectorOptions, detectFromCookie, detectFromHeader, detectFromQuery } from 'hono/language';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { AuthLimiter } from '../api/auth-limiter.js';
-import type { Caller } from '../api/http-api.js';
+import { type Caller, clientAddress } from '../api/http-api.js';
 import { passwordMatches } from '../credentials.js';
 import type { Correction } from '../store/correction-store.js';
 import type { DirectoryStore, RosterEntry, Site, TerminalView, Worker } from '../store/directory-store.js';
@@ -15,7 +16,7 @@ import type { Eventually } from '../store/repository.js';
 import { ApiClient, DashboardError } from './api-client.js';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './assets.js';
 import { formatsFor } from './format.js';
-import { isLang, type Lang, MESSAGES, type Messages } from './i18n.js';
+import { isLang, LANGS, type Lang, MESSAGES, type Messages } from './i18n.js';
 import { Layout, type PageName, type View } from './layout.js';
 import { type LiveSource, liveChanges } from './live.js';
 import { AttentionPage } from './pages/attention.js';
@@ -78,38 +79,31 @@ const CSP = {
   baseUri: ["'none'"],
 };
 
-function clientAddress(c: Context): string {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? 'local';
-}
+/** Hono's language detectors, each asked on its own so that only an explicit choice is remembered. */
+const LANGUAGE: DetectorOptions = {
+  order: ['querystring', 'cookie', 'header'],
+  lookupQueryString: 'lang',
+  lookupCookie: LANG_COOKIE,
+  lookupFromPathIndex: 0,
+  lookupFromHeaderKey: 'accept-language',
+  caches: false,
+  ignoreCase: true,
+  fallbackLanguage: 'ja',
+  supportedLanguages: [...LANGS],
+};
 
 /** The language: asked for in the query (and remembered), remembered, or the browser's preference. */
 function languageOf(c: Context): Lang {
-  const asked = c.req.query('lang');
+  const asked = detectFromQuery(c, LANGUAGE);
   if (isLang(asked)) {
     setCookie(c, LANG_COOKIE, asked, { path: '/', sameSite: 'Lax', maxAge: 365 * 24 * 3600 });
     return asked;
   }
-  const remembered = c.req.header('cookie')?.match(/(?:^|;\s*)ccg_lang=(ja|en)/)?.[1];
-  if (isLang(remembered)) return remembered;
-  const preferred = (c.req.header('accept-language') ?? '')
-    .split(',')
-    .map((part) => {
-      const [tag, ...params] = part.trim().split(';');
-      const q = Number(
-        params
-          .find((p) => p.trim().startsWith('q='))
-          ?.trim()
-          .slice(2) ?? 1,
-      );
-      return { lang: (tag ?? '').toLowerCase().split('-')[0], q: Number.isNaN(q) ? 0 : q };
-    })
-    .filter((entry) => isLang(entry.lang))
-    .sort((a, b) => b.q - a.q)[0]?.lang;
-  return isLang(preferred) ? preferred : 'ja';
+  const known = detectFromCookie(c, LANGUAGE) ?? detectFromHeader(c, LANGUAGE);
+  return isLang(known) ? known : 'ja';
 }
 
-/** The current month (YYYY-MM) in Japan, where CCUS's months are counted. */
+/** The month (YYYY-MM) of a day. */
 const monthOf = (day: string): string => day.slice(0, 7);
 
 const dayBefore = (day: string, days: number): string =>

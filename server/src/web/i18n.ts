@@ -325,7 +325,7 @@ const en: Messages = {
 
 export const MESSAGES: Record<Lang, Messages> = { ja, en };
 
-/** The language a browser asks for: Japanese when it prefers Japanese, English otherwise. */
+/** Whether a string names one of the dashboard's languages. */
 export function isLang(value: string | undefined): value is Lang {
   return value === 'ja' || value === 'en';
 }

@@ -77,7 +77,7 @@ describe('ccus-gate-terminal', () => {
     const json = await cli(['status', '--config', config, '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({
       terminalId: 'gate-01',
-      store: { counts: { pending: 2, delivered: 0, rejected: 1 }, highestSeq: 3, schemaVersion: 2 },
+      store: { counts: { pending: 2, delivered: 0, rejected: 1 }, highestSeq: 3, schemaVersion: 3 },
     });
   });
 

@@ -42,4 +42,8 @@ export const MIGRATIONS: readonly string[] = [
   -- Retention prunes delivered taps by when they were settled.
   CREATE INDEX taps_delivered ON taps (settled_at) WHERE state = 'delivered';
   `,
+  `
+  -- Counting taps by state at start-up reads these instead of the whole table.
+  CREATE INDEX taps_rejected ON taps (seq) WHERE state = 'rejected';
+  `,
 ];

@@ -67,7 +67,9 @@ export const benchmark: Benchmark = {
       const storePath = join(dir, 'store', 'terminal.db');
       process.stderr.write(`bench: filling a ${BACKLOG}-tap backlog...\n`);
       fillBacklog(storePath, BACKLOG);
-      const rawRate = rawServerInsertRate(dir, Math.min(BACKLOG, 200_000), BATCH);
+      // The same number of rows as the backlog: the drain fills the server's table to a million
+      // rows, and every insert costs more in a bigger table (200,000 go in about 20% faster).
+      const rawRate = rawServerInsertRate(dir, BACKLOG, BATCH);
 
       let inserted = 0;
       server.server.on('batch', ({ result }) => {
@@ -118,7 +120,11 @@ export const benchmark: Benchmark = {
           `drain ${BACKLOG.toLocaleString('en')} taps`,
           drainRate,
           'taps/s',
-          { metric: `raw inserts into the server's taps table (${BATCH}/txn)`, value: rawRate, unit: 'rows/s' },
+          {
+            metric: `raw inserts of as many rows into the server's taps table (${BATCH}/txn)`,
+            value: rawRate,
+            unit: 'rows/s',
+          },
           `≥ 0.5× and ${BACKLOG.toLocaleString('en')} in < 30 s (took ${seconds.toFixed(1)} s)`,
         ),
         figure(

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ServerStore } from '@ccus-gate/server';
 
@@ -41,7 +42,8 @@ export function percentile(samples: readonly number[], p: number): number {
  * parsing, validation, MQTT or acks.
  */
 export function rawServerInsertRate(dir: string, count: number, batchSize: number, terminals = 1): number {
-  const store = ServerStore.open(join(dir, 'raw-server.db'));
+  const path = join(dir, 'raw-server.db');
+  const store = ServerStore.open(path);
   const insert = store.db.raw.prepare(
     `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at,
        working_day, boot_id, mono, clock_synced, flags, received_at)
@@ -73,5 +75,6 @@ export function rawServerInsertRate(dir: string, count: number, batchSize: numbe
   }
   const seconds = (performance.now() - started) / 1000;
   store.close();
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
   return count / seconds;
 }

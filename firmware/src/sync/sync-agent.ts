@@ -9,6 +9,7 @@ import {
   LIMITS,
   type OnlineStatus,
   type Roster,
+  type Tap,
   type TapBatch,
   type TerminalConfig,
   type TerminalId,
@@ -18,7 +19,7 @@ import {
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock/clock.js';
-import type { SettledTap, StoredTap, TerminalStore } from '../store/terminal-store.js';
+import type { SettledTap, TerminalStore } from '../store/terminal-store.js';
 import { Backoff } from './backoff.js';
 
 export interface SyncOptions {
@@ -245,7 +246,7 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
     }
   }
 
-  #send(taps: StoredTap[]): void {
+  #send(taps: Tap[]): void {
     const client = this.#client;
     if (client === null) return;
     const batch: TapBatch = {
@@ -253,7 +254,7 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
       terminalId: this.#options.terminalId,
       batchId: randomUUID(),
       sentAt: this.#clock.now().toISOString(),
-      taps: taps.map(({ workingDay: _day, state: _state, ...tap }) => tap),
+      taps,
     };
     let payload: Buffer;
     try {
@@ -265,8 +266,8 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
       }
       throw error;
     }
-    const first = taps[0] as StoredTap;
-    const last = taps[taps.length - 1] as StoredTap;
+    const first = taps[0] as Tap;
+    const last = taps[taps.length - 1] as Tap;
     this.#inFlight.set(batch.batchId, { from: first.seq, to: last.seq, sentAtMono: this.#clock.monotonicMs() });
     this.#queuedUpTo = last.seq;
     client.publish(topicFor(this.#options.terminalId, 'taps'), payload, { qos: 1 });

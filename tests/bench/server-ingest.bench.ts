@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { type CardRef, parseCardRef, parseTerminalId, parseWorkerId } from '@ccus-gate/protocol';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
@@ -121,7 +122,12 @@ export const benchmark: Benchmark = {
         durationMs: STEADY_SECONDS * 1000,
         startAt: Date.parse('2026-10-01T00:00:00Z'),
       };
+      // The server runs in this process: how long its event loop was held up tells whether a
+      // slow ack waited for the server or for the load generator and the machine.
+      const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+      loopDelay.enable();
       const steady = await runLoad<{ taps: number; ackMs: number[] }>(steadyPlan);
+      loopDelay.disable();
       await steadyServer.close();
       const offered = (STEADY_TERMINALS * STEADY_BATCH * 1000) / STEADY_INTERVAL_MS;
 
@@ -141,6 +147,11 @@ export const benchmark: Benchmark = {
           { metric: 'p50', value: percentile(steady.ackMs, 50), unit: 'ms' },
           '≤ 250 ms',
         ),
+        figure('server event-loop delay p99 under that steady load', loopDelay.percentile(99) / 1e6, 'ms', {
+          metric: 'max',
+          value: loopDelay.max / 1e6,
+          unit: 'ms',
+        }),
         figure(
           `ack latency p99 at saturation (${TERMINALS * WINDOW} batches in flight)`,
           percentile(result.ackMs, 99),

@@ -66,6 +66,26 @@ describe('work records (就業履歴)', () => {
     expect(csv.split('\r\n')[1]?.split(',').at(-1)).toBe('2');
   });
 
+  it('stops a rebuild at its time budget and leaves the rest queued, not lost', () => {
+    const { card, worker } = f.a;
+    const days = ['2026-11-23', '2026-11-24', '2026-11-25'];
+    f.tap(
+      f.a.terminalId,
+      days.map((day) => ({ card, workerId: worker, direction: 'in' as const, at: `${day}T08:00:00.000+09:00` })),
+    );
+    const queue = f.store.db.raw.prepare(
+      'INSERT INTO record_queue (site_id, worker_id, working_day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    for (const day of days) queue.run(f.a.siteId, worker, day);
+
+    // A budget already spent still builds one record, so the queue always moves.
+    expect(f.store.rebuildQueuedRecords(200, 0)).toHaveLength(1);
+    expect(f.store.queuedRecords()).toBe(2);
+    expect(f.store.rebuildQueuedRecords(200, Number.POSITIVE_INFINITY)).toHaveLength(2);
+    expect(f.store.queuedRecords()).toBe(0);
+    for (const day of days) expect(record(day)?.flags).toEqual(['no_exit']);
+  });
+
   it('flags a forgotten exit, and a person fixes it', () => {
     const { card, worker } = f.a;
     f.tap(f.a.terminalId, [{ card, workerId: worker, direction: 'in', at: '2026-11-23T08:00:00.000+09:00' }]);

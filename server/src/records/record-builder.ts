@@ -4,12 +4,18 @@ import type { RecordKey } from '../store/record-queries.js';
 import type { ServerRepository } from '../store/repository.js';
 
 const CHUNK = 200;
+/**
+ * A chunk stops after this long even when it has records left: a worker-day with hundreds
+ * of taps takes milliseconds to rebuild, and 200 of them would hold every ack for as long.
+ */
+const BUDGET_MS = 20;
 /** Batches arriving this recently mean a backlog is draining: taps and acks go first. */
 const QUIET_MS = 25;
 /** But records never wait longer than this while taps keep coming... */
 const MAX_WAIT_MS = 100;
 /** ...and then come in small chunks, so no ack waits behind a long one. */
 const BUSY_CHUNK = 25;
+const BUSY_BUDGET_MS = 5;
 
 /**
  * Rebuilds the records whose taps changed, after the batch that changed them was acked.
@@ -78,11 +84,10 @@ export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
       return;
     }
     this.#lastBuilt = now;
-    const chunk = busy ? BUSY_CHUNK : CHUNK;
     let keys: RecordKey[] = [];
     this.#building = true;
     try {
-      keys = await this.#store.rebuildQueuedRecords(chunk);
+      keys = await this.#store.rebuildQueuedRecords(busy ? BUSY_CHUNK : CHUNK, busy ? BUSY_BUDGET_MS : BUDGET_MS);
     } catch (error) {
       // The queue keeps them; the next batch or restart tries again.
       this.#log.error({ err: error }, 'could not rebuild records');
@@ -90,7 +95,8 @@ export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
       this.#building = false;
     }
     if (keys.length > 0) this.emit('records', keys);
-    if (keys.length === chunk || this.#again) {
+    // A chunk cut short by its budget leaves records queued: go on until a pass finds none.
+    if (keys.length > 0 || this.#again) {
       this.#again = false;
       this.kick();
     }

@@ -196,10 +196,12 @@ export class ServerStore {
   }
 
   /**
-   * Rebuilds up to `limit` queued records in one transaction and returns their keys. The
-   * ingest calls it until the queue is empty; it is also how records catch up after a restart.
+   * Rebuilds up to `limit` queued records in one transaction and returns their keys, stopping
+   * early once `budgetMs` have passed (a record with many taps takes long). The ingest calls
+   * it until the queue is empty; it is also how records catch up after a restart.
    */
-  rebuildQueuedRecords(limit = 200): RecordKey[] {
+  rebuildQueuedRecords(limit = 200, budgetMs = Number.POSITIVE_INFINITY): RecordKey[] {
+    const started = performance.now();
     return this.db.raw.transaction((): RecordKey[] => {
       const keys = (
         this.db.sql('SELECT site_id, worker_id, working_day FROM record_queue LIMIT ?').all(limit) as {
@@ -213,11 +215,14 @@ export class ServerStore {
         workingDay: row.working_day,
       }));
       const done = this.db.sql('DELETE FROM record_queue WHERE site_id = ? AND worker_id = ? AND working_day = ?');
+      const built: RecordKey[] = [];
       for (const key of keys) {
         this.#rebuildRecord(key);
         done.run(key.siteId, key.workerId, key.workingDay);
+        built.push(key);
+        if (performance.now() - started >= budgetMs) break;
       }
-      return keys;
+      return built;
     })();
   }
 

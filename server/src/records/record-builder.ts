@@ -13,7 +13,7 @@ const BUDGET_MS = 20;
 const QUIET_MS = 25;
 /** But records never wait longer than this while taps keep coming... */
 const MAX_WAIT_MS = 100;
-/** ...and then come in small chunks, so no ack waits behind a long one. */
+/** ...and then come in small, short chunks, so no ack waits behind a long one. */
 const BUSY_CHUNK = 25;
 const BUSY_BUDGET_MS = 5;
 

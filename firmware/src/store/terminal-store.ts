@@ -97,22 +97,6 @@ interface TapRow {
   state: TapState;
 }
 
-function fromRow(row: TapRow): StoredTap {
-  return {
-    seq: row.seq,
-    card: { tech: row.tech, id: row.card_id } as CardRef,
-    workerId: row.worker_id as WorkerId | null,
-    direction: row.direction,
-    at: row.at,
-    bootId: row.boot_id,
-    mono: row.mono,
-    clockSynced: row.clock_synced === 1,
-    flags: JSON.parse(row.flags) as TapFlag[],
-    workingDay: row.working_day,
-    state: row.state,
-  };
-}
-
 /** A tap as it goes out in a batch, straight from its row: a drain makes a million of these. */
 function toWire(row: TapRow): Tap {
   return {
@@ -126,6 +110,11 @@ function toWire(row: TapRow): Tap {
     clockSynced: row.clock_synced === 1,
     flags: row.flags === '[]' ? [] : (JSON.parse(row.flags) as TapFlag[]),
   };
+}
+
+/** A tap with what only the terminal keeps: its working day and whether it was delivered. */
+function fromRow(row: TapRow): StoredTap {
+  return { ...toWire(row), workingDay: row.working_day, state: row.state };
 }
 
 /**

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type Clock, DEFAULT_SETTINGS, type PipelineSettings, TapPipeline, TerminalStore } from '@ccus-gate/firmware';
 import type { CardEvent, PatternName } from '@ccus-gate/hardware';
 import { parseCardRef, parseSiteId, parseWorkerId } from '@ccus-gate/protocol';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -148,5 +149,25 @@ describe('tap pipeline', () => {
     ]);
     expect(store.settle({ from: 1, to: 2 }, [], clock.now())).toEqual([]);
     expect(store.counts()).toEqual({ pending: 1, delivered: 1, rejected: 1 });
+  });
+
+  it('counts its taps again when reopened, also a store from before the count indexes', () => {
+    const p = pipeline({ debounceMs: 0, directionMode: 'in' });
+    for (let i = 0; i < 4; i++) p.handleCard(card(known.id));
+    store.settle({ from: 1, to: 3 }, [{ seq: 3, reason: 'conflict', message: 'seen before' }], clock.now());
+    store.close();
+    // As firmware before migration 3 left it.
+    const path = join(dir.path, 'terminal.db');
+    const old = new Database(path);
+    old.exec('DROP INDEX taps_rejected');
+    old.pragma('user_version = 2');
+    old.close();
+
+    store = TerminalStore.open(path);
+    expect(store.counts()).toEqual({ pending: 1, delivered: 2, rejected: 1 });
+    expect(store.summary().schemaVersion).toBe(3);
+    store.close();
+    store = TerminalStore.open(path);
+    expect(store.counts()).toEqual({ pending: 1, delivered: 2, rejected: 1 });
   });
 });

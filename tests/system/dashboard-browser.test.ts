@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Stack, startStack } from '@ccus-gate/demo';
+import type { Stack } from '@ccus-gate/demo';
 import { parseCardRef, parseCompanyId, parseWorkerId } from '@ccus-gate/protocol';
 import { hashPassword } from '@ccus-gate/server';
 import iconv from 'iconv-lite';
-import { pino } from 'pino';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack } from '../support/local-stack.js';
 import { ensureBinary, ensurePackage, hasFontFor } from '../support/system-package.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -59,14 +59,7 @@ describe('the dashboard in a real browser', () => {
     // Without a Japanese font the screenshots show boxes where the Japanese pages have text.
     ensurePackage('fonts-ipafont-gothic', () => hasFontFor('ja'), 'no Japanese font is installed');
     mkdirSync(SCREENSHOTS, { recursive: true });
-    stack = await startStack({
-      dataDir: dir.path,
-      host: '127.0.0.1',
-      httpPort: 0,
-      mqttPort: 0,
-      ccusPort: 0,
-      log: pino({ level: 'silent' }),
-    });
+    stack = await startLocalStack(dir.path);
     // A subcontractor on the demo site, with its own worker and a dashboard user.
     const directory = stack.serverStore.directory;
     const subCompany = parseCompanyId('20000000000021');

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { type Stack, startStack } from '@ccus-gate/demo';
+import type { Stack } from '@ccus-gate/demo';
 import { type Ack, decodeMessage, type TapBatch, topicFor } from '@ccus-gate/protocol';
 import Database from 'better-sqlite3';
 import { connect, type MqttClient } from 'mqtt';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack } from '../support/local-stack.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait.js';
 
@@ -29,13 +29,7 @@ describe('a tap travels end to end', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack({
-      dataDir: dir.path,
-      host: '127.0.0.1',
-      httpPort: 0,
-      mqttPort: 0,
-      ccusPort: 0,
-      log: pino({ level: 'silent' }),
+    stack = await startLocalStack(dir.path, {
       onOutput: (output, on) => {
         if (output === 'green' && on && rowWhenGreen === undefined) rowWhenGreen = rowOnDisk() ?? null;
       },

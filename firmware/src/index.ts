@@ -3,6 +3,7 @@ export * from './cli/provision.js';
 export * from './cli/support-dump.js';
 export * from './clock/clock.js';
 export * from './clock/clock-tracker.js';
+export * from './clock/site-zone.js';
 export * from './config/config-file.js';
 export * from './errors.js';
 export * from './pipeline/debouncer.js';

@@ -10,12 +10,14 @@ import {
   type Timers,
 } from '@ccus-gate/hardware';
 import {
+  type CalendarDateIn,
   DEFAULT_WORKING_DAY_RULE,
   type Direction,
   type DirectionMode,
   type OnlineStatus,
   type TerminalConfig,
   type TerminalId,
+  workingDay,
 } from '@ccus-gate/protocol';
 import type { Logger } from 'pino';
 import type { Clock } from './clock/clock.js';
@@ -38,6 +40,11 @@ export interface TerminalDeps {
   settings?: Partial<TerminalSettings>;
   patterns?: Partial<Record<PatternName, Pattern>>;
   timers?: Timers;
+  /**
+   * The calendar date in the site's zone: ICU's date formatter unless given. The terminal's own
+   * process passes `processZoneCalendarDate`, which costs far less memory but sets the process's TZ.
+   */
+  calendarDate?: CalendarDateIn;
   /** Something that happened before start and belongs in the status, e.g. a store replaced. */
   startupError?: { code: string; message: string };
 }
@@ -110,7 +117,9 @@ export function createTerminal(deps: TerminalDeps): Terminal {
     toleranceMs: settings.clockToleranceMs,
     onSynced: (offsetMs, source) => {
       try {
-        const corrected = store.correctBoot(deps.clock.bootId, offsetMs, settings.workingDay);
+        const corrected = store.correctBoot(deps.clock.bootId, offsetMs, (at) =>
+          workingDay(at, settings.workingDay, deps.calendarDate),
+        );
         log.info({ source, corrected }, 'clock synchronised');
       } catch (error) {
         log.error({ err: error }, 'could not correct taps after the clock synchronised');
@@ -149,6 +158,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       clock,
       store,
       online: () => sync.connected,
+      ...(deps.calendarDate === undefined ? {} : { calendarDate: deps.calendarDate }),
       feedback: (pattern) => {
         void player.play(pattern);
       },

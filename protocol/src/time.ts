@@ -8,6 +8,9 @@ export const WallTimeSchema = z.iso.datetime({
 export type WallTime = z.infer<typeof WallTimeSchema>;
 
 export function isValidTimeZone(timeZone: string): boolean {
+  // Canonical names are answered from ICU's list, without building a date formatter: that loads
+  // locale data, several MiB resident on a terminal. Aliases (UTC, Asia/Calcutta...) still reach it.
+  if (Intl.supportedValuesOf('timeZone').includes(timeZone)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
     return true;

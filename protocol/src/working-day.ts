@@ -14,6 +14,14 @@ export interface WorkingDayRule {
 
 export const DEFAULT_WORKING_DAY_RULE: WorkingDayRule = { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' };
 
+/**
+ * The calendar date (`YYYY-MM-DD`) of an instant in a time zone: the one step of the rule that
+ * needs the zone's data. ICU's date formatter is the default; a terminal, which is one site in one
+ * process, passes its own (see the firmware's `processZoneCalendarDate`) because the formatter
+ * costs it several MiB of resident memory. Both read the same ICU zone rules.
+ */
+export type CalendarDateIn = (at: Date, timeZone: string) => string;
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
@@ -30,10 +38,16 @@ function boundaryMinutes(dayBoundary: string): number {
   return (hours ?? 0) * 60 + (minutes ?? 0);
 }
 
-export function workingDay(at: Date, rule: WorkingDayRule = DEFAULT_WORKING_DAY_RULE): string {
+/** The calendar date through ICU's date formatter: en-CA formats as YYYY-MM-DD. */
+export const intlCalendarDate: CalendarDateIn = (at, timeZone) => formatterFor(timeZone).format(at);
+
+export function workingDay(
+  at: Date,
+  rule: WorkingDayRule = DEFAULT_WORKING_DAY_RULE,
+  calendarDate: CalendarDateIn = intlCalendarDate,
+): string {
   const shifted = new Date(at.getTime() - boundaryMinutes(rule.dayBoundary) * 60_000);
-  // en-CA formats as YYYY-MM-DD.
-  return formatterFor(rule.timeZone).format(shifted);
+  return calendarDate(shifted, rule.timeZone);
 }
 
 /** The last calendar day of the month after the working day: CCUS's input deadline. */

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { TerminalStore } from '@ccus-gate/firmware';
-import { parseCardRef } from '@ccus-gate/protocol';
+import { parseCardRef, workingDay } from '@ccus-gate/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
 import { buildOnce, CLI, TerminalProcess, writeTerminalConfig } from '../support/terminal-process.js';
@@ -178,6 +178,34 @@ describe('ccus-gate-terminal', () => {
       const doctor = await cli(['doctor', '--config', ownConfig, '--json']);
       const checks = JSON.parse(doctor.stdout) as { name: string; result: string }[];
       expect(checks.find((c) => c.name === 'broken')).toMatchObject({ result: 'warn' });
+    } finally {
+      own.remove();
+    }
+  });
+
+  it("run records a tap on the site's working day, whatever time zone the machine is in", async () => {
+    const own = tempDir('cli-zone');
+    try {
+      // 25 hours apart: the site's date is always a day or two ahead of the machine's.
+      const rule = { timeZone: 'Pacific/Kiritimati', dayBoundary: '00:00' };
+      const ownConfig = writeTerminalConfig(own.path, {
+        terminalId: 'gate-01',
+        url: 'mqtt://127.0.0.1:1',
+        password: 'pw',
+        extra: { pipeline: { debounceSeconds: 0, ...rule } },
+      });
+      const terminal = new TerminalProcess('run', ownConfig, CLI, { TZ: 'Pacific/Pago_Pago' });
+      await terminal.waitForLine('start', (l) => l.msg === 'terminal started');
+      terminal.tap(['04A2B3C4']);
+      const line = await terminal.waitForLine('the tap', (l) => l.event === 'tap');
+      await terminal.kill('SIGTERM');
+
+      const store = TerminalStore.open(join(own.path, 'store', 'terminal.db'));
+      const tap = store.tap(line.seq as number);
+      store.close();
+      const at = new Date(tap?.at as string);
+      expect(tap?.workingDay).toBe(workingDay(at, rule));
+      expect(tap?.workingDay).not.toBe(workingDay(at, { timeZone: 'Pacific/Pago_Pago', dayBoundary: '00:00' }));
     } finally {
       own.remove();
     }

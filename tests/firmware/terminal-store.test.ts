@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type NewTap, StoreError, TerminalStore } from '@ccus-gate/firmware';
-import { DEFAULT_WORKING_DAY_RULE, parseCardRef, parseWorkerId } from '@ccus-gate/protocol';
+import { DEFAULT_WORKING_DAY_RULE, parseCardRef, parseWorkerId, workingDay } from '@ccus-gate/protocol';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
@@ -94,7 +94,7 @@ describe('terminal store', () => {
     store.settle({ from: a.seq, to: a.seq }, [], new Date()); // already delivered: the server corrects it
     // Synced at mono 60_000, which is 2026-11-24T10:00:00Z (19:00 in Tokyo).
     const offset = Date.parse('2026-11-24T10:00:00Z') - 60_000;
-    expect(store.correctBoot(BOOT, offset, DEFAULT_WORKING_DAY_RULE)).toBe(1);
+    expect(store.correctBoot(BOOT, offset, (at) => workingDay(at, DEFAULT_WORKING_DAY_RULE))).toBe(1);
     expect(store.tap(b.seq)).toMatchObject({
       at: new Date(9_000 + offset).toISOString(),
       workingDay: '2026-11-24',
@@ -106,7 +106,7 @@ describe('terminal store', () => {
     expect(store.tap(a.seq)).toMatchObject({ clockSynced: false, flags: [] });
     expect(store.tap(other.seq)).toMatchObject({ clockSynced: false, flags: [] });
     // Only once: a second correction finds nothing left to correct.
-    expect(store.correctBoot(BOOT, offset + 5_000, DEFAULT_WORKING_DAY_RULE)).toBe(0);
+    expect(store.correctBoot(BOOT, offset + 5_000, (at) => workingDay(at, DEFAULT_WORKING_DAY_RULE))).toBe(0);
   });
 
   it('reports a full store as disk_full, loses nothing already stored, and takes taps again once there is room', () => {

@@ -2,6 +2,7 @@ import {
   cardKey,
   ccusDeadline,
   isProtocolError,
+  isValidTimeZone,
   parseCardRef,
   parseTerminalId,
   parseTopic,
@@ -98,6 +99,16 @@ describe('working day', () => {
     expect(ccusDeadline('2026-11-24')).toBe('2026-12-31');
     expect(ccusDeadline('2026-12-01')).toBe('2027-01-31');
     expect(ccusDeadline('2027-01-31')).toBe('2027-02-28');
+  });
+});
+
+describe('time zones', () => {
+  it('accepts canonical names and the aliases ICU knows, and refuses anything else', () => {
+    for (const zone of ['Asia/Tokyo', 'America/New_York', 'UTC', 'Etc/UTC', 'Asia/Calcutta', 'Japan']) {
+      expect(isValidTimeZone(zone), zone).toBe(true);
+    }
+    for (const zone of ['Mars/Olympus_Mons', 'asia/tokyo ', '', 'Tokyo'])
+      expect(isValidTimeZone(zone), zone).toBe(false);
   });
 });
 

@@ -61,14 +61,17 @@ export class TerminalProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
 
-  /** `cli` is the terminal's unless given (the server's runs the same way). */
-  constructor(command: string, configPath: string, cli = CLI) {
+  /** `cli` is the terminal's unless given (the server's runs the same way); `env` adds to this process's. */
+  constructor(command: string, configPath: string, cli = CLI, env: Record<string, string> = {}) {
     // CCUS_GATE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside a benchmark's terminal.
     const nodeArgs = [
       ...productionNodeArgs(),
       ...(process.env.CCUS_GATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
     ];
-    this.child = spawn(process.execPath, [...nodeArgs, cli, command, '--config', configPath], { stdio: 'pipe' });
+    this.child = spawn(process.execPath, [...nodeArgs, cli, command, '--config', configPath], {
+      stdio: 'pipe',
+      env: { ...process.env, ...env },
+    });
     // Taps written just as the process is killed hit a closed pipe; that is the point of those tests.
     this.child.stdin.on('error', () => {});
     createInterface({ input: this.child.stdout }).on('line', (text) => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { systemClock } from '../clock/clock.js';
+import { processZoneCalendarDate } from '../clock/site-zone.js';
 import type { TerminalRuntimeConfig } from '../config/config-file.js';
 import { TerminalStore } from '../store/terminal-store.js';
 import { createTerminal, FIRMWARE_VERSION } from '../terminal.js';
@@ -52,6 +53,8 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
       ...(ca === undefined ? {} : { ca }),
     },
     log,
+    // This process is one terminal: the site's zone can be its own (see site-zone.ts).
+    calendarDate: processZoneCalendarDate,
     ...(startupError === undefined ? {} : { startupError }),
     settings: {
       directionMode: config.pipeline.directionMode,

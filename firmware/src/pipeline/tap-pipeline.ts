@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { CardEvent, PatternName, ReaderError } from '@ccus-gate/hardware';
 import {
+  type CalendarDateIn,
   type CardRef,
   cardKey,
   type Direction,
@@ -51,6 +52,8 @@ export interface PipelineDeps {
   feedback: (pattern: PatternName, outcome: TapOutcome) => void;
   /** Whether the terminal currently reaches its server, for the offline pattern. */
   online: () => boolean;
+  /** The calendar date in the site's zone (ICU's date formatter unless given). */
+  calendarDate?: CalendarDateIn;
 }
 
 /**
@@ -110,7 +113,7 @@ export class TapPipeline extends EventEmitter<{ outcome: [TapOutcome, TapTiming]
       const workerId = store.resolveCard(card);
       if (workerId === null && settings.unknownCard === 'refuse') return { kind: 'refused', card };
       const at = clock.now();
-      const day = workingDay(at, settings.workingDay);
+      const day = workingDay(at, settings.workingDay, this.#deps.calendarDate);
       const last = store.lastDirection(workerId ?? key, day);
       const direction = decideDirection(settings.directionMode, { reader, last }, settings.readerDirections);
       const clockState = clock.sync();

@@ -11,8 +11,6 @@ import {
   type TapRejectReason,
   type TerminalConfig,
   type WorkerId,
-  type WorkingDayRule,
-  workingDay,
 } from '@ccus-gate/protocol';
 import Database from 'better-sqlite3';
 import { StoreError, toStoreError } from '../errors.js';
@@ -388,7 +386,7 @@ export class TerminalStore {
    * wall time is kept in raw_at, and the tap is flagged clock_corrected. Delivered taps are
    * corrected by the server, which gets the same offset from this boot's next synchronised tap.
    */
-  correctBoot(bootId: string, offsetMs: number, rule: WorkingDayRule): number {
+  correctBoot(bootId: string, offsetMs: number, dayOf: (at: Date) => string): number {
     const run = this.#db.transaction((): number => {
       const rows = this.#sql(
         `SELECT seq, mono, flags FROM taps WHERE state = 'pending' AND boot_id = ? AND clock_synced = 0 ORDER BY seq`,
@@ -400,7 +398,7 @@ export class TerminalStore {
         const at = new Date(row.mono + offsetMs);
         const flags = JSON.parse(row.flags) as TapFlag[];
         if (!flags.includes('clock_corrected')) flags.push('clock_corrected');
-        update.run(at.toISOString(), workingDay(at, rule), JSON.stringify(flags), row.seq);
+        update.run(at.toISOString(), dayOf(at), JSON.stringify(flags), row.seq);
       }
       return rows.length;
     });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TerminalStore } from '@ccus-gate/firmware';
@@ -12,6 +12,7 @@ const BACKLOG = Number(process.env.CCUS_GATE_BENCH_BACKLOG ?? 1_000_000);
 const WORKERS = 1_000;
 const BATCH = 500;
 const BOOT = '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13';
+const LOOP_PROBE = new URL('./load/loop-delay-probe.mjs', import.meta.url).pathname;
 
 const workerId = (w: number) => parseWorkerId(String(10_000_000_000_001 + w));
 const cardOf = (w: number) => parseCardRef(`04${w.toString(16).toUpperCase().padStart(6, '0')}`);
@@ -47,7 +48,7 @@ function rssMiB(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
 
 export const benchmark: Benchmark = {
   name: 'backlog-drain',
-  description: `A ${BACKLOG.toLocaleString('en')}-tap backlog drained by the terminal process (ccus-gate-terminal run) through the broker to the server store, acked and marked delivered; with the terminal's resident memory while it drains and the gate's answer time meanwhile.`,
+  description: `A ${BACKLOG.toLocaleString('en')}-tap backlog drained by the terminal process (ccus-gate-terminal run) through the broker to the server store, acked and marked delivered; with the terminal's resident memory while it drains and the gate's answer time meanwhile (card event to feedback, inside the terminal) and how long the terminal's event loop was held up (what a card read waits before that; measured by a probe preloaded into the terminal, tests/bench/load/loop-delay-probe.mjs).`,
   async run() {
     buildOnce();
     const dir = mkdtempSync(join(tmpdir(), 'ccus-gate-bench-drain-'));
@@ -75,10 +76,25 @@ export const benchmark: Benchmark = {
       server.server.on('batch', ({ result }) => {
         inserted += result.inserted;
       });
-      const terminal = new TerminalProcess('run', config);
+      const loopFile = join(dir, 'loop-delay.jsonl');
+      const terminal = new TerminalProcess('run', config, undefined, {
+        NODE_OPTIONS: `--import=${LOOP_PROBE}`,
+        CCUS_GATE_LOOP_DELAY_FILE: loopFile,
+      });
       const started = performance.now();
       await terminal.waitForLine('the terminal to start', (l) => l.msg === 'terminal started', 60_000);
       const pid = terminal.child.pid as number;
+      /** The probe's delays since it was last asked (startup, drain, idle), once written. */
+      const loopDelays = async (n: number): Promise<{ p50: number; p99: number; max: number }> => {
+        process.kill(pid, 'SIGUSR2');
+        for (let waited = 0; waited < 5_000; waited += 20) {
+          const lines = existsSync(loopFile) ? readFileSync(loopFile, 'utf8').trim().split('\n') : [];
+          if (lines.length >= n) return JSON.parse(lines[n - 1] as string) as { p50: number; p99: number; max: number };
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        throw new Error(`${loopFile}: the terminal's loop-delay probe did not answer`);
+      };
+      await loopDelays(1); // from here on: the drain's
       const rss: number[] = [];
       const anon: number[] = [];
       const gate: number[] = [];
@@ -103,11 +119,13 @@ export const benchmark: Benchmark = {
         if (performance.now() - started > 600_000)
           throw new Error(`drain did not finish in 10 min (${inserted} stored)`);
       }
+      const drainLoop = await loopDelays(2);
       const idleGate: number[] = [];
       for (let i = 0; i < 40; i++) {
         await tapAtGate(idleGate);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      const idleLoop = await loopDelays(3);
       reader.close();
       await terminal.kill('SIGTERM');
       await server.close();
@@ -147,6 +165,16 @@ export const benchmark: Benchmark = {
         figure('gate answer during drain p99', percentile(gate, 99), 'ms', {
           metric: 'gate answer idle p99',
           value: percentile(idleGate, 99),
+          unit: 'ms',
+        }),
+        figure("terminal's event-loop delay during drain p99", drainLoop.p99, 'ms', {
+          metric: 'idle p99',
+          value: idleLoop.p99,
+          unit: 'ms',
+        }),
+        figure("terminal's event-loop delay during drain, max", drainLoop.max, 'ms', {
+          metric: 'idle max',
+          value: idleLoop.max,
           unit: 'ms',
         }),
         figure('gate answer during drain p50', percentile(gate, 50), 'ms', {

@@ -22,6 +22,9 @@ const ONLINE_TERMINALS = 10;
 const ONLINE_TAPS = 15;
 const ONLINE_INTERVAL_MS = 1_000;
 const LOAD = new URL('./load/terminal-load.mjs', import.meta.url).pathname;
+const LOOP_TICK_MS = 10;
+/** Node's histogram holds whole intervals between its ticks: the tick is taken off, so 0 is a loop never held. */
+const loopLagMs = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_TICK_MS);
 
 const workerId = (w: number) => parseWorkerId(String(10_000_000_000_001 + w));
 const cardOf = (w: number) => parseCardRef(`04${w.toString(16).toUpperCase().padStart(6, '0')}`);
@@ -124,7 +127,7 @@ export const benchmark: Benchmark = {
       };
       // The server runs in this process: how long its event loop was held up tells whether a
       // slow ack waited for the server or for the load generator and the machine.
-      const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+      const loopDelay = monitorEventLoopDelay({ resolution: LOOP_TICK_MS });
       loopDelay.enable();
       const steady = await runLoad<{ taps: number; ackMs: number[] }>(steadyPlan);
       loopDelay.disable();
@@ -147,9 +150,9 @@ export const benchmark: Benchmark = {
           { metric: 'p50', value: percentile(steady.ackMs, 50), unit: 'ms' },
           '≤ 250 ms',
         ),
-        figure('server event-loop delay p99 under that steady load', loopDelay.percentile(99) / 1e6, 'ms', {
+        figure('server event-loop delay p99 under that steady load', loopLagMs(loopDelay.percentile(99)), 'ms', {
           metric: 'max',
-          value: loopDelay.max / 1e6,
+          value: loopLagMs(loopDelay.max),
           unit: 'ms',
         }),
         figure(

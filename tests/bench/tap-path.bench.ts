@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTerminal, systemClock, TerminalStore } from '@ccus-gate/firmware';
+import { createTerminal, processZoneCalendarDate, systemClock, TerminalStore } from '@ccus-gate/firmware';
 import { RecordingOutput, SimulatedReader } from '@ccus-gate/hardware';
 import { parseTerminalId } from '@ccus-gate/protocol';
 import { DEFAULT_TERMINAL_SETTINGS } from '@ccus-gate/server';
@@ -125,6 +125,8 @@ export const benchmark: Benchmark = {
         transport: { url: server.url, password: server.password },
         log: pino({ level: 'silent' }),
         settings: { debounceMs: 0 },
+        // As ccus-gate-terminal run does: the working day through the process's own zone.
+        calendarDate: processZoneCalendarDate,
       });
       await terminal.start();
       await new Promise<void>((resolve) => terminal.once('connected', () => resolve()));

@@ -280,6 +280,39 @@ describe('the contractor dashboard', () => {
       expect(record.record.flags).toContain('manual');
     });
 
+    it("says in the user's language what was refused and which field, and changes nothing", async () => {
+      const browser = await f.client('a-admin');
+      await browser.get('/attention');
+      const before = auditCount();
+      const flash = async (path: string, fields: Record<string, string>): Promise<string> => {
+        const page = await browser.follow(await browser.post(path, { ...fields, back: '/attention' }));
+        return /class="flash error"[^>]*>(.*?)<\/p>/s.exec(page)?.[1] ?? '';
+      };
+      // Refused by the dashboard before the API is asked.
+      expect(
+        await flash('/attention/add-day', {
+          site: f.a.siteId,
+          workerId: f.a.worker,
+          workingDay: '2026-11-19',
+          firstIn: '8時',
+          reason: 'カード忘れ',
+        }),
+      ).toBe('できませんでした: 「入場時刻」は 17:30 のように時:分で入力してください。');
+      // Refused by the API: the field in Japanese, then the API's own detail.
+      expect(await flash(`/workers/${f.a.worker}/cards`, { card: 'not hex' })).toMatch(
+        /^できませんでした: 「カード番号」を確認してください。（詳細: .+）$/,
+      );
+      expect(
+        await flash('/attention/bind', { tech: 'mifare', card: 'A1A1A1A1', workerId: '11119999999999', reason: 'x' }),
+      ).toMatch(/^できませんでした: 「技能者ID」が見つかりません。（詳細: no worker 11119999999999.*）$/);
+      expect(auditCount()).toBe(before);
+
+      await browser.get('/attention?lang=en');
+      expect(await flash(`/workers/${f.a.worker}/cards`, { card: 'not hex' })).toMatch(
+        /^Could not do that: Check the card ID\. \(details: .+\)$/,
+      );
+    });
+
     it('sends a self-test to the terminal', async () => {
       const browser = await f.client('a-admin');
       await browser.get('/terminals');

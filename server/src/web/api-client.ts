@@ -1,16 +1,55 @@
 import type { Hono } from 'hono';
 import type { Caller } from '../api/http-api.js';
+import type { Messages } from './i18n.js';
 
-/** An API answer the dashboard could not use: its status and the problem's detail. */
+/**
+ * An API answer the dashboard could not use, or a form it refused before asking: the status,
+ * the problem's detail (the API's words, in English) and the field it names. `say` is the
+ * dashboard's own message in the user's language, for what the dashboard itself refused.
+ */
 export class DashboardError extends Error {
   override readonly name = 'DashboardError';
   readonly status: number;
   readonly field: string | null;
+  readonly say: ((t: Messages) => string) | null;
 
-  constructor(status: number, detail: string, field: string | null = null) {
+  constructor(
+    status: number,
+    detail: string,
+    field: string | null = null,
+    say: ((t: Messages) => string) | null = null,
+  ) {
     super(detail);
     this.status = status;
     this.field = field;
+    this.say = say;
+  }
+}
+
+/**
+ * What went wrong, in the user's language: what kind of refusal and which field, then the
+ * API's own detail, which names the value (and which support reads in English).
+ */
+export function describeFailure(t: Messages, error: DashboardError): string {
+  if (error.say !== null) return error.say(t);
+  if (error.status === 403) return t.forbidden;
+  // The API names a path such as "lastOut" or "card.id": its first part the form knows is the field.
+  const path = error.field ?? '';
+  const key = t.fields[path] !== undefined ? path : path.split('.').find((part) => t.fields[part] !== undefined);
+  const label = key === undefined ? null : (t.fields[key] ?? null);
+  switch (error.status) {
+    case 400:
+      return t.withDetail(label === null ? t.checkInput : t.checkField(label), error.message);
+    case 404:
+      return t.withDetail(label === null ? t.notFound : t.fieldNotFound(label), error.message);
+    case 409:
+      return t.withDetail(t.conflict, error.message);
+    case 429:
+      return t.tooMany;
+    case 503:
+      return t.unavailable;
+    default:
+      return t.serverFailed;
   }
 }
 

@@ -13,7 +13,7 @@ import type { Correction } from '../store/correction-store.js';
 import type { DirectoryStore, RosterEntry, Site, TerminalView, Worker } from '../store/directory-store.js';
 import type { StoredTap, UnknownCard, WorkRecord } from '../store/record-queries.js';
 import type { Eventually } from '../store/repository.js';
-import { ApiClient, DashboardError } from './api-client.js';
+import { ApiClient, DashboardError, describeFailure } from './api-client.js';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './assets.js';
 import { formatsFor } from './format.js';
 import { isLang, LANGS, type Lang, MESSAGES, type Messages } from './i18n.js';
@@ -249,7 +249,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
             <Layout view={view} page={null} title={view.t.errorTitle}>
               <h1>{view.t.errorTitle}</h1>
               <p class="flash error" role="alert">
-                {status === 404 ? view.t.notFound : status === 403 ? view.t.forbidden : error.message}
+                {describeFailure(view.t, error)}
               </p>
             </Layout>,
           ),
@@ -275,7 +275,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   const pickSite = (sites: Site[], asked: string | undefined): Site | null => {
     if (asked === undefined || asked === '') return sites[0] ?? null;
     const site = sites.find((candidate) => candidate.siteId === asked);
-    if (site === undefined) throw new DashboardError(404, `no site ${asked}`);
+    if (site === undefined) throw new DashboardError(404, `no site ${asked}`, 'siteId');
     return site;
   };
   const workersOf = async (s: Signed): Promise<Worker[]> =>
@@ -541,7 +541,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
             ? ({ ok: false, error: request } as const)
             : await s.api.send(request.method, request.path, request.body);
         if (sent.ok) setFlash(c, 'ok', done(t, sent.data));
-        else setFlash(c, 'error', sent.error.status === 403 ? t.forbidden : `${t.failedPrefix}: ${sent.error.message}`);
+        else setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
         return c.redirect(back, 303);
       }),
     );
@@ -550,10 +550,13 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   /** The site a form names, as the user sees it (with its time zone for times typed in). */
   const formSite = async (s: Signed, siteId: string | undefined): Promise<Site> => {
     const site = pickSite(await sitesOf(s), siteId ?? '');
-    if (site === null) throw new DashboardError(400, 'choose a site');
+    if (site === null) throw new DashboardError(400, 'choose a site', 'siteId', (t) => t.chooseSite);
     return site;
   };
   const enc = encodeURIComponent;
+  /** A time typed in a form that is not HH:MM, refused before the API is asked. */
+  const notTime = (field: 'firstIn' | 'lastOut'): DashboardError =>
+    new DashboardError(400, `${field} must be HH:MM`, field, (t) => t.timeFormat(t.fields[field] ?? field));
 
   action(
     '/terminals/:terminalId/selftest',
@@ -583,7 +586,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     '/attention/exit',
     async (fields, _c, s) => {
       const site = await formSite(s, fields.site);
-      if (!/^\d{2}:\d{2}$/.test(fields.time ?? '')) throw new DashboardError(400, 'the exit time must be HH:MM');
+      if (!/^\d{2}:\d{2}$/.test(fields.time ?? '')) throw notTime('lastOut');
       return {
         method: 'POST',
         path: '/api/v1/corrections',
@@ -608,12 +611,14 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     async (fields, _c, s) => {
       const site = await formSite(s, fields.site);
       const day = fields.workingDay ?? '';
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new DashboardError(400, 'the working day must be a date');
-      if (!/^\d{2}:\d{2}$/.test(fields.firstIn ?? '')) throw new DashboardError(400, 'the entry time must be HH:MM');
-      const lastOut = optional(fields.lastOut);
-      if (lastOut !== undefined && !/^\d{2}:\d{2}$/.test(lastOut)) {
-        throw new DashboardError(400, 'the exit time must be HH:MM');
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+        throw new DashboardError(400, 'the working day must be YYYY-MM-DD', 'workingDay', (t) =>
+          t.dateFormat(t.fields.workingDay ?? 'workingDay'),
+        );
       }
+      if (!/^\d{2}:\d{2}$/.test(fields.firstIn ?? '')) throw notTime('firstIn');
+      const lastOut = optional(fields.lastOut);
+      if (lastOut !== undefined && !/^\d{2}:\d{2}$/.test(lastOut)) throw notTime('lastOut');
       return {
         method: 'POST',
         path: '/api/v1/corrections',

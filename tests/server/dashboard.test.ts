@@ -313,6 +313,83 @@ describe('the contractor dashboard', () => {
       );
     });
 
+    it('adds a person who can then sign in, and removes them, which ends their session', async () => {
+      const admin = await f.client('a-admin');
+      await admin.get('/accounts');
+      expect(/data-testid="users">(.*?)<\/table>/s.exec(admin.html)?.[1]).toContain('a-viewer');
+      // No way to remove oneself mid-task.
+      expect(/<tr data-user="a-admin">(.*?)<\/tr>/s.exec(admin.html)?.[1]).not.toContain('/remove');
+      const added = await admin.post('/accounts/users', {
+        name: '新人 花子',
+        login: 'a-hanako',
+        role: 'viewer',
+        password: '  spaces count  ',
+        back: '/accounts',
+      });
+      expect(await admin.follow(added)).toContain('a-hanako を追加しました');
+      const audit = (await (await f.call(f.a.admin, 'GET', '/api/v1/audit')).json()) as {
+        audit: { actor: string; action: string }[];
+      };
+      expect(audit.audit[0]).toMatchObject({ actor: 'A 管理者 (a-admin)', action: 'create_user' });
+
+      const hanako = new WebClient(f.web);
+      expect((await hanako.signIn('a-hanako', 'spaces count')).status).not.toBe(303);
+      expect((await hanako.signIn('a-hanako', '  spaces count  ')).status).toBe(303);
+      await hanako.get('/today');
+      expect(hanako.html).toContain('新人 花子');
+      expect(hanako.html).not.toContain('href="/accounts"'); // a viewer's navigation has no accounts
+
+      await admin.get('/accounts');
+      const userId = /action="\/accounts\/users\/([^/"]+)\/remove"[^>]*data-confirm="[^"]*新人 花子/.exec(
+        admin.html,
+      )?.[1];
+      expect(userId).toBeDefined();
+      await admin.follow(await admin.post(`/accounts/users/${userId}/remove`, { back: '/accounts' }));
+      expect(/data-testid="users">(.*?)<\/table>/s.exec(admin.html)?.[1]).not.toContain('a-hanako');
+      expect((await hanako.request('GET', '/today')).status).toBe(302);
+    });
+
+    it('makes an API token, shows it this once, and revokes it', async () => {
+      const admin = await f.client('a-admin');
+      await admin.get('/accounts');
+      const made = await admin.post('/accounts/tokens', { label: '給与システム', role: 'viewer' });
+      expect(made.status).toBe(200);
+      expect(made.headers.get('cache-control')).toBe('no-store');
+      const shown = await made.text();
+      const token = /<code class="secret">([^<]+)<\/code>/.exec(shown)?.[1] ?? '';
+      expect(token.length).toBeGreaterThan(20);
+      expect(shown).toContain('トークン「給与システム」を作りました');
+      expect(shown).toContain('name="back" value="/accounts"');
+      expect((await f.web.request('/api/v1/workers', { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+        200,
+      );
+
+      await admin.get('/accounts');
+      expect(admin.html).not.toContain(token);
+      const id = /<tr data-token="([0-9a-f]{16})"><td>給与システム<\/td>/.exec(admin.html)?.[1];
+      expect(id).toBeDefined();
+      const revoked = await admin.post(`/accounts/tokens/${id}/revoke`, { back: '/accounts' });
+      expect(await admin.follow(revoked)).toContain('保存しました');
+      expect((await f.web.request('/api/v1/workers', { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+        401,
+      );
+    });
+
+    it('keeps accounts from a viewer', async () => {
+      const tokens = async (): Promise<unknown[]> =>
+        ((await (await f.call(f.a.admin, 'GET', '/api/v1/tokens')).json()) as { tokens: unknown[] }).tokens;
+      const before = await tokens();
+      const viewer = await f.client('a-viewer');
+      const page = await viewer.get('/accounts');
+      expect(page.status).toBe(403);
+      expect(viewer.html).not.toContain('a-admin');
+      await viewer.get('/today');
+      const tried = await viewer.post('/accounts/tokens', { label: 'x', role: 'admin' });
+      expect(tried.status).toBe(303);
+      expect(await viewer.follow(tried)).toContain('この操作には管理者の権限が必要です');
+      expect(await tokens()).toEqual(before);
+    });
+
     it('sends a self-test to the terminal', async () => {
       const browser = await f.client('a-admin');
       await browser.get('/terminals');

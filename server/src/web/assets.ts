@@ -74,6 +74,9 @@ ul.people li { display: flex; flex-wrap: wrap; gap: .5rem; align-items: baseline
 .empty { color: var(--muted); }
 .flash { padding: .6rem .9rem; border-radius: 6px; }
 .flash.ok { background: #e3f4e8; color: var(--ok); } .flash.error { background: #fde7e5; color: var(--bad); }
+.help { color: var(--muted); }
+.notice { padding: .6rem .9rem; border-radius: 6px; border: 1px solid var(--ok); background: #e3f4e8; }
+.secret { display: inline-block; padding: .3rem .5rem; background: #fff; user-select: all; word-break: break-all; }
 .item { display: flex; flex-wrap: wrap; gap: .5rem 1rem; justify-content: space-between; align-items: center; padding: .6rem 0; border-bottom: 1px solid var(--line); }
 form.inline { display: inline; }
 form.row { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }

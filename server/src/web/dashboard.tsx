@@ -10,7 +10,7 @@ import { AuthLimiter } from '../api/auth-limiter.js';
 import { type Caller, clientAddress } from '../api/http-api.js';
 import { passwordMatches } from '../credentials.js';
 import type { Correction } from '../store/correction-store.js';
-import type { DirectoryStore, RosterEntry, Site, TerminalView, Worker } from '../store/directory-store.js';
+import type { DirectoryStore, RosterEntry, Site, TerminalView, User, Worker } from '../store/directory-store.js';
 import type { StoredTap, UnknownCard, WorkRecord } from '../store/record-queries.js';
 import type { Eventually } from '../store/repository.js';
 import { ApiClient, DashboardError, describeFailure } from './api-client.js';
@@ -19,6 +19,7 @@ import { formatsFor } from './format.js';
 import { isLang, LANGS, type Lang, MESSAGES, type Messages } from './i18n.js';
 import { Layout, type PageName, type View } from './layout.js';
 import { type LiveSource, liveChanges } from './live.js';
+import { AccountsPage, type ApiTokenInfo } from './pages/accounts.js';
 import { AttentionPage } from './pages/attention.js';
 import { ExportsPage } from './pages/exports.js';
 import { RecordsPage } from './pages/records.js';
@@ -507,7 +508,10 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   const form = async (c: Context): Promise<Record<string, string>> => {
     const body = await c.req.parseBody();
     const fields: Record<string, string> = {};
-    for (const [key, value] of Object.entries(body)) if (typeof value === 'string') fields[key] = value.trim();
+    // A password is taken as typed: spaces at its ends are part of it.
+    for (const [key, value] of Object.entries(body)) {
+      if (typeof value === 'string') fields[key] = key === 'password' ? value : value.trim();
+    }
     return fields;
   };
   const optional = (value: string | undefined): string | undefined => (value === '' ? undefined : value);
@@ -741,6 +745,71 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       path: `/api/v1/sites/${enc(fields.site ?? '')}/roster/${enc(fields.workerId ?? '')}`,
     }),
     (t) => t.saved,
+  );
+
+  // ---- accounts: who signs in, and the API tokens of other systems -------------------
+
+  const accountsPage = async (c: Context, s: Signed, created?: { label: string; token: string }) => {
+    const [users, tokens] = await Promise.all([
+      s.api.get<{ users: User[] }>('/api/v1/users'),
+      s.api.get<{ tokens: ApiTokenInfo[] }>('/api/v1/tokens'),
+    ]);
+    // After making a token the page answers a POST: its forms and language link go back to /accounts.
+    const view = { ...s.view, here: '/accounts' };
+    return render(
+      c,
+      { ...s, view },
+      'accounts',
+      view.t.pages.accounts,
+      <AccountsPage view={view} users={users.users} tokens={tokens.tokens} created={created} />,
+    );
+  };
+
+  app.get(
+    '/accounts',
+    signedIn((c, s) => accountsPage(c, s)),
+  );
+
+  action(
+    '/accounts/users',
+    async (fields) => ({
+      method: 'POST',
+      path: '/api/v1/users',
+      body: { login: fields.login, name: fields.name, role: fields.role, password: fields.password },
+    }),
+    (t, data) => t.userAdded(String((data.user as { login?: string } | undefined)?.login ?? '')),
+  );
+
+  action(
+    '/accounts/users/:userId/remove',
+    async (_fields, c) => ({ method: 'DELETE', path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}` }),
+    (t) => t.saved,
+  );
+
+  action(
+    '/accounts/tokens/:id/revoke',
+    async (_fields, c) => ({ method: 'DELETE', path: `/api/v1/tokens/${enc(c.req.param('id') ?? '')}` }),
+    (t) => t.saved,
+  );
+
+  // Not an action: the new token is shown on the page this once, never put in a cookie.
+  app.post(
+    '/accounts/tokens',
+    signedIn(async (c, s) => {
+      const fields = await form(c);
+      const { t } = s.view;
+      if (s.session.user.role !== 'admin') {
+        setFlash(c, 'error', t.forbidden);
+        return c.redirect('/accounts', 303);
+      }
+      const sent = await s.api.send('POST', '/api/v1/tokens', { role: fields.role, label: fields.label });
+      if (!sent.ok) {
+        setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
+        return c.redirect('/accounts', 303);
+      }
+      c.header('cache-control', 'no-store');
+      return accountsPage(c, s, { label: String(sent.data.label ?? ''), token: String(sent.data.token ?? '') });
+    }),
   );
 
   return { app, close: () => live.close() };

@@ -3,7 +3,7 @@ import type { Site } from '../store/directory-store.js';
 import type { Formats } from './format.js';
 import type { Lang, Messages } from './i18n.js';
 
-export type PageName = 'today' | 'terminals' | 'records' | 'attention' | 'workers' | 'exports';
+export type PageName = 'today' | 'terminals' | 'records' | 'attention' | 'workers' | 'exports' | 'accounts';
 
 /** What every page knows about the request: who, in which language, and the form token. */
 export interface View {
@@ -17,7 +17,7 @@ export interface View {
   flash: { kind: 'ok' | 'error'; text: string } | null;
 }
 
-const PAGES: PageName[] = ['today', 'terminals', 'records', 'attention', 'workers', 'exports'];
+const PAGES: PageName[] = ['today', 'terminals', 'records', 'attention', 'workers', 'exports', 'accounts'];
 
 export const Csrf: FC<{ view: View }> = ({ view }) => (
   <>
@@ -113,7 +113,8 @@ export const Layout: FC<PropsWithChildren<{ view: View; page: PageName | null; t
             </form>
           </div>
           <nav>
-            {PAGES.map((name) => (
+            {/* Accounts are an admin's business: the API shows them to no one else. */}
+            {PAGES.filter((name) => name !== 'accounts' || view.user.role === 'admin').map((name) => (
               <a href={`/${name}`} aria-current={name === page ? 'page' : undefined}>
                 {t.pages[name]}
               </a>

@@ -1,0 +1,150 @@
+import type { FC } from 'hono/jsx';
+import type { User } from '../../store/directory-store.js';
+import { Action, Empty, TableHead, type View } from '../layout.js';
+
+export interface ApiTokenInfo {
+  id: string;
+  role: 'admin' | 'viewer';
+  label: string;
+  createdAt: string;
+}
+
+/** Accounts belong to a tenant, not a site: their times are shown in Japan's. */
+const ACCOUNTS_ZONE = 'Asia/Tokyo';
+
+const RolePicker: FC<{ view: View; id: string }> = ({ view, id }) => (
+  <select name="role" id={id} required>
+    <option value="viewer">{view.t.roles.viewer}</option>
+    <option value="admin">{view.t.roles.admin}</option>
+  </select>
+);
+
+/**
+ * Who may sign in to the dashboard, and the API tokens other systems use. Admins only: the
+ * API refuses both lists to a viewer. `created` is a token just made, shown this once.
+ */
+export const AccountsPage: FC<{
+  view: View;
+  users: User[];
+  tokens: ApiTokenInfo[];
+  created?: { label: string; token: string } | undefined;
+}> = ({ view, users, tokens, created }) => {
+  const { t, f } = view;
+  return (
+    <>
+      <h1>{t.pages.accounts}</h1>
+
+      {created === undefined ? null : (
+        <section class="notice" data-testid="new-token">
+          <h2>{t.tokenCreated(created.label)}</h2>
+          <p>{t.tokenShownOnce}</p>
+          <p>
+            <code class="secret">{created.token}</code>
+          </p>
+        </section>
+      )}
+
+      <section>
+        <h2>{t.usersHeading}</h2>
+        <div class="scroll">
+          <table data-testid="users">
+            <TableHead labels={[t.name, t.login, t.role, t.created, '']} />
+            <tbody>
+              {users.map((user) => (
+                <tr data-user={user.login}>
+                  <td>{user.name}</td>
+                  <td>
+                    <code>{user.login}</code>
+                  </td>
+                  <td>{t.roles[user.role]}</td>
+                  <td>{f.dateTime(user.createdAt, ACCOUNTS_ZONE)}</td>
+                  <td>
+                    {/* Removing oneself would end this session mid-task; another admin can. */}
+                    {user.login === view.user.login ? null : (
+                      <Action
+                        view={view}
+                        action={`/accounts/users/${user.userId}/remove`}
+                        confirm={t.confirmRemove(user.name)}
+                      >
+                        <button type="submit" class="small secondary">
+                          {t.removeUser}
+                        </button>
+                      </Action>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <h3>{t.addUserHeading}</h3>
+        <Action view={view} action="/accounts/users" class="stack">
+          <label>
+            {t.name} <input name="name" required maxlength={100} />
+          </label>
+          <label>
+            {t.login}{' '}
+            <input name="login" required minlength={3} maxlength={64} pattern="[A-Za-z0-9._@+\-]+" autocomplete="off" />
+          </label>
+          <label for="new-user-role">{t.role}</label>
+          <RolePicker view={view} id="new-user-role" />
+          <label>
+            {t.initialPassword}{' '}
+            <input
+              name="password"
+              type="password"
+              required
+              minlength={10}
+              maxlength={200}
+              autocomplete="new-password"
+            />
+          </label>
+          <button type="submit">{t.addUser}</button>
+        </Action>
+      </section>
+
+      <section>
+        <h2>{t.tokensHeading}</h2>
+        <p class="help">{t.tokensHelp}</p>
+        {tokens.length === 0 ? (
+          <Empty>{t.none}</Empty>
+        ) : (
+          <div class="scroll">
+            <table data-testid="tokens">
+              <TableHead labels={[t.label, t.role, t.created, '']} />
+              <tbody>
+                {tokens.map((token) => (
+                  <tr data-token={token.id}>
+                    <td>{token.label}</td>
+                    <td>{t.roles[token.role]}</td>
+                    <td>{f.dateTime(token.createdAt, ACCOUNTS_ZONE)}</td>
+                    <td>
+                      <Action
+                        view={view}
+                        action={`/accounts/tokens/${token.id}/revoke`}
+                        confirm={t.confirmRevoke(token.label)}
+                      >
+                        <button type="submit" class="small secondary">
+                          {t.revokeToken}
+                        </button>
+                      </Action>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <h3>{t.addTokenHeading}</h3>
+        <Action view={view} action="/accounts/tokens" class="stack">
+          <label>
+            {t.label} <input name="label" required maxlength={100} />
+          </label>
+          <label for="new-token-role">{t.role}</label>
+          <RolePicker view={view} id="new-token-role" />
+          <button type="submit">{t.addToken}</button>
+        </Action>
+      </section>
+    </>
+  );
+};

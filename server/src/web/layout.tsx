@@ -40,6 +40,18 @@ export const Action: FC<PropsWithChildren<{ view: View; action: string; class?: 
     </form>
   ) : null;
 
+/** A small button that changes something (a removal, mostly), asking first when `confirm` is given. */
+export const SmallAction: FC<
+  PropsWithChildren<{ view: View; action: string; label: string; confirm?: string; title?: string }>
+> = ({ view, action, label, confirm, title, children }) => (
+  <Action view={view} action={action} {...(confirm === undefined ? {} : { confirm })}>
+    {children}
+    <button type="submit" class="small secondary" title={title}>
+      {label}
+    </button>
+  </Action>
+);
+
 export const SitePicker: FC<{ view: View; sites: Site[]; current: Site; extra?: Child }> = ({
   view,
   sites,

@@ -1,6 +1,6 @@
 import type { FC } from 'hono/jsx';
 import type { User } from '../../store/directory-store.js';
-import { Action, Empty, TableHead, type View } from '../layout.js';
+import { Action, Empty, SmallAction, TableHead, type View } from '../layout.js';
 
 export interface ApiTokenInfo {
   id: string;
@@ -61,15 +61,12 @@ export const AccountsPage: FC<{
                   <td>
                     {/* Removing oneself would end this session mid-task; another admin can. */}
                     {user.login === view.user.login ? null : (
-                      <Action
+                      <SmallAction
                         view={view}
                         action={`/accounts/users/${user.userId}/remove`}
+                        label={t.removeUser}
                         confirm={t.confirmRemove(user.name)}
-                      >
-                        <button type="submit" class="small secondary">
-                          {t.removeUser}
-                        </button>
-                      </Action>
+                      />
                     )}
                   </td>
                 </tr>
@@ -119,15 +116,12 @@ export const AccountsPage: FC<{
                     <td>{t.roles[token.role]}</td>
                     <td>{f.dateTime(token.createdAt, ACCOUNTS_ZONE)}</td>
                     <td>
-                      <Action
+                      <SmallAction
                         view={view}
                         action={`/accounts/tokens/${token.id}/revoke`}
+                        label={t.revokeToken}
                         confirm={t.confirmRevoke(token.label)}
-                      >
-                        <button type="submit" class="small secondary">
-                          {t.revokeToken}
-                        </button>
-                      </Action>
+                      />
                     </td>
                   </tr>
                 ))}

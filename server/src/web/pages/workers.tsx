@@ -1,6 +1,6 @@
 import type { FC } from 'hono/jsx';
 import type { RosterEntry, Site, Worker } from '../../store/directory-store.js';
-import { Action, Empty, SitePicker, TableHead, type View } from '../layout.js';
+import { Action, Empty, SitePicker, SmallAction, TableHead, type View } from '../layout.js';
 
 export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: Worker[]; roster: RosterEntry[] }> = ({
   view,
@@ -42,13 +42,15 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
                     <td>{entry.workContent ?? '—'}</td>
                     <td>{entry.cards === 0 ? <span class="badge warn">{t.noCard}</span> : entry.cards}</td>
                     <td>
-                      <Action view={view} action="/roster/remove" confirm={t.confirmRemove(entry.name)}>
+                      <SmallAction
+                        view={view}
+                        action="/roster/remove"
+                        label={t.removeFromRoster}
+                        confirm={t.confirmRemove(entry.name)}
+                      >
                         <input type="hidden" name="site" value={site.siteId} />
                         <input type="hidden" name="workerId" value={entry.workerId} />
-                        <button type="submit" class="small secondary">
-                          {t.removeFromRoster}
-                        </button>
-                      </Action>
+                      </SmallAction>
                     </td>
                   </tr>
                 ))}
@@ -95,13 +97,10 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
                         <code>
                           {card.tech}:{card.id}
                         </code>
-                        <Action view={view} action="/cards/remove">
+                        <SmallAction view={view} action="/cards/remove" label="×" title={t.removeCard}>
                           <input type="hidden" name="tech" value={card.tech} />
                           <input type="hidden" name="card" value={card.id} />
-                          <button type="submit" class="small secondary" title={t.removeCard}>
-                            ×
-                          </button>
-                        </Action>
+                        </SmallAction>
                       </div>
                     ))}
                     <Action view={view} action={`/workers/${worker.workerId}/cards`} class="row">
@@ -112,15 +111,12 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
                     </Action>
                   </td>
                   <td>
-                    <Action
+                    <SmallAction
                       view={view}
                       action={`/workers/${worker.workerId}/remove`}
+                      label={t.removeWorker}
                       confirm={t.confirmRemove(worker.name)}
-                    >
-                      <button type="submit" class="small secondary">
-                        {t.removeWorker}
-                      </button>
-                    </Action>
+                    />
                   </td>
                 </tr>
               ))}

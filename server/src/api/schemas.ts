@@ -209,7 +209,6 @@ export const RecordParam = z.object({ siteId: SiteIdSchema, workerId: WorkerIdSc
 export const TokenParam = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'must be a token id: 16 hex digits') });
 export const TenantTokenParam = TenantParam.extend(TokenParam.shape);
 export const UserParam = z.object({ userId: z.string().regex(/^u_[A-Za-z0-9_-]{12}$/, 'is a user id as listed') });
-export const TenantUserParam = TenantParam.extend({ userId: UserParam.shape.userId });
 export const IdParam = z.object({ id: z.coerce.number().int().min(1) });
 export const CardParam = z.object({ tech: z.enum(CARD_TECHS), id: z.string().min(1).max(64) });
 export const SiteCompanyParam = z.object({ siteId: SiteIdSchema, companyId: CompanyIdSchema });

@@ -1,4 +1,4 @@
-import { workingDay } from '@ccus-gate/protocol';
+import { ccusToday, workingDay } from '@ccus-gate/protocol';
 import { type Context, Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
@@ -17,7 +17,7 @@ import { ApiClient, DashboardError, describeFailure } from './api-client.js';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './assets.js';
 import { formatsFor } from './format.js';
 import { isLang, LANGS, type Lang, MESSAGES, type Messages } from './i18n.js';
-import { Layout, type PageName, type View } from './layout.js';
+import { Empty, Layout, type PageName, type View } from './layout.js';
 import { type LiveSource, liveChanges } from './live.js';
 import { AccountsPage, type ApiTokenInfo } from './pages/accounts.js';
 import { AttentionPage } from './pages/attention.js';
@@ -284,7 +284,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   const namesOf = (workers: Worker[], roster: RosterEntry[] = []): Map<string, string> =>
     new Map([...workers, ...roster].map((worker) => [worker.workerId, worker.name]));
   const noSites = (c: Context, s: Signed, page: PageName) =>
-    render(c, s, page, s.view.t.pages[page], <p class="empty">{s.view.t.noSites}</p>);
+    render(c, s, page, s.view.t.pages[page], <Empty>{s.view.t.noSites}</Empty>);
   const siteDay = (site: Site): string => workingDay(now(), { timeZone: site.timeZone, dayBoundary: site.dayBoundary });
 
   /** A day's taps at a site, newest first, page by page: a big gate sees more than one page. */
@@ -457,7 +457,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     '/exports',
     signedIn(async (c, s) => {
       const sites = await sitesOf(s);
-      const month = monthOf(workingDay(now(), { timeZone: 'Asia/Tokyo', dayBoundary: '00:00' }));
+      const month = monthOf(ccusToday(now()));
       return render(c, s, 'exports', s.view.t.pages.exports, <ExportsPage view={s.view} sites={sites} month={month} />);
     }),
   );

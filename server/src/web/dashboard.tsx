@@ -15,7 +15,7 @@ import type { StoredTap, UnknownCard, WorkRecord } from '../store/record-queries
 import type { Eventually } from '../store/repository.js';
 import { ApiClient, DashboardError, describeFailure } from './api-client.js';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './assets.js';
-import { formatsFor } from './format.js';
+import { FORMATS } from './format.js';
 import { isLang, LANGS, type Lang, MESSAGES, type Messages } from './i18n.js';
 import { Empty, Layout, type PageName, type View } from './layout.js';
 import { type LiveSource, liveChanges } from './live.js';
@@ -233,7 +233,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       const view: View = {
         lang,
         t: MESSAGES[lang],
-        f: formatsFor(lang),
+        f: FORMATS[lang],
         user: { name: user.name, login: user.login, role: user.role, tenantName: user.tenantName },
         csrf,
         here: path,

@@ -33,7 +33,7 @@ function cached(): (key: string, make: () => Intl.DateTimeFormat) => Intl.DateTi
 
 const formatter = cached();
 
-export function formatsFor(lang: Lang): Formats {
+function formatsFor(lang: Lang): Formats {
   const locale = LOCALE[lang];
   const dateOf = (day: string): Date => new Date(`${day}T00:00:00Z`);
   const inZone = (name: string, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat =>
@@ -73,3 +73,6 @@ export function formatsFor(lang: Lang): Formats {
     number: (value) => numbers.format(value),
   };
 }
+
+/** Each language's formats, made once like its messages: a page asks for them on every request. */
+export const FORMATS: Record<Lang, Formats> = { ja: formatsFor('ja'), en: formatsFor('en') };

@@ -23,6 +23,7 @@ import {
   type HttpListener,
   hashPassword,
   listenHttp,
+  type RosterPlace,
   ServerStore,
   type SyncServer,
   startEmbeddedBroker,
@@ -44,6 +45,9 @@ export interface DemoWorker {
   workerId: WorkerId;
   name: string;
   card: CardRef;
+  /** Registered trades (職種), and the worker's place on the demo site's roster. */
+  trades: string[];
+  place: Partial<RosterPlace>;
 }
 
 export interface Stack {
@@ -96,9 +100,27 @@ const SITE_ID = parseSiteId('20260001000001');
 const TERMINAL_ID = parseTerminalId('demo-gate-01');
 const TENANT_ID = 'demo';
 const WORKERS: DemoWorker[] = [
-  { workerId: parseWorkerId('10000000000001'), name: '山田 太郎', card: parseCardRef('012E4CD3A1B2C3D4') },
-  { workerId: parseWorkerId('10000000000002'), name: '佐藤 花子', card: parseCardRef('04A2B3C4') },
-  { workerId: parseWorkerId('10000000000003'), name: '鈴木 一郎', card: parseCardRef('04A2B3C4D5E6F7') },
+  {
+    workerId: parseWorkerId('10000000000001'),
+    name: '山田 太郎',
+    card: parseCardRef('012E4CD3A1B2C3D4'),
+    trades: ['とび', '土工'],
+    place: { trade: 'とび', position: 'foreman', workContent: '足場組立' },
+  },
+  {
+    workerId: parseWorkerId('10000000000002'),
+    name: '佐藤 花子',
+    card: parseCardRef('04A2B3C4'),
+    trades: ['型枠'],
+    place: { trade: '型枠', position: null, workContent: '型枠組立' },
+  },
+  {
+    workerId: parseWorkerId('10000000000003'),
+    name: '鈴木 一郎',
+    card: parseCardRef('04A2B3C4D5E6F7'),
+    trades: ['鉄筋'],
+    place: { trade: '鉄筋', position: 'leader', workContent: '配筋' },
+  },
 ];
 
 interface DemoSecrets {
@@ -138,8 +160,13 @@ function seed(store: ServerStore, secretsPath: string): DemoSecrets {
     secret: secrets.terminalPassword,
   });
   for (const worker of WORKERS) {
-    store.directory.addWorker({ workerId: worker.workerId, tenantId: TENANT_ID, name: worker.name });
-    store.directory.addToRoster(SITE_ID, worker.workerId);
+    store.directory.addWorker({
+      workerId: worker.workerId,
+      tenantId: TENANT_ID,
+      name: worker.name,
+      trades: worker.trades,
+    });
+    store.directory.addToRoster(SITE_ID, worker.workerId, worker.place);
     store.directory.addCard(worker.card, worker.workerId);
   }
   // Only the demo keeps its secrets in a file; a real deployment hands them out once.
@@ -185,7 +212,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const simulator = new CcusSimulator();
     simulator.setRoster(
       SITE_ID,
-      WORKERS.map((w) => w.workerId),
+      WORKERS.map((w) => ({ workerId: w.workerId, trades: w.trades })),
     );
     const ccusHttp = await listening('ccus', options.ccusPort, () =>
       listenHttp(simulator.app, { host: options.host, port: options.ccusPort }),

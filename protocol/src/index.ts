@@ -10,6 +10,7 @@ export * from './messages/provisioning.js';
 export * from './messages/roster.js';
 export * from './messages/status.js';
 export * from './messages/tap-batch.js';
+export * from './shifts.js';
 export * from './time.js';
 export * from './topics.js';
 export * from './version.js';

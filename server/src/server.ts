@@ -6,12 +6,12 @@ import { createHttpApi } from './api/http-api.js';
 import type { BrokerAccount } from './broker/mosquitto-files.js';
 import { type BreakerState, CcusForwarder, type ForwarderOptions } from './ccus/forwarder.js';
 import type { CcusGateway } from './ccus/gateway.js';
+import type { OutboxItem } from './ccus/outbox-store.js';
 import { MqttIngest, type MqttIngestOptions } from './ingest/mqtt-ingest.js';
 import type { IngestResult } from './ingest/tap-ingest.js';
 import { RecordBuilder } from './records/record-builder.js';
-import type { RecordKey } from './store/record-queries.js';
+import type { RecordKey } from './records/record-queue.js';
 import type { ServerRepository } from './store/repository.js';
-import type { OutboxItem } from './store/server-store.js';
 import { createDashboard, withDashboard } from './web/dashboard.js';
 
 export interface ServerDeps {

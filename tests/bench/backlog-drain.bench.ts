@@ -55,7 +55,12 @@ export const benchmark: Benchmark = {
     try {
       const server = await startSyncServer(dir);
       for (let w = 2; w < WORKERS; w++) {
-        server.store.directory.addWorker({ workerId: workerId(w), tenantId: 't1', name: `worker ${w}` });
+        server.store.directory.addWorker({
+          workerId: workerId(w),
+          tenantId: 't1',
+          name: `worker ${w}`,
+          trades: ['とび'],
+        });
         server.store.directory.addToRoster(server.siteId, workerId(w));
         server.store.directory.addCard(cardOf(w), workerId(w));
       }

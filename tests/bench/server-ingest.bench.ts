@@ -44,7 +44,12 @@ function addWorkers(server: SyncServerHarness): { workerId: string; card: CardRe
   const workers = [];
   for (let w = 0; w < WORKERS; w++) {
     if (w >= 2) {
-      server.store.directory.addWorker({ workerId: workerId(w), tenantId: 't1', name: `worker ${w}` });
+      server.store.directory.addWorker({
+        workerId: workerId(w),
+        tenantId: 't1',
+        name: `worker ${w}`,
+        trades: ['とび'],
+      });
       server.store.directory.addToRoster(server.siteId, workerId(w));
       server.store.directory.addCard(cardOf(w), workerId(w));
     }
@@ -55,7 +60,7 @@ function addWorkers(server: SyncServerHarness): { workerId: string; card: CardRe
   }
   server.simulator.setRoster(
     server.siteId,
-    workers.map((w) => w.workerId),
+    workers.map((w) => ({ workerId: w.workerId, trades: ['とび'] })),
   );
   return workers;
 }

@@ -222,6 +222,7 @@ describe('sync agent', () => {
       debounceSeconds: 0,
       unknownCard: 'accept' as const,
       retentionDays: 30,
+      maxShiftHours: 16,
     });
     await server.publishAsync(topicFor(terminalId, 'config'), encodeMessage('config', config(2, 'in')), {
       qos: 1,

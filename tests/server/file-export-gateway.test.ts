@@ -18,6 +18,8 @@ describe('file export gateway (for uploading by hand)', () => {
     workingDay: day,
     entryAt: `${day}T08:00:00.000+09:00`,
     exitAt,
+    trade: 'とび',
+    position: null,
   });
 
   it('writes one row per record per month, and a record sent again replaces its row', async () => {

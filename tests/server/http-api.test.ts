@@ -341,9 +341,15 @@ describe.each([
       expect(lines[0]).toBe(['事業者ID', '対象年月', '技能者ID', '氏名', '職種', ...days, '就労日数'].join(','));
       // Only the company's own employees: the subcontractor's worker is on its own calendar.
       expect(lines.slice(1, -1)).toEqual([
-        [f.a.companyId, '2026-11', f.a.worker, '技能者 a', '', ...days.map((d) => (d === '20' ? '1' : '')), '1'].join(
-          ',',
-        ),
+        [
+          f.a.companyId,
+          '2026-11',
+          f.a.worker,
+          '技能者 a',
+          'とび',
+          ...days.map((d) => (d === '20' ? '1' : '')),
+          '1',
+        ].join(','),
       ]);
       expect(lines.at(-1)).toBe('');
 

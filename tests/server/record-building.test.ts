@@ -68,7 +68,8 @@ describe('work records (就業履歴)', () => {
 
   it('stops a rebuild at its time budget and leaves the rest queued, not lost', () => {
     const { card, worker } = f.a;
-    const days = ['2026-11-23', '2026-11-24', '2026-11-25'];
+    // Days far enough apart that each is its own stretch of shifts.
+    const days = ['2026-11-03', '2026-11-13', '2026-11-23'];
     f.tap(
       f.a.terminalId,
       days.map((day) => ({ card, workerId: worker, direction: 'in' as const, at: `${day}T08:00:00.000+09:00` })),
@@ -78,7 +79,7 @@ describe('work records (就業履歴)', () => {
     );
     for (const day of days) queue.run(f.a.siteId, worker, day);
 
-    // A budget already spent still builds one record, so the queue always moves.
+    // A budget already spent still builds one stretch, so the queue always moves.
     expect(f.store.rebuildQueuedRecords(200, 0)).toHaveLength(1);
     expect(f.store.queuedRecords()).toBe(2);
     expect(f.store.rebuildQueuedRecords(200, Number.POSITIVE_INFINITY)).toHaveLength(2);

@@ -134,7 +134,7 @@ export function apiFixture(dir: string, options: { answerLater?: boolean } = {})
     const terminalId = parseTerminalId(`gate-${name}`);
     dirStore.createTerminal({ terminalId, tenantId, siteId });
     const worker = parseWorkerId(ids.worker);
-    dirStore.addWorker({ workerId: worker, tenantId, name: `技能者 ${name}` });
+    dirStore.addWorker({ workerId: worker, tenantId, name: `技能者 ${name}`, trades: ['とび'] });
     dirStore.addToRoster(siteId, worker);
     const card = parseCardRef(ids.card);
     dirStore.addCard(card, worker);
@@ -171,7 +171,7 @@ export function apiFixture(dir: string, options: { answerLater?: boolean } = {})
     parentCompanyId: a.companyId,
   });
   const subWorker = parseWorkerId('33330000000003');
-  dirStore.addWorker({ workerId: subWorker, tenantId: 'tenant-sub', name: '技能者 下請' });
+  dirStore.addWorker({ workerId: subWorker, tenantId: 'tenant-sub', name: '技能者 下請', trades: ['型枠'] });
   const subCard = parseCardRef('0303030303030303');
   dirStore.addCard(subCard, subWorker);
   dirStore.addToRoster(a.siteId, subWorker, {}, subScope);

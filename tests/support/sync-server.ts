@@ -67,14 +67,19 @@ export async function startSyncServer(
     { workerId: parseWorkerId('10000000000002'), card: parseCardRef('04A2B3C4') },
   ];
   for (const worker of workers) {
-    store.directory.addWorker({ workerId: worker.workerId, tenantId: 't1', name: `worker ${worker.workerId}` });
+    store.directory.addWorker({
+      workerId: worker.workerId,
+      tenantId: 't1',
+      name: `worker ${worker.workerId}`,
+      trades: ['とび'],
+    });
     store.directory.addToRoster(siteId, worker.workerId);
     store.directory.addCard(worker.card, worker.workerId);
   }
   const simulator = new CcusSimulator(options.ccusNow === undefined ? {} : { now: options.ccusNow });
   simulator.setRoster(
     siteId,
-    workers.map((w) => w.workerId),
+    workers.map((w) => ({ workerId: w.workerId, trades: ['とび'] })),
   );
   const ccusHttp: HttpListener = await listenHttp(simulator.app, { host: '127.0.0.1', port: 0 });
   const service = { username: 'ccus-gate-server', password: 'service-secret' };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SiteIdSchema } from '../ids.js';
+import { DEFAULT_MAX_SHIFT_HOURS, MAX_SHIFT_HOURS_LIMIT } from '../shifts.js';
 import { DayBoundarySchema, TimeZoneSchema } from '../time.js';
 import { VersionField } from './common.js';
 
@@ -21,5 +22,7 @@ export const TerminalConfigSchema = z.strictObject({
   /** accept: record and flag a card not in the roster; refuse: record nothing, show refusal. */
   unknownCard: z.enum(['accept', 'refuse']),
   retentionDays: z.int().min(1).max(3650),
+  /** How long a shift may run past the day boundary and still be closed by an exit (toggle mode). */
+  maxShiftHours: z.int().min(1).max(MAX_SHIFT_HOURS_LIMIT).default(DEFAULT_MAX_SHIFT_HOURS),
 });
 export type TerminalConfig = z.infer<typeof TerminalConfigSchema>;

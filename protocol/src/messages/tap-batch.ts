@@ -10,8 +10,12 @@ export type Direction = (typeof DIRECTIONS)[number];
 /**
  * unknown_card: the card was not in the terminal's roster when tapped.
  * clock_corrected: wall time was rewritten from monotonic time once the clock synchronised.
+ * toggle: the terminal chose the direction from the worker's last tap (toggle mode), so the
+ *   server may decide it again from every terminal at the site.
+ * reader_correction: the same card on the other reader of a two-reader gate within the
+ *   debounce window: this tap replaces the card's previous tap at this terminal.
  */
-export const TAP_FLAGS = ['unknown_card', 'clock_corrected'] as const;
+export const TAP_FLAGS = ['unknown_card', 'clock_corrected', 'toggle', 'reader_correction'] as const;
 export type TapFlag = (typeof TAP_FLAGS)[number];
 
 export const TapSchema = z.strictObject({

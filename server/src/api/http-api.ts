@@ -674,7 +674,13 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       await directory.addToRoster(
         siteId,
         workerId,
-        { position: input.position ?? null, workContent: input.workContent ?? null },
+        {
+          trade: input.trade ?? null,
+          position: input.position ?? null,
+          workContent: input.workContent ?? null,
+          periodFrom: input.periodFrom ?? null,
+          periodUntil: input.periodUntil ?? null,
+        },
         scope,
       );
       await corrections.note(actorOf(c), 'add_to_roster', `site ${siteId}`, null, { workerId, ...input });
@@ -797,7 +803,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
         tenantId: scope.tenantId,
         name: input.name,
         ...(input.employerCompanyId === undefined ? {} : { employerCompanyId: input.employerCompanyId }),
-        trade: input.trade ?? null,
+        ...(input.trades === undefined ? { trade: input.trade ?? null } : { trades: input.trades }),
         position: input.position ?? null,
       });
       await corrections.note(actorOf(c), 'add_worker', `worker ${input.workerId}`, null, { ...input, name: undefined });

@@ -10,6 +10,7 @@ import {
   WorkerIdSchema,
 } from '@ccus-gate/protocol';
 import { z } from '@hono/zod-openapi';
+import { POSITIONS } from '../store/directory-store.js';
 
 /** Request and response shapes of the HTTP API: they validate requests and write the OpenAPI document. */
 
@@ -17,7 +18,11 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 export const ReasonSchema = text(500).openapi({ description: 'why: kept in the audit trail' });
 const DaySchema = z.iso.date({ error: 'must be a date as YYYY-MM-DD' });
 const MonthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
-const Position = z.enum(['foreman', 'leader']).nullable().openapi({ description: '立場: 職長 foreman, 班長 leader' });
+const Position = z.enum(POSITIONS).nullable().openapi({
+  description:
+    '立場: 職長 foreman, 班長 leader, 安全衛生責任者 safety_manager, 主任技術者 chief_engineer, 監理技術者 supervising_engineer, 現場代理人 site_agent; null for none',
+});
+const Trade = text(100).openapi({ description: '職種, as registered in CCUS' });
 
 export const Problem = z
   .object({
@@ -83,14 +88,21 @@ export const SiteCompanyBody = z
   .openapi('SiteCompany');
 
 export const RosterBody = z
-  .strictObject({ position: Position.optional(), workContent: text(200).nullable().optional() })
+  .strictObject({
+    trade: Trade.nullable().optional(),
+    position: Position.optional(),
+    workContent: text(200).nullable().optional(),
+    periodFrom: DaySchema.nullable().optional(),
+    periodUntil: DaySchema.nullable().optional(),
+  })
   .openapi('RosterPlace');
 
 /** What a worker is, besides the ID: a new worker gives these, a change any of them. */
 const WorkerFields = {
   name: text(100),
   employerCompanyId: CompanyIdSchema.optional(),
-  trade: text(100).nullable().optional(),
+  trades: z.array(Trade).max(4, 'a worker is registered for at most four trades').optional(),
+  trade: Trade.nullable().optional().openapi({ description: 'one trade; `trades` gives several' }),
   position: Position.optional(),
 };
 

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import type { ServerRepository } from '../store/repository.js';
-import type { OutboxItem } from '../store/server-store.js';
 import { type CcusGateway, type CcusReceipt, type CcusSubmission, isCcusError } from './gateway.js';
+import type { OutboxItem } from './outbox-store.js';
 import { TokenBucket } from './token-bucket.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -152,6 +152,8 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
         workingDay: item.workingDay,
         entryAt: item.firstIn,
         exitAt: item.lastOut,
+        trade: item.trade,
+        position: item.position,
       });
       await this.#store.markAccepted(item, receipt.receipt);
       this.emit('accepted', { item, receipt: receipt.receipt });

@@ -13,6 +13,9 @@ export interface CcusSubmission {
   workingDay: string;
   entryAt: string | null;
   exitAt: string | null;
+  /** The day's trade (職種) and position (立場): work history without them does not count toward skill evaluation. */
+  trade: string | null;
+  position: string | null;
 }
 
 export interface CcusReceipt {

@@ -14,7 +14,7 @@ import {
 } from '@ccus-gate/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { RecordKey } from '../store/record-queries.js';
+import type { RecordKey } from '../records/record-queue.js';
 import type { ServerRepository } from '../store/repository.js';
 import { StoreError } from '../store/store-error.js';
 import { type IngestResult, ingestTapBatch } from './tap-ingest.js';

@@ -7,7 +7,7 @@ import {
   type TerminalId,
 } from '@ccus-gate/protocol';
 import type { Logger } from 'pino';
-import type { RecordKey } from '../store/record-queries.js';
+import type { RecordKey } from '../records/record-queue.js';
 import type { ServerRepository } from '../store/repository.js';
 
 export interface IngestResult {

@@ -1,12 +1,14 @@
 import type { Direction } from '@ccus-gate/protocol';
-
-export const RECORD_FLAGS = ['no_exit', 'unknown_card', 'not_on_roster', 'clock_unsynced', 'manual'] as const;
-export type RecordFlag = (typeof RECORD_FLAGS)[number];
+import { RECORD_FLAGS, type RecordFlag } from './record-flags.js';
 
 export interface RecordTap {
-  direction: Direction;
+  /** What it counts as (from the shift pairing); null when voided or replaced, kept for the detail only. */
+  direction: Direction | null;
   at: string;
+  atMs: number;
   clockSynced: boolean;
+  clockCorrected: boolean;
+  implausible: boolean;
   /** The terminal did not know the card when it was tapped; the server resolved it later. */
   unknownAtGate: boolean;
 }
@@ -20,36 +22,59 @@ export interface RecordOverride {
 export interface WorkRecordDetail {
   firstIn: string | null;
   lastOut: string | null;
+  /** The taps that count in it. */
   tapCount: number;
   flags: RecordFlag[];
 }
 
+export interface RecordContext {
+  onRoster: boolean;
+  /** The day's trade (職種), from the site roster or a person; null when nobody has said. */
+  trade: string | null;
+  maxShiftMs: number;
+}
+
 /**
- * One 就業履歴 from the taps of one worker at one site on one working day: the first
- * entry and the last exit, flagged where a person should look. A person's override wins
- * over the taps; then the record is manual, and its times are vouched for by that person.
+ * One 就業履歴 from the taps its shift pairing gave it (one worker, one site, one working
+ * day): the first entry and the last exit, flagged wherever a person should look. A person's
+ * override wins over the taps; then the record is manual, and that person vouches for its times.
  */
 export function buildRecord(
   taps: readonly RecordTap[],
-  onRoster: boolean,
+  context: RecordContext,
   override: RecordOverride | null = null,
 ): WorkRecordDetail {
-  const byTime = [...taps].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  const firstIn = override?.firstIn ?? byTime.find((tap) => tap.direction === 'in')?.at ?? null;
-  const lastOut = override?.lastOut ?? byTime.findLast((tap) => tap.direction === 'out')?.at ?? null;
-  const flags: RecordFlag[] = [];
-  if (lastOut === null || (firstIn !== null && Date.parse(lastOut) < Date.parse(firstIn))) flags.push('no_exit');
-  if (taps.some((tap) => tap.unknownAtGate)) flags.push('unknown_card');
-  if (!onRoster) flags.push('not_on_roster');
-  if (override === null && taps.some((tap) => !tap.clockSynced)) flags.push('clock_unsynced');
-  if (override !== null) flags.push('manual');
-  return { firstIn, lastOut, tapCount: taps.length, flags };
-}
-
-/** Why a record must wait for a person before it goes to CCUS, or null when it may go. */
-export function heldReason(detail: WorkRecordDetail): string | null {
-  if (detail.flags.includes('clock_unsynced')) {
-    return 'taken while the terminal clock was not synchronised: confirm or correct the times';
+  const counted = taps.filter((tap) => tap.direction !== null).sort((a, b) => a.atMs - b.atMs);
+  const firstInTap = counted.find((tap) => tap.direction === 'in');
+  const lastOutTap = counted.findLast((tap) => tap.direction === 'out');
+  const firstIn = override?.firstIn ?? firstInTap?.at ?? null;
+  const lastOut = override?.lastOut ?? lastOutTap?.at ?? null;
+  const flags = new Set<RecordFlag>();
+  // An exit before any entry: a stray tap on the out-reader, or an entry nobody tapped.
+  const strayExit = counted.some(
+    (tap) => tap.direction === 'out' && (firstInTap === undefined || tap.atMs < firstInTap.atMs),
+  );
+  if ((override?.firstIn == null && strayExit) || (firstIn === null && lastOut !== null)) flags.add('no_entry');
+  if (firstIn !== null && override?.lastOut == null) {
+    const exitAfter = lastOut !== null && Date.parse(lastOut) > Date.parse(firstIn);
+    // Still on site: no exit at all, or back after an exit with no later one.
+    if (!exitAfter) flags.add('no_exit');
+    else if (counted.at(-1)?.direction === 'in') flags.add('back_on_site');
   }
-  return null;
+  if (override === null && firstIn !== null && lastOut !== null) {
+    if (Date.parse(lastOut) - Date.parse(firstIn) > context.maxShiftMs) flags.add('long_shift');
+  }
+  if (counted.some((tap) => tap.clockCorrected)) flags.add('clock_corrected');
+  if (override === null && counted.some((tap) => !tap.clockSynced && !tap.implausible)) flags.add('clock_unsynced');
+  if (counted.some((tap) => tap.implausible)) flags.add('implausible_time');
+  if (counted.some((tap) => tap.unknownAtGate)) flags.add('unknown_card');
+  if (!context.onRoster) flags.add('not_on_roster');
+  if (context.trade === null) flags.add('no_trade');
+  if (override !== null) flags.add('manual');
+  return {
+    firstIn,
+    lastOut,
+    tapCount: counted.length,
+    flags: RECORD_FLAGS.filter((flag) => flags.has(flag)),
+  };
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { RecordKey } from '../store/record-queries.js';
+import type { RecordKey } from '../records/record-queue.js';
 import type { ServerRepository } from '../store/repository.js';
 
 const CHUNK = 200;

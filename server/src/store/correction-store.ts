@@ -1,4 +1,6 @@
 import { type CardRef, ccusDeadline, ccusToday, type WorkerId, workingDay } from '@ccus-gate/protocol';
+import type { CcusOutbox } from '../ccus/outbox-store.js';
+import { queueRecords } from '../records/record-queue.js';
 import type { DirectoryStore, SiteAccess } from './directory-store.js';
 import type { RecordKey, RecordQueries } from './record-queries.js';
 import type { SqliteDb } from './sqlite-db.js';
@@ -96,11 +98,13 @@ export class CorrectionStore {
   readonly #db: SqliteDb;
   readonly #directory: DirectoryStore;
   readonly #queries: RecordQueries;
+  readonly #outbox: CcusOutbox;
 
-  constructor(db: SqliteDb, directory: DirectoryStore, queries: RecordQueries) {
+  constructor(db: SqliteDb, directory: DirectoryStore, queries: RecordQueries, outbox: CcusOutbox) {
     this.#db = db;
     this.#directory = directory;
     this.#queries = queries;
+    this.#outbox = outbox;
   }
 
   /** Adds a day the worker worked but the taps do not show (a forgotten card, no terminal). */
@@ -327,15 +331,8 @@ export class CorrectionStore {
       )
       .run(key.siteId, key.workerId, key.workingDay, key.firstIn, key.lastOut, id);
     // A person has fixed it: a record CCUS refused may go again.
-    this.#db
-      .sql(
-        `UPDATE ccus_outbox SET state = 'pending', attempts = 0, next_attempt_at = ?
-           WHERE site_id = ? AND worker_id = ? AND working_day = ? AND state = 'refused'`,
-      )
-      .run(this.#db.iso(), key.siteId, key.workerId, key.workingDay);
-    this.#db
-      .sql('INSERT INTO record_queue (site_id, worker_id, working_day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(key.siteId, key.workerId, key.workingDay);
+    this.#outbox.release(key, ['refused']);
+    queueRecords(this.#db, [key]);
   }
 
   #decide(actor: Actor, id: number, state: 'applied' | 'rejected', reason: string | null): Correction {

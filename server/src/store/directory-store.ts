@@ -1,20 +1,34 @@
 import { randomBytes } from 'node:crypto';
-import type {
-  CardRef,
-  Roster,
-  SiteId,
-  TerminalConfig,
-  TerminalId,
-  WorkerId,
-  WorkingDayRule,
+import {
+  type CardRef,
+  DEFAULT_MAX_SHIFT_HOURS,
+  type Roster,
+  type SiteId,
+  type TerminalConfig,
+  type TerminalId,
+  type WorkerId,
+  type WorkingDayRule,
 } from '@ccus-gate/protocol';
 import { generateSecret, hashSecret, mosquittoHash, secretMatches } from '../credentials.js';
+import { queueRecords, queueWorkerRecords } from '../records/record-queue.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { fromSqlite, StoreError } from './store-error.js';
 import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
 
 export type Role = 'operator' | 'admin' | 'viewer';
-export type Position = 'foreman' | 'leader';
+/**
+ * 立場 on a site: 職長 foreman, 班長 leader, 安全衛生責任者 safety manager, 主任技術者 chief
+ * engineer, 監理技術者 supervising engineer, 現場代理人 site agent; null for none.
+ */
+export const POSITIONS = [
+  'foreman',
+  'leader',
+  'safety_manager',
+  'chief_engineer',
+  'supervising_engineer',
+  'site_agent',
+] as const;
+export type Position = (typeof POSITIONS)[number];
 export type SiteAccess = 'prime' | 'sub';
 
 export interface TokenOwner {
@@ -101,6 +115,8 @@ export interface Site {
   name: string;
   timeZone: string;
   dayBoundary: string;
+  /** How long a shift may run past the day boundary and still close with an exit. */
+  maxShiftHours: number;
   primeCompanyId: string;
   access: SiteAccess;
   rosterVersion: number;
@@ -111,17 +127,29 @@ export interface Worker {
   workerId: string;
   name: string;
   employerCompanyId: string;
+  /** The trades (職種) the worker is registered for in CCUS, at most four. */
+  trades: string[];
+  /** The first of `trades`, for clients from before a worker could have several. */
   trade: string | null;
   position: Position | null;
   cards: CardRef[];
 }
 
-export interface RosterEntry {
+/** A worker's place on a site roster (作業員名簿): what they do there, as what, and when. */
+export interface RosterPlace {
+  /** 職種 on this site; null: the worker's one registered trade, if they have exactly one. */
+  trade: string | null;
+  position: Position | null;
+  workContent: string | null;
+  /** The days they are on the site (YYYY-MM-DD, inclusive); null: open. */
+  periodFrom: string | null;
+  periodUntil: string | null;
+}
+
+export interface RosterEntry extends RosterPlace {
   workerId: string;
   name: string;
   employerCompanyId: string;
-  position: Position | null;
-  workContent: string | null;
   cards: number;
 }
 
@@ -164,6 +192,7 @@ interface SiteRow {
   name: string;
   time_zone: string;
   day_boundary: string;
+  max_shift_hours: number;
   prime_company_id: string;
   roster_version: number;
   scope: SiteAccess;
@@ -374,14 +403,28 @@ export class DirectoryStore {
   // ---- sites --------------------------------------------------------------------------
 
   /** The tenant registers the site as its prime contractor. */
-  createSite(site: { siteId: SiteId; tenantId: string; name: string; rule: WorkingDayRule }): void {
+  createSite(site: {
+    siteId: SiteId;
+    tenantId: string;
+    name: string;
+    rule: WorkingDayRule;
+    maxShiftHours?: number;
+  }): void {
     try {
       this.#db
         .sql(
-          `INSERT INTO sites (site_id, tenant_id, name, time_zone, day_boundary, prime_company_id)
-           VALUES (?, ?, ?, ?, ?, (SELECT company_id FROM tenants WHERE tenant_id = ?))`,
+          `INSERT INTO sites (site_id, tenant_id, name, time_zone, day_boundary, max_shift_hours, prime_company_id)
+           VALUES (?, ?, ?, ?, ?, ?, (SELECT company_id FROM tenants WHERE tenant_id = ?))`,
         )
-        .run(site.siteId, site.tenantId, site.name, site.rule.timeZone, site.rule.dayBoundary, site.tenantId);
+        .run(
+          site.siteId,
+          site.tenantId,
+          site.name,
+          site.rule.timeZone,
+          site.rule.dayBoundary,
+          site.maxShiftHours ?? DEFAULT_MAX_SHIFT_HOURS,
+          site.tenantId,
+        );
     } catch (error) {
       throw fromSqlite(error, `site ${site.siteId}`, 'siteId');
     }
@@ -436,6 +479,7 @@ export class DirectoryStore {
       name: row.name,
       timeZone: row.time_zone,
       dayBoundary: row.day_boundary,
+      maxShiftHours: row.max_shift_hours,
       primeCompanyId: row.prime_company_id,
       access: row.scope,
       rosterVersion: row.roster_version,
@@ -443,16 +487,28 @@ export class DirectoryStore {
     };
   }
 
-  /** Changes the site's name or working-day rule; returns the terminals whose config changes. */
-  updateSite(scope: TenantScope, siteId: string, change: { name?: string; rule?: WorkingDayRule }): TerminalId[] {
+  /**
+   * Changes the site's name, working-day rule or maximum shift; returns the terminals whose
+   * config changes. Records already built keep their days until something queues them again.
+   */
+  updateSite(
+    scope: TenantScope,
+    siteId: string,
+    change: { name?: string; rule?: WorkingDayRule; maxShiftHours?: number },
+  ): TerminalId[] {
     this.requireSite(scope, siteId, 'prime');
     return this.#db.transaction(() => {
       if (change.name !== undefined)
         this.#db.sql('UPDATE sites SET name = ? WHERE site_id = ?').run(change.name, siteId);
-      if (change.rule === undefined) return [];
-      this.#db
-        .sql('UPDATE sites SET time_zone = ?, day_boundary = ? WHERE site_id = ?')
-        .run(change.rule.timeZone, change.rule.dayBoundary, siteId);
+      if (change.maxShiftHours !== undefined) {
+        this.#db.sql('UPDATE sites SET max_shift_hours = ? WHERE site_id = ?').run(change.maxShiftHours, siteId);
+      }
+      if (change.rule !== undefined) {
+        this.#db
+          .sql('UPDATE sites SET time_zone = ?, day_boundary = ? WHERE site_id = ?')
+          .run(change.rule.timeZone, change.rule.dayBoundary, siteId);
+      }
+      if (change.rule === undefined && change.maxShiftHours === undefined) return [];
       const terminals = this.terminalsAtSite(siteId);
       for (const terminalId of terminals) this.#bumpConfig(terminalId);
       return terminals;
@@ -730,11 +786,18 @@ export class DirectoryStore {
   configFor(terminalId: TerminalId): TerminalConfig | null {
     const row = this.#db
       .sql(
-        `SELECT t.config, t.config_version, s.site_id, s.time_zone, s.day_boundary
+        `SELECT t.config, t.config_version, s.site_id, s.time_zone, s.day_boundary, s.max_shift_hours
            FROM terminals t JOIN sites s ON s.site_id = t.site_id WHERE t.terminal_id = ?`,
       )
       .get(terminalId) as
-      | { config: string | null; config_version: number; site_id: SiteId; time_zone: string; day_boundary: string }
+      | {
+          config: string | null;
+          config_version: number;
+          site_id: SiteId;
+          time_zone: string;
+          day_boundary: string;
+          max_shift_hours: number;
+        }
       | undefined;
     if (row === undefined) return null;
     const settings = row.config === null ? DEFAULT_TERMINAL_SETTINGS : (JSON.parse(row.config) as TerminalSettings);
@@ -745,6 +808,7 @@ export class DirectoryStore {
       timeZone: row.time_zone,
       dayBoundary: row.day_boundary,
       ...settings,
+      maxShiftHours: row.max_shift_hours,
     };
   }
 
@@ -761,14 +825,17 @@ export class DirectoryStore {
     tenantId: string;
     name: string;
     employerCompanyId?: string;
+    trades?: string[];
+    /** One trade, as before a worker could have several. */
     trade?: string | null;
     position?: Position | null;
   }): void {
+    const trades = worker.trades ?? (worker.trade == null ? [] : [worker.trade]);
     try {
       this.#db
         .sql(
-          `INSERT INTO workers (worker_id, tenant_id, name, employer_company_id, trade, position)
-           VALUES (?, ?, ?, coalesce(?, (SELECT company_id FROM tenants WHERE tenant_id = ?)), ?, ?)`,
+          `INSERT INTO workers (worker_id, tenant_id, name, employer_company_id, trade, trades, position)
+           VALUES (?, ?, ?, coalesce(?, (SELECT company_id FROM tenants WHERE tenant_id = ?)), ?, ?, ?)`,
         )
         .run(
           worker.workerId,
@@ -776,7 +843,8 @@ export class DirectoryStore {
           worker.name,
           worker.employerCompanyId ?? null,
           worker.tenantId,
-          worker.trade ?? null,
+          trades[0] ?? null,
+          JSON.stringify(trades),
           worker.position ?? null,
         );
     } catch (error) {
@@ -833,6 +901,7 @@ export class DirectoryStore {
       workerId: row.worker_id,
       name: row.name,
       employerCompanyId: row.employer_company_id,
+      trades: JSON.parse(row.trades) as string[],
       trade: row.trade,
       position: row.position,
       cards,
@@ -842,19 +911,39 @@ export class DirectoryStore {
   updateWorker(
     scope: TenantScope,
     workerId: string,
-    change: { name?: string; employerCompanyId?: string; trade?: string | null; position?: Position | null },
+    change: {
+      name?: string;
+      employerCompanyId?: string;
+      trades?: string[];
+      trade?: string | null;
+      position?: Position | null;
+    },
   ): void {
     this.#ownWorker(scope, workerId);
     const current = this.#db.sql('SELECT * FROM workers WHERE worker_id = ?').get(workerId) as WorkerRow;
-    this.#db
-      .sql('UPDATE workers SET name = ?, employer_company_id = ?, trade = ?, position = ? WHERE worker_id = ?')
-      .run(
-        change.name ?? current.name,
-        change.employerCompanyId ?? current.employer_company_id,
-        change.trade === undefined ? current.trade : change.trade,
-        change.position === undefined ? current.position : change.position,
-        workerId,
-      );
+    const trades =
+      change.trades ??
+      (change.trade === undefined
+        ? (JSON.parse(current.trades) as string[])
+        : change.trade === null
+          ? []
+          : [change.trade]);
+    this.#db.transaction(() => {
+      this.#db
+        .sql(
+          'UPDATE workers SET name = ?, employer_company_id = ?, trade = ?, trades = ?, position = ? WHERE worker_id = ?',
+        )
+        .run(
+          change.name ?? current.name,
+          change.employerCompanyId ?? current.employer_company_id,
+          trades[0] ?? null,
+          JSON.stringify(trades),
+          change.position === undefined ? current.position : change.position,
+          workerId,
+        );
+      // A record may take its trade from the worker's one registered trade.
+      for (const siteId of this.#rosterSites(workerId)) queueWorkerRecords(this.#db, siteId, workerId);
+    });
   }
 
   /** Removes a worker, their cards and roster places; their taps and records stay. Returns the sites whose roster changed. */
@@ -908,10 +997,10 @@ export class DirectoryStore {
          RETURNING site_id, working_day`,
       )
       .all({ ...scope, workerId, tech: card.tech, cardId: card.id }) as { site_id: string; working_day: string }[];
-    const queue = this.#db.sql(
-      'INSERT INTO record_queue (site_id, worker_id, working_day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    queueRecords(
+      this.#db,
+      resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),
     );
-    for (const row of resolved) queue.run(row.site_id, workerId, row.working_day);
     return resolved.length;
   }
 
@@ -947,24 +1036,43 @@ export class DirectoryStore {
    * Registers a worker on the site's roster (作業員名簿). The prime may add anyone it sees;
    * a subcontractor only its own employees.
    */
-  addToRoster(
-    siteId: SiteId,
-    workerId: WorkerId,
-    detail: { position?: Position | null; workContent?: string | null } = {},
-    scope?: TenantScope,
-  ): void {
+  addToRoster(siteId: SiteId, workerId: WorkerId, detail: Partial<RosterPlace> = {}, scope?: TenantScope): void {
     this.#db.transaction(() => {
       if (scope !== undefined) this.#mayRoster(scope, siteId, workerId);
+      const place = { trade: null, position: null, workContent: null, periodFrom: null, periodUntil: null, ...detail };
+      if (place.periodFrom !== null && place.periodUntil !== null && place.periodUntil < place.periodFrom) {
+        throw new StoreError('invalid', 'periodUntil must not be before periodFrom', 'periodUntil');
+      }
+      if (place.trade !== null) {
+        const trades = this.#db.sql('SELECT trades FROM workers WHERE worker_id = ?').pluck().get(workerId) as
+          | string
+          | undefined;
+        const registered = trades === undefined ? [] : (JSON.parse(trades) as string[]);
+        if (registered.length > 0 && !registered.includes(place.trade)) {
+          throw new StoreError(
+            'invalid',
+            `worker ${workerId} is registered for ${registered.join(', ')}, not ${place.trade}`,
+            'trade',
+          );
+        }
+      }
+      // PUT: a worker already on the roster keeps the place with what is given now.
       try {
         this.#db
-          .sql('INSERT INTO site_roster (site_id, worker_id, position, work_content) VALUES (?, ?, ?, ?)')
-          .run(siteId, workerId, detail.position ?? null, detail.workContent ?? null);
+          .sql(
+            `INSERT INTO site_roster (site_id, worker_id, trade, position, work_content, period_from, period_until)
+             VALUES (@siteId, @workerId, @trade, @position, @workContent, @periodFrom, @periodUntil)
+             ON CONFLICT (site_id, worker_id) DO UPDATE SET trade = excluded.trade, position = excluded.position,
+               work_content = excluded.work_content, period_from = excluded.period_from,
+               period_until = excluded.period_until`,
+          )
+          .run({ siteId, workerId, ...place });
       } catch (error) {
         throw fromSqlite(error, `worker ${workerId} on the roster of site ${siteId}`, 'workerId');
       }
       this.#bumpRoster(siteId);
       // Records already built for this worker here lose their not-on-roster flag.
-      this.#queueWorkerRecords(siteId, workerId);
+      queueWorkerRecords(this.#db, siteId, workerId);
     });
   }
 
@@ -975,7 +1083,7 @@ export class DirectoryStore {
       if (result.changes === 0)
         throw new StoreError('not_found', `worker ${workerId} is not on the roster of site ${siteId}`, 'workerId');
       this.#bumpRoster(siteId);
-      this.#queueWorkerRecords(siteId, workerId);
+      queueWorkerRecords(this.#db, siteId, workerId);
     });
   }
 
@@ -992,16 +1100,6 @@ export class DirectoryStore {
     }
   }
 
-  #queueWorkerRecords(siteId: string, workerId: string): void {
-    this.#db
-      .sql(
-        `INSERT INTO record_queue (site_id, worker_id, working_day)
-           SELECT site_id, worker_id, working_day FROM records WHERE site_id = ? AND worker_id = ?
-         ON CONFLICT DO NOTHING`,
-      )
-      .run(siteId, workerId);
-  }
-
   /** The site roster as a person reads it, names included (never sent to a terminal). */
   roster(scope: TenantScope, siteId: string): RosterEntry[] {
     this.requireSite(scope, siteId);
@@ -1009,8 +1107,8 @@ export class DirectoryStore {
       this.#db
         .sql(
           `WITH ${VISIBLE_SITES}
-           SELECT r.worker_id, w.name, w.employer_company_id, r.position, r.work_content,
-               (SELECT count(*) FROM cards c WHERE c.worker_id = r.worker_id) AS cards
+           SELECT r.worker_id, w.name, w.employer_company_id, r.trade, r.position, r.work_content, r.period_from,
+               r.period_until, (SELECT count(*) FROM cards c WHERE c.worker_id = r.worker_id) AS cards
              FROM site_roster r JOIN workers w USING (worker_id) JOIN visible v USING (site_id)
              WHERE r.site_id = @siteId AND ${WORKER_IN_SCOPE} ORDER BY r.worker_id`,
         )
@@ -1018,16 +1116,22 @@ export class DirectoryStore {
         worker_id: string;
         name: string;
         employer_company_id: string;
+        trade: string | null;
         position: Position | null;
         work_content: string | null;
+        period_from: string | null;
+        period_until: string | null;
         cards: number;
       }[]
     ).map((row) => ({
       workerId: row.worker_id,
       name: row.name,
       employerCompanyId: row.employer_company_id,
+      trade: row.trade,
       position: row.position,
       workContent: row.work_content,
+      periodFrom: row.period_from,
+      periodUntil: row.period_until,
       cards: row.cards,
     }));
   }
@@ -1064,5 +1168,6 @@ interface WorkerRow {
   name: string;
   employer_company_id: string;
   trade: string | null;
+  trades: string;
   position: Position | null;
 }

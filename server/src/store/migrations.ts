@@ -270,4 +270,67 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX web_sessions_user ON web_sessions (user_id);
   `,
+  `
+  -- Shifts, not calendar buckets: a tap's record may be the working day before its own (a night
+  -- shift's exit). record_day and effective_direction are worked out by records/ from all of the
+  -- worker's taps at the site; at_ms orders them, whatever offset each wall time was written in.
+  ALTER TABLE taps ADD COLUMN at_ms INTEGER;
+  UPDATE taps SET at_ms = CAST(round((julianday(at) - 2440587.5) * 86400000) AS INTEGER);
+  ALTER TABLE taps ADD COLUMN record_day TEXT;
+  ALTER TABLE taps ADD COLUMN effective_direction TEXT;
+  UPDATE taps SET record_day = working_day, effective_direction = direction;
+  -- A tap a person voided (kept, audited, left out of its record): the correction that did it.
+  ALTER TABLE taps ADD COLUMN void_correction INTEGER;
+  CREATE INDEX taps_timeline ON taps (site_id, worker_id, at_ms) WHERE worker_id IS NOT NULL;
+  CREATE INDEX taps_record_day ON taps (site_id, worker_id, record_day) WHERE worker_id IS NOT NULL;
+  ALTER TABLE sites ADD COLUMN max_shift_hours INTEGER NOT NULL DEFAULT 16;
+
+  -- The CCUS outbox sends what the record says now (content) and remembers what CCUS holds
+  -- (sent_content) and when it was last sent, so changes in between are coalesced.
+  ALTER TABLE ccus_outbox ADD COLUMN content TEXT;
+  ALTER TABLE ccus_outbox ADD COLUMN sent_content TEXT;
+  ALTER TABLE ccus_outbox ADD COLUMN last_sent_at TEXT;
+  UPDATE ccus_outbox SET content = (
+    SELECT json_object('firstIn', r.first_in, 'lastOut', r.last_out, 'trade', NULL, 'position', NULL) FROM records r
+      WHERE r.site_id = ccus_outbox.site_id AND r.worker_id = ccus_outbox.worker_id AND r.working_day = ccus_outbox.working_day);
+  UPDATE ccus_outbox SET sent_content = content, last_sent_at = accepted_at WHERE state = 'accepted';
+
+  -- New kinds of correction: a tap voided, a tap's time set by a person.
+  CREATE TABLE corrections_new (
+    id INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+    site_id TEXT NOT NULL,
+    worker_id TEXT,
+    working_day TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('add_day', 'set_times', 'bind_card', 'confirm_clock', 'void_tap', 'set_tap_time',
+      'set_trade')),
+    state TEXT NOT NULL CHECK (state IN ('applied', 'awaiting_approval', 'rejected')),
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    before TEXT,
+    after TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    decision_reason TEXT
+  );
+  INSERT INTO corrections_new SELECT * FROM corrections;
+  DROP TABLE corrections;
+  ALTER TABLE corrections_new RENAME TO corrections;
+  CREATE INDEX corrections_site ON corrections (site_id, state);
+
+  -- Trades (職種) and positions (立場): a worker may be registered for several trades; the site
+  -- roster (作業員名簿) gives each worker there a trade, a position, work content and a period;
+  -- each record carries the day's trade and position, which a person may change for the day.
+  ALTER TABLE workers ADD COLUMN trades TEXT NOT NULL DEFAULT '[]';
+  UPDATE workers SET trades = json_array(trade) WHERE trade IS NOT NULL;
+  ALTER TABLE site_roster ADD COLUMN trade TEXT;
+  ALTER TABLE site_roster ADD COLUMN period_from TEXT;
+  ALTER TABLE site_roster ADD COLUMN period_until TEXT;
+  UPDATE site_roster SET trade = (SELECT trade FROM workers w WHERE w.worker_id = site_roster.worker_id);
+  ALTER TABLE records ADD COLUMN trade TEXT;
+  ALTER TABLE records ADD COLUMN position TEXT;
+  ALTER TABLE record_overrides ADD COLUMN trade TEXT;
+  ALTER TABLE record_overrides ADD COLUMN position TEXT;
+  `,
 ];

@@ -1,16 +1,14 @@
 import { ccusDeadline } from '@ccus-gate/protocol';
-import type { RecordFlag } from '../records/build-record.js';
+import type { CcusOutbox } from '../ccus/outbox-store.js';
+import type { RecordFlag } from '../records/record-flags.js';
+import type { RecordKey } from '../records/record-queue.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
 import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
 
 export type OutboxState = 'held' | 'pending' | 'sending' | 'accepted' | 'refused' | 'retrying';
 
-export interface RecordKey {
-  siteId: string;
-  workerId: string;
-  workingDay: string;
-}
+export type { RecordKey } from '../records/record-queue.js';
 
 export interface WorkRecord extends RecordKey {
   firstIn: string | null;
@@ -161,9 +159,11 @@ function monthsBack(day: string, months: number): string {
  */
 export class RecordQueries {
   readonly #db: SqliteDb;
+  readonly #outbox: CcusOutbox;
 
-  constructor(db: SqliteDb) {
+  constructor(db: SqliteDb, outbox: CcusOutbox) {
     this.#db = db;
+    this.#outbox = outbox;
   }
 
   records(scope: TenantScope, filter: RecordFilter): WorkRecord[] {
@@ -311,12 +311,7 @@ export class RecordQueries {
         `the record is ${record.ccus?.state ?? 'not in the outbox'}; only refused or held records are sent again`,
       );
     }
-    this.#db
-      .sql(
-        `UPDATE ccus_outbox SET state = 'pending', next_attempt_at = ?, held_reason = NULL, attempts = 0
-           WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
-      )
-      .run(this.#db.iso(), key.siteId, key.workerId, key.workingDay);
+    this.#outbox.release(key, ['refused', 'held']);
     return this.record(scope, key);
   }
 

@@ -2,7 +2,6 @@ import {
   type SiteId,
   type Tap,
   type TapBatch,
-  type TapFlag,
   type TapRejectReason,
   type TerminalId,
   type WorkerId,
@@ -10,7 +9,10 @@ import {
   workingDay,
   workingDayCache,
 } from '@ccus-gate/protocol';
-import { buildRecord, heldReason } from '../records/build-record.js';
+import { CcusOutbox, type OutboxItem, type OutboxOptions } from '../ccus/outbox-store.js';
+import { isPlausibleTime } from '../records/plausible-time.js';
+import { queuedRecords, queueRecords } from '../records/record-queue.js';
+import { RecordRebuild } from '../records/record-rebuild.js';
 import { CorrectionStore } from './correction-store.js';
 import { DirectoryStore, type TerminalAssignment } from './directory-store.js';
 import {
@@ -31,13 +33,9 @@ export interface StoredBatch {
   records: RecordKey[];
 }
 
-export interface OutboxItem extends RecordKey {
-  idempotencyKey: string;
-  attempts: number;
-  revision: number;
-  companyId: string;
-  firstIn: string | null;
-  lastOut: string | null;
+export interface ServerStoreOptions {
+  /** How the CCUS outbox coalesces changes to a record already sent. */
+  outbox?: OutboxOptions;
 }
 
 export interface QuarantineEntry {
@@ -80,16 +78,20 @@ export class ServerStore {
   readonly directory: DirectoryStore;
   readonly queries: RecordQueries;
   readonly corrections: CorrectionStore;
+  readonly outbox: CcusOutbox;
+  readonly records: RecordRebuild;
 
-  private constructor(db: SqliteDb) {
+  private constructor(db: SqliteDb, options: ServerStoreOptions) {
     this.db = db;
+    this.outbox = new CcusOutbox(db, options.outbox);
+    this.records = new RecordRebuild(db, this.outbox);
     this.directory = new DirectoryStore(db);
-    this.queries = new RecordQueries(db);
-    this.corrections = new CorrectionStore(db, this.directory, this.queries);
+    this.queries = new RecordQueries(db, this.outbox);
+    this.corrections = new CorrectionStore(db, this.directory, this.queries, this.outbox);
   }
 
-  static open(path: string, now: () => Date = () => new Date()): ServerStore {
-    return new ServerStore(SqliteDb.open(path, now));
+  static open(path: string, now: () => Date = () => new Date(), options: ServerStoreOptions = {}): ServerStore {
+    return new ServerStore(SqliteDb.open(path, now), options);
   }
 
   close(): void {
@@ -105,12 +107,13 @@ export class ServerStore {
   storeBatch(terminal: TerminalAssignment & { siteId: SiteId; rule: WorkingDayRule }, batch: TapBatch): StoredBatch {
     const db = this.db.raw;
     const receivedAt = this.db.iso();
+    const nowMs = Date.parse(receivedAt);
     const existing = this.db.sql('SELECT * FROM taps WHERE terminal_id = ? AND seq = ?');
     const resolve = this.db.sql('SELECT worker_id FROM cards WHERE tech = ? AND card_id = ?');
     const insert = this.db.sql(
-      `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at,
-         working_day, boot_id, mono, clock_synced, flags, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at, at_ms,
+         working_day, record_day, effective_direction, boot_id, mono, clock_synced, flags, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (terminal_id, seq) DO NOTHING`,
     );
     const unsynced = this.db.sql('SELECT * FROM taps WHERE terminal_id = ? AND boot_id = ? AND clock_synced = 0');
@@ -139,6 +142,10 @@ export class ServerStore {
         const workerId = serverWorker ?? tap.workerId;
         const place = placeOf(tap.at);
         const day = place.days.of(tap.at);
+        const atMs = Date.parse(tap.at);
+        // Stored and acked all the same, but never trusted: not synchronised, and flagged for a person.
+        const plausible = isPlausibleTime(atMs, nowMs);
+        const flags: string[] = plausible ? tap.flags : [...tap.flags, 'implausible_time'];
         const result = insert.run(
           terminal.terminalId,
           tap.seq,
@@ -149,11 +156,14 @@ export class ServerStore {
           workerId,
           tap.direction,
           tap.at,
+          atMs,
           day,
+          day,
+          tap.direction,
           tap.bootId,
           tap.mono,
-          tap.clockSynced ? 1 : 0,
-          tap.flags.length === 0 ? '[]' : JSON.stringify(tap.flags),
+          tap.clockSynced && plausible ? 1 : 0,
+          flags.length === 0 ? '[]' : JSON.stringify(flags),
           receivedAt,
         );
         // Seen before: a replay when it is the same tap, a conflict when it is not.
@@ -177,7 +187,11 @@ export class ServerStore {
       // A synchronised tap tells how this boot's monotonic time maps to wall time, which
       // corrects the boot's earlier taps that went out before the clock could be trusted.
       const offsets = new Map<string, number>();
-      for (const tap of batch.taps) if (tap.clockSynced) offsets.set(tap.bootId, Date.parse(tap.at) - tap.mono);
+      // An implausible time says nothing about the boot's clock.
+      for (const tap of batch.taps) {
+        const atMs = Date.parse(tap.at);
+        if (tap.clockSynced && isPlausibleTime(atMs, nowMs)) offsets.set(tap.bootId, atMs - tap.mono);
+      }
       for (const [bootId, offsetMs] of offsets) {
         for (const row of unsynced.all(terminal.terminalId, bootId) as Record<string, unknown>[]) {
           this.#correctTap(row, offsetMs, touch);
@@ -185,10 +199,7 @@ export class ServerStore {
       }
       // Records are rebuilt after the ack (rebuildQueuedRecords), so a big backlog drains at the
       // speed of storing taps; the queue is written here, in the same transaction as the taps.
-      const queue = this.db.sql(
-        'INSERT INTO record_queue (site_id, worker_id, working_day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-      );
-      for (const key of touched.values()) queue.run(key.siteId, key.workerId, key.workingDay);
+      queueRecords(this.db, touched.values());
       const first = batch.taps[0] as Tap;
       const last = batch.taps[batch.taps.length - 1] as Tap;
       return { accepted: { from: first.seq, to: last.seq }, rejected, inserted, records: [...touched.values()] };
@@ -196,39 +207,17 @@ export class ServerStore {
   }
 
   /**
-   * Rebuilds up to `limit` queued records in one transaction and returns their keys, stopping
-   * early once `budgetMs` have passed (a record with many taps takes long). The ingest calls
-   * it until the queue is empty; it is also how records catch up after a restart.
+   * Rebuilds up to `limit` queued records (records/record-rebuild.ts), stopping early once
+   * `budgetMs` have passed. The record builder calls it until the queue is empty; it is also
+   * how records catch up after a restart.
    */
   rebuildQueuedRecords(limit = 200, budgetMs = Number.POSITIVE_INFINITY): RecordKey[] {
-    const started = performance.now();
-    return this.db.raw.transaction((): RecordKey[] => {
-      const keys = (
-        this.db.sql('SELECT site_id, worker_id, working_day FROM record_queue LIMIT ?').all(limit) as {
-          site_id: string;
-          worker_id: string;
-          working_day: string;
-        }[]
-      ).map((row) => ({
-        siteId: row.site_id as SiteId,
-        workerId: row.worker_id as WorkerId,
-        workingDay: row.working_day,
-      }));
-      const done = this.db.sql('DELETE FROM record_queue WHERE site_id = ? AND worker_id = ? AND working_day = ?');
-      const built: RecordKey[] = [];
-      for (const key of keys) {
-        this.#rebuildRecord(key);
-        done.run(key.siteId, key.workerId, key.workingDay);
-        built.push(key);
-        if (performance.now() - started >= budgetMs) break;
-      }
-      return built;
-    })();
+    return this.records.rebuildQueued(limit, budgetMs);
   }
 
   /** How many records wait to be rebuilt. */
   queuedRecords(): number {
-    return (this.db.sql('SELECT count(*) AS n FROM record_queue').get() as { n: number }).n;
+    return queuedRecords(this.db);
   }
 
   /** Rewrites one stored tap's wall time from its monotonic time; both the old and the new day's records change. */
@@ -244,105 +233,17 @@ export class ServerStore {
     };
     const at = new Date(Number(row.mono) + offsetMs);
     const day = workingDay(at, { timeZone: rule.time_zone, dayBoundary: rule.day_boundary });
-    const flags = JSON.parse(String(row.flags)) as TapFlag[];
+    const flags = (JSON.parse(String(row.flags)) as string[]).filter((flag) => flag !== 'implausible_time');
     if (!flags.includes('clock_corrected')) flags.push('clock_corrected');
     this.db
       .sql(
-        `UPDATE taps SET raw_at = at, at = ?, working_day = ?, clock_synced = 1, flags = ?
+        `UPDATE taps SET raw_at = coalesce(raw_at, at), at = ?, at_ms = ?, working_day = ?, clock_synced = 1, flags = ?
          WHERE terminal_id = ? AND seq = ?`,
       )
-      .run(at.toISOString(), day, JSON.stringify(flags), row.terminal_id, row.seq);
+      .run(at.toISOString(), at.getTime(), day, JSON.stringify(flags), row.terminal_id, row.seq);
     const workerId = (row.worker_id as string | null) ?? null;
-    touch(siteId, workerId, String(row.working_day));
+    touch(siteId, workerId, String(row.record_day ?? row.working_day));
     touch(siteId, workerId, day);
-  }
-
-  #rebuildRecord(key: RecordKey): void {
-    const taps = this.db
-      .sql(
-        `SELECT direction, at, clock_synced, terminal_worker_id FROM taps WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
-      )
-      .all(key.siteId, key.workerId, key.workingDay) as {
-      direction: 'in' | 'out';
-      at: string;
-      clock_synced: number;
-      terminal_worker_id: string | null;
-    }[];
-    const override = this.db
-      .sql('SELECT first_in, last_out FROM record_overrides WHERE site_id = ? AND worker_id = ? AND working_day = ?')
-      .get(key.siteId, key.workerId, key.workingDay) as
-      | { first_in: string | null; last_out: string | null }
-      | undefined;
-    if (taps.length === 0 && override === undefined) {
-      // Its taps moved to another day (a clock correction). Not yet at CCUS: gone with them.
-      // Already at CCUS: kept as it is, for a person to correct there.
-      this.db
-        .sql(
-          `DELETE FROM ccus_outbox WHERE site_id = ? AND worker_id = ? AND working_day = ? AND state NOT IN ('accepted', 'sending')`,
-        )
-        .run(key.siteId, key.workerId, key.workingDay);
-      this.db
-        .sql(
-          `DELETE FROM records WHERE site_id = ? AND worker_id = ? AND working_day = ? AND NOT EXISTS (
-           SELECT 1 FROM ccus_outbox o WHERE o.site_id = records.site_id AND o.worker_id = records.worker_id
-             AND o.working_day = records.working_day)`,
-        )
-        .run(key.siteId, key.workerId, key.workingDay);
-      return;
-    }
-    const onRoster =
-      this.db.sql('SELECT 1 FROM site_roster WHERE site_id = ? AND worker_id = ?').get(key.siteId, key.workerId) !==
-      undefined;
-    const detail = buildRecord(
-      taps.map((t) => ({
-        direction: t.direction,
-        at: t.at,
-        clockSynced: t.clock_synced === 1,
-        unknownAtGate: t.terminal_worker_id === null,
-      })),
-      onRoster,
-      override === undefined ? null : { firstIn: override.first_in, lastOut: override.last_out },
-    );
-    const now = this.db.iso();
-    this.db
-      .sql(
-        `INSERT INTO records (site_id, worker_id, working_day, first_in, last_out, tap_count, flags, revision, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
-       ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
-         first_in = excluded.first_in, last_out = excluded.last_out, tap_count = excluded.tap_count,
-         flags = excluded.flags, revision = records.revision + 1, updated_at = excluded.updated_at`,
-      )
-      .run(
-        key.siteId,
-        key.workerId,
-        key.workingDay,
-        detail.firstIn,
-        detail.lastOut,
-        detail.tapCount,
-        JSON.stringify(detail.flags),
-        now,
-      );
-    // A changed record goes to CCUS again (same idempotency key: CCUS keeps one per worker, site and day),
-    // unless it waits for a person: held here, or refused by CCUS until a person sends it again.
-    const held = heldReason(detail);
-    this.db
-      .sql(
-        `INSERT INTO ccus_outbox (site_id, worker_id, working_day, idempotency_key, state, next_attempt_at, held_reason)
-       VALUES (@siteId, @workerId, @workingDay, @key, CASE WHEN @held IS NULL THEN 'pending' ELSE 'held' END, @now, @held)
-       ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
-         state = CASE
-           WHEN ccus_outbox.state IN ('sending', 'refused') THEN ccus_outbox.state
-           WHEN @held IS NOT NULL THEN 'held'
-           ELSE 'pending' END,
-         held_reason = CASE WHEN ccus_outbox.state IN ('sending', 'refused') THEN ccus_outbox.held_reason ELSE @held END,
-         next_attempt_at = excluded.next_attempt_at`,
-      )
-      .run({
-        ...key,
-        key: `${key.siteId}:${key.workerId}:${key.workingDay}`,
-        held,
-        now,
-      });
   }
 
   tapCount(terminalId: TerminalId): number {
@@ -360,95 +261,25 @@ export class ServerStore {
     return (this.db.sql('SELECT * FROM quarantine ORDER BY id').all() as QuarantineRow[]).map(quarantineFromRow);
   }
 
-  // ---- CCUS outbox ----------------------------------------------------------------
+  // ---- CCUS outbox (ccus/outbox-store.ts) ---------------------------------------------
 
-  /** Claims records due for sending and marks them `sending`. */
   claimDue(limit: number): OutboxItem[] {
-    const now = this.db.iso();
-    return this.db.raw.transaction(() => {
-      const rows = this.db
-        .sql(
-          `SELECT o.site_id, o.worker_id, o.working_day, o.idempotency_key, o.attempts, r.revision, r.first_in, r.last_out,
-             t.company_id
-           FROM ccus_outbox o
-           JOIN records r USING (site_id, worker_id, working_day)
-           JOIN sites s ON s.site_id = o.site_id
-           JOIN tenants t ON t.tenant_id = s.tenant_id
-           WHERE o.state IN ('pending', 'retrying') AND o.next_attempt_at <= ?
-           ORDER BY o.next_attempt_at LIMIT ?`,
-        )
-        .all(now, limit) as {
-        site_id: string;
-        worker_id: string;
-        working_day: string;
-        idempotency_key: string;
-        attempts: number;
-        revision: number;
-        first_in: string | null;
-        last_out: string | null;
-        company_id: string;
-      }[];
-      const mark = this.db.sql(
-        `UPDATE ccus_outbox SET state = 'sending', attempts = attempts + 1, sent_revision = ?
-         WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
-      );
-      for (const row of rows) mark.run(row.revision, row.site_id, row.worker_id, row.working_day);
-      return rows.map((row) => ({
-        siteId: row.site_id,
-        workerId: row.worker_id,
-        workingDay: row.working_day,
-        idempotencyKey: row.idempotency_key,
-        attempts: row.attempts + 1,
-        revision: row.revision,
-        companyId: row.company_id,
-        firstIn: row.first_in,
-        lastOut: row.last_out,
-      }));
-    })();
+    return this.outbox.claimDue(limit);
   }
 
-  /** Accepted; but if the record changed while it was being sent, it goes again. */
-  markAccepted(item: OutboxItem, receipt: string): void {
-    this.db
-      .sql(
-        `UPDATE ccus_outbox SET
-           state = CASE WHEN (SELECT revision FROM records r WHERE r.site_id = ccus_outbox.site_id
-                      AND r.worker_id = ccus_outbox.worker_id AND r.working_day = ccus_outbox.working_day) > sent_revision
-                   THEN 'pending' ELSE 'accepted' END,
-           receipt = ?, accepted_at = ?, last_error = NULL
-         WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
-      )
-      .run(receipt, this.db.iso(), item.siteId, item.workerId, item.workingDay);
+  markAccepted(item: RecordKey, receipt: string): void {
+    this.outbox.markAccepted(item, receipt);
   }
 
   markRefused(item: RecordKey, reason: string): void {
-    this.db
-      .sql(
-        `UPDATE ccus_outbox SET state = 'refused', last_error = ? WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
-      )
-      .run(reason, item.siteId, item.workerId, item.workingDay);
+    this.outbox.markRefused(item, reason);
   }
 
-  /** Due again at `nextAttemptAt`. `spent: false` gives back the attempt of a record claimed but never sent. */
   markRetry(item: RecordKey, reason: string, nextAttemptAt: Date, spent = true): void {
-    this.db
-      .sql(
-        `UPDATE ccus_outbox SET state = CASE WHEN @spent THEN 'retrying' ELSE 'pending' END,
-           attempts = attempts - CASE WHEN @spent THEN 0 ELSE 1 END, last_error = @reason, next_attempt_at = @at
-         WHERE site_id = @siteId AND worker_id = @workerId AND working_day = @workingDay`,
-      )
-      .run({
-        spent: spent ? 1 : 0,
-        reason,
-        at: nextAttemptAt.toISOString(),
-        siteId: item.siteId,
-        workerId: item.workerId,
-        workingDay: item.workingDay,
-      });
+    this.outbox.markRetry(item, reason, nextAttemptAt, spent);
   }
 
-  /** Puts records left `sending` by a crash back in the queue. */
   requeueSending(): number {
-    return this.db.sql(`UPDATE ccus_outbox SET state = 'pending' WHERE state = 'sending'`).run().changes;
+    return this.outbox.requeueSending();
   }
 }

@@ -3,9 +3,9 @@ import type { TerminalId } from '@ccus-gate/protocol';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { IngestResult } from '../ingest/tap-ingest.js';
+import type { RecordKey } from '../records/record-queue.js';
 import type { SyncServerEvents } from '../server.js';
 import type { DirectoryStore } from '../store/directory-store.js';
-import type { RecordKey } from '../store/record-queries.js';
 import type { Eventually } from '../store/repository.js';
 
 /** The sync server's events; a live page follows a new batch, a terminal's status, records built. */

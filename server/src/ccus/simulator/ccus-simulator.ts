@@ -15,6 +15,9 @@ const SubmissionSchema = z.strictObject({
   workingDay: z.iso.date(),
   entryAt: z.iso.datetime({ offset: true }).nullable(),
   exitAt: z.iso.datetime({ offset: true }).nullable(),
+  // Optional on the wire so an old client's submission is refused by rule (no_trade), not as malformed.
+  trade: z.string().min(1).max(100).nullable().default(null),
+  position: z.string().min(1).max(100).nullable().default(null),
 });
 
 /**
@@ -56,6 +59,8 @@ export interface SimulatedRecord {
   workingDay: string;
   entryAt: string | null;
   exitAt: string | null;
+  trade: string;
+  position: string | null;
   submissions: number;
 }
 
@@ -68,6 +73,8 @@ export interface SimulatedRecord {
 export class CcusSimulator {
   readonly records = new Map<string, SimulatedRecord>();
   readonly rosters = new Map<string, Set<string>>();
+  /** The trades each worker is registered for in CCUS (up to four). */
+  readonly workerTrades = new Map<string, Set<string>>();
   readonly #now: () => Date;
   feesYen = 0;
   /** Every submission that reached it, failed or not. */
@@ -78,9 +85,26 @@ export class CcusSimulator {
     this.#now = options.now ?? (() => new Date());
   }
 
-  /** In CCUS the prime contractor registers the site roster; here a test or the demo does. */
-  setRoster(siteId: string, workerIds: Iterable<string>): void {
-    this.rosters.set(siteId, new Set(workerIds));
+  /**
+   * In CCUS the prime contractor registers the site roster; here a test or the demo does. A
+   * worker given with trades is registered for them too.
+   */
+  setRoster(siteId: string, workers: Iterable<string | { workerId: string; trades: string[] }>): void {
+    const ids = new Set<string>();
+    for (const worker of workers) {
+      if (typeof worker === 'string') {
+        ids.add(worker);
+      } else {
+        ids.add(worker.workerId);
+        this.registerWorker(worker.workerId, worker.trades);
+      }
+    }
+    this.rosters.set(siteId, ids);
+  }
+
+  /** The trades a worker is registered for (in CCUS, by the worker or their employer). */
+  registerWorker(workerId: string, trades: Iterable<string>): void {
+    this.workerTrades.set(workerId, new Set(trades));
   }
 
   /** Fails the next `count` submissions (all, when absent) the given way. */
@@ -112,6 +136,15 @@ export class CcusSimulator {
         message: `worker ${record.workerId} is not on the roster of site ${record.siteId}`,
       };
     }
+    if (record.trade === null) {
+      return { code: 'no_trade', message: `the record of worker ${record.workerId} has no trade (職種)` };
+    }
+    if (!this.workerTrades.get(record.workerId)?.has(record.trade)) {
+      return {
+        code: 'trade_not_registered',
+        message: `worker ${record.workerId} is not registered for the trade ${record.trade}`,
+      };
+    }
     return null;
   }
 
@@ -121,6 +154,8 @@ export class CcusSimulator {
     if (existing !== undefined) {
       existing.entryAt = record.entryAt;
       existing.exitAt = record.exitAt;
+      existing.trade = record.trade as string;
+      existing.position = record.position;
       existing.submissions++;
       return { stored: existing, created: false };
     }
@@ -131,6 +166,8 @@ export class CcusSimulator {
       workingDay: record.workingDay,
       entryAt: record.entryAt,
       exitAt: record.exitAt,
+      trade: record.trade as string,
+      position: record.position,
       submissions: 1,
     };
     this.records.set(key, stored);
@@ -163,7 +200,13 @@ export class CcusSimulator {
 
   readonly app: Hono = new Hono()
     .put('/v1/sites/:siteId/roster', async (c) => {
-      const body = z.object({ workerIds: z.array(WorkerIdSchema) }).safeParse(await c.req.json().catch(() => null));
+      const body = z
+        .object({
+          workerIds: z.array(
+            z.union([WorkerIdSchema, z.object({ workerId: WorkerIdSchema, trades: z.array(z.string()).max(4) })]),
+          ),
+        })
+        .safeParse(await c.req.json().catch(() => null));
       if (!body.success) return c.json({ code: 'invalid_request', message: body.error.issues[0]?.message }, 400);
       this.setRoster(c.req.param('siteId'), body.data.workerIds);
       return c.json({ siteId: c.req.param('siteId'), workers: body.data.workerIds.length });

@@ -1,5 +1,5 @@
 import type { FC } from 'hono/jsx';
-import type { RosterEntry, Site, Worker } from '../../store/directory-store.js';
+import { POSITIONS, type RosterEntry, type Site, type Worker } from '../../store/directory-store.js';
 import { Action, Empty, SitePicker, SmallAction, TableHead, type View } from '../layout.js';
 
 export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: Worker[]; roster: RosterEntry[] }> = ({
@@ -14,8 +14,9 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
   const positions = (id: string) => (
     <select name="position" id={id}>
       <option value="">—</option>
-      <option value="foreman">{t.positions.foreman}</option>
-      <option value="leader">{t.positions.leader}</option>
+      {POSITIONS.map((position) => (
+        <option value={position}>{t.positions[position]}</option>
+      ))}
     </select>
   );
   return (

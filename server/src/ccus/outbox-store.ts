@@ -32,8 +32,8 @@ const contentOf = (content: SubmissionContent): string =>
 
 /**
  * The CCUS outbox: which records go to CCUS, when, and what CCUS holds of each. A record
- * reaches CCUS within seconds of its first tap; after that its changes are coalesced, one
- * submission per `coalesceMs` at most, and the last change always goes. Claims, marks and
+ * reaches CCUS within seconds of its first tap, and again within seconds of its exit; other
+ * changes are coalesced, one submission per `coalesceMs` at most, and the last always goes. Claims, marks and
  * retries all happen here; the forwarder only sends.
  */
 export class CcusOutbox {
@@ -68,6 +68,9 @@ export class CcusOutbox {
            next_attempt_at = CASE
              WHEN ccus_outbox.state IN ('sending', 'refused', 'retrying') THEN ccus_outbox.next_attempt_at
              WHEN ccus_outbox.state = 'pending' AND ccus_outbox.content IS @content THEN ccus_outbox.next_attempt_at
+             -- The exit completes the record: that one goes at once.
+             WHEN json_extract(@content, '$.lastOut') IS NOT NULL
+               AND json_extract(coalesce(ccus_outbox.sent_content, '{}'), '$.lastOut') IS NULL THEN @now
              ELSE ${this.#coalesced('@now')} END`,
       )
       .run({

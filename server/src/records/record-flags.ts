@@ -16,6 +16,7 @@ export const RECORD_FLAGS = [
   'not_on_roster',
   'no_trade',
   'manual',
+  'withdrawn',
 ] as const;
 export type RecordFlag = (typeof RECORD_FLAGS)[number];
 

@@ -184,7 +184,7 @@ export class RecordRebuild {
     return Math.max(older + 1, ms);
   }
 
-  /** Builds and stores one record; false when it has nothing left and is gone. */
+  /** Builds and stores one record; false when it had nothing left and is gone. */
   #writeRecord(key: RecordKey, taps: { row: TapRow; paired: PairedTap }[], maxShiftMs: number): boolean {
     const override = this.#db
       .sql(
@@ -206,8 +206,15 @@ export class RecordRebuild {
         this.#db
           .sql('DELETE FROM records WHERE site_id = ? AND worker_id = ? AND working_day = ?')
           .run(key.siteId, key.workerId, key.workingDay);
+        return false;
       }
-      return false;
+      this.#db
+        .sql(
+          `UPDATE records SET tap_count = 0, flags = '["withdrawn"]', revision = revision + 1, updated_at = ?
+             WHERE site_id = ? AND worker_id = ? AND working_day = ? AND flags <> '["withdrawn"]'`,
+        )
+        .run(this.#db.iso(), key.siteId, key.workerId, key.workingDay);
+      return true;
     }
     const role = this.#role(key);
     const trade = override?.trade ?? role.trade;

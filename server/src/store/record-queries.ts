@@ -15,6 +15,9 @@ export interface WorkRecord extends RecordKey {
   lastOut: string | null;
   tapCount: number;
   flags: RecordFlag[];
+  /** The day's trade (職種) and position (立場), as CCUS is told them. */
+  trade: string | null;
+  position: string | null;
   revision: number;
   /** The last day CCUS accepts this record: the end of the month after its working day. */
   deadline: string;
@@ -34,9 +37,16 @@ export interface StoredTap {
   siteId: string;
   card: { tech: string; id: string };
   workerId: string | null;
+  /** What the tap counts as in its record (an entry or exit from the site's whole timeline). */
   direction: string;
+  /** What the terminal said; differs from `direction` where the site's other terminals knew better. */
+  terminalDirection: string;
+  /** False for a tap voided by a person or replaced by a correction on the other reader. */
+  counted: boolean;
   at: string;
   workingDay: string;
+  /** The working day whose record holds it: the day before its own for a night shift's exit. */
+  recordDay: string;
   clockSynced: boolean;
   flags: string[];
   receivedAt: string;
@@ -71,6 +81,8 @@ interface RecordRow {
   last_out: string | null;
   tap_count: number;
   flags: string;
+  trade: string | null;
+  position: string | null;
   revision: number;
   state: OutboxState | null;
   attempts: number | null;
@@ -89,6 +101,8 @@ function recordFromRow(row: RecordRow): WorkRecord {
     lastOut: row.last_out,
     tapCount: row.tap_count,
     flags: JSON.parse(row.flags) as RecordFlag[],
+    trade: row.trade,
+    position: row.position,
     revision: row.revision,
     deadline: ccusDeadline(row.working_day),
     ccus:
@@ -252,8 +266,8 @@ export class RecordQueries {
     const rows = this.#db
       .sql(
         `WITH ${VISIBLE_SITES}
-         SELECT t.terminal_id, t.seq, t.site_id, t.tech, t.card_id, t.worker_id, t.direction, t.at, t.working_day,
-             t.clock_synced, t.flags, t.received_at
+         SELECT t.terminal_id, t.seq, t.site_id, t.tech, t.card_id, t.worker_id, t.direction, t.effective_direction,
+             t.at, t.working_day, t.record_day, t.clock_synced, t.flags, t.received_at, t.void_correction
            FROM taps t JOIN visible v USING (site_id) LEFT JOIN workers w ON w.worker_id = t.worker_id
            WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR t.site_id = @siteId)
              AND (@from IS NULL OR t.working_day >= @from) AND (@to IS NULL OR t.working_day <= @to)
@@ -266,9 +280,12 @@ export class RecordQueries {
       siteId: String(row.site_id),
       card: { tech: String(row.tech), id: String(row.card_id) },
       workerId: (row.worker_id as string | null) ?? null,
-      direction: String(row.direction),
+      direction: String(row.effective_direction ?? row.direction),
+      terminalDirection: String(row.direction),
+      counted: row.void_correction === null && (row.worker_id === null || row.effective_direction !== null),
       at: String(row.at),
       workingDay: String(row.working_day),
+      recordDay: String(row.record_day ?? row.working_day),
       clockSynced: row.clock_synced === 1,
       flags: JSON.parse(String(row.flags)) as string[],
       receivedAt: String(row.received_at),

@@ -11,6 +11,7 @@ import {
 } from '@ccus-gate/hardware';
 import {
   type CalendarDateIn,
+  DEFAULT_MAX_SHIFT_HOURS,
   DEFAULT_WORKING_DAY_RULE,
   type Direction,
   type DirectionMode,
@@ -70,6 +71,7 @@ export interface TerminalSettings extends PipelineSettings {
 
 export const DEFAULT_SETTINGS: TerminalSettings = {
   directionMode: 'toggle',
+  maxShiftMs: DEFAULT_MAX_SHIFT_HOURS * 3_600_000,
   readerDirections: {},
   debounceMs: 10_000,
   unknownCard: 'accept',
@@ -353,6 +355,7 @@ function settingsFromConfig(config: TerminalConfig, current: TerminalSettings): 
   return {
     ...current,
     directionMode,
+    maxShiftMs: config.maxShiftHours * 3_600_000,
     readerDirections,
     debounceMs: config.debounceSeconds * 1000,
     unknownCard: config.unknownCard,

@@ -10,6 +10,7 @@ interface ServerTap {
   at: string;
   workingDay: string;
   direction: string;
+  terminalDirection: string;
   clockSynced: boolean;
   flags: string[];
 }
@@ -73,7 +74,7 @@ describe('terminal clock', () => {
       at: '2026-11-24T01:00:00.000Z',
       workingDay: '2026-11-24',
       clockSynced: true,
-      flags: ['clock_corrected'],
+      flags: ['toggle', 'clock_corrected'],
     });
     expect(t.store.tap(2)?.at).toBe('2026-11-24T09:00:00.000Z');
     expect(t.store.rawAt(2)).toBe('2020-01-01T08:00:00.000Z');
@@ -86,8 +87,8 @@ describe('terminal clock', () => {
       return t.store.counts().delivered === 2;
     });
     expect(serverTaps()).toMatchObject([
-      { seq: 1, at: '2026-11-24T01:00:00.000Z', clockSynced: true, flags: ['clock_corrected'] },
-      { seq: 2, at: '2026-11-24T09:00:00.000Z', clockSynced: true, flags: ['clock_corrected'] },
+      { seq: 1, at: '2026-11-24T01:00:00.000Z', clockSynced: true, flags: ['toggle', 'clock_corrected'] },
+      { seq: 2, at: '2026-11-24T09:00:00.000Z', clockSynced: true, flags: ['toggle', 'clock_corrected'] },
     ]);
     await recordsBuilt();
     expect(record(yamada.workerId, '2026-11-24')).toMatchObject({
@@ -107,16 +108,16 @@ describe('terminal clock', () => {
     await waitFor('connected', () => t.terminal.sync.connected);
     t.tap(yamada.card);
     await waitFor('the first tap delivered', () => t.store.counts().delivered === 1);
-    expect(serverTaps()[0]).toMatchObject({ seq: 1, clockSynced: false, flags: [] });
+    expect(serverTaps()[0]).toMatchObject({ seq: 1, clockSynced: false, flags: ['toggle'] });
     expect(t.terminal.status().clock).toEqual({ synced: true, source: 'server' });
 
     clock.advance(3_000);
     t.tap(sato.card);
     await waitFor('the second tap delivered', () => t.store.counts().delivered === 2);
     const [first, second] = serverTaps();
-    expect(second).toMatchObject({ seq: 2, clockSynced: true, flags: [] });
+    expect(second).toMatchObject({ seq: 2, clockSynced: true, flags: ['toggle'] });
     // The server rewrote the first from this boot's offset, which the second tap carries.
-    expect(first).toMatchObject({ seq: 1, clockSynced: true, flags: ['clock_corrected'] });
+    expect(first).toMatchObject({ seq: 1, clockSynced: true, flags: ['toggle', 'clock_corrected'] });
     expect(Date.parse(second?.at ?? '') - Date.parse(first?.at ?? '')).toBe(3_000);
     const day = first?.workingDay ?? '';
     await recordsBuilt();
@@ -137,8 +138,8 @@ describe('terminal clock', () => {
     expect(status.lastError).toMatchObject({ code: 'clock_skew' });
     expect(status.lastError?.message).toMatch(/clock is 3\d{3}\.\d s behind the server's/);
     expect(serverTaps().map((tap) => [tap.clockSynced, tap.flags])).toEqual([
-      [false, []],
-      [false, []],
+      [false, ['toggle']],
+      [false, ['toggle']],
     ]);
     const day = serverTaps()[0]?.workingDay ?? '';
     await recordsBuilt();
@@ -168,9 +169,12 @@ describe('terminal clock', () => {
       '2026-11-24T00:02:00.000Z',
       '2026-11-24T00:03:00.000Z',
     ]);
-    expect(taps.map((tap) => tap.direction)).toEqual(['in', 'in', 'out', 'out']);
-    // A record whose exit precedes its entry goes to a person, not silently to CCUS as is.
+    expect(taps.map((tap) => tap.terminalDirection)).toEqual(['in', 'in', 'out', 'out']);
+    // The server pairs by wall time, which the jump put out of order: a person looks, CCUS waits.
     await recordsBuilt();
-    expect(record(yamada.workerId, '2026-11-24')?.flags).toContain('no_exit');
+    expect(record(yamada.workerId, '2026-11-24')).toMatchObject({
+      flags: ['clock_jumped'],
+      ccus: { state: 'held' },
+    });
   });
 });

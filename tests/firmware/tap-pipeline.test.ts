@@ -88,6 +88,32 @@ describe('tap pipeline', () => {
     });
   });
 
+  it('closes a night shift with an exit after the day boundary, within the maximum shift, and not past it', () => {
+    const p = pipeline({ debounceMs: 10_000, maxShiftMs: 16 * 3600_000 });
+    clock.advance(13.5 * 3600_000); // 21:30
+    expect(p.handleCard(card(known.id)).kind).toBe('entry');
+    clock.advance(8 * 3600_000); // 05:30 next morning: after the 04:00 boundary
+    expect(p.handleCard(card(known.id)).kind).toBe('exit');
+    expect(store.tap(2)).toMatchObject({ direction: 'out', workingDay: '2026-11-25', flags: ['toggle'] });
+    // An entry forgotten at the gate: 17 hours on, the next tap starts a new shift.
+    clock.advance(15 * 3600_000); // 20:30
+    expect(p.handleCard(card(known.id)).kind).toBe('entry');
+    clock.advance(17 * 3600_000); // 13:30 the day after
+    expect(p.handleCard(card(known.id)).kind).toBe('entry');
+  });
+
+  it('records a tap on the other reader of a two-reader gate within the window as a correction', () => {
+    const p = pipeline({ directionMode: 'two-reader', readerDirections: { a: 'in', b: 'out' }, debounceMs: 10_000 });
+    expect(p.handleCard(card(known.id, 'b')).kind).toBe('exit');
+    clock.advance(3_000);
+    expect(p.handleCard(card(known.id, 'b')).kind).toBe('already');
+    expect(p.handleCard(card(known.id, 'a')).kind).toBe('entry');
+    expect(store.tap(2)).toMatchObject({ direction: 'in', flags: ['reader_correction'] });
+    clock.advance(10_000);
+    expect(p.handleCard(card(known.id, 'b')).kind).toBe('exit');
+    expect(store.tap(3)).toMatchObject({ direction: 'out', flags: [] });
+  });
+
   it('answers "already recorded" to the same card within the window and records nothing', () => {
     const p = pipeline({ debounceMs: 10_000 });
     p.handleCard(card(known.id));
@@ -101,7 +127,7 @@ describe('tap pipeline', () => {
   it('records and flags an unknown card by default, refuses it when told to', () => {
     const outcome = pipeline().handleCard(card('04A2B3C4D5E6F7'));
     expect(outcome.kind).toBe('unknown');
-    expect(store.tap(1)).toMatchObject({ workerId: null, flags: ['unknown_card'] });
+    expect(store.tap(1)).toMatchObject({ workerId: null, flags: ['unknown_card', 'toggle'] });
     expect(pipeline({ unknownCard: 'refuse' }).handleCard(card('04A2B3C4D5E6F8')).kind).toBe('refused');
     expect(store.counts().pending).toBe(1);
   });

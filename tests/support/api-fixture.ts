@@ -54,6 +54,7 @@ export interface ApiFixture {
 }
 
 const BOOT = '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13';
+const BOOTED_AT = Date.parse('2020-01-01T00:00:00Z');
 
 /**
  * Two unrelated contractors (A and B), each prime of its own site with a leased terminal,
@@ -102,7 +103,8 @@ export function apiFixture(dir: string, options: { answerLater?: boolean } = {})
           direction: t.direction,
           at: t.at,
           bootId: BOOT,
-          mono: seq * 1000,
+          // One boot whose clock runs true: monotonic time keeps step with wall time.
+          mono: Math.max(0, Date.parse(t.at) - BOOTED_AT),
           clockSynced: t.clockSynced ?? true,
           flags: t.workerId === null ? ['unknown_card'] : [],
         };

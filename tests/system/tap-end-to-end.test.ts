@@ -82,7 +82,8 @@ describe('a tap travels end to end', () => {
       workerId: worker.workerId,
       direction: 'in',
       clockSynced: true,
-      flags: [],
+      // The demo terminal toggles: the server may decide the direction again from the whole site.
+      flags: ['toggle'],
     });
 
     // 3. The server row.

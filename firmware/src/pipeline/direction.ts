@@ -3,12 +3,13 @@ import type { Direction, DirectionMode } from '@ccus-gate/protocol';
 export interface DirectionInput {
   /** The reader that saw the card, for two-reader gates. */
   reader: string;
-  /** The subject's last direction on this working day, if any. */
-  last: Direction | null;
+  /** Whether the subject is on site now (an entry whose shift is still open), for toggle. */
+  onSite: boolean;
 }
 
 /**
- * in / out: fixed. toggle: a working day starts with entry and alternates.
+ * in / out: fixed. toggle: an exit while the subject is on site, else an entry (protocol's
+ * shift rule decides "on site", across the day boundary within the site's maximum shift).
  * two-reader: the reader decides, through `readerDirections` (reader name → direction).
  */
 export function decideDirection(
@@ -21,7 +22,7 @@ export function decideDirection(
     case 'out':
       return mode;
     case 'toggle':
-      return input.last === 'in' ? 'out' : 'in';
+      return input.onSite ? 'out' : 'in';
     case 'two-reader': {
       const direction = readerDirections[input.reader];
       if (direction === undefined) {

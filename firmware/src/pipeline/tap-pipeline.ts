@@ -7,6 +7,9 @@ import {
   type Direction,
   type DirectionMode,
   parseCardRef,
+  type ShiftState,
+  shiftOpen,
+  shiftStep,
   type TapFlag,
   type WorkingDayRule,
   workingDay,
@@ -19,6 +22,8 @@ import { decideDirection } from './direction.js';
 
 export interface PipelineSettings {
   directionMode: DirectionMode;
+  /** The site's maximum shift: how long after an entry a toggle tap past the day boundary is still its exit. */
+  maxShiftMs: number;
   /** For two-reader gates: which reader is the entry and which the exit. */
   readerDirections: Readonly<Record<string, Direction>>;
   debounceMs: number;
@@ -106,18 +111,22 @@ export class TapPipeline extends EventEmitter<{ outcome: [TapOutcome, TapTiming]
     const settings = this.#settings;
     const mono = clock.monotonicMs();
     const key = cardKey(card);
-    if (this.#debouncer.isRepeat(key, mono)) return { kind: 'already', card };
-    this.#debouncer.remember(key, mono);
+    const seen = this.#debouncer.check(key, reader, mono);
+    if (seen === 'repeat') return { kind: 'already', card };
+    this.#debouncer.remember(key, reader, mono);
 
     try {
       const workerId = store.resolveCard(card);
       if (workerId === null && settings.unknownCard === 'refuse') return { kind: 'refused', card };
       const at = clock.now();
       const day = workingDay(at, settings.workingDay, this.#deps.calendarDate);
-      const last = store.lastDirection(workerId ?? key, day);
-      const direction = decideDirection(settings.directionMode, { reader, last }, settings.readerDirections);
+      const toggled = settings.directionMode === 'toggle';
+      const onSite = toggled && this.#onSite(workerId ?? key, at, day);
+      const direction = decideDirection(settings.directionMode, { reader, onSite }, settings.readerDirections);
       const clockState = clock.sync();
       const flags: TapFlag[] = workerId === null ? ['unknown_card'] : [];
+      if (toggled) flags.push('toggle');
+      if (seen === 'correction') flags.push('reader_correction');
       const tap = store.commitTap({
         card,
         workerId,
@@ -134,9 +143,27 @@ export class TapPipeline extends EventEmitter<{ outcome: [TapOutcome, TapTiming]
       return { kind: direction === 'in' ? 'entry' : 'exit', tap, offline };
     } catch (error) {
       // Not recorded, so the card may be tapped again at once.
-      this.#debouncer.remember(key, Number.NEGATIVE_INFINITY);
+      this.#debouncer.forget(key, reader);
       return { kind: 'fault', card, error: error instanceof Error ? error : toStoreError(error, 'recording a tap') };
     }
+  }
+
+  /**
+   * Whether the subject's shift is still open, by protocol's shift rule over their taps at this
+   * terminal from two working days back (a shift reaches at most one boundary back).
+   */
+  #onSite(subject: string, at: Date, day: string): boolean {
+    const since = new Date(Date.parse(`${day}T00:00:00Z`) - 2 * 86_400_000).toISOString().slice(0, 10);
+    const maxShiftMs = this.#settings.maxShiftMs;
+    let state: ShiftState | null = null;
+    for (const tap of this.#deps.store.recentTaps(subject, since)) {
+      state = shiftStep(
+        state,
+        { atMs: Date.parse(tap.at), day: tap.workingDay, direction: tap.direction },
+        maxShiftMs,
+      ).state;
+    }
+    return shiftOpen(state, { atMs: at.getTime(), day }, maxShiftMs);
   }
 
   #finish(outcome: TapOutcome, started: number): TapOutcome {

@@ -127,7 +127,7 @@ export class TerminalStore {
   readonly #statements = new Map<string, Database.Statement>();
   readonly #insertTap: Database.Statement;
   readonly #pendingAfter: Database.Statement<[number, number], TapRow>;
-  readonly #lastDirection: Database.Statement<[string, string], { direction: Direction }>;
+  readonly #recentTaps: Database.Statement<[string, string], { direction: Direction; at: string; working_day: string }>;
   readonly #resolve: Database.Statement<[string, string], { worker_id: string }>;
   /** Kept in memory so status costs nothing with a million taps queued; this store is the only writer. */
   readonly #counts: TapCounts = { pending: 0, delivered: 0, rejected: 0 };
@@ -157,8 +157,8 @@ export class TerminalStore {
     this.#pendingAfter = this.#sql(
       `SELECT ${TAP_COLUMNS} FROM taps WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
     );
-    this.#lastDirection = this.#sql(
-      `SELECT direction FROM taps WHERE subject = ? AND working_day = ? ORDER BY seq DESC LIMIT 1`,
+    this.#recentTaps = this.#sql(
+      `SELECT direction, at, working_day FROM taps WHERE subject = ? AND working_day >= ? ORDER BY seq`,
     );
     this.#resolve = this.#sql(`SELECT worker_id FROM roster WHERE tech = ? AND card_id = ?`);
   }
@@ -490,9 +490,11 @@ export class TerminalStore {
     return row?.at ?? null;
   }
 
-  /** The direction of the subject's last tap on that working day, if any. */
-  lastDirection(subject: string, workingDay: string): Direction | null {
-    return this.#lastDirection.get(subject, workingDay)?.direction ?? null;
+  /** The subject's taps from working day `sinceDay` on, in the order taken. */
+  recentTaps(subject: string, sinceDay: string): { direction: Direction; at: string; workingDay: string }[] {
+    return this.#recentTaps
+      .all(subject, sinceDay)
+      .map((row) => ({ direction: row.direction, at: row.at, workingDay: row.working_day }));
   }
 
   resolveCard(card: CardRef): WorkerId | null {

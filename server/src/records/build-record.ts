@@ -8,6 +8,8 @@ export interface RecordTap {
   atMs: number;
   clockSynced: boolean;
   clockCorrected: boolean;
+  /** Wall time less monotonic time, and whose clock that is (terminal and boot): constant unless the clock jumped. */
+  clock: { key: string; offsetMs: number };
   implausible: boolean;
   /** The terminal did not know the card when it was tapped; the server resolved it later. */
   unknownAtGate: boolean;
@@ -65,6 +67,7 @@ export function buildRecord(
     if (Date.parse(lastOut) - Date.parse(firstIn) > context.maxShiftMs) flags.add('long_shift');
   }
   if (counted.some((tap) => tap.clockCorrected)) flags.add('clock_corrected');
+  if (override === null && clockJumped(counted)) flags.add('clock_jumped');
   if (override === null && counted.some((tap) => !tap.clockSynced && !tap.implausible)) flags.add('clock_unsynced');
   if (counted.some((tap) => tap.implausible)) flags.add('implausible_time');
   if (counted.some((tap) => tap.unknownAtGate)) flags.add('unknown_card');
@@ -77,4 +80,23 @@ export function buildRecord(
     tapCount: counted.length,
     flags: RECORD_FLAGS.filter((flag) => flags.has(flag)),
   };
+}
+
+/** A jump this large between two taps of one boot is a clock set, not drift. */
+const JUMP_MS = 60_000;
+
+/** Whether one terminal's clock jumped between any of these taps of the same boot. */
+function clockJumped(taps: readonly RecordTap[]): boolean {
+  const offsets = new Map<string, { min: number; max: number }>();
+  for (const { clock } of taps) {
+    const seen = offsets.get(clock.key);
+    if (seen === undefined) {
+      offsets.set(clock.key, { min: clock.offsetMs, max: clock.offsetMs });
+      continue;
+    }
+    seen.min = Math.min(seen.min, clock.offsetMs);
+    seen.max = Math.max(seen.max, clock.offsetMs);
+    if (seen.max - seen.min > JUMP_MS) return true;
+  }
+  return false;
 }

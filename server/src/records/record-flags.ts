@@ -11,6 +11,7 @@ export const RECORD_FLAGS = [
   'long_shift',
   'clock_corrected',
   'clock_unsynced',
+  'clock_jumped',
   'implausible_time',
   'unknown_card',
   'not_on_roster',
@@ -25,6 +26,8 @@ const HOLDS: Partial<Record<RecordFlag, string>> = {
   no_entry: 'an exit with no entry: add the entry time, or void the tap if it was a mistake',
   long_shift: 'the shift is longer than the site allows: confirm or correct the times',
   clock_unsynced: 'taken while the terminal clock was not synchronised: confirm or correct the times',
+  clock_jumped:
+    "the terminal's clock jumped between these taps, so their order in time is in doubt: confirm or correct the times",
   implausible_time: "a tap's time is impossible (before 2020 or more than a day ahead): set its time or void it",
   no_trade: 'the worker has no trade (職種) on the site roster: set it there',
 };

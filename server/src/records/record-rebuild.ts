@@ -33,6 +33,8 @@ interface TapRow {
   record_day: string | null;
   effective_direction: Direction | null;
   clock_synced: number;
+  boot_id: string;
+  mono: number;
   flags: string;
   terminal_worker_id: string | null;
   void_correction: number | null;
@@ -100,7 +102,7 @@ export class RecordRebuild {
     const rows = this.#db
       .sql(
         `SELECT terminal_id, seq, tech, card_id, direction, at, at_ms, working_day, record_day, effective_direction,
-             clock_synced, flags, terminal_worker_id, void_correction
+             clock_synced, boot_id, mono, flags, terminal_worker_id, void_correction
            FROM taps WHERE site_id = ? AND worker_id = ? AND at_ms >= ? AND at_ms < ?`,
       )
       .all(siteId, workerId, from, until) as TapRow[];
@@ -228,6 +230,7 @@ export class RecordRebuild {
           atMs: row.at_ms,
           clockSynced: row.clock_synced === 1,
           clockCorrected: flags.includes('clock_corrected'),
+          clock: { key: `${row.terminal_id}/${row.boot_id}`, offsetMs: row.at_ms - row.mono },
           implausible: flags.includes('implausible_time'),
           unknownAtGate: row.terminal_worker_id === null,
         };

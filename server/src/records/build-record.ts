@@ -48,7 +48,10 @@ export function buildRecord(
 ): WorkRecordDetail {
   const counted = taps.filter((tap) => tap.direction !== null).sort((a, b) => a.atMs - b.atMs);
   const firstInTap = counted.find((tap) => tap.direction === 'in');
-  const lastOutTap = counted.findLast((tap) => tap.direction === 'out');
+  // An exit before the first entry is a stray one (flagged below), never the record's exit.
+  const lastOutTap = counted.findLast(
+    (tap) => tap.direction === 'out' && (firstInTap === undefined || tap.atMs >= firstInTap.atMs),
+  );
   const firstIn = override?.firstIn ?? firstInTap?.at ?? null;
   const lastOut = override?.lastOut ?? lastOutTap?.at ?? null;
   const flags = new Set<RecordFlag>();

@@ -25,6 +25,12 @@ export interface PairedTap {
   recordDay: string;
 }
 
+/**
+ * A correction replaces a tap at most this much earlier: the longest debounce window a terminal
+ * may have (protocol's config allows 3600 s). Anything older is a tap of its own.
+ */
+const CORRECTION_REACH_MS = 3_600_000;
+
 /** In time order; taps at the same instant in terminal and sequence order, so every order of arrival pairs alike. */
 export function timelineOrder(a: TimelineTap, b: TimelineTap): number {
   return a.atMs - b.atMs || (a.terminalId < b.terminalId ? -1 : a.terminalId > b.terminalId ? 1 : a.seq - b.seq);
@@ -42,7 +48,14 @@ export function pairShifts(taps: readonly TimelineTap[], maxShiftMs: number): Pa
   for (const tap of ordered) {
     const key = `${tap.terminalId}\u0000${tap.cardKey}`;
     const previous = lastAtTerminal.get(key);
-    if (tap.readerCorrection && previous !== undefined && !previous.voided) replaced.add(previous);
+    if (
+      tap.readerCorrection &&
+      previous !== undefined &&
+      !previous.voided &&
+      tap.atMs - previous.atMs <= CORRECTION_REACH_MS
+    ) {
+      replaced.add(previous);
+    }
     if (!tap.voided) lastAtTerminal.set(key, tap);
   }
   let state: ShiftState | null = null;

@@ -22,6 +22,8 @@ export interface TapSpec {
   direction: 'in' | 'out';
   at: string;
   clockSynced?: boolean;
+  /** Monotonic time; by default as if the terminal booted on 2020-01-01 with its clock right. */
+  mono?: number;
 }
 
 export interface TenantFixture {
@@ -104,7 +106,7 @@ export function apiFixture(dir: string, options: { answerLater?: boolean } = {})
           at: t.at,
           bootId: BOOT,
           // One boot whose clock runs true: monotonic time keeps step with wall time.
-          mono: Math.max(0, Date.parse(t.at) - BOOTED_AT),
+          mono: t.mono ?? Math.max(0, Date.parse(t.at) - BOOTED_AT),
           clockSynced: t.clockSynced ?? true,
           flags: t.workerId === null ? ['unknown_card'] : [],
         };

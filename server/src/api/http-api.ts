@@ -18,6 +18,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import { hashPassword } from '../credentials.js';
 import { encodeCsv, kentaikyoCalendar, recordsCsv } from '../export/csv-export.js';
+import type { Correction } from '../store/correction-store.js';
 import type { Role } from '../store/directory-store.js';
 import type { ServerRepository } from '../store/repository.js';
 import { isStoreError, StoreError, type StoreErrorCode } from '../store/store-error.js';
@@ -1067,20 +1068,29 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
     async (c) => {
       const input = valid<z.infer<typeof S.CorrectionBody>>(c, 'json');
       const actor = actorOf(c);
-      const key = { siteId: input.siteId, workerId: input.workerId, workingDay: input.workingDay };
-      // As the person gave them, offset included: the site's local time reads best later.
-      const times = {
-        ...key,
-        firstIn: 'firstIn' in input ? input.firstIn : null,
-        lastOut: 'lastOut' in input ? input.lastOut : null,
-        reason: input.reason,
-      };
-      const correction =
-        input.kind === 'confirm_clock'
-          ? await corrections.confirmClock(actor, { ...key, reason: input.reason })
-          : input.kind === 'add_day'
-            ? await corrections.addDay(actor, times)
-            : await corrections.setTimes(actor, times);
+      let correction: Correction;
+      if (input.kind === 'void_tap') {
+        correction = await corrections.voidTap(actor, input);
+      } else if (input.kind === 'set_tap_time') {
+        correction = await corrections.setTapTime(actor, input);
+      } else if (input.kind === 'set_trade') {
+        correction = await corrections.setTrade(actor, input);
+      } else {
+        const key = { siteId: input.siteId, workerId: input.workerId, workingDay: input.workingDay };
+        // As the person gave them, offset included: the site's local time reads best later.
+        const times = {
+          ...key,
+          firstIn: 'firstIn' in input ? input.firstIn : null,
+          lastOut: 'lastOut' in input ? input.lastOut : null,
+          reason: input.reason,
+        };
+        correction =
+          input.kind === 'confirm_clock'
+            ? await corrections.confirmClock(actor, { ...key, reason: input.reason })
+            : input.kind === 'add_day'
+              ? await corrections.addDay(actor, times)
+              : await corrections.setTimes(actor, times);
+      }
       if (correction.state === 'applied') effects.recordsQueued();
       return json(c, { correction }, 201);
     },

@@ -172,6 +172,26 @@ export const CorrectionBody = z
       lastOut: WallTimeSchema.nullable().default(null),
     }),
     z.strictObject({ kind: z.literal('confirm_clock'), ...TimesFields }),
+    z.strictObject({
+      kind: z.literal('set_trade'),
+      ...TimesFields,
+      trade: Trade.nullable(),
+      position: Position.default(null),
+    }),
+    z.strictObject({
+      kind: z.literal('void_tap'),
+      terminalId: TerminalIdSchema,
+      seq: z.int().min(1),
+      reason: ReasonSchema,
+    }),
+    z.strictObject({
+      kind: z.literal('set_tap_time'),
+      terminalId: TerminalIdSchema,
+      seq: z.int().min(1),
+      // When the tap really was; its boot's other untrusted taps move with it.
+      at: WallTimeSchema,
+      reason: ReasonSchema,
+    }),
   ])
   .openapi('NewCorrection');
 

@@ -1,13 +1,34 @@
 import { type CardRef, ccusDeadline, ccusToday, type WorkerId, workingDay } from '@ccus-gate/protocol';
 import type { CcusOutbox } from '../ccus/outbox-store.js';
 import { queueRecords } from '../records/record-queue.js';
-import type { DirectoryStore, SiteAccess } from './directory-store.js';
+import { redateTap, untrustedTaps } from '../records/redate-taps.js';
+import type { DirectoryStore, Position, SiteAccess } from './directory-store.js';
 import type { RecordKey, RecordQueries } from './record-queries.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
 import { type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
 
-export type CorrectionKind = 'add_day' | 'set_times' | 'bind_card' | 'confirm_clock';
+export type CorrectionKind =
+  | 'add_day'
+  | 'set_times'
+  | 'bind_card'
+  | 'confirm_clock'
+  | 'void_tap'
+  | 'set_tap_time'
+  | 'set_trade';
+
+/** A stored tap, by the terminal that took it and its sequence number there. */
+export interface TapRef {
+  terminalId: string;
+  seq: number;
+}
+
+/** What a correction changes, by kind; kept as the correction's `after`. */
+type Change =
+  | { kind: 'add_day' | 'set_times' | 'confirm_clock'; firstIn: string | null; lastOut: string | null }
+  | { kind: 'set_trade'; trade: string | null; position: Position | null }
+  | { kind: 'void_tap'; terminalId: string; seq: number }
+  | { kind: 'set_tap_time'; terminalId: string; seq: number; at: string };
 export type CorrectionState = 'applied' | 'awaiting_approval' | 'rejected';
 
 /** Who acts: the tenant and the token's label (or the signed-in person). */
@@ -48,6 +69,19 @@ export interface TimesChange extends RecordKey {
   firstIn: string | null;
   lastOut: string | null;
   reason: string;
+}
+
+interface TapRow {
+  terminal_id: string;
+  seq: number;
+  site_id: string;
+  worker_id: string | null;
+  working_day: string;
+  record_day: string | null;
+  direction: string;
+  at: string;
+  clock_synced: number;
+  void_correction: number | null;
 }
 
 interface CorrectionRow {
@@ -120,7 +154,11 @@ export class CorrectionStore {
       }
       if (change.firstIn === null)
         throw new StoreError('invalid', 'an added day needs at least its entry time', 'firstIn');
-      return this.#propose(actor, access, 'add_day', change, null);
+      return this.#propose(actor, access, change, change.reason, null, {
+        kind: 'add_day',
+        firstIn: change.firstIn,
+        lastOut: change.lastOut,
+      });
     });
   }
 
@@ -134,10 +172,14 @@ export class CorrectionStore {
         firstIn: change.firstIn ?? existing.firstIn,
         lastOut: change.lastOut ?? existing.lastOut,
       };
-      return this.#propose(actor, access, 'set_times', merged, {
-        firstIn: existing.firstIn,
-        lastOut: existing.lastOut,
-      });
+      return this.#propose(
+        actor,
+        access,
+        change,
+        change.reason,
+        { firstIn: existing.firstIn, lastOut: existing.lastOut },
+        { kind: 'set_times', firstIn: merged.firstIn, lastOut: merged.lastOut },
+      );
     });
   }
 
@@ -150,8 +192,102 @@ export class CorrectionStore {
         throw new StoreError('conflict', 'the record is not flagged clock_unsynced; nothing to confirm');
       }
       const times = { firstIn: existing.firstIn, lastOut: existing.lastOut };
-      return this.#propose(actor, access, 'confirm_clock', { ...key, ...times }, times);
+      return this.#propose(actor, access, key, key.reason, times, { kind: 'confirm_clock', ...times });
     });
+  }
+
+  /** Sets the day's trade (職種) and position (立場) on a record, instead of the site roster's. */
+  setTrade(
+    actor: Actor,
+    change: RecordKey & { trade: string | null; position: Position | null; reason: string },
+  ): Correction {
+    return this.#db.transaction(() => {
+      const access = this.#mayCorrect(actor, change);
+      const existing = this.#queries.record(actor, change);
+      return this.#propose(
+        actor,
+        access,
+        change,
+        change.reason,
+        { trade: existing.trade, position: existing.position },
+        { kind: 'set_trade', trade: change.trade, position: change.position },
+      );
+    });
+  }
+
+  /** Leaves a mistaken tap out of its record (a wrong reader, a card tapped for someone else); it is kept. */
+  voidTap(actor: Actor, ref: TapRef & { reason: string }): Correction {
+    return this.#db.transaction(() => {
+      const { tap, key, access } = this.#tapFor(actor, ref);
+      if (tap.void_correction !== null)
+        throw new StoreError('conflict', `tap ${ref.terminalId}/${ref.seq} is void already`);
+      return this.#propose(
+        actor,
+        access,
+        key,
+        ref.reason,
+        { at: tap.at, direction: tap.direction },
+        {
+          kind: 'void_tap',
+          terminalId: ref.terminalId,
+          seq: ref.seq,
+        },
+      );
+    });
+  }
+
+  /**
+   * Says when a tap really was, for a tap whose clock was never synchronised or whose time is
+   * impossible. Every such tap of the same terminal boot moves with it (monotonic time keeps
+   * their spacing), so a terminal that never set its clock is mended with one known time.
+   */
+  setTapTime(actor: Actor, ref: TapRef & { at: string; reason: string }): Correction {
+    return this.#db.transaction(() => {
+      const { tap, key, access } = this.#tapFor(actor, ref);
+      if (tap.clock_synced === 1) {
+        throw new StoreError(
+          'conflict',
+          `tap ${ref.terminalId}/${ref.seq} was taken on a synchronised clock: correct its record's times instead`,
+          'seq',
+        );
+      }
+      return this.#propose(
+        actor,
+        access,
+        key,
+        ref.reason,
+        { at: tap.at },
+        {
+          kind: 'set_tap_time',
+          terminalId: ref.terminalId,
+          seq: ref.seq,
+          at: ref.at,
+        },
+      );
+    });
+  }
+
+  /** The tap, the record that holds it, and how the actor may correct it. */
+  #tapFor(actor: Actor, ref: TapRef): { tap: TapRow; key: RecordKey; access: SiteAccess } {
+    const tap = this.#db.sql('SELECT * FROM taps WHERE terminal_id = ? AND seq = ?').get(ref.terminalId, ref.seq) as
+      | TapRow
+      | undefined;
+    // Another tenant's tap is as invisible here as one that does not exist.
+    const notFound = new StoreError('not_found', `no tap ${ref.terminalId}/${ref.seq}`, 'seq');
+    if (tap === undefined || this.#directory.siteAccess(actor, tap.site_id) === null) throw notFound;
+    if (tap.worker_id === null) {
+      throw new StoreError(
+        'conflict',
+        `tap ${ref.terminalId}/${ref.seq} is an unknown card's: bind the card first`,
+        'seq',
+      );
+    }
+    const key = { siteId: tap.site_id, workerId: tap.worker_id, workingDay: tap.record_day ?? tap.working_day };
+    try {
+      return { tap, key, access: this.#mayCorrect(actor, key) };
+    } catch {
+      throw notFound;
+    }
   }
 
   /**
@@ -274,42 +410,112 @@ export class CorrectionStore {
     return access;
   }
 
-  #propose(actor: Actor, access: SiteAccess, kind: CorrectionKind, change: TimesChange, before: unknown): Correction {
-    this.#checkTimes(change);
+  #propose(
+    actor: Actor,
+    access: SiteAccess,
+    key: RecordKey,
+    reason: string,
+    before: unknown,
+    change: Change,
+  ): Correction {
+    this.#check(key, change);
     const state: CorrectionState = access === 'prime' ? 'applied' : 'awaiting_approval';
-    const after = { firstIn: change.firstIn, lastOut: change.lastOut };
-    const id = this.#insert(actor, { kind, state, ...change, before, after });
-    this.#audit(actor, kind, `record ${change.siteId}/${change.workerId}/${change.workingDay}`, change.reason, before, {
-      ...after,
-      state,
-    });
-    if (state === 'applied') this.#apply(id, change);
+    const { kind, ...after } = change;
+    const id = this.#insert(actor, { kind, state, ...key, reason, before, after });
+    const target =
+      'seq' in change
+        ? `tap ${change.terminalId}/${change.seq}`
+        : `record ${key.siteId}/${key.workerId}/${key.workingDay}`;
+    this.#audit(actor, kind, target, reason, before, { ...after, state });
+    if (state === 'applied') this.#apply(id, key, change);
     return this.#get(id);
   }
 
-  /** Times must lie in the working day they are for, entry before exit, within CCUS's deadline. */
-  #checkTimes(change: TimesChange): void {
+  /** Whether the change may be made now: CCUS still takes the day it is for, and times fit it. */
+  #check(key: RecordKey, change: Change): void {
+    switch (change.kind) {
+      case 'add_day':
+      case 'set_times':
+      case 'confirm_clock':
+        this.#checkTimes({ ...key, firstIn: change.firstIn, lastOut: change.lastOut, reason: '' });
+        return;
+      case 'set_trade':
+        this.#checkOpen(key.workingDay);
+        if (change.trade !== null) this.#checkTrade(key.workerId, change.trade);
+        return;
+      case 'set_tap_time': {
+        const at = Date.parse(change.at);
+        if (at > this.#db.now().getTime()) throw new StoreError('invalid', `${change.at} is in the future`, 'at');
+        this.#checkOpen(this.#dayAt(key.siteId, change.at), 'at');
+        return;
+      }
+      case 'void_tap':
+        return;
+    }
+  }
+
+  /** CCUS still takes input for the day: not in the future, not past the end of the month after it. */
+  #checkOpen(day: string, field = 'workingDay'): void {
     const today = ccusToday(this.#db.now());
-    if (change.workingDay > today)
-      throw new StoreError('invalid', `${change.workingDay} is in the future`, 'workingDay');
-    const deadline = ccusDeadline(change.workingDay);
-    if (today > deadline) {
+    if (day > today) throw new StoreError('invalid', `${day} is in the future`, field);
+    const deadline = ccusDeadline(day);
+    if (today > deadline)
+      throw new StoreError('invalid', `CCUS took input for ${day} until ${deadline}; it is closed`, field);
+  }
+
+  #checkTrade(workerId: string, trade: string): void {
+    const trades = this.#db.sql('SELECT trades FROM workers WHERE worker_id = ?').pluck().get(workerId) as
+      | string
+      | undefined;
+    const registered = trades === undefined ? [] : (JSON.parse(trades) as string[]);
+    if (registered.length > 0 && !registered.includes(trade)) {
       throw new StoreError(
         'invalid',
-        `CCUS took input for ${change.workingDay} until ${deadline}; it is closed`,
-        'workingDay',
+        `worker ${workerId} is registered for ${registered.join(', ')}, not ${trade}`,
+        'trade',
       );
     }
-    const rule = this.#db.sql('SELECT time_zone, day_boundary FROM sites WHERE site_id = ?').get(change.siteId) as {
+  }
+
+  #dayAt(siteId: string, at: string): string {
+    const rule = this.#db.sql('SELECT time_zone, day_boundary FROM sites WHERE site_id = ?').get(siteId) as {
       time_zone: string;
       day_boundary: string;
     };
-    for (const field of ['firstIn', 'lastOut'] as const) {
-      const at = change[field];
-      if (at === null) continue;
-      const day = workingDay(new Date(at), { timeZone: rule.time_zone, dayBoundary: rule.day_boundary });
+    return workingDay(new Date(at), { timeZone: rule.time_zone, dayBoundary: rule.day_boundary });
+  }
+
+  /**
+   * Times must lie in the working day they are for (an exit may run past the day boundary
+   * within the site's maximum shift, as a night shift does), entry before exit, within CCUS's
+   * deadline.
+   */
+  #checkTimes(change: TimesChange): void {
+    this.#checkOpen(change.workingDay);
+    const site = this.#db.sql('SELECT max_shift_hours FROM sites WHERE site_id = ?').get(change.siteId) as {
+      max_shift_hours: number;
+    };
+    if (change.firstIn !== null) {
+      const day = this.#dayAt(change.siteId, change.firstIn);
       if (day !== change.workingDay) {
-        throw new StoreError('invalid', `${field} ${at} falls on working day ${day}, not ${change.workingDay}`, field);
+        throw new StoreError(
+          'invalid',
+          `firstIn ${change.firstIn} falls on working day ${day}, not ${change.workingDay}`,
+          'firstIn',
+        );
+      }
+    }
+    if (change.lastOut !== null) {
+      const day = this.#dayAt(change.siteId, change.lastOut);
+      const withinShift =
+        change.firstIn !== null &&
+        Date.parse(change.lastOut) - Date.parse(change.firstIn) <= site.max_shift_hours * 3_600_000;
+      if (day !== change.workingDay && !withinShift) {
+        throw new StoreError(
+          'invalid',
+          `lastOut ${change.lastOut} falls on working day ${day}, not ${change.workingDay}, and is more than ${site.max_shift_hours} hours after the entry`,
+          'lastOut',
+        );
       }
     }
     if (
@@ -321,18 +527,53 @@ export class CorrectionStore {
     }
   }
 
-  #apply(id: number, key: RecordKey & { firstIn: string | null; lastOut: string | null }): void {
-    this.#db
-      .sql(
-        `INSERT INTO record_overrides (site_id, worker_id, working_day, first_in, last_out, correction_id)
-         VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
-           first_in = excluded.first_in, last_out = excluded.last_out, correction_id = excluded.correction_id`,
-      )
-      .run(key.siteId, key.workerId, key.workingDay, key.firstIn, key.lastOut, id);
+  #apply(id: number, key: RecordKey, change: Change): void {
+    const touched: RecordKey[] = [key];
+    switch (change.kind) {
+      case 'add_day':
+      case 'set_times':
+      case 'confirm_clock':
+        this.#db
+          .sql(
+            `INSERT INTO record_overrides (site_id, worker_id, working_day, first_in, last_out, correction_id)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
+               first_in = excluded.first_in, last_out = excluded.last_out, correction_id = excluded.correction_id`,
+          )
+          .run(key.siteId, key.workerId, key.workingDay, change.firstIn, change.lastOut, id);
+        break;
+      case 'set_trade':
+        this.#db
+          .sql(
+            `INSERT INTO record_overrides (site_id, worker_id, working_day, trade, position, correction_id)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
+               trade = excluded.trade, position = excluded.position, correction_id = excluded.correction_id`,
+          )
+          .run(key.siteId, key.workerId, key.workingDay, change.trade, change.position, id);
+        break;
+      case 'void_tap':
+        this.#db
+          .sql('UPDATE taps SET void_correction = ? WHERE terminal_id = ? AND seq = ?')
+          .run(id, change.terminalId, change.seq);
+        break;
+      case 'set_tap_time': {
+        const tap = this.#db
+          .sql('SELECT boot_id, mono FROM taps WHERE terminal_id = ? AND seq = ?')
+          .get(change.terminalId, change.seq) as { boot_id: string; mono: number };
+        const offsetMs = Date.parse(change.at) - tap.mono;
+        for (const row of untrustedTaps(this.#db, change.terminalId, tap.boot_id)) {
+          const moved = redateTap(this.#db, row, offsetMs);
+          if (moved.workerId === null) continue;
+          for (const day of moved.days)
+            touched.push({ siteId: moved.siteId, workerId: moved.workerId, workingDay: day });
+        }
+        break;
+      }
+    }
     // A person has fixed it: a record CCUS refused may go again.
     this.#outbox.release(key, ['refused']);
-    queueRecords(this.#db, [key]);
+    queueRecords(this.#db, touched);
   }
 
   #decide(actor: Actor, id: number, state: 'applied' | 'rejected', reason: string | null): Correction {
@@ -343,17 +584,15 @@ export class CorrectionStore {
         throw new StoreError('conflict', `correction ${id} is ${correction.state}, not awaiting approval`, 'id');
       }
       if (state === 'applied') {
-        const after = correction.after as { firstIn: string | null; lastOut: string | null };
-        const change = {
+        const key = {
           siteId: correction.siteId,
           workerId: correction.workerId as string,
           workingDay: correction.workingDay as string,
-          ...after,
-          reason: correction.reason,
         };
+        const change = { kind: correction.kind, ...(correction.after as object) } as Change;
         // The deadline may have passed while it waited.
-        this.#checkTimes(change);
-        this.#apply(id, change);
+        this.#check(key, change);
+        this.#apply(id, key, change);
       }
       this.#db
         .sql('UPDATE corrections SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ?')

@@ -6,13 +6,13 @@ import {
   type TerminalId,
   type WorkerId,
   type WorkingDayRule,
-  workingDay,
   workingDayCache,
 } from '@ccus-gate/protocol';
 import { CcusOutbox, type OutboxItem, type OutboxOptions } from '../ccus/outbox-store.js';
 import { isPlausibleTime } from '../records/plausible-time.js';
 import { queuedRecords, queueRecords } from '../records/record-queue.js';
 import { RecordRebuild } from '../records/record-rebuild.js';
+import { type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-taps.js';
 import { CorrectionStore } from './correction-store.js';
 import { DirectoryStore, type TerminalAssignment } from './directory-store.js';
 import {
@@ -116,7 +116,6 @@ export class ServerStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (terminal_id, seq) DO NOTHING`,
     );
-    const unsynced = this.db.sql('SELECT * FROM taps WHERE terminal_id = ? AND boot_id = ? AND clock_synced = 0');
     // Where a tap belongs: the site of the lease in force when it was taken. A terminal moved
     // to another tenant may still deliver taps from its last lease; they stay that tenant's.
     const current = { siteId: terminal.siteId, days: workingDayCache(terminal.rule) };
@@ -193,8 +192,8 @@ export class ServerStore {
         if (tap.clockSynced && isPlausibleTime(atMs, nowMs)) offsets.set(tap.bootId, atMs - tap.mono);
       }
       for (const [bootId, offsetMs] of offsets) {
-        for (const row of unsynced.all(terminal.terminalId, bootId) as Record<string, unknown>[]) {
-          this.#correctTap(row, offsetMs, touch);
+        for (const row of untrustedTaps(this.db, terminal.terminalId, bootId)) {
+          this.#correctTap(row as unknown as Record<string, unknown>, offsetMs, touch);
         }
       }
       // Records are rebuilt after the ack (rebuildQueuedRecords), so a big backlog drains at the
@@ -220,30 +219,14 @@ export class ServerStore {
     return queuedRecords(this.db);
   }
 
-  /** Rewrites one stored tap's wall time from its monotonic time; both the old and the new day's records change. */
+  /** Re-dates one stored tap (records/redate-taps.ts); both the old and the new day's records change. */
   #correctTap(
     row: Record<string, unknown>,
     offsetMs: number,
     touch: (siteId: string, workerId: string | null, day: string) => void,
   ): void {
-    const siteId = String(row.site_id);
-    const rule = this.db.sql('SELECT time_zone, day_boundary FROM sites WHERE site_id = ?').get(siteId) as {
-      time_zone: string;
-      day_boundary: string;
-    };
-    const at = new Date(Number(row.mono) + offsetMs);
-    const day = workingDay(at, { timeZone: rule.time_zone, dayBoundary: rule.day_boundary });
-    const flags = (JSON.parse(String(row.flags)) as string[]).filter((flag) => flag !== 'implausible_time');
-    if (!flags.includes('clock_corrected')) flags.push('clock_corrected');
-    this.db
-      .sql(
-        `UPDATE taps SET raw_at = coalesce(raw_at, at), at = ?, at_ms = ?, working_day = ?, clock_synced = 1, flags = ?
-         WHERE terminal_id = ? AND seq = ?`,
-      )
-      .run(at.toISOString(), at.getTime(), day, JSON.stringify(flags), row.terminal_id, row.seq);
-    const workerId = (row.worker_id as string | null) ?? null;
-    touch(siteId, workerId, String(row.record_day ?? row.working_day));
-    touch(siteId, workerId, day);
+    const moved = redateTap(this.db, row as unknown as RedatedTapRow, offsetMs);
+    for (const day of moved.days) touch(moved.siteId, moved.workerId, day);
   }
 
   tapCount(terminalId: TerminalId): number {

@@ -31,9 +31,9 @@ describe('file export gateway (for uploading by hand)', () => {
     expect(again).toEqual({ receipt: `file:${gateway.fileFor('2026-11-20')}#2`, created: false });
     await gateway.submit(record('2026-12-01', null));
     expect(readFileSync(gateway.fileFor('2026-11-01'), 'utf8').split('\r\n')).toEqual([
-      'idempotency_key,company_id,site_id,worker_id,working_day,entry_at,exit_at',
-      '11:880012:2026-11-20,1,11,880012,2026-11-20,2026-11-20T08:00:00.000+09:00,2026-11-20T17:00:00.000+09:00',
-      '11:880012:2026-11-21,1,11,880012,2026-11-21,2026-11-21T08:00:00.000+09:00,',
+      'idempotency_key,company_id,site_id,worker_id,working_day,entry_at,exit_at,trade,position',
+      '11:880012:2026-11-20,1,11,880012,2026-11-20,2026-11-20T08:00:00.000+09:00,2026-11-20T17:00:00.000+09:00,とび,',
+      '11:880012:2026-11-21,1,11,880012,2026-11-21,2026-11-21T08:00:00.000+09:00,,とび,',
       '',
     ]);
     expect(readFileSync(gateway.fileFor('2026-12-01'), 'utf8')).toContain('2026-12-01');

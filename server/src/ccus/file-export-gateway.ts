@@ -10,6 +10,8 @@ const COLUMNS = [
   'working_day',
   'entry_at',
   'exit_at',
+  'trade',
+  'position',
 ] as const;
 
 /**
@@ -42,6 +44,8 @@ export class FileExportGateway implements CcusGateway {
       submission.workingDay,
       submission.entryAt ?? '',
       submission.exitAt ?? '',
+      submission.trade ?? '',
+      submission.position ?? '',
     ];
     const at = rows.findIndex((existing) => existing[0] === submission.idempotencyKey);
     if (at >= 0) rows[at] = row;

@@ -36,7 +36,9 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
     cleanups.length = 0;
   };
   try {
-    const store = ServerStore.open(config.database);
+    const store = ServerStore.open(config.database, () => new Date(), {
+      outbox: { coalesceMs: config.forwarder.coalesceSeconds * 1000 },
+    });
     cleanups.push(() => store.close());
 
     let ccusListener: HttpListener | null = null;

@@ -66,6 +66,8 @@ const ServerConfigSchema = z.strictObject({
       ratePerSecond: z.number().min(0.01).max(10_000).default(20),
       maxBackoffSeconds: Seconds(86_400).default(3600),
       breakerResetSeconds: Seconds(3600).default(30),
+      /** After a record has been sent, its later changes go together, at most once this often (its exit at once). */
+      coalesceSeconds: Seconds(86_400).default(600),
     })
     .prefault({}),
   log: z

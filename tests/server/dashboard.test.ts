@@ -254,6 +254,94 @@ describe('the contractor dashboard', () => {
       expect(record.record.flags).not.toContain('no_exit');
     });
 
+    it("fills a night shift's exit on the next morning, and shows what each flag means", async () => {
+      f.tap(f.a.terminalId, [
+        { card: f.a.card, workerId: f.a.worker, direction: 'in', at: '2026-11-21T21:30:00.000+09:00' },
+      ]);
+      const browser = await f.client('a-admin');
+      await browser.get('/attention');
+      const missed = /data-testid="missed-exits">(.*?)<\/section>/s.exec(browser.html)?.[1];
+      expect(missed).toContain('退場未記録');
+      expect(missed).toContain('夜勤は翌朝の時刻');
+      const done = await browser.post('/attention/exit', {
+        site: f.a.siteId,
+        workerId: f.a.worker,
+        workingDay: '2026-11-21',
+        firstIn: '2026-11-21T21:30:00.000+09:00',
+        time: '05:30',
+        reason: '夜勤',
+        back: '/attention',
+      });
+      expect(await browser.follow(done)).toContain('退場時刻を記録しました');
+      const record = (await (
+        await f.call(f.a.admin, 'GET', `/api/v1/records/${f.a.siteId}/${f.a.worker}/2026-11-21`)
+      ).json()) as { record: { lastOut: string; flags: string[] } };
+      expect(Date.parse(record.record.lastOut)).toBe(Date.parse('2026-11-22T05:30:00+09:00'));
+    });
+
+    it('shows a held record’s taps, voids one and sets the real time of a clock that was never set', async () => {
+      f.tap(f.a.terminalId, [
+        {
+          card: f.a.card,
+          workerId: f.a.worker,
+          direction: 'in',
+          at: '1970-01-01T00:05:00.000Z',
+          clockSynced: false,
+          mono: 300_000,
+        },
+        {
+          card: f.a.card,
+          workerId: f.a.worker,
+          direction: 'out',
+          at: '1970-01-01T00:06:00.000Z',
+          clockSynced: false,
+          mono: 360_000,
+        },
+        {
+          card: f.a.card,
+          workerId: f.a.worker,
+          direction: 'out',
+          at: '1970-01-01T09:05:00.000Z',
+          clockSynced: false,
+          mono: 32_700_000,
+        },
+      ]);
+      const browser = await f.client('a-admin');
+      await browser.get('/attention');
+      const held = /data-record="11110000000001\/1970-01-01">(.*?)<\/section>/s.exec(browser.html)?.[1] ?? '';
+      expect(held).toContain('ありえない時刻');
+      const taps = [...held.matchAll(/data-tap="([^"]+)"/g)].map((m) => m[1] as string);
+      expect(taps).toHaveLength(3);
+      const [terminalId = '', seq = ''] = (taps[1] as string).split('/');
+      const voided = await browser.post('/attention/void-tap', {
+        terminalId,
+        seq,
+        reason: '押し間違い',
+        back: '/attention',
+      });
+      expect(await browser.follow(voided)).toContain('タッチを取り消しました');
+      const [firstTerminal = '', firstSeq = ''] = (taps[0] as string).split('/');
+      const set = await browser.post('/attention/tap-time', {
+        site: f.a.siteId,
+        terminalId: firstTerminal,
+        seq: firstSeq,
+        day: '2026-11-23',
+        time: '08:00',
+        reason: '職長が確認',
+        back: '/attention',
+      });
+      expect(await browser.follow(set)).toContain('同じ起動中のタッチも合わせて直しました');
+      const record = (await (
+        await f.call(f.a.admin, 'GET', `/api/v1/records/${f.a.siteId}/${f.a.worker}/2026-11-23`)
+      ).json()) as { record: { firstIn: string; lastOut: string; tapCount: number; ccus: { state: string } } };
+      expect(Date.parse(record.record.firstIn)).toBe(Date.parse('2026-11-23T08:00:00+09:00'));
+      expect(Date.parse(record.record.lastOut)).toBe(Date.parse('2026-11-23T17:00:00+09:00'));
+      expect(record.record.tapCount).toBe(2);
+      // Every page still answers with the impossible day gone or fixed.
+      for (const page of ['/attention', '/records', '/today'])
+        expect((await browser.request('GET', page)).status).toBe(200);
+    });
+
     it("takes a subcontractor's manual entry and lets the prime approve it", async () => {
       const sub = await f.client('sub-admin');
       await sub.get(`/attention?site=${f.a.siteId}`);

@@ -82,6 +82,7 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     'GET /api/v1/records': { expect: LIST },
     'GET /api/v1/records/at-risk': { expect: LIST },
     'GET /api/v1/records/{siteId}/{workerId}/{workingDay}': { expect: REFUSED },
+    'GET /api/v1/records/{siteId}/{workerId}/{workingDay}/taps': { expect: REFUSED },
     'POST /api/v1/records/{siteId}/{workerId}/{workingDay}/retry': { expect: REFUSED },
     'GET /api/v1/outbox': { expect: LIST },
     'GET /api/v1/corrections': { expect: LIST },

@@ -978,6 +978,24 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
   );
 
   route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/records/{siteId}/{workerId}/{workingDay}/taps',
+      tags: ['records'],
+      request: { params: S.RecordParam },
+      responses: ok("the record's taps, from every terminal, voided and replaced ones too (counted: false)"),
+    },
+    async (c) =>
+      json(c, {
+        taps: await queries.recordTaps(
+          scopeOf(c),
+          valid<{ siteId: string; workerId: string; workingDay: string }>(c, 'param'),
+        ),
+      }),
+  );
+
+  route(
     'admin',
     {
       method: 'post',

@@ -71,6 +71,9 @@ export interface TimesChange extends RecordKey {
   reason: string;
 }
 
+/** The flags whose times a person may confirm as they are. */
+const CONFIRMABLE = ['clock_unsynced', 'clock_jumped', 'long_shift'] as const;
+
 interface TapRow {
   terminal_id: string;
   seq: number;
@@ -183,13 +186,16 @@ export class CorrectionStore {
     });
   }
 
-  /** Vouches for the times of a record taken while the terminal's clock was not synchronised. */
+  /**
+   * Vouches for a record's times where they are in doubt: taken on an unsynchronised clock, across
+   * a jump of the clock, or a shift longer than the site allows.
+   */
   confirmClock(actor: Actor, key: RecordKey & { reason: string }): Correction {
     return this.#db.transaction(() => {
       const access = this.#mayCorrect(actor, key);
       const existing = this.#queries.record(actor, key);
-      if (!existing.flags.includes('clock_unsynced')) {
-        throw new StoreError('conflict', 'the record is not flagged clock_unsynced; nothing to confirm');
+      if (!CONFIRMABLE.some((flag) => existing.flags.includes(flag))) {
+        throw new StoreError('conflict', `the record is flagged none of ${CONFIRMABLE.join(', ')}; nothing to confirm`);
       }
       const times = { firstIn: existing.firstIn, lastOut: existing.lastOut };
       return this.#propose(actor, access, key, key.reason, times, { kind: 'confirm_clock', ...times });

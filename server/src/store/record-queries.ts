@@ -161,6 +161,28 @@ export function quarantineFromRow(row: QuarantineRow): QuarantinedMessage {
   };
 }
 
+const TAP_COLUMNS = `t.terminal_id, t.seq, t.site_id, t.tech, t.card_id, t.worker_id, t.direction, t.effective_direction,
+  t.at, t.working_day, t.record_day, t.clock_synced, t.flags, t.received_at, t.void_correction`;
+
+function tapFromRow(row: Record<string, unknown>): StoredTap {
+  return {
+    terminalId: String(row.terminal_id),
+    seq: Number(row.seq),
+    siteId: String(row.site_id),
+    card: { tech: String(row.tech), id: String(row.card_id) },
+    workerId: (row.worker_id as string | null) ?? null,
+    direction: String(row.effective_direction ?? row.direction),
+    terminalDirection: String(row.direction),
+    counted: row.void_correction === null && (row.worker_id === null || row.effective_direction !== null),
+    at: String(row.at),
+    workingDay: String(row.working_day),
+    recordDay: String(row.record_day ?? row.working_day),
+    clockSynced: row.clock_synced === 1,
+    flags: JSON.parse(String(row.flags)) as string[],
+    receivedAt: String(row.received_at),
+  };
+}
+
 /** The first day of the month `months` before `day`'s month, as YYYY-MM-DD. */
 function monthsBack(day: string, months: number): string {
   const [year, month] = day.split('-').map(Number) as [number, number];
@@ -266,30 +288,26 @@ export class RecordQueries {
     const rows = this.#db
       .sql(
         `WITH ${VISIBLE_SITES}
-         SELECT t.terminal_id, t.seq, t.site_id, t.tech, t.card_id, t.worker_id, t.direction, t.effective_direction,
-             t.at, t.working_day, t.record_day, t.clock_synced, t.flags, t.received_at, t.void_correction
+         SELECT ${TAP_COLUMNS}
            FROM taps t JOIN visible v USING (site_id) LEFT JOIN workers w ON w.worker_id = t.worker_id
            WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR t.site_id = @siteId)
              AND (@from IS NULL OR t.working_day >= @from) AND (@to IS NULL OR t.working_day <= @to)
            ORDER BY t.received_at DESC, t.terminal_id, t.seq DESC LIMIT @limit OFFSET @offset`,
       )
       .all({ siteId: null, from: null, to: null, ...scope, ...filter }) as Record<string, unknown>[];
-    return rows.map((row) => ({
-      terminalId: String(row.terminal_id),
-      seq: Number(row.seq),
-      siteId: String(row.site_id),
-      card: { tech: String(row.tech), id: String(row.card_id) },
-      workerId: (row.worker_id as string | null) ?? null,
-      direction: String(row.effective_direction ?? row.direction),
-      terminalDirection: String(row.direction),
-      counted: row.void_correction === null && (row.worker_id === null || row.effective_direction !== null),
-      at: String(row.at),
-      workingDay: String(row.working_day),
-      recordDay: String(row.record_day ?? row.working_day),
-      clockSynced: row.clock_synced === 1,
-      flags: JSON.parse(String(row.flags)) as string[],
-      receivedAt: String(row.received_at),
-    }));
+    return rows.map(tapFromRow);
+  }
+
+  /** The taps a record holds (its shift's, from every terminal), voided and replaced ones too, in time order. */
+  recordTaps(scope: TenantScope, key: RecordKey): StoredTap[] {
+    this.record(scope, key);
+    const rows = this.#db
+      .sql(
+        `SELECT ${TAP_COLUMNS} FROM taps t
+           WHERE t.site_id = ? AND t.worker_id = ? AND t.record_day = ? ORDER BY t.at_ms, t.terminal_id, t.seq`,
+      )
+      .all(key.siteId, key.workerId, key.workingDay) as Record<string, unknown>[];
+    return rows.map(tapFromRow);
   }
 
   /** Cards tapped at the tenant's sites (as prime) that no worker holds yet: a person binds them. */

@@ -107,6 +107,9 @@ function languageOf(c: Context): Lang {
 /** The month (YYYY-MM) of a day. */
 const monthOf = (day: string): string => day.slice(0, 7);
 
+/** Held records shown with their taps on "needs a person"; the rest wait for the next visit. */
+const HELD_SHOWN = 50;
+
 const dayBefore = (day: string, days: number): string =>
   new Date(Date.parse(`${day}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
 
@@ -416,16 +419,37 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
         s.api.get<{ records: WorkRecord[] }>('/api/v1/records', { siteId: site.siteId, state: 'held', limit: 1000 }),
         workersOf(s),
       ]);
+      // Held records with their taps, so a person can void one or say when it really was.
+      const heldShown = held.records.slice(0, HELD_SHOWN);
+      const heldTaps = await Promise.all(
+        heldShown.map((record) =>
+          s.api
+            .get<{ taps: StoredTap[] }>(
+              `/api/v1/records/${record.siteId}/${record.workerId}/${encodeURIComponent(record.workingDay)}/taps`,
+            )
+            .then((answer) => answer.taps),
+        ),
+      );
       const data = {
         sites,
         site,
         today,
         unknownCards: unknown.unknownCards,
         approvals: approvals.approvals.filter((correction) => correction.siteId === site.siteId),
-        missedExits: recent.records.filter((record) => record.flags.includes('no_exit')),
+        missedExits: recent.records.filter(
+          (record) =>
+            (record.flags.includes('no_exit') || record.flags.includes('back_on_site')) &&
+            record.ccus?.state !== 'held',
+        ),
         refused: refused.records,
-        // Held for a person's approval are listed above; here only what the clock holds back.
-        held: held.records.filter((record) => record.flags.includes('clock_unsynced')),
+        held: heldShown.map((record, i) => ({ record, taps: heldTaps[i] ?? [] })),
+        heldMore: held.records.length - heldShown.length,
+        // Shown, not held: what a person may still want to look at.
+        flagged: recent.records.filter(
+          (record) =>
+            record.ccus?.state !== 'held' &&
+            record.flags.some((flag) => ['no_entry', 'clock_corrected', 'clock_jumped', 'withdrawn'].includes(flag)),
+        ),
         workers,
         names: namesOf(workers),
       };
@@ -559,7 +583,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   };
   const enc = encodeURIComponent;
   /** A time typed in a form that is not HH:MM, refused before the API is asked. */
-  const notTime = (field: 'firstIn' | 'lastOut'): DashboardError =>
+  const notTime = (field: 'firstIn' | 'lastOut' | 'at'): DashboardError =>
     new DashboardError(400, `${field} must be HH:MM`, field, (t) => t.timeFormat(t.fields[field] ?? field));
 
   action(
@@ -591,6 +615,13 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     async (fields, _c, s) => {
       const site = await formSite(s, fields.site);
       if (!/^\d{2}:\d{2}$/.test(fields.time ?? '')) throw notTime('lastOut');
+      const day = fields.workingDay ?? '';
+      let lastOut = zonedInstant(day, fields.time ?? '', site);
+      // A night shift's exit: a time before the entry is the next morning's.
+      const firstIn = optional(fields.firstIn);
+      if (firstIn !== undefined && Date.parse(lastOut) <= Date.parse(firstIn)) {
+        lastOut = zonedInstant(dayBefore(day, -1), fields.time ?? '', site);
+      }
       return {
         method: 'POST',
         path: '/api/v1/corrections',
@@ -598,8 +629,8 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
           kind: 'set_times',
           siteId: site.siteId,
           workerId: fields.workerId,
-          workingDay: fields.workingDay,
-          lastOut: zonedInstant(fields.workingDay ?? '', fields.time ?? '', site),
+          workingDay: day,
+          lastOut,
           reason: fields.reason,
         },
       };
@@ -608,6 +639,41 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       (data.correction as { state?: string } | undefined)?.state === 'awaiting_approval'
         ? t.dayAwaitingApproval
         : t.exitFilled,
+  );
+
+  action(
+    '/attention/void-tap',
+    async (fields) => ({
+      method: 'POST',
+      path: '/api/v1/corrections',
+      body: { kind: 'void_tap', terminalId: fields.terminalId, seq: Number(fields.seq), reason: fields.reason },
+    }),
+    (t) => t.tapVoided,
+  );
+
+  action(
+    '/attention/tap-time',
+    async (fields, _c, s) => {
+      const site = await formSite(s, fields.site);
+      const day = fields.day ?? '';
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+        throw new DashboardError(400, 'the day must be YYYY-MM-DD', 'at', (t) => t.dateFormat(t.reallyAt));
+      }
+      if (!/^\d{2}:\d{2}$/.test(fields.time ?? '')) throw notTime('at');
+      // The calendar day and time as the person read them off a clock at the site.
+      return {
+        method: 'POST',
+        path: '/api/v1/corrections',
+        body: {
+          kind: 'set_tap_time',
+          terminalId: fields.terminalId,
+          seq: Number(fields.seq),
+          at: zonedInstant(day, fields.time ?? '', { timeZone: site.timeZone, dayBoundary: '00:00' }),
+          reason: fields.reason,
+        },
+      };
+    },
+    (t) => t.tapTimeSet,
   );
 
   action(

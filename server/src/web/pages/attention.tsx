@@ -1,7 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { Correction } from '../../store/correction-store.js';
 import type { Site, Worker } from '../../store/directory-store.js';
-import type { UnknownCard, WorkRecord } from '../../store/record-queries.js';
+import type { StoredTap, UnknownCard, WorkRecord } from '../../store/record-queries.js';
 import { Action, Empty, SitePicker, type View } from '../layout.js';
 
 export interface AttentionData {
@@ -12,7 +12,11 @@ export interface AttentionData {
   missedExits: WorkRecord[];
   approvals: Correction[];
   refused: WorkRecord[];
-  held: WorkRecord[];
+  /** Held records (up to a bound) with their taps; `heldMore` says how many are not shown. */
+  held: { record: WorkRecord; taps: StoredTap[] }[];
+  heldMore: number;
+  /** Records that went to CCUS but carry a flag worth a look. */
+  flagged: WorkRecord[];
   workers: Worker[];
   names: Map<string, string>;
 }
@@ -24,6 +28,56 @@ const RecordKeyFields: FC<{ record: WorkRecord }> = ({ record }) => (
     <input type="hidden" name="workingDay" value={record.workingDay} />
   </>
 );
+
+/** Each flag as a badge, its meaning beside it. */
+const FlagList: FC<{ view: View; record: WorkRecord }> = ({ view, record }) => (
+  <ul class="flags">
+    {record.flags
+      .filter((flag) => flag !== 'manual')
+      .map((flag) => (
+        <li>
+          <span class="badge warn">{view.t.flags[flag]}</span> <small>{view.t.flagHelp[flag]}</small>
+        </li>
+      ))}
+  </ul>
+);
+
+/** A held record's taps: each may be voided, and one from an untrusted clock given its real time. */
+const HeldTaps: FC<{ view: View; site: Site; taps: StoredTap[] }> = ({ view, site, taps }) => {
+  const { t, f } = view;
+  return (
+    <ul class="taps">
+      {taps.map((tap) => (
+        <li data-tap={`${tap.terminalId}/${tap.seq}`}>
+          {f.dateTime(tap.at, site.timeZone)} · {tap.direction === 'in' ? t.in : t.out} · {tap.terminalId}
+          {tap.counted ? null : <span class="badge"> {t.notCounted}</span>}
+          {tap.counted ? (
+            <Action view={view} action="/attention/void-tap" class="row">
+              <input type="hidden" name="terminalId" value={tap.terminalId} />
+              <input type="hidden" name="seq" value={String(tap.seq)} />
+              <input name="reason" placeholder={t.reason} required maxlength={300} />
+              <button type="submit" class="secondary">
+                {t.voidTap}
+              </button>
+            </Action>
+          ) : null}
+          {tap.counted && !tap.clockSynced ? (
+            <Action view={view} action="/attention/tap-time" class="row">
+              <input type="hidden" name="site" value={site.siteId} />
+              <input type="hidden" name="terminalId" value={tap.terminalId} />
+              <input type="hidden" name="seq" value={String(tap.seq)} />
+              <label>
+                {t.reallyAt} <input type="date" name="day" required /> <input type="time" name="time" required />
+              </label>
+              <input name="reason" placeholder={t.reason} required maxlength={300} />
+              <button type="submit">{t.setTapTime}</button>
+            </Action>
+          ) : null}
+        </li>
+      ))}
+    </ul>
+  );
+};
 
 const WorkerSelect: FC<{ view: View; workers: Worker[]; id?: string }> = ({ view, workers, id }) => (
   <select name="workerId" id={id} required>
@@ -111,8 +165,10 @@ export const AttentionPage: FC<{ view: View; data: AttentionData }> = ({ view, d
               <strong>{name(record.workerId)}</strong> {f.day(record.workingDay)} · {t.entered}{' '}
               {f.time(record.firstIn, zone)}
             </div>
+            <FlagList view={view} record={record} />
             <Action view={view} action="/attention/exit" class="row">
               <RecordKeyFields record={record} />
+              <input type="hidden" name="firstIn" value={record.firstIn ?? ''} />
               <label>
                 {t.exitTime} <input type="time" name="time" required />
               </label>
@@ -147,21 +203,40 @@ export const AttentionPage: FC<{ view: View; data: AttentionData }> = ({ view, d
             </Action>
           </div>
         ))}
-        {data.held.map((record) => (
-          <div class="item">
+        {data.held.map(({ record, taps }) => (
+          <div class="item" data-record={`${record.workerId}/${record.workingDay}`}>
             <div>
               <strong>{name(record.workerId)}</strong> {f.day(record.workingDay)}{' '}
               <span class="badge warn">{t.states.held}</span> <span class="reason">{record.ccus?.heldReason}</span>
               <br />
               {f.time(record.firstIn, zone)} – {f.time(record.lastOut, zone)}
+              <FlagList view={view} record={record} />
+              <HeldTaps view={view} site={data.site} taps={taps} />
             </div>
-            {record.flags.includes('clock_unsynced') ? (
+            {['clock_unsynced', 'clock_jumped', 'long_shift'].some((flag) =>
+              record.flags.includes(flag as WorkRecord['flags'][number]),
+            ) ? (
               <Action view={view} action="/attention/confirm-clock" class="row">
                 <RecordKeyFields record={record} />
                 <input name="reason" placeholder={t.reason} required maxlength={300} />
                 <button type="submit">{t.confirmTimes}</button>
               </Action>
             ) : null}
+          </div>
+        ))}
+        {data.heldMore > 0 ? <p class="muted">{t.moreNotShown(f.number(data.heldMore))}</p> : null}
+      </section>
+
+      <section data-testid="flagged">
+        <h2>{t.flaggedHeading(f.number(data.flagged.length))}</h2>
+        {data.flagged.length === 0 ? <Empty>{t.none}</Empty> : null}
+        {data.flagged.map((record) => (
+          <div class="item">
+            <div>
+              <strong>{name(record.workerId)}</strong> {f.day(record.workingDay)} · {f.time(record.firstIn, zone)} –{' '}
+              {f.time(record.lastOut, zone)}
+              <FlagList view={view} record={record} />
+            </div>
           </div>
         ))}
       </section>

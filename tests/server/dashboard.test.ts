@@ -489,11 +489,27 @@ describe('the contractor dashboard', () => {
     it('adds a worker, a card and a roster place, and removes them', async () => {
       const browser = await f.client('a-admin');
       await browser.get('/workers');
-      await browser.post('/workers', { workerId: '11110000000077', name: '新人 次郎', trade: 'とび', position: '' });
+      await browser.post('/workers', {
+        workerId: '11110000000077',
+        name: '新人 次郎',
+        trades: 'とび、土工',
+        position: '',
+      });
       await browser.post('/workers/11110000000077/cards', { card: '04 77 77 77' });
-      await browser.post('/roster/add', { site: f.a.siteId, workerId: '11110000000077', position: 'leader' });
+      await browser.post('/roster/add', {
+        site: f.a.siteId,
+        workerId: '11110000000077',
+        trade: '土工',
+        position: 'leader',
+        workContent: '掘削',
+        periodFrom: '2026-11-01',
+        periodUntil: '2027-03-31',
+      });
       await browser.get('/workers');
-      expect(/data-testid="roster">(.*?)<\/table>/s.exec(browser.html)?.[1]).toContain('新人 次郎');
+      const roster = /data-testid="roster">(.*?)<\/table>/s.exec(browser.html)?.[1] ?? '';
+      for (const shown of ['新人 次郎', '土工', '班長', '掘削', '2026-11-01 – 2027-03-31'])
+        expect(roster).toContain(shown);
+      expect(browser.html).toContain('とび、土工');
       expect(browser.html).toContain('mifare:04777777');
       const removed = await browser.post('/workers/11110000000077/remove', { back: '/workers' });
       expect(await browser.follow(removed)).not.toContain('新人 次郎');

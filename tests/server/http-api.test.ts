@@ -370,10 +370,10 @@ describe.each([
       const response = await f.call(f.a.viewer, 'GET', '/api/v1/exports/records?month=2026-11');
       const lines = new TextDecoder().decode((await response.arrayBuffer()).slice(3)).split('\r\n');
       expect(lines[0]).toBe(
-        'site_id,worker_id,working_day,first_in,last_out,tap_count,flags,ccus_state,ccus_receipt,deadline',
+        'site_id,worker_id,working_day,first_in,last_out,trade,position,tap_count,flags,ccus_state,ccus_receipt,deadline',
       );
       expect(lines).toContain(
-        `${f.a.siteId},${f.sub.worker},2026-11-20,2026-11-20T08:00:00.000+09:00,,1,no_exit,pending,,2026-12-31`,
+        `${f.a.siteId},${f.sub.worker},2026-11-20,2026-11-20T08:00:00.000+09:00,,型枠,,1,no_exit,pending,,2026-12-31`,
       );
     });
   });

@@ -762,7 +762,15 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       body: {
         workerId: fields.workerId,
         name: fields.name,
-        ...(optional(fields.trade) === undefined ? {} : { trade: fields.trade }),
+        // Up to four registered trades, separated as a person types them.
+        ...(optional(fields.trades) === undefined
+          ? {}
+          : {
+              trades: (fields.trades ?? '')
+                .split(/[,、，]/)
+                .map((trade) => trade.trim())
+                .filter((trade) => trade !== ''),
+            }),
         ...(optional(fields.position) === undefined ? {} : { position: fields.position }),
       },
     }),
@@ -797,8 +805,11 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       method: 'PUT',
       path: `/api/v1/sites/${enc(fields.site ?? '')}/roster/${enc(fields.workerId ?? '')}`,
       body: {
+        ...(optional(fields.trade) === undefined ? {} : { trade: fields.trade }),
         ...(optional(fields.position) === undefined ? {} : { position: fields.position }),
         ...(optional(fields.workContent) === undefined ? {} : { workContent: fields.workContent }),
+        ...(optional(fields.periodFrom) === undefined ? {} : { periodFrom: fields.periodFrom }),
+        ...(optional(fields.periodUntil) === undefined ? {} : { periodUntil: fields.periodUntil }),
       },
     }),
     (t) => t.saved,

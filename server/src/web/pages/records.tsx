@@ -1,5 +1,5 @@
 import type { FC } from 'hono/jsx';
-import type { Site } from '../../store/directory-store.js';
+import type { Position, Site } from '../../store/directory-store.js';
 import type { WorkRecord } from '../../store/record-queries.js';
 import { Action, Empty, SitePicker, TableHead, type View } from '../layout.js';
 
@@ -26,7 +26,9 @@ const RecordRows: FC<{ view: View; site: Site; records: WorkRecord[]; names: Map
   return (
     <div class="scroll">
       <table data-testid="records">
-        <TableHead labels={[t.workingDay, t.worker, t.in, t.out, t.flagsHeading, t.ccusState, t.deadline]} />
+        <TableHead
+          labels={[t.workingDay, t.worker, t.in, t.out, t.trade, t.position, t.flagsHeading, t.ccusState, t.deadline]}
+        />
         <tbody>
           {records.map((record) => (
             <tr>
@@ -34,9 +36,13 @@ const RecordRows: FC<{ view: View; site: Site; records: WorkRecord[]; names: Map
               <td>{names.get(record.workerId) ?? record.workerId}</td>
               <td>{f.time(record.firstIn, site.timeZone)}</td>
               <td>{f.time(record.lastOut, site.timeZone)}</td>
+              <td>{record.trade ?? '—'}</td>
+              <td>{record.position === null ? '—' : (t.positions[record.position as Position] ?? record.position)}</td>
               <td>
                 {record.flags.map((flag) => (
-                  <span class="badge">{t.flags[flag as keyof typeof t.flags] ?? flag}</span>
+                  <span class="badge" title={t.flagHelp[flag]}>
+                    {t.flags[flag]}
+                  </span>
                 ))}
               </td>
               <td>

@@ -31,7 +31,7 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
         ) : (
           <div class="scroll">
             <table data-testid="roster">
-              <TableHead labels={[t.worker, t.workerId, t.position, t.workContent, t.cards, '']} />
+              <TableHead labels={[t.worker, t.workerId, t.trade, t.position, t.workContent, t.period, t.cards, '']} />
               <tbody>
                 {roster.map((entry) => (
                   <tr>
@@ -39,8 +39,14 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
                     <td>
                       <code>{entry.workerId}</code>
                     </td>
+                    <td>{entry.trade ?? '—'}</td>
                     <td>{entry.position === null ? '—' : t.positions[entry.position]}</td>
                     <td>{entry.workContent ?? '—'}</td>
+                    <td>
+                      {entry.periodFrom === null && entry.periodUntil === null
+                        ? '—'
+                        : `${entry.periodFrom ?? ''} – ${entry.periodUntil ?? ''}`}
+                    </td>
                     <td>{entry.cards === 0 ? <span class="badge warn">{t.noCard}</span> : entry.cards}</td>
                     <td>
                       <SmallAction
@@ -63,14 +69,27 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
           <input type="hidden" name="site" value={site.siteId} />
           <select name="workerId" required>
             <option value="">{t.chooseWorker}</option>
-            {workers
-              .filter((worker) => !onRoster.has(worker.workerId))
-              .map((worker) => (
-                <option value={worker.workerId}>{worker.name}</option>
-              ))}
+            {workers.map((worker) => (
+              <option value={worker.workerId}>
+                {worker.name}
+                {onRoster.has(worker.workerId) ? ` (${t.onRosterAlready})` : ''}
+              </option>
+            ))}
           </select>
+          <input name="trade" placeholder={t.trade} maxlength={100} list="registered-trades" />
+          <datalist id="registered-trades">
+            {[...new Set(workers.flatMap((worker) => worker.trades))].map((trade) => (
+              <option value={trade} />
+            ))}
+          </datalist>
           {positions('roster-position')}
           <input name="workContent" placeholder={t.workContent} maxlength={200} />
+          <label>
+            {t.periodFrom} <input type="date" name="periodFrom" />
+          </label>
+          <label>
+            {t.periodUntil} <input type="date" name="periodUntil" />
+          </label>
           <button type="submit">{t.addToRoster}</button>
         </Action>
       </section>
@@ -91,7 +110,7 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
                   <td>
                     <code>{worker.workerId}</code>
                   </td>
-                  <td>{worker.trade ?? '—'}</td>
+                  <td>{worker.trades.length === 0 ? '—' : worker.trades.join('、')}</td>
                   <td>
                     {worker.cards.map((card) => (
                       <div>
@@ -136,7 +155,7 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
             {t.name} <input name="name" required maxlength={100} />
           </label>
           <label>
-            {t.trade} <input name="trade" maxlength={100} />
+            {t.trade} <input name="trades" maxlength={400} placeholder={t.tradesHint} />
           </label>
           <label for="new-worker-position">{t.position}</label>
           {positions('new-worker-position')}

@@ -55,7 +55,9 @@ export function ccusDeadline(day: string): string {
   const [year, month] = day.split('-').map(Number) as [number, number];
   // Day 0 of the month after next is the last day of next month.
   const last = new Date(Date.UTC(year, month + 1, 0));
-  return last.toISOString().slice(0, 10);
+  // Written out, not toISOString: a day in year 9999 (a clock gone wrong) has its deadline in 10000.
+  const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+  return `${pad(last.getUTCFullYear(), 4)}-${pad(last.getUTCMonth() + 1, 2)}-${pad(last.getUTCDate(), 2)}`;
 }
 
 /** Today's date in Japan, where CCUS's deadlines fall, as YYYY-MM-DD. */

@@ -342,6 +342,26 @@ describe('the contractor dashboard', () => {
         expect((await browser.request('GET', page)).status).toBe(200);
     });
 
+    it('shows every page with records on impossible days, never a 500', async () => {
+      f.tap(f.a.terminalId, [
+        { card: f.a.card, workerId: f.a.worker, direction: 'in', at: '9999-12-31T08:00:00.000+09:00' },
+        {
+          card: f.a.card,
+          workerId: f.a.worker,
+          direction: 'in',
+          at: '1970-01-01T08:00:00.000+09:00',
+          clockSynced: false,
+          mono: 1,
+        },
+      ]);
+      const browser = await f.client('a-admin');
+      for (const page of ['/attention', '/records', '/records?month=9999-12', '/today', '/exports', '/workers']) {
+        expect((await browser.request('GET', page)).status, page).toBe(200);
+      }
+      await browser.get('/attention');
+      expect(browser.html).toContain('ありえない時刻');
+    });
+
     it("takes a subcontractor's manual entry and lets the prime approve it", async () => {
       const sub = await f.client('sub-admin');
       await sub.get(`/attention?site=${f.a.siteId}`);

@@ -203,4 +203,44 @@ describe('fixing records over the HTTP API', () => {
       ccus: { state: 'held', heldReason: expect.stringContaining('trade') },
     });
   });
+
+  it("takes the site's maximum shift as a setting, tells its terminals, and pairs by it", async () => {
+    const patch = await f.call(f.a.admin, 'PATCH', `/api/v1/sites/${f.a.siteId}`, { maxShiftHours: 8 });
+    expect(patch.status).toBe(200);
+    expect(((await patch.json()) as { site: { maxShiftHours: number } }).site.maxShiftHours).toBe(8);
+    expect(f.effects.configs).toContain(f.a.terminalId);
+    expect(f.store.directory.configFor(f.a.terminalId)).toMatchObject({ maxShiftHours: 8 });
+    const tooLong = await f.call(f.a.admin, 'PATCH', `/api/v1/sites/${f.a.siteId}`, { maxShiftHours: 25 });
+    expect(tooLong.status).toBe(400);
+    const { card, worker } = f.a;
+    f.tap(f.a.terminalId, [
+      { card, workerId: worker, direction: 'in', at: '2026-11-22T21:30:00.000+09:00' },
+      { card, workerId: worker, direction: 'out', at: '2026-11-23T07:30:00.000+09:00' },
+    ]);
+    expect((await record('2026-11-22')).body.record?.flags).toEqual(['no_exit']);
+    expect((await record('2026-11-23')).body.record?.flags).toEqual(['no_entry']);
+  });
+
+  it('answers every page and call for a record on an impossible day, never a 500', async () => {
+    const { card, worker } = f.a;
+    f.tap(f.a.terminalId, [
+      { card, workerId: worker, direction: 'in', at: '9999-12-31T08:00:00.000+09:00' },
+      { card, workerId: worker, direction: 'in', at: '1970-01-01T08:00:00.000+09:00', clockSynced: false, mono: 1 },
+    ]);
+    for (const day of ['9999-12-31', '1970-01-01']) {
+      const answer = await record(day);
+      expect(answer.status).toBe(200);
+      expect(answer.body.record).toMatchObject({ ccus: { state: 'held' } });
+    }
+    for (const path of [
+      '/api/v1/records?limit=100',
+      `/api/v1/records/at-risk?withinDays=7`,
+      `/api/v1/taps?siteId=${f.a.siteId}&limit=100`,
+      '/api/v1/outbox?limit=100',
+      `/api/v1/exports/records?month=2026-11`,
+      `/api/v1/records/${f.a.siteId}/${worker}/9999-12-31/taps`,
+    ]) {
+      expect((await f.call(f.a.viewer, 'GET', path)).status, path).toBe(200);
+    }
+  });
 });

@@ -566,6 +566,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
         tenantId: scope.tenantId,
         name: input.name,
         rule: { timeZone: input.timeZone, dayBoundary: input.dayBoundary },
+        maxShiftHours: input.maxShiftHours,
       });
       await corrections.note(actorOf(c), 'create_site', `site ${input.siteId}`, null, input);
       return json(c, { site: await directory.site(scope, input.siteId) }, 201);
@@ -603,6 +604,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
         ...(input.timeZone === undefined || input.dayBoundary === undefined
           ? {}
           : { rule: { timeZone: input.timeZone, dayBoundary: input.dayBoundary } }),
+        ...(input.maxShiftHours === undefined ? {} : { maxShiftHours: input.maxShiftHours }),
       });
       await corrections.note(actorOf(c), 'update_site', `site ${siteId}`, before, input);
       effects.configChanged(terminals);

@@ -2,7 +2,9 @@ import {
   CARD_TECHS,
   CompanyIdSchema,
   DayBoundarySchema,
+  DEFAULT_MAX_SHIFT_HOURS,
   DIRECTION_MODES,
+  MAX_SHIFT_HOURS_LIMIT,
   SiteIdSchema,
   TerminalIdSchema,
   TimeZoneSchema,
@@ -21,6 +23,9 @@ const MonthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month
 const Position = z.enum(POSITIONS).nullable().openapi({
   description:
     '立場: 職長 foreman, 班長 leader, 安全衛生責任者 safety_manager, 主任技術者 chief_engineer, 監理技術者 supervising_engineer, 現場代理人 site_agent; null for none',
+});
+const MaxShiftHours = z.int().min(1).max(MAX_SHIFT_HOURS_LIMIT).openapi({
+  description: 'how long a shift may run past the day boundary and still be closed by an exit',
 });
 const Trade = text(100).openapi({ description: '職種, as registered in CCUS' });
 
@@ -68,6 +73,7 @@ export const SiteBody = z
     name: text(200),
     timeZone: TimeZoneSchema.default('Asia/Tokyo'),
     dayBoundary: DayBoundarySchema.default('04:00'),
+    maxShiftHours: MaxShiftHours.default(DEFAULT_MAX_SHIFT_HOURS),
   })
   .openapi('NewSite');
 
@@ -76,6 +82,7 @@ export const SitePatch = z
     name: text(200).optional(),
     timeZone: TimeZoneSchema.optional(),
     dayBoundary: DayBoundarySchema.optional(),
+    maxShiftHours: MaxShiftHours.optional(),
   })
   .refine((patch) => (patch.timeZone === undefined) === (patch.dayBoundary === undefined), {
     message: 'timeZone and dayBoundary change together',

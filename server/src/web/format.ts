@@ -35,9 +35,19 @@ const formatter = cached();
 
 function formatsFor(lang: Lang): Formats {
   const locale = LOCALE[lang];
-  const dateOf = (day: string): Date => new Date(`${day}T00:00:00Z`);
-  const inZone = (name: string, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat =>
+  // From the parts, not an ISO string: a clock gone wrong gives days (and deadlines) past year 9999.
+  const dateOf = (day: string): Date => {
+    const [year, month, date] = day.split('-').map(Number) as [number, number, number];
+    const at = new Date(0);
+    at.setUTCFullYear(year, (month ?? 1) - 1, date ?? 1);
+    return at;
+  };
+  const made = (name: string, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat =>
     formatter(`${lang}|${name}|${timeZone}`, () => new Intl.DateTimeFormat(locale, { ...options, timeZone }));
+  // A stored time no date can show (a corrupt or impossible one) is shown as a dash, never a failed page.
+  const inZone = (name: string, timeZone: string, options: Intl.DateTimeFormatOptions) => ({
+    format: (date: Date): string => (Number.isNaN(date.getTime()) ? DASH : made(name, timeZone, options).format(date)),
+  });
   const numbers = new Intl.NumberFormat(locale);
   return {
     day: (day) =>

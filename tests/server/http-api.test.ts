@@ -180,9 +180,14 @@ describe.each([
       });
     });
 
-    it('refuses a card that belongs to another worker', async () => {
-      const response = await f.call(f.a.admin, 'POST', `/api/v1/workers/${f.a.worker}/cards`, { card: f.sub.card.id });
-      expect(await problemOf(response)).toMatchObject({ status: 409, field: 'card' });
+    it("refuses a card that belongs to another of the tenant's workers, and tells nothing of another tenant's", async () => {
+      await f.call(f.a.admin, 'POST', '/api/v1/workers', { workerId: '11110000000099', name: '二人目' });
+      const taken = await f.call(f.a.admin, 'POST', '/api/v1/workers/11110000000099/cards', { card: f.a.card.id });
+      expect(await problemOf(taken)).toMatchObject({ status: 409, field: 'card' });
+      // The subcontractor's card is the subcontractor's binding: A may bind its own, and learns nothing.
+      const own = await f.call(f.a.admin, 'POST', '/api/v1/workers/11110000000099/cards', { card: f.sub.card.id });
+      expect(own.status).toBe(201);
+      expect(await own.text()).not.toContain(f.sub.worker);
     });
   });
 

@@ -5,6 +5,7 @@ import { buildRecord, type RecordOverride, type RecordTap } from './build-record
 import { type PairedTap, pairShifts } from './pair-shifts.js';
 import { heldReason } from './record-flags.js';
 import type { RecordKey } from './record-queue.js';
+import { workerRole } from './worker-role.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -218,7 +219,7 @@ export class RecordRebuild {
         .run(this.#db.iso(), key.siteId, key.workerId, key.workingDay);
       return true;
     }
-    const role = this.#role(key);
+    const role = workerRole(this.#db, key);
     const trade = override?.trade ?? role.trade;
     const position = override?.position ?? role.position;
     const detail = buildRecord(
@@ -254,40 +255,6 @@ export class RecordRebuild {
       .run({ ...key, ...detail, flags: JSON.stringify(detail.flags), trade, position, now: this.#db.iso() });
     this.#outbox.offer(key, { firstIn: detail.firstIn, lastOut: detail.lastOut, trade, position }, heldReason(detail));
     return true;
-  }
-
-  /**
-   * The worker's place on the site roster for the day: on it only within its period; the trade
-   * from the roster, else the worker's one registered trade.
-   */
-  #role(key: RecordKey): { onRoster: boolean; trade: string | null; position: string | null } {
-    const entry = this.#db
-      .sql(
-        `SELECT r.trade, r.position, r.period_from, r.period_until, w.trades FROM site_roster r
-           JOIN workers w USING (worker_id) WHERE r.site_id = ? AND r.worker_id = ?`,
-      )
-      .get(key.siteId, key.workerId) as
-      | {
-          trade: string | null;
-          position: string | null;
-          period_from: string | null;
-          period_until: string | null;
-          trades: string;
-        }
-      | undefined;
-    const trades =
-      entry?.trades ??
-      (this.#db.sql('SELECT trades FROM workers WHERE worker_id = ?').pluck().get(key.workerId) as string | undefined);
-    const registered = trades === undefined ? [] : (JSON.parse(trades) as string[]);
-    const onRoster =
-      entry !== undefined &&
-      (entry.period_from === null || key.workingDay >= entry.period_from) &&
-      (entry.period_until === null || key.workingDay <= entry.period_until);
-    return {
-      onRoster,
-      trade: entry?.trade ?? (registered.length === 1 ? (registered[0] as string) : null),
-      position: entry?.position ?? null,
-    };
   }
 }
 

@@ -2,6 +2,7 @@ import { type CardRef, ccusDeadline, ccusToday, type WorkerId, workingDay } from
 import type { CcusOutbox } from '../ccus/outbox-store.js';
 import { queueRecords } from '../records/record-queue.js';
 import { redateTap, untrustedTaps } from '../records/redate-taps.js';
+import { workerRole } from '../records/worker-role.js';
 import type { DirectoryStore, Position, SiteAccess } from './directory-store.js';
 import type { RecordKey, RecordQueries } from './record-queries.js';
 import type { SqliteDb } from './sqlite-db.js';
@@ -447,7 +448,7 @@ export class CorrectionStore {
         return;
       case 'set_trade':
         this.#checkOpen(key.workingDay);
-        if (change.trade !== null) this.#checkTrade(key.workerId, change.trade);
+        if (change.trade !== null) this.#checkTrade(key, change.trade);
         return;
       case 'set_tap_time': {
         const at = Date.parse(change.at);
@@ -469,15 +470,12 @@ export class CorrectionStore {
       throw new StoreError('invalid', `CCUS took input for ${day} until ${deadline}; it is closed`, field);
   }
 
-  #checkTrade(workerId: string, trade: string): void {
-    const trades = this.#db.sql('SELECT trades FROM workers WHERE worker_id = ?').pluck().get(workerId) as
-      | string
-      | undefined;
-    const registered = trades === undefined ? [] : (JSON.parse(trades) as string[]);
+  #checkTrade(key: RecordKey, trade: string): void {
+    const registered = workerRole(this.#db, key).registeredTrades;
     if (registered.length > 0 && !registered.includes(trade)) {
       throw new StoreError(
         'invalid',
-        `worker ${workerId} is registered for ${registered.join(', ')}, not ${trade}`,
+        `worker ${key.workerId} is registered for ${registered.join(', ')}, not ${trade}`,
         'trade',
       );
     }

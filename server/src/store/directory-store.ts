@@ -1,35 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import {
-  type CardRef,
   DEFAULT_MAX_SHIFT_HOURS,
-  type Roster,
   type SiteId,
   type TerminalConfig,
   type TerminalId,
-  type WorkerId,
   type WorkingDayRule,
 } from '@ccus-gate/protocol';
 import { generateSecret, hashSecret, mosquittoHash, secretMatches } from '../credentials.js';
-import { queueRecords, queueWorkerRecords } from '../records/record-queue.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { fromSqlite, StoreError } from './store-error.js';
-import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
+import { type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
+import { type SiteAccess, WorkerBooks } from './worker-books.js';
+
+export {
+  POSITIONS,
+  type Position,
+  type RosterEntry,
+  type RosterPlace,
+  type SiteAccess,
+  type Worker,
+} from './worker-books.js';
 
 export type Role = 'operator' | 'admin' | 'viewer';
-/**
- * 立場 on a site: 職長 foreman, 班長 leader, 安全衛生責任者 safety manager, 主任技術者 chief
- * engineer, 監理技術者 supervising engineer, 現場代理人 site agent; null for none.
- */
-export const POSITIONS = [
-  'foreman',
-  'leader',
-  'safety_manager',
-  'chief_engineer',
-  'supervising_engineer',
-  'site_agent',
-] as const;
-export type Position = (typeof POSITIONS)[number];
-export type SiteAccess = 'prime' | 'sub';
 
 export interface TokenOwner {
   /** null for the fleet operator, who belongs to no tenant. */
@@ -123,36 +115,6 @@ export interface Site {
   companies: SiteCompany[];
 }
 
-export interface Worker {
-  workerId: string;
-  name: string;
-  employerCompanyId: string;
-  /** The trades (職種) the worker is registered for in CCUS, at most four. */
-  trades: string[];
-  /** The first of `trades`, for clients from before a worker could have several. */
-  trade: string | null;
-  position: Position | null;
-  cards: CardRef[];
-}
-
-/** A worker's place on a site roster (作業員名簿): what they do there, as what, and when. */
-export interface RosterPlace {
-  /** 職種 on this site; null: the worker's one registered trade, if they have exactly one. */
-  trade: string | null;
-  position: Position | null;
-  workContent: string | null;
-  /** The days they are on the site (YYYY-MM-DD, inclusive); null: open. */
-  periodFrom: string | null;
-  periodUntil: string | null;
-}
-
-export interface RosterEntry extends RosterPlace {
-  workerId: string;
-  name: string;
-  employerCompanyId: string;
-  cards: number;
-}
-
 /** How a terminal behaves at the gate; the site adds its time zone and day boundary. */
 export interface TerminalSettings {
   directionMode: TerminalConfig['directionMode'];
@@ -229,10 +191,11 @@ function terminalFromRow(row: TerminalRow): TerminalView {
  * cards and site rosters. Tenant-facing reads and writes take a TenantScope and see only
  * what that tenant may see; the operator's calls (tenants, terminals, leases) do not.
  */
-export class DirectoryStore {
+export class DirectoryStore extends WorkerBooks {
   readonly #db: SqliteDb;
 
   constructor(db: SqliteDb) {
+    super(db);
     this.#db = db;
   }
 
@@ -646,7 +609,7 @@ export class DirectoryStore {
         )
         .run(lease.tenantId, lease.siteId, lease.from, lease.until, lease.tenantId, terminalId);
       this.#bumpConfig(terminalId);
-      this.#bumpRoster(lease.siteId);
+      this.bumpRoster(lease.siteId);
       return { previousTenantId: current.tenant_id };
     });
   }
@@ -818,356 +781,7 @@ export class DirectoryStore {
       .run(this.#db.nextVersion(), terminalId);
   }
 
-  // ---- workers, cards, rosters ---------------------------------------------------------
-
-  addWorker(worker: {
-    workerId: WorkerId;
-    tenantId: string;
-    name: string;
-    employerCompanyId?: string;
-    trades?: string[];
-    /** One trade, as before a worker could have several. */
-    trade?: string | null;
-    position?: Position | null;
-  }): void {
-    const trades = worker.trades ?? (worker.trade == null ? [] : [worker.trade]);
-    try {
-      this.#db
-        .sql(
-          `INSERT INTO workers (worker_id, tenant_id, name, employer_company_id, trade, trades, position)
-           VALUES (?, ?, ?, coalesce(?, (SELECT company_id FROM tenants WHERE tenant_id = ?)), ?, ?, ?)`,
-        )
-        .run(
-          worker.workerId,
-          worker.tenantId,
-          worker.name,
-          worker.employerCompanyId ?? null,
-          worker.tenantId,
-          trades[0] ?? null,
-          JSON.stringify(trades),
-          worker.position ?? null,
-        );
-    } catch (error) {
-      throw fromSqlite(error, `worker ${worker.workerId}`, 'workerId');
-    }
-  }
-
-  /** The workers the tenant registered, and (for a prime) those on its sites' rosters. */
-  workers(scope: TenantScope, filter: { limit: number; offset: number }): Worker[] {
-    const rows = this.#db
-      .sql(
-        `WITH ${VISIBLE_SITES}
-         SELECT w.* FROM workers w WHERE w.tenant_id = @tenantId OR EXISTS (
-           SELECT 1 FROM site_roster r JOIN visible v USING (site_id)
-             WHERE r.worker_id = w.worker_id AND ${WORKER_IN_SCOPE})
-         ORDER BY w.worker_id LIMIT @limit OFFSET @offset`,
-      )
-      .all({ ...scope, ...filter }) as WorkerRow[];
-    return rows.map((row) => this.#worker(row));
-  }
-
-  worker(scope: TenantScope, workerId: string): Worker {
-    const row = this.#db
-      .sql(
-        `WITH ${VISIBLE_SITES}
-         SELECT w.* FROM workers w WHERE w.worker_id = @workerId AND (w.tenant_id = @tenantId OR EXISTS (
-           SELECT 1 FROM site_roster r JOIN visible v USING (site_id)
-             WHERE r.worker_id = w.worker_id AND ${WORKER_IN_SCOPE}))`,
-      )
-      .get({ ...scope, workerId }) as WorkerRow | undefined;
-    if (row === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
-    return this.#worker(row);
-  }
-
-  /** Only the tenant that registered a worker changes or removes them. */
-  #ownWorker(scope: TenantScope, workerId: string): void {
-    const row = this.#db.sql('SELECT tenant_id FROM workers WHERE worker_id = ?').get(workerId) as
-      | { tenant_id: string }
-      | undefined;
-    if (row === undefined || row.tenant_id !== scope.tenantId) {
-      // Another tenant's worker is as invisible here as one that does not exist.
-      throw new StoreError('not_found', `no worker ${workerId} registered by this tenant`, 'workerId');
-    }
-  }
-
-  #worker(row: WorkerRow): Worker {
-    const cards = (
-      this.#db.sql('SELECT tech, card_id FROM cards WHERE worker_id = ? ORDER BY tech, card_id').all(row.worker_id) as {
-        tech: CardRef['tech'];
-        card_id: string;
-      }[]
-    ).map((c) => ({ tech: c.tech, id: c.card_id }) as CardRef);
-    return {
-      workerId: row.worker_id,
-      name: row.name,
-      employerCompanyId: row.employer_company_id,
-      trades: JSON.parse(row.trades) as string[],
-      trade: row.trade,
-      position: row.position,
-      cards,
-    };
-  }
-
-  updateWorker(
-    scope: TenantScope,
-    workerId: string,
-    change: {
-      name?: string;
-      employerCompanyId?: string;
-      trades?: string[];
-      trade?: string | null;
-      position?: Position | null;
-    },
-  ): void {
-    this.#ownWorker(scope, workerId);
-    const current = this.#db.sql('SELECT * FROM workers WHERE worker_id = ?').get(workerId) as WorkerRow;
-    const trades =
-      change.trades ??
-      (change.trade === undefined
-        ? (JSON.parse(current.trades) as string[])
-        : change.trade === null
-          ? []
-          : [change.trade]);
-    this.#db.transaction(() => {
-      this.#db
-        .sql(
-          'UPDATE workers SET name = ?, employer_company_id = ?, trade = ?, trades = ?, position = ? WHERE worker_id = ?',
-        )
-        .run(
-          change.name ?? current.name,
-          change.employerCompanyId ?? current.employer_company_id,
-          trades[0] ?? null,
-          JSON.stringify(trades),
-          change.position === undefined ? current.position : change.position,
-          workerId,
-        );
-      // A record may take its trade from the worker's one registered trade.
-      for (const siteId of this.#rosterSites(workerId)) queueWorkerRecords(this.#db, siteId, workerId);
-    });
-  }
-
-  /** Removes a worker, their cards and roster places; their taps and records stay. Returns the sites whose roster changed. */
-  removeWorker(scope: TenantScope, workerId: string): string[] {
-    this.#ownWorker(scope, workerId);
-    return this.#db.transaction(() => {
-      const sites = this.#rosterSites(workerId);
-      this.#db.sql('DELETE FROM cards WHERE worker_id = ?').run(workerId);
-      this.#db.sql('DELETE FROM site_roster WHERE worker_id = ?').run(workerId);
-      this.#db.sql('DELETE FROM workers WHERE worker_id = ?').run(workerId);
-      for (const siteId of sites) this.#bumpRoster(siteId);
-      return sites;
-    });
-  }
-
-  /**
-   * Binds a card to a worker, bumps the roster of every site the worker is on, and gives
-   * the card's unresolved taps (in sites the tenant sees) to the worker, queueing their
-   * records. Returns the sites whose roster changed and how many taps were resolved.
-   */
-  addCard(card: CardRef, workerId: WorkerId, scope?: TenantScope): { sites: string[]; resolvedTaps: number } {
-    return this.#db.transaction(() => {
-      if (scope !== undefined) this.#ownWorker(scope, workerId);
-      const owner = this.#db
-        .sql('SELECT worker_id FROM cards WHERE tech = ? AND card_id = ?')
-        .get(card.tech, card.id) as { worker_id: string } | undefined;
-      if (owner !== undefined) {
-        throw new StoreError(
-          'conflict',
-          owner.worker_id === workerId
-            ? `card ${card.tech}:${card.id} is already this worker's`
-            : `card ${card.tech}:${card.id} belongs to another worker`,
-          'card',
-        );
-      }
-      this.#db.sql('INSERT INTO cards (tech, card_id, worker_id) VALUES (?, ?, ?)').run(card.tech, card.id, workerId);
-      const sites = this.#rosterSites(workerId);
-      for (const siteId of sites) this.#bumpRoster(siteId);
-      const resolvedTaps = scope === undefined ? 0 : this.#resolveCardTaps(scope, card, workerId);
-      return { sites, resolvedTaps };
-    });
-  }
-
-  #resolveCardTaps(scope: TenantScope, card: CardRef, workerId: string): number {
-    const resolved = this.#db
-      .sql(
-        `WITH ${VISIBLE_SITES}
-         UPDATE taps SET worker_id = @workerId
-           WHERE tech = @tech AND card_id = @cardId AND worker_id IS NULL
-             AND site_id IN (SELECT site_id FROM visible)
-         RETURNING site_id, working_day`,
-      )
-      .all({ ...scope, workerId, tech: card.tech, cardId: card.id }) as { site_id: string; working_day: string }[];
-    queueRecords(
-      this.#db,
-      resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),
-    );
-    return resolved.length;
-  }
-
-  removeCard(scope: TenantScope, card: CardRef): string[] {
-    const row = this.#db.sql('SELECT worker_id FROM cards WHERE tech = ? AND card_id = ?').get(card.tech, card.id) as
-      | { worker_id: string }
-      | undefined;
-    const owner =
-      row === undefined
-        ? undefined
-        : (this.#db.sql('SELECT tenant_id FROM workers WHERE worker_id = ?').get(row.worker_id) as {
-            tenant_id: string;
-          });
-    // Another tenant's card is as invisible here as one that does not exist, and so is its holder.
-    if (row === undefined || owner?.tenant_id !== scope.tenantId) {
-      throw new StoreError('not_found', `no card ${card.tech}:${card.id} held by this tenant's workers`, 'card');
-    }
-    return this.#db.transaction(() => {
-      this.#db.sql('DELETE FROM cards WHERE tech = ? AND card_id = ?').run(card.tech, card.id);
-      const sites = this.#rosterSites(row.worker_id);
-      for (const siteId of sites) this.#bumpRoster(siteId);
-      return sites;
-    });
-  }
-
-  #rosterSites(workerId: string): string[] {
-    return (
-      this.#db.sql('SELECT site_id FROM site_roster WHERE worker_id = ?').all(workerId) as { site_id: string }[]
-    ).map((row) => row.site_id);
-  }
-
-  /**
-   * Registers a worker on the site's roster (作業員名簿). The prime may add anyone it sees;
-   * a subcontractor only its own employees.
-   */
-  addToRoster(siteId: SiteId, workerId: WorkerId, detail: Partial<RosterPlace> = {}, scope?: TenantScope): void {
-    this.#db.transaction(() => {
-      if (scope !== undefined) this.#mayRoster(scope, siteId, workerId);
-      const place = { trade: null, position: null, workContent: null, periodFrom: null, periodUntil: null, ...detail };
-      if (place.periodFrom !== null && place.periodUntil !== null && place.periodUntil < place.periodFrom) {
-        throw new StoreError('invalid', 'periodUntil must not be before periodFrom', 'periodUntil');
-      }
-      if (place.trade !== null) {
-        const trades = this.#db.sql('SELECT trades FROM workers WHERE worker_id = ?').pluck().get(workerId) as
-          | string
-          | undefined;
-        const registered = trades === undefined ? [] : (JSON.parse(trades) as string[]);
-        if (registered.length > 0 && !registered.includes(place.trade)) {
-          throw new StoreError(
-            'invalid',
-            `worker ${workerId} is registered for ${registered.join(', ')}, not ${place.trade}`,
-            'trade',
-          );
-        }
-      }
-      // PUT: a worker already on the roster keeps the place with what is given now.
-      try {
-        this.#db
-          .sql(
-            `INSERT INTO site_roster (site_id, worker_id, trade, position, work_content, period_from, period_until)
-             VALUES (@siteId, @workerId, @trade, @position, @workContent, @periodFrom, @periodUntil)
-             ON CONFLICT (site_id, worker_id) DO UPDATE SET trade = excluded.trade, position = excluded.position,
-               work_content = excluded.work_content, period_from = excluded.period_from,
-               period_until = excluded.period_until`,
-          )
-          .run({ siteId, workerId, ...place });
-      } catch (error) {
-        throw fromSqlite(error, `worker ${workerId} on the roster of site ${siteId}`, 'workerId');
-      }
-      this.#bumpRoster(siteId);
-      // Records already built for this worker here lose their not-on-roster flag.
-      queueWorkerRecords(this.#db, siteId, workerId);
-    });
-  }
-
-  removeFromRoster(scope: TenantScope, siteId: SiteId, workerId: WorkerId): void {
-    this.#db.transaction(() => {
-      this.#mayRoster(scope, siteId, workerId);
-      const result = this.#db.sql('DELETE FROM site_roster WHERE site_id = ? AND worker_id = ?').run(siteId, workerId);
-      if (result.changes === 0)
-        throw new StoreError('not_found', `worker ${workerId} is not on the roster of site ${siteId}`, 'workerId');
-      this.#bumpRoster(siteId);
-      queueWorkerRecords(this.#db, siteId, workerId);
-    });
-  }
-
-  #mayRoster(scope: TenantScope, siteId: string, workerId: string): void {
-    const access = this.requireSite(scope, siteId);
-    const worker = this.#db
-      .sql('SELECT tenant_id, employer_company_id FROM workers WHERE worker_id = ?')
-      .get(workerId) as { tenant_id: string; employer_company_id: string } | undefined;
-    if (worker === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
-    const own = worker.tenant_id === scope.tenantId;
-    if (!own && access !== 'prime') throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
-    if (access === 'sub' && worker.employer_company_id !== scope.companyId) {
-      throw new StoreError('forbidden', `a subcontractor registers only its own employees`, 'workerId');
-    }
-  }
-
-  /** The site roster as a person reads it, names included (never sent to a terminal). */
-  roster(scope: TenantScope, siteId: string): RosterEntry[] {
-    this.requireSite(scope, siteId);
-    return (
-      this.#db
-        .sql(
-          `WITH ${VISIBLE_SITES}
-           SELECT r.worker_id, w.name, w.employer_company_id, r.trade, r.position, r.work_content, r.period_from,
-               r.period_until, (SELECT count(*) FROM cards c WHERE c.worker_id = r.worker_id) AS cards
-             FROM site_roster r JOIN workers w USING (worker_id) JOIN visible v USING (site_id)
-             WHERE r.site_id = @siteId AND ${WORKER_IN_SCOPE} ORDER BY r.worker_id`,
-        )
-        .all({ ...scope, siteId }) as {
-        worker_id: string;
-        name: string;
-        employer_company_id: string;
-        trade: string | null;
-        position: Position | null;
-        work_content: string | null;
-        period_from: string | null;
-        period_until: string | null;
-        cards: number;
-      }[]
-    ).map((row) => ({
-      workerId: row.worker_id,
-      name: row.name,
-      employerCompanyId: row.employer_company_id,
-      trade: row.trade,
-      position: row.position,
-      workContent: row.work_content,
-      periodFrom: row.period_from,
-      periodUntil: row.period_until,
-      cards: row.cards,
-    }));
-  }
-
-  #bumpRoster(siteId: string): void {
+  protected bumpRoster(siteId: string): void {
     this.#db.sql('UPDATE sites SET roster_version = ? WHERE site_id = ?').run(this.#db.nextVersion(), siteId);
   }
-
-  /** What a terminal at the site needs: card identifiers and worker IDs, no names. */
-  rosterFor(siteId: SiteId): Roster {
-    const site = this.#db.sql('SELECT roster_version FROM sites WHERE site_id = ?').get(siteId) as
-      | { roster_version: number }
-      | undefined;
-    if (site === undefined) throw new StoreError('not_found', `roster: no site ${siteId}`, 'siteId');
-    const entries = this.#db
-      .sql(
-        `SELECT c.tech, c.card_id, c.worker_id FROM site_roster r JOIN cards c ON c.worker_id = r.worker_id
-           WHERE r.site_id = ? ORDER BY c.tech, c.card_id`,
-      )
-      .all(siteId) as { tech: CardRef['tech']; card_id: string; worker_id: WorkerId }[];
-    return {
-      v: 1,
-      siteId,
-      version: Math.max(1, site.roster_version),
-      issuedAt: this.#db.iso(),
-      entries: entries.map((e) => ({ card: { tech: e.tech, id: e.card_id } as CardRef, workerId: e.worker_id })),
-    };
-  }
-}
-
-interface WorkerRow {
-  worker_id: string;
-  tenant_id: string;
-  name: string;
-  employer_company_id: string;
-  trade: string | null;
-  trades: string;
-  position: Position | null;
 }

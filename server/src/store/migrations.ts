@@ -333,4 +333,55 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE record_overrides ADD COLUMN trade TEXT;
   ALTER TABLE record_overrides ADD COLUMN position TEXT;
   `,
+  `
+  -- One company's workers and cards are its own: the same CCUS worker ID may be on two tenants'
+  -- books, and a card one tenant binds resolves taps only at sites that tenant sees. A roster
+  -- place says whose books its worker comes from.
+  CREATE TABLE workers_new (
+    tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+    worker_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    employer_company_id TEXT,
+    trade TEXT,
+    trades TEXT NOT NULL DEFAULT '[]',
+    position TEXT,
+    PRIMARY KEY (tenant_id, worker_id)
+  ) WITHOUT ROWID;
+  INSERT INTO workers_new (tenant_id, worker_id, name, employer_company_id, trade, trades, position)
+    SELECT tenant_id, worker_id, name, employer_company_id, trade, trades, position FROM workers;
+  CREATE TABLE cards_new (
+    tenant_id TEXT NOT NULL,
+    tech TEXT NOT NULL,
+    card_id TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, tech, card_id),
+    FOREIGN KEY (tenant_id, worker_id) REFERENCES workers_new (tenant_id, worker_id)
+  ) WITHOUT ROWID;
+  INSERT INTO cards_new (tenant_id, tech, card_id, worker_id)
+    SELECT w.tenant_id, c.tech, c.card_id, c.worker_id FROM cards c JOIN workers w USING (worker_id);
+  CREATE TABLE site_roster_new (
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    worker_id TEXT NOT NULL,
+    tenant_id TEXT NOT NULL,
+    position TEXT,
+    work_content TEXT,
+    trade TEXT,
+    period_from TEXT,
+    period_until TEXT,
+    PRIMARY KEY (site_id, worker_id),
+    FOREIGN KEY (tenant_id, worker_id) REFERENCES workers_new (tenant_id, worker_id)
+  ) WITHOUT ROWID;
+  INSERT INTO site_roster_new (site_id, worker_id, tenant_id, position, work_content, trade, period_from, period_until)
+    SELECT r.site_id, r.worker_id, w.tenant_id, r.position, r.work_content, r.trade, r.period_from, r.period_until
+    FROM site_roster r JOIN workers w USING (worker_id);
+  DROP TABLE site_roster;
+  DROP TABLE cards;
+  DROP TABLE workers;
+  ALTER TABLE workers_new RENAME TO workers;
+  ALTER TABLE cards_new RENAME TO cards;
+  ALTER TABLE site_roster_new RENAME TO site_roster;
+  CREATE INDEX cards_card ON cards (tech, card_id);
+  CREATE INDEX cards_worker ON cards (tenant_id, worker_id);
+  CREATE INDEX site_roster_worker ON site_roster (tenant_id, worker_id);
+  `,
 ];

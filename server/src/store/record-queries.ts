@@ -119,13 +119,21 @@ function recordFromRow(row: RecordRow): WorkRecord {
   };
 }
 
+/**
+ * Whose books say who a record's (or tap's) worker is, for the caller: the roster place's, else
+ * the caller's own. A subcontractor thus sees its employees' records at a prime's site.
+ */
+const WORKER_BOOKS = (alias: string): string => `coalesce(
+    (SELECT sr.tenant_id FROM site_roster sr WHERE sr.site_id = ${alias}.site_id AND sr.worker_id = ${alias}.worker_id),
+    @tenantId)`;
+
 const RECORD_COLUMNS = `r.*, o.state, o.attempts, o.last_error, o.held_reason, o.receipt, o.accepted_at`;
 
 /** The records the caller sees, with their CCUS state; add WHERE conditions (WORKER_IN_SCOPE among them). */
 const SCOPED_RECORDS = `WITH ${VISIBLE_SITES}
   SELECT ${RECORD_COLUMNS}
     FROM records r JOIN visible v USING (site_id)
-    LEFT JOIN workers w USING (worker_id)
+    LEFT JOIN workers w ON w.worker_id = r.worker_id AND w.tenant_id = ${WORKER_BOOKS('r')}
     LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)`;
 
 export interface QuarantineRow {
@@ -289,7 +297,8 @@ export class RecordQueries {
       .sql(
         `WITH ${VISIBLE_SITES}
          SELECT ${TAP_COLUMNS}
-           FROM taps t JOIN visible v USING (site_id) LEFT JOIN workers w ON w.worker_id = t.worker_id
+           FROM taps t JOIN visible v USING (site_id)
+             LEFT JOIN workers w ON w.worker_id = t.worker_id AND w.tenant_id = ${WORKER_BOOKS('t')}
            WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR t.site_id = @siteId)
              AND (@from IS NULL OR t.working_day >= @from) AND (@to IS NULL OR t.working_day <= @to)
            ORDER BY t.received_at DESC, t.terminal_id, t.seq DESC LIMIT @limit OFFSET @offset`,

@@ -109,7 +109,15 @@ export class ServerStore {
     const receivedAt = this.db.iso();
     const nowMs = Date.parse(receivedAt);
     const existing = this.db.sql('SELECT * FROM taps WHERE terminal_id = ? AND seq = ?');
-    const resolve = this.db.sql('SELECT worker_id FROM cards WHERE tech = ? AND card_id = ?');
+    // A card resolves through the books of the tenants that see the tap's site: the prime's
+    // first, then its subcontractors'. Another tenant's binding never reaches this site.
+    const resolve = this.db.sql(
+      `SELECT c.worker_id FROM cards c JOIN sites s ON s.site_id = @siteId
+         WHERE c.tech = @tech AND c.card_id = @cardId AND (c.tenant_id = s.tenant_id OR c.tenant_id IN (
+           SELECT t.tenant_id FROM site_companies sc JOIN tenants t ON t.company_id = sc.company_id
+             WHERE sc.site_id = @siteId))
+         ORDER BY c.tenant_id = s.tenant_id DESC, c.tenant_id LIMIT 1`,
+    );
     const insert = this.db.sql(
       `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at, at_ms,
          working_day, record_day, effective_direction, boot_id, mono, clock_synced, flags, received_at)
@@ -137,9 +145,13 @@ export class ServerStore {
       };
       let inserted = 0;
       for (const tap of batch.taps) {
-        const serverWorker = (resolve.get(tap.card.tech, tap.card.id) as { worker_id: string } | undefined)?.worker_id;
-        const workerId = serverWorker ?? tap.workerId;
         const place = placeOf(tap.at);
+        const serverWorker = (
+          resolve.get({ siteId: place.siteId, tech: tap.card.tech, cardId: tap.card.id }) as
+            | { worker_id: string }
+            | undefined
+        )?.worker_id;
+        const workerId = serverWorker ?? tap.workerId;
         const day = place.days.of(tap.at);
         const atMs = Date.parse(tap.at);
         // Stored and acked all the same, but never trusted: not synchronised, and flagged for a person.

@@ -1,0 +1,457 @@
+import type { CardRef, Roster, SiteId, WorkerId } from '@ccus-gate/protocol';
+import { queueRecords, queueWorkerRecords } from '../records/record-queue.js';
+import type { SqliteDb } from './sqlite-db.js';
+import { fromSqlite, StoreError } from './store-error.js';
+import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
+
+/**
+ * 立場 on a site: 職長 foreman, 班長 leader, 安全衛生責任者 safety manager, 主任技術者 chief
+ * engineer, 監理技術者 supervising engineer, 現場代理人 site agent; null for none.
+ */
+export const POSITIONS = [
+  'foreman',
+  'leader',
+  'safety_manager',
+  'chief_engineer',
+  'supervising_engineer',
+  'site_agent',
+] as const;
+export type Position = (typeof POSITIONS)[number];
+export type SiteAccess = 'prime' | 'sub';
+
+export interface Worker {
+  workerId: string;
+  name: string;
+  employerCompanyId: string;
+  /** The trades (職種) the worker is registered for in CCUS, at most four. */
+  trades: string[];
+  /** The first of `trades`, for clients from before a worker could have several. */
+  trade: string | null;
+  position: Position | null;
+  cards: CardRef[];
+}
+
+/** A worker's place on a site roster (作業員名簿): what they do there, as what, and when. */
+export interface RosterPlace {
+  /** 職種 on this site; null: the worker's one registered trade, if they have exactly one. */
+  trade: string | null;
+  position: Position | null;
+  workContent: string | null;
+  /** The days they are on the site (YYYY-MM-DD, inclusive); null: open. */
+  periodFrom: string | null;
+  periodUntil: string | null;
+}
+
+export interface RosterEntry extends RosterPlace {
+  workerId: string;
+  name: string;
+  employerCompanyId: string;
+  cards: number;
+}
+
+interface WorkerRow {
+  worker_id: string;
+  tenant_id: string;
+  name: string;
+  employer_company_id: string;
+  trade: string | null;
+  trades: string;
+  position: Position | null;
+}
+
+/**
+ * Each tenant's own books of workers and their cards, and the site rosters that draw on them.
+ * The same CCUS worker ID may be on two tenants' books (a worker who works for both); a card
+ * bound by one tenant resolves taps only at the sites that tenant sees. Nothing here tells one
+ * tenant what another has: another tenant's worker or card is as absent as one never registered.
+ */
+export abstract class WorkerBooks {
+  protected readonly db: SqliteDb;
+
+  protected constructor(db: SqliteDb) {
+    this.db = db;
+  }
+
+  abstract siteAccess(scope: TenantScope, siteId: string): SiteAccess | null;
+  abstract requireSite(scope: TenantScope, siteId: string, need?: 'any' | 'prime'): SiteAccess;
+  protected abstract bumpRoster(siteId: string): void;
+
+  addWorker(worker: {
+    workerId: WorkerId;
+    tenantId: string;
+    name: string;
+    employerCompanyId?: string;
+    trades?: string[];
+    /** One trade, as before a worker could have several. */
+    trade?: string | null;
+    position?: Position | null;
+  }): void {
+    const trades = worker.trades ?? (worker.trade == null ? [] : [worker.trade]);
+    try {
+      this.db
+        .sql(
+          `INSERT INTO workers (worker_id, tenant_id, name, employer_company_id, trade, trades, position)
+           VALUES (?, ?, ?, coalesce(?, (SELECT company_id FROM tenants WHERE tenant_id = ?)), ?, ?, ?)`,
+        )
+        .run(
+          worker.workerId,
+          worker.tenantId,
+          worker.name,
+          worker.employerCompanyId ?? null,
+          worker.tenantId,
+          trades[0] ?? null,
+          JSON.stringify(trades),
+          worker.position ?? null,
+        );
+    } catch (error) {
+      throw fromSqlite(error, `worker ${worker.workerId} on this tenant's books`, 'workerId');
+    }
+  }
+
+  /**
+   * The workers on the tenant's own books, and (for a prime) those other tenants placed on its
+   * sites' rosters; the tenant's own entry wins where both have one.
+   */
+  workers(scope: TenantScope, filter: { limit: number; offset: number }): Worker[] {
+    const rows = this.db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         SELECT w.* FROM workers w WHERE w.tenant_id = @tenantId OR (
+           EXISTS (SELECT 1 FROM site_roster r JOIN visible v USING (site_id)
+             WHERE r.worker_id = w.worker_id AND r.tenant_id = w.tenant_id AND ${WORKER_IN_SCOPE})
+           AND NOT EXISTS (SELECT 1 FROM workers own WHERE own.tenant_id = @tenantId AND own.worker_id = w.worker_id))
+         ORDER BY w.worker_id, w.tenant_id LIMIT @limit OFFSET @offset`,
+      )
+      .all({ ...scope, ...filter }) as WorkerRow[];
+    return rows.map((row) => this.#worker(row));
+  }
+
+  worker(scope: TenantScope, workerId: string): Worker {
+    const row = this.#visibleWorker(scope, workerId);
+    if (row === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
+    return this.#worker(row);
+  }
+
+  /** The tenant's own entry for the worker, else one on a roster of a site it sees. */
+  #visibleWorker(scope: TenantScope, workerId: string): WorkerRow | undefined {
+    return this.db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         SELECT w.* FROM workers w WHERE w.worker_id = @workerId AND (w.tenant_id = @tenantId OR EXISTS (
+           SELECT 1 FROM site_roster r JOIN visible v USING (site_id)
+             WHERE r.worker_id = w.worker_id AND r.tenant_id = w.tenant_id AND ${WORKER_IN_SCOPE}))
+         ORDER BY w.tenant_id = @tenantId DESC, w.tenant_id LIMIT 1`,
+      )
+      .get({ ...scope, workerId }) as WorkerRow | undefined;
+  }
+
+  /** Only the tenant whose books hold a worker changes or removes them. */
+  #ownWorker(scope: TenantScope, workerId: string): WorkerRow {
+    const row = this.db
+      .sql('SELECT * FROM workers WHERE tenant_id = ? AND worker_id = ?')
+      .get(scope.tenantId, workerId) as WorkerRow | undefined;
+    if (row === undefined) {
+      throw new StoreError('not_found', `no worker ${workerId} registered by this tenant`, 'workerId');
+    }
+    return row;
+  }
+
+  #worker(row: WorkerRow): Worker {
+    const cards = (
+      this.db
+        .sql('SELECT tech, card_id FROM cards WHERE tenant_id = ? AND worker_id = ? ORDER BY tech, card_id')
+        .all(row.tenant_id, row.worker_id) as { tech: CardRef['tech']; card_id: string }[]
+    ).map((c) => ({ tech: c.tech, id: c.card_id }) as CardRef);
+    return {
+      workerId: row.worker_id,
+      name: row.name,
+      employerCompanyId: row.employer_company_id,
+      trades: JSON.parse(row.trades) as string[],
+      trade: row.trade,
+      position: row.position,
+      cards,
+    };
+  }
+
+  updateWorker(
+    scope: TenantScope,
+    workerId: string,
+    change: {
+      name?: string;
+      employerCompanyId?: string;
+      trades?: string[];
+      trade?: string | null;
+      position?: Position | null;
+    },
+  ): void {
+    const current = this.#ownWorker(scope, workerId);
+    const trades =
+      change.trades ??
+      (change.trade === undefined
+        ? (JSON.parse(current.trades) as string[])
+        : change.trade === null
+          ? []
+          : [change.trade]);
+    this.db.transaction(() => {
+      this.db
+        .sql(
+          `UPDATE workers SET name = ?, employer_company_id = ?, trade = ?, trades = ?, position = ?
+             WHERE tenant_id = ? AND worker_id = ?`,
+        )
+        .run(
+          change.name ?? current.name,
+          change.employerCompanyId ?? current.employer_company_id,
+          trades[0] ?? null,
+          JSON.stringify(trades),
+          change.position === undefined ? current.position : change.position,
+          scope.tenantId,
+          workerId,
+        );
+      // A record may take its trade from the worker's one registered trade.
+      for (const siteId of this.#rosterSites(scope.tenantId, workerId)) queueWorkerRecords(this.db, siteId, workerId);
+    });
+  }
+
+  /** Removes a worker, their cards and roster places; their taps and records stay. Returns the sites whose roster changed. */
+  removeWorker(scope: TenantScope, workerId: string): string[] {
+    this.#ownWorker(scope, workerId);
+    return this.db.transaction(() => {
+      const sites = this.#rosterSites(scope.tenantId, workerId);
+      this.db.sql('DELETE FROM cards WHERE tenant_id = ? AND worker_id = ?').run(scope.tenantId, workerId);
+      this.db.sql('DELETE FROM site_roster WHERE tenant_id = ? AND worker_id = ?').run(scope.tenantId, workerId);
+      this.db.sql('DELETE FROM workers WHERE tenant_id = ? AND worker_id = ?').run(scope.tenantId, workerId);
+      for (const siteId of sites) this.bumpRoster(siteId);
+      return sites;
+    });
+  }
+
+  /**
+   * Binds a card to a worker on the tenant's books (`scope`; without one, the only tenant that
+   * has the worker), bumps the roster of every site the worker is on, and gives the card's
+   * unresolved taps at the sites the tenant sees to the worker, queueing their records. Returns
+   * the sites whose roster changed and how many taps were resolved.
+   */
+  addCard(card: CardRef, workerId: WorkerId, scope?: TenantScope): { sites: string[]; resolvedTaps: number } {
+    return this.db.transaction(() => {
+      const tenantId = scope === undefined ? this.#onlyTenantOf(workerId) : this.#ownWorker(scope, workerId).tenant_id;
+      const owner = this.db
+        .sql('SELECT worker_id FROM cards WHERE tenant_id = ? AND tech = ? AND card_id = ?')
+        .get(tenantId, card.tech, card.id) as { worker_id: string } | undefined;
+      if (owner !== undefined) {
+        throw new StoreError(
+          'conflict',
+          owner.worker_id === workerId
+            ? `card ${card.tech}:${card.id} is already this worker's`
+            : `card ${card.tech}:${card.id} belongs to another of this tenant's workers`,
+          'card',
+        );
+      }
+      this.db
+        .sql('INSERT INTO cards (tenant_id, tech, card_id, worker_id) VALUES (?, ?, ?, ?)')
+        .run(tenantId, card.tech, card.id, workerId);
+      const sites = this.#rosterSites(tenantId, workerId);
+      for (const siteId of sites) this.bumpRoster(siteId);
+      const resolvedTaps = scope === undefined ? 0 : this.#resolveCardTaps(scope, card, workerId);
+      return { sites, resolvedTaps };
+    });
+  }
+
+  /** For the server's own seeding (demo, tests): the one tenant whose books hold the worker. */
+  #onlyTenantOf(workerId: string): string {
+    const tenants = this.db.sql('SELECT tenant_id FROM workers WHERE worker_id = ?').pluck().all(workerId) as string[];
+    if (tenants.length !== 1) {
+      throw new StoreError(
+        'invalid',
+        `worker ${workerId} is on ${tenants.length} tenants' books: say whose`,
+        'workerId',
+      );
+    }
+    return tenants[0] as string;
+  }
+
+  #resolveCardTaps(scope: TenantScope, card: CardRef, workerId: string): number {
+    const resolved = this.db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         UPDATE taps SET worker_id = @workerId
+           WHERE tech = @tech AND card_id = @cardId AND worker_id IS NULL
+             AND site_id IN (SELECT site_id FROM visible)
+         RETURNING site_id, working_day`,
+      )
+      .all({ ...scope, workerId, tech: card.tech, cardId: card.id }) as { site_id: string; working_day: string }[];
+    queueRecords(
+      this.db,
+      resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),
+    );
+    return resolved.length;
+  }
+
+  removeCard(scope: TenantScope, card: CardRef): string[] {
+    const row = this.db
+      .sql('SELECT worker_id FROM cards WHERE tenant_id = ? AND tech = ? AND card_id = ?')
+      .get(scope.tenantId, card.tech, card.id) as { worker_id: string } | undefined;
+    // Another tenant's card is as invisible here as one that does not exist, and so is its holder.
+    if (row === undefined) {
+      throw new StoreError('not_found', `no card ${card.tech}:${card.id} held by this tenant's workers`, 'card');
+    }
+    return this.db.transaction(() => {
+      this.db
+        .sql('DELETE FROM cards WHERE tenant_id = ? AND tech = ? AND card_id = ?')
+        .run(scope.tenantId, card.tech, card.id);
+      const sites = this.#rosterSites(scope.tenantId, row.worker_id);
+      for (const siteId of sites) this.bumpRoster(siteId);
+      return sites;
+    });
+  }
+
+  #rosterSites(tenantId: string, workerId: string): string[] {
+    return this.db
+      .sql('SELECT site_id FROM site_roster WHERE tenant_id = ? AND worker_id = ?')
+      .pluck()
+      .all(tenantId, workerId) as string[];
+  }
+
+  /**
+   * Registers a worker on the site's roster (作業員名簿), or changes their place there. The
+   * prime may place anyone on its own books or already on its rosters; a subcontractor only its
+   * own employees. Without a scope (seeding), the worker comes from the site's prime, or from the
+   * only tenant that has them.
+   */
+  addToRoster(siteId: SiteId, workerId: WorkerId, detail: Partial<RosterPlace> = {}, scope?: TenantScope): void {
+    this.db.transaction(() => {
+      const worker =
+        scope === undefined ? this.#seedWorker(siteId, workerId) : this.#mayRoster(scope, siteId, workerId);
+      const place = { trade: null, position: null, workContent: null, periodFrom: null, periodUntil: null, ...detail };
+      if (place.periodFrom !== null && place.periodUntil !== null && place.periodUntil < place.periodFrom) {
+        throw new StoreError('invalid', 'periodUntil must not be before periodFrom', 'periodUntil');
+      }
+      const registered = JSON.parse(worker.trades) as string[];
+      if (place.trade !== null && registered.length > 0 && !registered.includes(place.trade)) {
+        throw new StoreError(
+          'invalid',
+          `worker ${workerId} is registered for ${registered.join(', ')}, not ${place.trade}`,
+          'trade',
+        );
+      }
+      // PUT: a worker already on the roster keeps the place with what is given now.
+      try {
+        this.db
+          .sql(
+            `INSERT INTO site_roster (site_id, worker_id, tenant_id, trade, position, work_content, period_from, period_until)
+             VALUES (@siteId, @workerId, @tenantId, @trade, @position, @workContent, @periodFrom, @periodUntil)
+             ON CONFLICT (site_id, worker_id) DO UPDATE SET tenant_id = excluded.tenant_id, trade = excluded.trade,
+               position = excluded.position, work_content = excluded.work_content, period_from = excluded.period_from,
+               period_until = excluded.period_until`,
+          )
+          .run({ siteId, workerId, tenantId: worker.tenant_id, ...place });
+      } catch (error) {
+        throw fromSqlite(error, `worker ${workerId} on the roster of site ${siteId}`, 'workerId');
+      }
+      this.bumpRoster(siteId);
+      // Records already built for this worker here lose their not-on-roster flag.
+      queueWorkerRecords(this.db, siteId, workerId);
+    });
+  }
+
+  #seedWorker(siteId: string, workerId: string): WorkerRow {
+    const row = this.db
+      .sql(
+        `SELECT w.* FROM workers w LEFT JOIN sites s ON s.site_id = ? AND s.tenant_id = w.tenant_id
+           WHERE w.worker_id = ? ORDER BY s.site_id IS NULL, w.tenant_id LIMIT 1`,
+      )
+      .get(siteId, workerId) as WorkerRow | undefined;
+    if (row === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
+    return row;
+  }
+
+  removeFromRoster(scope: TenantScope, siteId: SiteId, workerId: WorkerId): void {
+    this.db.transaction(() => {
+      this.#mayRoster(scope, siteId, workerId);
+      const result = this.db.sql('DELETE FROM site_roster WHERE site_id = ? AND worker_id = ?').run(siteId, workerId);
+      if (result.changes === 0)
+        throw new StoreError('not_found', `worker ${workerId} is not on the roster of site ${siteId}`, 'workerId');
+      this.bumpRoster(siteId);
+      queueWorkerRecords(this.db, siteId, workerId);
+    });
+  }
+
+  /** The worker's entry the actor may place on the site's roster; not_found for any other. */
+  #mayRoster(scope: TenantScope, siteId: string, workerId: string): WorkerRow {
+    const access = this.requireSite(scope, siteId);
+    const worker = this.#visibleWorker(scope, workerId);
+    if (worker === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
+    if (worker.tenant_id !== scope.tenantId && access !== 'prime') {
+      throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
+    }
+    if (access === 'sub' && worker.employer_company_id !== scope.companyId) {
+      throw new StoreError('forbidden', `a subcontractor registers only its own employees`, 'workerId');
+    }
+    return worker;
+  }
+
+  /** The site roster as a person reads it, names included (never sent to a terminal). */
+  roster(scope: TenantScope, siteId: string): RosterEntry[] {
+    this.requireSite(scope, siteId);
+    return (
+      this.db
+        .sql(
+          `WITH ${VISIBLE_SITES}
+           SELECT r.worker_id, w.name, w.employer_company_id, r.trade, r.position, r.work_content, r.period_from,
+               r.period_until,
+               (SELECT count(*) FROM cards c WHERE c.tenant_id = r.tenant_id AND c.worker_id = r.worker_id) AS cards
+             FROM site_roster r JOIN workers w ON w.tenant_id = r.tenant_id AND w.worker_id = r.worker_id
+               JOIN visible v USING (site_id)
+             WHERE r.site_id = @siteId AND ${WORKER_IN_SCOPE} ORDER BY r.worker_id`,
+        )
+        .all({ ...scope, siteId }) as {
+        worker_id: string;
+        name: string;
+        employer_company_id: string;
+        trade: string | null;
+        position: Position | null;
+        work_content: string | null;
+        period_from: string | null;
+        period_until: string | null;
+        cards: number;
+      }[]
+    ).map((row) => ({
+      workerId: row.worker_id,
+      name: row.name,
+      employerCompanyId: row.employer_company_id,
+      trade: row.trade,
+      position: row.position,
+      workContent: row.work_content,
+      periodFrom: row.period_from,
+      periodUntil: row.period_until,
+      cards: row.cards,
+    }));
+  }
+
+  /**
+   * What a terminal at the site needs: card identifiers and worker IDs, no names. Each worker's
+   * cards come from the books their roster place draws on; a card two tenants bound to different
+   * workers goes to the prime's (or, between subcontractors, the first).
+   */
+  rosterFor(siteId: SiteId): Roster {
+    const site = this.db.sql('SELECT roster_version, tenant_id FROM sites WHERE site_id = ?').get(siteId) as
+      | { roster_version: number; tenant_id: string }
+      | undefined;
+    if (site === undefined) throw new StoreError('not_found', `roster: no site ${siteId}`, 'siteId');
+    const rows = this.db
+      .sql(
+        `SELECT c.tech, c.card_id, c.worker_id FROM site_roster r
+           JOIN cards c ON c.tenant_id = r.tenant_id AND c.worker_id = r.worker_id
+           WHERE r.site_id = ? ORDER BY c.tech, c.card_id, r.tenant_id = ? DESC, r.tenant_id`,
+      )
+      .all(siteId, site.tenant_id) as { tech: CardRef['tech']; card_id: string; worker_id: WorkerId }[];
+    const seen = new Set<string>();
+    const entries: Roster['entries'] = [];
+    for (const row of rows) {
+      const key = `${row.tech}:${row.card_id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      entries.push({ card: { tech: row.tech, id: row.card_id } as CardRef, workerId: row.worker_id });
+    }
+    return { v: 1, siteId, version: Math.max(1, site.roster_version), issuedAt: this.db.iso(), entries };
+  }
+}

@@ -155,11 +155,24 @@ export function createTerminal(deps: TerminalDeps): Terminal {
     { ...deps.transport, terminalId: deps.terminalId },
     { store, clock, log: log.child({ module: 'terminal:sync' }), status },
   );
+  // Who the server says is on site (from every terminal there); in memory, sent again on connect.
+  let presence: {
+    version: number;
+    siteId: string;
+    issuedAtMs: number;
+    onSite: Map<string, { sinceMs: number; recordDay: string }>;
+  } | null = null;
+  // The site of the config in force: a snapshot for another site (a terminal just moved) is not ours.
+  let configSite: string | null = null;
   const pipeline = new TapPipeline(
     {
       clock,
       store,
       online: () => sync.connected,
+      presence: (subject) =>
+        presence === null || presence.siteId !== configSite
+          ? undefined
+          : { issuedAtMs: presence.issuedAtMs, entry: presence.onSite.get(subject) ?? null },
       ...(deps.calendarDate === undefined ? {} : { calendarDate: deps.calendarDate }),
       feedback: (pattern) => {
         void player.play(pattern);
@@ -221,7 +234,23 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       log.error({ err: error }, 'roster could not be applied');
     }
   });
+  sync.on('presence', (snapshot) => {
+    if (presence !== null && presence.version >= snapshot.version) return;
+    presence = {
+      version: snapshot.version,
+      siteId: snapshot.siteId,
+      issuedAtMs: Date.parse(snapshot.issuedAt),
+      onSite: new Map(
+        snapshot.onSite.map((entry) => [
+          entry.workerId,
+          { sinceMs: Date.parse(entry.since), recordDay: entry.recordDay },
+        ]),
+      ),
+    };
+    log.debug({ version: snapshot.version, onSite: snapshot.onSite.length }, 'presence applied');
+  });
   const applyConfig = (config: TerminalConfig): void => {
+    configSite = config.siteId;
     settings = settingsFromConfig(config, settings);
     pipeline.configure(settings);
   };

@@ -4,6 +4,7 @@ import { LIMITS } from './limits.js';
 import { AckSchema } from './messages/ack.js';
 import { CommandSchema } from './messages/command.js';
 import { TerminalConfigSchema } from './messages/config.js';
+import { PresenceSchema } from './messages/presence.js';
 import { RosterSchema } from './messages/roster.js';
 import { StatusSchema } from './messages/status.js';
 import { TapBatchSchema } from './messages/tap-batch.js';
@@ -16,6 +17,7 @@ export const MESSAGE_SCHEMAS = {
   ack: AckSchema,
   status: StatusSchema,
   roster: RosterSchema,
+  presence: PresenceSchema,
   config: TerminalConfigSchema,
   cmd: CommandSchema,
 } satisfies Record<TopicKind, z.ZodType>;

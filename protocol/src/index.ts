@@ -6,6 +6,7 @@ export * from './limits.js';
 export * from './messages/ack.js';
 export * from './messages/command.js';
 export * from './messages/config.js';
+export * from './messages/presence.js';
 export * from './messages/provisioning.js';
 export * from './messages/roster.js';
 export * from './messages/status.js';

@@ -16,6 +16,7 @@ export const LIMITS = {
     ack: 256 * 1024,
     status: 16 * 1024,
     roster: 8 * 1024 * 1024,
+    presence: 8 * 1024 * 1024,
     config: 16 * 1024,
     cmd: 16 * 1024,
   },

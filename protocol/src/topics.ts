@@ -4,7 +4,7 @@ import { type TerminalId, TerminalIdSchema } from './ids.js';
 export const TOPIC_ROOT = 'ccus/v1/t';
 
 /** One branch per terminal; the leaf says what travels there. */
-export const TOPIC_KINDS = ['taps', 'ack', 'status', 'roster', 'config', 'cmd'] as const;
+export const TOPIC_KINDS = ['taps', 'ack', 'status', 'roster', 'presence', 'config', 'cmd'] as const;
 export type TopicKind = (typeof TOPIC_KINDS)[number];
 
 /** Who may publish on each leaf. Brokers' ACLs and the server's checks follow this table. */
@@ -13,6 +13,7 @@ export const TOPIC_PUBLISHER: Record<TopicKind, 'terminal' | 'server'> = {
   status: 'terminal',
   ack: 'server',
   roster: 'server',
+  presence: 'server',
   config: 'server',
   cmd: 'server',
 };

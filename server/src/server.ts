@@ -8,6 +8,7 @@ import { type BreakerState, CcusForwarder, type ForwarderOptions } from './ccus/
 import type { CcusGateway } from './ccus/gateway.js';
 import type { OutboxItem } from './ccus/outbox-store.js';
 import { MqttIngest, type MqttIngestOptions } from './ingest/mqtt-ingest.js';
+import { PresencePublisher } from './ingest/presence-publisher.js';
 import type { IngestResult } from './ingest/tap-ingest.js';
 import { RecordBuilder } from './records/record-builder.js';
 import type { RecordKey } from './records/record-queue.js';
@@ -72,8 +73,13 @@ export function createServer(deps: ServerDeps): SyncServer {
   });
   ingest.on('status', (status) => events.emit('status', status));
   ingest.on('records', () => records.kick());
+  const presence = new PresencePublisher(
+    (siteId) => ingest.publishSitePresence(siteId),
+    deps.log.child({ module: 'server:presence' }),
+  );
   records.on('records', (keys) => {
     forwarder.kick();
+    presence.note(keys.map((key) => key.siteId as SiteId));
     events.emit('records', keys);
   });
   forwarder.on('accepted', (accepted) => events.emit('accepted', accepted));
@@ -130,6 +136,7 @@ export function createServer(deps: ServerDeps): SyncServer {
     async stop(): Promise<void> {
       dashboard.close();
       await forwarder.stop();
+      presence.stop();
       await ingest.stop();
       records.stop();
     },

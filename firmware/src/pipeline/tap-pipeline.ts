@@ -59,6 +59,15 @@ export interface PipelineDeps {
   online: () => boolean;
   /** The calendar date in the site's zone (ICU's date formatter unless given). */
   calendarDate?: CalendarDateIn;
+  /** What the server last said of the subject's presence at the site, if it has said anything. */
+  presence?: (subject: string) => KnownPresence | undefined;
+}
+
+/** The server's word, as of `issuedAtMs`, on whether a worker is on site (from every terminal there). */
+export interface KnownPresence {
+  issuedAtMs: number;
+  /** Their open shift, or null when they are not on site. */
+  entry: { sinceMs: number; recordDay: string } | null;
 }
 
 /**
@@ -149,19 +158,22 @@ export class TapPipeline extends EventEmitter<{ outcome: [TapOutcome, TapTiming]
   }
 
   /**
-   * Whether the subject's shift is still open, by protocol's shift rule over their taps at this
-   * terminal from two working days back (a shift reaches at most one boundary back).
+   * Whether the subject's shift is still open, by protocol's shift rule: from what the server
+   * last said (every terminal at the site), then this terminal's own taps since; without word
+   * from the server (offline since start), from this terminal's taps of two working days back
+   * (a shift reaches at most one boundary back).
    */
   #onSite(subject: string, at: Date, day: string): boolean {
     const since = new Date(Date.parse(`${day}T00:00:00Z`) - 2 * 86_400_000).toISOString().slice(0, 10);
     const maxShiftMs = this.#settings.maxShiftMs;
-    let state: ShiftState | null = null;
+    const known = this.#deps.presence?.(subject);
+    let state: ShiftState | null =
+      known?.entry == null ? null : { last: 'in', recordDay: known.entry.recordDay, shiftStartMs: known.entry.sinceMs };
+    const fromMs = known?.issuedAtMs ?? Number.NEGATIVE_INFINITY;
     for (const tap of this.#deps.store.recentTaps(subject, since)) {
-      state = shiftStep(
-        state,
-        { atMs: Date.parse(tap.at), day: tap.workingDay, direction: tap.direction },
-        maxShiftMs,
-      ).state;
+      const atMs = Date.parse(tap.at);
+      if (atMs <= fromMs) continue;
+      state = shiftStep(state, { atMs, day: tap.workingDay, direction: tap.direction }, maxShiftMs).state;
     }
     return shiftOpen(state, { atMs: at.getTime(), day }, maxShiftMs);
   }

@@ -8,6 +8,7 @@ import {
   isProtocolError,
   LIMITS,
   type OnlineStatus,
+  type Presence,
   type Roster,
   type Tap,
   type TapBatch,
@@ -46,6 +47,7 @@ export interface SyncAgentEvents {
   settled: [SettledTap[]];
   batchRefused: [{ batchId: string | null; code: string; message: string }];
   roster: [Roster];
+  presence: [Presence];
   config: [TerminalConfig];
   command: [Command];
   /** A message from the server that was refused, with the reason. */
@@ -60,7 +62,7 @@ interface InFlight {
   sentAtMono: number;
 }
 
-const SUBSCRIBED: TopicKind[] = ['ack', 'roster', 'config', 'cmd'];
+const SUBSCRIBED: TopicKind[] = ['ack', 'roster', 'presence', 'config', 'cmd'];
 
 /**
  * Sends the store's undelivered taps in sequence order and settles them from acks.
@@ -306,6 +308,7 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
     try {
       if (topic === topicFor(terminalId, 'ack')) this.#onAck(decodeMessage('ack', payload));
       else if (topic === topicFor(terminalId, 'roster')) this.emit('roster', decodeMessage('roster', payload));
+      else if (topic === topicFor(terminalId, 'presence')) this.emit('presence', decodeMessage('presence', payload));
       else if (topic === topicFor(terminalId, 'config')) this.emit('config', decodeMessage('config', payload));
       else if (topic === topicFor(terminalId, 'cmd')) this.emit('command', decodeMessage('cmd', payload));
       else this.#refuse(topic, 'not a topic this terminal subscribes to');

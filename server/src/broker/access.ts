@@ -1,6 +1,7 @@
 import {
   isProtocolError,
   parseTopic,
+  TOPIC_KINDS,
   TOPIC_PUBLISHER,
   TOPIC_ROOT,
   type TopicKind,
@@ -31,7 +32,7 @@ export function maySubscribe(who: Principal, filter: string): string | null {
   if (who.kind === 'service') {
     return filter.startsWith(`${TOPIC_ROOT}/`) || filter.startsWith(`$share/`) ? null : `outside ${TOPIC_ROOT}/`;
   }
-  const allowed: TopicKind[] = ['ack', 'roster', 'config', 'cmd'];
+  const allowed = TOPIC_KINDS.filter((kind) => TOPIC_PUBLISHER[kind] === 'server');
   const own = allowed.map((kind) => topicFor(who.terminalId as never, kind));
   return own.includes(filter) ? null : `terminal ${who.terminalId} may subscribe only to ${own.join(', ')}`;
 }

@@ -19,7 +19,7 @@ export function mosquittoAcl(serviceUsers: readonly string[]): string {
   for (const user of serviceUsers) {
     lines.push(
       '',
-      `# A sync server: reads every terminal's taps and status, writes acks, rosters, configs and commands.`,
+      `# A sync server: reads every terminal's taps and status, writes acks, rosters, presence, configs and commands.`,
     );
     lines.push(`user ${user}`, `topic readwrite ${TOPIC_ROOT}/#`);
   }

@@ -116,10 +116,14 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
   }
 
   async #republishAll(): Promise<void> {
+    const sites = new Set<SiteId>();
     for (const terminalId of await this.#store.directory.allTerminals()) {
       await this.publishConfig(terminalId);
       await this.publishRoster(terminalId);
+      const siteId = (await this.#store.directory.terminal(terminalId))?.siteId;
+      if (siteId != null) sites.add(siteId);
     }
+    for (const siteId of sites) await this.publishSitePresence(siteId);
   }
 
   /** Publishes the terminal's site roster, retained, so it arrives whenever the terminal connects. */
@@ -162,6 +166,16 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
 
   async publishSiteRoster(siteId: SiteId): Promise<void> {
     for (const terminalId of await this.#store.directory.terminalsAtSite(siteId)) await this.publishRoster(terminalId);
+  }
+
+  /** Publishes who is on site to every terminal there, retained, so a terminal that connects later has it. */
+  async publishSitePresence(siteId: SiteId): Promise<void> {
+    const terminals = await this.#store.directory.terminalsAtSite(siteId);
+    if (terminals.length === 0 || this.#client === null) return;
+    const payload = encodeMessage('presence', await this.#store.presence(siteId));
+    for (const terminalId of terminals) {
+      this.#client?.publish(topicFor(terminalId, 'presence'), payload, { qos: 1, retain: true });
+    }
   }
 
   /**

@@ -384,4 +384,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cards_worker ON cards (tenant_id, worker_id);
   CREATE INDEX site_roster_worker ON site_roster (tenant_id, worker_id);
   `,
+  `
+  -- Who is on site now: the site's recent taps in time order.
+  CREATE INDEX taps_site_time ON taps (site_id, at_ms);
+  `,
 ];

@@ -21,6 +21,7 @@ export interface ServerRepository
       | 'storeBatch'
       | 'rebuildQueuedRecords'
       | 'queuedRecords'
+      | 'presence'
       | 'tapCount'
       | 'quarantine'
       | 'quarantined'

@@ -1,4 +1,5 @@
 import {
+  type Presence,
   type SiteId,
   type Tap,
   type TapBatch,
@@ -10,6 +11,7 @@ import {
 } from '@ccus-gate/protocol';
 import { CcusOutbox, type OutboxItem, type OutboxOptions } from '../ccus/outbox-store.js';
 import { isPlausibleTime } from '../records/plausible-time.js';
+import { presenceFor } from '../records/presence.js';
 import { queuedRecords, queueRecords } from '../records/record-queue.js';
 import { RecordRebuild } from '../records/record-rebuild.js';
 import { type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-taps.js';
@@ -239,6 +241,14 @@ export class ServerStore {
   ): void {
     const moved = redateTap(this.db, row as unknown as RedatedTapRow, offsetMs);
     for (const day of moved.days) touch(moved.siteId, moved.workerId, day);
+  }
+
+  /** Who is on site now (records/presence.ts), as a versioned snapshot for the site's terminals. */
+  presence(siteId: SiteId): Presence {
+    return this.db.transaction(() => ({
+      ...presenceFor(this.db, siteId, this.db.now()),
+      version: this.db.nextVersion(),
+    }));
   }
 
   tapCount(terminalId: TerminalId): number {

@@ -12,7 +12,7 @@ import {
   type TerminalId,
   type WorkerId,
 } from '@ccus-gate/protocol';
-import { CcusSimulator, ServerStore } from '@ccus-gate/server';
+import { CcusSimulator, HttpCcusGateway, listenHttp, ServerStore, submissionOf } from '@ccus-gate/server';
 import { type Benchmark, figure } from './harness.js';
 
 const WORKERS = 300;
@@ -65,7 +65,7 @@ function ordinaryDay(): DayTap[] {
 /**
  * How many submissions CCUS gets per work record over an ordinary day, the day replayed minute by
  * minute on a clock of its own: each minute's taps stored as their terminals send them, records
- * built, and the outbox drained to the CCUS simulator (its own HTTP app, in process).
+ * built, and the outbox drained through the HTTP gateway to the CCUS simulator.
  */
 export const benchmark: Benchmark = {
   name: 'ccus-submissions',
@@ -101,27 +101,17 @@ export const benchmark: Benchmark = {
 
     const day = ordinaryDay();
     const seqs = new Map<TerminalId, number>();
+    // The forwarder's own path to CCUS: its submission, the HTTP gateway, the simulator over HTTP.
+    const ccus = await listenHttp(simulator.app, { host: '127.0.0.1', port: 0 });
+    const gateway = new HttpCcusGateway(ccus.url);
     const drain = async (): Promise<void> => {
       for (let items = store.claimDue(100); items.length > 0; items = store.claimDue(100)) {
         for (const item of items) {
-          const response = await simulator.app.request('/v1/work-records', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({
-              idempotencyKey: item.idempotencyKey,
-              companyId: item.companyId,
-              siteId: item.siteId,
-              workerId: item.workerId,
-              workingDay: item.workingDay,
-              entryAt: item.firstIn,
-              exitAt: item.lastOut,
-              trade: item.trade,
-              position: item.position,
-            }),
-          });
-          const body = (await response.json()) as { receipt?: string; code?: string };
-          if (response.ok) store.markAccepted(item, body.receipt ?? '');
-          else store.markRefused(item, body.code ?? String(response.status));
+          try {
+            store.markAccepted(item, (await gateway.submit(submissionOf(item))).receipt);
+          } catch (error) {
+            store.markRefused(item, (error as Error).message);
+          }
         }
       }
     };
@@ -172,6 +162,7 @@ export const benchmark: Benchmark = {
         n: number;
       }
     ).n;
+    await ccus.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
     const tapsPerRecord = { metric: 'taps per record', value: day.length / records, unit: 'taps' };

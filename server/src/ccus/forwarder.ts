@@ -4,7 +4,7 @@ import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import type { ServerRepository } from '../store/repository.js';
 import { type CcusGateway, type CcusReceipt, type CcusSubmission, isCcusError } from './gateway.js';
-import type { OutboxItem } from './outbox-store.js';
+import { type OutboxItem, submissionOf } from './outbox-store.js';
 import { TokenBucket } from './token-bucket.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -144,17 +144,7 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
 
   async #send(item: OutboxItem): Promise<void> {
     try {
-      const receipt = await this.#breaker.fire({
-        idempotencyKey: item.idempotencyKey,
-        companyId: item.companyId,
-        siteId: item.siteId,
-        workerId: item.workerId,
-        workingDay: item.workingDay,
-        entryAt: item.firstIn,
-        exitAt: item.lastOut,
-        trade: item.trade,
-        position: item.position,
-      });
+      const receipt = await this.#breaker.fire(submissionOf(item));
       await this.#store.markAccepted(item, receipt.receipt);
       this.emit('accepted', { item, receipt: receipt.receipt });
     } catch (error) {

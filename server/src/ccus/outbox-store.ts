@@ -1,5 +1,6 @@
 import type { RecordKey } from '../records/record-queue.js';
 import type { SqliteDb } from '../store/sqlite-db.js';
+import type { CcusSubmission } from './gateway.js';
 
 /** What CCUS is told of a record; a change to any of it is sent again. */
 export interface SubmissionContent {
@@ -13,6 +14,21 @@ export interface OutboxItem extends RecordKey, SubmissionContent {
   idempotencyKey: string;
   attempts: number;
   companyId: string;
+}
+
+/** What CCUS is sent for a claimed record. */
+export function submissionOf(item: OutboxItem): CcusSubmission {
+  return {
+    idempotencyKey: item.idempotencyKey,
+    companyId: item.companyId,
+    siteId: item.siteId,
+    workerId: item.workerId,
+    workingDay: item.workingDay,
+    entryAt: item.firstIn,
+    exitAt: item.lastOut,
+    trade: item.trade,
+    position: item.position,
+  };
 }
 
 export interface OutboxOptions {

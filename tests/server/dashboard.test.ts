@@ -342,6 +342,33 @@ describe('the contractor dashboard', () => {
         expect((await browser.request('GET', page)).status).toBe(200);
     });
 
+    it('puts in the entry a lone exit lacked, and the record goes', async () => {
+      f.tap(f.a.terminalId, [
+        { card: f.a.card, workerId: f.a.worker, direction: 'out', at: '2026-11-21T17:30:00.000+09:00' },
+      ]);
+      const browser = await f.client('a-admin');
+      await browser.get('/attention');
+      const held = /data-record="11110000000001\/2026-11-21">(.*?)<\/form>\s*<\/div>/s.exec(browser.html)?.[1] ?? '';
+      expect(held).toContain('入場未記録');
+      expect(held).toContain('name="entry"');
+      const done = await browser.post('/attention/exit', {
+        site: f.a.siteId,
+        workerId: f.a.worker,
+        workingDay: '2026-11-21',
+        entry: '08:00',
+        reason: 'カードを忘れた朝',
+        back: '/attention',
+      });
+      await browser.follow(done);
+      const record = (await (
+        await f.call(f.a.admin, 'GET', `/api/v1/records/${f.a.siteId}/${f.a.worker}/2026-11-21`)
+      ).json()) as { record: { firstIn: string; lastOut: string; flags: string[]; ccus: { state: string } } };
+      expect(Date.parse(record.record.firstIn)).toBe(Date.parse('2026-11-21T08:00:00+09:00'));
+      expect(record.record.lastOut).toBe('2026-11-21T17:30:00.000+09:00');
+      expect(record.record.flags).toEqual(['manual']);
+      expect(record.record.ccus.state).toBe('pending');
+    });
+
     it('shows every page with records on impossible days, never a 500', async () => {
       f.tap(f.a.terminalId, [
         { card: f.a.card, workerId: f.a.worker, direction: 'in', at: '9999-12-31T08:00:00.000+09:00' },

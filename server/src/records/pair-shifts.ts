@@ -23,6 +23,8 @@ export interface PairedTap {
   direction: Direction | null;
   /** The working day whose record holds it. */
   recordDay: string;
+  /** When its shift began; null when it does not count. */
+  shiftStartMs: number | null;
 }
 
 /**
@@ -38,10 +40,14 @@ export function timelineOrder(a: TimelineTap, b: TimelineTap): number {
 
 /**
  * Pairs a worker's taps at one site, from every terminal and reader, into shifts (protocol's
- * shift rule). `taps` must start where nothing before them can matter: after a gap longer than
- * a working day and the longest shift.
+ * shift rule), from `initial`: the state after the worker's last tap before these (null when
+ * nothing before them can matter).
  */
-export function pairShifts(taps: readonly TimelineTap[], maxShiftMs: number): PairedTap[] {
+export function pairShifts(
+  taps: readonly TimelineTap[],
+  maxShiftMs: number,
+  initial: ShiftState | null = null,
+): PairedTap[] {
   const ordered = [...taps].sort(timelineOrder);
   const replaced = new Set<TimelineTap>();
   const lastAtTerminal = new Map<string, TimelineTap>();
@@ -58,15 +64,15 @@ export function pairShifts(taps: readonly TimelineTap[], maxShiftMs: number): Pa
     }
     if (!tap.voided) lastAtTerminal.set(key, tap);
   }
-  let state: ShiftState | null = null;
+  let state: ShiftState | null = initial;
   return ordered.map((tap): PairedTap => {
-    if (tap.voided || replaced.has(tap)) return { tap, direction: null, recordDay: tap.day };
+    if (tap.voided || replaced.has(tap)) return { tap, direction: null, recordDay: tap.day, shiftStartMs: null };
     const step = shiftStep(
       state,
       { atMs: tap.atMs, day: tap.day, direction: tap.toggled ? 'toggle' : tap.direction },
       maxShiftMs,
     );
     state = step.state;
-    return { tap, direction: step.direction, recordDay: step.recordDay };
+    return { tap, direction: step.direction, recordDay: step.recordDay, shiftStartMs: step.state.shiftStartMs };
   });
 }

@@ -1,44 +1,27 @@
-import { type CardRef, cardKey, type Direction } from '@ccus-gate/protocol';
+import type { Direction, ShiftState } from '@ccus-gate/protocol';
 import type { CcusOutbox } from '../ccus/outbox-store.js';
 import type { SqliteDb } from '../store/sqlite-db.js';
 import { buildRecord, type RecordOverride, type RecordTap } from './build-record.js';
-import { type PairedTap, pairShifts } from './pair-shifts.js';
 import { heldReason } from './record-flags.js';
 import type { RecordKey } from './record-queue.js';
+import { repairStretch } from './shift-stretch.js';
 import { workerRole } from './worker-role.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-/**
- * Taps further apart than this cannot touch each other's records: it is longer than a working
- * day (25 h across a DST change) and than the longest shift a site may allow (24 h).
- */
-const INDEPENDENT_GAP_MS = 26 * HOUR_MS;
-/**
- * How far a rebuild looks for such a gap. A worker who never leaves for 26 hours in two months
- * would otherwise make every rebuild read all their taps; past this, pairing starts afresh.
- */
-const REACH_MS = 62 * DAY_MS;
 /** Queued days this close together are rebuilt as one stretch. */
 const CLUSTER_DAYS = 5;
 
 interface TapRow {
   terminal_id: string;
-  seq: number;
-  tech: CardRef['tech'];
-  card_id: string;
-  direction: Direction;
-  at: string;
-  at_ms: number;
-  working_day: string;
-  record_day: string | null;
-  effective_direction: Direction | null;
-  clock_synced: number;
   boot_id: string;
   mono: number;
+  at: string;
+  at_ms: number;
+  effective_direction: Direction | null;
+  clock_synced: number;
   flags: string;
   terminal_worker_id: string | null;
-  void_correction: number | null;
 }
 
 const dayMs = (day: string): number => Date.parse(`${day}T00:00:00Z`);
@@ -92,103 +75,43 @@ export class RecordRebuild {
   }
 
   #rebuildStretch(siteId: string, workerId: string, queued: string[]): RecordKey[] {
-    const site = this.#db.sql('SELECT max_shift_hours FROM sites WHERE site_id = ?').get(siteId) as
-      | { max_shift_hours: number }
+    const site = this.#db.sql('SELECT day_boundary, max_shift_hours FROM sites WHERE site_id = ?').get(siteId) as
+      | { day_boundary: string; max_shift_hours: number }
       | undefined;
     if (site === undefined) return [];
     const maxShiftMs = site.max_shift_hours * HOUR_MS;
-    // Wall times may be off by a zone offset from their working day's date: a margin each side.
-    const from = this.#stretchStart(siteId, workerId, dayMs(queued[0] as string) - 2 * DAY_MS);
-    const until = this.#stretchEnd(siteId, workerId, dayMs(queued.at(-1) as string) + 3 * DAY_MS);
-    const rows = this.#db
-      .sql(
-        `SELECT terminal_id, seq, tech, card_id, direction, at, at_ms, working_day, record_day, effective_direction,
-             clock_synced, boot_id, mono, flags, terminal_worker_id, void_correction
-           FROM taps WHERE site_id = ? AND worker_id = ? AND at_ms >= ? AND at_ms < ?`,
-      )
-      .all(siteId, workerId, from, until) as TapRow[];
-    const byTap = new Map<string, TapRow>();
-    for (const row of rows) byTap.set(`${row.terminal_id}/${row.seq}`, row);
-    const paired = pairShifts(
-      rows.map((row) => {
-        const flags = JSON.parse(row.flags) as string[];
-        return {
-          terminalId: row.terminal_id,
-          seq: row.seq,
-          cardKey: cardKey({ tech: row.tech, id: row.card_id } as CardRef),
-          atMs: row.at_ms,
-          day: row.working_day,
-          direction: row.direction,
-          toggled: flags.includes('toggle'),
-          readerCorrection: flags.includes('reader_correction'),
-          voided: row.void_correction !== null,
-        };
-      }),
-      maxShiftMs,
-    );
-    const days = new Set<string>(queued);
-    const byDay = new Map<string, { row: TapRow; paired: PairedTap }[]>();
-    const move = this.#db.sql(
-      'UPDATE taps SET record_day = ?, effective_direction = ? WHERE terminal_id = ? AND seq = ?',
-    );
-    for (const pair of paired) {
-      const row = byTap.get(`${pair.tap.terminalId}/${pair.tap.seq}`) as TapRow;
-      if (row.record_day !== null) days.add(row.record_day);
-      days.add(pair.recordDay);
-      if (row.record_day !== pair.recordDay || row.effective_direction !== pair.direction) {
-        move.run(pair.recordDay, pair.direction, row.terminal_id, row.seq);
-      }
-      const list = byDay.get(pair.recordDay) ?? [];
-      list.push({ row, paired: pair });
-      byDay.set(pair.recordDay, list);
-    }
+    const change = repairStretch(this.#db, { siteId, dayBoundary: site.day_boundary, maxShiftMs }, workerId, queued);
+    if (change.latest !== null) this.#notePresence(siteId, workerId, change.latest);
     const built: RecordKey[] = [];
-    for (const day of days) {
+    const tapsOf = this.#db.sql(
+      `SELECT terminal_id, boot_id, mono, at, at_ms, effective_direction, clock_synced, flags, terminal_worker_id
+         FROM taps WHERE site_id = ? AND worker_id = ? AND record_day = ?`,
+    );
+    for (const day of change.days) {
       const key = { siteId, workerId, workingDay: day };
-      if (this.#writeRecord(key, byDay.get(day) ?? [], maxShiftMs)) built.push(key);
+      if (this.#writeRecord(key, tapsOf.all(siteId, workerId, day) as TapRow[], maxShiftMs)) built.push(key);
     }
     return built;
   }
 
-  /** Where pairing may start: the first tap after a gap that nothing reaches across, at or before `ms`. */
-  #stretchStart(siteId: string, workerId: string, ms: number): number {
-    const first = this.#db
-      .sql('SELECT at_ms FROM taps WHERE site_id = ? AND worker_id = ? AND at_ms >= ? ORDER BY at_ms LIMIT 1')
-      .get(siteId, workerId, ms) as { at_ms: number } | undefined;
-    let newer = first?.at_ms ?? ms;
-    const earlier = this.#db
+  /** Where the worker stands after their latest tap at the site: who is on site (records/presence.ts). */
+  #notePresence(siteId: string, workerId: string, latest: { state: ShiftState | null; atMs: number }): void {
+    if (latest.state === null) {
+      this.#db.sql('DELETE FROM worker_presence WHERE site_id = ? AND worker_id = ?').run(siteId, workerId);
+      return;
+    }
+    this.#db
       .sql(
-        `SELECT at_ms FROM taps WHERE site_id = ? AND worker_id = ? AND at_ms < ? AND at_ms >= ?
-           ORDER BY at_ms DESC`,
+        `INSERT INTO worker_presence (site_id, worker_id, last_direction, record_day, shift_start_ms, last_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (site_id, worker_id) DO UPDATE SET last_direction = excluded.last_direction,
+           record_day = excluded.record_day, shift_start_ms = excluded.shift_start_ms, last_at_ms = excluded.last_at_ms`,
       )
-      .pluck()
-      .iterate(siteId, workerId, newer, newer - REACH_MS) as IterableIterator<number>;
-    for (const at of earlier) {
-      if (newer - at > INDEPENDENT_GAP_MS) return newer;
-      newer = at;
-    }
-    return Math.min(newer, ms);
-  }
-
-  /** Where pairing may stop (exclusive): the first tap after `ms` that follows such a gap. */
-  #stretchEnd(siteId: string, workerId: string, ms: number): number {
-    const last = this.#db
-      .sql('SELECT at_ms FROM taps WHERE site_id = ? AND worker_id = ? AND at_ms < ? ORDER BY at_ms DESC LIMIT 1')
-      .get(siteId, workerId, ms) as { at_ms: number } | undefined;
-    let older = last?.at_ms ?? ms;
-    const later = this.#db
-      .sql('SELECT at_ms FROM taps WHERE site_id = ? AND worker_id = ? AND at_ms >= ? AND at_ms <= ? ORDER BY at_ms')
-      .pluck()
-      .iterate(siteId, workerId, ms, older + REACH_MS) as IterableIterator<number>;
-    for (const at of later) {
-      if (at - older > INDEPENDENT_GAP_MS) return at;
-      older = at;
-    }
-    return Math.max(older + 1, ms);
+      .run(siteId, workerId, latest.state.last, latest.state.recordDay, latest.state.shiftStartMs, latest.atMs);
   }
 
   /** Builds and stores one record; false when it had nothing left and is gone. */
-  #writeRecord(key: RecordKey, taps: { row: TapRow; paired: PairedTap }[], maxShiftMs: number): boolean {
+  #writeRecord(key: RecordKey, taps: TapRow[], maxShiftMs: number): boolean {
     const override = this.#db
       .sql(
         `SELECT first_in, last_out, trade, position FROM record_overrides
@@ -201,7 +124,7 @@ export class RecordRebuild {
       override === undefined || (override.first_in === null && override.last_out === null)
         ? null
         : { firstIn: override.first_in, lastOut: override.last_out };
-    const counted = taps.filter((tap) => tap.paired.direction !== null);
+    const counted = taps.filter((tap) => tap.effective_direction !== null);
     if (counted.length === 0 && times === null) {
       // Its taps moved to another day or were voided. Not yet at CCUS: gone with them.
       // Already at CCUS: kept as it is, for a person to correct there.
@@ -223,10 +146,10 @@ export class RecordRebuild {
     const trade = override?.trade ?? role.trade;
     const position = override?.position ?? role.position;
     const detail = buildRecord(
-      taps.map(({ row, paired }): RecordTap => {
+      taps.map((row): RecordTap => {
         const flags = JSON.parse(row.flags) as string[];
         return {
-          direction: paired.direction,
+          direction: row.effective_direction,
           at: row.at,
           atMs: row.at_ms,
           clockSynced: row.clock_synced === 1,

@@ -385,7 +385,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX site_roster_worker ON site_roster (tenant_id, worker_id);
   `,
   `
-  -- Who is on site now: the site's recent taps in time order.
-  CREATE INDEX taps_site_time ON taps (site_id, at_ms);
+  -- When each counted tap's shift began: with record_day and effective_direction, the state
+  -- the shift rule reached there, so a rebuild starts from the tap before what changed.
+  ALTER TABLE taps ADD COLUMN shift_start_ms INTEGER;
+  -- Where each worker stands at each site after their latest tap: who is on site now.
+  CREATE TABLE worker_presence (
+    site_id TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    last_direction TEXT NOT NULL,
+    record_day TEXT NOT NULL,
+    shift_start_ms INTEGER NOT NULL,
+    last_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (site_id, worker_id)
+  ) WITHOUT ROWID;
   `,
 ];

@@ -112,14 +112,35 @@ export class ServerStore {
     const nowMs = Date.parse(receivedAt);
     const existing = this.db.sql('SELECT * FROM taps WHERE terminal_id = ? AND seq = ?');
     // A card resolves through the books of the tenants that see the tap's site: the prime's
-    // first, then its subcontractors'. Another tenant's binding never reaches this site.
-    const resolve = this.db.sql(
-      `SELECT c.worker_id FROM cards c JOIN sites s ON s.site_id = @siteId
-         WHERE c.tech = @tech AND c.card_id = @cardId AND (c.tenant_id = s.tenant_id OR c.tenant_id IN (
-           SELECT t.tenant_id FROM site_companies sc JOIN tenants t ON t.company_id = sc.company_id
-             WHERE sc.site_id = @siteId))
-         ORDER BY c.tenant_id = s.tenant_id DESC, c.tenant_id LIMIT 1`,
-    );
+    // first, then its subcontractors'. Another tenant's binding never reaches this site. Who
+    // sees a site is looked up once per site a batch touches, the bindings once per card.
+    const bindings = this.db.sql('SELECT tenant_id, worker_id FROM cards WHERE tech = ? AND card_id = ?');
+    const readers = new Map<string, string[]>();
+    const tenantsSeeing = (siteId: string): string[] => {
+      let tenants = readers.get(siteId);
+      if (tenants === undefined) {
+        tenants = this.db
+          .sql(
+            `SELECT tenant_id FROM sites WHERE site_id = @siteId
+             UNION ALL
+             SELECT * FROM (SELECT t.tenant_id FROM site_companies sc JOIN tenants t ON t.company_id = sc.company_id
+               WHERE sc.site_id = @siteId ORDER BY t.tenant_id)`,
+          )
+          .pluck()
+          .all({ siteId }) as string[];
+        readers.set(siteId, tenants);
+      }
+      return tenants;
+    };
+    const resolveAt = (siteId: string, tap: Tap): string | undefined => {
+      const bound = bindings.all(tap.card.tech, tap.card.id) as { tenant_id: string; worker_id: string }[];
+      if (bound.length === 0) return undefined;
+      for (const tenantId of tenantsSeeing(siteId)) {
+        const found = bound.find((binding) => binding.tenant_id === tenantId);
+        if (found !== undefined) return found.worker_id;
+      }
+      return undefined;
+    };
     const insert = this.db.sql(
       `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at, at_ms,
          working_day, record_day, effective_direction, boot_id, mono, clock_synced, flags, received_at)
@@ -148,12 +169,7 @@ export class ServerStore {
       let inserted = 0;
       for (const tap of batch.taps) {
         const place = placeOf(tap.at);
-        const serverWorker = (
-          resolve.get({ siteId: place.siteId, tech: tap.card.tech, cardId: tap.card.id }) as
-            | { worker_id: string }
-            | undefined
-        )?.worker_id;
-        const workerId = serverWorker ?? tap.workerId;
+        const workerId = resolveAt(place.siteId, tap) ?? tap.workerId;
         const day = place.days.of(tap.at);
         const atMs = Date.parse(tap.at);
         // Stored and acked all the same, but never trusted: not synchronised, and flagged for a person.

@@ -614,13 +614,22 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     '/attention/exit',
     async (fields, _c, s) => {
       const site = await formSite(s, fields.site);
-      if (!/^\d{2}:\d{2}$/.test(fields.time ?? '')) throw notTime('lastOut');
       const day = fields.workingDay ?? '';
-      let lastOut = zonedInstant(day, fields.time ?? '', site);
+      // The exit, the entry, or both (an exit with no entry, a long shift to put right).
+      const entry = optional(fields.entry);
+      const exit = entry === undefined ? (fields.time ?? '') : optional(fields.time);
+      if (entry !== undefined && !/^\d{2}:\d{2}$/.test(entry)) throw notTime('firstIn');
+      if (exit !== undefined && !/^\d{2}:\d{2}$/.test(exit)) throw notTime('lastOut');
+      const firstIn = entry === undefined ? optional(fields.firstIn) : zonedInstant(day, entry, site);
+      let lastOut = exit === undefined ? null : zonedInstant(day, exit, site);
       // A night shift's exit: a time before the entry is the next morning's.
-      const firstIn = optional(fields.firstIn);
-      if (firstIn !== undefined && Date.parse(lastOut) <= Date.parse(firstIn)) {
-        lastOut = zonedInstant(dayBefore(day, -1), fields.time ?? '', site);
+      if (
+        exit !== undefined &&
+        lastOut !== null &&
+        firstIn !== undefined &&
+        Date.parse(lastOut) <= Date.parse(firstIn)
+      ) {
+        lastOut = zonedInstant(dayBefore(day, -1), exit, site);
       }
       return {
         method: 'POST',
@@ -630,7 +639,8 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
           siteId: site.siteId,
           workerId: fields.workerId,
           workingDay: day,
-          lastOut,
+          ...(entry === undefined ? {} : { firstIn }),
+          ...(lastOut === null ? {} : { lastOut }),
           reason: fields.reason,
         },
       };

@@ -13,6 +13,8 @@ import mqtt from 'mqtt';
 
 const plan = JSON.parse(process.argv[2]);
 const BOOT = randomUUID();
+/** When the load's terminals booted: monotonic time keeps step with the taps' wall times, as on a terminal. */
+const BOOTED_AT = Date.parse('2026-01-01T00:00:00Z');
 
 function connect(terminal) {
   return new Promise((resolve, reject) => {
@@ -39,7 +41,7 @@ function tap(seq, worker, at) {
     direction: seq % 2 === 1 ? 'in' : 'out',
     at: new Date(at).toISOString(),
     bootId: BOOT,
-    mono: seq,
+    mono: at - BOOTED_AT,
     clockSynced: true,
     flags: [],
   };

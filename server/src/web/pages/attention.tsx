@@ -42,6 +42,21 @@ const FlagList: FC<{ view: View; record: WorkRecord }> = ({ view, record }) => (
   </ul>
 );
 
+/** Entry and exit as a person knows them; an exit before the entry is the next morning's. */
+const TimesForm: FC<{ view: View; record: WorkRecord }> = ({ view, record }) => (
+  <Action view={view} action="/attention/exit" class="row">
+    <RecordKeyFields record={record} />
+    <label>
+      {view.t.entryTime} <input type="time" name="entry" />
+    </label>
+    <label>
+      {view.t.exitTime} <input type="time" name="time" />
+    </label>
+    <input name="reason" placeholder={view.t.reason} required maxlength={300} />
+    <button type="submit">{view.t.setTimes}</button>
+  </Action>
+);
+
 /** A held record's taps: each may be voided, and one from an untrusted clock given its real time. */
 const HeldTaps: FC<{ view: View; site: Site; taps: StoredTap[] }> = ({ view, site, taps }) => {
   const { t, f } = view;
@@ -213,6 +228,11 @@ export const AttentionPage: FC<{ view: View; data: AttentionData }> = ({ view, d
               <FlagList view={view} record={record} />
               <HeldTaps view={view} site={data.site} taps={taps} />
             </div>
+            {record.flags.includes('no_trade') ? (
+              <a href={`/workers?site=${record.siteId}`}>{t.setTradeOnRoster}</a>
+            ) : (
+              <TimesForm view={view} record={record} />
+            )}
             {['clock_unsynced', 'clock_jumped', 'long_shift'].some((flag) =>
               record.flags.includes(flag as WorkRecord['flags'][number]),
             ) ? (
@@ -237,6 +257,7 @@ export const AttentionPage: FC<{ view: View; data: AttentionData }> = ({ view, d
               {f.time(record.lastOut, zone)}
               <FlagList view={view} record={record} />
             </div>
+            {record.flags.includes('withdrawn') ? null : <TimesForm view={view} record={record} />}
           </div>
         ))}
       </section>

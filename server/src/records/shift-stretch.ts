@@ -1,0 +1,173 @@
+import { type CardRef, cardKey, type Direction, type ShiftState } from '@ccus-gate/protocol';
+import type { SqliteDb } from '../store/sqlite-db.js';
+import { pairShifts, type TimelineTap } from './pair-shifts.js';
+
+const HOUR_MS = 3_600_000;
+/** A working day's wall times lie within this of its date at the boundary, whatever the zone. */
+const ZONE_MARGIN_MS = 16 * HOUR_MS;
+/** Taps read at a time past the changed ones, until the pairing meets what is stored. */
+const PAGE = 200;
+/**
+ * Where nothing is stored to start from (taps from before shifts were paired), pairing starts
+ * after a gap nothing reaches across: longer than a working day (25 h across a DST change) and
+ * the longest shift (24 h)...
+ */
+const INDEPENDENT_GAP_MS = 26 * HOUR_MS;
+/** ...looked for at most this far back. */
+const REACH_MS = 62 * 24 * HOUR_MS;
+
+interface TapRow {
+  terminal_id: string;
+  seq: number;
+  tech: CardRef['tech'];
+  card_id: string;
+  direction: Direction;
+  at_ms: number;
+  working_day: string;
+  record_day: string | null;
+  effective_direction: Direction | null;
+  shift_start_ms: number | null;
+  flags: string;
+  void_correction: number | null;
+}
+
+const COLUMNS = `terminal_id, seq, tech, card_id, direction, at_ms, working_day, record_day, effective_direction,
+  shift_start_ms, flags, void_correction`;
+
+function timelineTap(row: TapRow): TimelineTap {
+  const flags = JSON.parse(row.flags) as string[];
+  return {
+    terminalId: row.terminal_id,
+    seq: row.seq,
+    cardKey: cardKey({ tech: row.tech, id: row.card_id } as CardRef),
+    atMs: row.at_ms,
+    day: row.working_day,
+    direction: row.direction,
+    toggled: flags.includes('toggle'),
+    readerCorrection: flags.includes('reader_correction'),
+    voided: row.void_correction !== null,
+  };
+}
+
+const dayStartMs = (day: string, boundary: string): number => Date.parse(`${day}T${boundary}:00Z`);
+
+/** What re-pairing a worker's shifts around some days changed. */
+export interface StretchChange {
+  /** Record days that gained or lost taps, or were queued: each to be built again. */
+  days: Set<string>;
+  /** Where the worker stands after their latest tap at the site, when the stretch reached it. */
+  latest: { state: ShiftState | null; atMs: number } | null;
+}
+
+/**
+ * Pairs a worker's taps at a site again around the queued working days, from the state stored
+ * with the last counted tap before them, forward until the pairing meets what is stored (after
+ * the queued days, nothing further changes), and stores each tap's direction, record day and
+ * shift start where they changed.
+ */
+export function repairStretch(
+  db: SqliteDb,
+  site: { siteId: string; dayBoundary: string; maxShiftMs: number },
+  workerId: string,
+  queued: readonly string[],
+): StretchChange {
+  const { siteId } = site;
+  const changedFrom = dayStartMs(queued[0] as string, site.dayBoundary) - ZONE_MARGIN_MS;
+  const changedUntil = dayStartMs(queued.at(-1) as string, site.dayBoundary) + 24 * HOUR_MS + ZONE_MARGIN_MS;
+  const seed = db
+    .sql(
+      `SELECT effective_direction, record_day, shift_start_ms, at_ms FROM taps
+         WHERE site_id = ? AND worker_id = ? AND at_ms < ? AND effective_direction IS NOT NULL
+         ORDER BY at_ms DESC LIMIT 1`,
+    )
+    .get(siteId, workerId, changedFrom) as
+    | { effective_direction: Direction; record_day: string; shift_start_ms: number | null; at_ms: number }
+    | undefined;
+  let from = changedFrom;
+  let initial: ShiftState | null = null;
+  if (seed !== undefined && seed.shift_start_ms !== null) {
+    initial = { last: seed.effective_direction, recordDay: seed.record_day, shiftStartMs: seed.shift_start_ms };
+  } else if (seed !== undefined) {
+    from = independentStart(db, siteId, workerId, changedFrom);
+  }
+  const page = db.sql(
+    `SELECT ${COLUMNS} FROM taps WHERE site_id = ? AND worker_id = ? AND (at_ms, terminal_id, seq) > (?, ?, ?)
+       ORDER BY at_ms, terminal_id, seq LIMIT ?`,
+  );
+  const rows = db
+    .sql(
+      `SELECT ${COLUMNS} FROM taps WHERE site_id = ? AND worker_id = ? AND at_ms >= ? AND at_ms <= ?
+         ORDER BY at_ms, terminal_id, seq`,
+    )
+    .all(siteId, workerId, from, changedUntil) as TapRow[];
+  let exhausted = false;
+  for (;;) {
+    const paired = pairShifts(rows.map(timelineTap), site.maxShiftMs, initial);
+    // Past the changed days, the first tap whose pairing is what is stored: from there on nothing changes.
+    const meets = paired.findIndex(
+      (pair, i) =>
+        pair.tap.atMs > changedUntil &&
+        (rows[i] as TapRow).effective_direction === pair.direction &&
+        (rows[i] as TapRow).record_day === pair.recordDay &&
+        (rows[i] as TapRow).shift_start_ms === pair.shiftStartMs,
+    );
+    if (meets < 0 && !exhausted) {
+      // On from the last tap read, in the same order (taps at one instant by terminal and number).
+      const last = rows.at(-1);
+      const more = (
+        last === undefined || last.at_ms < changedUntil
+          ? page.all(siteId, workerId, changedUntil, '\uffff', Number.MAX_SAFE_INTEGER, PAGE)
+          : page.all(siteId, workerId, last.at_ms, last.terminal_id, last.seq, PAGE)
+      ) as TapRow[];
+      rows.push(...more);
+      exhausted = more.length < PAGE;
+      if (more.length > 0) continue;
+    }
+    const end = meets < 0 ? paired.length : meets;
+    const days = new Set<string>(queued);
+    const store = db.sql(
+      'UPDATE taps SET record_day = ?, effective_direction = ?, shift_start_ms = ? WHERE terminal_id = ? AND seq = ?',
+    );
+    let state: ShiftState | null = initial;
+    for (let i = 0; i < end; i++) {
+      const pair = paired[i] as (typeof paired)[number];
+      const row = rows[i] as TapRow;
+      if (row.record_day !== null) days.add(row.record_day);
+      days.add(pair.recordDay);
+      if (
+        row.record_day !== pair.recordDay ||
+        row.effective_direction !== pair.direction ||
+        row.shift_start_ms !== pair.shiftStartMs
+      ) {
+        store.run(pair.recordDay, pair.direction, pair.shiftStartMs, row.terminal_id, row.seq);
+      }
+      if (pair.direction !== null && pair.shiftStartMs !== null) {
+        state = { last: pair.direction, recordDay: pair.recordDay, shiftStartMs: pair.shiftStartMs };
+      }
+    }
+    // Reached the worker's latest tap: where they stand now.
+    const reachedEnd = meets < 0 && exhausted;
+    const lastRow = rows.at(-1);
+    return {
+      days,
+      latest: reachedEnd ? { state, atMs: lastRow?.at_ms ?? seed?.at_ms ?? 0 } : null,
+    };
+  }
+}
+
+/** The first tap after a gap nothing reaches across, at or before `ms` (legacy taps with no stored state). */
+function independentStart(db: SqliteDb, siteId: string, workerId: string, ms: number): number {
+  let newer = ms;
+  const earlier = db
+    .sql(
+      `SELECT at_ms FROM taps WHERE site_id = ? AND worker_id = ? AND at_ms < ? AND at_ms >= ?
+         ORDER BY at_ms DESC`,
+    )
+    .pluck()
+    .iterate(siteId, workerId, ms, ms - REACH_MS) as IterableIterator<number>;
+  for (const at of earlier) {
+    if (newer - at > INDEPENDENT_GAP_MS) return newer;
+    newer = at;
+  }
+  return newer;
+}

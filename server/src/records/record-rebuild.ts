@@ -4,7 +4,7 @@ import type { SqliteDb } from '../store/sqlite-db.js';
 import { buildRecord, type RecordOverride, type RecordTap } from './build-record.js';
 import { heldReason } from './record-flags.js';
 import type { RecordKey } from './record-queue.js';
-import { repairStretch } from './shift-stretch.js';
+import { recordTaps, repairStretch } from './shift-stretch.js';
 import { workerRole } from './worker-role.js';
 
 const HOUR_MS = 3_600_000;
@@ -83,13 +83,10 @@ export class RecordRebuild {
     const change = repairStretch(this.#db, { siteId, dayBoundary: site.day_boundary, maxShiftMs }, workerId, queued);
     if (change.latest !== null) this.#notePresence(siteId, workerId, change.latest);
     const built: RecordKey[] = [];
-    const tapsOf = this.#db.sql(
-      `SELECT terminal_id, boot_id, mono, at, at_ms, effective_direction, clock_synced, flags, terminal_worker_id
-         FROM taps WHERE site_id = ? AND worker_id = ? AND record_day = ?`,
-    );
     for (const day of change.days) {
       const key = { siteId, workerId, workingDay: day };
-      if (this.#writeRecord(key, tapsOf.all(siteId, workerId, day) as TapRow[], maxShiftMs)) built.push(key);
+      const taps = recordTaps(this.#db, key, site.day_boundary, maxShiftMs) as unknown as TapRow[];
+      if (this.#writeRecord(key, taps, maxShiftMs)) built.push(key);
     }
     return built;
   }

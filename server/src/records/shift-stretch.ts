@@ -171,3 +171,24 @@ function independentStart(db: SqliteDb, siteId: string, workerId: string, ms: nu
   }
   return newer;
 }
+
+/**
+ * The taps a record holds, read through the worker's timeline: they lie between its day's start
+ * and the end of the next, plus the longest shift (an exit that closed a night shift).
+ */
+export function recordTaps(
+  db: SqliteDb,
+  key: { siteId: string; workerId: string; workingDay: string },
+  dayBoundary: string,
+  maxShiftMs: number,
+  columns = '*',
+): Record<string, unknown>[] {
+  const from = dayStartMs(key.workingDay, dayBoundary) - ZONE_MARGIN_MS;
+  const until = from + 2 * ZONE_MARGIN_MS + 48 * HOUR_MS + maxShiftMs;
+  return db
+    .sql(
+      `SELECT ${columns} FROM taps t WHERE t.site_id = ? AND t.worker_id = ? AND t.at_ms >= ? AND t.at_ms <= ?
+         AND t.record_day = ? ORDER BY t.at_ms, t.terminal_id, t.seq`,
+    )
+    .all(key.siteId, key.workerId, from, until, key.workingDay) as Record<string, unknown>[];
+}

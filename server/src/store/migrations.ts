@@ -281,8 +281,10 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE taps SET record_day = working_day, effective_direction = direction;
   -- A tap a person voided (kept, audited, left out of its record): the correction that did it.
   ALTER TABLE taps ADD COLUMN void_correction INTEGER;
+  -- A worker's taps at a site in time order serve both the pairing and a record's taps (whose
+  -- times lie within its day and the shift after); one index on the tap path, not two.
   CREATE INDEX taps_timeline ON taps (site_id, worker_id, at_ms) WHERE worker_id IS NOT NULL;
-  CREATE INDEX taps_record_day ON taps (site_id, worker_id, record_day) WHERE worker_id IS NOT NULL;
+  DROP INDEX taps_record;
   ALTER TABLE sites ADD COLUMN max_shift_hours INTEGER NOT NULL DEFAULT 16;
 
   -- The CCUS outbox sends what the record says now (content) and remembers what CCUS holds

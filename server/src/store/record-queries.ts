@@ -1,7 +1,8 @@
-import { ccusDeadline } from '@ccus-gate/protocol';
+import { ccusDeadline, MAX_SHIFT_HOURS_LIMIT } from '@ccus-gate/protocol';
 import type { CcusOutbox } from '../ccus/outbox-store.js';
 import type { RecordFlag } from '../records/record-flags.js';
 import type { RecordKey } from '../records/record-queue.js';
+import { recordTaps } from '../records/shift-stretch.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
 import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
@@ -310,12 +311,10 @@ export class RecordQueries {
   /** The taps a record holds (its shift's, from every terminal), voided and replaced ones too, in time order. */
   recordTaps(scope: TenantScope, key: RecordKey): StoredTap[] {
     this.record(scope, key);
-    const rows = this.#db
-      .sql(
-        `SELECT ${TAP_COLUMNS} FROM taps t
-           WHERE t.site_id = ? AND t.worker_id = ? AND t.record_day = ? ORDER BY t.at_ms, t.terminal_id, t.seq`,
-      )
-      .all(key.siteId, key.workerId, key.workingDay) as Record<string, unknown>[];
+    const site = this.#db.sql('SELECT day_boundary FROM sites WHERE site_id = ?').get(key.siteId) as {
+      day_boundary: string;
+    };
+    const rows = recordTaps(this.#db, key, site.day_boundary, MAX_SHIFT_HOURS_LIMIT * 3_600_000, TAP_COLUMNS);
     return rows.map(tapFromRow);
   }
 

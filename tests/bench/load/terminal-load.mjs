@@ -33,12 +33,12 @@ function connect(terminal) {
   });
 }
 
-function tap(seq, worker, at) {
+function tap(seq, worker, at, direction = seq % 2 === 1 ? 'in' : 'out') {
   return {
     seq,
     card: worker.card,
     workerId: worker.workerId,
-    direction: seq % 2 === 1 ? 'in' : 'out',
+    direction,
     at: new Date(at).toISOString(),
     bootId: BOOT,
     mono: at - BOOTED_AT,
@@ -145,7 +145,8 @@ async function online(terminal, index) {
   for (let i = 0; i < plan.tapsPerTerminal; i++) {
     const worker = plan.workers[index * plan.tapsPerTerminal + i];
     const at = Date.now();
-    const message = batchMessage(terminal.id, [tap(plan.firstSeq + i, worker, at)]);
+    // Each worker's first tap of the morning: their entry.
+    const message = batchMessage(terminal.id, [tap(plan.firstSeq + i, worker, at, 'in')]);
     await client.publishAsync(`ccus/v1/t/${terminal.id}/taps`, message, { qos: 1 });
     sent.push({ workerId: worker.workerId, sentAt: at });
     await new Promise((resolve) => setTimeout(resolve, plan.intervalMs));

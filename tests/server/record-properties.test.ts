@@ -107,10 +107,11 @@ function ingest(store: ServerStore, batches: { terminalId: TerminalId; taps: Tap
         taps: batch.taps,
       },
     );
-    // Sometimes records are built between batches, sometimes only at the end.
+    // Sometimes records are built between batches, a little or all of the queue, sometimes only at the end.
     if (batch.taps.length % 2 === 0) store.rebuildQueuedRecords(10_000);
+    else if (batch.taps.length % 3 === 0) store.rebuildQueuedRecords(1);
   }
-  store.rebuildQueuedRecords(10_000);
+  while (store.queuedRecords() > 0) store.rebuildQueuedRecords(10_000);
 }
 
 function snapshot(store: ServerStore): unknown[] {

@@ -31,7 +31,7 @@ export interface PairedTap {
  * A correction replaces a tap at most this much earlier: the longest debounce window a terminal
  * may have (protocol's config allows 3600 s). Anything older is a tap of its own.
  */
-const CORRECTION_REACH_MS = 3_600_000;
+export const CORRECTION_REACH_MS = 3_600_000;
 
 /** In time order; taps at the same instant in terminal and sequence order, so every order of arrival pairs alike. */
 export function timelineOrder(a: TimelineTap, b: TimelineTap): number {

@@ -49,23 +49,32 @@ export class RecordRebuild {
   rebuildQueued(limit: number, budgetMs: number): RecordKey[] {
     const started = performance.now();
     return this.#db.transaction((): RecordKey[] => {
-      const rows = this.#db.sql('SELECT site_id, worker_id, working_day FROM record_queue LIMIT ?').all(limit) as {
-        site_id: string;
-        worker_id: string;
-        working_day: string;
-      }[];
-      const byWorker = new Map<string, { siteId: string; workerId: string; days: string[] }>();
+      const rows = this.#db
+        .sql('SELECT site_id, worker_id, working_day, from_ms FROM record_queue LIMIT ?')
+        .all(limit) as { site_id: string; worker_id: string; working_day: string; from_ms: number | null }[];
+      const byWorker = new Map<
+        string,
+        { siteId: string; workerId: string; days: string[]; fromMs: Map<string, number | null> }
+      >();
       for (const row of rows) {
         const id = `${row.site_id}\u0000${row.worker_id}`;
-        const entry = byWorker.get(id) ?? { siteId: row.site_id, workerId: row.worker_id, days: [] };
+        const entry = byWorker.get(id) ?? {
+          siteId: row.site_id,
+          workerId: row.worker_id,
+          days: [],
+          fromMs: new Map<string, number | null>(),
+        };
         entry.days.push(row.working_day);
+        entry.fromMs.set(row.working_day, row.from_ms);
         byWorker.set(id, entry);
       }
       const done = this.#db.sql('DELETE FROM record_queue WHERE site_id = ? AND worker_id = ? AND working_day = ?');
       const built: RecordKey[] = [];
-      for (const { siteId, workerId, days } of byWorker.values()) {
+      for (const { siteId, workerId, days, fromMs } of byWorker.values()) {
         for (const cluster of clusters(days.sort())) {
-          built.push(...this.#rebuildStretch(siteId, workerId, cluster));
+          const times = cluster.map((day) => fromMs.get(day) ?? null);
+          const earliest = times.includes(null) ? null : Math.min(...(times as number[]));
+          built.push(...this.#rebuildStretch(siteId, workerId, cluster, earliest));
           for (const day of cluster) done.run(siteId, workerId, day);
           if (performance.now() - started >= budgetMs) return built;
         }
@@ -74,13 +83,19 @@ export class RecordRebuild {
     });
   }
 
-  #rebuildStretch(siteId: string, workerId: string, queued: string[]): RecordKey[] {
+  #rebuildStretch(siteId: string, workerId: string, queued: string[], fromMs: number | null): RecordKey[] {
     const site = this.#db.sql('SELECT day_boundary, max_shift_hours FROM sites WHERE site_id = ?').get(siteId) as
       | { day_boundary: string; max_shift_hours: number }
       | undefined;
     if (site === undefined) return [];
     const maxShiftMs = site.max_shift_hours * HOUR_MS;
-    const change = repairStretch(this.#db, { siteId, dayBoundary: site.day_boundary, maxShiftMs }, workerId, queued);
+    const change = repairStretch(
+      this.#db,
+      { siteId, dayBoundary: site.day_boundary, maxShiftMs },
+      workerId,
+      queued,
+      fromMs,
+    );
     if (change.latest !== null) this.#notePresence(siteId, workerId, change.latest);
     const built: RecordKey[] = [];
     for (const day of change.days) {

@@ -1,6 +1,6 @@
 import { type CardRef, cardKey, type Direction, type ShiftState } from '@ccus-gate/protocol';
 import type { SqliteDb } from '../store/sqlite-db.js';
-import { pairShifts, type TimelineTap } from './pair-shifts.js';
+import { CORRECTION_REACH_MS, pairShifts, type TimelineTap } from './pair-shifts.js';
 
 const HOUR_MS = 3_600_000;
 /** A working day's wall times lie within this of its date at the boundary, whatever the zone. */
@@ -70,9 +70,13 @@ export function repairStretch(
   site: { siteId: string; dayBoundary: string; maxShiftMs: number },
   workerId: string,
   queued: readonly string[],
+  /** The earliest tap that changed, when known (new taps); else from the first queued day's start. */
+  fromMs: number | null = null,
 ): StretchChange {
   const { siteId } = site;
-  const changedFrom = dayStartMs(queued[0] as string, site.dayBoundary) - ZONE_MARGIN_MS;
+  // A correction on the other reader replaces a tap up to an hour before it.
+  const changedFrom =
+    fromMs === null ? dayStartMs(queued[0] as string, site.dayBoundary) - ZONE_MARGIN_MS : fromMs - CORRECTION_REACH_MS;
   const changedUntil = dayStartMs(queued.at(-1) as string, site.dayBoundary) + 24 * HOUR_MS + ZONE_MARGIN_MS;
   const seed = db
     .sql(

@@ -390,6 +390,8 @@ export const MIGRATIONS: readonly string[] = [
   -- When each counted tap's shift began: with record_day and effective_direction, the state
   -- the shift rule reached there, so a rebuild starts from the tap before what changed.
   ALTER TABLE taps ADD COLUMN shift_start_ms INTEGER;
+  -- The earliest changed tap of a queued day (new taps), so pairing starts there; NULL: the whole day.
+  ALTER TABLE record_queue ADD COLUMN from_ms INTEGER;
   -- Where each worker stands at each site after their latest tap: who is on site now.
   CREATE TABLE worker_presence (
     site_id TEXT NOT NULL,

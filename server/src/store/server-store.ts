@@ -160,11 +160,24 @@ export class ServerStore {
     };
     return db.transaction((): StoredBatch => {
       const rejected: StoredBatch['rejected'] = [];
-      const touched = new Map<string, RecordKey>();
-      const touch = (siteId: string, workerId: string | null, day: string): void => {
+      const touched = new Map<string, RecordKey & { fromMs?: number }>();
+      // `atMs`: the tap that changed, so pairing starts there; none for a tap that moved (a whole day).
+      const touch = (siteId: string, workerId: string | null, day: string, atMs?: number): void => {
         if (workerId === null) return;
-        const key = { siteId, workerId: workerId as WorkerId, workingDay: day };
-        touched.set(`${key.siteId}/${key.workerId}/${key.workingDay}`, key);
+        const id = `${siteId}/${workerId}/${day}`;
+        const seen = touched.get(id);
+        const fromMs =
+          seen === undefined
+            ? atMs
+            : seen.fromMs === undefined || atMs === undefined
+              ? undefined
+              : Math.min(seen.fromMs, atMs);
+        touched.set(id, {
+          siteId,
+          workerId: workerId as WorkerId,
+          workingDay: day,
+          ...(fromMs === undefined ? {} : { fromMs }),
+        });
       };
       let inserted = 0;
       for (const tap of batch.taps) {
@@ -211,7 +224,7 @@ export class ServerStore {
           continue;
         }
         inserted++;
-        touch(place.siteId, workerId, day);
+        touch(place.siteId, workerId, day, atMs);
       }
       // A synchronised tap tells how this boot's monotonic time maps to wall time, which
       // corrects the boot's earlier taps that went out before the clock could be trusted.

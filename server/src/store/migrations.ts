@@ -382,7 +382,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE workers_new RENAME TO workers;
   ALTER TABLE cards_new RENAME TO cards;
   ALTER TABLE site_roster_new RENAME TO site_roster;
-  CREATE INDEX cards_card ON cards (tech, card_id);
+  -- Covering: resolving a tap's card reads this index alone.
+  CREATE INDEX cards_card ON cards (tech, card_id, tenant_id, worker_id);
   CREATE INDEX cards_worker ON cards (tenant_id, worker_id);
   CREATE INDEX site_roster_worker ON site_roster (tenant_id, worker_id);
   `,

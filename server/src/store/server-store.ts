@@ -180,6 +180,8 @@ export class ServerStore {
         });
       };
       let inserted = 0;
+      /** Synchronised taps with plausible times: each tells how its boot's monotonic time maps to wall time. */
+      const trusted: [Tap, number][] = [];
       for (const tap of batch.taps) {
         const place = placeOf(tap.at);
         const workerId = resolveAt(place.siteId, tap) ?? tap.workerId;
@@ -187,6 +189,7 @@ export class ServerStore {
         const atMs = Date.parse(tap.at);
         // Stored and acked all the same, but never trusted: not synchronised, and flagged for a person.
         const plausible = isPlausibleTime(atMs, nowMs);
+        if (plausible && tap.clockSynced) trusted.push([tap, atMs]);
         const flags: string[] = plausible ? tap.flags : [...tap.flags, 'implausible_time'];
         const result = insert.run(
           terminal.terminalId,
@@ -230,10 +233,7 @@ export class ServerStore {
       // corrects the boot's earlier taps that went out before the clock could be trusted.
       const offsets = new Map<string, number>();
       // An implausible time says nothing about the boot's clock.
-      for (const tap of batch.taps) {
-        const atMs = Date.parse(tap.at);
-        if (tap.clockSynced && isPlausibleTime(atMs, nowMs)) offsets.set(tap.bootId, atMs - tap.mono);
-      }
+      for (const [tap, atMs] of trusted) offsets.set(tap.bootId, atMs - tap.mono);
       for (const [bootId, offsetMs] of offsets) {
         for (const row of untrustedTaps(this.db, terminal.terminalId, bootId)) {
           this.#correctTap(row as unknown as Record<string, unknown>, offsetMs, touch);

@@ -1,12 +1,4 @@
-import {
-  isProtocolError,
-  parseTopic,
-  TOPIC_KINDS,
-  TOPIC_PUBLISHER,
-  TOPIC_ROOT,
-  type TopicKind,
-  topicFor,
-} from '@ccus-gate/protocol';
+import { isProtocolError, parseTopic, TOPIC_KINDS, TOPIC_PUBLISHER, TOPIC_ROOT, topicFor } from '@ccus-gate/protocol';
 
 /** Who a broker connection is: the sync server's service account, or one terminal. */
 export type Principal = { kind: 'service' } | { kind: 'terminal'; terminalId: string };

@@ -1,8 +1,6 @@
-import { type CardRef, ccusDeadline, ccusToday, type WorkerId, workingDay } from '@ccus-gate/protocol';
+import type { CardRef, WorkerId } from '@ccus-gate/protocol';
 import type { CcusOutbox } from '../ccus/outbox-store.js';
-import { queueRecords } from '../records/record-queue.js';
-import { redateTap, untrustedTaps } from '../records/redate-taps.js';
-import { workerRole } from '../records/worker-role.js';
+import { applyChange, type Change, checkChange, type TimesChange } from '../corrections/apply-correction.js';
 import type { DirectoryStore, Position, SiteAccess } from './directory-store.js';
 import type { RecordKey, RecordQueries } from './record-queries.js';
 import type { SqliteDb } from './sqlite-db.js';
@@ -24,12 +22,7 @@ export interface TapRef {
   seq: number;
 }
 
-/** What a correction changes, by kind; kept as the correction's `after`. */
-type Change =
-  | { kind: 'add_day' | 'set_times' | 'confirm_clock'; firstIn: string | null; lastOut: string | null }
-  | { kind: 'set_trade'; trade: string | null; position: Position | null }
-  | { kind: 'void_tap'; terminalId: string; seq: number }
-  | { kind: 'set_tap_time'; terminalId: string; seq: number; at: string };
+export type { TimesChange } from '../corrections/apply-correction.js';
 export type CorrectionState = 'applied' | 'awaiting_approval' | 'rejected';
 
 /** Who acts: the tenant and the token's label (or the signed-in person). */
@@ -64,12 +57,6 @@ export interface AuditEntry {
   reason: string | null;
   before: unknown;
   after: unknown;
-}
-
-export interface TimesChange extends RecordKey {
-  firstIn: string | null;
-  lastOut: string | null;
-  reason: string;
 }
 
 /** The flags whose times a person may confirm as they are. */
@@ -425,7 +412,7 @@ export class CorrectionStore {
     before: unknown,
     change: Change,
   ): Correction {
-    this.#check(key, change);
+    checkChange(this.#db, key, change);
     const state: CorrectionState = access === 'prime' ? 'applied' : 'awaiting_approval';
     const { kind, ...after } = change;
     const id = this.#insert(actor, { kind, state, ...key, reason, before, after });
@@ -434,150 +421,8 @@ export class CorrectionStore {
         ? `tap ${change.terminalId}/${change.seq}`
         : `record ${key.siteId}/${key.workerId}/${key.workingDay}`;
     this.#audit(actor, kind, target, reason, before, { ...after, state });
-    if (state === 'applied') this.#apply(id, key, change);
+    if (state === 'applied') applyChange(this.#db, this.#outbox, id, key, change);
     return this.#get(id);
-  }
-
-  /** Whether the change may be made now: CCUS still takes the day it is for, and times fit it. */
-  #check(key: RecordKey, change: Change): void {
-    switch (change.kind) {
-      case 'add_day':
-      case 'set_times':
-      case 'confirm_clock':
-        this.#checkTimes({ ...key, firstIn: change.firstIn, lastOut: change.lastOut, reason: '' });
-        return;
-      case 'set_trade':
-        this.#checkOpen(key.workingDay);
-        if (change.trade !== null) this.#checkTrade(key, change.trade);
-        return;
-      case 'set_tap_time': {
-        const at = Date.parse(change.at);
-        if (at > this.#db.now().getTime()) throw new StoreError('invalid', `${change.at} is in the future`, 'at');
-        this.#checkOpen(this.#dayAt(key.siteId, change.at), 'at');
-        return;
-      }
-      case 'void_tap':
-        return;
-    }
-  }
-
-  /** CCUS still takes input for the day: not in the future, not past the end of the month after it. */
-  #checkOpen(day: string, field = 'workingDay'): void {
-    const today = ccusToday(this.#db.now());
-    if (day > today) throw new StoreError('invalid', `${day} is in the future`, field);
-    const deadline = ccusDeadline(day);
-    if (today > deadline)
-      throw new StoreError('invalid', `CCUS took input for ${day} until ${deadline}; it is closed`, field);
-  }
-
-  #checkTrade(key: RecordKey, trade: string): void {
-    const registered = workerRole(this.#db, key).registeredTrades;
-    if (registered.length > 0 && !registered.includes(trade)) {
-      throw new StoreError(
-        'invalid',
-        `worker ${key.workerId} is registered for ${registered.join(', ')}, not ${trade}`,
-        'trade',
-      );
-    }
-  }
-
-  #dayAt(siteId: string, at: string): string {
-    const rule = this.#db.sql('SELECT time_zone, day_boundary FROM sites WHERE site_id = ?').get(siteId) as {
-      time_zone: string;
-      day_boundary: string;
-    };
-    return workingDay(new Date(at), { timeZone: rule.time_zone, dayBoundary: rule.day_boundary });
-  }
-
-  /**
-   * Times must lie in the working day they are for (an exit may run past the day boundary
-   * within the site's maximum shift, as a night shift does), entry before exit, within CCUS's
-   * deadline.
-   */
-  #checkTimes(change: TimesChange): void {
-    this.#checkOpen(change.workingDay);
-    const site = this.#db.sql('SELECT max_shift_hours FROM sites WHERE site_id = ?').get(change.siteId) as {
-      max_shift_hours: number;
-    };
-    if (change.firstIn !== null) {
-      const day = this.#dayAt(change.siteId, change.firstIn);
-      if (day !== change.workingDay) {
-        throw new StoreError(
-          'invalid',
-          `firstIn ${change.firstIn} falls on working day ${day}, not ${change.workingDay}`,
-          'firstIn',
-        );
-      }
-    }
-    if (change.lastOut !== null) {
-      const day = this.#dayAt(change.siteId, change.lastOut);
-      const withinShift =
-        change.firstIn !== null &&
-        Date.parse(change.lastOut) - Date.parse(change.firstIn) <= site.max_shift_hours * 3_600_000;
-      if (day !== change.workingDay && !withinShift) {
-        throw new StoreError(
-          'invalid',
-          `lastOut ${change.lastOut} falls on working day ${day}, not ${change.workingDay}, and is more than ${site.max_shift_hours} hours after the entry`,
-          'lastOut',
-        );
-      }
-    }
-    if (
-      change.firstIn !== null &&
-      change.lastOut !== null &&
-      Date.parse(change.lastOut) <= Date.parse(change.firstIn)
-    ) {
-      throw new StoreError('invalid', 'lastOut must be after firstIn', 'lastOut');
-    }
-  }
-
-  #apply(id: number, key: RecordKey, change: Change): void {
-    const touched: RecordKey[] = [key];
-    switch (change.kind) {
-      case 'add_day':
-      case 'set_times':
-      case 'confirm_clock':
-        this.#db
-          .sql(
-            `INSERT INTO record_overrides (site_id, worker_id, working_day, first_in, last_out, correction_id)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
-               first_in = excluded.first_in, last_out = excluded.last_out, correction_id = excluded.correction_id`,
-          )
-          .run(key.siteId, key.workerId, key.workingDay, change.firstIn, change.lastOut, id);
-        break;
-      case 'set_trade':
-        this.#db
-          .sql(
-            `INSERT INTO record_overrides (site_id, worker_id, working_day, trade, position, correction_id)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
-               trade = excluded.trade, position = excluded.position, correction_id = excluded.correction_id`,
-          )
-          .run(key.siteId, key.workerId, key.workingDay, change.trade, change.position, id);
-        break;
-      case 'void_tap':
-        this.#db
-          .sql('UPDATE taps SET void_correction = ? WHERE terminal_id = ? AND seq = ?')
-          .run(id, change.terminalId, change.seq);
-        break;
-      case 'set_tap_time': {
-        const tap = this.#db
-          .sql('SELECT boot_id, mono FROM taps WHERE terminal_id = ? AND seq = ?')
-          .get(change.terminalId, change.seq) as { boot_id: string; mono: number };
-        const offsetMs = Date.parse(change.at) - tap.mono;
-        for (const row of untrustedTaps(this.#db, change.terminalId, tap.boot_id)) {
-          const moved = redateTap(this.#db, row, offsetMs);
-          if (moved.workerId === null) continue;
-          for (const day of moved.days)
-            touched.push({ siteId: moved.siteId, workerId: moved.workerId, workingDay: day });
-        }
-        break;
-      }
-    }
-    // A person has fixed it: a record CCUS refused may go again.
-    this.#outbox.release(key, ['refused']);
-    queueRecords(this.#db, touched);
   }
 
   #decide(actor: Actor, id: number, state: 'applied' | 'rejected', reason: string | null): Correction {
@@ -595,8 +440,8 @@ export class CorrectionStore {
         };
         const change = { kind: correction.kind, ...(correction.after as object) } as Change;
         // The deadline may have passed while it waited.
-        this.#check(key, change);
-        this.#apply(id, key, change);
+        checkChange(this.#db, key, change);
+        applyChange(this.#db, this.#outbox, id, key, change);
       }
       this.#db
         .sql('UPDATE corrections SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ?')

@@ -181,7 +181,7 @@ describe('work records, whatever order the batches come in', () => {
             }
           },
         ),
-        { numRuns: 60 },
+        { numRuns: 40 },
       );
     } finally {
       dir.remove();

@@ -2,17 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type CardRef,
-  parseCardRef,
-  parseSiteId,
-  parseTerminalId,
-  parseWorkerId,
-  type Tap,
-  type TerminalId,
-  type WorkerId,
-} from '@ccus-gate/protocol';
-import { CcusSimulator, HttpCcusGateway, listenHttp, ServerStore, submissionOf } from '@ccus-gate/server';
+import { parseCardRef, parseTerminalId, parseWorkerId, type Tap, type TerminalId } from '@ccus-gate/protocol';
+import { CcusSimulator, HttpCcusGateway, listenHttp, submissionOf } from '@ccus-gate/server';
+import { staffSite, storeWithSite } from '../support/server-fixture.js';
 import { type Benchmark, figure } from './harness.js';
 
 const WORKERS = 300;
@@ -74,26 +66,13 @@ export const benchmark: Benchmark = {
   async run() {
     const dir = mkdtempSync(join(tmpdir(), 'bench-ccus-'));
     const clock = { ms: Date.parse(`${DAY}T07:00:00+09:00`) };
-    const store = ServerStore.open(join(dir, 'server.db'), () => new Date(clock.ms));
-    const siteId = parseSiteId('11');
-    store.directory.createTenant({ tenantId: 't1', companyId: '1', name: 'one' });
-    store.directory.createSite({
-      siteId,
-      tenantId: 't1',
-      name: 's',
-      rule: { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' },
-    });
-    for (const terminalId of TERMINALS) store.directory.createTerminal({ terminalId, tenantId: 't1', siteId });
+    const { store, siteId } = storeWithSite(dir, { now: () => new Date(clock.ms) });
+    const workers = Array.from({ length: WORKERS }, (_, w) => ({
+      workerId: parseWorkerId(String(10_000_000_000_001 + w)),
+      card: parseCardRef(`04${w.toString(16).toUpperCase().padStart(6, '0')}`),
+    }));
+    staffSite(store, siteId, { terminals: TERMINALS, workers });
     const simulator = new CcusSimulator({ now: () => new Date(clock.ms) });
-    const workers: { workerId: WorkerId; card: CardRef }[] = [];
-    for (let w = 0; w < WORKERS; w++) {
-      const workerId = parseWorkerId(String(10_000_000_000_001 + w));
-      const card = parseCardRef(`04${w.toString(16).toUpperCase().padStart(6, '0')}`);
-      store.directory.addWorker({ workerId, tenantId: 't1', name: `w${w}`, trades: ['とび'] });
-      store.directory.addToRoster(siteId, workerId);
-      store.directory.addCard(card, workerId);
-      workers.push({ workerId, card });
-    }
     simulator.setRoster(
       siteId,
       workers.map((w) => ({ workerId: w.workerId, trades: ['とび'] })),

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   type CardRef,
   parseCardRef,
@@ -8,9 +7,10 @@ import {
   type TapFlag,
   type TerminalId,
 } from '@ccus-gate/protocol';
-import { ServerStore } from '@ccus-gate/server';
+import type { ServerStore } from '@ccus-gate/server';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { staffSite, storeWithSite } from '../support/server-fixture.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const TERMINALS = [parseTerminalId('gate-p1'), parseTerminalId('gate-p2')];
@@ -42,22 +42,9 @@ const tapArb = fc.record({
   correction: fc.integer({ min: 0, max: 9 }).map((n) => n < 3),
 });
 
-function openStore(path: string): ServerStore {
-  const store = ServerStore.open(path, () => new Date('2026-11-26T03:00:00Z'));
-  store.directory.createTenant({ tenantId: 't1', companyId: '1', name: 'one' });
-  const siteId = '11' as never;
-  store.directory.createSite({
-    siteId,
-    tenantId: 't1',
-    name: 's',
-    rule: { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' },
-  });
-  for (const terminalId of TERMINALS) store.directory.createTerminal({ terminalId, tenantId: 't1', siteId });
-  for (const { workerId, card } of WORKERS) {
-    store.directory.addWorker({ workerId, tenantId: 't1', name: 'w', trades: ['とび'] });
-    store.directory.addToRoster(siteId, workerId);
-    store.directory.addCard(card, workerId);
-  }
+function openStore(dir: string, file: string): ServerStore {
+  const { store, siteId } = storeWithSite(dir, { file, now: () => new Date('2026-11-26T03:00:00Z') });
+  staffSite(store, siteId, { terminals: TERMINALS, workers: WORKERS });
   return store;
 }
 
@@ -135,8 +122,8 @@ describe('work records, whatever order the batches come in', () => {
           (taps, cuts, shuffle) => {
             run++;
             const batches = batchesOf(taps, cuts);
-            const inOrder = openStore(join(dir.path, `ordered-${run}.db`));
-            const shuffled = openStore(join(dir.path, `shuffled-${run}.db`));
+            const inOrder = openStore(dir.path, `ordered-${run}.db`);
+            const shuffled = openStore(dir.path, `shuffled-${run}.db`);
             try {
               ingest(inOrder, batches);
               const mixed = [...batches];

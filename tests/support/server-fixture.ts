@@ -1,10 +1,13 @@
 import { join } from 'node:path';
-import { parseSiteId, type SiteId } from '@ccus-gate/protocol';
+import { type CardRef, parseSiteId, type SiteId, type TerminalId, type WorkerId } from '@ccus-gate/protocol';
 import { ServerStore } from '@ccus-gate/server';
 
 /** A server store in `dir` with tenant `t1` and its site `11` (Asia/Tokyo, day from 04:00). */
-export function storeWithSite(dir: string): { store: ServerStore; siteId: SiteId } {
-  const store = ServerStore.open(join(dir, 'server.db'));
+export function storeWithSite(
+  dir: string,
+  options: { file?: string; now?: () => Date } = {},
+): { store: ServerStore; siteId: SiteId } {
+  const store = ServerStore.open(join(dir, options.file ?? 'server.db'), options.now);
   store.directory.createTenant({ tenantId: 't1', companyId: '1', name: 'one' });
   const siteId = parseSiteId('11');
   store.directory.createSite({
@@ -18,3 +21,20 @@ export function storeWithSite(dir: string): { store: ServerStore; siteId: SiteId
 
 /** Tenant `t1` as its own queries see it. */
 export const T1 = { tenantId: 't1', companyId: '1' };
+
+/**
+ * A gate at tenant t1's site: the terminals leased there, and the workers on its roster with
+ * their cards, each registered for とび.
+ */
+export function staffSite(
+  store: ServerStore,
+  siteId: SiteId,
+  gate: { terminals: readonly TerminalId[]; workers: readonly { workerId: WorkerId; card: CardRef }[] },
+): void {
+  for (const terminalId of gate.terminals) store.directory.createTerminal({ terminalId, tenantId: 't1', siteId });
+  for (const { workerId, card } of gate.workers) {
+    store.directory.addWorker({ workerId, tenantId: 't1', name: `worker ${workerId}`, trades: ['とび'] });
+    store.directory.addToRoster(siteId, workerId);
+    store.directory.addCard(card, workerId);
+  }
+}

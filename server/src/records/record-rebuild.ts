@@ -12,6 +12,10 @@ const DAY_MS = 24 * HOUR_MS;
 /** Queued days this close together are rebuilt as one stretch. */
 const CLUSTER_DAYS = 5;
 
+/** What building a record reads of each of its taps. */
+const TAP_COLUMNS =
+  't.terminal_id, t.boot_id, t.mono, t.at, t.at_ms, t.effective_direction, t.clock_synced, t.flags, t.terminal_worker_id';
+
 interface TapRow {
   terminal_id: string;
   boot_id: string;
@@ -100,7 +104,7 @@ export class RecordRebuild {
     const built: RecordKey[] = [];
     for (const day of change.days) {
       const key = { siteId, workerId, workingDay: day };
-      const taps = recordTaps(this.#db, key, site.day_boundary, maxShiftMs) as unknown as TapRow[];
+      const taps = recordTaps(this.#db, key, site.day_boundary, maxShiftMs, TAP_COLUMNS) as unknown as TapRow[];
       if (this.#writeRecord(key, taps, maxShiftMs)) built.push(key);
     }
     return built;

@@ -185,7 +185,7 @@ export function recordTaps(
   key: { siteId: string; workerId: string; workingDay: string },
   dayBoundary: string,
   maxShiftMs: number,
-  columns = '*',
+  columns: string,
 ): Record<string, unknown>[] {
   const from = dayStartMs(key.workingDay, dayBoundary) - ZONE_MARGIN_MS;
   const until = from + 2 * ZONE_MARGIN_MS + 48 * HOUR_MS + maxShiftMs;

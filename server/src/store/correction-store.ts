@@ -1,6 +1,7 @@
 import type { CardRef, WorkerId } from '@ccus-gate/protocol';
 import type { CcusOutbox } from '../ccus/outbox-store.js';
 import { applyChange, type Change, checkChange, type TimesChange } from '../corrections/apply-correction.js';
+import type { RedatedTapRow } from '../records/redate-taps.js';
 import type { DirectoryStore, Position, SiteAccess } from './directory-store.js';
 import type { RecordKey, RecordQueries } from './record-queries.js';
 import type { SqliteDb } from './sqlite-db.js';
@@ -62,13 +63,8 @@ export interface AuditEntry {
 /** The flags whose times a person may confirm as they are. */
 const CONFIRMABLE = ['clock_unsynced', 'clock_jumped', 'long_shift'] as const;
 
-interface TapRow {
-  terminal_id: string;
-  seq: number;
-  site_id: string;
-  worker_id: string | null;
-  working_day: string;
-  record_day: string | null;
+/** A stored tap as a correction reads it: what re-dating needs, and what a person sees of it. */
+interface TapRow extends RedatedTapRow {
   direction: string;
   at: string;
   clock_synced: number;

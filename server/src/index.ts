@@ -31,4 +31,5 @@ export * from './store/server-store.js';
 export * from './store/sqlite-db.js';
 export * from './store/store-error.js';
 export * from './store/tenant-scope.js';
+export { localPath } from './web/local-path.js';
 export { createDashboard, type Dashboard, type DashboardDeps, withDashboard } from './web/dashboard.js';

@@ -19,6 +19,7 @@ import { FORMATS } from './format.js';
 import { isLang, LANGS, type Lang, MESSAGES, type Messages } from './i18n.js';
 import { Empty, Layout, type PageName, type View } from './layout.js';
 import { type LiveSource, liveChanges } from './live.js';
+import { localPath } from './local-path.js';
 import { AccountsPage, type ApiTokenInfo } from './pages/accounts.js';
 import { AttentionPage } from './pages/attention.js';
 import { ExportsPage } from './pages/exports.js';
@@ -30,7 +31,6 @@ import { WorkersPage } from './pages/workers.js';
 import {
   clearSessionCookie,
   issueSignInToken,
-  localPath,
   SESSION_LIFETIME_MS,
   sessionToken,
   setFlash,

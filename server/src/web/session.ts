@@ -70,11 +70,3 @@ export function takeFlash(c: Context): { kind: 'ok' | 'error'; text: string } | 
   }
   return null;
 }
-
-/** Where to go after a form: a path on this site only, never another origin. */
-export function localPath(value: unknown, fallback: string): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) {
-    return fallback;
-  }
-  return value;
-}

@@ -7,6 +7,9 @@ import type { BrokerAccount } from './broker/mosquitto-files.js';
 import { type BreakerState, CcusForwarder, type ForwarderOptions } from './ccus/forwarder.js';
 import type { CcusGateway } from './ccus/gateway.js';
 import type { OutboxItem } from './ccus/outbox-store.js';
+import type { BodyLimits } from './http/body-limit.js';
+import { clientAddressOf } from './http/client-address.js';
+import { SignInLimiter } from './http/sign-in-limiter.js';
 import { MqttIngest, type MqttIngestOptions } from './ingest/mqtt-ingest.js';
 import { PresencePublisher } from './ingest/presence-publisher.js';
 import type { IngestResult } from './ingest/tap-ingest.js';
@@ -28,7 +31,11 @@ export interface ServerDeps {
   publicBroker?: { url: string; caCert?: string };
   /** An external broker's account list (Mosquitto's password file), kept in step with the terminal registry. */
   brokerAccounts?: { sync(accounts: BrokerAccount[]): unknown };
-  http?: { maxBodyBytes?: number };
+  http?: {
+    bodyLimits?: BodyLimits;
+    /** Proxies whose X-Forwarded-For is believed (client-address.ts). */
+    trustedProxies?: readonly string[];
+  };
 }
 
 export interface SyncServerEvents {
@@ -96,10 +103,16 @@ export function createServer(deps: ServerDeps): SyncServer {
     }
   };
 
+  // One budget of failed sign-ins for the API and the dashboard, per client address.
+  const limiter = new SignInLimiter();
+  const addressOf = clientAddressOf(deps.http?.trustedProxies);
+  const bodyLimits = deps.http?.bodyLimits;
   const api = createHttpApi(deps.store, {
     now,
     log: deps.log.child({ module: 'server:http' }),
-    ...(deps.http?.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.http.maxBodyBytes }),
+    ...(bodyLimits === undefined ? {} : { bodyLimits }),
+    limiter,
+    addressOf,
     broker: deps.publicBroker ?? { url: deps.broker.url },
     effects: {
       rosterChanged: (siteIds) => {
@@ -122,10 +135,12 @@ export function createServer(deps: ServerDeps): SyncServer {
     events,
     now,
     log: deps.log.child({ module: 'server:web' }),
+    limiter,
+    addressOf,
   });
 
   return Object.assign(events, {
-    app: withDashboard(api, dashboard),
+    app: withDashboard(api, dashboard, bodyLimits),
     async start(): Promise<void> {
       await syncAccounts();
       await ingest.start();

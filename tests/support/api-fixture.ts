@@ -12,7 +12,7 @@ import {
   type TerminalId,
   type WorkerId,
 } from '@ccus-gate/protocol';
-import { AuthLimiter, createHttpApi, ServerStore } from '@ccus-gate/server';
+import { clientAddressOf, createHttpApi, ServerStore, SignInLimiter } from '@ccus-gate/server';
 import { answeringLater } from './answering-later.js';
 
 export interface TapSpec {
@@ -41,6 +41,8 @@ export interface TenantFixture {
 export interface ApiFixture {
   store: ServerStore;
   app: ReturnType<typeof createHttpApi>;
+  /** The API's budget of failed sign-ins, which the dashboard shares. */
+  limiter: SignInLimiter;
   /** What the API asked of the broker side. */
   effects: { rosters: string[]; configs: string[]; recordKicks: number; commands: string[] };
   now: { value: Date };
@@ -64,15 +66,20 @@ const BOOTED_AT = Date.parse('2020-01-01T00:00:00Z');
  * The clock is fixed at 2026-11-24 12:00 JST unless a test moves it. With `answerLater`, the
  * API runs on a repository that answers every call later, as PostgreSQL would.
  */
-export function apiFixture(dir: string, options: { answerLater?: boolean } = {}): ApiFixture {
+export function apiFixture(
+  dir: string,
+  options: { answerLater?: boolean; trustedProxies?: string[] } = {},
+): ApiFixture {
   const now = { value: new Date('2026-11-24T03:00:00.000Z') };
   const store = ServerStore.open(join(dir, 'server.db'), () => now.value);
   const effects = { rosters: [] as string[], configs: [] as string[], recordKicks: 0, commands: [] as string[] };
   const repository = options.answerLater ? answeringLater(store, ['directory', 'queries', 'corrections']) : store;
+  const limiter = new SignInLimiter();
   const app = createHttpApi(repository, {
     now: () => now.value,
     broker: { url: 'mqtts://broker.example:8883' },
-    authLimiter: new AuthLimiter({ max: 10 }),
+    limiter,
+    addressOf: clientAddressOf(options.trustedProxies),
     effects: {
       rosterChanged: (sites) => effects.rosters.push(...sites),
       configChanged: (terminals) => effects.configs.push(...terminals),
@@ -184,6 +191,7 @@ export function apiFixture(dir: string, options: { answerLater?: boolean } = {})
   return {
     store,
     app,
+    limiter,
     effects,
     now,
     operator,

@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { createDashboard, hashPassword, type SyncServerEvents, withDashboard } from '@ccus-gate/server';
+import {
+  clientAddressOf,
+  createDashboard,
+  hashPassword,
+  type SyncServerEvents,
+  withDashboard,
+} from '@ccus-gate/server';
 import type { Hono } from 'hono';
 import { type ApiFixture, apiFixture } from './api-fixture.js';
 
@@ -73,6 +79,16 @@ export class WebClient {
   }
 }
 
+/** The app served on a real socket, for a WebClient: what the server sees is a real peer address. */
+export function overHttp(baseUrl: string): App {
+  return {
+    request: (input, init) => {
+      const url = new URL(input);
+      return fetch(`${baseUrl}${url.pathname}${url.search}`, { ...init, redirect: 'manual' });
+    },
+  };
+}
+
 export const PASSWORD = 'correct horse battery';
 
 export interface WebFixture extends ApiFixture {
@@ -84,8 +100,8 @@ export interface WebFixture extends ApiFixture {
 }
 
 /** The API fixture's tenants with dashboard users, and the dashboard in front of the API. */
-export async function webFixture(dir: string): Promise<WebFixture> {
-  const f = apiFixture(dir);
+export async function webFixture(dir: string, options: { trustedProxies?: string[] } = {}): Promise<WebFixture> {
+  const f = apiFixture(dir, options);
   const passwordHash = await hashPassword(PASSWORD);
   const users = [
     [f.a.tenantId, 'a-admin', 'A 管理者', 'admin'],
@@ -102,6 +118,8 @@ export async function webFixture(dir: string): Promise<WebFixture> {
     directory: f.store.directory,
     events,
     now: () => f.now.value,
+    limiter: f.limiter,
+    addressOf: clientAddressOf(options.trustedProxies),
   });
   const web = withDashboard(f.app as unknown as Hono, dashboard);
   return {

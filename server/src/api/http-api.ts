@@ -11,19 +11,20 @@ import {
 } from '@ccus-gate/protocol';
 import { createRoute, OpenAPIHono, type RouteConfig, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import { hashPassword } from '../credentials.js';
 import { encodeCsv, kentaikyoCalendar, recordsCsv } from '../export/csv-export.js';
+import { type BodyLimits, limitBodies } from '../http/body-limit.js';
+import { type AddressOf, clientAddressOf } from '../http/client-address.js';
+import { SignInLimiter } from '../http/sign-in-limiter.js';
 import type { Correction } from '../store/correction-store.js';
 import type { Role } from '../store/directory-store.js';
 import type { ServerRepository } from '../store/repository.js';
 import { isStoreError, StoreError, type StoreErrorCode } from '../store/store-error.js';
 import type { TenantScope } from '../store/tenant-scope.js';
-import { AuthLimiter } from './auth-limiter.js';
 import { problem } from './problem.js';
 import * as S from './schemas.js';
 
@@ -43,8 +44,11 @@ export interface HttpApiOptions {
   /** Where terminals reach the broker, written into provisioning bundles. */
   broker?: { url: string; caCert?: string };
   now?: () => Date;
-  maxBodyBytes?: number;
-  authLimiter?: AuthLimiter;
+  bodyLimits?: BodyLimits;
+  /** Shared with the dashboard: one budget of failed sign-ins. */
+  limiter?: SignInLimiter;
+  /** The client's address (trusted proxies applied); the socket's peer by default. */
+  addressOf?: AddressOf;
   log?: Logger;
 }
 
@@ -89,12 +93,6 @@ function describeIssues(target: string, issues: readonly z.core.$ZodIssue[]): { 
   return { detail: `${target} ${field}: ${message}${more}`, field };
 }
 
-/** The peer's address as @hono/node-server hands it over, for counting failed sign-ins. */
-export function clientAddress(c: Context): string {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? 'local';
-}
-
 const json = (c: Ctx, body: unknown, status: ContentfulStatusCode = 200): Response =>
   c.body(JSON.stringify(body), status, { 'content-type': 'application/json; charset=utf-8' });
 
@@ -104,7 +102,8 @@ const json = (c: Ctx, body: unknown, status: ContentfulStatusCode = 200): Respon
  */
 export function createHttpApi(store: ServerRepository, options: HttpApiOptions = {}): OpenAPIHono<Env> {
   const now = options.now ?? (() => new Date());
-  const limiter = options.authLimiter ?? new AuthLimiter();
+  const limiter = options.limiter ?? new SignInLimiter();
+  const addressOf = options.addressOf ?? clientAddressOf();
   const effects: ApiEffects = {
     rosterChanged: () => {},
     configChanged: () => {},
@@ -124,20 +123,8 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       return problem(c, 400, 'Bad Request', detail, { field });
     },
   });
+  app.use('*', limitBodies(options.bodyLimits));
   app.use('*', secureHeaders());
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: options.maxBodyBytes ?? 64 * 1024,
-      onError: (c) =>
-        problem(
-          c,
-          413,
-          'Content Too Large',
-          `request bodies are limited to ${options.maxBodyBytes ?? 64 * 1024} bytes`,
-        ),
-    }),
-  );
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   app.use('/api/v1/*', async (c, next) => {
@@ -147,19 +134,20 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       c.set('caller', signedIn);
       return next();
     }
-    const address = clientAddress(c);
-    const wait = limiter.blockedFor(address);
-    if (wait > 0) {
-      c.header('retry-after', String(Math.ceil(wait / 1000)));
-      return problem(c, 429, 'Too Many Requests', 'too many failed sign-ins from this address; try again later');
-    }
     const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
     if (match === null) {
       return problem(c, 401, 'Unauthorized', 'send an API token as "Authorization: Bearer <token>"');
     }
+    // A right token is never refused for others' failures: it is checked first.
     const owner = await directory.tokenOwner(match[1] as string);
     if (owner === null) {
-      limiter.fail(address);
+      const attempt = { address: addressOf(c) };
+      const wait = limiter.blockedFor(attempt);
+      if (wait > 0) {
+        c.header('retry-after', String(Math.ceil(wait / 1000)));
+        return problem(c, 429, 'Too Many Requests', 'too many failed sign-ins from this address; try again later');
+      }
+      limiter.fail(attempt);
       return problem(c, 401, 'Unauthorized', 'the API token is not valid');
     }
     c.set('caller', {

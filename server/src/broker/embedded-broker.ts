@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import type { TlsFiles } from '../http-listen.js';
+import type { TlsFiles } from '../http/http-listen.js';
 import type { ServerRepository } from '../store/repository.js';
 import { mayPublish, maySubscribe, type Principal } from './access.js';
 

@@ -7,7 +7,7 @@ import { FileExportGateway } from '../ccus/file-export-gateway.js';
 import type { CcusGateway } from '../ccus/gateway.js';
 import { HttpCcusGateway } from '../ccus/http-gateway.js';
 import { CcusSimulator } from '../ccus/simulator/ccus-simulator.js';
-import { type HttpListener, listenHttp, type TlsFiles } from '../http-listen.js';
+import { type HttpListener, listenHttp, type TlsFiles } from '../http/http-listen.js';
 import type { MqttIngestOptions } from '../ingest/mqtt-ingest.js';
 import { createServer, type SyncServer } from '../server.js';
 import { ServerStore } from '../store/server-store.js';
@@ -120,7 +120,10 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
         maxBackoffMs: config.forwarder.maxBackoffSeconds * 1000,
         breakerResetMs: config.forwarder.breakerResetSeconds * 1000,
       },
-      http: { maxBodyBytes: config.http.maxBodyKiB * 1024 },
+      http: {
+        bodyLimits: { maxBytes: config.http.maxBodyKiB * 1024, bulkMaxBytes: config.http.maxBulkBodyKiB * 1024 },
+        trustedProxies: config.http.trustedProxies,
+      },
       ...(accounts === undefined ? {} : { brokerAccounts: accounts }),
     });
     const httpTls = config.http.tls === undefined ? undefined : readTls(config.http.tls);

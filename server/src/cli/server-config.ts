@@ -2,11 +2,19 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { checkConfig, readJsonConfig } from '@ccus-gate/protocol';
 import { z } from 'zod';
+import { checkTrustedProxies } from '../http/client-address.js';
 
 const MqttUrl = z.string().regex(/^mqtts?:\/\/[^/\s]+(:\d+)?\/?$/, 'must be mqtt://host:port or mqtts://host:port');
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 const Port = z.int().min(0).max(65_535);
 const TlsFiles = z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) });
+const TrustedProxy = z.string().superRefine((entry, ctx) => {
+  try {
+    checkTrustedProxies([entry]);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
 const Seconds = (max: number) => z.number().min(0.001).max(max);
 
 /**
@@ -21,6 +29,10 @@ const ServerConfigSchema = z.strictObject({
       port: Port.default(8080),
       tls: TlsFiles.optional(),
       maxBodyKiB: z.int().min(1).max(10_240).default(64),
+      /** Bulk loads only (a whole site roster in one request). */
+      maxBulkBodyKiB: z.int().min(1).max(262_144).default(8192),
+      /** Reverse proxies whose X-Forwarded-For names the client: addresses, CIDR ranges, loopback. */
+      trustedProxies: z.array(TrustedProxy).max(100).default([]),
     })
     .prefault({}),
   broker: z.discriminatedUnion('mode', [

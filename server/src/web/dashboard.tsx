@@ -6,15 +6,18 @@ import type { JSX } from 'hono/jsx/jsx-runtime';
 import { type DetectorOptions, detectFromCookie, detectFromHeader, detectFromQuery } from 'hono/language';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
-import { AuthLimiter } from '../api/auth-limiter.js';
-import { type Caller, clientAddress } from '../api/http-api.js';
+import type { Caller } from '../api/http-api.js';
 import { passwordMatches } from '../credentials.js';
+import { type BodyLimits, limitBodies } from '../http/body-limit.js';
+import { type AddressOf, clientAddressOf } from '../http/client-address.js';
+import { type SignInAttempt, SignInLimiter } from '../http/sign-in-limiter.js';
 import type { Correction } from '../store/correction-store.js';
 import type { DirectoryStore, RosterEntry, Site, TerminalView, User, Worker } from '../store/directory-store.js';
 import type { StoredTap, UnknownCard, WorkRecord } from '../store/record-queries.js';
 import type { Eventually } from '../store/repository.js';
 import { ApiClient, DashboardError, describeFailure } from './api-client.js';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './assets.js';
+import { knownDevice, setDeviceCookie } from './device-cookie.js';
 import { FORMATS } from './format.js';
 import { isLang, LANGS, type Lang, MESSAGES, type Messages } from './i18n.js';
 import { Empty, Layout, type PageName, type View } from './layout.js';
@@ -49,7 +52,10 @@ export interface DashboardDeps {
   /** The server's events: a new batch, a terminal's status, records built. */
   events: LiveSource;
   now: () => Date;
-  authLimiter?: AuthLimiter;
+  /** Shared with the API: one budget of failed sign-ins. */
+  limiter?: SignInLimiter;
+  /** The client's address (trusted proxies applied); the socket's peer by default. */
+  addressOf?: AddressOf;
   log?: Logger;
 }
 
@@ -119,7 +125,8 @@ const dayBefore = (day: string, days: number): string =>
  */
 export function createDashboard(deps: DashboardDeps): Dashboard {
   const { directory, now } = deps;
-  const limiter = deps.authLimiter ?? new AuthLimiter();
+  const limiter = deps.limiter ?? new SignInLimiter();
+  const addressOf = deps.addressOf ?? clientAddressOf();
   const live = liveChanges(deps.events, directory);
   const app = new Hono();
 
@@ -174,20 +181,28 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   app.post('/signin', async (c) => {
     const t = MESSAGES[languageOf(c)];
     const form = await c.req.parseBody();
-    const login = typeof form.login === 'string' ? form.login.trim() : '';
+    const login = typeof form.login === 'string' ? form.login.trim().slice(0, 200) : '';
     const password = typeof form.password === 'string' ? form.password : '';
-    const address = clientAddress(c);
-    if (limiter.blockedFor(address) > 0) return signInPage(c, 429, t.signInBlocked, login);
-    if (!signInTokenMatches(c, form._csrf)) return signInPage(c, 403, t.signInExpired, login);
     const user = login === '' ? null : await directory.userForSignIn(login);
+    const attempt: SignInAttempt = { address: addressOf(c) };
+    if (login !== '') attempt.account = login;
+    const device = knownDevice(c, login, user?.passwordHash ?? null);
+    if (device !== undefined) attempt.device = device;
+    if (limiter.blockedFor(attempt) > 0) return signInPage(c, 429, t.signInBlocked, login);
+    if (!signInTokenMatches(c, form._csrf)) return signInPage(c, 403, t.signInExpired, login);
     const matches = await passwordMatches(password, user?.passwordHash ?? NO_SUCH_USER);
     if (user === null || !matches) {
-      limiter.fail(address);
-      deps.log?.info({ login, address }, 'dashboard sign-in refused');
+      limiter.fail(attempt);
+      deps.log?.info(
+        { login, address: attempt.address, knownDevice: device !== undefined },
+        'dashboard sign-in refused',
+      );
       return signInPage(c, 401, t.signInFailed, login);
     }
+    limiter.succeeded(attempt);
     const { token } = await directory.createSession(user.userId, SESSION_LIFETIME_MS);
     setSessionCookie(c, token);
+    setDeviceCookie(c, user.login, user.passwordHash);
     deps.log?.info({ login: user.login, tenantId: user.tenantId }, 'dashboard sign-in');
     return c.redirect(localPath(form.next, '/today'), 303);
   });
@@ -903,8 +918,10 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
 }
 
 /** One HTTP app: the API under /api (and /healthz), the dashboard for everything else. */
-export function withDashboard(api: Hono, dashboard: Dashboard): Hono {
+export function withDashboard(api: Hono, dashboard: Dashboard, bodyLimits?: BodyLimits): Hono {
   const app = new Hono();
+  // First of all, for every route: the API's and the dashboard's forms alike.
+  app.use('*', limitBodies(bodyLimits));
   app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
   app.get('/healthz', (c) => api.fetch(c.req.raw, c.env));
   app.route('/', dashboard.app);

@@ -16,7 +16,7 @@ export interface WebSession {
 }
 
 /** Secure cookies over HTTPS; plain HTTP (the demo on localhost) cannot keep a Secure cookie. */
-const secure = (c: Context): boolean =>
+export const secure = (c: Context): boolean =>
   new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
 
 const cookieOptions = (c: Context, maxAgeSeconds: number) =>

@@ -279,6 +279,27 @@ describe.each([
     expect(patch.status).toBe(403);
   });
 
+  it("answers 404 for another tenant's site or an unknown one on every read filtered by site, exports included", async () => {
+    const filtered = [
+      '/api/v1/taps',
+      '/api/v1/records',
+      '/api/v1/records/at-risk',
+      '/api/v1/unknown-cards',
+      '/api/v1/outbox',
+      '/api/v1/exports/records?month=2026-11',
+      '/api/v1/exports/kentaikyo?month=2026-11',
+    ];
+    const withSite = (path: string, siteId: string): string =>
+      `${path}${path.includes('?') ? '&' : '?'}siteId=${siteId}`;
+    const statuses = async (siteId: string): Promise<number[]> =>
+      Promise.all(filtered.map(async (path) => (await f.call(f.b.viewer, 'GET', withSite(path, siteId))).status));
+    expect(await statuses(f.a.siteId)).toEqual(filtered.map(() => 404));
+    expect(await statuses('20999999999999')).toEqual(filtered.map(() => 404));
+    expect(await statuses(f.b.siteId)).toEqual(filtered.map(() => 200));
+    const refused = await f.call(f.b.viewer, 'GET', withSite('/api/v1/exports/kentaikyo?month=2026-11', f.a.siteId));
+    expect(((await refused.json()) as { field: string }).field).toBe('siteId');
+  });
+
   it('keeps the fleet operator out of tenant data', async () => {
     for (const path of ['/api/v1/records', '/api/v1/workers', '/api/v1/sites', '/api/v1/taps']) {
       expect((await f.call(f.operator, 'GET', path)).status).toBe(403);

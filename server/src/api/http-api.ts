@@ -209,6 +209,13 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
   const valid = <T>(c: unknown, target: 'json' | 'query' | 'param'): T =>
     (c as { req: { valid: (t: string) => T } }).req.valid(target);
 
+  /** A query naming a site: 404 when the caller cannot see it, as for every other read. */
+  const siteQuery = async <T extends { siteId?: string | undefined }>(c: unknown): Promise<T> => {
+    const query = valid<T>(c, 'query');
+    if (query.siteId !== undefined) await directory.requireSite(scopeOf(c as Ctx), query.siteId);
+    return query;
+  };
+
   const addUser = async (c: Ctx, tenantId: string, input: z.infer<typeof S.UserBody>) => {
     const user = await directory.createUser(tenantId, {
       login: input.login,
@@ -906,7 +913,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       responses: ok('cards tapped that no worker holds'),
     },
     async (c) =>
-      json(c, { unknownCards: await queries.unknownCards(scopeOf(c), valid<{ siteId?: string }>(c, 'query')) }),
+      json(c, { unknownCards: await queries.unknownCards(scopeOf(c), await siteQuery<{ siteId?: string }>(c)) }),
   );
 
   // ---- taps, records, CCUS outbox ---------------------------------------------------
@@ -920,7 +927,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       request: { query: S.TapQuery },
       responses: ok('taps, newest first'),
     },
-    async (c) => json(c, { taps: await queries.taps(scopeOf(c), valid<z.infer<typeof S.TapQuery>>(c, 'query')) }),
+    async (c) => json(c, { taps: await queries.taps(scopeOf(c), await siteQuery<z.infer<typeof S.TapQuery>>(c)) }),
   );
 
   route(
@@ -933,7 +940,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       responses: ok('work records (就業履歴) with their CCUS state'),
     },
     async (c) =>
-      json(c, { records: await queries.records(scopeOf(c), valid<z.infer<typeof S.RecordQuery>>(c, 'query')) }),
+      json(c, { records: await queries.records(scopeOf(c), await siteQuery<z.infer<typeof S.RecordQuery>>(c)) }),
   );
 
   route(
@@ -946,7 +953,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       responses: ok('records not yet accepted whose deadline is near or past, soonest first'),
     },
     async (c) => {
-      const query = valid<z.infer<typeof S.AtRiskQuery>>(c, 'query');
+      const query = await siteQuery<z.infer<typeof S.AtRiskQuery>>(c);
       return json(c, {
         today: ccusToday(now()),
         records: await queries.atRisk(scopeOf(c), { ...query, today: ccusToday(now()) }),
@@ -1019,7 +1026,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       responses: ok('the CCUS outbox: records by state'),
     },
     async (c) => {
-      const query = valid<z.infer<typeof S.RecordQuery>>(c, 'query');
+      const query = await siteQuery<z.infer<typeof S.RecordQuery>>(c);
       return json(c, { records: (await queries.records(scopeOf(c), query)).filter((r) => r.ccus !== null) });
     },
   );
@@ -1204,7 +1211,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       },
     },
     async (c) => {
-      const query = valid<z.infer<typeof S.ExportQuery>>(c, 'query');
+      const query = await siteQuery<z.infer<typeof S.ExportQuery>>(c);
       const scope = scopeOf(c);
       const companyId = query.companyId ?? scope.companyId;
       const records = await queries.records(scope, {
@@ -1237,7 +1244,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       },
     },
     async (c) => {
-      const query = valid<z.infer<typeof S.ExportQuery>>(c, 'query');
+      const query = await siteQuery<z.infer<typeof S.ExportQuery>>(c);
       const scope = scopeOf(c);
       const records = await queries.records(scope, {
         month: query.month,

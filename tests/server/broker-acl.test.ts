@@ -72,7 +72,8 @@ describe('embedded broker: a terminal speaks only for itself', () => {
     client.publish(`ccus/v1/t/${b}/taps`, Buffer.from('{"forged":true}'), { qos: 1 });
     const entry = await waitFor('the quarantine entry', () => store.quarantined().find((q) => q.clientId === a));
     expect(entry).toMatchObject({ topic: `ccus/v1/t/${b}/taps`, code: 'not_permitted' });
-    expect(entry.payload.toString()).toBe('{"forged":true}');
+    expect(entry.head.toString()).toBe('{"forged":true}');
+    expect(entry.size).toBe(15);
     expect(entry.reason).toContain(`may not publish for ${b}`);
     // Terminals may not publish on server leaves of their own branch either.
     expect(seen).toEqual([]);

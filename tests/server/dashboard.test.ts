@@ -65,6 +65,12 @@ describe('the contractor dashboard', () => {
       const stored = f.store.db.sql('SELECT token_hash FROM web_sessions').all() as { token_hash: string }[];
       expect(stored).toHaveLength(1);
       expect(stored[0]?.token_hash).not.toContain(token);
+      // Nor the CSRF token its forms carry: nothing in the table gives either away.
+      await browser.get('/today');
+      const csrf = browser.csrf();
+      const everything = JSON.stringify(f.store.db.sql('SELECT * FROM web_sessions').all());
+      expect(everything).not.toContain(csrf);
+      expect(everything).not.toContain(token);
     });
 
     it('refuses a wrong password and an unknown login alike, without a session', async () => {

@@ -80,7 +80,8 @@ describe('tap ingest', () => {
     expect(result.ack.error?.message.length).toBeGreaterThan(10);
     expect(store.tapCount(terminalId)).toBe(0);
     const [entry] = store.quarantined();
-    expect(entry?.payload.toString()).toBe(payload);
+    expect(entry?.head.toString()).toBe(payload);
+    expect(entry?.size).toBe(Buffer.byteLength(payload));
     expect(entry?.code).toBe(code);
   });
 

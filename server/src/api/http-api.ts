@@ -93,6 +93,9 @@ function describeIssues(target: string, issues: readonly z.core.$ZodIssue[]): { 
   return { detail: `${target} ${field}: ${message}${more}`, field };
 }
 
+/** The most a list page's items take, in bytes of JSON. */
+const PAGE_BYTES = 1024 * 1024;
+
 const json = (c: Ctx, body: unknown, status: ContentfulStatusCode = 200): Response =>
   c.body(JSON.stringify(body), status, { 'content-type': 'application/json; charset=utf-8' });
 
@@ -114,7 +117,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
     },
     ...options.effects,
   };
-  const { directory, queries, corrections } = store;
+  const { directory, queries, corrections, quarantineLog } = store;
 
   const app = new OpenAPIHono<Env>({
     defaultHook: (result, c) => {
@@ -208,6 +211,51 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
   });
   const valid = <T>(c: unknown, target: 'json' | 'query' | 'param'): T =>
     (c as { req: { valid: (t: string) => T } }).req.valid(target);
+
+  /**
+   * A list page as JSON, bounded in bytes as well as rows: it stops before the item that
+   * would take it past PAGE_BYTES (never before the first), and `nextOffset` says where the
+   * next page starts (null on the last).
+   */
+  const pageJson = async <T>(
+    c: Ctx,
+    key: string,
+    load: (paging: { limit: number; offset: number }) => T[] | Promise<T[]>,
+    extra: Record<string, unknown> = {},
+  ): Promise<Response> => {
+    const { limit, offset } = valid<{ limit: number; offset: number }>(c, 'query');
+    const items = await load({ limit, offset });
+    const parts: string[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      const text = JSON.stringify(item);
+      if (parts.length > 0 && bytes + text.length > PAGE_BYTES) break;
+      parts.push(text);
+      bytes += text.length + 1;
+    }
+    const more = parts.length < items.length || items.length === limit;
+    const tail = Object.entries({ nextOffset: more ? offset + parts.length : null, ...extra })
+      .map(([name, value]) => `,${JSON.stringify(name)}:${JSON.stringify(value)}`)
+      .join('');
+    return c.body(`{${JSON.stringify(key)}:[${parts.join(',')}]${tail}}`, 200, {
+      'content-type': 'application/json; charset=utf-8',
+    });
+  };
+
+  /** Refused messages: their first bytes in base64, and what the terminals' quotas dropped. */
+  const quarantinePage = async (c: Ctx, scope: TenantScope | null): Promise<Response> => {
+    const dropped = await quarantineLog.dropped(scope);
+    return pageJson(
+      c,
+      'quarantine',
+      async (paging) =>
+        (await quarantineLog.page(scope, paging)).map(({ head, ...entry }) => ({
+          ...entry,
+          headBase64: head.toString('base64'),
+        })),
+      { dropped },
+    );
+  };
 
   /** A query naming a site: 404 when the caller cannot see it, as for every other read. */
   const siteQuery = async <T extends { siteId?: string | undefined }>(c: unknown): Promise<T> => {
@@ -446,8 +494,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       request: { query: S.Paging },
       responses: ok('all quarantined messages'),
     },
-    async (c) =>
-      json(c, { quarantine: await queries.quarantine(null, valid<{ limit: number; offset: number }>(c, 'query')) }),
+    async (c) => quarantinePage(c, null),
   );
 
   // ---- tenants: tokens, sites, structure ------------------------------------------
@@ -780,8 +827,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       request: { query: S.Paging },
       responses: ok('workers the tenant registered or sees on its sites'),
     },
-    async (c) =>
-      json(c, { workers: await directory.workers(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')) }),
+    async (c) => pageJson(c, 'workers', (paging) => directory.workers(scopeOf(c), paging)),
   );
 
   route(
@@ -927,7 +973,10 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       request: { query: S.TapQuery },
       responses: ok('taps, newest first'),
     },
-    async (c) => json(c, { taps: await queries.taps(scopeOf(c), await siteQuery<z.infer<typeof S.TapQuery>>(c)) }),
+    async (c) => {
+      const query = await siteQuery<z.infer<typeof S.TapQuery>>(c);
+      return pageJson(c, 'taps', (paging) => queries.taps(scopeOf(c), { ...query, ...paging }));
+    },
   );
 
   route(
@@ -940,7 +989,9 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       responses: ok('work records (就業履歴) with their CCUS state'),
     },
     async (c) =>
-      json(c, { records: await queries.records(scopeOf(c), await siteQuery<z.infer<typeof S.RecordQuery>>(c)) }),
+      pageJson(c, 'records', async (paging) =>
+        queries.records(scopeOf(c), { ...(await siteQuery<z.infer<typeof S.RecordQuery>>(c)), ...paging }),
+      ),
   );
 
   route(
@@ -1027,7 +1078,9 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
     },
     async (c) => {
       const query = await siteQuery<z.infer<typeof S.RecordQuery>>(c);
-      return json(c, { records: (await queries.records(scopeOf(c), query)).filter((r) => r.ccus !== null) });
+      return pageJson(c, 'records', async (paging) =>
+        (await queries.records(scopeOf(c), { ...query, ...paging })).filter((r) => r.ccus !== null),
+      );
     },
   );
 
@@ -1043,9 +1096,9 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       responses: ok('corrections, newest first'),
     },
     async (c) =>
-      json(c, {
-        corrections: await corrections.corrections(scopeOf(c), valid<z.infer<typeof S.CorrectionQuery>>(c, 'query')),
-      }),
+      pageJson(c, 'corrections', (paging) =>
+        corrections.corrections(scopeOf(c), { ...valid<z.infer<typeof S.CorrectionQuery>>(c, 'query'), ...paging }),
+      ),
   );
 
   route(
@@ -1167,8 +1220,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       request: { query: S.Paging },
       responses: ok("the tenant's audit trail, newest first"),
     },
-    async (c) =>
-      json(c, { audit: await corrections.audit(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')) }),
+    async (c) => pageJson(c, 'audit', (paging) => corrections.audit(scopeOf(c), paging)),
   );
 
   route(
@@ -1180,10 +1232,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       request: { query: S.Paging },
       responses: ok("messages from the tenant's terminals that were refused"),
     },
-    async (c) =>
-      json(c, {
-        quarantine: await queries.quarantine(scopeOf(c), valid<{ limit: number; offset: number }>(c, 'query')),
-      }),
+    async (c) => quarantinePage(c, scopeOf(c)),
   );
 
   // ---- exports ------------------------------------------------------------------------

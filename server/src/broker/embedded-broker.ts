@@ -1,10 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
+import { LIMITS } from '@ccus-gate/protocol';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { TlsFiles } from '../http/http-listen.js';
 import type { ServerRepository } from '../store/repository.js';
 import { mayPublish, maySubscribe, type Principal } from './access.js';
+import { PacketSizeGuard } from './packet-size-guard.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -16,7 +19,14 @@ export interface EmbeddedBrokerOptions {
   log: Logger;
   /** Serve MQTT over TLS (mqtts) with this certificate and key. */
   tls?: TlsFiles;
+  /** The largest MQTT packet anyone may send; terminals get at most TERMINAL_MAX_PACKET_BYTES. */
+  maxPacketBytes?: number;
 }
+
+/** A little above the protocol's largest message (a roster), with room for the topic and header. */
+export const DEFAULT_MAX_PACKET_BYTES = LIMITS.messageBytes.roster + 4096;
+/** A little above the largest message a terminal sends (a tap batch). */
+export const TERMINAL_MAX_PACKET_BYTES = Math.max(LIMITS.messageBytes.taps, LIMITS.messageBytes.status) + 4096;
 
 export interface EmbeddedBroker {
   readonly url: string;
@@ -25,6 +35,7 @@ export interface EmbeddedBroker {
 }
 
 const principals = new WeakMap<Client, Principal>();
+const guards = new WeakMap<object, PacketSizeGuard>();
 
 function authError(message: string): AuthenticateError {
   // 4: bad user name or password (MQTT 3.1.1 CONNACK return code).
@@ -52,6 +63,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         (matches) => {
           if (!matches) return refuse();
           principals.set(client, { kind: 'terminal', terminalId: username });
+          const guard = guards.get(client.conn);
+          if (guard !== undefined) guard.limit = Math.min(guard.limit, TERMINAL_MAX_PACKET_BYTES);
           done(null, true);
         },
         (error: unknown) => {
@@ -87,9 +100,21 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   });
 
   // Small messages that want an answer: without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms a hop.
+  const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
   const handle = (socket: Socket): void => {
     socket.setNoDelay(true);
-    broker.handle(socket);
+    const guard = new PacketSizeGuard(maxPacketBytes);
+    guard.on('error', (error) => {
+      log.warn(
+        { err: error, address: socket.remoteAddress },
+        'broker: closed a connection sending an oversized packet',
+      );
+      socket.destroy();
+    });
+    socket.pipe(guard);
+    const conn = Duplex.from({ readable: guard, writable: socket });
+    guards.set(conn, guard);
+    broker.handle(conn);
   };
   const server: Server =
     options.tls === undefined

@@ -69,6 +69,7 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
         store,
         service,
         log: log.child({ module: 'server:broker' }),
+        maxPacketBytes: config.broker.maxPacketKiB * 1024,
         ...(tls === undefined ? {} : { tls }),
       });
       cleanups.push(() => broker?.close());

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { checkConfig, readJsonConfig } from '@ccus-gate/protocol';
+import { checkConfig, LIMITS, readJsonConfig } from '@ccus-gate/protocol';
 import { z } from 'zod';
+import { DEFAULT_MAX_PACKET_BYTES } from '../broker/embedded-broker.js';
 import { checkTrustedProxies } from '../http/client-address.js';
 
 const MqttUrl = z.string().regex(/^mqtts?:\/\/[^/\s]+(:\d+)?\/?$/, 'must be mqtt://host:port or mqtts://host:port');
@@ -45,6 +46,12 @@ const ServerConfigSchema = z.strictObject({
       publicUrl: MqttUrl.optional(),
       /** CA certificate terminals should trust, put into provisioning bundles. */
       caFile: z.string().min(1).optional(),
+      /** The largest MQTT packet anyone may send (terminals: at most a tap batch's, 260 KiB). */
+      maxPacketKiB: z
+        .int()
+        .min(Math.ceil(LIMITS.messageBytes.roster / 1024) + 1)
+        .max(262_144)
+        .default(Math.ceil(DEFAULT_MAX_PACKET_BYTES / 1024)),
     }),
     z.strictObject({
       mode: z.literal('external'),

@@ -335,28 +335,25 @@ export class DirectoryStore extends WorkerBooks {
   }
 
   /** Opens a session for the user; only the hash of the returned token is kept. */
-  createSession(userId: string, lifetimeMs: number, token = generateSecret('cgw')): { token: string; csrf: string } {
-    const csrf = randomBytes(24).toString('base64url');
+  createSession(userId: string, lifetimeMs: number, token = generateSecret('cgw')): { token: string } {
     const now = Date.parse(this.#db.iso());
     this.#db.sql('DELETE FROM web_sessions WHERE expires_at < ?').run(new Date(now).toISOString());
     this.#db
-      .sql('INSERT INTO web_sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .run(hashSecret(token), userId, csrf, new Date(now).toISOString(), new Date(now + lifetimeMs).toISOString());
-    return { token, csrf };
+      .sql('INSERT INTO web_sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)')
+      .run(hashSecret(token), userId, new Date(now).toISOString(), new Date(now + lifetimeMs).toISOString());
+    return { token };
   }
 
   /** The session's user, or null when the token is unknown, expired, or its user was removed. */
-  session(token: string): (SignedIn & { csrf: string }) | null {
+  session(token: string): SignedIn | null {
     const row = this.#db
       .sql(
-        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, t.company_id, t.name AS tenant_name, s.csrf
+        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, t.company_id, t.name AS tenant_name
            FROM web_sessions s JOIN users u ON u.user_id = s.user_id JOIN tenants t ON t.tenant_id = u.tenant_id
           WHERE s.token_hash = ? AND s.expires_at > ?`,
       )
-      .get(hashSecret(token), this.#db.iso()) as
-      | (UserRow & { company_id: string; tenant_name: string; csrf: string })
-      | undefined;
-    return row === undefined ? null : { ...signedInFromRow(row), csrf: row.csrf };
+      .get(hashSecret(token), this.#db.iso()) as (UserRow & { company_id: string; tenant_name: string }) | undefined;
+    return row === undefined ? null : signedInFromRow(row);
   }
 
   endSession(token: string): void {

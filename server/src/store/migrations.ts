@@ -404,4 +404,52 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (site_id, worker_id)
   ) WITHOUT ROWID;
   `,
+  `
+  -- The CSRF token is derived from the session token (web/session.ts): nothing to keep.
+  ALTER TABLE web_sessions DROP COLUMN csrf;
+  -- Quarantine keeps why, how big, a hash and the first bytes, never a whole payload; each
+  -- entry belongs to the tenant whose lease was in force when it came (quarantine/quarantine-log.ts).
+  CREATE TABLE quarantine_new (
+    id INTEGER PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    client_id TEXT,
+    client_key TEXT NOT NULL,
+    tenant_id TEXT,
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT,
+    head BLOB NOT NULL,
+    kept_bytes INTEGER NOT NULL
+  );
+  INSERT INTO quarantine_new
+    SELECT q.id, q.received_at, substr(q.topic, 1, 256), q.client_id, coalesce(q.client_id, ''),
+           (SELECT l.tenant_id FROM terminal_leases l
+             WHERE l.terminal_id = q.client_id AND l.lease_from <= q.received_at
+               AND (l.lease_until IS NULL OR l.lease_until > q.received_at)
+             ORDER BY l.id DESC LIMIT 1),
+           q.code, substr(q.reason, 1, 500), length(q.payload), NULL, substr(q.payload, 1, 4096),
+           length(substr(q.payload, 1, 4096)) + length(CAST(substr(q.topic, 1, 256) AS BLOB))
+             + length(CAST(substr(q.reason, 1, 500) AS BLOB))
+      FROM quarantine q;
+  DROP TABLE quarantine;
+  ALTER TABLE quarantine_new RENAME TO quarantine;
+  CREATE INDEX quarantine_client ON quarantine (client_key, id);
+  CREATE INDEX quarantine_tenant ON quarantine (tenant_id, id);
+  CREATE TABLE quarantine_usage (
+    client_key TEXT PRIMARY KEY,
+    messages INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO quarantine_usage SELECT client_key, count(*), sum(kept_bytes) FROM quarantine GROUP BY client_key;
+  CREATE TABLE quarantine_dropped (
+    client_key TEXT NOT NULL,
+    tenant_key TEXT NOT NULL,
+    messages INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    last_dropped_at TEXT NOT NULL,
+    PRIMARY KEY (client_key, tenant_key)
+  ) WITHOUT ROWID;
+  `,
 ];

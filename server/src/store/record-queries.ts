@@ -137,39 +137,6 @@ const SCOPED_RECORDS = `WITH ${VISIBLE_SITES}
     LEFT JOIN workers w ON w.worker_id = r.worker_id AND w.tenant_id = ${WORKER_BOOKS('r')}
     LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)`;
 
-export interface QuarantineRow {
-  id: number;
-  received_at: string;
-  topic: string;
-  client_id: string | null;
-  code: string;
-  reason: string;
-  payload: Buffer;
-}
-
-/** A quarantined message as the server keeps it: what came, from whom, why it was refused. */
-export interface QuarantinedMessage {
-  id: number;
-  receivedAt: string;
-  topic: string;
-  clientId: string | null;
-  code: string;
-  reason: string;
-  payload: Buffer;
-}
-
-export function quarantineFromRow(row: QuarantineRow): QuarantinedMessage {
-  return {
-    id: row.id,
-    receivedAt: row.received_at,
-    topic: row.topic,
-    clientId: row.client_id,
-    code: row.code,
-    reason: row.reason,
-    payload: row.payload,
-  };
-}
-
 const TAP_COLUMNS = `t.terminal_id, t.seq, t.site_id, t.tech, t.card_id, t.worker_id, t.direction, t.effective_direction,
   t.at, t.working_day, t.record_day, t.clock_synced, t.flags, t.received_at, t.void_correction`;
 
@@ -356,26 +323,5 @@ export class RecordQueries {
     }
     this.#outbox.release(key, ['refused', 'held']);
     return this.record(scope, key);
-  }
-
-  /** Quarantined messages from the tenant's terminals; the operator (null) sees all. */
-  quarantine(
-    scope: TenantScope | null,
-    filter: { limit: number; offset: number },
-  ): (Omit<QuarantinedMessage, 'payload'> & { payloadBase64: string })[] {
-    const rows = (
-      scope === null
-        ? this.#db.sql('SELECT * FROM quarantine ORDER BY id DESC LIMIT @limit OFFSET @offset').all(filter)
-        : this.#db
-            .sql(
-              `SELECT q.* FROM quarantine q JOIN terminals t ON t.terminal_id = q.client_id
-                 WHERE t.tenant_id = @tenantId ORDER BY q.id DESC LIMIT @limit OFFSET @offset`,
-            )
-            .all({ tenantId: scope.tenantId, ...filter })
-    ) as QuarantineRow[];
-    return rows.map((row) => {
-      const { payload, ...entry } = quarantineFromRow(row);
-      return { ...entry, payloadBase64: payload.toString('base64') };
-    });
   }
 }

@@ -1,3 +1,4 @@
+import type { QuarantineLog } from '../quarantine/quarantine-log.js';
 import type { CorrectionStore } from './correction-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { RecordQueries } from './record-queries.js';
@@ -24,7 +25,6 @@ export interface ServerRepository
       | 'presence'
       | 'tapCount'
       | 'quarantine'
-      | 'quarantined'
       | 'claimDue'
       | 'markAccepted'
       | 'markRefused'
@@ -35,4 +35,5 @@ export interface ServerRepository
   readonly directory: Eventually<DirectoryStore>;
   readonly queries: Eventually<RecordQueries>;
   readonly corrections: Eventually<CorrectionStore>;
+  readonly quarantineLog: Eventually<QuarantineLog>;
 }

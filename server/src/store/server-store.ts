@@ -10,6 +10,12 @@ import {
   workingDayCache,
 } from '@ccus-gate/protocol';
 import { CcusOutbox, type OutboxItem, type OutboxOptions } from '../ccus/outbox-store.js';
+import {
+  type QuarantinedMessage,
+  type QuarantineEntry,
+  QuarantineLog,
+  type QuarantinePolicy,
+} from '../quarantine/quarantine-log.js';
 import { isPlausibleTime } from '../records/plausible-time.js';
 import { presenceFor } from '../records/presence.js';
 import { queuedRecords, queueRecords } from '../records/record-queue.js';
@@ -17,13 +23,7 @@ import { RecordRebuild } from '../records/record-rebuild.js';
 import { type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-taps.js';
 import { CorrectionStore } from './correction-store.js';
 import { DirectoryStore, type TerminalAssignment } from './directory-store.js';
-import {
-  type QuarantinedMessage,
-  type QuarantineRow,
-  quarantineFromRow,
-  type RecordKey,
-  RecordQueries,
-} from './record-queries.js';
+import { type RecordKey, RecordQueries } from './record-queries.js';
 import { SqliteDb } from './sqlite-db.js';
 
 export interface StoredBatch {
@@ -38,14 +38,8 @@ export interface StoredBatch {
 export interface ServerStoreOptions {
   /** How the CCUS outbox coalesces changes to a record already sent. */
   outbox?: OutboxOptions;
-}
-
-export interface QuarantineEntry {
-  topic: string;
-  clientId: string | null;
-  code: string;
-  reason: string;
-  payload: Buffer;
+  /** How much of refused messages is kept, per terminal. */
+  quarantine?: Partial<QuarantinePolicy>;
 }
 
 /** The same card, direction and moment of the same boot: the same tap, whatever the wall clock said. */
@@ -82,11 +76,13 @@ export class ServerStore {
   readonly corrections: CorrectionStore;
   readonly outbox: CcusOutbox;
   readonly records: RecordRebuild;
+  readonly quarantineLog: QuarantineLog;
 
   private constructor(db: SqliteDb, options: ServerStoreOptions) {
     this.db = db;
     this.outbox = new CcusOutbox(db, options.outbox);
     this.records = new RecordRebuild(db, this.outbox);
+    this.quarantineLog = new QuarantineLog(db, options.quarantine);
     this.directory = new DirectoryStore(db);
     this.queries = new RecordQueries(db, this.outbox);
     this.corrections = new CorrectionStore(db, this.directory, this.queries, this.outbox);
@@ -284,15 +280,13 @@ export class ServerStore {
     return (this.db.sql('SELECT count(*) AS n FROM taps WHERE terminal_id = ?').get(terminalId) as { n: number }).n;
   }
 
+  /** Keeps a refused message (quarantine/quarantine-log.ts: cut down, within the terminal's quota). */
   quarantine(entry: QuarantineEntry): number {
-    const result = this.db
-      .sql('INSERT INTO quarantine (received_at, topic, client_id, code, reason, payload) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(this.db.iso(), entry.topic, entry.clientId, entry.code, entry.reason, entry.payload);
-    return Number(result.lastInsertRowid);
+    return this.quarantineLog.keep(entry);
   }
 
   quarantined(): QuarantinedMessage[] {
-    return (this.db.sql('SELECT * FROM quarantine ORDER BY id').all() as QuarantineRow[]).map(quarantineFromRow);
+    return this.quarantineLog.all();
   }
 
   // ---- CCUS outbox (ccus/outbox-store.ts) ---------------------------------------------

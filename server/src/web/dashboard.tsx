@@ -33,6 +33,7 @@ import { TodayPage } from './pages/today.js';
 import { WorkersPage } from './pages/workers.js';
 import {
   clearSessionCookie,
+  csrfOf,
   issueSignInToken,
   SESSION_LIFETIME_MS,
   sessionToken,
@@ -211,7 +212,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     const token = sessionToken(c);
     const session = token === undefined ? null : await directory.session(token);
     const form = await c.req.parseBody();
-    if (token !== undefined && session !== null && tokensEqual(form._csrf, session.csrf)) {
+    if (token !== undefined && session !== null && tokensEqual(form._csrf, csrfOf(token))) {
       await directory.endSession(token);
     }
     clearSessionCookie(c);
@@ -237,11 +238,12 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       const lang = languageOf(c);
       if (c.req.method === 'POST') {
         const form = await c.req.parseBody();
-        if (!tokensEqual(form._csrf, found.csrf)) {
+        if (!tokensEqual(form._csrf, csrfOf(token))) {
           return c.text(`${MESSAGES[lang].signInExpired}`, 403);
         }
       }
-      const { csrf, ...user } = found;
+      const user = found;
+      const csrf = csrfOf(token);
       const caller: Caller = {
         role: user.role,
         label: `${user.name} (${user.login})`,

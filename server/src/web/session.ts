@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { SignedIn } from '../store/directory-store.js';
@@ -31,6 +31,14 @@ export function clearSessionCookie(c: Context): void {
 }
 
 export const sessionToken = (c: Context): string | undefined => getCookie(c, SESSION_COOKIE);
+
+/**
+ * The session's CSRF token, derived from the session token (an HMAC of it), so nothing
+ * about it is stored: the database keeps only the session token's hash, from which neither
+ * can be found. Forms carry it; a cross-site page cannot read it.
+ */
+export const csrfOf = (sessionToken: string): string =>
+  createHmac('sha256', sessionToken).update('ccus-gate csrf').digest('base64url');
 
 /** A fresh token for the sign-in form, kept in a short-lived cookie to compare on submit. */
 export function issueSignInToken(c: Context): string {

@@ -43,13 +43,19 @@ export class PacketSizeGuard extends Transform {
       const byte = chunk[at++] as number;
       this.#header.push(byte);
       if (this.#header.length === 1 || (byte & 0x80) !== 0) {
-        if (this.#header.length === 5) return done(new Error('a malformed MQTT packet length (more than 4 bytes)'));
+        if (this.#header.length === 5) {
+          done(new Error('a malformed MQTT packet length (more than 4 bytes)'));
+          return;
+        }
         continue;
       }
       let length = 0;
       for (let i = this.#header.length - 1; i >= 1; i--) length = length * 128 + ((this.#header[i] as number) & 0x7f);
       const bytes = this.#header.length + length;
-      if (bytes > this.limit) return done(new PacketTooLarge(bytes, this.limit));
+      if (bytes > this.limit) {
+        done(new PacketTooLarge(bytes, this.limit));
+        return;
+      }
       this.#remaining = length;
       this.#header = [];
     }

@@ -66,6 +66,10 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     },
     'DELETE /api/v1/sites/{siteId}/companies/{companyId}': { expect: REFUSED },
     'GET /api/v1/sites/{siteId}/roster': { expect: REFUSED },
+    'PUT /api/v1/sites/{siteId}/roster': {
+      body: { entries: [{ workerId: a.worker, position: 'foreman' }], removeUnlisted: true },
+      expect: REFUSED,
+    },
     'PUT /api/v1/sites/{siteId}/roster/{workerId}': { body: { position: 'foreman' }, expect: REFUSED },
     'DELETE /api/v1/sites/{siteId}/roster/{workerId}': { expect: REFUSED },
     'GET /api/v1/terminals': { expect: LIST },

@@ -707,10 +707,41 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
     'admin',
     {
       method: 'put',
+      path: '/api/v1/sites/{siteId}/roster',
+      tags: ['rosters'],
+      request: {
+        params: S.SiteParam,
+        ...body(
+          'many places at once (up to 50,000; bodies up to http.maxBulkBodyKiB): all or nothing',
+          S.RosterLoadBody,
+        ),
+      },
+      responses: ok('how many places were added, changed and removed'),
+    },
+    async (c) => {
+      const { siteId } = valid<{ siteId: SiteId }>(c, 'param');
+      const input = valid<z.infer<typeof S.RosterLoadBody>>(c, 'json');
+      const load = await directory.loadRoster(
+        scopeOf(c),
+        siteId,
+        input.entries.map((entry) => ({ ...entry, workerId: entry.workerId as WorkerId })),
+        { removeUnlisted: input.removeUnlisted },
+      );
+      await corrections.note(actorOf(c), 'load_roster', `site ${siteId}`, null, load);
+      effects.rosterChanged([siteId]);
+      effects.recordsQueued();
+      return json(c, { load });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'put',
       path: '/api/v1/sites/{siteId}/roster/{workerId}',
       tags: ['rosters'],
       request: { params: S.RosterParam, ...body("the worker's position and work content on this site", S.RosterBody) },
-      responses: ok('the roster'),
+      responses: ok("the worker's place on the roster, as stored"),
     },
     async (c) => {
       const { siteId, workerId } = valid<{ siteId: SiteId; workerId: WorkerId }>(c, 'param');
@@ -731,7 +762,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       await corrections.note(actorOf(c), 'add_to_roster', `site ${siteId}`, null, { workerId, ...input });
       effects.rosterChanged([siteId]);
       effects.recordsQueued();
-      return json(c, { roster: await directory.roster(scope, siteId) });
+      return json(c, { entry: await directory.rosterEntry(scope, siteId, workerId) });
     },
   );
 
@@ -742,16 +773,17 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       path: '/api/v1/sites/{siteId}/roster/{workerId}',
       tags: ['rosters'],
       request: { params: S.RosterParam },
-      responses: ok('the roster'),
+      responses: ok('the place the worker had, now removed'),
     },
     async (c) => {
       const { siteId, workerId } = valid<{ siteId: SiteId; workerId: WorkerId }>(c, 'param');
       const scope = scopeOf(c);
+      const removed = await directory.rosterEntry(scope, siteId, workerId);
       await directory.removeFromRoster(scope, siteId, workerId);
       await corrections.note(actorOf(c), 'remove_from_roster', `site ${siteId}`, { workerId }, null);
       effects.rosterChanged([siteId]);
       effects.recordsQueued();
-      return json(c, { roster: await directory.roster(scope, siteId) });
+      return json(c, { removed });
     },
   );
 

@@ -4,6 +4,7 @@ import {
   DayBoundarySchema,
   DEFAULT_MAX_SHIFT_HOURS,
   DIRECTION_MODES,
+  LIMITS,
   MAX_SHIFT_HOURS_LIMIT,
   SiteIdSchema,
   TerminalIdSchema,
@@ -103,6 +104,14 @@ export const RosterBody = z
     periodUntil: DaySchema.nullable().optional(),
   })
   .openapi('RosterPlace');
+
+export const RosterLoadBody = z
+  .strictObject({
+    entries: z.array(RosterBody.extend({ workerId: WorkerIdSchema })).max(LIMITS.rosterEntries),
+    /** Remove the caller's own places that are not listed (an import of the whole roster). */
+    removeUnlisted: z.boolean().default(false),
+  })
+  .openapi('RosterLoad');
 
 /** What a worker is, besides the ID: a new worker gives these, a change any of them. */
 const WorkerFields = {

@@ -7,19 +7,14 @@ import {
   type WorkingDayRule,
 } from '@ccus-gate/protocol';
 import { generateSecret, hashSecret, mosquittoHash, secretMatches } from '../credentials.js';
+import { SiteRosters } from './site-rosters.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { fromSqlite, StoreError } from './store-error.js';
 import { type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
-import { type SiteAccess, WorkerBooks } from './worker-books.js';
+import type { SiteAccess } from './worker-books.js';
 
-export {
-  POSITIONS,
-  type Position,
-  type RosterEntry,
-  type RosterPlace,
-  type SiteAccess,
-  type Worker,
-} from './worker-books.js';
+export type { RosterEntry, RosterLoad, RosterPlace } from './site-rosters.js';
+export { POSITIONS, type Position, type SiteAccess, type Worker } from './worker-books.js';
 
 export type Role = 'operator' | 'admin' | 'viewer';
 
@@ -191,7 +186,7 @@ function terminalFromRow(row: TerminalRow): TerminalView {
  * cards and site rosters. Tenant-facing reads and writes take a TenantScope and see only
  * what that tenant may see; the operator's calls (tenants, terminals, leases) do not.
  */
-export class DirectoryStore extends WorkerBooks {
+export class DirectoryStore extends SiteRosters {
   readonly #db: SqliteDb;
 
   constructor(db: SqliteDb) {

@@ -451,5 +451,7 @@ export const MIGRATIONS: readonly string[] = [
     last_dropped_at TEXT NOT NULL,
     PRIMARY KEY (client_key, tenant_key)
   ) WITHOUT ROWID;
+  -- A worker another tenant placed on a visible roster is looked up by worker ID alone.
+  CREATE INDEX workers_worker ON workers (worker_id);
   `,
 ];

@@ -1,4 +1,4 @@
-import type { CardRef, Roster, SiteId, WorkerId } from '@ccus-gate/protocol';
+import type { CardRef, WorkerId } from '@ccus-gate/protocol';
 import { queueRecords, queueWorkerRecords } from '../records/record-queue.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { fromSqlite, StoreError } from './store-error.js';
@@ -31,25 +31,7 @@ export interface Worker {
   cards: CardRef[];
 }
 
-/** A worker's place on a site roster (作業員名簿): what they do there, as what, and when. */
-export interface RosterPlace {
-  /** 職種 on this site; null: the worker's one registered trade, if they have exactly one. */
-  trade: string | null;
-  position: Position | null;
-  workContent: string | null;
-  /** The days they are on the site (YYYY-MM-DD, inclusive); null: open. */
-  periodFrom: string | null;
-  periodUntil: string | null;
-}
-
-export interface RosterEntry extends RosterPlace {
-  workerId: string;
-  name: string;
-  employerCompanyId: string;
-  cards: number;
-}
-
-interface WorkerRow {
+export interface WorkerRow {
   worker_id: string;
   tenant_id: string;
   name: string;
@@ -127,20 +109,25 @@ export abstract class WorkerBooks {
   }
 
   worker(scope: TenantScope, workerId: string): Worker {
-    const row = this.#visibleWorker(scope, workerId);
+    const row = this.visibleWorker(scope, workerId);
     if (row === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
     return this.#worker(row);
   }
 
   /** The tenant's own entry for the worker, else one on a roster of a site it sees. */
-  #visibleWorker(scope: TenantScope, workerId: string): WorkerRow | undefined {
+  protected visibleWorker(scope: TenantScope, workerId: string): WorkerRow | undefined {
+    // The tenant's own entry first, by its key: the common case, and a roster load asks 25,000 times.
+    const own = this.db
+      .sql('SELECT * FROM workers WHERE tenant_id = ? AND worker_id = ?')
+      .get(scope.tenantId, workerId) as WorkerRow | undefined;
+    if (own !== undefined) return own;
     return this.db
       .sql(
         `WITH ${VISIBLE_SITES}
-         SELECT w.* FROM workers w WHERE w.worker_id = @workerId AND (w.tenant_id = @tenantId OR EXISTS (
+         SELECT w.* FROM workers w WHERE w.worker_id = @workerId AND EXISTS (
            SELECT 1 FROM site_roster r JOIN visible v USING (site_id)
-             WHERE r.worker_id = w.worker_id AND r.tenant_id = w.tenant_id AND ${WORKER_IN_SCOPE}))
-         ORDER BY w.tenant_id = @tenantId DESC, w.tenant_id LIMIT 1`,
+             WHERE r.worker_id = w.worker_id AND r.tenant_id = w.tenant_id AND ${WORKER_IN_SCOPE})
+         ORDER BY w.tenant_id LIMIT 1`,
       )
       .get({ ...scope, workerId }) as WorkerRow | undefined;
   }
@@ -309,149 +296,5 @@ export abstract class WorkerBooks {
       .sql('SELECT site_id FROM site_roster WHERE tenant_id = ? AND worker_id = ?')
       .pluck()
       .all(tenantId, workerId) as string[];
-  }
-
-  /**
-   * Registers a worker on the site's roster (作業員名簿), or changes their place there. The
-   * prime may place anyone on its own books or already on its rosters; a subcontractor only its
-   * own employees. Without a scope (seeding), the worker comes from the site's prime, or from the
-   * only tenant that has them.
-   */
-  addToRoster(siteId: SiteId, workerId: WorkerId, detail: Partial<RosterPlace> = {}, scope?: TenantScope): void {
-    this.db.transaction(() => {
-      const worker =
-        scope === undefined ? this.#seedWorker(siteId, workerId) : this.#mayRoster(scope, siteId, workerId);
-      const place = { trade: null, position: null, workContent: null, periodFrom: null, periodUntil: null, ...detail };
-      if (place.periodFrom !== null && place.periodUntil !== null && place.periodUntil < place.periodFrom) {
-        throw new StoreError('invalid', 'periodUntil must not be before periodFrom', 'periodUntil');
-      }
-      const registered = JSON.parse(worker.trades) as string[];
-      if (place.trade !== null && registered.length > 0 && !registered.includes(place.trade)) {
-        throw new StoreError(
-          'invalid',
-          `worker ${workerId} is registered for ${registered.join(', ')}, not ${place.trade}`,
-          'trade',
-        );
-      }
-      // PUT: a worker already on the roster keeps the place with what is given now.
-      try {
-        this.db
-          .sql(
-            `INSERT INTO site_roster (site_id, worker_id, tenant_id, trade, position, work_content, period_from, period_until)
-             VALUES (@siteId, @workerId, @tenantId, @trade, @position, @workContent, @periodFrom, @periodUntil)
-             ON CONFLICT (site_id, worker_id) DO UPDATE SET tenant_id = excluded.tenant_id, trade = excluded.trade,
-               position = excluded.position, work_content = excluded.work_content, period_from = excluded.period_from,
-               period_until = excluded.period_until`,
-          )
-          .run({ siteId, workerId, tenantId: worker.tenant_id, ...place });
-      } catch (error) {
-        throw fromSqlite(error, `worker ${workerId} on the roster of site ${siteId}`, 'workerId');
-      }
-      this.bumpRoster(siteId);
-      // Records already built for this worker here lose their not-on-roster flag.
-      queueWorkerRecords(this.db, siteId, workerId);
-    });
-  }
-
-  #seedWorker(siteId: string, workerId: string): WorkerRow {
-    const row = this.db
-      .sql(
-        `SELECT w.* FROM workers w LEFT JOIN sites s ON s.site_id = ? AND s.tenant_id = w.tenant_id
-           WHERE w.worker_id = ? ORDER BY s.site_id IS NULL, w.tenant_id LIMIT 1`,
-      )
-      .get(siteId, workerId) as WorkerRow | undefined;
-    if (row === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
-    return row;
-  }
-
-  removeFromRoster(scope: TenantScope, siteId: SiteId, workerId: WorkerId): void {
-    this.db.transaction(() => {
-      this.#mayRoster(scope, siteId, workerId);
-      const result = this.db.sql('DELETE FROM site_roster WHERE site_id = ? AND worker_id = ?').run(siteId, workerId);
-      if (result.changes === 0)
-        throw new StoreError('not_found', `worker ${workerId} is not on the roster of site ${siteId}`, 'workerId');
-      this.bumpRoster(siteId);
-      queueWorkerRecords(this.db, siteId, workerId);
-    });
-  }
-
-  /** The worker's entry the actor may place on the site's roster; not_found for any other. */
-  #mayRoster(scope: TenantScope, siteId: string, workerId: string): WorkerRow {
-    const access = this.requireSite(scope, siteId);
-    const worker = this.#visibleWorker(scope, workerId);
-    if (worker === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
-    if (worker.tenant_id !== scope.tenantId && access !== 'prime') {
-      throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
-    }
-    if (access === 'sub' && worker.employer_company_id !== scope.companyId) {
-      throw new StoreError('forbidden', `a subcontractor registers only its own employees`, 'workerId');
-    }
-    return worker;
-  }
-
-  /** The site roster as a person reads it, names included (never sent to a terminal). */
-  roster(scope: TenantScope, siteId: string): RosterEntry[] {
-    this.requireSite(scope, siteId);
-    return (
-      this.db
-        .sql(
-          `WITH ${VISIBLE_SITES}
-           SELECT r.worker_id, w.name, w.employer_company_id, r.trade, r.position, r.work_content, r.period_from,
-               r.period_until,
-               (SELECT count(*) FROM cards c WHERE c.tenant_id = r.tenant_id AND c.worker_id = r.worker_id) AS cards
-             FROM site_roster r JOIN workers w ON w.tenant_id = r.tenant_id AND w.worker_id = r.worker_id
-               JOIN visible v USING (site_id)
-             WHERE r.site_id = @siteId AND ${WORKER_IN_SCOPE} ORDER BY r.worker_id`,
-        )
-        .all({ ...scope, siteId }) as {
-        worker_id: string;
-        name: string;
-        employer_company_id: string;
-        trade: string | null;
-        position: Position | null;
-        work_content: string | null;
-        period_from: string | null;
-        period_until: string | null;
-        cards: number;
-      }[]
-    ).map((row) => ({
-      workerId: row.worker_id,
-      name: row.name,
-      employerCompanyId: row.employer_company_id,
-      trade: row.trade,
-      position: row.position,
-      workContent: row.work_content,
-      periodFrom: row.period_from,
-      periodUntil: row.period_until,
-      cards: row.cards,
-    }));
-  }
-
-  /**
-   * What a terminal at the site needs: card identifiers and worker IDs, no names. Each worker's
-   * cards come from the books their roster place draws on; a card two tenants bound to different
-   * workers goes to the prime's (or, between subcontractors, the first).
-   */
-  rosterFor(siteId: SiteId): Roster {
-    const site = this.db.sql('SELECT roster_version, tenant_id FROM sites WHERE site_id = ?').get(siteId) as
-      | { roster_version: number; tenant_id: string }
-      | undefined;
-    if (site === undefined) throw new StoreError('not_found', `roster: no site ${siteId}`, 'siteId');
-    const rows = this.db
-      .sql(
-        `SELECT c.tech, c.card_id, c.worker_id FROM site_roster r
-           JOIN cards c ON c.tenant_id = r.tenant_id AND c.worker_id = r.worker_id
-           WHERE r.site_id = ? ORDER BY c.tech, c.card_id, r.tenant_id = ? DESC, r.tenant_id`,
-      )
-      .all(siteId, site.tenant_id) as { tech: CardRef['tech']; card_id: string; worker_id: WorkerId }[];
-    const seen = new Set<string>();
-    const entries: Roster['entries'] = [];
-    for (const row of rows) {
-      const key = `${row.tech}:${row.card_id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      entries.push({ card: { tech: row.tech, id: row.card_id } as CardRef, workerId: row.worker_id });
-    }
-    return { v: 1, siteId, version: Math.max(1, site.roster_version), issuedAt: this.db.iso(), entries };
   }
 }

@@ -104,6 +104,19 @@ describe('external broker: Mosquitto', () => {
     expect(store.queries.taps(T1, { limit: 10, offset: 0 })).toHaveLength(1);
   });
 
+  it('closes a terminal that sends a packet over the shipped max_packet_size, and the server stores nothing of it', async () => {
+    const client = await connected({ clientId: b, username: b, password: secretB });
+    const before = store.quarantined().length;
+    const gone = new Promise<void>((resolve) => client.stream.once('close', () => resolve()));
+    client.publish(`ccus/v1/t/${b}/taps`, Buffer.alloc(8_500_000, 'x'), { qos: 0 });
+    await gone;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(store.quarantined().length).toBe(before);
+    // The same terminal connects again and is heard.
+    const again = await connected({ clientId: b, username: b, password: secretB });
+    expect(again.connected).toBe(true);
+  });
+
   it('refuses a wrong password', async () => {
     await expect(connected({ clientId: a, username: a, password: 'wrong' })).rejects.toThrow(
       /Not authorized|Bad user/i,

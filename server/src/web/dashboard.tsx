@@ -602,6 +602,17 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   /** A time typed in a form that is not HH:MM, refused before the API is asked. */
   const notTime = (field: 'firstIn' | 'lastOut' | 'at'): DashboardError =>
     new DashboardError(400, `${field} must be HH:MM`, field, (t) => t.timeFormat(t.fields[field] ?? field));
+  /** 00:00 to 23:59, as a clock shows it. */
+  const isWallTime = (value: string): boolean => /^([01]\d|2[0-3]):[0-5]\d$/.test(value);
+  /** A day typed in a form: YYYY-MM-DD and on the calendar (not 2026-02-30), or a refusal naming the field. */
+  const formDay = (value: string | undefined, field: 'workingDay' | 'at', label: (t: Messages) => string): string => {
+    const day = value ?? '';
+    const parsed = /^\d{4}-\d{2}-\d{2}$/.test(day) ? new Date(`${day}T00:00:00Z`) : null;
+    if (parsed === null || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== day) {
+      throw new DashboardError(400, `${field} must be a day as YYYY-MM-DD`, field, (t) => t.dateFormat(label(t)));
+    }
+    return day;
+  };
 
   action(
     '/terminals/:terminalId/selftest',
@@ -631,12 +642,12 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     '/attention/exit',
     async (fields, _c, s) => {
       const site = await formSite(s, fields.site);
-      const day = fields.workingDay ?? '';
+      const day = formDay(fields.workingDay, 'workingDay', (t) => t.fields.workingDay ?? 'workingDay');
       // The exit, the entry, or both (an exit with no entry, a long shift to put right).
       const entry = optional(fields.entry);
       const exit = entry === undefined ? (fields.time ?? '') : optional(fields.time);
-      if (entry !== undefined && !/^\d{2}:\d{2}$/.test(entry)) throw notTime('firstIn');
-      if (exit !== undefined && !/^\d{2}:\d{2}$/.test(exit)) throw notTime('lastOut');
+      if (entry !== undefined && !isWallTime(entry)) throw notTime('firstIn');
+      if (exit !== undefined && !isWallTime(exit)) throw notTime('lastOut');
       const firstIn = entry === undefined ? optional(fields.firstIn) : zonedInstant(day, entry, site);
       let lastOut = exit === undefined ? null : zonedInstant(day, exit, site);
       // A night shift's exit: a time before the entry is the next morning's.
@@ -682,11 +693,8 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     '/attention/tap-time',
     async (fields, _c, s) => {
       const site = await formSite(s, fields.site);
-      const day = fields.day ?? '';
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
-        throw new DashboardError(400, 'the day must be YYYY-MM-DD', 'at', (t) => t.dateFormat(t.reallyAt));
-      }
-      if (!/^\d{2}:\d{2}$/.test(fields.time ?? '')) throw notTime('at');
+      const day = formDay(fields.day, 'at', (t) => t.reallyAt);
+      if (!isWallTime(fields.time ?? '')) throw notTime('at');
       // The calendar day and time as the person read them off a clock at the site.
       return {
         method: 'POST',
@@ -707,15 +715,10 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     '/attention/add-day',
     async (fields, _c, s) => {
       const site = await formSite(s, fields.site);
-      const day = fields.workingDay ?? '';
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
-        throw new DashboardError(400, 'the working day must be YYYY-MM-DD', 'workingDay', (t) =>
-          t.dateFormat(t.fields.workingDay ?? 'workingDay'),
-        );
-      }
-      if (!/^\d{2}:\d{2}$/.test(fields.firstIn ?? '')) throw notTime('firstIn');
+      const day = formDay(fields.workingDay, 'workingDay', (t) => t.fields.workingDay ?? 'workingDay');
+      if (!isWallTime(fields.firstIn ?? '')) throw notTime('firstIn');
       const lastOut = optional(fields.lastOut);
-      if (lastOut !== undefined && !/^\d{2}:\d{2}$/.test(lastOut)) throw notTime('lastOut');
+      if (lastOut !== undefined && !isWallTime(lastOut)) throw notTime('lastOut');
       return {
         method: 'POST',
         path: '/api/v1/corrections',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TERMINAL_MAX_PACKET_BYTES } from '@ccus-gate/server';
 import fc from 'fast-check';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -80,5 +81,85 @@ describe('fuzzed messages over MQTT', () => {
     client.publish(taps, JSON.stringify(good), { qos: 1 });
     await waitFor('the good batch acked', () => acks.length === junk.length + 1);
     expect(acks.at(-1)).toMatchObject({ error: null, accepted: { from: 1, to: 1 } });
+  });
+
+  it('answers payloads up to the packet limit and closes the connection past it; then takes a good batch, memory bounded', async () => {
+    const topic = `ccus/v1/t/${server.terminalId}/taps`;
+    // The PUBLISH packet around a payload: header byte, 3 length bytes, topic length and topic, packet id.
+    const overhead = 1 + 3 + 2 + Buffer.byteLength(topic) + 2;
+    const limit = TERMINAL_MAX_PACKET_BYTES;
+    const sizes = fc.sample(fc.integer({ min: limit - overhead - 2048, max: limit - overhead + 2048 }), {
+      numRuns: 24,
+      seed: 20261130,
+    });
+    sizes.push(limit - overhead, limit - overhead + 1);
+    const rss = process.memoryUsage().rss;
+    for (const size of sizes) {
+      const own = await connectAsync(
+        server.url,
+        {
+          clientId: server.terminalId,
+          username: server.terminalId,
+          password: server.terminalPassword,
+          protocolVersion: 4,
+          reconnectPeriod: 0,
+        },
+        false,
+      );
+      const answers: unknown[] = [];
+      own.on('message', (_topic, payload) => answers.push(JSON.parse(payload.toString())));
+      await own.subscribeAsync(`ccus/v1/t/${server.terminalId}/ack`, { qos: 1 });
+      const closed = new Promise<'closed'>((resolve) => own.stream.once('close', () => resolve('closed')));
+      own.publish(topic, Buffer.alloc(size, '['), { qos: 1 });
+      if (size + overhead <= limit) {
+        await waitFor(`an answer to ${size} bytes`, () => answers.length === 1);
+        expect(answers[0]).toMatchObject({ error: { code: expect.stringMatching(/^(malformed|too_large)$/) } });
+        own.end(true);
+      } else {
+        expect(await closed).toBe('closed');
+        expect(answers).toEqual([]);
+      }
+    }
+    // What was kept of the refused ones: their first 4 KiB, never the whole payload.
+    expect(server.store.quarantined().every((q) => q.head.length <= 4096)).toBe(true);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(256 * 1024 * 1024);
+
+    const acks: { error: unknown; accepted: unknown }[] = [];
+    client = await connectAsync(
+      server.url,
+      {
+        clientId: server.terminalId,
+        username: server.terminalId,
+        password: server.terminalPassword,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      },
+      false,
+    );
+    client.on('message', (_topic, payload) => acks.push(JSON.parse(payload.toString())));
+    await client.subscribeAsync(`ccus/v1/t/${server.terminalId}/ack`, { qos: 1 });
+    const worker = server.workers[0];
+    const good = {
+      v: 1,
+      terminalId: server.terminalId,
+      batchId: randomUUID(),
+      sentAt: new Date().toISOString(),
+      taps: [
+        {
+          seq: 1,
+          card: worker?.card,
+          workerId: worker?.workerId,
+          direction: 'in',
+          at: new Date().toISOString(),
+          bootId: randomUUID(),
+          mono: 1000,
+          clockSynced: true,
+          flags: [],
+        },
+      ],
+    };
+    client.publish(topic, JSON.stringify(good), { qos: 1 });
+    await waitFor('the good batch acked', () => acks.length === 1);
+    expect(acks[0]).toMatchObject({ error: null, accepted: { from: 1, to: 1 } });
   });
 });

@@ -167,7 +167,14 @@ interface TerminalRow {
   created_at: string;
 }
 
-function terminalFromRow(row: TerminalRow): TerminalView {
+/**
+ * A terminal as its tenant sees it: a status reported before the tenant's lease began was
+ * the previous tenant's (their pending taps, their errors) and is not shown; the operator
+ * (no scope) sees it all.
+ */
+function terminalFromRow(row: TerminalRow, scope: TenantScope | null = null): TerminalView {
+  const ownStatus =
+    scope === null || (row.status_at !== null && (row.lease_from === null || row.status_at >= row.lease_from));
   return {
     terminalId: row.terminal_id,
     siteId: row.site_id,
@@ -175,8 +182,8 @@ function terminalFromRow(row: TerminalRow): TerminalView {
     leaseUntil: row.lease_until,
     hardwareProfile: row.hardware_profile,
     settings: row.config === null ? DEFAULT_TERMINAL_SETTINGS : (JSON.parse(row.config) as TerminalSettings),
-    status: row.status === null ? null : JSON.parse(row.status),
-    statusAt: row.status_at,
+    status: row.status === null || !ownStatus ? null : JSON.parse(row.status),
+    statusAt: ownStatus ? row.status_at : null,
     createdAt: row.created_at,
   };
 }
@@ -716,7 +723,7 @@ export class DirectoryStore extends SiteRosters {
       scope === null
         ? this.#db.sql('SELECT * FROM terminals ORDER BY terminal_id').all()
         : this.#db.sql('SELECT * FROM terminals WHERE tenant_id = ? ORDER BY terminal_id').all(scope.tenantId);
-    return (rows as TerminalRow[]).map(terminalFromRow);
+    return (rows as TerminalRow[]).map((row) => terminalFromRow(row, scope));
   }
 
   terminalView(scope: TenantScope | null, terminalId: string): TerminalView {
@@ -726,7 +733,7 @@ export class DirectoryStore extends SiteRosters {
     if (row === undefined || (scope !== null && row.tenant_id !== scope.tenantId)) {
       throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
     }
-    return terminalFromRow(row);
+    return terminalFromRow(row, scope);
   }
 
   setTerminalSettings(scope: TenantScope, terminalId: TerminalId, settings: TerminalSettings): void {

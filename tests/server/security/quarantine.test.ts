@@ -105,6 +105,25 @@ describe('quarantine over the API', () => {
     expect(operator.quarantine).toHaveLength(2);
   });
 
+  it("shows a re-leased terminal's new tenant no status the terminal reported for the previous one", async () => {
+    f.store.directory.setTerminalStatus(f.a.terminalId, { pendingTaps: 12, lastError: `card ${f.a.card.id}` });
+    f.now.value = new Date(f.now.value.getTime() + 60_000);
+    await f.call(f.operator, 'PUT', `/api/v1/fleet/terminals/${f.a.terminalId}/lease`, {
+      tenantId: f.b.tenantId,
+      siteId: f.b.siteId,
+    });
+    const seen = await (await f.call(f.b.viewer, 'GET', `/api/v1/terminals/${f.a.terminalId}`)).text();
+    expect(JSON.parse(seen)).toMatchObject({ terminal: { status: null, statusAt: null } });
+    expect(seen).not.toContain(f.a.card.id);
+    expect(await (await f.call(f.b.viewer, 'GET', '/api/v1/terminals')).text()).not.toContain(f.a.card.id);
+    f.now.value = new Date(f.now.value.getTime() + 60_000);
+    f.store.directory.setTerminalStatus(f.a.terminalId, { pendingTaps: 0 });
+    const later = (await (await f.call(f.b.viewer, 'GET', `/api/v1/terminals/${f.a.terminalId}`)).json()) as {
+      terminal: { status: unknown };
+    };
+    expect(later.terminal.status).toEqual({ pendingTaps: 0 });
+  });
+
   it('bounds every page in bytes as well as rows, and says where the next page starts', async () => {
     for (let i = 0; i < 600; i++) {
       f.store.quarantine(refused(f.a.terminalId, Buffer.alloc(64 * 1024, String(i % 10))));

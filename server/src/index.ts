@@ -28,6 +28,7 @@ export * from './records/record-rebuild.js';
 export * from './server.js';
 export * from './store/correction-store.js';
 export * from './store/directory-store.js';
+export { MIGRATIONS } from './store/migrations.js';
 export * from './store/record-queries.js';
 export * from './store/repository.js';
 export * from './store/server-store.js';

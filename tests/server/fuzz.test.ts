@@ -121,6 +121,15 @@ describe('fuzzed MQTT tap payloads', () => {
       { numRuns: 3_000, seed: 20261124 },
     );
     expect(refused).toBeGreaterThan(2_500);
+    // Still in service: a good batch is stored, and the quarantine stayed within the terminal's quota.
+    const good = await ingestTapBatch(deps, terminalId, topic, Buffer.from(JSON.stringify(validBatch(2_000_000))));
+    expect(good.ack).toMatchObject({ error: null, accepted: { from: 2_000_000, to: 2_000_000 } });
+    const kept = store.db.raw.prepare('SELECT count(*) AS n, sum(kept_bytes) AS bytes FROM quarantine').get() as {
+      n: number;
+      bytes: number;
+    };
+    expect(kept.n).toBeLessThanOrEqual(1000);
+    expect(kept.bytes).toBeLessThanOrEqual(2 * 1024 * 1024);
   });
 });
 
@@ -184,6 +193,7 @@ describe('fuzzed HTTP requests', () => {
   );
 
   it('refuses every bad body with a problem naming what was wrong, never a 500, and changes nothing', async () => {
+    const rss = process.memoryUsage().rss;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...writes), bodies, async ([method, path], body) => {
         const before = snapshot();
@@ -198,6 +208,10 @@ describe('fuzzed HTTP requests', () => {
       }),
       { numRuns: 2_000, seed: 20261124 },
     );
+    // Still in service, memory bounded: a good change goes through after the fuzz.
+    expect(process.memoryUsage().rss - rss).toBeLessThan(256 * 1024 * 1024);
+    const added = await f.call(f.a.admin, 'POST', '/api/v1/workers', { workerId: '77770000000007', name: '後 の人' });
+    expect(added.status).toBe(201);
   });
 
   it('refuses bad query strings with a problem, never a 500', async () => {

@@ -85,6 +85,29 @@ describe('site roster changes', () => {
     expect(sub.roster.map((entry) => entry.workerId)).toEqual([f.sub.worker]);
   });
 
+  it('reads a long roster page by page, each bounded, together the whole roster once', async () => {
+    await load(f.a.admin, f.a.siteId, { entries: ids(2500).map((workerId) => ({ workerId })) });
+    const seen: string[] = [];
+    let offset: number | null = 0;
+    let pages = 0;
+    while (offset !== null) {
+      const page = (await (
+        await f.call(f.a.viewer, 'GET', `/api/v1/sites/${f.a.siteId}/roster?offset=${offset}`)
+      ).json()) as {
+        roster: { workerId: string }[];
+        nextOffset: number | null;
+      };
+      expect(page.roster.length).toBeLessThanOrEqual(1000);
+      seen.push(...page.roster.map((entry) => entry.workerId));
+      offset = page.nextOffset;
+      pages++;
+    }
+    expect(pages).toBeGreaterThanOrEqual(3);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining(ids(2500)));
+    expect(seen).toHaveLength(2500 + 2); // A's own worker and the subcontractor's place
+  });
+
   it('changes nothing when one entry is bad, and names it by its place in the list', async () => {
     const before = JSON.stringify(await rosterOf(f.a.siteId));
     const version = f.store.directory.rosterFor(f.a.siteId).version;

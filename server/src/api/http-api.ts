@@ -220,27 +220,36 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
   const pageJson = async <T>(
     c: Ctx,
     key: string,
-    load: (paging: { limit: number; offset: number }) => T[] | Promise<T[]>,
+    /** One row per stored row; null for a row the caller does not get (filtered), so offsets stay the store's. */
+    load: (paging: { limit: number; offset: number }) => (T | null)[] | Promise<(T | null)[]>,
     extra: Record<string, unknown> = {},
   ): Promise<Response> => {
     const { limit, offset } = valid<{ limit: number; offset: number }>(c, 'query');
-    const items = await load({ limit, offset });
+    const rows = await load({ limit, offset });
     const parts: string[] = [];
     let bytes = 0;
-    for (const item of items) {
-      const text = JSON.stringify(item);
-      if (parts.length > 0 && bytes + text.length > PAGE_BYTES) break;
-      parts.push(text);
-      bytes += text.length + 1;
+    let consumed = 0;
+    for (const row of rows) {
+      if (row !== null) {
+        const text = JSON.stringify(row);
+        if (parts.length > 0 && bytes + text.length > PAGE_BYTES) break;
+        parts.push(text);
+        bytes += text.length + 1;
+      }
+      consumed++;
     }
-    const more = parts.length < items.length || items.length === limit;
-    const tail = Object.entries({ nextOffset: more ? offset + parts.length : null, ...extra })
+    const more = consumed < rows.length || rows.length === limit;
+    const tail = Object.entries({ nextOffset: more ? offset + consumed : null, ...extra })
       .map(([name, value]) => `,${JSON.stringify(name)}:${JSON.stringify(value)}`)
       .join('');
     return c.body(`{${JSON.stringify(key)}:[${parts.join(',')}]${tail}}`, 200, {
       'content-type': 'application/json; charset=utf-8',
     });
   };
+
+  /** One page of a list the store gives whole (small, per tenant). */
+  const slice = <T>(items: readonly T[], paging: { limit: number; offset: number }): T[] =>
+    items.slice(paging.offset, paging.offset + paging.limit);
 
   /** Refused messages: their first bytes in base64, and what the terminals' quotas dropped. */
   const quarantinePage = async (c: Ctx, scope: TenantScope | null): Promise<Response> => {
@@ -282,8 +291,14 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
 
   route(
     'operator',
-    { method: 'get', path: '/api/v1/tenants', tags: ['operator'], responses: ok('all tenants') },
-    async (c) => json(c, { tenants: await directory.tenants() }),
+    {
+      method: 'get',
+      path: '/api/v1/tenants',
+      tags: ['operator'],
+      request: { query: S.ListPaging },
+      responses: ok('all tenants'),
+    },
+    async (c) => pageJson(c, 'tenants', async (paging) => slice(await directory.tenants(), paging)),
   );
 
   route(
@@ -349,13 +364,13 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       method: 'get',
       path: '/api/v1/tenants/{tenantId}/tokens',
       tags: ['operator'],
-      request: { params: S.TenantParam },
+      request: { params: S.TenantParam, query: S.ListPaging },
       responses: ok("the tenant's tokens: id, role, label, created; never the secrets"),
     },
     async (c) => {
       const { tenantId } = valid<{ tenantId: string }>(c, 'param');
       await directory.tenantScope(tenantId);
-      return json(c, { tokens: await directory.tokens(tenantId) });
+      return pageJson(c, 'tokens', async (paging) => slice(await directory.tokens(tenantId), paging));
     },
   );
 
@@ -378,8 +393,14 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
 
   route(
     'operator',
-    { method: 'get', path: '/api/v1/fleet/terminals', tags: ['operator'], responses: ok('every terminal') },
-    async (c) => json(c, { terminals: await directory.terminals(null) }),
+    {
+      method: 'get',
+      path: '/api/v1/fleet/terminals',
+      tags: ['operator'],
+      request: { query: S.ListPaging },
+      responses: ok('every terminal'),
+    },
+    async (c) => pageJson(c, 'terminals', async (paging) => slice(await directory.terminals(null), paging)),
   );
 
   route(
@@ -531,8 +552,14 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
 
   route(
     'admin',
-    { method: 'get', path: '/api/v1/users', tags: ['tenant'], responses: ok("the tenant's dashboard users") },
-    async (c) => json(c, { users: await directory.users(scopeOf(c).tenantId) }),
+    {
+      method: 'get',
+      path: '/api/v1/users',
+      tags: ['tenant'],
+      request: { query: S.ListPaging },
+      responses: ok("the tenant's dashboard users"),
+    },
+    async (c) => pageJson(c, 'users', async (paging) => slice(await directory.users(scopeOf(c).tenantId), paging)),
   );
 
   route(
@@ -558,9 +585,10 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       method: 'get',
       path: '/api/v1/tokens',
       tags: ['tenant'],
+      request: { query: S.ListPaging },
       responses: ok("the tenant's tokens: id, role, label, created; never the secrets"),
     },
-    async (c) => json(c, { tokens: await directory.tokens(scopeOf(c).tenantId) }),
+    async (c) => pageJson(c, 'tokens', async (paging) => slice(await directory.tokens(scopeOf(c).tenantId), paging)),
   );
 
   route(
@@ -586,9 +614,10 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       method: 'get',
       path: '/api/v1/sites',
       tags: ['sites'],
+      request: { query: S.ListPaging },
       responses: ok('sites the tenant sees, as prime or subcontractor'),
     },
-    async (c) => json(c, { sites: await directory.sites(scopeOf(c)) }),
+    async (c) => pageJson(c, 'sites', async (paging) => slice(await directory.sites(scopeOf(c)), paging)),
   );
 
   route(
@@ -697,10 +726,13 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       method: 'get',
       path: '/api/v1/sites/{siteId}/roster',
       tags: ['rosters'],
-      request: { params: S.SiteParam },
-      responses: ok('the site roster (作業員名簿)'),
+      request: { params: S.SiteParam, query: S.ListPaging },
+      responses: ok('the site roster (作業員名簿), by worker ID'),
     },
-    async (c) => json(c, { roster: await directory.roster(scopeOf(c), valid<{ siteId: string }>(c, 'param').siteId) }),
+    async (c) =>
+      pageJson(c, 'roster', (paging) =>
+        directory.roster(scopeOf(c), valid<{ siteId: string }>(c, 'param').siteId, paging),
+      ),
   );
 
   route(
@@ -791,8 +823,14 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
 
   route(
     'viewer',
-    { method: 'get', path: '/api/v1/terminals', tags: ['terminals'], responses: ok('terminals leased to the tenant') },
-    async (c) => json(c, { terminals: await directory.terminals(scopeOf(c)) }),
+    {
+      method: 'get',
+      path: '/api/v1/terminals',
+      tags: ['terminals'],
+      request: { query: S.ListPaging },
+      responses: ok('terminals leased to the tenant'),
+    },
+    async (c) => pageJson(c, 'terminals', async (paging) => slice(await directory.terminals(scopeOf(c)), paging)),
   );
 
   route(
@@ -990,8 +1028,10 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       request: { query: S.SiteQuery },
       responses: ok('cards tapped that no worker holds'),
     },
-    async (c) =>
-      json(c, { unknownCards: await queries.unknownCards(scopeOf(c), await siteQuery<{ siteId?: string }>(c)) }),
+    async (c) => {
+      const query = await siteQuery<{ siteId?: string }>(c);
+      return pageJson(c, 'unknownCards', (paging) => queries.unknownCards(scopeOf(c), { ...query, ...paging }));
+    },
   );
 
   // ---- taps, records, CCUS outbox ---------------------------------------------------
@@ -1111,7 +1151,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
     async (c) => {
       const query = await siteQuery<z.infer<typeof S.RecordQuery>>(c);
       return pageJson(c, 'records', async (paging) =>
-        (await queries.records(scopeOf(c), { ...query, ...paging })).filter((r) => r.ccus !== null),
+        (await queries.records(scopeOf(c), { ...query, ...paging })).map((r) => (r.ccus === null ? null : r)),
       );
     },
   );
@@ -1142,18 +1182,16 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
       request: { query: S.Paging },
       responses: ok("subcontractors' entries waiting for this tenant's approval as prime"),
     },
-    async (c) => {
-      const scope = scopeOf(c);
-      const waiting = [];
-      const awaiting = await corrections.corrections(scope, {
-        ...valid<{ limit: number; offset: number }>(c, 'query'),
-        state: 'awaiting_approval',
-      });
-      for (const correction of awaiting) {
-        if ((await directory.siteAccess(scope, correction.siteId)) === 'prime') waiting.push(correction);
-      }
-      return json(c, { approvals: waiting });
-    },
+    async (c) =>
+      pageJson(c, 'approvals', async (paging) => {
+        const scope = scopeOf(c);
+        const awaiting = await corrections.corrections(scope, { ...paging, state: 'awaiting_approval' });
+        return Promise.all(
+          awaiting.map(async (correction) =>
+            (await directory.siteAccess(scope, correction.siteId)) === 'prime' ? correction : null,
+          ),
+        );
+      }),
   );
 
   route(

@@ -45,6 +45,12 @@ export const Paging = z.object({
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
 });
 
+/** Lists read whole by the dashboard (a roster, the terminals): the same paging, 1000 by default. */
+export const ListPaging = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+});
+
 export const TenantBody = z
   .strictObject({
     tenantId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,39}$/, 'must be 2 to 40 lower-case letters, digits or hyphens'),
@@ -229,7 +235,7 @@ export const TapQuery = Paging.extend({
   to: DaySchema.optional(),
 });
 
-export const SiteQuery = z.object({ siteId: SiteIdSchema.optional() });
+export const SiteQuery = ListPaging.extend({ siteId: SiteIdSchema.optional() });
 
 export const AtRiskQuery = z.object({
   siteId: SiteIdSchema.optional(),

@@ -286,16 +286,16 @@ export class RecordQueries {
   }
 
   /** Cards tapped at the tenant's sites (as prime) that no worker holds yet: a person binds them. */
-  unknownCards(scope: TenantScope, filter: { siteId?: string }): UnknownCard[] {
+  unknownCards(scope: TenantScope, filter: { siteId?: string; limit?: number; offset?: number }): UnknownCard[] {
     const rows = this.#db
       .sql(
         `WITH ${VISIBLE_SITES}
          SELECT t.site_id, t.tech, t.card_id, count(*) AS n, min(t.at) AS first_at, max(t.at) AS last_at
            FROM taps t JOIN visible v USING (site_id)
            WHERE t.worker_id IS NULL AND v.scope = 'prime' AND (@siteId IS NULL OR t.site_id = @siteId)
-           GROUP BY t.site_id, t.tech, t.card_id ORDER BY max(t.at) DESC`,
+           GROUP BY t.site_id, t.tech, t.card_id ORDER BY max(t.at) DESC, t.card_id LIMIT @limit OFFSET @offset`,
       )
-      .all({ siteId: null, ...scope, ...filter }) as {
+      .all({ siteId: null, limit: -1, offset: 0, ...scope, ...filter }) as {
       site_id: string;
       tech: string;
       card_id: string;

@@ -172,22 +172,31 @@ export abstract class SiteRosters extends WorkerBooks {
   }
 
   /** The site roster as a person reads it, names included (never sent to a terminal). */
-  roster(scope: TenantScope, siteId: string): RosterEntry[] {
+  roster(
+    scope: TenantScope,
+    siteId: string,
+    paging: { limit: number; offset: number } = { limit: -1, offset: 0 },
+  ): RosterEntry[] {
     this.requireSite(scope, siteId);
-    return this.#entries(scope, siteId, null);
+    return this.#entries(scope, siteId, null, paging);
   }
 
   /** One worker's place on the roster; not_found when they have none the actor may see. */
   rosterEntry(scope: TenantScope, siteId: string, workerId: string): RosterEntry {
     this.requireSite(scope, siteId);
-    const [entry] = this.#entries(scope, siteId, workerId);
+    const [entry] = this.#entries(scope, siteId, workerId, { limit: 1, offset: 0 });
     if (entry === undefined) {
       throw new StoreError('not_found', `worker ${workerId} is not on the roster of site ${siteId}`, 'workerId');
     }
     return entry;
   }
 
-  #entries(scope: TenantScope, siteId: string, workerId: string | null): RosterEntry[] {
+  #entries(
+    scope: TenantScope,
+    siteId: string,
+    workerId: string | null,
+    paging: { limit: number; offset: number },
+  ): RosterEntry[] {
     return (
       this.db
         .sql(
@@ -198,9 +207,9 @@ export abstract class SiteRosters extends WorkerBooks {
              FROM site_roster r JOIN workers w ON w.tenant_id = r.tenant_id AND w.worker_id = r.worker_id
                JOIN visible v USING (site_id)
              WHERE r.site_id = @siteId AND (@workerId IS NULL OR r.worker_id = @workerId) AND ${WORKER_IN_SCOPE}
-             ORDER BY r.worker_id`,
+             ORDER BY r.worker_id LIMIT @limit OFFSET @offset`,
         )
-        .all({ ...scope, siteId, workerId }) as {
+        .all({ ...scope, siteId, workerId, ...paging }) as {
         worker_id: string;
         name: string;
         employer_company_id: string;

@@ -78,6 +78,22 @@ export class ApiClient {
     return (await response.json()) as T;
   }
 
+  /**
+   * Every item of a paged list (the API bounds each page in rows and bytes), page after page
+   * until `nextOffset` is null: for what a page needs whole, such as who is on a site roster.
+   */
+  async all<T>(path: string, key: string, query: Record<string, string | number | undefined> = {}): Promise<T[]> {
+    const items: T[] = [];
+    let offset: number | null = 0;
+    while (offset !== null) {
+      const page: Record<string, unknown> = await this.get(path, { ...query, limit: 1000, offset });
+      items.push(...((page[key] as T[] | undefined) ?? []));
+      const next = page.nextOffset;
+      offset = typeof next === 'number' && next > offset ? next : null;
+    }
+    return items;
+  }
+
   /** A download (CSV): the API's own response, headers included. */
   async download(path: string, query: Record<string, string | undefined>): Promise<Response> {
     const search = new URLSearchParams();

@@ -300,7 +300,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     return site;
   };
   const workersOf = async (s: Signed): Promise<Worker[]> =>
-    (await s.api.get<{ workers: Worker[] }>('/api/v1/workers', { limit: 1000 })).workers;
+    s.api.all<Worker>('/api/v1/workers', 'workers');
   const namesOf = (workers: Worker[], roster: RosterEntry[] = []): Map<string, string> =>
     new Map([...workers, ...roster].map((worker) => [worker.workerId, worker.name]));
   const noSites = (c: Context, s: Signed, page: PageName) =>
@@ -335,7 +335,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       const day = siteDay(site);
       const [taps, roster, workers, earlier] = await Promise.all([
         todaysTaps(s, site.siteId, day),
-        s.api.get<{ roster: RosterEntry[] }>(`/api/v1/sites/${site.siteId}/roster`),
+        s.api.all<RosterEntry>(`/api/v1/sites/${site.siteId}/roster`, 'roster').then((roster) => ({ roster })),
         workersOf(s),
         s.api.get<{ records: WorkRecord[] }>('/api/v1/records', {
           siteId: site.siteId,
@@ -394,7 +394,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
         s.api.get<{ records: WorkRecord[] }>('/api/v1/records', { siteId: site.siteId, month, limit: 1000 }),
         s.api.get<{ today: string; records: WorkRecord[] }>('/api/v1/records/at-risk', { siteId: site.siteId }),
         workersOf(s),
-        s.api.get<{ roster: RosterEntry[] }>(`/api/v1/sites/${site.siteId}/roster`),
+        s.api.all<RosterEntry>(`/api/v1/sites/${site.siteId}/roster`, 'roster').then((roster) => ({ roster })),
       ]);
       return render(
         c,
@@ -482,7 +482,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       if (site === null) return noSites(c, s, 'workers');
       const [workers, roster] = await Promise.all([
         workersOf(s),
-        s.api.get<{ roster: RosterEntry[] }>(`/api/v1/sites/${site.siteId}/roster`),
+        s.api.all<RosterEntry>(`/api/v1/sites/${site.siteId}/roster`, 'roster').then((roster) => ({ roster })),
       ]);
       return render(
         c,

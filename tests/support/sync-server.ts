@@ -21,6 +21,7 @@ import {
   type SyncServer,
   startEmbeddedBroker,
 } from '@ccus-gate/server';
+import { connectAsync, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { answeringLater } from './answering-later.js';
 import { storeWithSite, T1 } from './server-fixture.js';
@@ -33,6 +34,8 @@ export interface SyncServerHarness {
   workers: { workerId: WorkerId; card: CardRef }[];
   /** What a test terminal needs to reach this server as its registered terminal. */
   terminalConnection(): { url: string; terminalId: TerminalId; password: string };
+  /** A raw MQTT client with the terminal's credentials (MQTT 3.1.1, no reconnecting). */
+  terminalClient(): Promise<MqttClient>;
   /** The roster the server would send its terminal, version 1. */
   roster(): Roster;
   service: { username: string; password: string };
@@ -112,6 +115,18 @@ export async function startSyncServer(
     terminalPassword,
     workers,
     terminalConnection: () => ({ url, terminalId, password: terminalPassword }),
+    terminalClient: () =>
+      connectAsync(
+        url,
+        {
+          clientId: terminalId,
+          username: terminalId,
+          password: terminalPassword,
+          protocolVersion: 4,
+          reconnectPeriod: 0,
+        },
+        false,
+      ),
     roster: () => ({
       v: 1,
       siteId,

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { TERMINAL_MAX_PACKET_BYTES } from '@ccus-gate/server';
 import fc from 'fast-check';
-import { connectAsync, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BatchSender } from '../support/batch-sender.js';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait.js';
@@ -16,17 +17,7 @@ describe('fuzzed messages over MQTT', () => {
   beforeEach(async () => {
     dir = tempDir('mqtt-fuzz');
     server = await startSyncServer(dir.path);
-    client = await connectAsync(
-      server.url,
-      {
-        clientId: server.terminalId,
-        username: server.terminalId,
-        password: server.terminalPassword,
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-      },
-      false,
-    );
+    client = await server.terminalClient();
   });
 
   afterEach(async () => {
@@ -95,17 +86,7 @@ describe('fuzzed messages over MQTT', () => {
     sizes.push(limit - overhead, limit - overhead + 1);
     const rss = process.memoryUsage().rss;
     for (const size of sizes) {
-      const own = await connectAsync(
-        server.url,
-        {
-          clientId: server.terminalId,
-          username: server.terminalId,
-          password: server.terminalPassword,
-          protocolVersion: 4,
-          reconnectPeriod: 0,
-        },
-        false,
-      );
+      const own = await server.terminalClient();
       const answers: unknown[] = [];
       own.on('message', (_topic, payload) => answers.push(JSON.parse(payload.toString())));
       await own.subscribeAsync(`ccus/v1/t/${server.terminalId}/ack`, { qos: 1 });
@@ -124,42 +105,10 @@ describe('fuzzed messages over MQTT', () => {
     expect(server.store.quarantined().every((q) => q.head.length <= 4096)).toBe(true);
     expect(process.memoryUsage().rss - rss).toBeLessThan(256 * 1024 * 1024);
 
-    const acks: { error: unknown; accepted: unknown }[] = [];
-    client = await connectAsync(
-      server.url,
-      {
-        clientId: server.terminalId,
-        username: server.terminalId,
-        password: server.terminalPassword,
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-      },
-      false,
-    );
-    client.on('message', (_topic, payload) => acks.push(JSON.parse(payload.toString())));
-    await client.subscribeAsync(`ccus/v1/t/${server.terminalId}/ack`, { qos: 1 });
-    const worker = server.workers[0];
-    const good = {
-      v: 1,
-      terminalId: server.terminalId,
-      batchId: randomUUID(),
-      sentAt: new Date().toISOString(),
-      taps: [
-        {
-          seq: 1,
-          card: worker?.card,
-          workerId: worker?.workerId,
-          direction: 'in',
-          at: new Date().toISOString(),
-          bootId: randomUUID(),
-          mono: 1000,
-          clockSynced: true,
-          flags: [],
-        },
-      ],
-    };
-    client.publish(topic, JSON.stringify(good), { qos: 1 });
-    await waitFor('the good batch acked', () => acks.length === 1);
-    expect(acks[0]).toMatchObject({ error: null, accepted: { from: 1, to: 1 } });
+    const sender = await BatchSender.connect(server.url, server.terminalId, server.terminalPassword);
+    const worker = server.workers[0] as (typeof server.workers)[number];
+    const ack = await sender.send([{ ...worker, direction: 'in', at: new Date().toISOString() }]);
+    expect(ack).toMatchObject({ error: null, accepted: { from: 1, to: 1 } });
+    await sender.close();
   });
 });

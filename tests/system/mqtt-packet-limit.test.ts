@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BatchSender } from '../support/batch-sender.js';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait.js';
@@ -42,21 +42,8 @@ describe('MQTT packet limit (embedded broker)', () => {
     dir.remove();
   });
 
-  const terminal = (): Promise<MqttClient> =>
-    connectAsync(
-      server.url,
-      {
-        clientId: server.terminalId,
-        username: server.terminalId,
-        password: server.terminalPassword,
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-      },
-      false,
-    );
-
   it('closes a terminal that announces a 100 MiB packet before reading its body, and stores nothing of it', async () => {
-    const client = await terminal();
+    const client = await server.terminalClient();
     const gone = closed(client);
     const before = server.store.quarantined().length;
     const rss = process.memoryUsage().rss;
@@ -67,7 +54,7 @@ describe('MQTT packet limit (embedded broker)', () => {
   });
 
   it('refuses a terminal a packet a little over its largest message (a tap batch), whole', async () => {
-    const client = await terminal();
+    const client = await server.terminalClient();
     const gone = closed(client);
     client.publish(`ccus/v1/t/${server.terminalId}/taps`, Buffer.alloc(300 * 1024, 'x'), { qos: 1 });
     await gone;
@@ -75,7 +62,7 @@ describe('MQTT packet limit (embedded broker)', () => {
   });
 
   it('passes a junk payload just under the limit to ingest, which refuses it and keeps its first 4 KiB', async () => {
-    const client = await terminal();
+    const client = await server.terminalClient();
     const acks: { error: { code: string } | null }[] = [];
     client.on('message', (_topic, payload) => acks.push(JSON.parse(payload.toString())));
     await client.subscribeAsync(`ccus/v1/t/${server.terminalId}/ack`, { qos: 1 });
@@ -89,43 +76,20 @@ describe('MQTT packet limit (embedded broker)', () => {
   });
 
   it('still takes a good batch from the same terminal after closing its oversized one', async () => {
-    const first = await terminal();
+    const first = await server.terminalClient();
     const gone = closed(first);
     first.stream.write(publishHead(`ccus/v1/t/${server.terminalId}/taps`, 20 * 1024 * 1024, Buffer.alloc(1024)));
     await gone;
-    const client = await terminal();
-    const acks: { accepted: unknown; error: unknown }[] = [];
-    client.on('message', (_topic, payload) => acks.push(JSON.parse(payload.toString())));
-    await client.subscribeAsync(`ccus/v1/t/${server.terminalId}/ack`, { qos: 1 });
-    const worker = server.workers[0];
-    const batch = {
-      v: 1,
-      terminalId: server.terminalId,
-      batchId: randomUUID(),
-      sentAt: new Date().toISOString(),
-      taps: [
-        {
-          seq: 1,
-          card: worker?.card,
-          workerId: worker?.workerId,
-          direction: 'in',
-          at: new Date().toISOString(),
-          bootId: randomUUID(),
-          mono: 1000,
-          clockSynced: true,
-          flags: [],
-        },
-      ],
-    };
-    await client.publishAsync(`ccus/v1/t/${server.terminalId}/taps`, JSON.stringify(batch), { qos: 1 });
-    await waitFor('the ack', () => acks.length === 1);
-    expect(acks[0]).toMatchObject({ accepted: { from: 1, to: 1 }, error: null });
+    const sender = await BatchSender.connect(server.url, server.terminalId, server.terminalPassword);
+    const worker = server.workers[0] as (typeof server.workers)[number];
+    const ack = await sender.send([{ ...worker, direction: 'in', at: new Date().toISOString() }]);
+    expect(ack).toMatchObject({ accepted: { from: 1, to: 1 }, error: null });
     expect(server.store.tapCount(server.terminalId)).toBe(1);
-    client.end(true);
+    await sender.close();
   });
 
   it('lets the server itself publish a roster-sized message to a terminal', async () => {
-    const client = await terminal();
+    const client = await server.terminalClient();
     const got: number[] = [];
     client.on('message', (_topic, payload) => got.push(payload.length));
     await client.subscribeAsync(`ccus/v1/t/${server.terminalId}/roster`, { qos: 1 });

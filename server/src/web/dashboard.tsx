@@ -299,8 +299,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     if (site === undefined) throw new DashboardError(404, `no site ${asked}`, 'siteId');
     return site;
   };
-  const workersOf = async (s: Signed): Promise<Worker[]> =>
-    s.api.all<Worker>('/api/v1/workers', 'workers');
+  const workersOf = async (s: Signed): Promise<Worker[]> => s.api.all<Worker>('/api/v1/workers', 'workers');
   const namesOf = (workers: Worker[], roster: RosterEntry[] = []): Map<string, string> =>
     new Map([...workers, ...roster].map((worker) => [worker.workerId, worker.name]));
   const noSites = (c: Context, s: Signed, page: PageName) =>

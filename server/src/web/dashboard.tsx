@@ -186,8 +186,10 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     const password = typeof form.password === 'string' ? form.password : '';
     const user = login === '' ? null : await directory.userForSignIn(login);
     const attempt: SignInAttempt = { address: addressOf(c) };
-    if (login !== '') attempt.account = login;
-    const device = knownDevice(c, login, user?.passwordHash ?? null);
+    // Logins are case-insensitive: "A-Admin" must not get a budget of its own.
+    const account = user?.login ?? login.toLowerCase();
+    if (login !== '') attempt.account = account;
+    const device = knownDevice(c, account, user?.passwordHash ?? null);
     if (device !== undefined) attempt.device = device;
     if (limiter.blockedFor(attempt) > 0) return signInPage(c, 429, t.signInBlocked, login);
     if (!signInTokenMatches(c, form._csrf)) return signInPage(c, 403, t.signInExpired, login);

@@ -56,7 +56,12 @@ describe('failed sign-ins', () => {
   it("does not let an attacker behind the site's proxy lock an account's owner out from elsewhere", async () => {
     await start({ trustedProxies: ['loopback'] });
     const attacker = browser({ 'x-forwarded-for': '203.0.113.9' });
-    for (let i = 0; i < 10; i++) expect((await attacker.signIn('a-admin', `guess ${i}`)).status).toBe(401);
+    // Logins are case-insensitive, and so is their budget.
+    const spellings = ['a-admin', 'A-ADMIN', 'a-Admin', 'A-admin', 'a-ADMIN'];
+    for (let i = 0; i < 10; i++) {
+      expect((await attacker.signIn(spellings[i % 5] as string, `guess ${i}`)).status).toBe(401);
+    }
+    expect((await attacker.signIn('A-Admin', 'one more')).status).toBe(429);
     expect((await attacker.signIn('a-admin', PASSWORD)).status).toBe(429);
     const owner = browser({ 'x-forwarded-for': '198.51.100.7' });
     expect((await owner.signIn('a-admin', PASSWORD)).status).toBe(303);

@@ -151,6 +151,14 @@ describe('fuzzed dashboard forms', () => {
     const added = await admin.post('/workers', { workerId: '55550000000005', name: '最後 の人', back: '/workers' });
     expect(added.headers.get('location')).toBe('/workers');
     expect((await f.call(f.a.viewer, 'GET', '/api/v1/workers/55550000000005')).status).toBe(200);
+    // And a good tap still becomes a record the pages show.
+    f.tap(f.a.terminalId, [{ card: f.a.card, workerId: f.a.worker, direction: 'in', at: '2026-11-24T08:01:00+09:00' }]);
+    const records = (await (
+      await f.call(f.a.viewer, 'GET', '/api/v1/records?from=2026-11-24&to=2026-11-24')
+    ).json()) as {
+      records: { workerId: string; firstIn: string | null }[];
+    };
+    expect(records.records).toContainEqual(expect.objectContaining({ workerId: f.a.worker }));
     expect(process.memoryUsage().rss - rss).toBeLessThan(256 * 1024 * 1024);
   });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
@@ -72,5 +72,47 @@ describe('ccus-gate-server', () => {
     });
     expect(records.status).toBe(200);
     expect(await serve.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+
+  it('creates its database, its log of CCUS uploads and its files owner-only; Mosquitto can read its files', () => {
+    const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
+    writeFileSync(join(dir.path, 'modes.password'), 'service-secret\n', { mode: 0o600 });
+    const config = writeConfig('modes.json', {
+      database: 'modes/server.db',
+      broker: {
+        mode: 'external',
+        url: 'mqtt://127.0.0.1:1',
+        username: 'ccus-gate-server',
+        passwordFile: 'modes.password',
+      },
+      ccus: { mode: 'file', dir: 'modes/uploads' },
+    });
+    // Run under the umask most systems start with: it is the server's job to be stricter.
+    const result = spawnSync(
+      'sh',
+      ['-c', `umask 022 && "${process.execPath}" "${SERVER_CLI}" migrate --config "${config}"`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const database = join(dir.path, 'modes');
+    for (const name of readdirSync(database)) {
+      expect({ name, mode: mode(join(database, name)) }).toEqual({ name, mode: name === 'uploads' ? '700' : '600' });
+    }
+    expect(mode(database)).toBe('700');
+
+    const files = spawnSync(
+      'sh',
+      [
+        '-c',
+        `umask 077 && "${process.execPath}" "${SERVER_CLI}" mosquitto-files --config "${config}" --out "${join(dir.path, 'modes-mosquitto')}"`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(files.status, files.stderr).toBe(0);
+    // Mosquitto runs as its own user: the password file is for its group, the ACL for anyone.
+    expect(mode(join(dir.path, 'modes-mosquitto', 'passwd'))).toBe('640');
+    expect(mode(join(dir.path, 'modes-mosquitto', 'acl'))).toBe('644');
   });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ensureBinary } from './system-package.js';
@@ -24,6 +24,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The mosquitto user's ids (the Debian package creates the user and its group). */
+function mosquittoUser(): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('mosquitto:'));
+  const [, , uid, gid] = (line ?? '').split(':').map(Number);
+  if (!Number.isInteger(uid) || !Number.isInteger(gid)) {
+    throw new Error('there is no mosquitto user: is the mosquitto package installed?');
+  }
+  return { uid: uid as number, gid: gid as number };
+}
+
 export interface RunningMosquitto {
   url: string;
   port: number;
@@ -38,8 +50,9 @@ export interface RunningMosquitto {
 /**
  * Starts Mosquitto with the project's shipped config and ACL. Only what must differ on a
  * test machine is changed: paths into `dir`, one plain listener on a free port instead of
- * the TLS and local listeners, no persistence, and no dropping to the mosquitto user (the
- * files are the test's).
+ * the TLS and local listeners, and no persistence. Started as root (as CI is), it drops to
+ * its own `mosquitto` user as in production, and reads its password file through the
+ * file's group, as the server must keep it readable (server/README.md).
  */
 export async function startMosquitto(
   dir: string,
@@ -49,10 +62,22 @@ export async function startMosquitto(
   const binary = ensureMosquitto();
   const port = await freePort();
   const passwordFile = join(dir, 'passwd');
-  const pidFile = join(dir, 'mosquitto.pid');
+  // As /run/mosquitto: Mosquitto's own, it writes its pid there after dropping to its user.
+  const runDir = join(dir, 'run');
+  mkdirSync(runDir, { recursive: true });
+  const pidFile = join(runDir, 'mosquitto.pid');
   const aclFile = join(dir, 'acl');
-  writeFileSync(passwordFile, passwords, { mode: 0o600 });
-  writeFileSync(aclFile, options.acl ?? readFileSync(new URL('acl', SHIPPED)));
+  const asRoot = process.getuid?.() === 0;
+  writeFileSync(passwordFile, passwords, { mode: 0o640 });
+  writeFileSync(aclFile, options.acl ?? readFileSync(new URL('acl', SHIPPED)), { mode: 0o644 });
+  if (asRoot) {
+    // The production layout: the folder is the server's, its password file Mosquitto's group's.
+    const { uid, gid: group } = mosquittoUser();
+    chmodSync(dir, 0o711);
+    chownSync(runDir, uid, group);
+    chownSync(passwordFile, 0, group);
+    chmodSync(passwordFile, 0o640);
+  }
   const shipped = readFileSync(new URL('mosquitto.conf', SHIPPED), 'utf8');
   const config = shipped
     .replace(/^password_file .*$/m, `password_file ${passwordFile}`)
@@ -62,7 +87,7 @@ export async function startMosquitto(
     .replace(/^persistence_location .*$/m, '')
     .replace(/^listener 8883\n(certfile .*\n)(keyfile .*\n)/m, `listener ${port} 127.0.0.1\n`)
     .replace(/^listener 1883 127\.0\.0\.1\nuse_username_as_clientid true\n/m, '')
-    .concat('\nuser root\n');
+    .concat(asRoot ? '\nuser mosquitto\n' : '\n');
   if (!config.includes(`listener ${port} 127.0.0.1`))
     throw new Error('the shipped mosquitto.conf no longer has the listeners this test rewrites');
   const configFile = join(dir, 'mosquitto.conf');

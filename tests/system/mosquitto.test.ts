@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseTerminalId } from '@ccus-gate/protocol';
 import {
   CcusSimulator,
@@ -84,6 +84,30 @@ describe('external broker: Mosquitto', () => {
     await mosquitto?.stop();
     store?.close();
     dir.remove();
+  });
+
+  it('runs as its own user, as in production, reading the password file the server keeps through its group', async () => {
+    const pid = Number(readFileSync(mosquitto.pidFile, 'utf8').trim());
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    const mosquittoUid = Number(
+      readFileSync('/etc/passwd', 'utf8')
+        .split('\n')
+        .find((line) => line.startsWith('mosquitto:'))
+        ?.split(':')[2],
+    );
+    expect(uid).toBe(process.getuid?.() === 0 ? mosquittoUid : process.getuid?.());
+    // The server rewrites the file when a terminal is created: still readable by Mosquitto's group.
+    const response = await fetch(`${http.url}/api/v1/fleet/terminals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ terminalId: 'gate-m9' }),
+    });
+    expect(response.status).toBe(201);
+    await waitFor('the password file rewritten', () =>
+      readFileSync(mosquitto.passwordFile, 'utf8').includes('gate-m9:'),
+    );
+    expect((statSync(mosquitto.passwordFile).mode & 0o777).toString(8)).toBe('640');
+    // That Mosquitto, reloaded, lets terminals in with it: the tests below.
   });
 
   it('ships the ACL the server generates', () => {

@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { TOPIC_KINDS, TOPIC_PUBLISHER, TOPIC_ROOT } from '@ccus-gate/protocol';
 import { mosquittoHash } from '../credentials.js';
 
@@ -42,8 +43,9 @@ export function mosquittoPasswordFile(accounts: readonly BrokerAccount[]): strin
 
 /**
  * Keeps an external Mosquitto's password file in step with the terminal registry: written
- * whole (to a temporary file, then renamed, so Mosquitto never reads half of it), owner
- * only, then Mosquitto is told to reload (SIGHUP to the pid in its pid file).
+ * whole (to a temporary file, then renamed, so Mosquitto never reads half of it), readable
+ * by the owner and the file's group (Mosquitto runs as its own user, in that group: see
+ * server/README.md), then Mosquitto is told to reload (SIGHUP to the pid in its pid file).
  */
 export class MosquittoAccounts {
   readonly #passwordFile: string;
@@ -64,7 +66,21 @@ export class MosquittoAccounts {
   /** Writes the file and asks Mosquitto to reload; returns whether a reload was signalled. */
   sync(terminals: readonly BrokerAccount[]): boolean {
     const temporary = `${this.#passwordFile}.tmp`;
-    writeFileSync(temporary, mosquittoPasswordFile([...this.#services, ...terminals]), { mode: 0o600 });
+    writeFileSync(temporary, mosquittoPasswordFile([...this.#services, ...terminals]), { mode: 0o640 });
+    // The server's umask is owner-only; Mosquitto reads this file through its group.
+    chmodSync(temporary, 0o640);
+    // The group the file had (or its folder has): a new file would take the server's own.
+    const group = statSync(existsSync(this.#passwordFile) ? this.#passwordFile : dirname(this.#passwordFile)).gid;
+    if (statSync(temporary).gid !== group) {
+      try {
+        chownSync(temporary, -1, group);
+      } catch (error) {
+        throw new Error(
+          `cannot give ${temporary} to group ${group}, which Mosquitto reads it through (${(error as Error).message}); ` +
+            `the server's user must be in that group`,
+        );
+      }
+    }
     renameSync(temporary, this.#passwordFile);
     if (this.#pidFile === null) return false;
     const pid = Number(readFileSync(this.#pidFile, 'utf8').trim());

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@ccus-gate/protocol';
@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { mosquittoAcl, mosquittoPasswordFile } from '../broker/mosquitto-files.js';
 import { mosquittoHash } from '../credentials.js';
 import { ServerStore } from '../store/server-store.js';
+import { ownerOnlyFromNowOn, tightenDatabase } from './file-modes.js';
 import { startFromConfig } from './run-server.js';
 import { loadServerConfig } from './server-config.js';
 
@@ -40,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
     console.error(`ccus-gate-server: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;
   }
+  ownerOnlyFromNowOn();
   const config = loadServerConfig(values.config ?? process.env.CCUS_GATE_SERVER_CONFIG ?? '/etc/ccus-gate/server.json');
+  tightenDatabase(config.database);
   const log = pino({ level: config.log.level });
   const print = (line: string): void => {
     process.stdout.write(`${line}\n`);
@@ -78,10 +81,13 @@ async function main(argv: string[]): Promise<number> {
         username: config.broker.username,
         hash: mosquittoHash(readFileSync(config.broker.passwordFile, 'utf8').trim()),
       };
-      writeFileSync(join(values.out, 'acl'), mosquittoAcl([config.broker.username]));
-      writeFileSync(join(values.out, 'passwd'), mosquittoPasswordFile([service, ...store.directory.brokerAccounts()]), {
-        mode: 0o640,
-      });
+      const acl = join(values.out, 'acl');
+      const passwd = join(values.out, 'passwd');
+      writeFileSync(acl, mosquittoAcl([config.broker.username]));
+      writeFileSync(passwd, mosquittoPasswordFile([service, ...store.directory.brokerAccounts()]));
+      // Mosquitto reads them as its own user: the hashes for its group (chgrp passwd mosquitto), the ACL for anyone.
+      chmodSync(passwd, 0o640);
+      chmodSync(acl, 0o644);
       print(`wrote ${join(values.out, 'acl')} and ${join(values.out, 'passwd')}`);
     } else {
       print(`database ${config.database} is up to date`);

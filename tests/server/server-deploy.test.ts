@@ -1,0 +1,68 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBinary } from '../support/system-package.js';
+import { tempDir } from '../support/temp-dir.js';
+import { buildOnce, SERVER_CLI } from '../support/terminal-process.js';
+
+const DEPLOY = new URL('../../server/deploy/', import.meta.url);
+const read = (path: string): string => readFileSync(new URL(path, DEPLOY), 'utf8');
+const INSTALLED_CLI = '/opt/ccus-gate/node_modules/@ccus-gate/server/dist/cli/main.js';
+
+/** The server's systemd units as shipped: valid to systemd, hardened, and in step with the example config. */
+describe('server deployment files', () => {
+  const dir = tempDir('server-deploy');
+  let analyze: string;
+  beforeAll(() => {
+    analyze = ensureBinary('systemd-analyze', 'systemd');
+    buildOnce();
+  }, 180_000);
+  afterAll(() => dir.remove());
+
+  it('passes systemd-analyze verify, with the CLI where the unit expects it', () => {
+    const units = ['ccus-gate-server.service', 'ccus-gate-mosquitto-reload.path', 'ccus-gate-mosquitto-reload.service'];
+    for (const unit of units) {
+      // The release installs the CLI under /opt; here it is in the checkout.
+      writeFileSync(join(dir.path, unit), read(`systemd/${unit}`).replace(INSTALLED_CLI, SERVER_CLI));
+    }
+    const result = spawnSync(analyze, ['verify', ...units.map((unit) => join(dir.path, unit))], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/unknown|invalid|not executable|failed/i);
+  });
+
+  it('runs the server as its own user, owner-only, hardened, and not in a loop on a bad config', () => {
+    const unit = read('systemd/ccus-gate-server.service');
+    expect(unit).toContain(`ExecStart=/usr/bin/node ${INSTALLED_CLI} serve --config /etc/ccus-gate/server.json`);
+    for (const line of [
+      'User=ccus-gate-server',
+      'UMask=0077',
+      'StateDirectoryMode=0700',
+      'RestartPreventExitStatus=78',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'PrivateDevices=yes',
+      'CapabilityBoundingSet=',
+      'SupplementaryGroups=mosquitto',
+    ]) {
+      expect(unit.split('\n')).toContain(line);
+    }
+  });
+
+  it('reloads Mosquitto on the password file the example config has the server write, which the unit may write', () => {
+    const config = JSON.parse(read('server.example.json')) as {
+      database: string;
+      broker: { mosquitto: { passwordFile: string; pidFile?: string } };
+    };
+    const passwordFile = config.broker.mosquitto.passwordFile;
+    expect(read('systemd/ccus-gate-mosquitto-reload.path')).toContain(`PathChanged=${passwordFile}`);
+    const writable = /^ReadWritePaths=(.*)$/m.exec(read('systemd/ccus-gate-server.service'))?.[1]?.split(' ') ?? [];
+    expect(writable.some((path) => passwordFile.startsWith(`${path}/`))).toBe(true);
+    // The server cannot signal Mosquitto's process from its own user: systemd reloads it.
+    expect(config.broker.mosquitto.pidFile).toBeUndefined();
+    expect(read('systemd/ccus-gate-mosquitto-reload.service')).toContain(
+      'ExecStart=/bin/systemctl reload mosquitto.service',
+    );
+    expect(config.database.startsWith('/var/lib/ccus-gate/')).toBe(true);
+  });
+});

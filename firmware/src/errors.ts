@@ -1,4 +1,4 @@
-export type StoreErrorCode = 'disk_full' | 'corrupt' | 'io' | 'busy' | 'undelivered' | 'unknown';
+export type StoreErrorCode = 'disk_full' | 'corrupt' | 'io' | 'busy' | 'unknown';
 
 /** A failure of the terminal's SQLite store, classified so the terminal can say what is wrong. */
 export class StoreError extends Error {

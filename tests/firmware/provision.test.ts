@@ -104,7 +104,7 @@ describe('provisioning a terminal', () => {
     expect(refusal('third.json', new Date(f.now.value.getTime() + 15 * 86_400_000))).toMatchObject({ code: 'stale' });
   });
 
-  it("moves to another tenant's site only once the previous tenant's taps are delivered, then forgets them", async () => {
+  it("moves to another tenant's site: forgets its roster and delivered taps, keeps the taps still waiting", async () => {
     await issueBundle('gate-new-01', 'a', 'a.json');
     apply('a.json');
     const storePath = loadConfig(configPath()).store.path;
@@ -129,17 +129,18 @@ describe('provisioning a terminal', () => {
     store.commitTap(newTap(2));
     store.close();
 
-    await issueBundle('gate-new-01', 'b', 'b.json');
-    expect(() => apply('b.json')).toThrow(/2 tap\(s\) of the previous tenant wait to be delivered/);
-    expect(loadConfig(configPath()).provisioned?.siteId).toBe(f.a.siteId);
-
+    // The first is delivered, the second still waits (the site went offline).
     const again = TerminalStore.open(join(dir.path, 'terminal.db'));
-    again.settle({ from: 1, to: 2 }, [], new Date());
+    again.settle({ from: 1, to: 1 }, [], new Date());
     again.close();
-    expect(apply('b.json')).toMatchObject({ outcome: 'applied', forgottenTaps: 2 });
+
+    await issueBundle('gate-new-01', 'b', 'b.json');
+    expect(apply('b.json')).toMatchObject({ outcome: 'applied', forgottenTaps: 1, waitingTaps: 1 });
     expect(loadConfig(configPath()).provisioned?.siteId).toBe(f.b.siteId);
     const after = TerminalStore.open(join(dir.path, 'terminal.db'));
-    expect(after.counts()).toEqual({ pending: 0, delivered: 0, rejected: 0 });
+    expect(after.counts()).toEqual({ pending: 1, delivered: 0, rejected: 0 });
+    expect(after.pendingAfter(0, 10).map((tap) => tap.seq)).toEqual([2]);
+    expect(after.savedConfig()).toBeNull();
     // Sequence numbers go on: the server keys taps by terminal and sequence.
     expect(after.commitTap(newTap(3)).seq).toBe(3);
     after.close();

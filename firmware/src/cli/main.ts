@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         result.outcome === 'already-applied'
           ? `${bundle} is already applied to ${result.terminalId}; nothing to do\n`
-          : `terminal ${result.terminalId} provisioned: ${result.configPath} written${result.forgottenTaps > 0 ? `, ${result.forgottenTaps} taps of the previous tenant forgotten` : ''}; (re)start the service\n`,
+          : `terminal ${result.terminalId} provisioned: ${result.configPath} written${result.forgottenTaps > 0 ? `, ${result.forgottenTaps} delivered taps of the previous tenant forgotten` : ''}${result.waitingTaps > 0 ? `; ${result.waitingTaps} taps of the previous tenant wait and go to it once the terminal is online` : ''}; (re)start the service\n`,
       );
       return 0;
     } catch (error) {

@@ -18,14 +18,16 @@ export interface ProvisionResult {
   outcome: 'applied' | 'already-applied';
   terminalId: string;
   configPath: string;
-  /** Taps of the previous tenant forgotten because the terminal moved to another site. */
+  /** Taps of the previous tenant forgotten (already delivered) because the terminal moved to another site. */
   forgottenTaps: number;
+  /** Taps of the previous tenant still waiting: kept, they go out with the new credentials and reach that tenant. */
+  waitingTaps: number;
 }
 
 /** A bundle that cannot be applied, saying why and changing nothing. */
 export class ProvisionError extends Error {
   override readonly name = 'ProvisionError';
-  readonly code: 'invalid_bundle' | 'other_terminal' | 'stale' | 'undelivered';
+  readonly code: 'invalid_bundle' | 'other_terminal' | 'stale';
 
   constructor(code: ProvisionError['code'], message: string) {
     super(message);
@@ -49,8 +51,8 @@ function writePrivate(path: string, text: string): void {
 /**
  * Applies a provisioning bundle on the terminal: checks it, refuses one for another
  * terminal or one older than what is applied, and writes the config, password and CA
- * certificate, owner-only. Moving to another site first forgets the previous tenant's
- * data, but only once all its taps are delivered. Run with the service stopped.
+ * certificate, owner-only. Moving to another site forgets the previous tenant's roster and
+ * delivered taps; its waiting taps are kept for delivery. Run with the service stopped.
  */
 export function provision(
   bundlePath: string,
@@ -85,7 +87,13 @@ export function provision(
       ? readFileSync(current.broker.passwordFile, 'utf8').trim()
       : '';
     if (password === bundle.password) {
-      return { outcome: 'already-applied', terminalId: bundle.terminalId, configPath, forgottenTaps: 0 };
+      return {
+        outcome: 'already-applied',
+        terminalId: bundle.terminalId,
+        configPath,
+        forgottenTaps: 0,
+        waitingTaps: 0,
+      };
     }
   }
   if (applied !== undefined && issued < Date.parse(applied)) {
@@ -101,8 +109,12 @@ export function provision(
     );
   }
 
-  // A move to another site: what the terminal holds is the previous tenant's.
+  // A move to another site: what the terminal holds is the previous tenant's. Its roster
+  // and settled taps go; taps still waiting stay and are delivered with the new password
+  // (the old one stopped working when the bundle was issued), filed by the server under
+  // the lease in force when they were taken.
   let forgottenTaps = 0;
+  let waitingTaps = 0;
   const storePath = current?.store.path ?? '/var/lib/ccus-gate/terminal.db';
   let previousSite = current?.provisioned?.siteId;
   if (previousSite === undefined && existsSync(storePath)) {
@@ -114,12 +126,7 @@ export function provision(
   if (existsSync(storePath) && previousSite !== undefined && previousSite !== bundle.siteId) {
     const store = TerminalStore.open(storePath);
     try {
-      forgottenTaps = store.forgetTenant();
-    } catch (error) {
-      if ((error as { code?: string }).code === 'undelivered') {
-        throw new ProvisionError('undelivered', `not applied: ${(error as Error).message}`);
-      }
-      throw error;
+      ({ forgotten: forgottenTaps, waiting: waitingTaps } = store.forgetTenant());
     } finally {
       store.close();
     }
@@ -152,5 +159,5 @@ export function provision(
   if (caFile !== undefined && bundle.broker.caCert !== undefined) writePrivate(caFile, bundle.broker.caCert);
   writePrivate(configPath, `${JSON.stringify(config, null, 2)}\n`);
   loadConfig(configPath); // what was written must load: a mistake here shows now, not at the next boot
-  return { outcome: 'applied', terminalId: bundle.terminalId, configPath, forgottenTaps };
+  return { outcome: 'applied', terminalId: bundle.terminalId, configPath, forgottenTaps, waitingTaps };
 }

@@ -434,28 +434,22 @@ export class TerminalStore {
   }
 
   /**
-   * Forgets everything this terminal holds of its tenant (delivered and rejected taps, the
-   * roster, the server's config) when it moves to another, keeping the sequence so numbers
-   * are never reused. Refuses while any tap waits to be delivered: those are the old tenant's
-   * and must reach the server first. Returns how many taps were forgotten.
+   * Forgets the previous tenant on a move to another site: its roster, its config and the
+   * taps it already has. Taps still waiting are kept and go out with the new credentials:
+   * the server files them under the lease in force when they were taken, so they reach the
+   * previous tenant and never the new one. Sequence numbers go on (AUTOINCREMENT).
    */
-  forgetTenant(): number {
-    const pending = this.#counts.pending;
-    if (pending > 0) {
-      throw new StoreError(
-        'undelivered',
-        `${pending} tap(s) of the previous tenant wait to be delivered (oldest taken ${this.oldestPendingAt()}); run the terminal with its old config until \`ccus-gate-terminal status\` shows none waiting`,
-      );
-    }
+  forgetTenant(): { forgotten: number; waiting: number } {
+    const waiting = this.#counts.pending;
     const forgotten = this.#db.transaction(() => {
-      const taps = this.#sql('DELETE FROM taps').run().changes;
+      const taps = this.#sql(`DELETE FROM taps WHERE state <> 'pending'`).run().changes;
       this.#sql('DELETE FROM roster').run();
       this.#sql(`DELETE FROM meta WHERE key IN ('roster_version', 'config')`).run();
       return taps;
     })();
     this.#counts.delivered = 0;
     this.#counts.rejected = 0;
-    return forgotten;
+    return { forgotten, waiting };
   }
 
   /** The most recent rejections with their reasons, for status and doctor. */

@@ -62,6 +62,9 @@ interface InFlight {
   sentAtMono: number;
 }
 
+/** The longest wait between reconnect attempts. */
+export const RECONNECT_MAX_MS = 8_000;
+
 const SUBSCRIBED: TopicKind[] = ['ack', 'roster', 'presence', 'config', 'cmd'];
 
 /**
@@ -75,7 +78,13 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #status: () => OnlineStatus;
-  readonly #backoff = new Backoff(500, 60_000);
+  /**
+   * Reconnects and retries: from half a second, doubling, to at most 8 s, each wait drawn at
+   * random below that (full jitter). A terminal is back within seconds of the broker's return
+   * after an outage of any length, and a fleet's reconnects spread over those seconds rather
+   * than arriving at once (tests/system/reconnect-storm.test.ts).
+   */
+  readonly #backoff = new Backoff(500, RECONNECT_MAX_MS);
   readonly #inFlight = new Map<string, InFlight>();
   #client: MqttClient | null = null;
   #connected = false;
@@ -161,6 +170,11 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
         this.emit('disconnected');
       }
       this.#connected = false;
+      // Once connected again the agent resends every unanswered batch in sequence order.
+      // MQTT.js would first replay this connection's unacknowledged publishes from its own
+      // store, ahead of those: after a server died holding batches the broker had already
+      // taken, later batches would be stored before earlier ones.
+      for (const messageId of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(messageId));
       client.options.reconnectPeriod = this.#backoff.next();
     });
     client.on('error', (error) => {

@@ -158,6 +158,7 @@ function seed(store: ServerStore, secretsPath: string): DemoSecrets {
     tenantId: TENANT_ID,
     siteId: SITE_ID,
     secret: secrets.terminalPassword,
+    hardwareProfile: 'simulated',
   });
   for (const worker of WORKERS) {
     store.directory.addWorker({

@@ -13,7 +13,28 @@
 # packages are installed, nothing is started, users go into ROOT/etc with --prefix.
 set -euo pipefail
 
-release=${1:?usage: install.sh <release.tar.gz> [bundle.json]}
+usage() {
+  cat <<'USAGE'
+usage: sudo ./install.sh <ccus-gate-terminal-<version>.tar.gz> [bundle.json]
+
+Installs or updates the CCUS Gate terminal on Raspberry Pi OS Lite (Bookworm, 64-bit):
+Node 20 when missing, the release into /opt/ccus-gate, the service user, UART or SPI for
+the bundle's hardware profile, the systemd unit, then applies the provisioning bundle
+(default: ccus-gate-bundle.json on the boot partition) and deletes it. Safe to run twice.
+See firmware/README.md, "Install on a Pi".
+USAGE
+}
+case "${1:-}" in
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  '')
+    usage >&2
+    exit 2
+    ;;
+esac
+release=$1
 root=${ROOT:-/}
 root=${root%/}
 bundle=${2:-$root/boot/firmware/ccus-gate-bundle.json}

@@ -150,6 +150,36 @@ describe('ccus-gate-terminal', () => {
     expect(relay.code).toBe(1);
   });
 
+  it('selftest takes junk without crashing and a card typed at any moment, even before it asks', async () => {
+    // Typed at once, before the lights have finished: a mistyped line, then the card.
+    const early = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn(process.execPath, [CLI, 'selftest', '--config', config, '--wait', '5'], { stdio: 'pipe' });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      child.on('exit', (code) => done({ code, stdout, stderr }));
+      child.stdin.write('not-a-card\n');
+      child.stdin.end('04A2B3C4\n');
+    });
+    expect(early.stderr).not.toMatch(/Unhandled|Error:/);
+    expect(early.stdout).toMatch(/"not-a-card" is not a card identifier/);
+    expect(early.stdout).toMatch(/mifare 04A2B3C4 on sim/);
+    expect(early.stdout).toMatch(/selftest passed/);
+    expect(early.code).toBe(0);
+
+    // Junk only: it says so and fails for want of a card, without crashing.
+    const junk = await cli(['selftest', '--config', config, '--wait', '1'], { when: /present a card/, line: 'zz' });
+    expect(junk.stdout).toMatch(/"zz" is not a card identifier/);
+    expect(junk.stdout).toMatch(/no card seen/);
+    expect(junk.stderr).not.toMatch(/Unhandled|Error:/);
+    expect(junk.code).toBe(1);
+  });
+
   it('run moves a corrupt store aside, keeps serving taps above the old numbers, and doctor points at it', async () => {
     const own = tempDir('cli-corrupt');
     try {

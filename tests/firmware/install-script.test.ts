@@ -67,6 +67,17 @@ describe('install.sh', () => {
     dir.remove();
   });
 
+  it('prints its usage for --help, and for a missing argument with exit code 2', () => {
+    const help = spawnSync('bash', [SCRIPT, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(
+      /^usage: sudo \.\/install\.sh <ccus-gate-terminal-<version>\.tar\.gz> \[bundle\.json\]/,
+    );
+    const missing = spawnSync('bash', [SCRIPT], { encoding: 'utf8' });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^usage: /);
+  });
+
   it('passes shellcheck', () => {
     const shellcheck = ensureBinary('shellcheck', 'shellcheck');
     const result = spawnSync(shellcheck, [SCRIPT], { encoding: 'utf8' });

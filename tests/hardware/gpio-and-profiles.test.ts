@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -13,6 +13,7 @@ import {
   sysfsNumber,
 } from '@ccus-gate/hardware';
 import { FakePn532 } from '@ccus-gate/hardware/testing';
+import { HARDWARE_PROFILES } from '@ccus-gate/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait.js';
@@ -163,5 +164,15 @@ describe('hardware profiles', () => {
     expect(cards[0]).toMatchObject({ tech: 'felica', id: '012E4CD3A1B2C3D4', reader: 'gate' });
     expect(reader.info()).toEqual({ model: 'PN532', firmware: '1.6' });
     await reader.stop();
+  });
+});
+
+describe('the hardware profiles the server offers', () => {
+  it('are the profiles shipped in hardware/profiles, no more and no fewer', () => {
+    const shipped = readdirSync(new URL('../../hardware/profiles/', import.meta.url))
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => file.replace(/\.json$/, ''))
+      .sort();
+    expect([...HARDWARE_PROFILES].sort()).toEqual(shipped);
   });
 });

@@ -411,6 +411,20 @@ describe.each([
       expect(await problemOf(notBs)).toMatchObject({ status: 404, field: 'siteId' });
     });
 
+    it('refuses a terminal without its hardware profile, naming the choices, rather than simulate it', async () => {
+      const missing = await problemOf(
+        await f.call(f.operator, 'POST', '/api/v1/fleet/terminals', { terminalId: 'gate-x' }),
+      );
+      expect(missing).toMatchObject({ status: 400, field: 'hardwareProfile' });
+      expect(missing.detail).toContain('pi-pn532-uart, pi-rc522-spi, pi-firmata, simulated');
+      const unknown = await f.call(f.operator, 'POST', '/api/v1/fleet/terminals', {
+        terminalId: 'gate-x',
+        hardwareProfile: 'pi-nfc-magic',
+      });
+      expect(await problemOf(unknown)).toMatchObject({ status: 400, field: 'hardwareProfile' });
+      expect(await (await f.call(f.operator, 'GET', '/api/v1/fleet/terminals')).text()).not.toContain('gate-x');
+    });
+
     it('creates a terminal and its provisioning bundle; fresh credentials replace the old ones', async () => {
       await json(
         await f.call(f.operator, 'POST', '/api/v1/fleet/terminals', {

@@ -46,7 +46,10 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     'GET /api/v1/users': { expect: LIST },
     'DELETE /api/v1/users/{userId}': { expect: REFUSED },
     'GET /api/v1/fleet/terminals': { expect: OPERATOR_ONLY },
-    'POST /api/v1/fleet/terminals': { body: { terminalId: 'gate-evil' }, expect: OPERATOR_ONLY },
+    'POST /api/v1/fleet/terminals': {
+      body: { terminalId: 'gate-evil', hardwareProfile: 'pi-pn532-uart' },
+      expect: OPERATOR_ONLY,
+    },
     'PUT /api/v1/fleet/terminals/{terminalId}/lease': {
       body: { tenantId: b.tenantId, siteId: b.siteId },
       expect: OPERATOR_ONLY,

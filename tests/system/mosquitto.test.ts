@@ -100,7 +100,7 @@ describe('external broker: Mosquitto', () => {
     const response = await fetch(`${http.url}/api/v1/fleet/terminals`, {
       method: 'POST',
       headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ terminalId: 'gate-m9' }),
+      body: JSON.stringify({ terminalId: 'gate-m9', hardwareProfile: 'pi-rc522-spi' }),
     });
     expect(response.status).toBe(201);
     await waitFor('the password file rewritten', () =>
@@ -194,7 +194,10 @@ describe('external broker: Mosquitto', () => {
         headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-    expect((await call('POST', '/api/v1/fleet/terminals', { terminalId: 'gate-m3' })).status).toBe(201);
+    expect(
+      (await call('POST', '/api/v1/fleet/terminals', { terminalId: 'gate-m3', hardwareProfile: 'pi-pn532-uart' }))
+        .status,
+    ).toBe(201);
     expect((await call('PUT', '/api/v1/fleet/terminals/gate-m3/lease', { tenantId: 't1', siteId: '11' })).status).toBe(
       200,
     );

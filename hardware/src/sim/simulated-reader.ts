@@ -21,6 +21,8 @@ export class SimulatedReader extends EventEmitter<CardReaderEvents> implements C
   #running = false;
   #present: { tech: CardTech; id: string } | null = null;
   #lines: ReturnType<typeof createInterface> | null = null;
+  /** Lines typed before the reader started, as a card left on a real reader is read when it starts. */
+  #early: string[] = [];
 
   constructor(name = 'sim') {
     super();
@@ -29,6 +31,9 @@ export class SimulatedReader extends EventEmitter<CardReaderEvents> implements C
 
   async start(): Promise<void> {
     this.#running = true;
+    const early = this.#early;
+    this.#early = [];
+    for (const line of early) this.tap(line);
   }
 
   async stop(): Promise<void> {
@@ -79,11 +84,13 @@ export class SimulatedReader extends EventEmitter<CardReaderEvents> implements C
     this.remove();
   }
 
-  /** Treats each non-empty line of `input` as a card tap. */
+  /** Treats each non-empty line of `input` as a card tap; lines before the start wait for it (the last few). */
   feedLines(input: Readable): void {
     this.#lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     this.#lines.on('line', (line) => {
-      if (line.trim() !== '' && this.#running) this.tap(line);
+      if (line.trim() === '') return;
+      if (this.#running) this.tap(line);
+      else this.#early = [...this.#early.slice(-7), line];
     });
   }
 }

@@ -4,6 +4,13 @@ import { WallTimeSchema } from '../time.js';
 import { VersionField } from './common.js';
 
 /**
+ * The hardware profiles a terminal can be built as: the files of hardware/profiles/ (a test
+ * keeps the two in step). `simulated` is for demos and tests, never a gate.
+ */
+export const HARDWARE_PROFILES = ['pi-pn532-uart', 'pi-rc522-spi', 'pi-firmata', 'simulated'] as const;
+export type HardwareProfileName = (typeof HARDWARE_PROFILES)[number];
+
+/**
  * What the server hands a technician for one terminal (POST /fleet/terminals/{id}/provisioning)
  * and `ccus-gate-terminal provision` applies: the terminal's identity, fresh credentials and
  * where to connect. The password appears here only; the server keeps a hash.

@@ -4,6 +4,7 @@ import {
   DayBoundarySchema,
   DEFAULT_MAX_SHIFT_HOURS,
   DIRECTION_MODES,
+  HARDWARE_PROFILES,
   LIMITS,
   MAX_SHIFT_HOURS_LIMIT,
   SiteIdSchema,
@@ -156,10 +157,10 @@ export const CommandBody = z
 export const NewTerminalBody = z
   .strictObject({
     terminalId: TerminalIdSchema,
-    hardwareProfile: z
-      .string()
-      .regex(/^[a-z0-9-]{1,64}$/, 'must be a hardware profile name, e.g. pi-pn532-uart')
-      .optional(),
+    /** What the terminal is built as; required, so a gate is never silently simulated. */
+    hardwareProfile: z.enum(HARDWARE_PROFILES, {
+      error: `must be the terminal's hardware profile: one of ${HARDWARE_PROFILES.join(', ')} (simulated for demos and tests only)`,
+    }),
   })
   .openapi('NewTerminal');
 

@@ -150,7 +150,7 @@ export function operatorRoutes(kit: RouteKit): void {
       const input = valid<z.infer<typeof S.NewTerminalBody>>(c, 'json');
       await directory.createTerminal({
         terminalId: input.terminalId as TerminalId,
-        ...(input.hardwareProfile === undefined ? {} : { hardwareProfile: input.hardwareProfile }),
+        hardwareProfile: input.hardwareProfile,
       });
       effects.credentialsChanged();
       return json(c, { terminal: await directory.terminalView(null, input.terminalId) }, 201);

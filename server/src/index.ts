@@ -17,6 +17,7 @@ export * from './http/http-listen.js';
 export * from './http/sign-in-limiter.js';
 export * from './ingest/mqtt-ingest.js';
 export * from './ingest/tap-ingest.js';
+export * from './metrics/server-metrics.js';
 export * from './quarantine/quarantine-log.js';
 export * from './records/build-record.js';
 export * from './records/pair-shifts.js';

@@ -13,6 +13,7 @@ import { SignInLimiter } from './http/sign-in-limiter.js';
 import { MqttIngest, type MqttIngestOptions } from './ingest/mqtt-ingest.js';
 import { PresencePublisher } from './ingest/presence-publisher.js';
 import type { IngestResult } from './ingest/tap-ingest.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 import { RecordBuilder } from './records/record-builder.js';
 import type { RecordKey } from './records/record-queue.js';
 import type { ServerRepository } from './store/repository.js';
@@ -31,6 +32,8 @@ export interface ServerDeps {
   publicBroker?: { url: string; caCert?: string };
   /** An external broker's account list (Mosquitto's password file), kept in step with the terminal registry. */
   brokerAccounts?: { sync(accounts: BrokerAccount[]): unknown };
+  /** Connections to the embedded broker now, for the metrics; absent with an external broker. */
+  brokerConnections?: () => number;
   http?: {
     bodyLimits?: BodyLimits;
     /** Proxies whose X-Forwarded-For is believed (client-address.ts). */
@@ -39,11 +42,11 @@ export interface ServerDeps {
 }
 
 export interface SyncServerEvents {
-  batch: [{ terminalId: TerminalId; result: IngestResult }];
+  batch: [{ terminalId: TerminalId; result: IngestResult; ackMs: number }];
   accepted: [{ item: OutboxItem; receipt: string }];
   refused: [{ item: OutboxItem; reason: string }];
   retrying: [{ item: OutboxItem; reason: string; inMs: number }];
-  status: [{ terminalId: TerminalId; state: string }];
+  status: [{ terminalId: TerminalId; state: string; queueDepth?: number }];
   breaker: [BreakerState];
   /** Work records built or changed. */
   records: [RecordKey[]];
@@ -51,6 +54,7 @@ export interface SyncServerEvents {
 
 export interface SyncServer extends EventEmitter<SyncServerEvents> {
   readonly app: Hono;
+  readonly metrics: ServerMetrics;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Sends the current roster to every terminal at the site. */
@@ -74,11 +78,21 @@ export function createServer(deps: ServerDeps): SyncServer {
   };
   const forwarder = new CcusForwarder(forwarderDeps);
   const records = new RecordBuilder({ store: deps.store, log: deps.log.child({ module: 'server:records' }) });
+  const metrics = new ServerMetrics({
+    queuedRecords: () => deps.store.queuedRecords(),
+    ...(deps.brokerConnections === undefined ? {} : { brokerConnections: deps.brokerConnections }),
+  });
   ingest.on('batch', (batch) => {
     records.noteIngest();
+    metrics.ackSeconds.observe(batch.ackMs / 1000);
+    metrics.batches.inc({ outcome: batch.result.ack.error === null ? 'stored' : 'refused' });
+    metrics.tapsStored.inc(batch.result.inserted);
     events.emit('batch', batch);
   });
-  ingest.on('status', (status) => events.emit('status', status));
+  ingest.on('status', (status) => {
+    metrics.status(status.terminalId, status);
+    events.emit('status', status);
+  });
   ingest.on('records', () => records.kick());
   const presence = new PresencePublisher(
     (siteId) => ingest.publishSitePresence(siteId),
@@ -89,9 +103,18 @@ export function createServer(deps: ServerDeps): SyncServer {
     presence.note(keys.map((key) => key.siteId as SiteId));
     events.emit('records', keys);
   });
-  forwarder.on('accepted', (accepted) => events.emit('accepted', accepted));
-  forwarder.on('refused', (refused) => events.emit('refused', refused));
-  forwarder.on('retrying', (retrying) => events.emit('retrying', retrying));
+  forwarder.on('accepted', (accepted) => {
+    metrics.ccusSubmissions.inc({ outcome: 'accepted' });
+    events.emit('accepted', accepted);
+  });
+  forwarder.on('refused', (refused) => {
+    metrics.ccusSubmissions.inc({ outcome: 'refused' });
+    events.emit('refused', refused);
+  });
+  forwarder.on('retrying', (retrying) => {
+    metrics.ccusSubmissions.inc({ outcome: 'retrying' });
+    events.emit('retrying', retrying);
+  });
   forwarder.on('breaker', (state) => events.emit('breaker', state));
 
   const syncAccounts = async (): Promise<void> => {
@@ -114,6 +137,7 @@ export function createServer(deps: ServerDeps): SyncServer {
     limiter,
     addressOf,
     broker: deps.publicBroker ?? { url: deps.broker.url },
+    metrics,
     effects: {
       rosterChanged: (siteIds) => {
         for (const siteId of new Set(siteIds)) void ingest.publishSiteRoster(siteId as SiteId);
@@ -141,6 +165,7 @@ export function createServer(deps: ServerDeps): SyncServer {
 
   return Object.assign(events, {
     app: withDashboard(api, dashboard, bodyLimits),
+    metrics,
     async start(): Promise<void> {
       await syncAccounts();
       await ingest.start();

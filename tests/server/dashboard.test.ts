@@ -672,6 +672,7 @@ describe('the contractor dashboard', () => {
       const batch = (terminalId: string) => ({
         terminalId: parseTerminalId(terminalId),
         result: { ack: {} as never, inserted: 1, records: [] },
+        ackMs: 1,
       });
       const pending = reader.read();
       f.events.emit('batch', batch(f.b.terminalId));

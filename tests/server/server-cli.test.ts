@@ -71,6 +71,11 @@ describe('ccus-gate-server', () => {
       headers: { authorization: `Bearer ${token.stdout.trim()}` },
     });
     expect(records.status).toBe(200);
+    // Prometheus scrapes the operator's metrics; the embedded broker counts the server's own connection.
+    const metrics = await fetch(`${String(started.http)}/api/v1/fleet/metrics`, {
+      headers: { authorization: `Bearer ${token.stdout.trim()}` },
+    });
+    expect(await metrics.text()).toMatch(/^ccus_gate_broker_connections [1-9]/m);
     expect(await serve.kill('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 

@@ -57,6 +57,7 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     'DELETE /api/v1/fleet/terminals/{terminalId}/lease': { expect: OPERATOR_ONLY },
     'POST /api/v1/fleet/terminals/{terminalId}/provisioning': { expect: OPERATOR_ONLY },
     'GET /api/v1/fleet/quarantine': { expect: OPERATOR_ONLY },
+    'GET /api/v1/fleet/metrics': { expect: OPERATOR_ONLY },
     // B's own token, in B's own tenant: allowed, and nothing of A's.
     'POST /api/v1/tokens': { body: { role: 'viewer', label: 'b2' }, expect: { status: [201], ownData: true } },
     'GET /api/v1/sites': { expect: LIST },

@@ -30,6 +30,8 @@ export interface HttpApiOptions {
   limiter?: SignInLimiter;
   /** The client's address (trusted proxies applied); the socket's peer by default. */
   addressOf?: AddressOf;
+  /** Prometheus metrics, served to the operator (GET /api/v1/fleet/metrics). */
+  metrics?: { text(): Promise<string>; readonly contentType: string };
   log?: Logger;
 }
 
@@ -126,7 +128,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
     await next();
   });
 
-  const kit = routeKit(app, store, effects, now, options.broker);
+  const kit = routeKit(app, store, effects, now, options.broker, options.metrics);
   operatorRoutes(kit);
   tenantRoutes(kit);
   rosterRoutes(kit);

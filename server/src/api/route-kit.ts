@@ -48,6 +48,7 @@ export function routeKit(
   effects: ApiEffects,
   now: () => Date,
   broker: { url: string; caCert?: string } | undefined,
+  metrics?: { text(): Promise<string>; readonly contentType: string },
 ) {
   const { directory, corrections, quarantineLog } = store;
 
@@ -183,6 +184,7 @@ export function routeKit(
     effects,
     now,
     broker,
+    metrics,
     route,
     scopeOf,
     actorOf,

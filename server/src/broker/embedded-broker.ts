@@ -31,6 +31,8 @@ export const TERMINAL_MAX_PACKET_BYTES = Math.max(LIMITS.messageBytes.taps, LIMI
 export interface EmbeddedBroker {
   readonly url: string;
   readonly port: number;
+  /** MQTT connections now (terminals and the server's own). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -134,6 +136,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   return {
     url: `${options.tls === undefined ? 'mqtt' : 'mqtts'}://${options.host}:${port}`,
     port,
+    connections: () => broker.connectedClients,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -126,6 +126,7 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
         trustedProxies: config.http.trustedProxies,
       },
       ...(accounts === undefined ? {} : { brokerAccounts: accounts }),
+      ...(broker === null ? {} : { brokerConnections: () => broker?.connections() ?? 0 }),
     });
     const httpTls = config.http.tls === undefined ? undefined : readTls(config.http.tls);
     const http = await listenHttp(server.app, {

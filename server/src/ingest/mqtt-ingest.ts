@@ -35,9 +35,10 @@ export interface MqttIngestOptions {
 }
 
 export interface MqttIngestEvents {
-  batch: [{ terminalId: TerminalId; result: IngestResult }];
+  /** `ackMs`: from the batch reaching the server (queued behind its terminal's earlier messages included) to its ack. */
+  batch: [{ terminalId: TerminalId; result: IngestResult; ackMs: number }];
   records: [RecordKey[]];
-  status: [{ terminalId: TerminalId; state: string }];
+  status: [{ terminalId: TerminalId; state: string; queueDepth?: number }];
 }
 
 /**
@@ -185,14 +186,15 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
   #onMessage(topic: string, payload: Buffer): void {
     const lane = topic.split('/')[3] ?? '';
     const previous = this.#lanes.get(lane) ?? Promise.resolve();
-    const next = previous.then(() => this.#handle(topic, payload));
+    const arrivedAt = performance.now();
+    const next = previous.then(() => this.#handle(topic, payload, arrivedAt));
     this.#lanes.set(lane, next);
     void next.finally(() => {
       if (this.#lanes.get(lane) === next) this.#lanes.delete(lane);
     });
   }
 
-  async #handle(topic: string, payload: Buffer): Promise<void> {
+  async #handle(topic: string, payload: Buffer, arrivedAt: number): Promise<void> {
     try {
       let parsed: ReturnType<typeof parseTopic>;
       try {
@@ -202,14 +204,14 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
         await this.#store.quarantine({ topic, clientId: null, code: 'invalid_topic', reason, payload });
         return;
       }
-      if (parsed.kind === 'taps') await this.#onTaps(parsed.terminalId, topic, payload);
+      if (parsed.kind === 'taps') await this.#onTaps(parsed.terminalId, topic, payload, arrivedAt);
       else if (parsed.kind === 'status') await this.#onStatus(parsed.terminalId, topic, payload);
     } catch (error) {
       this.#log.error({ err: error, topic }, 'message handling failed');
     }
   }
 
-  async #onTaps(terminalId: TerminalId, topic: string, payload: Buffer): Promise<void> {
+  async #onTaps(terminalId: TerminalId, topic: string, payload: Buffer, arrivedAt: number): Promise<void> {
     const result = await ingestTapBatch(
       { store: this.#store, log: this.#log, now: this.#now },
       terminalId,
@@ -217,7 +219,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
       payload,
     );
     this.#client?.publish(topicFor(terminalId, 'ack'), encodeMessage('ack', result.ack), { qos: 1 });
-    this.emit('batch', { terminalId, result });
+    this.emit('batch', { terminalId, result, ackMs: performance.now() - arrivedAt });
     if (result.records.length > 0) this.emit('records', result.records);
   }
 
@@ -233,6 +235,10 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
       return;
     }
     await this.#store.directory.setTerminalStatus(terminalId, status);
-    this.emit('status', { terminalId, state: status.state });
+    this.emit('status', {
+      terminalId,
+      state: status.state,
+      ...(status.state === 'online' ? { queueDepth: status.queueDepth } : {}),
+    });
   }
 }

@@ -251,4 +251,23 @@ export function operatorRoutes(kit: RouteKit): void {
     },
     async (c) => quarantinePage(c, null),
   );
+
+  route(
+    'operator',
+    {
+      method: 'get',
+      path: '/api/v1/fleet/metrics',
+      tags: ['operator'],
+      responses: {
+        200: {
+          description: 'Prometheus metrics (text exposition format); server/README.md, "Metrics"',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+      },
+    },
+    async (c) => {
+      if (kit.metrics === undefined) return c.text('metrics are kept by the running server only', 503);
+      return c.body(await kit.metrics.text(), 200, { 'content-type': kit.metrics.contentType });
+    },
+  );
 }

@@ -6,6 +6,7 @@ export * from './clock/clock-tracker.js';
 export * from './clock/site-zone.js';
 export * from './config/config-file.js';
 export * from './errors.js';
+export * from './health/health-probe.js';
 export * from './pipeline/debouncer.js';
 export * from './pipeline/direction.js';
 export * from './pipeline/tap-pipeline.js';

@@ -23,6 +23,7 @@ import {
 import type { Logger } from 'pino';
 import type { Clock } from './clock/clock.js';
 import { trackClock } from './clock/clock-tracker.js';
+import { type HealthSources, MACHINE, probeHealth } from './health/health-probe.js';
 import { type PipelineSettings, type TapOutcome, TapPipeline, type TapTiming } from './pipeline/tap-pipeline.js';
 import type { SettledTap, TerminalStore } from './store/terminal-store.js';
 import { SyncAgent, type SyncOptions } from './sync/sync-agent.js';
@@ -48,6 +49,8 @@ export interface TerminalDeps {
   calendarDate?: CalendarDateIn;
   /** Something that happened before start and belongs in the status, e.g. a store replaced. */
   startupError?: { code: string; message: string };
+  /** Where the machine's health is read (health/health-probe.ts); the machine's own files by default. */
+  health?: HealthSources;
 }
 
 export interface TerminalEvents {
@@ -106,6 +109,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       ? null
       : { ...deps.startupError, message: deps.startupError.message.slice(0, 300), at: deps.clock.now().toISOString() };
   let readerState: OnlineStatus['reader']['state'] = 'starting';
+  let readerErrors = 0;
   let lastCommand: OnlineStatus['lastCommand'] = null;
   let storeFault = false;
   let maintenanceTimer: NodeJS.Timeout | null = null;
@@ -148,6 +152,13 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       store: { state: storeFault ? 'fault' : 'ok' },
       lastError,
       lastCommand,
+      health: probeHealth(deps.health ?? MACHINE, {
+        storePath: store.path,
+        store,
+        totalTaps: counts.pending + counts.delivered + counts.rejected,
+        readerErrors,
+        now: clock.now(),
+      }),
     };
   };
 
@@ -342,6 +353,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
     pipeline.handleCard(event);
   };
   const onReadError = (error: Parameters<TapPipeline['handleReadError']>[0]): void => {
+    readerErrors++;
     if (error.code === 'disconnected' || error.code === 'no_response') readerState = 'error';
     pipeline.handleReadError(error);
   };

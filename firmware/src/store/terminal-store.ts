@@ -262,6 +262,22 @@ export class TerminalStore {
     };
   }
 
+  /** The database's size and its cap (null: none), for the days of taps the terminal still holds. */
+  size(): { bytes: number; maxBytes: number | null } {
+    const pageSize = this.#db.pragma('page_size', { simple: true }) as number;
+    const pages = this.#db.pragma('page_count', { simple: true }) as number;
+    const maxPages = this.#db.pragma('max_page_count', { simple: true }) as number;
+    return { bytes: pages * pageSize, maxBytes: maxPages >= 4_294_967_294 ? null : maxPages * pageSize };
+  }
+
+  /** The newest taps (at most `n`) and when the oldest of them was taken: the gate's recent rate. */
+  recentRate(n = 1000): { count: number; since: string | null } {
+    const row = this.#sql(
+      'SELECT count(*) AS n, min(at) AS since FROM (SELECT at FROM taps ORDER BY seq DESC LIMIT ?)',
+    ).get(n) as { n: number; since: string | null };
+    return { count: row.n, since: row.since };
+  }
+
   /** SQLite's own quick consistency check; 'ok' or the problems it found. */
   quickCheck(): string[] {
     return (this.#db.pragma('quick_check') as { quick_check: string }[]).map((row) => row.quick_check);

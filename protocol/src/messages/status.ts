@@ -8,6 +8,38 @@ import { UuidSchema, VersionField } from './common.js';
 export const READER_STATES = ['starting', 'ok', 'absent', 'error'] as const;
 export const CLOCK_SOURCES = ['system', 'server', 'none'] as const;
 
+/** How the Pi itself is: what wears out or runs out in the field. Optional: older terminals send none. */
+export const HealthSchema = z.strictObject({
+  /** The SoC's temperature; null where the machine has no thermal zone. */
+  cpuTempC: z.number().min(-50).max(150).nullable(),
+  /** The firmware's throttling flags (a Raspberry Pi's get_throttled); null elsewhere. */
+  throttled: z
+    .strictObject({
+      underVoltage: z.boolean(),
+      throttled: z.boolean(),
+      softTempLimit: z.boolean(),
+      underVoltageSinceBoot: z.boolean(),
+      throttledSinceBoot: z.boolean(),
+    })
+    .nullable(),
+  /** The file system that holds the store. */
+  diskFreeBytes: z.int().min(0).nullable(),
+  diskTotalBytes: z.int().min(0).nullable(),
+  /** The store's database with its WAL. */
+  storeBytes: z.int().min(0),
+  /** Taps a day at this gate, over the last seven days (null before the first). */
+  tapsPerDay: z.number().min(0).nullable(),
+  /** How many days of taps at that rate the disk and the store's cap still hold offline. */
+  daysOfTapsLeft: z.number().min(0).nullable(),
+  memoryRssBytes: z.int().min(0),
+  memoryAvailableBytes: z.int().min(0).nullable(),
+  /** The machine's uptime. */
+  uptimeSeconds: z.int().min(0),
+  /** Reader errors since the terminal started. */
+  readerErrors: z.int().min(0),
+});
+export type Health = z.infer<typeof HealthSchema>;
+
 /** Retained on the status topic while the terminal runs. */
 export const OnlineStatusSchema = z.strictObject({
   v: VersionField,
@@ -37,6 +69,7 @@ export const OnlineStatusSchema = z.strictObject({
     })
     .nullable()
     .optional(),
+  health: HealthSchema.optional(),
 });
 
 /** The last will: fixed when the terminal connects, so it carries no measurements. */

@@ -1,4 +1,4 @@
-import { parseTerminalId } from '@ccus-gate/protocol';
+import { type Health, parseTerminalId } from '@ccus-gate/protocol';
 import iconv from 'iconv-lite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
@@ -537,6 +537,68 @@ describe('the contractor dashboard', () => {
       const sent = await browser.post(`/terminals/${f.a.terminalId}/selftest`, { back: '/terminals' });
       expect(await browser.follow(sent)).toContain('自己診断を端末に送りました');
       expect(f.effects.commands).toEqual([`${f.a.terminalId}:selftest`]);
+    });
+
+    it("shows each terminal's health and warns where a technician is needed", async () => {
+      const at = f.now.value.toISOString();
+      const healthy: Health = {
+        cpuTempC: 52.1,
+        throttled: null,
+        diskFreeBytes: 20 * 1024 ** 3,
+        diskTotalBytes: 32 * 1024 ** 3,
+        storeBytes: 5 * 1024 ** 2,
+        tapsPerDay: 400,
+        daysOfTapsLeft: 3650,
+        memoryRssBytes: 70 * 1024 ** 2,
+        memoryAvailableBytes: 1024 ** 3,
+        uptimeSeconds: 86_400,
+        readerErrors: 0,
+      };
+      const status = (health: Health) => ({
+        v: 1,
+        terminalId: f.a.terminalId,
+        state: 'online',
+        at,
+        firmware: '0.1.0',
+        bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
+        queueDepth: 0,
+        oldestUndeliveredAt: null,
+        rejectedCount: 0,
+        clock: { synced: true, source: 'system' },
+        rosterVersion: 1,
+        reader: { state: 'ok', model: 'PN532' },
+        store: { state: 'ok' },
+        lastError: null,
+        health,
+      });
+      f.store.directory.setTerminalStatus(f.a.terminalId, status(healthy));
+      const browser = await f.client('a-admin');
+      await browser.get('/terminals');
+      expect(browser.html).toContain('温度 52.1 °C');
+      expect(browser.html).toContain('3,650日分');
+      expect(browser.html).not.toContain('data-warning');
+
+      f.store.directory.setTerminalStatus(
+        f.a.terminalId,
+        status({
+          ...healthy,
+          cpuTempC: 83.4,
+          throttled: {
+            underVoltage: false,
+            throttled: true,
+            softTempLimit: true,
+            underVoltageSinceBoot: true,
+            throttledSinceBoot: true,
+          },
+          diskFreeBytes: 300 * 1024 ** 2,
+          daysOfTapsLeft: 6.5,
+        }),
+      );
+      await browser.get('/terminals?lang=en');
+      const warnings = [...browser.html.matchAll(/data-warning="([a-z_]+)"/g)].map((m) => m[1]);
+      expect(warnings).toEqual(['hot', 'under_voltage', 'throttled', 'disk_low', 'few_days_left']);
+      expect(browser.html).toContain('Under-voltage: replace the power supply or its cable');
+      expect(browser.html).toContain('300 MB free');
     });
 
     it('adds a worker, a card and a roster place, and removes them', async () => {

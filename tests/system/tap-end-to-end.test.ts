@@ -149,6 +149,22 @@ describe('a tap travels end to end', () => {
     expect(stack.simulator.feesYen).toBe(10);
   });
 
+  it("reports the terminal's own health in its status, read off this machine", async () => {
+    await waitFor('a status with health', () => {
+      const status = stack.serverStore.directory.terminalView(null, stack.demo.terminalId).status as {
+        health?: { storeBytes: number; memoryRssBytes: number; uptimeSeconds: number; diskFreeBytes: number | null };
+      } | null;
+      return status?.health !== undefined;
+    });
+    const { health } = stack.serverStore.directory.terminalView(null, stack.demo.terminalId).status as {
+      health: { storeBytes: number; memoryRssBytes: number; uptimeSeconds: number; diskFreeBytes: number | null };
+    };
+    expect(health.storeBytes).toBeGreaterThan(0);
+    expect(health.memoryRssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(health.uptimeSeconds).toBeGreaterThan(0);
+    expect(health.diskFreeBytes).toBeGreaterThan(0);
+  });
+
   it('serves the record over the HTTP API to the demo token only', async () => {
     const response = await fetch(`${stack.http.url}/api/v1/records`, {
       headers: { authorization: `Bearer ${stack.demo.apiToken}` },

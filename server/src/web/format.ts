@@ -13,6 +13,8 @@ export interface Formats {
   /** Day and time of an instant, in the given time zone. */
   dateTime(at: string | null, timeZone: string): string;
   number(value: number): string;
+  /** A size on disk or in memory, in binary steps: 23.6 GB. */
+  bytes(value: number): string;
 }
 
 const LOCALE: Record<Lang, string> = { ja: 'ja-JP', en: 'en-GB' };
@@ -49,6 +51,9 @@ function formatsFor(lang: Lang): Formats {
     format: (date: Date): string => (Number.isNaN(date.getTime()) ? DASH : made(name, timeZone, options).format(date)),
   });
   const numbers = new Intl.NumberFormat(locale);
+  const byteFormats = BYTE_UNITS.map(
+    (unit) => new Intl.NumberFormat(locale, { style: 'unit', unit, maximumFractionDigits: 1 }),
+  );
   return {
     day: (day) =>
       inZone('day', 'UTC', {
@@ -81,8 +86,20 @@ function formatsFor(lang: Lang): Formats {
             hourCycle: 'h23',
           }).format(new Date(at)),
     number: (value) => numbers.format(value),
+    bytes: (value) => {
+      let size = value;
+      let unit = 0;
+      while (size >= 1024 && unit < BYTE_UNITS.length - 1) {
+        size /= 1024;
+        unit++;
+      }
+      return (byteFormats[unit] as Intl.NumberFormat).format(size);
+    },
   };
 }
+
+/** Sizes in binary steps (1,024), named as Intl names them. */
+const BYTE_UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const;
 
 /** Each language's formats, made once like its messages: a page asks for them on every request. */
 export const FORMATS: Record<Lang, Formats> = { ja: formatsFor('ja'), en: formatsFor('en') };

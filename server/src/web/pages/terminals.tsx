@@ -1,6 +1,7 @@
 import type { OnlineStatus } from '@ccus-gate/protocol';
 import type { FC } from 'hono/jsx';
 import type { Site, TerminalView } from '../../store/directory-store.js';
+import { healthWarnings } from '../../terminals/health-warnings.js';
 import { Action, Empty, type View } from '../layout.js';
 
 export const TerminalsPage: FC<{ view: View; terminals: TerminalView[]; sites: Site[] }> = ({
@@ -51,6 +52,25 @@ export const TerminalsPage: FC<{ view: View; terminals: TerminalView[]; sites: S
                     )
                   ) : null}
                 </dd>
+                {online?.health === undefined ? null : (
+                  <>
+                    <dt>{t.health}</dt>
+                    <dd data-testid="health">
+                      {t.healthSummary(
+                        online.health.cpuTempC === null ? '—' : `${f.number(online.health.cpuTempC)} °C`,
+                        online.health.diskFreeBytes === null ? '—' : f.bytes(online.health.diskFreeBytes),
+                        online.health.daysOfTapsLeft === null
+                          ? '—'
+                          : t.days(f.number(Math.floor(online.health.daysOfTapsLeft))),
+                      )}
+                      {healthWarnings(online.health).map((warning) => (
+                        <span class="badge warn" data-warning={warning}>
+                          {t.healthWarnings[warning]}
+                        </span>
+                      ))}
+                    </dd>
+                  </>
+                )}
                 <dt>{t.firmware}</dt>
                 <dd>{online?.firmware ?? '—'}</dd>
                 <dt>{t.reader}</dt>

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, runDoctor, TerminalStore } from '@ccus-gate/firmware';
+import { type HealthSources, loadConfig, runDoctor, TerminalStore } from '@ccus-gate/firmware';
 import { parseCardRef } from '@ccus-gate/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
@@ -265,6 +265,55 @@ describe('doctor: the store folder and the disk', () => {
       result: 'fail',
       detail: expect.stringContaining('not writable'),
       fix: expect.stringContaining('chown'),
+    });
+  });
+});
+
+/** doctor's power and heat, off a Pi's own files (a test's here). */
+describe('doctor: power and heat', () => {
+  const dir = tempDir('doctor-power');
+  afterAll(() => dir.remove());
+
+  const onPi = (temp: string, throttled: string): HealthSources => ({
+    readText: (path) =>
+      ({
+        '/sys/class/thermal/thermal_zone0/temp': temp,
+        '/sys/devices/platform/soc/soc:firmware/get_throttled': throttled,
+      })[path] ?? null,
+    disk: () => null,
+    fileBytes: () => 0,
+    rssBytes: () => 0,
+    uptimeSeconds: () => 0,
+  });
+  const doctor = (health: HealthSources) => {
+    const path = writeTerminalConfig(dir.path, { terminalId: 'gate-pw-01', url: 'mqtt://127.0.0.1:1', password: 'x' });
+    return runDoctor(loadConfig(path), { brokerTimeoutMs: 500, health });
+  };
+
+  it('warns of an under-voltage since boot and a hot, slowed CPU, saying what to do', async () => {
+    const checks = await doctor(onPi('83500\n', '50005\n'));
+    expect(checks.find((c) => c.name === 'power')).toMatchObject({
+      result: 'warn',
+      detail: 'under-voltage now',
+      fix: expect.stringContaining('official power supply'),
+    });
+    expect(checks.find((c) => c.name === 'heat')).toMatchObject({
+      result: 'warn',
+      detail: '83.5 °C, the CPU is being slowed',
+      fix: expect.stringContaining('shade'),
+    });
+    const once = await doctor(onPi('45000\n', '10000\n'));
+    expect(once.find((c) => c.name === 'power')).toMatchObject({ result: 'warn', detail: 'under-voltage since boot' });
+    expect(once.find((c) => c.name === 'heat')).toMatchObject({ result: 'ok', detail: '45 °C' });
+  });
+
+  it('passes a Pi in good health, and says plainly when there is nothing to read', async () => {
+    const good = await doctor(onPi('52000\n', '0\n'));
+    expect(good.filter((c) => c.name === 'power' || c.name === 'heat').map((c) => c.result)).toEqual(['ok', 'ok']);
+    const laptop = await doctor(onPi('', ''));
+    expect(laptop.find((c) => c.name === 'power')).toMatchObject({
+      result: 'ok',
+      detail: 'not a Raspberry Pi: nothing to read',
     });
   });
 });

@@ -1,31 +1,19 @@
-import { accessSync, constants, existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
+import { accessSync, constants, existsSync, readdirSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Readable } from 'node:stream';
-import { connect as tlsConnect } from 'node:tls';
 import type { Hardware, HardwareProfile } from '@ccus-gate/hardware';
-import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
 import type { TerminalRuntimeConfig } from '../config/config-file.js';
+import { type HealthSources, heatAndPower, MACHINE } from '../health/health-probe.js';
 import { TerminalStore } from '../store/terminal-store.js';
+import { checkBroker, checkLogin } from './doctor-broker.js';
+import { type Check, check } from './doctor-check.js';
 import { buildHardware, loadProfile } from './hardware.js';
 import { readSecret } from './run.js';
 
-export type CheckResult = 'ok' | 'warn' | 'fail';
-
-export interface Check {
-  name: string;
-  result: CheckResult;
-  detail: string;
-  /** What to do about it, for warn and fail. */
-  fix?: string;
-}
+export type { Check, CheckResult } from './doctor-check.js';
 
 const MiB = 1024 * 1024;
-
-function check(name: string, result: CheckResult, detail: string, fix?: string): Check {
-  return fix === undefined ? { name, result, detail } : { name, result, detail, fix };
-}
 
 function checkSecrets(config: TerminalRuntimeConfig): Check[] {
   const checks: Check[] = [];
@@ -191,87 +179,6 @@ function checkClock(config: TerminalRuntimeConfig): Check {
       );
 }
 
-/** Opens a TCP (or TLS, for mqtts) connection to the broker: reachability, not a login, so the running terminal's session is left alone. */
-async function checkBroker(config: TerminalRuntimeConfig, timeoutMs: number): Promise<Check> {
-  const url = new URL(config.broker.url);
-  const tls = url.protocol === 'mqtts:';
-  const port = Number(url.port || (tls ? 8883 : 1883));
-  const host = url.hostname;
-  return new Promise<Check>((resolve) => {
-    const socket = tls ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(
-        check(
-          'broker',
-          'fail',
-          `${host}:${port} did not answer within ${timeoutMs / 1000} s`,
-          'check the network, firewall and broker address',
-        ),
-      );
-    }, timeoutMs);
-    socket.once(tls ? 'secureConnect' : 'connect', () => {
-      clearTimeout(timer);
-      socket.end();
-      resolve(check('broker', 'ok', `${host}:${port} reachable${tls ? ' over TLS' : ''}`));
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve(
-        check(
-          'broker',
-          'fail',
-          `${host}:${port}: ${error.code ?? error.message}`,
-          'check the network, firewall and broker address',
-        ),
-      );
-    });
-  });
-}
-
-/**
- * Signs in to the broker as the terminal, with its password and CA: the credentials work.
- * The broker takes the terminal's session over for that moment (its client id is its
- * terminal id), so a running terminal reconnects right after; hence only on --login.
- */
-async function checkLogin(config: TerminalRuntimeConfig, timeoutMs: number): Promise<Check> {
-  let password: string;
-  try {
-    password = readSecret(config.broker.passwordFile, 'broker password');
-  } catch {
-    return check('login', 'fail', 'no password to sign in with', 'see the password check above');
-  }
-  try {
-    const client = await connectAsync(config.broker.url, {
-      clientId: config.terminalId,
-      username: config.terminalId,
-      password,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: timeoutMs,
-      ...(config.broker.caFile === undefined ? {} : { ca: readFileSync(config.broker.caFile) }),
-    });
-    await client.endAsync();
-    return check('login', 'ok', `signed in to ${config.broker.url} as ${config.terminalId}`);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 4 || code === 5) {
-      return check(
-        'login',
-        'fail',
-        `the broker refused ${config.terminalId}'s password (${(error as Error).message})`,
-        'ask the server for a fresh provisioning bundle and apply it: ccus-gate-terminal provision <bundle>',
-      );
-    }
-    return check(
-      'login',
-      'fail',
-      `could not sign in to ${config.broker.url}: ${(error as Error).message}`,
-      'check the broker address, the CA certificate and the network',
-    );
-  }
-}
-
 function checkHardware(config: TerminalRuntimeConfig): Check {
   let profile: HardwareProfile;
   try {
@@ -373,6 +280,35 @@ async function checkReaders(config: TerminalRuntimeConfig, timeoutMs: number): P
   return checks;
 }
 
+/** Heat and power, off the Pi's own files: a weak supply or a hot box shows here before readers fail. */
+function checkPower(sources: HealthSources): Check[] {
+  const { cpuTempC, throttled } = heatAndPower(sources);
+  if (cpuTempC === null && throttled === null) return [check('power', 'ok', 'not a Raspberry Pi: nothing to read')];
+  const checks: Check[] = [];
+  if (throttled?.underVoltage || throttled?.underVoltageSinceBoot) {
+    checks.push(
+      check(
+        'power',
+        'warn',
+        `under-voltage ${throttled.underVoltage ? 'now' : 'since boot'}`,
+        'use the official power supply (5.1 V, 3 A for a Pi 4) and a short, thick cable',
+      ),
+    );
+  } else
+    checks.push(check('power', 'ok', throttled === null ? 'no firmware flags to read' : 'no under-voltage since boot'));
+  if (cpuTempC !== null && (cpuTempC >= 80 || throttled?.throttled)) {
+    checks.push(
+      check(
+        'heat',
+        'warn',
+        `${cpuTempC} °C${throttled?.throttled ? ', the CPU is being slowed' : ''}`,
+        'shade the box, or use a case with a fan or a heatsink',
+      ),
+    );
+  } else checks.push(check('heat', 'ok', cpuTempC === null ? 'no thermal zone' : `${cpuTempC} °C`));
+  return checks;
+}
+
 async function checkSystemd(): Promise<Check> {
   try {
     const name = 'sd-notify';
@@ -391,7 +327,7 @@ async function checkSystemd(): Promise<Check> {
 /** `ccus-gate-terminal doctor`: everything a technician checks first, each with what to do about it. */
 export async function runDoctor(
   config: TerminalRuntimeConfig,
-  options: { now?: Date; brokerTimeoutMs?: number; login?: boolean; reader?: boolean } = {},
+  options: { now?: Date; brokerTimeoutMs?: number; login?: boolean; reader?: boolean; health?: HealthSources } = {},
 ): Promise<Check[]> {
   const broker = await checkBroker(config, options.brokerTimeoutMs ?? 5_000);
   return [
@@ -399,6 +335,7 @@ export async function runDoctor(
     ...checkSecrets(config),
     ...checkStore(config, options.now ?? new Date()),
     checkClock(config),
+    ...checkPower(options.health ?? MACHINE),
     broker,
     ...(options.login && broker.result === 'ok' ? [await checkLogin(config, options.brokerTimeoutMs ?? 5_000)] : []),
     await checkSystemd(),

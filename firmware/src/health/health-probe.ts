@@ -71,13 +71,21 @@ function throttledFlags(text: string | null): Health['throttled'] {
   };
 }
 
+/** The SoC's temperature and the firmware's throttling flags, where the machine shows them (a Pi). */
+export function heatAndPower(sources: HealthSources): Pick<Health, 'cpuTempC' | 'throttled'> {
+  const temp = Number(sources.readText(THERMAL_ZONE)?.trim());
+  return {
+    cpuTempC: Number.isFinite(temp) && temp !== 0 ? Math.round(temp / 100) / 10 : null,
+    throttled: throttledFlags(sources.readText(GET_THROTTLED)),
+  };
+}
+
 /**
  * How the terminal's machine is, for its status: heat and throttling (a Pi in the sun, a
  * weak power supply), the disk and the store (how many days of taps it still holds if the
  * network stays down), memory, uptime, reader errors. Cheap enough for every status.
  */
 export function probeHealth(sources: HealthSources, inputs: HealthInputs): Health {
-  const temp = Number(sources.readText(THERMAL_ZONE)?.trim());
   const available = /^MemAvailable:\s+(\d+) kB/m.exec(sources.readText(MEMINFO) ?? '');
   const disk = sources.disk(dirname(inputs.storePath));
   const size = inputs.store.size();
@@ -99,8 +107,7 @@ export function probeHealth(sources: HealthSources, inputs: HealthInputs): Healt
       : Math.round((room / (bytesPerTap * tapsPerDay)) * 10) / 10;
 
   return {
-    cpuTempC: Number.isFinite(temp) && temp !== 0 ? Math.round(temp / 100) / 10 : null,
-    throttled: throttledFlags(sources.readText(GET_THROTTLED)),
+    ...heatAndPower(sources),
     diskFreeBytes: disk === null ? null : Math.floor(disk.free),
     diskTotalBytes: disk === null ? null : Math.floor(disk.total),
     storeBytes,

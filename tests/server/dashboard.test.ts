@@ -670,14 +670,17 @@ describe('the contractor dashboard', () => {
       expect(new TextDecoder().decode(await utf8.arrayBuffer())).toContain('技能者 a');
       const sjis = await browser.request(
         'GET',
-        `/exports/kentaikyo.csv?month=2026-11&site=${f.a.siteId}&encoding=shift_jis`,
+        `/exports/kentaikyo.csv?month=2026-11&site=${f.a.siteId}&encoding=windows-31j`,
       );
-      expect(sjis.headers.get('content-type')).toContain('Shift_JIS');
+      expect(sjis.headers.get('content-type')).toContain('Windows-31J');
       const bytes = Buffer.from(await sjis.arrayBuffer());
       expect(bytes.includes(iconv.encode('技能者 a', 'Shift_JIS'))).toBe(true);
       expect(bytes.includes(Buffer.from('技能者 a'))).toBe(false);
       const records = await browser.request('GET', `/exports/records.csv?month=2026-11&encoding=utf-8`);
-      expect(await records.text()).toContain(`${f.a.siteId},${f.a.worker},2026-11-20`);
+      // Column names in the reader's language.
+      const text = await records.text();
+      expect(text).toContain('現場ID,技能者ID,氏名');
+      expect(text).toContain(`${f.a.siteId},${f.a.worker},技能者 a,2026-11-20`);
     });
   });
 

@@ -336,7 +336,7 @@ describe.each([
   });
 
   describe('exports', () => {
-    it('writes the 建退共 monthly calendar in UTF-8 with a BOM and in Shift_JIS, the same text', async () => {
+    it('writes the 建退共 monthly calendar in UTF-8 with a BOM and in Windows-31J, the same text', async () => {
       const utf8 = await f.call(f.a.viewer, 'GET', '/api/v1/exports/kentaikyo?month=2026-11');
       expect(utf8.headers.get('content-type')).toBe('text/csv; charset=utf-8');
       expect(utf8.headers.get('content-disposition')).toContain(`kentaikyo-${f.a.companyId}-2026-11.csv`);
@@ -360,12 +360,15 @@ describe.each([
       ]);
       expect(lines.at(-1)).toBe('');
 
-      const sjis = await f.call(f.a.viewer, 'GET', '/api/v1/exports/kentaikyo?month=2026-11&encoding=shift_jis');
-      expect(sjis.headers.get('content-type')).toBe('text/csv; charset=Shift_JIS');
+      const sjis = await f.call(f.a.viewer, 'GET', '/api/v1/exports/kentaikyo?month=2026-11&encoding=windows-31j');
+      expect(sjis.headers.get('content-type')).toBe('text/csv; charset=Windows-31J');
       const sjisBytes = new Uint8Array(await sjis.arrayBuffer());
-      // 事業者ID in Shift_JIS: 8e 96 8b c6 8e d2 49 44.
+      // 事業者ID in Windows-31J: 8e 96 8b c6 8e d2 49 44.
       expect(Buffer.from(sjisBytes.slice(0, 8)).toString('hex')).toBe('8e968bc68ed24944');
       expect(new TextDecoder('shift_jis').decode(sjisBytes)).toBe(text);
+      // "shift_jis", as older clients ask, is the same file.
+      const alias = await f.call(f.a.viewer, 'GET', '/api/v1/exports/kentaikyo?month=2026-11&encoding=shift_jis');
+      expect(Buffer.compare(Buffer.from(await alias.arrayBuffer()), Buffer.from(sjisBytes))).toBe(0);
 
       const sub = await f.call(f.sub.admin, 'GET', '/api/v1/exports/kentaikyo?month=2026-11');
       expect(new TextDecoder().decode(await sub.arrayBuffer())).toContain(
@@ -373,15 +376,43 @@ describe.each([
       );
     });
 
-    it('writes the records CSV with times, flags and CCUS state', async () => {
+    it("writes the records CSV with names, times in the site's zone, flags and CCUS state; Japanese headers on request", async () => {
       const response = await f.call(f.a.viewer, 'GET', '/api/v1/exports/records?month=2026-11');
       const lines = new TextDecoder().decode((await response.arrayBuffer()).slice(3)).split('\r\n');
       expect(lines[0]).toBe(
-        'site_id,worker_id,working_day,first_in,last_out,trade,position,tap_count,flags,ccus_state,ccus_receipt,deadline',
+        'site_id,worker_id,worker_name,working_day,first_in,last_out,trade,position,tap_count,flags,ccus_state,ccus_receipt,deadline',
       );
       expect(lines).toContain(
-        `${f.a.siteId},${f.sub.worker},2026-11-20,2026-11-20T08:00:00.000+09:00,,型枠,,1,no_exit,pending,,2026-12-31`,
+        `${f.a.siteId},${f.sub.worker},技能者 下請,2026-11-20,2026-11-20T08:00:00+09:00,,型枠,,1,no_exit,pending,,2026-12-31`,
       );
+      // Every time in one form: the site's zone, to the second, whether a terminal or a person gave it.
+      const times = lines
+        .slice(1, -1)
+        .flatMap((line) => line.split(',').slice(4, 6))
+        .filter((t) => t !== '');
+      expect(times.length).toBeGreaterThan(0);
+      for (const time of times) expect(time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+09:00$/);
+      expect(lines.some((line) => line.includes(`,${f.a.worker},技能者 a,`))).toBe(true);
+      const ja = await f.call(f.a.viewer, 'GET', '/api/v1/exports/records?month=2026-11&headers=ja');
+      expect(new TextDecoder().decode((await ja.arrayBuffer()).slice(3)).split('\r\n')[0]).toBe(
+        '現場ID,技能者ID,氏名,就業日,入場,退場,職種,立場,打刻数,注意,CCUS状態,受付番号,送信期限',
+      );
+    });
+
+    it('refuses a Windows-31J file that cannot hold a name, naming the worker and the characters, never a silent ?', async () => {
+      await f.call(f.a.admin, 'PATCH', `/api/v1/workers/${f.a.worker}`, { name: '𠮷田 Nguyễn' });
+      const refused = await f.call(f.a.viewer, 'GET', '/api/v1/exports/kentaikyo?month=2026-11&encoding=windows-31j');
+      const problem = await problemOf(refused);
+      expect(problem).toMatchObject({ status: 422, field: 'encoding' });
+      expect(problem.detail).toContain(`worker ${f.a.worker} (𠮷田 Nguyễn): 𠮷 ễ`);
+      expect(problem.detail).toContain('UTF-8');
+      const utf8 = await f.call(f.a.viewer, 'GET', '/api/v1/exports/kentaikyo?month=2026-11');
+      expect(new TextDecoder().decode(await utf8.arrayBuffer())).toContain('𠮷田 Nguyễn');
+      // What Windows-31J has under another code point is written as it has it (a Mac's wave dash).
+      await f.call(f.a.admin, 'PATCH', `/api/v1/workers/${f.a.worker}`, { name: '髙橋 〜①' });
+      const held = await f.call(f.a.viewer, 'GET', '/api/v1/exports/kentaikyo?month=2026-11&encoding=windows-31j');
+      expect(held.status).toBe(200);
+      expect(new TextDecoder('shift_jis').decode(await held.arrayBuffer())).toContain('髙橋 ～①');
     });
   });
 

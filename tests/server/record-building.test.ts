@@ -63,7 +63,7 @@ describe('work records (就業履歴)', () => {
       employerCompanyId: f.a.companyId,
       trade: null,
     }));
-    expect(csv.split('\r\n')[1]?.split(',').at(-1)).toBe('2');
+    expect(csv.lines[1]?.at(-1)).toBe(2);
   });
 
   it('stops a rebuild at its time budget and leaves the rest queued, not lost', () => {

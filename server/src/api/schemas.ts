@@ -253,7 +253,13 @@ export const ExportQuery = z.object({
   month: MonthSchema,
   siteId: SiteIdSchema.optional(),
   companyId: CompanyIdSchema.optional(),
-  encoding: z.enum(['utf-8', 'shift_jis']).default('utf-8'),
+  /** windows-31j is what Excel on Japanese Windows calls Shift_JIS; shift_jis is taken as the same. */
+  encoding: z
+    .enum(['utf-8', 'windows-31j', 'shift_jis'])
+    .default('utf-8')
+    .transform((encoding) => (encoding === 'shift_jis' ? 'windows-31j' : encoding)),
+  /** The records CSV's column names: English (default) or Japanese. */
+  headers: z.enum(['en', 'ja']).default('en'),
 });
 
 export const SiteParam = z.object({ siteId: SiteIdSchema });

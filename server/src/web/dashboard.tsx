@@ -265,7 +265,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
         return await handler(c, { session, api: new ApiClient(deps.api, caller), view });
       } catch (error) {
         if (!(error instanceof DashboardError)) throw error;
-        const status = error.status === 404 || error.status === 403 || error.status === 400 ? error.status : 500;
+        const status = [400, 403, 404, 422].includes(error.status) ? (error.status as 400 | 403 | 404 | 422) : 500;
         if (status === 500) deps.log?.error({ err: error }, 'dashboard page failed');
         return c.html(
           document(
@@ -517,6 +517,8 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
           month: c.req.query('month'),
           siteId: c.req.query('site'),
           encoding: c.req.query('encoding'),
+          // Column names in the reader's language (the 建退共 calendar's are Japanese either way).
+          ...(file === 'records.csv' ? { headers: s.view.lang } : {}),
         });
         return new Response(response.body, {
           headers: {

@@ -1,5 +1,13 @@
 import type { z } from '@hono/zod-openapi';
-import { encodeCsv, kentaikyoCalendar, recordsCsv } from '../../export/csv-export.js';
+import {
+  type CsvEncoding,
+  type CsvTable,
+  encodeCsv,
+  kentaikyoCalendar,
+  recordsCsv,
+  UnencodableError,
+} from '../../export/csv-export.js';
+import { problem } from '../problem.js';
 import type { Ctx, RouteKit } from '../route-kit.js';
 import * as S from '../schemas.js';
 
@@ -8,10 +16,17 @@ export function exportRoutes(kit: RouteKit): void {
   const { route, scopeOf, siteQuery } = kit;
   const { directory, queries } = kit.store;
 
-  const csvResponse = (c: Ctx, name: string, text: string, encoding: 'utf-8' | 'shift_jis'): Response => {
-    const bytes = encodeCsv(text, encoding);
+  /** The file, or 422 naming whose lines hold characters the encoding cannot (never a silent `?`). */
+  const csvResponse = (c: Ctx, name: string, table: CsvTable, encoding: CsvEncoding): Response => {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeCsv(table, encoding);
+    } catch (error) {
+      if (!(error instanceof UnencodableError)) throw error;
+      return problem(c, 422, 'Unprocessable Content', error.message, { field: 'encoding', unencodable: error.found });
+    }
     return c.body(bytes as unknown as ArrayBuffer, 200, {
-      'content-type': `text/csv; charset=${encoding === 'utf-8' ? 'utf-8' : 'Shift_JIS'}`,
+      'content-type': `text/csv; charset=${encoding === 'utf-8' ? 'utf-8' : 'Windows-31J'}`,
       'content-disposition': `attachment; filename="${name}"`,
     });
   };
@@ -25,7 +40,7 @@ export function exportRoutes(kit: RouteKit): void {
       request: { query: S.ExportQuery },
       responses: {
         200: {
-          description: '建退共 monthly calendar CSV: one row per worker, one column per day',
+          description: "建退共 monthly calendar CSV: one row per worker, one column per day (this project's layout)",
           content: { 'text/csv': { schema: { type: 'string' } } },
         },
       },
@@ -58,7 +73,7 @@ export function exportRoutes(kit: RouteKit): void {
       request: { query: S.ExportQuery },
       responses: {
         200: {
-          description: 'work records CSV, one row per record',
+          description: "work records CSV, one row per record, times in the site's time zone",
           content: { 'text/csv': { schema: { type: 'string' } } },
         },
       },
@@ -72,7 +87,23 @@ export function exportRoutes(kit: RouteKit): void {
         offset: 0,
         ...(query.siteId ? { siteId: query.siteId } : {}),
       });
-      return csvResponse(c, `records-${query.month}.csv`, recordsCsv(records), query.encoding);
+      const sites = new Map((await directory.sites(scope)).map((site) => [site.siteId, site.timeZone]));
+      const names = new Map<string, string | null>();
+      for (const workerId of new Set(records.map((r) => r.workerId))) {
+        names.set(
+          workerId,
+          await Promise.resolve(directory.worker(scope, workerId)).then(
+            (w) => w.name,
+            () => null,
+          ),
+        );
+      }
+      const table = recordsCsv(records, {
+        nameOf: (workerId) => names.get(workerId) ?? null,
+        zoneOf: (siteId) => sites.get(siteId) ?? 'Asia/Tokyo',
+        headers: query.headers,
+      });
+      return csvResponse(c, `records-${query.month}.csv`, table, query.encoding);
     },
   );
 }

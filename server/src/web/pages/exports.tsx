@@ -34,7 +34,7 @@ const ExportForm: FC<{ view: View; action: string; sites: Site[]; month: string;
             <input type="radio" name="encoding" value="utf-8" checked /> UTF-8
           </label>
           <label>
-            <input type="radio" name="encoding" value="shift_jis" /> Shift_JIS ({t.forSpreadsheets})
+            <input type="radio" name="encoding" value="windows-31j" /> Windows-31J / Shift_JIS ({t.forSpreadsheets})
           </label>
         </fieldset>
         <button type="submit">{t.download}</button>

@@ -55,10 +55,14 @@ describe.each([
     it('answers every refusal as problem+json naming the field', async () => {
       const badId = await problemOf(await f.call(f.a.admin, 'POST', '/api/v1/workers', { workerId: 'abc', name: 'x' }));
       expect(badId).toMatchObject({ status: 400, field: 'workerId' });
-      expect(badId.detail).toMatch(/workerId.*1 to 14 digits/);
+      expect(badId.detail).toMatch(/workerId.*14-digit CCUS worker ID/);
+      // "123" looks like an ID and is not one CCUS gives: refused, not saved.
+      const short = await problemOf(await f.call(f.a.admin, 'POST', '/api/v1/workers', { workerId: '123', name: 'x' }));
+      expect(short).toMatchObject({ status: 400, field: 'workerId' });
+      expect((await f.call(f.a.admin, 'GET', '/api/v1/workers/123')).status).toBe(404);
 
       const unknownField = await problemOf(
-        await f.call(f.a.admin, 'POST', '/api/v1/workers', { workerId: '1', name: 'x', nmae: 'typo' }),
+        await f.call(f.a.admin, 'POST', '/api/v1/workers', { workerId: '10000000000001', name: 'x', nmae: 'typo' }),
       );
       expect(unknownField.detail).toContain('nmae');
 
@@ -77,10 +81,10 @@ describe.each([
     });
 
     it('limits body size, and refuses without changing anything', async () => {
-      const big = { workerId: '12345', name: 'x'.repeat(70 * 1024) };
+      const big = { workerId: '12345000000000', name: 'x'.repeat(70 * 1024) };
       const response = await f.call(f.a.admin, 'POST', '/api/v1/workers', big);
       expect((await problemOf(response)).status).toBe(413);
-      expect((await f.call(f.a.admin, 'GET', '/api/v1/workers/12345')).status).toBe(404);
+      expect((await f.call(f.a.admin, 'GET', '/api/v1/workers/12345000000000')).status).toBe(404);
     });
 
     it('sends security headers', async () => {
@@ -91,7 +95,9 @@ describe.each([
 
     it('lets a viewer read and not change; no token or a bad one is refused; many bad ones slow the address down', async () => {
       expect((await f.call(f.a.viewer, 'GET', '/api/v1/records')).status).toBe(200);
-      const write = await problemOf(await f.call(f.a.viewer, 'POST', '/api/v1/workers', { workerId: '5', name: 'x' }));
+      const write = await problemOf(
+        await f.call(f.a.viewer, 'POST', '/api/v1/workers', { workerId: '50000000000005', name: 'x' }),
+      );
       expect(write).toMatchObject({ status: 403 });
       expect(write.detail).toContain('admin');
       expect((await f.app.request('/api/v1/records')).status).toBe(401);

@@ -162,17 +162,17 @@ describe('the dashboard in a real browser', () => {
     await shoot(page, 'records');
   });
 
-  it('downloads the 建退共 CSV in UTF-8 and in Shift_JIS', async () => {
+  it('downloads the 建退共 CSV in UTF-8 and in Windows-31J (Shift_JIS)', async () => {
     await page.goto(url('/exports'));
     await shoot(page, 'exports');
     const form = page.locator('form[action="/exports/kentaikyo.csv"]');
-    const download = async (encoding: 'utf-8' | 'shift_jis'): Promise<Buffer> => {
+    const download = async (encoding: 'utf-8' | 'windows-31j'): Promise<Buffer> => {
       await form.locator(`input[name=encoding][value="${encoding}"]`).check();
       const [file] = await Promise.all([page.waitForEvent('download'), form.locator('button').click()]);
       return readFileSync((await file.path()) as string);
     };
     const utf8 = await download('utf-8');
-    const sjis = await download('shift_jis');
+    const sjis = await download('windows-31j');
     expect(utf8.toString('utf8')).toContain('山田 太郎');
     expect(sjis.includes(iconv.encode('山田 太郎', 'Shift_JIS'))).toBe(true);
     expect(sjis.includes(Buffer.from('山田 太郎', 'utf8'))).toBe(false);

@@ -129,7 +129,15 @@ const WorkerFields = {
   position: Position.optional(),
 };
 
-export const WorkerBody = z.strictObject({ workerId: WorkerIdSchema, ...WorkerFields }).openapi('NewWorker');
+/**
+ * A worker registered here has the ID CCUS gave them on their card: 14 digits. (Shorter IDs
+ * stay readable where they were stored before, and on the wire.)
+ */
+const NewWorkerId = z
+  .string()
+  .regex(/^[0-9]{14}$/, 'must be the 14-digit CCUS worker ID (技能者ID) printed on the card');
+
+export const WorkerBody = z.strictObject({ workerId: NewWorkerId, ...WorkerFields }).openapi('NewWorker');
 
 export const WorkerPatch = z.strictObject(WorkerFields).partial().openapi('WorkerChange');
 

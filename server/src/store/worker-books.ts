@@ -1,5 +1,6 @@
 import type { CardRef, WorkerId } from '@ccus-gate/protocol';
 import { queueRecords, queueWorkerRecords } from '../records/record-queue.js';
+import { SiteBooks } from './site-books.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { fromSqlite, StoreError } from './store-error.js';
 import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
@@ -17,7 +18,7 @@ export const POSITIONS = [
   'site_agent',
 ] as const;
 export type Position = (typeof POSITIONS)[number];
-export type SiteAccess = 'prime' | 'sub';
+export type { SiteAccess } from './site-books.js';
 
 export interface Worker {
   workerId: string;
@@ -47,16 +48,10 @@ export interface WorkerRow {
  * bound by one tenant resolves taps only at the sites that tenant sees. Nothing here tells one
  * tenant what another has: another tenant's worker or card is as absent as one never registered.
  */
-export abstract class WorkerBooks {
-  protected readonly db: SqliteDb;
-
+export abstract class WorkerBooks extends SiteBooks {
   protected constructor(db: SqliteDb) {
-    this.db = db;
+    super(db);
   }
-
-  abstract siteAccess(scope: TenantScope, siteId: string): SiteAccess | null;
-  abstract requireSite(scope: TenantScope, siteId: string, need?: 'any' | 'prime'): SiteAccess;
-  protected abstract bumpRoster(siteId: string): void;
 
   addWorker(worker: {
     workerId: WorkerId;

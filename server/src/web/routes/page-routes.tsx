@@ -1,0 +1,238 @@
+import { ccusToday } from '@ccus-gate/protocol';
+import type { Correction } from '../../store/correction-store.js';
+import type { RosterEntry, TerminalView } from '../../store/directory-store.js';
+import type { StoredTap, UnknownCard, WorkRecord } from '../../store/record-queries.js';
+import { DashboardError } from '../api-client.js';
+import { dayBefore, HELD_SHOWN, monthOf, type PageKit } from '../page-kit.js';
+import { AttentionPage } from '../pages/attention.js';
+import { ExportsPage } from '../pages/exports.js';
+import { RecordsPage } from '../pages/records.js';
+import { TerminalsPage } from '../pages/terminals.js';
+import { TodayPage } from '../pages/today.js';
+import { WorkersPage } from '../pages/workers.js';
+
+/** The dashboard's pages: today, records, needs a person, workers, exports, terminals, and their live updates. */
+export function pageRoutes(kit: PageKit): void {
+  const { app, now, live, signedIn, render, sitesOf, pickSite, workersOf, namesOf, noSites, siteDay, todaysTaps } = kit;
+  app.get('/', (c) => c.redirect('/today', 302));
+
+  app.get(
+    '/today',
+    signedIn(async (c, s) => {
+      const sites = await sitesOf(s);
+      const site = pickSite(sites, c.req.query('site'));
+      if (site === null) return noSites(c, s, 'today');
+      const day = siteDay(site);
+      const [taps, roster, workers, earlier] = await Promise.all([
+        todaysTaps(s, site.siteId, day),
+        s.api.all<RosterEntry>(`/api/v1/sites/${site.siteId}/roster`, 'roster').then((roster) => ({ roster })),
+        workersOf(s),
+        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', {
+          siteId: site.siteId,
+          from: dayBefore(day, 14),
+          to: dayBefore(day, 1),
+          limit: 1000,
+        }),
+      ]);
+      const data = {
+        sites,
+        site,
+        day,
+        taps,
+        onRoster: new Set(roster.roster.map((entry) => entry.workerId)),
+        names: namesOf(workers, roster.roster),
+        missedExits: earlier.records.filter((record) => record.flags.includes('no_exit')),
+      };
+      return render(
+        c,
+        s,
+        'today',
+        s.view.t.pages.today,
+        <TodayPage view={s.view} data={data} />,
+        `/live?view=today&site=${encodeURIComponent(site.siteId)}`,
+      );
+    }),
+  );
+
+  app.get(
+    '/terminals',
+    signedIn(async (c, s) => {
+      const [terminals, sites] = await Promise.all([
+        s.api.get<{ terminals: TerminalView[] }>('/api/v1/terminals'),
+        sitesOf(s),
+      ]);
+      return render(
+        c,
+        s,
+        'terminals',
+        s.view.t.pages.terminals,
+        <TerminalsPage view={s.view} terminals={terminals.terminals} sites={sites} />,
+        '/live?view=terminals',
+      );
+    }),
+  );
+
+  app.get(
+    '/records',
+    signedIn(async (c, s) => {
+      const sites = await sitesOf(s);
+      const site = pickSite(sites, c.req.query('site'));
+      if (site === null) return noSites(c, s, 'records');
+      const asked = c.req.query('month');
+      const month = asked !== undefined && /^\d{4}-(0[1-9]|1[0-2])$/.test(asked) ? asked : monthOf(siteDay(site));
+      const [records, atRisk, workers, roster] = await Promise.all([
+        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', { siteId: site.siteId, month, limit: 1000 }),
+        s.api.get<{ today: string; records: WorkRecord[] }>('/api/v1/records/at-risk', { siteId: site.siteId }),
+        workersOf(s),
+        s.api.all<RosterEntry>(`/api/v1/sites/${site.siteId}/roster`, 'roster').then((roster) => ({ roster })),
+      ]);
+      return render(
+        c,
+        s,
+        'records',
+        s.view.t.pages.records,
+        <RecordsPage
+          view={s.view}
+          sites={sites}
+          site={site}
+          month={month}
+          today={atRisk.today}
+          records={records.records}
+          atRisk={atRisk.records}
+          names={namesOf(workers, roster.roster)}
+        />,
+      );
+    }),
+  );
+
+  app.get(
+    '/attention',
+    signedIn(async (c, s) => {
+      const sites = await sitesOf(s);
+      const site = pickSite(sites, c.req.query('site'));
+      if (site === null) return noSites(c, s, 'attention');
+      const today = siteDay(site);
+      const [unknown, approvals, recent, refused, held, workers] = await Promise.all([
+        s.api.get<{ unknownCards: UnknownCard[] }>('/api/v1/unknown-cards', { siteId: site.siteId }),
+        s.api.get<{ approvals: Correction[] }>('/api/v1/approvals'),
+        // CCUS takes input until the end of the month after the working day: older misses cannot be fixed.
+        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', {
+          siteId: site.siteId,
+          from: `${monthOf(dayBefore(`${monthOf(today)}-01`, 1))}-01`,
+          to: dayBefore(today, 1),
+          limit: 1000,
+        }),
+        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', { siteId: site.siteId, state: 'refused', limit: 1000 }),
+        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', { siteId: site.siteId, state: 'held', limit: 1000 }),
+        workersOf(s),
+      ]);
+      // Held records with their taps, so a person can void one or say when it really was.
+      const heldShown = held.records.slice(0, HELD_SHOWN);
+      const heldTaps = await Promise.all(
+        heldShown.map((record) =>
+          s.api
+            .get<{ taps: StoredTap[] }>(
+              `/api/v1/records/${record.siteId}/${record.workerId}/${encodeURIComponent(record.workingDay)}/taps`,
+            )
+            .then((answer) => answer.taps),
+        ),
+      );
+      const data = {
+        sites,
+        site,
+        today,
+        unknownCards: unknown.unknownCards,
+        approvals: approvals.approvals.filter((correction) => correction.siteId === site.siteId),
+        missedExits: recent.records.filter(
+          (record) =>
+            (record.flags.includes('no_exit') || record.flags.includes('back_on_site')) &&
+            record.ccus?.state !== 'held',
+        ),
+        refused: refused.records,
+        held: heldShown.map((record, i) => ({ record, taps: heldTaps[i] ?? [] })),
+        heldMore: held.records.length - heldShown.length,
+        // Shown, not held: what a person may still want to look at.
+        flagged: recent.records.filter(
+          (record) =>
+            record.ccus?.state !== 'held' &&
+            record.flags.some((flag) => ['no_entry', 'clock_corrected', 'clock_jumped', 'withdrawn'].includes(flag)),
+        ),
+        workers,
+        names: namesOf(workers),
+      };
+      return render(c, s, 'attention', s.view.t.pages.attention, <AttentionPage view={s.view} data={data} />);
+    }),
+  );
+
+  app.get(
+    '/workers',
+    signedIn(async (c, s) => {
+      const sites = await sitesOf(s);
+      const site = pickSite(sites, c.req.query('site'));
+      if (site === null) return noSites(c, s, 'workers');
+      const [workers, roster] = await Promise.all([
+        workersOf(s),
+        s.api.all<RosterEntry>(`/api/v1/sites/${site.siteId}/roster`, 'roster').then((roster) => ({ roster })),
+      ]);
+      return render(
+        c,
+        s,
+        'workers',
+        s.view.t.pages.workers,
+        <WorkersPage view={s.view} sites={sites} site={site} workers={workers} roster={roster.roster} />,
+      );
+    }),
+  );
+
+  app.get(
+    '/exports',
+    signedIn(async (c, s) => {
+      const sites = await sitesOf(s);
+      const month = monthOf(ccusToday(now()));
+      return render(c, s, 'exports', s.view.t.pages.exports, <ExportsPage view={s.view} sites={sites} month={month} />);
+    }),
+  );
+
+  for (const [file, path] of [
+    ['kentaikyo.csv', '/api/v1/exports/kentaikyo'],
+    ['records.csv', '/api/v1/exports/records'],
+  ] as const) {
+    app.get(
+      `/exports/${file}`,
+      signedIn(async (c, s) => {
+        // A site the user cannot see is not found, rather than an empty file.
+        if ((c.req.query('site') ?? '') !== '') pickSite(await sitesOf(s), c.req.query('site'));
+        const response = await s.api.download(path, {
+          month: c.req.query('month'),
+          siteId: c.req.query('site'),
+          encoding: c.req.query('encoding'),
+          // Column names in the reader's language (the 建退共 calendar's are Japanese either way).
+          ...(file === 'records.csv' ? { headers: s.view.lang } : {}),
+        });
+        return new Response(response.body, {
+          headers: {
+            'content-type': response.headers.get('content-type') ?? 'text/csv',
+            'content-disposition': response.headers.get('content-disposition') ?? `attachment; filename="${file}"`,
+            'cache-control': 'no-store',
+          },
+        });
+      }),
+    );
+  }
+
+  // ---- live pages ---------------------------------------------------------------------
+
+  app.get(
+    '/live',
+    signedIn(async (c, s) => {
+      const view = c.req.query('view');
+      if (view === 'today') {
+        const site = pickSite(await sitesOf(s), c.req.query('site'));
+        if (site === null) throw new DashboardError(404, 'no site');
+        return live.stream(c, { siteId: site.siteId });
+      }
+      if (view === 'terminals') return live.stream(c, { tenantId: s.session.user.tenantId });
+      throw new DashboardError(400, 'view must be today or terminals');
+    }),
+  );
+}

@@ -101,6 +101,83 @@ describe('the contractor dashboard', () => {
       expect(browser.cookies.has('ccg_session')).toBe(false);
     });
 
+    it('lets a user change their own password: other sessions end, this one goes on, the old password is refused', async () => {
+      const here = await f.client('a-viewer');
+      const elsewhere = await f.client('a-viewer');
+      await here.get('/password');
+      expect(here.html).toContain('パスワードの変更');
+      const wrong = await here.post('/password', {
+        current: 'not it at all',
+        password: 'a new password 1',
+        confirm: 'a new password 1',
+      });
+      expect(await here.follow(wrong)).toContain('いまのパスワードが違います');
+      const differ = await here.post('/password', {
+        current: PASSWORD,
+        password: 'a new password 1',
+        confirm: 'a new password 2',
+      });
+      expect(await here.follow(differ)).toContain('一致しません');
+      const changed = await here.post('/password', {
+        current: PASSWORD,
+        password: 'a new password 1',
+        confirm: 'a new password 1',
+      });
+      expect(changed.headers.get('location')).toBe('/today');
+      expect(await here.follow(changed)).toContain('パスワードを変更しました');
+      // The other browser's session ended; this one was renewed.
+      expect((await elsewhere.request('GET', '/today')).status).toBe(302);
+      expect((await here.get('/workers')).status).toBe(200);
+      expect((await new WebClient(f.web).signIn('a-viewer', PASSWORD)).status).toBe(401);
+      expect((await new WebClient(f.web).signIn('a-viewer', 'a new password 1')).status).toBe(303);
+      // No trace of either password in the audit trail or anywhere a page shows.
+      expect(JSON.stringify(f.store.db.sql('SELECT * FROM audit_log').all())).not.toContain('a new password 1');
+    });
+
+    it('counts wrong current passwords like failed sign-ins', async () => {
+      const browser = await f.client('a-admin');
+      await browser.get('/password');
+      for (let i = 0; i < 10; i++) {
+        await browser.post('/password', {
+          current: `guess ${i}`,
+          password: 'a new password 1',
+          confirm: 'a new password 1',
+        });
+      }
+      const blocked = await browser.post('/password', {
+        current: PASSWORD,
+        password: 'a new password 1',
+        confirm: 'a new password 1',
+      });
+      expect(await browser.follow(blocked)).toContain('ログインの失敗が続いたため');
+      // The same budget as sign-ins: that login is turned away at this address for now.
+      expect((await new WebClient(f.web).signIn('a-admin', PASSWORD)).status).toBe(429);
+    });
+
+    it("lets an admin reset another user's password, ending their sessions; a viewer cannot", async () => {
+      const viewer = await f.client('a-viewer');
+      const admin = await f.client('a-admin');
+      await admin.get('/accounts');
+      const userId = /action="\/accounts\/users\/(u_[A-Za-z0-9_-]{12})\/password"/.exec(admin.html)?.[1];
+      expect(userId).toBeDefined();
+      const reset = await admin.post(`/accounts/users/${userId}/password`, {
+        login: 'a-viewer',
+        password: 'handed over 2026',
+        back: '/accounts',
+      });
+      expect(await admin.follow(reset)).toContain('a-viewer のパスワードを再設定しました');
+      expect((await viewer.request('GET', '/today')).status).toBe(302);
+      expect((await new WebClient(f.web).signIn('a-viewer', 'handed over 2026')).status).toBe(303);
+      const byViewer = await f.call(f.a.viewer, 'PUT', `/api/v1/users/${userId}/password`, {
+        password: 'taken over 2026',
+      });
+      expect(byViewer.status).toBe(403);
+      const byOther = await f.call(f.b.admin, 'PUT', `/api/v1/users/${userId}/password`, {
+        password: 'taken over 2026',
+      });
+      expect(byOther.status).toBe(404);
+    });
+
     it('ends the session on sign-out, after twelve hours, and when the user is removed', async () => {
       const out = await f.client('a-admin');
       await out.get('/today');

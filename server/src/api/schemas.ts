@@ -277,6 +277,10 @@ export const TenantParam = z.object({ tenantId: z.string().min(1).max(40) });
 export const RecordParam = z.object({ siteId: SiteIdSchema, workerId: WorkerIdSchema, workingDay: DaySchema });
 export const TokenParam = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'must be a token id: 16 hex digits') });
 export const TenantTokenParam = TenantParam.extend(TokenParam.shape);
+export const PasswordBody = z
+  .strictObject({ password: z.string().min(10, 'must be at least 10 characters').max(200) })
+  .openapi('NewPassword');
+
 export const UserParam = z.object({ userId: z.string().regex(/^u_[A-Za-z0-9_-]{12}$/, 'is a user id as listed') });
 export const IdParam = z.object({ id: z.coerce.number().int().min(1) });
 export const CardParam = z.object({ tech: z.enum(CARD_TECHS), id: z.string().min(1).max(64) });

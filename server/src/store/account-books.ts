@@ -204,6 +204,17 @@ export abstract class AccountBooks {
     if (result.changes === 0) throw new StoreError('not_found', `no user ${userId}`, 'userId');
   }
 
+  /** A new password: every session of the user ends at once, so a stolen cookie stops working too. */
+  setPassword(tenantId: string, userId: string, passwordHash: string): void {
+    this.db.transaction(() => {
+      const result = this.db
+        .sql('UPDATE users SET password_hash = ? WHERE user_id = ? AND tenant_id = ?')
+        .run(passwordHash, userId, tenantId);
+      if (result.changes === 0) throw new StoreError('not_found', `no user ${userId}`, 'userId');
+      this.db.sql('DELETE FROM web_sessions WHERE user_id = ?').run(userId);
+    });
+  }
+
   /** What sign-in checks a password against; null when no such login exists. */
   userForSignIn(login: string): (SignedIn & { passwordHash: string }) | null {
     const row = this.db

@@ -192,7 +192,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     return c.redirect('/signin', 303);
   });
 
-  const kit = pageKit(app, deps, live, document, languageOf);
+  const kit = pageKit(app, deps, live, document, languageOf, { limiter, addressOf });
   pageRoutes(kit);
   actionRoutes(kit);
   accountRoutes(kit);

@@ -33,7 +33,7 @@ export function formActions(kit: PageKit) {
       c: Context,
       s: Signed,
     ) => Promise<{ method: 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string; body?: unknown }>,
-    done: (t: Messages, data: Record<string, unknown>) => string,
+    done: (t: Messages, data: Record<string, unknown>, fields: Record<string, string>) => string,
   ): void => {
     app.post(
       path,
@@ -53,7 +53,7 @@ export function formActions(kit: PageKit) {
           request instanceof DashboardError
             ? ({ ok: false, error: request } as const)
             : await s.api.send(request.method, request.path, request.body);
-        if (sent.ok) setFlash(c, 'ok', done(t, sent.data));
+        if (sent.ok) setFlash(c, 'ok', done(t, sent.data, fields));
         else setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
         return c.redirect(back, 303);
       }),

@@ -117,6 +117,9 @@ export const Layout: FC<PropsWithChildren<{ view: View; page: PageName | null; t
               {view.user.name}
               {view.user.role === 'viewer' ? ` (${t.viewerRole})` : ''}
             </span>
+            <a href="/password" class="link">
+              {t.passwordLink}
+            </a>
             <form method="post" action="/signout" class="inline">
               <input type="hidden" name="_csrf" value={view.csrf} />
               <button type="submit" class="link">

@@ -3,6 +3,8 @@ import type { Context, Hono } from 'hono';
 import type { html } from 'hono/html';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { Caller } from '../api/http-api.js';
+import type { AddressOf } from '../http/client-address.js';
+import type { SignInLimiter } from '../http/sign-in-limiter.js';
 import type { RosterEntry, Site, Worker } from '../store/directory-store.js';
 import type { StoredTap } from '../store/record-queries.js';
 import { ApiClient, DashboardError, describeFailure } from './api-client.js';
@@ -39,6 +41,7 @@ export function pageKit(
   live: ReturnType<typeof liveChanges>,
   document: (page: JSX.Element) => ReturnType<typeof html>,
   languageOf: (c: Context) => Lang,
+  signIns: { limiter: SignInLimiter; addressOf: AddressOf },
 ) {
   const { directory, now } = deps;
 
@@ -101,7 +104,7 @@ export function pageKit(
     };
 
   /** A whole page, or only its content when the live script asks for a refresh. */
-  const render = (c: Context, s: Signed, page: PageName, title: string, body: JSX.Element, liveUrl?: string) =>
+  const render = (c: Context, s: Signed, page: PageName | null, title: string, body: JSX.Element, liveUrl?: string) =>
     c.req.header('x-partial') === 'main'
       ? c.html(body)
       : c.html(
@@ -147,6 +150,7 @@ export function pageKit(
   return {
     app,
     deps,
+    ...signIns,
     now,
     live,
     document,

@@ -1,5 +1,6 @@
 import type { SiteId } from '@ccus-gate/protocol';
 import type { z } from '@hono/zod-openapi';
+import { hashPassword } from '../../credentials.js';
 import { json, type RouteKit } from '../route-kit.js';
 import * as S from '../schemas.js';
 
@@ -48,6 +49,25 @@ export function tenantRoutes(kit: RouteKit): void {
       responses: ok("the tenant's dashboard users"),
     },
     async (c) => pageJson(c, 'users', async (paging) => slice(await directory.users(scopeOf(c).tenantId), paging)),
+  );
+
+  route(
+    'admin',
+    {
+      method: 'put',
+      path: '/api/v1/users/{userId}/password',
+      tags: ['tenant'],
+      request: { params: S.UserParam, ...body("the user's new password", S.PasswordBody) },
+      responses: ok("set; the user's sessions end at once"),
+    },
+    async (c) => {
+      const { userId } = valid<{ userId: string }>(c, 'param');
+      const { password } = valid<z.infer<typeof S.PasswordBody>>(c, 'json');
+      await directory.setPassword(scopeOf(c).tenantId, userId, await hashPassword(password));
+      // Who reset whose password, never the password.
+      await corrections.note(actorOf(c), 'reset_password', `user ${userId}`, null, { userId });
+      return json(c, { userId });
+    },
   );
 
   route(

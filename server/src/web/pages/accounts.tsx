@@ -61,12 +61,30 @@ export const AccountsPage: FC<{
                   <td>
                     {/* Removing oneself would end this session mid-task; another admin can. */}
                     {user.login === view.user.login ? null : (
-                      <SmallAction
-                        view={view}
-                        action={`/accounts/users/${user.userId}/remove`}
-                        label={t.removeUser}
-                        confirm={t.confirmRemove(user.name)}
-                      />
+                      <>
+                        <SmallAction
+                          view={view}
+                          action={`/accounts/users/${user.userId}/password`}
+                          label={t.resetPassword}
+                        >
+                          <input type="hidden" name="login" value={user.login} />
+                          <input
+                            type="password"
+                            name="password"
+                            minlength={10}
+                            maxlength={200}
+                            required
+                            autocomplete="new-password"
+                            aria-label={`${t.resetPassword}: ${user.login}`}
+                          />
+                        </SmallAction>
+                        <SmallAction
+                          view={view}
+                          action={`/accounts/users/${user.userId}/remove`}
+                          label={t.removeUser}
+                          confirm={t.confirmRemove(user.name)}
+                        />
+                      </>
                     )}
                   </td>
                 </tr>

@@ -1,5 +1,6 @@
 import { type Health, parseTerminalId } from '@ccus-gate/protocol';
 import iconv from 'iconv-lite';
+import { Secret, TOTP } from 'otpauth';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
 import { PASSWORD, WebClient, type WebFixture, webFixture } from '../support/web-client.js';
@@ -176,6 +177,64 @@ describe('the contractor dashboard', () => {
         password: 'taken over 2026',
       });
       expect(byOther.status).toBe(404);
+    });
+
+    it('turns on two-factor sign-in with a code from an app, then asks for a code at every sign-in, never the same twice', async () => {
+      const browser = await f.client('a-viewer');
+      await browser.get('/two-factor');
+      expect(browser.html).toContain('2段階認証は無効です');
+      expect(browser.html).toContain('<svg');
+      const secret = /data-testid="two-factor-key">([A-Z2-7]{32})</.exec(browser.html)?.[1] as string;
+      const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
+      const at = (offsetSteps: number) => totp.generate({ timestamp: f.now.value.getTime() + offsetSteps * 30_000 });
+      const wrong = await browser.post('/two-factor', { secret, code: '000000' === at(0) ? '111111' : '000000' });
+      expect(await browser.follow(wrong)).toContain('コードが違う');
+      const on = await browser.post('/two-factor', { secret, code: at(0) });
+      expect(await browser.follow(on)).toContain('2段階認証は有効です');
+
+      const signIn = async (code?: string): Promise<Response> => {
+        const fresh = new WebClient(f.web);
+        await fresh.get('/signin');
+        return fresh.request('POST', '/signin', {
+          _csrf: fresh.csrf(),
+          login: 'a-viewer',
+          password: PASSWORD,
+          next: '/today',
+          ...(code === undefined ? {} : { code }),
+        });
+      };
+      const noCode = await signIn();
+      expect(noCode.status).toBe(401);
+      expect(await noCode.text()).toContain('6桁のコードも入力してください');
+      // The code used to turn it on is spent; the next step's code works once.
+      expect((await signIn(at(0))).status).toBe(401);
+      expect((await signIn(at(1))).status).toBe(303);
+      expect((await signIn(at(1))).status).toBe(401);
+
+      // An admin clears it (a lost phone): the password alone signs in again.
+      const admin = await f.client('a-admin');
+      await admin.get('/accounts');
+      expect(admin.html).toContain('data-two-factor="on"');
+      const userId = /action="\/accounts\/users\/(u_[A-Za-z0-9_-]{12})\/two-factor\/clear"/.exec(admin.html)?.[1];
+      const cleared = await admin.post(`/accounts/users/${userId}/two-factor/clear`, {
+        login: 'a-viewer',
+        back: '/accounts',
+      });
+      expect(await admin.follow(cleared)).toContain('a-viewer の2段階認証を解除しました');
+      expect((await signIn()).status).toBe(303);
+      expect(JSON.stringify(f.store.db.sql('SELECT * FROM audit_log').all())).not.toContain(secret);
+    });
+
+    it('turns two-factor sign-in off only with the password', async () => {
+      const browser = await f.client('a-admin');
+      await browser.get('/two-factor');
+      const secret = /data-testid="two-factor-key">([A-Z2-7]{32})</.exec(browser.html)?.[1] as string;
+      const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: f.now.value.getTime() });
+      await browser.follow(await browser.post('/two-factor', { secret, code }));
+      const refused = await browser.post('/two-factor/off', { current: 'not the password' });
+      expect(await browser.follow(refused)).toContain('2段階認証は有効です');
+      const off = await browser.post('/two-factor/off', { current: PASSWORD });
+      expect(await browser.follow(off)).toContain('2段階認証は無効です');
     });
 
     it('ends the session on sign-out, after twelve hours, and when the user is removed', async () => {

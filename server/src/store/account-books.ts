@@ -21,6 +21,8 @@ export interface User {
   name: string;
   role: 'admin' | 'viewer';
   createdAt: string;
+  /** Signs in with a code from an authenticator app as well as the password. */
+  twoFactor: boolean;
 }
 
 /** Who a dashboard session speaks for. */
@@ -41,6 +43,7 @@ interface UserRow {
   name: string;
   role: 'admin' | 'viewer';
   created_at: string;
+  two_factor?: number;
 }
 
 const userFromRow = (row: UserRow): User => ({
@@ -50,6 +53,7 @@ const userFromRow = (row: UserRow): User => ({
   name: row.name,
   role: row.role,
   createdAt: row.created_at,
+  twoFactor: row.two_factor === 1,
 });
 
 const signedInFromRow = (row: UserRow & { company_id: string; tenant_name: string }): SignedIn => ({
@@ -176,6 +180,7 @@ export abstract class AccountBooks {
       name: user.name,
       role: user.role,
       createdAt: this.db.iso(),
+      twoFactor: false,
     };
     try {
       this.db
@@ -193,7 +198,10 @@ export abstract class AccountBooks {
   users(tenantId: string): User[] {
     return (
       this.db
-        .sql('SELECT user_id, tenant_id, login, name, role, created_at FROM users WHERE tenant_id = ? ORDER BY login')
+        .sql(
+          `SELECT user_id, tenant_id, login, name, role, created_at, totp_secret IS NOT NULL AS two_factor
+             FROM users WHERE tenant_id = ? ORDER BY login`,
+        )
         .all(tenantId) as UserRow[]
     ).map(userFromRow);
   }
@@ -215,15 +223,37 @@ export abstract class AccountBooks {
     });
   }
 
-  /** What sign-in checks a password against; null when no such login exists. */
-  userForSignIn(login: string): (SignedIn & { passwordHash: string }) | null {
+  /** What sign-in checks a password (and a second factor) against; null when no such login exists. */
+  userForSignIn(login: string): (SignedIn & { passwordHash: string; totpSecret: string | null }) | null {
     const row = this.db
       .sql(
-        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, u.password_hash, t.company_id, t.name AS tenant_name
+        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, u.password_hash, u.totp_secret, t.company_id,
+                t.name AS tenant_name
            FROM users u JOIN tenants t ON t.tenant_id = u.tenant_id WHERE u.login = ?`,
       )
-      .get(login) as (UserRow & { password_hash: string; company_id: string; tenant_name: string }) | undefined;
-    return row === undefined ? null : { ...signedInFromRow(row), passwordHash: row.password_hash };
+      .get(login) as
+      | (UserRow & { password_hash: string; totp_secret: string | null; company_id: string; tenant_name: string })
+      | undefined;
+    return row === undefined
+      ? null
+      : { ...signedInFromRow(row), passwordHash: row.password_hash, totpSecret: row.totp_secret };
+  }
+
+  /** Turns two-factor sign-in on (a base32 secret) or off (null) for the user. */
+  setTotp(tenantId: string, userId: string, secret: string | null): void {
+    const result = this.db
+      .sql('UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE user_id = ? AND tenant_id = ?')
+      .run(secret, userId, tenantId);
+    if (result.changes === 0) throw new StoreError('not_found', `no user ${userId}`, 'userId');
+  }
+
+  /** Takes a code's time step as used: false when it (or a later one) was used already, a replay. */
+  useTotpStep(userId: string, step: number): boolean {
+    return (
+      this.db
+        .sql(`UPDATE users SET totp_last_step = ? WHERE user_id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)`)
+        .run(step, userId, step).changes === 1
+    );
   }
 
   /** Opens a session for the user; only the hash of the returned token is kept. */

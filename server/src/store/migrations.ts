@@ -454,4 +454,10 @@ export const MIGRATIONS: readonly string[] = [
   -- A worker another tenant placed on a visible roster is looked up by worker ID alone.
   CREATE INDEX workers_worker ON workers (worker_id);
   `,
+  `
+  -- Optional two-factor sign-in (TOTP, RFC 6238): the shared secret (base32), and the last
+  -- time step a code was accepted for, so a code is never accepted twice.
+  ALTER TABLE users ADD COLUMN totp_secret TEXT;
+  ALTER TABLE users ADD COLUMN totp_last_step INTEGER;
+  `,
 ];

@@ -31,6 +31,7 @@ import {
   signInTokenMatches,
   tokensEqual,
 } from './session.js';
+import { codeStep } from './two-factor.js';
 
 export interface DashboardDeps {
   /** The HTTP API, which the dashboard calls in-process as the signed-in user. */
@@ -123,7 +124,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
 
   // ---- signing in and out -------------------------------------------------------------
 
-  const signInPage = (c: Context, status: 200 | 401 | 403 | 429, error: string | null, login = '') => {
+  const signInPage = (c: Context, status: 200 | 401 | 403 | 429, error: string | null, login = '', askCode = false) => {
     const lang = languageOf(c);
     const next = localPath(c.req.query('next'), '/today');
     return c.html(
@@ -135,6 +136,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
           next={next}
           error={error}
           login={login}
+          askCode={askCode}
         />,
       ),
       status,
@@ -172,6 +174,17 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
         'dashboard sign-in refused',
       );
       return signInPage(c, 401, t.signInFailed, login);
+    }
+    if (user.totpSecret !== null) {
+      // The password was right; the second factor decides. A wrong or reused code counts as a failure.
+      const code = typeof form.code === 'string' ? form.code : '';
+      if (code.trim() === '') return signInPage(c, 401, t.codeNeeded, login, true);
+      const step = codeStep(user.totpSecret, code, deps.now());
+      if (step === null || !(await directory.useTotpStep(user.userId, step))) {
+        limiter.fail(attempt);
+        deps.log?.info({ login, address: attempt.address }, 'dashboard sign-in refused: second factor');
+        return signInPage(c, 401, t.codeWrong, login, true);
+      }
     }
     limiter.succeeded(attempt);
     const { token } = await directory.createSession(user.userId, SESSION_LIFETIME_MS);

@@ -120,6 +120,9 @@ export const Layout: FC<PropsWithChildren<{ view: View; page: PageName | null; t
             <a href="/password" class="link">
               {t.passwordLink}
             </a>
+            <a href="/two-factor" class="link">
+              {t.twoFactorLink}
+            </a>
             <form method="post" action="/signout" class="inline">
               <input type="hidden" name="_csrf" value={view.csrf} />
               <button type="submit" class="link">

@@ -74,6 +74,23 @@ export function tenantRoutes(kit: RouteKit): void {
     'admin',
     {
       method: 'delete',
+      path: '/api/v1/users/{userId}/two-factor',
+      tags: ['tenant'],
+      request: { params: S.UserParam },
+      responses: ok('two-factor sign-in cleared (a lost phone): the password alone signs in until it is set up again'),
+    },
+    async (c) => {
+      const { userId } = valid<{ userId: string }>(c, 'param');
+      await directory.setTotp(scopeOf(c).tenantId, userId, null);
+      await corrections.note(actorOf(c), 'clear_two_factor', `user ${userId}`, null, { userId });
+      return json(c, { userId });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'delete',
       path: '/api/v1/users/{userId}',
       tags: ['tenant'],
       request: { params: S.UserParam },

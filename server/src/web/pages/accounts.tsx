@@ -48,7 +48,7 @@ export const AccountsPage: FC<{
         <h2>{t.usersHeading}</h2>
         <div class="scroll">
           <table data-testid="users">
-            <TableHead labels={[t.name, t.login, t.role, t.created, '']} />
+            <TableHead labels={[t.name, t.login, t.role, t.twoFactorColumn, t.created, '']} />
             <tbody>
               {users.map((user) => (
                 <tr data-user={user.login}>
@@ -57,6 +57,7 @@ export const AccountsPage: FC<{
                     <code>{user.login}</code>
                   </td>
                   <td>{t.roles[user.role]}</td>
+                  <td data-two-factor={user.twoFactor ? 'on' : 'off'}>{user.twoFactor ? '✓' : '—'}</td>
                   <td>{f.dateTime(user.createdAt, ACCOUNTS_ZONE)}</td>
                   <td>
                     {/* Removing oneself would end this session mid-task; another admin can. */}
@@ -78,6 +79,15 @@ export const AccountsPage: FC<{
                             aria-label={`${t.resetPassword}: ${user.login}`}
                           />
                         </SmallAction>
+                        {user.twoFactor ? (
+                          <SmallAction
+                            view={view}
+                            action={`/accounts/users/${user.userId}/two-factor/clear`}
+                            label={t.clearTwoFactor}
+                          >
+                            <input type="hidden" name="login" value={user.login} />
+                          </SmallAction>
+                        ) : null}
                         <SmallAction
                           view={view}
                           action={`/accounts/users/${user.userId}/remove`}

@@ -8,7 +8,9 @@ export const SignInPage: FC<{
   next: string;
   error: string | null;
   login: string;
-}> = ({ lang, t, token, next, error, login }) => (
+  /** The password was right and the user has two-factor sign-in: the code is asked for. */
+  askCode?: boolean;
+}> = ({ lang, t, token, next, error, login, askCode = false }) => (
   <html lang={lang}>
     <head>
       <meta charset="utf-8" />
@@ -33,6 +35,18 @@ export const SignInPage: FC<{
           </label>
           <label>
             {t.password} <input name="password" type="password" autocomplete="current-password" required />
+          </label>
+          <label>
+            {askCode ? t.codeLabel : t.codeOptional}{' '}
+            <input
+              name="code"
+              inputmode="numeric"
+              autocomplete="one-time-code"
+              pattern="[0-9 ]{6,7}"
+              maxlength={7}
+              required={askCode}
+              autofocus={askCode}
+            />
           </label>
           <button type="submit">{t.signIn}</button>
         </form>

@@ -7,7 +7,9 @@ import { formActions } from '../form-actions.js';
 import type { PageKit, Signed } from '../page-kit.js';
 import { AccountsPage, type ApiTokenInfo } from '../pages/accounts.js';
 import { PasswordPage } from '../pages/password.js';
+import { TwoFactorPage } from '../pages/two-factor.js';
 import { SESSION_LIFETIME_MS, setFlash, setSessionCookie } from '../session.js';
+import { codeStep, enrolment, isTotpSecret, newTotpSecret } from '../two-factor.js';
 
 /** Accounts: who signs in to the dashboard, and the API tokens of other systems. */
 export function accountRoutes(kit: PageKit): void {
@@ -56,6 +58,67 @@ export function accountRoutes(kit: PageKit): void {
     }),
   );
 
+  // ---- one's own two-factor sign-in ----------------------------------------------------
+
+  const twoFactorOn = async (s: Signed): Promise<boolean> =>
+    (await deps.directory.userForSignIn(s.session.user.login))?.totpSecret != null;
+
+  app.get(
+    '/two-factor',
+    signedIn(async (c, s) => {
+      const on = await twoFactorOn(s);
+      const secret = newTotpSecret();
+      const enrol = on ? null : { secret, svg: (await enrolment(secret, s.session.user.login)).svg };
+      return render(c, s, null, s.view.t.twoFactorHeading, <TwoFactorPage view={s.view} on={on} enrol={enrol} />);
+    }),
+  );
+
+  /** On: the key shown on the page, with a code from the app that proves it holds it. */
+  app.post(
+    '/two-factor',
+    signedIn(async (c, s) => {
+      const fields = await form(c);
+      const { t } = s.view;
+      const { user } = s.session;
+      const secret = fields.secret ?? '';
+      const step = isTotpSecret(secret) ? codeStep(secret, fields.code ?? '', deps.now()) : null;
+      if (step === null) {
+        setFlash(c, 'error', t.codeWrong);
+        return c.redirect('/two-factor', 303);
+      }
+      await deps.directory.setTotp(user.tenantId, user.userId, secret);
+      await deps.directory.useTotpStep(user.userId, step);
+      deps.log?.info({ login: user.login, tenantId: user.tenantId }, 'two-factor sign-in turned on');
+      setFlash(c, 'ok', t.twoFactorEnabled);
+      return c.redirect('/two-factor', 303);
+    }),
+  );
+
+  /** Off: the password asked again (a wrong one counts as a failed sign-in). */
+  app.post(
+    '/two-factor/off',
+    signedIn(async (c, s) => {
+      const fields = await form(c);
+      const { t } = s.view;
+      const { user } = s.session;
+      const attempt = { address: addressOf(c), account: user.login };
+      const found = await deps.directory.userForSignIn(user.login);
+      if (
+        limiter.blockedFor(attempt) > 0 ||
+        found === null ||
+        !(await passwordMatches(fields.current ?? '', found.passwordHash))
+      ) {
+        limiter.fail(attempt);
+        setFlash(c, 'error', t.wrongPassword);
+        return c.redirect('/two-factor', 303);
+      }
+      await deps.directory.setTotp(user.tenantId, user.userId, null);
+      deps.log?.info({ login: user.login, tenantId: user.tenantId }, 'two-factor sign-in turned off');
+      setFlash(c, 'ok', t.twoFactorDisabled);
+      return c.redirect('/two-factor', 303);
+    }),
+  );
+
   // ---- the tenant's users and tokens (admins) -----------------------------------------
 
   const accountsPage = async (c: Context, s: Signed, created?: { label: string; token: string }) => {
@@ -97,6 +160,15 @@ export function accountRoutes(kit: PageKit): void {
       body: { password: fields.password },
     }),
     (t, _data, fields) => t.passwordReset(fields.login ?? ''),
+  );
+
+  action(
+    '/accounts/users/:userId/two-factor/clear',
+    async (_fields, c) => ({
+      method: 'DELETE',
+      path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}/two-factor`,
+    }),
+    (t, _data, fields) => t.twoFactorCleared(fields.login ?? ''),
   );
 
   action(

@@ -190,6 +190,19 @@ describe('the dashboard in a real browser', () => {
     await shoot(page, 'terminals');
   });
 
+  it('serves an interactive API reference from the OpenAPI document, with nothing fetched from elsewhere', async () => {
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(request.url()));
+    await page.goto(url('/api/reference'));
+    await page.locator('.opblock-summary-path', { hasText: '/api/v1/records' }).first().waitFor(WAIT);
+    await page.locator('button.authorize').waitFor(WAIT);
+    await shoot(page, 'api-reference');
+    expect(requested.filter((address) => !address.startsWith(stack.http.url) && !address.startsWith('data:'))).toEqual(
+      [],
+    );
+    page.removeAllListeners('request');
+  });
+
   it('switches to English and stays there', async () => {
     await page.goto(url('/workers'));
     await shoot(page, 'workers');

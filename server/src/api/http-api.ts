@@ -1,5 +1,6 @@
 import { isProtocolError } from '@ccus-gate/protocol';
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -9,6 +10,7 @@ import { type AddressOf, clientAddressOf } from '../http/client-address.js';
 import { SignInLimiter } from '../http/sign-in-limiter.js';
 import type { ServerRepository } from '../store/repository.js';
 import { isStoreError, type StoreErrorCode } from '../store/store-error.js';
+import { serveApiReference } from './api-reference.js';
 import { problem } from './problem.js';
 import { type ApiEffects, type Caller, type Env, routeKit } from './route-kit.js';
 import { correctionRoutes } from './routes/correction-routes.js';
@@ -96,6 +98,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
   app.use('*', limitBodies(options.bodyLimits));
   app.use('*', secureHeaders());
   app.get('/healthz', (c) => c.json({ ok: true }));
+  serveApiReference(app as unknown as Hono);
 
   app.use('/api/v1/*', async (c, next) => {
     // The dashboard calls the API in-process for its signed-in user; the network cannot set c.env.

@@ -287,5 +287,6 @@ export const en: Messages = {
   twoFactorCleared: (login: string) => `Two-factor sign-in of ${login} is cleared`,
   clearTwoFactor: 'Clear two-factor',
   twoFactorColumn: 'Two-factor',
+  apiReference: 'API reference (try it with a token)',
   tokenShownOnce: 'It is shown this once: copy it now into the system that will use it.',
 };

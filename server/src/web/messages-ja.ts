@@ -296,5 +296,6 @@ export const ja = {
   twoFactorCleared: (login: string) => `${login} の2段階認証を解除しました`,
   clearTwoFactor: '2段階認証を解除',
   twoFactorColumn: '2段階認証',
+  apiReference: 'APIリファレンス(トークンで試せます)',
   tokenShownOnce: 'この値は今だけ表示されます。いま控えて、使うシステムに設定してください。',
 };

@@ -157,6 +157,9 @@ export const AccountsPage: FC<{
             </table>
           </div>
         )}
+        <p>
+          <a href="/api/reference">{t.apiReference}</a>
+        </p>
         <h3>{t.addTokenHeading}</h3>
         <Action view={view} action="/accounts/tokens" class="stack">
           <label>

@@ -74,10 +74,15 @@ describe('ccus-gate-terminal', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/waiting to send 2 \(oldest 4 h ago\)/);
     expect(text.stdout).toMatch(/rejected #1 \(mifare 04A2B3C4\): invalid_tap: from the future/);
+    // The machine as well, read off this one: on a machine that is not a Pi, said so.
+    expect(text.stdout).toMatch(/^disk free +\d+ MiB$/m);
+    expect(text.stdout).toMatch(/^power +(ok|no firmware flags \(not a Raspberry Pi\)|.*under-voltage.*)$/im);
+    expect(text.stdout).toMatch(/^offline room +(\d+ days of taps at [\d.]+ a day|unknown until taps come)$/m);
     const json = await cli(['status', '--config', config, '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({
       terminalId: 'gate-01',
       store: { counts: { pending: 2, delivered: 0, rejected: 1 }, highestSeq: 3, schemaVersion: 3 },
+      health: { storeBytes: expect.any(Number), memoryRssBytes: expect.any(Number) },
     });
   });
 

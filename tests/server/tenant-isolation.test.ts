@@ -85,6 +85,8 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     'GET /api/v1/workers': { expect: LIST },
     // B may keep the same CCUS worker on its own books; that creates B's entry and tells B nothing of A's.
     'POST /api/v1/workers': { body: { workerId: a.worker, name: 'taken over' }, expect: OWN_BOOKS },
+    // A preview: B's own books would get the worker; nothing of A's is shown or changed.
+    'POST /api/v1/workers/import': { body: { workers: [{ workerId: a.worker, name: 'taken over' }] }, expect: LIST },
     'GET /api/v1/workers/{workerId}': { expect: REFUSED },
     'PATCH /api/v1/workers/{workerId}': { body: { name: 'taken over' }, expect: REFUSED },
     'DELETE /api/v1/workers/{workerId}': { expect: REFUSED },

@@ -139,6 +139,15 @@ const NewWorkerId = z
 
 export const WorkerBody = z.strictObject({ workerId: NewWorkerId, ...WorkerFields }).openapi('NewWorker');
 
+export const WorkerImportBody = z
+  .strictObject({
+    /** Rows as in workers/worker-import.ts: workerId, name, trades, employerCompanyId; each checked on its own. */
+    workers: z.array(z.unknown()).max(25_000, 'an import takes at most 25,000 workers'),
+    /** false (the default): only say what would change. true: write it, all or nothing. */
+    apply: z.boolean().default(false),
+  })
+  .openapi('WorkerImport');
+
 export const WorkerPatch = z.strictObject(WorkerFields).partial().openapi('WorkerChange');
 
 export const CardBody = z

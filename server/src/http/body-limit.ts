@@ -14,6 +14,9 @@ export const DEFAULT_BODY_LIMITS: BodyLimits = { maxBytes: 64 * 1024, bulkMaxByt
 /** The routes that take a bulk body; everything else has the one small limit. */
 const BULK_ROUTES: readonly { method: string; path: RegExp }[] = [
   { method: 'PUT', path: /^\/api\/v1\/sites\/[^/]+\/roster\/?$/ },
+  { method: 'POST', path: /^\/api\/v1\/workers\/import\/?$/ },
+  // The dashboard's import: a CSV file, then its preview confirmed.
+  { method: 'POST', path: /^\/workers\/import(\/confirm)?\/?$/ },
 ];
 
 const isBulk = (method: string, path: string): boolean =>

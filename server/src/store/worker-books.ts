@@ -110,6 +110,31 @@ export abstract class WorkerBooks extends SiteBooks {
   }
 
   /** The tenant's own entry for the worker, else one on a roster of a site it sees. */
+  /** The tenant's own entries among these worker IDs (an import compares against them). */
+  ownWorkers(scope: TenantScope, workerIds: readonly string[]): Worker[] {
+    const found: Worker[] = [];
+    const one = this.db.sql('SELECT * FROM workers WHERE tenant_id = ? AND worker_id = ?');
+    for (const workerId of workerIds) {
+      const row = one.get(scope.tenantId, workerId) as WorkerRow | undefined;
+      if (row !== undefined) found.push(this.#worker(row));
+    }
+    return found;
+  }
+
+  /** Adds and changes many of the tenant's own workers at once, all or nothing (an import). */
+  importWorkers(
+    scope: TenantScope,
+    plan: {
+      create: { workerId: WorkerId; name: string; trades: string[]; employerCompanyId?: string }[];
+      update: { workerId: string; name: string; trades: string[]; employerCompanyId?: string }[];
+    },
+  ): void {
+    this.db.transaction(() => {
+      for (const worker of plan.create) this.addWorker({ ...worker, tenantId: scope.tenantId });
+      for (const { workerId, ...change } of plan.update) this.updateWorker(scope, workerId, change);
+    });
+  }
+
   protected visibleWorker(scope: TenantScope, workerId: string): WorkerRow | undefined {
     // The tenant's own entry first, by its key: the common case, and a roster load asks 25,000 times.
     const own = this.db

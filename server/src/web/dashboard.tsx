@@ -21,6 +21,7 @@ import { SignInPage } from './pages/sign-in.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { actionRoutes } from './routes/action-routes.js';
 import { pageRoutes } from './routes/page-routes.js';
+import { workerImportRoutes } from './routes/worker-import-routes.js';
 import {
   clearSessionCookie,
   csrfOf,
@@ -209,6 +210,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   pageRoutes(kit);
   actionRoutes(kit);
   accountRoutes(kit);
+  workerImportRoutes(kit);
 
   return { app, close: () => live.close() };
 }

@@ -1,5 +1,7 @@
 import { parseCardRef, type WorkerId } from '@ccus-gate/protocol';
 import type { z } from '@hono/zod-openapi';
+import { planWorkerImport } from '../../workers/worker-import.js';
+import { problem } from '../problem.js';
 import { json, type RouteKit } from '../route-kit.js';
 import * as S from '../schemas.js';
 
@@ -42,6 +44,57 @@ export function workerRoutes(kit: RouteKit): void {
       });
       await corrections.note(actorOf(c), 'add_worker', `worker ${input.workerId}`, null, { ...input, name: undefined });
       return json(c, { worker: await directory.worker(scope, input.workerId) }, 201);
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/workers/import',
+      tags: ['workers'],
+      request: body(
+        'many workers at once (a list from a spreadsheet): first a preview, then applied',
+        S.WorkerImportBody,
+      ),
+      responses: ok('what would change (apply: false) or what changed (apply: true), with each bad row named'),
+    },
+    async (c) => {
+      const input = valid<z.infer<typeof S.WorkerImportBody>>(c, 'json');
+      const scope = scopeOf(c);
+      const ids = input.workers.flatMap((row) => {
+        const id = (row as { workerId?: unknown } | null)?.workerId;
+        return typeof id === 'string' ? [id.trim()] : [];
+      });
+      const existing = new Map((await directory.ownWorkers(scope, ids)).map((worker) => [worker.workerId, worker]));
+      const plan = planWorkerImport(input.workers, existing);
+      const summary = { create: plan.create.length, update: plan.update.length, unchanged: plan.unchanged };
+      if (!input.apply) {
+        // A preview is bounded like any page: the first rows of each kind, all counted.
+        return json(c, {
+          preview: summary,
+          create: plan.create.slice(0, 500),
+          update: plan.update.slice(0, 500),
+          errors: plan.errors.slice(0, 500),
+          errorCount: plan.errors.length,
+        });
+      }
+      if (plan.errors.length > 0) {
+        const first = plan.errors[0] as { row: number; field: string; message: string };
+        return problem(
+          c,
+          400,
+          'Bad Request',
+          `${plan.errors.length} row(s) have problems, nothing was written; row ${first.row}: ${first.field} ${first.message}`,
+          { field: 'workers', errors: plan.errors.slice(0, 500) },
+        );
+      }
+      await directory.importWorkers(scope, {
+        create: plan.create.map((row) => ({ ...row, workerId: row.workerId as WorkerId })),
+        update: plan.update.map(({ before: _, ...row }) => row),
+      });
+      await corrections.note(actorOf(c), 'import_workers', `${summary.create + summary.update} workers`, null, summary);
+      return json(c, { applied: summary });
     },
   );
 

@@ -149,7 +149,7 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
         <h2>{t.addWorkerHeading}</h2>
         <Action view={view} action="/workers" class="stack">
           <label>
-            {t.workerId} <input name="workerId" required inputmode="numeric" pattern="[0-9]{1,14}" maxlength={14} />
+            {t.workerId} <input name="workerId" required inputmode="numeric" pattern="[0-9]{14}" maxlength={14} />
           </label>
           <label>
             {t.name} <input name="name" required maxlength={100} />
@@ -161,6 +161,18 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
           {positions('new-worker-position')}
           <button type="submit">{t.addWorker}</button>
         </Action>
+      </section>
+
+      <section>
+        <h2>{t.importHeading}</h2>
+        <p class="muted">{t.importHelp}</p>
+        <form method="post" action="/workers/import" enctype="multipart/form-data" class="stack">
+          <input type="hidden" name="_csrf" value={view.csrf} />
+          <label>
+            {t.importFile} <input type="file" name="file" accept=".csv,text/csv" required />
+          </label>
+          <button type="submit">{t.importCheck}</button>
+        </form>
       </section>
     </>
   );

@@ -740,6 +740,8 @@ describe('the contractor dashboard', () => {
     it('adds a worker, a card and a roster place, and removes them', async () => {
       const browser = await f.client('a-admin');
       await browser.get('/workers');
+      // Two workers may share a name: the roster's choice shows each with its ID.
+      expect(browser.html).toContain(`技能者 a · ${f.a.worker}`);
       await browser.post('/workers', {
         workerId: '11110000000077',
         name: '新人 次郎',

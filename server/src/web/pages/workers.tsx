@@ -71,7 +71,8 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
             <option value="">{t.chooseWorker}</option>
             {workers.map((worker) => (
               <option value={worker.workerId}>
-                {worker.name}
+                {/* With the ID: two workers may share a name. */}
+                {worker.name} · {worker.workerId}
                 {onRoster.has(worker.workerId) ? ` (${t.onRosterAlready})` : ''}
               </option>
             ))}

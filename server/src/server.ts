@@ -7,6 +7,7 @@ import type { BrokerAccount } from './broker/mosquitto-files.js';
 import { type BreakerState, CcusForwarder, type ForwarderOptions } from './ccus/forwarder.js';
 import type { CcusGateway } from './ccus/gateway.js';
 import type { OutboxItem } from './ccus/outbox-store.js';
+import { EnrolByTap } from './enrolment/enrol-by-tap.js';
 import type { BodyLimits } from './http/body-limit.js';
 import { clientAddressOf } from './http/client-address.js';
 import { SignInLimiter } from './http/sign-in-limiter.js';
@@ -82,8 +83,19 @@ export function createServer(deps: ServerDeps): SyncServer {
     queuedRecords: () => deps.store.queuedRecords(),
     ...(deps.brokerConnections === undefined ? {} : { brokerConnections: deps.brokerConnections }),
   });
+  const enrol = new EnrolByTap({
+    store: deps.store,
+    log: deps.log.child({ module: 'server:enrolment' }),
+    effects: {
+      rosterChanged: (siteIds) => {
+        for (const siteId of new Set(siteIds)) void ingest.publishSiteRoster(siteId as SiteId);
+      },
+      recordsQueued: () => records.kick(),
+    },
+  });
   ingest.on('batch', (batch) => {
     records.noteIngest();
+    if (batch.result.inserted > 0) void enrol.onBatch(batch.terminalId);
     metrics.ackSeconds.observe(batch.ackMs / 1000);
     metrics.batches.inc({ outcome: batch.result.ack.error === null ? 'stored' : 'refused' });
     metrics.tapsStored.inc(batch.result.inserted);

@@ -737,6 +737,22 @@ describe('the contractor dashboard', () => {
       expect(browser.html).toContain('300 MB free');
     });
 
+    it("asks a site's terminal to bind the next new card tapped there to a worker", async () => {
+      const browser = await f.client('a-admin');
+      await browser.get('/workers');
+      expect(browser.html).toContain(`action="/workers/${f.a.worker}/enrol"`);
+      const asked = await browser.post(`/workers/${f.a.worker}/enrol`, {
+        terminalId: f.a.terminalId,
+        back: '/workers',
+      });
+      expect(await browser.follow(asked)).toContain(
+        `2分以内に端末 ${f.a.terminalId} で新しいカードをタッチしてください`,
+      );
+      expect(f.store.enrolments.waiting({ tenantId: f.a.tenantId, companyId: f.a.companyId })).toEqual([
+        expect.objectContaining({ terminalId: f.a.terminalId, workerId: f.a.worker }),
+      ]);
+    });
+
     it('adds a worker, a card and a roster place, and removes them', async () => {
       const browser = await f.client('a-admin');
       await browser.get('/workers');

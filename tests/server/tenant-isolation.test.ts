@@ -90,6 +90,7 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     'GET /api/v1/workers/{workerId}': { expect: REFUSED },
     'PATCH /api/v1/workers/{workerId}': { body: { name: 'taken over' }, expect: REFUSED },
     'DELETE /api/v1/workers/{workerId}': { expect: REFUSED },
+    'POST /api/v1/workers/{workerId}/enrol': { body: { terminalId: a.terminalId }, expect: REFUSED },
     'POST /api/v1/workers/{workerId}/cards': { body: { card: a.unknownCard.id }, expect: REFUSED },
     'DELETE /api/v1/cards/{tech}/{id}': { expect: REFUSED },
     'GET /api/v1/unknown-cards': { expect: LIST },

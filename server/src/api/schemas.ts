@@ -148,6 +148,14 @@ export const WorkerImportBody = z
   })
   .openapi('WorkerImport');
 
+export const EnrolBody = z
+  .strictObject({
+    terminalId: TerminalIdSchema,
+    /** How long the request waits for the tap. */
+    seconds: z.int().min(10).max(600).default(120),
+  })
+  .openapi('Enrolment');
+
 export const WorkerPatch = z.strictObject(WorkerFields).partial().openapi('WorkerChange');
 
 export const CardBody = z

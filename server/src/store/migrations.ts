@@ -460,4 +460,17 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE users ADD COLUMN totp_secret TEXT;
   ALTER TABLE users ADD COLUMN totp_last_step INTEGER;
   `,
+  `
+  -- "Bind the next tap at this terminal": one waiting request per terminal, until it expires
+  -- (enrolment/enrolment-store.ts).
+  CREATE TABLE card_enrolments (
+    terminal_id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,3 +1,4 @@
+import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { QuarantineLog } from '../quarantine/quarantine-log.js';
 import type { CorrectionStore } from './correction-store.js';
 import type { DirectoryStore } from './directory-store.js';
@@ -36,4 +37,5 @@ export interface ServerRepository
   readonly queries: Eventually<RecordQueries>;
   readonly corrections: Eventually<CorrectionStore>;
   readonly quarantineLog: Eventually<QuarantineLog>;
+  readonly enrolments: Eventually<EnrolmentStore>;
 }

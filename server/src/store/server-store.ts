@@ -10,6 +10,7 @@ import {
   workingDayCache,
 } from '@ccus-gate/protocol';
 import { CcusOutbox, type OutboxItem, type OutboxOptions } from '../ccus/outbox-store.js';
+import { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import {
   type QuarantinedMessage,
   type QuarantineEntry,
@@ -77,12 +78,14 @@ export class ServerStore {
   readonly outbox: CcusOutbox;
   readonly records: RecordRebuild;
   readonly quarantineLog: QuarantineLog;
+  readonly enrolments: EnrolmentStore;
 
   private constructor(db: SqliteDb, options: ServerStoreOptions) {
     this.db = db;
     this.outbox = new CcusOutbox(db, options.outbox);
     this.records = new RecordRebuild(db, this.outbox);
     this.quarantineLog = new QuarantineLog(db, options.quarantine);
+    this.enrolments = new EnrolmentStore(db);
     this.directory = new DirectoryStore(db);
     this.queries = new RecordQueries(db, this.outbox);
     this.corrections = new CorrectionStore(db, this.directory, this.queries, this.outbox);

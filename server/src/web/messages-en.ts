@@ -305,5 +305,9 @@ export const en: Messages = {
   importBack: 'Back to workers',
   importNoFile: 'Choose a CSV file',
   importDone: (n: string, c: string) => `${n} workers added, ${c} changed`,
+  enrolAt: 'Terminal to tap at',
+  enrolByTap: 'Bind by tapping',
+  enrolWaiting: (terminal: string) =>
+    `Tap the new card at terminal ${terminal} within two minutes: the first unknown card becomes this worker's.`,
   tokenShownOnce: 'It is shown this once: copy it now into the system that will use it.',
 };

@@ -314,5 +314,9 @@ export const ja = {
   importBack: '技能者の画面に戻る',
   importNoFile: 'CSVファイルを選んでください',
   importDone: (n: string, c: string) => `${n}人を登録し、${c}人を変更しました`,
+  enrolAt: 'タッチする端末',
+  enrolByTap: '端末でタッチして登録',
+  enrolWaiting: (terminal: string) =>
+    `2分以内に端末 ${terminal} で新しいカードをタッチしてください。最初の未登録カードがこの技能者のものになります。`,
   tokenShownOnce: 'この値は今だけ表示されます。いま控えて、使うシステムに設定してください。',
 };

@@ -175,6 +175,40 @@ export function workerRoutes(kit: RouteKit): void {
   route(
     'admin',
     {
+      method: 'post',
+      path: '/api/v1/workers/{workerId}/enrol',
+      tags: ['workers'],
+      request: {
+        params: S.WorkerParam,
+        ...body('the terminal whose next unknown tap binds its card to the worker', S.EnrolBody),
+      },
+      responses: {
+        202: {
+          description: 'waiting for the tap; the binding is an audited correction, as by hand',
+          content: { 'application/json': { schema: S.AnyObject } },
+        },
+      },
+    },
+    async (c) => {
+      const { workerId } = valid<{ workerId: WorkerId }>(c, 'param');
+      const input = valid<z.infer<typeof S.EnrolBody>>(c, 'json');
+      const enrolment = await kit.store.enrolments.request(
+        actorOf(c),
+        input.terminalId,
+        workerId,
+        input.seconds * 1000,
+      );
+      return json(
+        c,
+        { terminalId: enrolment.terminalId, workerId: enrolment.workerId, expiresAt: enrolment.expiresAt },
+        202,
+      );
+    },
+  );
+
+  route(
+    'admin',
+    {
       method: 'delete',
       path: '/api/v1/cards/{tech}/{id}',
       tags: ['workers'],

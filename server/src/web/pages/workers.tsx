@@ -1,14 +1,16 @@
 import type { FC } from 'hono/jsx';
-import { POSITIONS, type RosterEntry, type Site, type Worker } from '../../store/directory-store.js';
+import { POSITIONS, type RosterEntry, type Site, type TerminalView, type Worker } from '../../store/directory-store.js';
 import { Action, Empty, SitePicker, SmallAction, TableHead, type View } from '../layout.js';
 
-export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: Worker[]; roster: RosterEntry[] }> = ({
-  view,
-  sites,
-  site,
-  workers,
-  roster,
-}) => {
+export const WorkersPage: FC<{
+  view: View;
+  sites: Site[];
+  site: Site;
+  workers: Worker[];
+  roster: RosterEntry[];
+  /** The site's terminals, where a worker's new card can be bound by tapping it. */
+  terminals?: TerminalView[];
+}> = ({ view, sites, site, workers, roster, terminals = [] }) => {
   const { t } = view;
   const onRoster = new Set(roster.map((entry) => entry.workerId));
   const positions = (id: string) => (
@@ -130,6 +132,18 @@ export const WorkersPage: FC<{ view: View; sites: Site[]; site: Site; workers: W
                         {t.addCard}
                       </button>
                     </Action>
+                    {terminals.length === 0 ? null : (
+                      <Action view={view} action={`/workers/${worker.workerId}/enrol`} class="row">
+                        <select name="terminalId" aria-label={t.enrolAt}>
+                          {terminals.map((terminal) => (
+                            <option value={terminal.terminalId}>{terminal.terminalId}</option>
+                          ))}
+                        </select>
+                        <button type="submit" class="small secondary">
+                          {t.enrolByTap}
+                        </button>
+                      </Action>
+                    )}
                   </td>
                   <td>
                     <SmallAction

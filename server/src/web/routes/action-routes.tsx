@@ -200,6 +200,16 @@ export function actionRoutes(kit: PageKit): void {
   );
 
   action(
+    '/workers/:workerId/enrol',
+    async (fields, c) => ({
+      method: 'POST',
+      path: `/api/v1/workers/${enc(c.req.param('workerId') ?? '')}/enrol`,
+      body: { terminalId: fields.terminalId },
+    }),
+    (t, data) => t.enrolWaiting(String(data.terminalId ?? '')),
+  );
+
+  action(
     '/workers/:workerId/remove',
     async (_fields, c) => ({ method: 'DELETE', path: `/api/v1/workers/${enc(c.req.param('workerId') ?? '')}` }),
     (t) => t.saved,

@@ -170,16 +170,24 @@ export function pageRoutes(kit: PageKit): void {
       const sites = await sitesOf(s);
       const site = pickSite(sites, c.req.query('site'));
       if (site === null) return noSites(c, s, 'workers');
-      const [workers, roster] = await Promise.all([
+      const [workers, roster, terminals] = await Promise.all([
         workersOf(s),
         s.api.all<RosterEntry>(`/api/v1/sites/${site.siteId}/roster`, 'roster').then((roster) => ({ roster })),
+        s.api.all<TerminalView>('/api/v1/terminals', 'terminals'),
       ]);
       return render(
         c,
         s,
         'workers',
         s.view.t.pages.workers,
-        <WorkersPage view={s.view} sites={sites} site={site} workers={workers} roster={roster.roster} />,
+        <WorkersPage
+          view={s.view}
+          sites={sites}
+          site={site}
+          workers={workers}
+          roster={roster.roster}
+          terminals={terminals.filter((terminal) => terminal.siteId === site.siteId)}
+        />,
       );
     }),
   );

@@ -213,16 +213,46 @@ describe('the dashboard in a real browser', () => {
     await shoot(page, 'records-en');
   });
 
-  it('fits a phone screen', async () => {
-    const phone = await browser.newContext({ locale: 'ja-JP', viewport: { width: 390, height: 844 }, isMobile: true });
+  it('fits a phone screen: every page, tables as stacked rows, every page reachable, nothing sideways', async () => {
+    const phone = await browser.newContext({ locale: 'ja-JP', viewport: { width: 360, height: 780 }, isMobile: true });
     const small = await signIn(phone, stack.demo.signIn.login, stack.demo.signIn.password);
-    for (const name of ['today', 'terminals', 'records', 'attention', 'workers', 'exports']) {
+    for (const name of [
+      'today',
+      'terminals',
+      'records',
+      'attention',
+      'workers',
+      'exports',
+      'accounts',
+      'password',
+      'two-factor',
+    ]) {
       await small.goto(url(`/${name}`));
-      // Wide tables scroll inside their box; the page itself never scrolls sideways.
+      // The page never scrolls sideways, and nothing inside it does either.
       const overflow = (await small.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
       expect(overflow, name).toBeLessThanOrEqual(0);
+      const sideways = (await small.evaluate(
+        `[...document.querySelectorAll('main *')].filter((el) => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible').map((el) => el.tagName + '.' + el.className)`,
+      )) as string[];
+      expect(sideways, name).toEqual([]);
+      // Every page's link is on screen: the navigation wraps, it does not hide pages.
+      const offScreen = (await small.evaluate(
+        `[...document.querySelectorAll('nav a')].filter((a) => a.getBoundingClientRect().right > window.innerWidth).length`,
+      )) as number;
+      expect(offScreen, name).toBe(0);
+      // A table's cells say which column they are.
+      const unlabelled = (await small.evaluate(
+        `[...document.querySelectorAll('tbody td')].filter((td) => td.dataset.label === undefined).length`,
+      )) as number;
+      expect(unlabelled, name).toBe(0);
       await shoot(small, `phone-${name}`);
     }
+    // The encoding choices are radio buttons beside their names, not huge circles above them.
+    await small.goto(url('/exports'));
+    const radio = (await small.evaluate(
+      `(() => { const r = document.querySelector('input[type=radio]').getBoundingClientRect(); return { width: r.width, height: r.height }; })()`,
+    )) as { width: number; height: number };
+    expect(radio.width).toBeLessThan(30);
     await phone.close();
   });
 });

@@ -1,17 +1,28 @@
 /**
- * The dashboard's only stylesheet and script, served from memory. The script does three
+ * The dashboard's only stylesheet and script, served from memory. The script does four
  * small things: live pages refresh their content when the server says something changed
- * (server-sent events), site pickers submit on change, and removal buttons ask first.
+ * (server-sent events), site pickers submit on change, removal buttons ask first, and each
+ * table cell is labelled with its column, so that a phone shows a table as stacked rows.
  */
 export const DASHBOARD_JS = `'use strict';
 (() => {
   const main = document.getElementById('main');
+  // Each cell carries its column's name: on a phone, tables are stacked rows of label and value.
+  const label = (root) => {
+    for (const table of root.querySelectorAll('table')) {
+      const names = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+      for (const row of table.querySelectorAll('tbody tr')) {
+        [...row.children].forEach((cell, i) => { cell.dataset.label = names[i] || ''; });
+      }
+    }
+  };
+  label(document);
   const url = main && main.dataset.live;
   if (url && 'EventSource' in window) {
     let timer = null;
     const refresh = async () => {
       const response = await fetch(location.href, { headers: { 'x-partial': 'main' }, credentials: 'same-origin' });
-      if (response.ok) main.innerHTML = await response.text();
+      if (response.ok) { main.innerHTML = await response.text(); label(main); }
     };
     const source = new EventSource(url);
     source.addEventListener('open', () => { main.dataset.liveState = 'open'; });
@@ -84,13 +95,15 @@ form.row { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
 form.stack { display: grid; gap: .6rem; max-width: 28rem; }
 form.stack label { display: grid; gap: .2rem; }
 form.picker { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin-bottom: 1rem; }
-input, select, button { font: inherit; padding: .45rem .6rem; border: 1px solid #b8c0c9; border-radius: 6px; background: #fff; min-height: 2.5rem; }
+input, select, button { font: inherit; padding: .45rem .6rem; border: 1px solid #b8c0c9; border-radius: 6px; background: #fff; min-height: 2.5rem; max-width: 100%; }
 button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
 button.secondary { background: #fff; color: var(--accent); }
 button.small { min-height: 2rem; padding: .15rem .5rem; font-size: .85rem; }
 button.link { background: none; border: 0; text-decoration: underline; padding: 0; min-height: 0; }
 button:disabled { opacity: .5; cursor: not-allowed; }
 fieldset { border: 1px solid var(--line); border-radius: 6px; }
+input[type=radio], input[type=checkbox] { min-height: 0; padding: 0; margin: 0; width: auto; accent-color: var(--accent); }
+fieldset label, label:has(> input[type=radio]), label:has(> input[type=checkbox]) { display: flex; align-items: center; gap: .4rem; }
 .grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); }
 article.terminal { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .5rem 1rem 1rem; }
 article.terminal h2 { margin-top: .5rem; }
@@ -100,6 +113,20 @@ body.signin main { max-width: 24rem; margin-top: 10vh; background: var(--card); 
 @media (max-width: 40rem) {
   main { padding: .5rem; } section { padding: .25rem .6rem .6rem; }
   .bar { gap: .4rem; font-size: .9rem; } .tenant { display: none; }
-  th, td { padding: .35rem .3rem; font-size: .9rem; }
+  /* Every page is one tap away: the navigation wraps rather than hiding pages off screen. */
+  nav { flex-wrap: wrap; white-space: normal; }
+  nav a { padding: .4rem .55rem; }
+  /* Tables become stacked rows: each cell on its own line, its column's name before it. */
+  table thead { display: none; }
+  table, table tbody, table tr, table td { display: block; width: 100%; }
+  table tr { padding: .4rem 0; border-bottom: 1px solid var(--line); }
+  table td { display: grid; grid-template-columns: 7rem minmax(0, 1fr); gap: .1rem .5rem; justify-items: start; border: 0; padding: .15rem 0; white-space: normal; overflow-wrap: anywhere; }
+  table td > * { grid-column: 2; }
+  table td[data-label=""] { grid-template-columns: minmax(0, 1fr); }
+  table td[data-label=""] > * { grid-column: 1; }
+  td:nth-child(-n+4) { white-space: normal; }
+  table td::before { content: attr(data-label); color: var(--muted); font-size: .8rem; grid-row: 1 / span 8; }
+  table td[data-label=""]::before { content: none; }
+  form.row { width: 100%; } form.row input { flex: 1 1 8rem; min-width: 0; }
 }
 `;

@@ -753,6 +753,26 @@ describe('the contractor dashboard', () => {
       ]);
     });
 
+    it('shows the audit trail to anyone of the tenant, filtered by action, day and text, and none of another tenant', async () => {
+      await f.call(f.a.admin, 'POST', '/api/v1/workers', { workerId: '88880000000008', name: '監査 太郎' });
+      await f.call(f.a.admin, 'PATCH', `/api/v1/workers/${f.a.worker}`, { name: '技能者 a 改名' });
+      await f.call(f.b.admin, 'POST', '/api/v1/workers', { workerId: '99990000000009', name: 'B の人' });
+      const viewer = await f.client('a-viewer');
+      await viewer.get('/audit');
+      expect(viewer.html).toContain('data-action="add_worker"');
+      expect(viewer.html).toContain('data-action="update_worker"');
+      expect(viewer.html).not.toContain('99990000000009');
+      await viewer.get('/audit?action=update_worker');
+      expect(viewer.html).not.toContain('data-action="add_worker"');
+      expect(viewer.html).toContain('技能者 a 改名');
+      await viewer.get('/audit?text=88880000000008');
+      expect([...viewer.html.matchAll(/data-action="([a-z_]+)"/g)].map((m) => m[1])).toEqual(['add_worker']);
+      await viewer.get('/audit?from=2099-01-01');
+      expect(viewer.html).toContain('該当する記録はありません');
+      await viewer.get('/audit?action=%3Cscript%3E&from=junk');
+      expect(viewer.html).toContain('data-action="add_worker"');
+    });
+
     it('adds a worker, a card and a roster place, and removes them', async () => {
       const browser = await f.client('a-admin');
       await browser.get('/workers');

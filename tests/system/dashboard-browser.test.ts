@@ -223,6 +223,7 @@ describe('the dashboard in a real browser', () => {
       'attention',
       'workers',
       'exports',
+      'audit',
       'accounts',
       'password',
       'two-factor',

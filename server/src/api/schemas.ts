@@ -269,6 +269,17 @@ export const AtRiskQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
+export const AuditQuery = Paging.extend({
+  action: z
+    .string()
+    .regex(/^[a-z_]{1,40}$/, 'must be an action as listed, e.g. bind_card')
+    .optional(),
+  from: DaySchema.optional(),
+  to: DaySchema.optional(),
+  /** Found in who did it, what it was done to, or why. */
+  text: z.string().trim().min(1).max(100).optional(),
+});
+
 export const CorrectionQuery = Paging.extend({
   siteId: SiteIdSchema.optional(),
   state: z.enum(['applied', 'awaiting_approval', 'rejected']).optional(),

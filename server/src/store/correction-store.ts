@@ -354,10 +354,23 @@ export class CorrectionStore {
     return correctionFromRow(found);
   }
 
-  audit(scope: TenantScope, filter: { limit: number; offset: number }): AuditEntry[] {
+  /**
+   * The tenant's audit trail, newest first: optionally one kind of action, days (YYYY-MM-DD,
+   * UTC, inclusive) and text found in who did it, what it was done to, or why.
+   */
+  audit(
+    scope: TenantScope,
+    filter: { limit: number; offset: number; action?: string; from?: string; to?: string; text?: string },
+  ): AuditEntry[] {
     const rows = this.#db
-      .sql('SELECT * FROM audit_log WHERE tenant_id = @tenantId ORDER BY id DESC LIMIT @limit OFFSET @offset')
-      .all({ ...scope, ...filter }) as {
+      .sql(
+        `SELECT * FROM audit_log WHERE tenant_id = @tenantId
+           AND (@action IS NULL OR action = @action)
+           AND (@from IS NULL OR at >= @from) AND (@to IS NULL OR at < date(@to, '+1 day'))
+           AND (@text IS NULL OR instr(actor, @text) > 0 OR instr(target, @text) > 0 OR instr(coalesce(reason, ''), @text) > 0)
+         ORDER BY id DESC LIMIT @limit OFFSET @offset`,
+      )
+      .all({ action: null, from: null, to: null, text: null, ...scope, ...filter }) as {
       id: number;
       at: string;
       actor: string;

@@ -89,6 +89,7 @@ ul.people li { display: flex; flex-wrap: wrap; gap: .5rem; align-items: baseline
 .notice { padding: .6rem .9rem; border-radius: 6px; border: 1px solid var(--ok); background: #e3f4e8; }
 .secret { display: inline-block; padding: .3rem .5rem; background: #fff; user-select: all; word-break: break-all; }
 .qr svg { width: 12rem; height: 12rem; background: #fff; }
+pre.change { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem; margin: .25rem 0 0; max-width: 32rem; }
 .item { display: flex; flex-wrap: wrap; gap: .5rem 1rem; justify-content: space-between; align-items: center; padding: .6rem 0; border-bottom: 1px solid var(--line); }
 form.inline { display: inline; }
 form.row { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }

@@ -137,10 +137,13 @@ export function correctionRoutes(kit: RouteKit): void {
       method: 'get',
       path: '/api/v1/audit',
       tags: ['corrections'],
-      request: { query: S.Paging },
-      responses: ok("the tenant's audit trail, newest first"),
+      request: { query: S.AuditQuery },
+      responses: ok("the tenant's audit trail, newest first; by action, days and text"),
     },
-    async (c) => pageJson(c, 'audit', (paging) => corrections.audit(scopeOf(c), paging)),
+    async (c) =>
+      pageJson(c, 'audit', (paging) =>
+        corrections.audit(scopeOf(c), { ...valid<z.infer<typeof S.AuditQuery>>(c, 'query'), ...paging }),
+      ),
   );
 
   route(

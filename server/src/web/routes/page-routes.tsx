@@ -1,10 +1,11 @@
 import { ccusToday } from '@ccus-gate/protocol';
-import type { Correction } from '../../store/correction-store.js';
+import type { AuditEntry, Correction } from '../../store/correction-store.js';
 import type { RosterEntry, TerminalView } from '../../store/directory-store.js';
 import type { StoredTap, UnknownCard, WorkRecord } from '../../store/record-queries.js';
 import { DashboardError } from '../api-client.js';
 import { dayBefore, HELD_SHOWN, monthOf, type PageKit } from '../page-kit.js';
 import { AttentionPage } from '../pages/attention.js';
+import { AuditPage } from '../pages/audit.js';
 import { ExportsPage } from '../pages/exports.js';
 import { RecordsPage } from '../pages/records.js';
 import { TerminalsPage } from '../pages/terminals.js';
@@ -188,6 +189,35 @@ export function pageRoutes(kit: PageKit): void {
           roster={roster.roster}
           terminals={terminals.filter((terminal) => terminal.siteId === site.siteId)}
         />,
+      );
+    }),
+  );
+
+  app.get(
+    '/audit',
+    signedIn(async (c, s) => {
+      const day = (value: string | undefined): string | undefined =>
+        value !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : undefined;
+      const action = c.req.query('action');
+      const text = c.req.query('text')?.trim();
+      const filter = {
+        ...(action !== undefined && /^[a-z_]{1,40}$/.test(action) ? { action } : {}),
+        ...(day(c.req.query('from')) === undefined ? {} : { from: day(c.req.query('from')) as string }),
+        ...(day(c.req.query('to')) === undefined ? {} : { to: day(c.req.query('to')) as string }),
+        ...(text === undefined || text === '' ? {} : { text: text.slice(0, 100) }),
+      };
+      const offset = Math.max(0, Number.parseInt(c.req.query('offset') ?? '0', 10) || 0);
+      const page = await s.api.get<{ audit: AuditEntry[]; nextOffset: number | null }>('/api/v1/audit', {
+        ...filter,
+        limit: 100,
+        offset,
+      });
+      return render(
+        c,
+        s,
+        'audit',
+        s.view.t.pages.audit,
+        <AuditPage view={s.view} entries={page.audit} filter={filter} nextOffset={page.nextOffset} offset={offset} />,
       );
     }),
   );

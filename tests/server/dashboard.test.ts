@@ -773,6 +773,38 @@ describe('the contractor dashboard', () => {
       expect(viewer.html).toContain('data-action="add_worker"');
     });
 
+    it("changes a terminal's settings from its card; the terminal is sent its new config; viewers see no form", async () => {
+      const admin = await f.client('a-admin');
+      await admin.get('/terminals');
+      expect(admin.html).toContain(`action="/terminals/${f.a.terminalId}/settings"`);
+      const saved = await admin.post(`/terminals/${f.a.terminalId}/settings`, {
+        directionMode: 'two-reader',
+        debounceSeconds: '30',
+        unknownCard: 'refuse',
+        retentionDays: '60',
+        back: '/terminals',
+      });
+      expect(await admin.follow(saved)).toContain(`端末 ${f.a.terminalId} の設定を保存しました`);
+      expect(f.store.directory.terminalView(null, f.a.terminalId).settings).toEqual({
+        directionMode: 'two-reader',
+        debounceSeconds: 30,
+        unknownCard: 'refuse',
+        retentionDays: 60,
+      });
+      expect(f.effects.configs).toContain(f.a.terminalId);
+      const bad = await admin.post(`/terminals/${f.a.terminalId}/settings`, {
+        directionMode: 'sideways',
+        debounceSeconds: '-1',
+        unknownCard: 'refuse',
+        retentionDays: '60',
+        back: '/terminals',
+      });
+      expect(await admin.follow(bad)).toContain('directionMode');
+      const viewer = await f.client('a-viewer');
+      await viewer.get('/terminals');
+      expect(viewer.html).not.toContain('/settings"');
+    });
+
     it('adds a worker, a card and a roster place, and removes them', async () => {
       const browser = await f.client('a-admin');
       await browser.get('/workers');

@@ -1,4 +1,4 @@
-import type { OnlineStatus } from '@ccus-gate/protocol';
+import { DIRECTION_MODES, type OnlineStatus } from '@ccus-gate/protocol';
 import type { FC } from 'hono/jsx';
 import type { Site, TerminalView } from '../../store/directory-store.js';
 import { healthWarnings } from '../../terminals/health-warnings.js';
@@ -104,6 +104,59 @@ export const TerminalsPage: FC<{ view: View; terminals: TerminalView[]; sites: S
                   {t.runSelftest}
                 </button>
               </Action>
+              {view.user.role !== 'admin' ? null : (
+                <details>
+                  <summary>{t.terminalSettings}</summary>
+                  <Action view={view} action={`/terminals/${terminal.terminalId}/settings`} class="stack">
+                    <label>
+                      {t.directionModeLabel}
+                      <select name="directionMode">
+                        {DIRECTION_MODES.map((mode) => (
+                          <option value={mode} selected={terminal.settings.directionMode === mode}>
+                            {t.directionModes[mode]}
+                          </option>
+                        ))}
+                      </select>
+                    </label>
+                    <label>
+                      {t.debounceLabel}
+                      <input
+                        name="debounceSeconds"
+                        type="number"
+                        min={0}
+                        max={3600}
+                        required
+                        value={String(terminal.settings.debounceSeconds)}
+                      />
+                    </label>
+                    <label>
+                      {t.unknownCardLabel}
+                      <select name="unknownCard">
+                        {(['accept', 'refuse'] as const).map((policy) => (
+                          <option value={policy} selected={terminal.settings.unknownCard === policy}>
+                            {t.unknownCardPolicies[policy]}
+                          </option>
+                        ))}
+                      </select>
+                    </label>
+                    <label>
+                      {t.retentionLabel}
+                      <input
+                        name="retentionDays"
+                        type="number"
+                        min={1}
+                        max={3650}
+                        required
+                        value={String(terminal.settings.retentionDays)}
+                      />
+                    </label>
+                    <p class="muted">
+                      {t.hardwareProfileLabel}: <code>{terminal.hardwareProfile ?? '—'}</code>
+                    </p>
+                    <button type="submit">{t.saveSettings}</button>
+                  </Action>
+                </details>
+              )}
             </article>
           );
         })}

@@ -200,6 +200,21 @@ export function actionRoutes(kit: PageKit): void {
   );
 
   action(
+    '/terminals/:terminalId/settings',
+    async (fields, c) => ({
+      method: 'PUT',
+      path: `/api/v1/terminals/${enc(c.req.param('terminalId') ?? '')}/settings`,
+      body: {
+        directionMode: fields.directionMode,
+        debounceSeconds: Number(fields.debounceSeconds),
+        unknownCard: fields.unknownCard,
+        retentionDays: Number(fields.retentionDays),
+      },
+    }),
+    (t, data) => t.settingsSaved(String((data.terminal as { terminalId?: string } | undefined)?.terminalId ?? '')),
+  );
+
+  action(
     '/workers/:workerId/enrol',
     async (fields, c) => ({
       method: 'POST',

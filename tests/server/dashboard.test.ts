@@ -805,6 +805,41 @@ describe('the contractor dashboard', () => {
       expect(viewer.html).not.toContain('/settings"');
     });
 
+    it('shows the sites and their structure; the prime registers a site, a subcontractor, and changes the settings', async () => {
+      const admin = await f.client('a-admin');
+      await admin.get('/sites');
+      expect(admin.html).toContain(`data-site="${f.a.siteId}"`);
+      expect(admin.html).toContain(`data-company="${f.sub.companyId}"`);
+      const added = await admin.post(`/sites/${f.a.siteId}/companies`, {
+        companyId: '77777777777777',
+        name: '孫請 工業',
+        tier: '2',
+        parentCompanyId: f.sub.companyId,
+        back: '/sites',
+      });
+      expect(await admin.follow(added)).toContain('現場を保存しました');
+      expect(admin.html).toContain('data-company="77777777777777"');
+      await admin.post(`/sites/${f.a.siteId}/settings`, { name: '現場 a 第2期', maxShiftHours: '20', back: '/sites' });
+      expect(
+        (await f.store.directory.site({ tenantId: f.a.tenantId, companyId: f.a.companyId }, f.a.siteId)).maxShiftHours,
+      ).toBe(20);
+      const created = await admin.post('/sites', {
+        siteId: '20260000000077',
+        name: '新しい現場',
+        dayBoundary: '05:00',
+        maxShiftHours: '16',
+        back: '/sites',
+      });
+      expect(await admin.follow(created)).toContain('data-site="20260000000077"');
+      const removed = await admin.post(`/sites/${f.a.siteId}/companies/77777777777777/remove`, { back: '/sites' });
+      expect(await admin.follow(removed)).not.toContain('data-company="77777777777777"');
+      // The subcontractor sees A's site, read-only.
+      const sub = await f.client('sub-admin');
+      await sub.get('/sites');
+      expect(sub.html).toContain(`data-site="${f.a.siteId}"`);
+      expect(sub.html).not.toContain(`action="/sites/${f.a.siteId}/settings"`);
+    });
+
     it('adds a worker, a card and a roster place, and removes them', async () => {
       const browser = await f.client('a-admin');
       await browser.get('/workers');

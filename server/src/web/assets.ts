@@ -129,5 +129,6 @@ body.signin main { max-width: 24rem; margin-top: 10vh; background: var(--card); 
   table td::before { content: attr(data-label); color: var(--muted); font-size: .8rem; grid-row: 1 / span 8; }
   table td[data-label=""]::before { content: none; }
   form.row { width: 100%; } form.row input { flex: 1 1 8rem; min-width: 0; }
+  form.row input.narrow { flex: 0 0 5rem; }
 }
 `;

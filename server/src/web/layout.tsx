@@ -3,7 +3,16 @@ import type { Site } from '../store/directory-store.js';
 import type { Formats } from './format.js';
 import type { Lang, Messages } from './i18n.js';
 
-export type PageName = 'today' | 'terminals' | 'records' | 'attention' | 'workers' | 'exports' | 'audit' | 'accounts';
+export type PageName =
+  | 'today'
+  | 'terminals'
+  | 'records'
+  | 'attention'
+  | 'workers'
+  | 'sites'
+  | 'exports'
+  | 'audit'
+  | 'accounts';
 
 /** What every page knows about the request: who, in which language, and the form token. */
 export interface View {
@@ -17,7 +26,17 @@ export interface View {
   flash: { kind: 'ok' | 'error'; text: string } | null;
 }
 
-const PAGES: PageName[] = ['today', 'terminals', 'records', 'attention', 'workers', 'exports', 'audit', 'accounts'];
+const PAGES: PageName[] = [
+  'today',
+  'terminals',
+  'records',
+  'attention',
+  'workers',
+  'sites',
+  'exports',
+  'audit',
+  'accounts',
+];
 
 export const Csrf: FC<{ view: View }> = ({ view }) => (
   <>

@@ -200,6 +200,50 @@ export function actionRoutes(kit: PageKit): void {
   );
 
   action(
+    '/sites',
+    async (fields) => ({
+      method: 'POST',
+      path: '/api/v1/sites',
+      body: {
+        siteId: fields.siteId,
+        name: fields.name,
+        dayBoundary: fields.dayBoundary,
+        maxShiftHours: Number(fields.maxShiftHours),
+      },
+    }),
+    (t) => t.siteSaved,
+  );
+
+  action(
+    '/sites/:siteId/settings',
+    async (fields, c) => ({
+      method: 'PATCH',
+      path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}`,
+      body: { name: fields.name, maxShiftHours: Number(fields.maxShiftHours) },
+    }),
+    (t) => t.siteSaved,
+  );
+
+  action(
+    '/sites/:siteId/companies',
+    async (fields, c) => ({
+      method: 'PUT',
+      path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}/companies/${enc(fields.companyId ?? '')}`,
+      body: { name: fields.name, tier: Number(fields.tier), parentCompanyId: fields.parentCompanyId },
+    }),
+    (t) => t.siteSaved,
+  );
+
+  action(
+    '/sites/:siteId/companies/:companyId/remove',
+    async (_fields, c) => ({
+      method: 'DELETE',
+      path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}/companies/${enc(c.req.param('companyId') ?? '')}`,
+    }),
+    (t) => t.siteSaved,
+  );
+
+  action(
     '/terminals/:terminalId/settings',
     async (fields, c) => ({
       method: 'PUT',

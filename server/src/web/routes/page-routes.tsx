@@ -8,6 +8,7 @@ import { AttentionPage } from '../pages/attention.js';
 import { AuditPage } from '../pages/audit.js';
 import { ExportsPage } from '../pages/exports.js';
 import { RecordsPage } from '../pages/records.js';
+import { SitesPage } from '../pages/sites.js';
 import { TerminalsPage } from '../pages/terminals.js';
 import { TodayPage } from '../pages/today.js';
 import { WorkersPage } from '../pages/workers.js';
@@ -191,6 +192,13 @@ export function pageRoutes(kit: PageKit): void {
         />,
       );
     }),
+  );
+
+  app.get(
+    '/sites',
+    signedIn(async (c, s) =>
+      render(c, s, 'sites', s.view.t.pages.sites, <SitesPage view={s.view} sites={await sitesOf(s)} />),
+    ),
   );
 
   app.get(

@@ -840,6 +840,32 @@ describe('the contractor dashboard', () => {
       expect(sub.html).not.toContain(`action="/sites/${f.a.siteId}/settings"`);
     });
 
+    it("corrects any record's times from the records page, as an audited correction", async () => {
+      const admin = await f.client('a-admin');
+      await admin.get(`/records?site=${f.a.siteId}&month=2026-11`);
+      expect(admin.html).toContain(`data-correct="${f.a.worker}/2026-11-20"`);
+      const corrected = await admin.post('/attention/exit', {
+        site: f.a.siteId,
+        workerId: f.a.worker,
+        workingDay: '2026-11-20',
+        entry: '07:30',
+        time: '17:45',
+        reason: 'タイムカードと照合',
+        back: `/records?site=${f.a.siteId}&month=2026-11`,
+      });
+      expect(corrected.headers.get('location')).toBe(`/records?site=${f.a.siteId}&month=2026-11`);
+      expect(await admin.follow(corrected)).toContain('退場時刻を記録しました');
+      const record = (await (
+        await f.call(f.a.viewer, 'GET', `/api/v1/records/${f.a.siteId}/${f.a.worker}/2026-11-20`)
+      ).json()) as { record: { firstIn: string; lastOut: string; flags: string[] } };
+      expect(Date.parse(record.record.firstIn)).toBe(Date.parse('2026-11-20T07:30:00+09:00'));
+      expect(Date.parse(record.record.lastOut)).toBe(Date.parse('2026-11-20T17:45:00+09:00'));
+      expect(record.record.flags).toContain('manual');
+      const viewer = await f.client('a-viewer');
+      await viewer.get(`/records?site=${f.a.siteId}&month=2026-11`);
+      expect(viewer.html).not.toContain('data-correct=');
+    });
+
     it('adds a worker, a card and a roster place, and removes them', async () => {
       const browser = await f.client('a-admin');
       await browser.get('/workers');

@@ -359,5 +359,6 @@ export const en: Messages = {
   add: 'Add',
   remove: 'Remove',
   siteSaved: 'Site saved',
+  correctTimes: 'Correct the times',
   tokenShownOnce: 'It is shown this once: copy it now into the system that will use it.',
 };

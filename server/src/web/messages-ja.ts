@@ -368,5 +368,6 @@ export const ja = {
   add: '追加',
   remove: '外す',
   siteSaved: '現場を保存しました',
+  correctTimes: '時刻を直す',
   tokenShownOnce: 'この値は今だけ表示されます。いま控えて、使うシステムに設定してください。',
 };

@@ -21,7 +21,7 @@ export interface AttentionData {
   names: Map<string, string>;
 }
 
-const RecordKeyFields: FC<{ record: WorkRecord }> = ({ record }) => (
+export const RecordKeyFields: FC<{ record: WorkRecord }> = ({ record }) => (
   <>
     <input type="hidden" name="site" value={record.siteId} />
     <input type="hidden" name="workerId" value={record.workerId} />
@@ -43,7 +43,7 @@ const FlagList: FC<{ view: View; record: WorkRecord }> = ({ view, record }) => (
 );
 
 /** Entry and exit as a person knows them; an exit before the entry is the next morning's. */
-const TimesForm: FC<{ view: View; record: WorkRecord }> = ({ view, record }) => (
+export const TimesForm: FC<{ view: View; record: WorkRecord }> = ({ view, record }) => (
   <Action view={view} action="/attention/exit" class="row">
     <RecordKeyFields record={record} />
     <label>

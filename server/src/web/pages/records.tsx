@@ -2,6 +2,7 @@ import type { FC } from 'hono/jsx';
 import type { Position, Site } from '../../store/directory-store.js';
 import type { WorkRecord } from '../../store/record-queries.js';
 import { Action, Empty, SitePicker, TableHead, type View } from '../layout.js';
+import { TimesForm } from './attention.js';
 
 export const StateBadge: FC<{ view: View; record: WorkRecord }> = ({ view, record }) => {
   const { t } = view;
@@ -27,7 +28,18 @@ const RecordRows: FC<{ view: View; site: Site; records: WorkRecord[]; names: Map
     <div class="scroll">
       <table data-testid="records">
         <TableHead
-          labels={[t.workingDay, t.worker, t.in, t.out, t.trade, t.position, t.flagsHeading, t.ccusState, t.deadline]}
+          labels={[
+            t.workingDay,
+            t.worker,
+            t.in,
+            t.out,
+            t.trade,
+            t.position,
+            t.flagsHeading,
+            t.ccusState,
+            t.deadline,
+            '',
+          ]}
         />
         <tbody>
           {records.map((record) => (
@@ -64,6 +76,15 @@ const RecordRows: FC<{ view: View; site: Site; records: WorkRecord[]; names: Map
               </td>
               <td class={record.ccus?.state !== 'accepted' && record.deadline < today ? 'bad' : undefined}>
                 {f.day(record.deadline)}
+              </td>
+              <td>
+                {/* Any record's times can be put right (a correction, audited; a sub's waits for the prime). */}
+                {view.user.role === 'admin' ? (
+                  <details data-correct={`${record.workerId}/${record.workingDay}`}>
+                    <summary>{t.correctTimes}</summary>
+                    <TimesForm view={view} record={record} />
+                  </details>
+                ) : null}
               </td>
             </tr>
           ))}

@@ -1,3 +1,4 @@
+export * from './alerts/tenant-alerts.js';
 export * from './api/http-api.js';
 export * from './broker/access.js';
 export * from './broker/embedded-broker.js';

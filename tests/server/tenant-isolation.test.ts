@@ -96,6 +96,7 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     'GET /api/v1/unknown-cards': { expect: LIST },
     'GET /api/v1/taps': { expect: LIST },
     'GET /api/v1/records': { expect: LIST },
+    'GET /api/v1/alerts': { expect: LIST },
     'GET /api/v1/records/at-risk': { expect: LIST },
     'GET /api/v1/records/{siteId}/{workerId}/{workingDay}': { expect: REFUSED },
     'GET /api/v1/records/{siteId}/{workerId}/{workingDay}/taps': { expect: REFUSED },

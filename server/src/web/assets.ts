@@ -67,6 +67,9 @@ section.cards { display: flex; gap: .75rem; background: none; border: 0; padding
 .stat .value { display: block; font-size: 2rem; font-weight: 700; } .stat .label { color: var(--muted); }
 .stat.warn { border-color: var(--warn); } .stat.warn .value { color: var(--warn); }
 section.risk { border-color: var(--bad); }
+section.alerts { border-color: var(--warn); background: #fff8ec; }
+section.alerts ul { margin: .5rem 0 0; padding-left: 1.2rem; }
+section.alerts li.bad a { color: var(--bad); font-weight: 600; } section.alerts li.warn a { color: var(--warn); }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }

@@ -360,5 +360,16 @@ export const en: Messages = {
   remove: 'Remove',
   siteSaved: 'Site saved',
   correctTimes: 'Correct the times',
+  alerts: {
+    terminal_offline: (terminal: string, _n: string, since: string) =>
+      `Terminal ${terminal} is offline (since ${since})`,
+    taps_waiting: (terminal: string, n: string, since: string) =>
+      `${n} taps wait on terminal ${terminal} (since ${since})`,
+    terminal_disk: (terminal: string) => `Terminal ${terminal} is running out of disk`,
+    records_refused: (_t: string, n: string) => `${n} records were refused by CCUS`,
+    records_held: (_t: string, n: string) => `${n} records are held for a person`,
+    deadline_near: (_t: string, n: string) => `${n} records reach their deadline within 7 days`,
+    unknown_cards: (_t: string, n: string) => `${n} unknown cards were tapped this week`,
+  },
   tokenShownOnce: 'It is shown this once: copy it now into the system that will use it.',
 };

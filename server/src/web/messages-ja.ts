@@ -369,5 +369,16 @@ export const ja = {
   remove: '外す',
   siteSaved: '現場を保存しました',
   correctTimes: '時刻を直す',
+  alerts: {
+    terminal_offline: (terminal: string, _n: string, since: string) =>
+      `端末 ${terminal} がオフラインです(${since} から)`,
+    taps_waiting: (terminal: string, n: string, since: string) =>
+      `端末 ${terminal} に未送信の打刻が ${n}件あります(${since} から)`,
+    terminal_disk: (terminal: string) => `端末 ${terminal} のディスクが残りわずかです`,
+    records_refused: (_t: string, n: string) => `CCUSに受け付けられなかった就業履歴が ${n}件あります`,
+    records_held: (_t: string, n: string) => `確認待ちで保留中の就業履歴が ${n}件あります`,
+    deadline_near: (_t: string, n: string) => `入力期限が7日以内の就業履歴が ${n}件あります`,
+    unknown_cards: (_t: string, n: string) => `この1週間に未登録カードが ${n}枚タッチされました`,
+  },
   tokenShownOnce: 'この値は今だけ表示されます。いま控えて、使うシステムに設定してください。',
 };

@@ -1,12 +1,13 @@
 import { ccusToday } from '@ccus-gate/protocol';
 import type { z } from '@hono/zod-openapi';
+import { tenantAlerts } from '../../alerts/tenant-alerts.js';
 import { json, type RouteKit } from '../route-kit.js';
 import * as S from '../schemas.js';
 
 /** Taps, work records (就業履歴) and their way to CCUS. */
 export function recordRoutes(kit: RouteKit): void {
   const { route, scopeOf, actorOf, ok, valid, pageJson, siteQuery, effects, now } = kit;
-  const { queries, corrections } = kit.store;
+  const { directory, queries, corrections } = kit.store;
 
   route(
     'viewer',
@@ -36,6 +37,37 @@ export function recordRoutes(kit: RouteKit): void {
       pageJson(c, 'records', async (paging) =>
         queries.records(scopeOf(c), { ...(await siteQuery<z.infer<typeof S.RecordQuery>>(c)), ...paging }),
       ),
+  );
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/alerts',
+      tags: ['records'],
+      responses: ok('what needs a person now, worst first: terminals, records, deadlines, unknown cards'),
+    },
+    async (c) => {
+      const scope = scopeOf(c);
+      const today = ccusToday(now());
+      const [terminals, refused, held, atRisk, unknownCards] = await Promise.all([
+        directory.terminals(scope),
+        queries.records(scope, { state: 'refused', limit: 1000, offset: 0 }),
+        queries.records(scope, { state: 'held', limit: 1000, offset: 0 }),
+        queries.atRisk(scope, { today, withinDays: 7, limit: 1000 }),
+        queries.unknownCards(scope, { limit: 1000, offset: 0 }),
+      ]);
+      return json(c, {
+        alerts: tenantAlerts({
+          now: now(),
+          terminals,
+          refused: refused.length,
+          held: held.length,
+          atRisk,
+          unknownCards,
+        }),
+      });
+    },
   );
 
   route(

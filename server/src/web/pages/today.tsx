@@ -1,7 +1,9 @@
 import type { FC } from 'hono/jsx';
+import type { Alert } from '../../alerts/tenant-alerts.js';
 import type { Site } from '../../store/directory-store.js';
 import type { StoredTap, WorkRecord } from '../../store/record-queries.js';
 import { Empty, SitePicker, TableHead, type View } from '../layout.js';
+import { AlertBanner } from './alert-banner.js';
 
 export interface TodayData {
   sites: Site[];
@@ -13,6 +15,8 @@ export interface TodayData {
   names: Map<string, string>;
   /** Earlier days at this site whose exit is still missing. */
   missedExits: WorkRecord[];
+  /** What needs a person across the tenant (GET /api/v1/alerts). */
+  alerts: Alert[];
 }
 
 interface Presence {
@@ -73,6 +77,7 @@ export const TodayPage: FC<{ view: View; data: TodayData }> = ({ view, data }) =
         {t.pages.today} <small>{f.day(data.day)}</small>
       </h1>
       <SitePicker view={view} sites={data.sites} current={data.site} />
+      <AlertBanner view={view} alerts={data.alerts} />
       <section class="cards">
         <div class="stat">
           <span class="value" data-testid="present-count">

@@ -1,4 +1,5 @@
 import { ccusToday } from '@ccus-gate/protocol';
+import type { Alert } from '../../alerts/tenant-alerts.js';
 import type { AuditEntry, Correction } from '../../store/correction-store.js';
 import type { RosterEntry, TerminalView } from '../../store/directory-store.js';
 import type { StoredTap, UnknownCard, WorkRecord } from '../../store/record-queries.js';
@@ -25,7 +26,7 @@ export function pageRoutes(kit: PageKit): void {
       const site = pickSite(sites, c.req.query('site'));
       if (site === null) return noSites(c, s, 'today');
       const day = siteDay(site);
-      const [taps, roster, workers, earlier] = await Promise.all([
+      const [taps, roster, workers, earlier, alerts] = await Promise.all([
         todaysTaps(s, site.siteId, day),
         s.api.all<RosterEntry>(`/api/v1/sites/${site.siteId}/roster`, 'roster').then((roster) => ({ roster })),
         workersOf(s),
@@ -35,6 +36,7 @@ export function pageRoutes(kit: PageKit): void {
           to: dayBefore(day, 1),
           limit: 1000,
         }),
+        s.api.get<{ alerts: Alert[] }>('/api/v1/alerts'),
       ]);
       const data = {
         sites,
@@ -44,6 +46,7 @@ export function pageRoutes(kit: PageKit): void {
         onRoster: new Set(roster.roster.map((entry) => entry.workerId)),
         names: namesOf(workers, roster.roster),
         missedExits: earlier.records.filter((record) => record.flags.includes('no_exit')),
+        alerts: alerts.alerts,
       };
       return render(
         c,

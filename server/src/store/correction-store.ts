@@ -2,63 +2,25 @@ import type { CardRef, WorkerId } from '@ccus-gate/protocol';
 import type { CcusOutbox } from '../ccus/outbox-store.js';
 import { applyChange, type Change, checkChange, type TimesChange } from '../corrections/apply-correction.js';
 import type { RedatedTapRow } from '../records/redate-taps.js';
+import { type AuditEntry, AuditLog } from './audit-log.js';
+import {
+  type Actor,
+  type Correction,
+  type CorrectionKind,
+  type CorrectionRow,
+  type CorrectionState,
+  correctionFromRow,
+  type TapRef,
+} from './correction-rows.js';
 import type { DirectoryStore, Position, SiteAccess } from './directory-store.js';
 import type { RecordKey, RecordQueries } from './record-queries.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
 import { type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
 
-export type CorrectionKind =
-  | 'add_day'
-  | 'set_times'
-  | 'bind_card'
-  | 'confirm_clock'
-  | 'void_tap'
-  | 'set_tap_time'
-  | 'set_trade';
-
-/** A stored tap, by the terminal that took it and its sequence number there. */
-export interface TapRef {
-  terminalId: string;
-  seq: number;
-}
-
 export type { TimesChange } from '../corrections/apply-correction.js';
-export type CorrectionState = 'applied' | 'awaiting_approval' | 'rejected';
-
-/** Who acts: the tenant and the token's label (or the signed-in person). */
-export interface Actor extends TenantScope {
-  name: string;
-}
-
-export interface Correction {
-  id: number;
-  kind: CorrectionKind;
-  state: CorrectionState;
-  siteId: string;
-  workerId: string | null;
-  workingDay: string | null;
-  actor: string;
-  byTenant: string;
-  reason: string;
-  before: unknown;
-  after: unknown;
-  createdAt: string;
-  decidedBy: string | null;
-  decidedAt: string | null;
-  decisionReason: string | null;
-}
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  reason: string | null;
-  before: unknown;
-  after: unknown;
-}
+export type { AuditEntry } from './audit-log.js';
+export type { Actor, Correction, CorrectionKind, CorrectionState, TapRef } from './correction-rows.js';
 
 /** The flags whose times a person may confirm as they are. */
 const CONFIRMABLE = ['clock_unsynced', 'clock_jumped', 'long_shift'] as const;
@@ -69,44 +31,6 @@ interface TapRow extends RedatedTapRow {
   at: string;
   clock_synced: number;
   void_correction: number | null;
-}
-
-interface CorrectionRow {
-  id: number;
-  tenant_id: string;
-  site_id: string;
-  worker_id: string | null;
-  working_day: string | null;
-  kind: CorrectionKind;
-  state: CorrectionState;
-  actor: string;
-  reason: string;
-  before: string | null;
-  after: string;
-  created_at: string;
-  decided_by: string | null;
-  decided_at: string | null;
-  decision_reason: string | null;
-}
-
-function correctionFromRow(row: CorrectionRow): Correction {
-  return {
-    id: row.id,
-    kind: row.kind,
-    state: row.state,
-    siteId: row.site_id,
-    workerId: row.worker_id,
-    workingDay: row.working_day,
-    actor: row.actor,
-    byTenant: row.tenant_id,
-    reason: row.reason,
-    before: row.before === null ? null : JSON.parse(row.before),
-    after: JSON.parse(row.after),
-    createdAt: row.created_at,
-    decidedBy: row.decided_by,
-    decidedAt: row.decided_at,
-    decisionReason: row.decision_reason,
-  };
 }
 
 /**
@@ -120,8 +44,10 @@ export class CorrectionStore {
   readonly #directory: DirectoryStore;
   readonly #queries: RecordQueries;
   readonly #outbox: CcusOutbox;
+  readonly #log: AuditLog;
 
   constructor(db: SqliteDb, directory: DirectoryStore, queries: RecordQueries, outbox: CcusOutbox) {
+    this.#log = new AuditLog(db);
     this.#db = db;
     this.#directory = directory;
     this.#queries = queries;
@@ -354,42 +280,12 @@ export class CorrectionStore {
     return correctionFromRow(found);
   }
 
-  /**
-   * The tenant's audit trail, newest first: optionally one kind of action, days (YYYY-MM-DD,
-   * UTC, inclusive) and text found in who did it, what it was done to, or why.
-   */
+  /** The tenant's audit trail, newest first (audit-log.ts). */
   audit(
     scope: TenantScope,
     filter: { limit: number; offset: number; action?: string; from?: string; to?: string; text?: string },
   ): AuditEntry[] {
-    const rows = this.#db
-      .sql(
-        `SELECT * FROM audit_log WHERE tenant_id = @tenantId
-           AND (@action IS NULL OR action = @action)
-           AND (@from IS NULL OR at >= @from) AND (@to IS NULL OR at < date(@to, '+1 day'))
-           AND (@text IS NULL OR instr(actor, @text) > 0 OR instr(target, @text) > 0 OR instr(coalesce(reason, ''), @text) > 0)
-         ORDER BY id DESC LIMIT @limit OFFSET @offset`,
-      )
-      .all({ action: null, from: null, to: null, text: null, ...scope, ...filter }) as {
-      id: number;
-      at: string;
-      actor: string;
-      action: string;
-      target: string;
-      reason: string | null;
-      before: string | null;
-      after: string | null;
-    }[];
-    return rows.map((row) => ({
-      id: row.id,
-      at: row.at,
-      actor: row.actor,
-      action: row.action,
-      target: row.target,
-      reason: row.reason,
-      before: row.before === null ? null : JSON.parse(row.before),
-      after: row.after === null ? null : JSON.parse(row.after),
-    }));
+    return this.#log.entries(scope, filter);
   }
 
   /** Records a change made elsewhere (a worker added, a terminal leased) in the tenant's audit trail. */
@@ -513,19 +409,6 @@ export class CorrectionStore {
     before: unknown,
     after: unknown,
   ): void {
-    this.#db
-      .sql(
-        'INSERT INTO audit_log (at, tenant_id, actor, action, target, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        this.#db.iso(),
-        actor.tenantId,
-        actor.name,
-        action,
-        target,
-        reason,
-        before === null || before === undefined ? null : JSON.stringify(before),
-        after === null || after === undefined ? null : JSON.stringify(after),
-      );
+    this.#log.write(actor, action, target, reason, before, after);
   }
 }

@@ -131,8 +131,15 @@ export class ServerStore {
       }
       return tenants;
     };
+    // A batch holds each worker's taps several times (in, out, day after day): one look-up per card.
+    const boundByCard = new Map<string, { tenant_id: string; worker_id: string }[]>();
     const resolveAt = (siteId: string, tap: Tap): string | undefined => {
-      const bound = bindings.all(tap.card.tech, tap.card.id) as { tenant_id: string; worker_id: string }[];
+      const key = `${tap.card.tech}:${tap.card.id}`;
+      let bound = boundByCard.get(key);
+      if (bound === undefined) {
+        bound = bindings.all(tap.card.tech, tap.card.id) as { tenant_id: string; worker_id: string }[];
+        boundByCard.set(key, bound);
+      }
       if (bound.length === 0) return undefined;
       for (const tenantId of tenantsSeeing(siteId)) {
         const found = bound.find((binding) => binding.tenant_id === tenantId);
@@ -165,18 +172,18 @@ export class ServerStore {
         if (workerId === null) return;
         const id = `${siteId}/${workerId}/${day}`;
         const seen = touched.get(id);
-        const fromMs =
-          seen === undefined
-            ? atMs
-            : seen.fromMs === undefined || atMs === undefined
-              ? undefined
-              : Math.min(seen.fromMs, atMs);
-        touched.set(id, {
-          siteId,
-          workerId: workerId as WorkerId,
-          workingDay: day,
-          ...(fromMs === undefined ? {} : { fromMs }),
-        });
+        if (seen === undefined) {
+          touched.set(id, {
+            siteId,
+            workerId: workerId as WorkerId,
+            workingDay: day,
+            ...(atMs === undefined ? {} : { fromMs: atMs }),
+          });
+        } else if (seen.fromMs !== undefined) {
+          // A change with no time (a tap moved) asks for the whole day; otherwise the earliest counts.
+          if (atMs === undefined) delete seen.fromMs;
+          else seen.fromMs = Math.min(seen.fromMs, atMs);
+        }
       };
       let inserted = 0;
       /** Synchronised taps with plausible times: each tells how its boot's monotonic time maps to wall time. */

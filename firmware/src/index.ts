@@ -10,6 +10,7 @@ export * from './health/health-probe.js';
 export * from './pipeline/debouncer.js';
 export * from './pipeline/direction.js';
 export * from './pipeline/tap-pipeline.js';
+export * from './store/migrations.js';
 export * from './store/sequence-floor.js';
 export * from './store/terminal-store.js';
 export * from './sync/backoff.js';

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { GpioLineFactory } from './drivers/gpio/gpio-output.js';
-import type { OpenPort } from './drivers/pn532/pn532-reader.js';
+import type { OpenPort } from './drivers/serial-port.js';
 import { type DigitalOutput, type Outputs, switchOutput } from './output.js';
 import type { Pattern, PatternName } from './patterns.js';
 import type { HardwareProfile } from './profile.js';
@@ -19,7 +19,7 @@ export interface Hardware {
 export interface HardwareDeps {
   /** Where simulated readers read card lines from. */
   input?: Readable;
-  /** Serial ports for PN532 readers; the real one (serialport) by default. */
+  /** Serial ports for PN532 readers and QR scanners; the real one (serialport) by default. */
   openPort?: OpenPort;
   /** The RC522's SPI, for tests: a module with createSpi (see FakeMfrc522). */
   rc522Spi?: Extract<import('./drivers/rc522/rc522-worker.js').Rc522WorkerData['spi'], { kind: 'module' }>;
@@ -63,8 +63,21 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
           ...(spec.resetPin === undefined ? {} : { resetPin: spec.resetPin }),
         }),
       );
+    } else if (spec.driver === 'qr-serial') {
+      const { QrScanner } = await import('./drivers/qr/qr-scanner.js');
+      const { openSerialPort } = await import('./drivers/serial-port.js');
+      readers.push(
+        new QrScanner({
+          name: spec.name,
+          path: spec.path,
+          baudRate: spec.baudRate,
+          openPort: deps.openPort ?? openSerialPort,
+          ...(spec.pattern === undefined ? {} : { pattern: spec.pattern }),
+        }),
+      );
     } else {
-      const { Pn532Reader, openSerialPort } = await import('./drivers/pn532/pn532-reader.js');
+      const { Pn532Reader } = await import('./drivers/pn532/pn532-reader.js');
+      const { openSerialPort } = await import('./drivers/serial-port.js');
       readers.push(
         new Pn532Reader({
           name: spec.name,

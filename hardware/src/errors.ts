@@ -5,6 +5,8 @@ export type ReaderErrorCode =
   | 'read_failed'
   /** Input to a simulated reader was not a card identifier. */
   | 'bad_input'
+  /** A QR code was read but is not a worker ID by the configured pattern. */
+  | 'not_a_worker_id'
   /** The port or bus went away. */
   | 'disconnected';
 

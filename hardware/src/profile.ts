@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileQrPattern } from './drivers/qr/qr-payload.js';
 import { HardwareError } from './hardware-error.js';
 import { DEFAULT_PATTERNS, type PatternName } from './patterns.js';
 
@@ -25,6 +26,23 @@ const Rc522Reader = z.strictObject({
     .default({ clock: 23, mosi: 19, miso: 21, cs: 24 }),
   resetPin: PhysicalPin.optional(),
 });
+/** A serial QR scanner for the 建キャリ app's worker QR code (drivers/qr). */
+const QrSerialReader = z.strictObject({
+  driver: z.literal('qr-serial'),
+  name: z.string().min(1).max(16).default('qr'),
+  /** /dev/ttyACM0 for a USB scanner in serial (CDC) mode; /dev/serial0 for one on the UART. */
+  path: z.string().min(1).default('/dev/ttyACM0'),
+  baudRate: z
+    .union([z.literal(9_600), z.literal(19_200), z.literal(38_400), z.literal(57_600), z.literal(115_200)])
+    .default(9_600),
+  /** Where the worker ID is in the code, as a regular expression (its first group, or the whole match). */
+  pattern: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((source) => typeof compileQrPattern(source) !== 'string', 'must be a regular expression')
+    .optional(),
+});
 const SimulatedReader = z.strictObject({
   driver: z.literal('simulated'),
   name: z.string().min(1).max(16).default('sim'),
@@ -38,9 +56,10 @@ const SimulatedReader = z.strictObject({
 export const HardwareProfileSchema = z.strictObject({
   name: z.string().min(1).max(120),
   readers: z
-    .array(z.discriminatedUnion('driver', [Pn532Reader, Rc522Reader, SimulatedReader]))
+    .array(z.discriminatedUnion('driver', [Pn532Reader, Rc522Reader, QrSerialReader, SimulatedReader]))
     .min(1)
-    .max(2),
+    // Two card readers (one per direction) and a QR scanner.
+    .max(3),
   outputs: z.discriminatedUnion('driver', [
     z.strictObject({
       driver: z.literal('gpio'),

@@ -5,3 +5,4 @@
 
 export * from './sim/fake-mfrc522.js';
 export * from './sim/fake-pn532.js';
+export * from './sim/fake-qr-scanner.js';

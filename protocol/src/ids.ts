@@ -35,8 +35,15 @@ export const TerminalIdSchema = z
   .brand<'TerminalId'>();
 export type TerminalId = z.infer<typeof TerminalIdSchema>;
 
-export const CARD_TECHS = ['felica', 'mifare'] as const;
+/**
+ * How a worker is identified at the gate: a card (FeliCa, MIFARE) by its chip's identifier,
+ * or the 建キャリ app's QR code (`qr`), whose identifier is the worker ID itself.
+ */
+export const CARD_TECHS = ['felica', 'mifare', 'qr'] as const;
 export type CardTech = (typeof CARD_TECHS)[number];
+/** The techs of physical cards, which a contractor binds to a worker; a QR code names its worker. */
+export const CARD_CHIP_TECHS = ['felica', 'mifare'] as const;
+export type CardChipTech = (typeof CARD_CHIP_TECHS)[number];
 
 /** FeliCa IDm: 8 bytes, as 16 upper-case hex digits. */
 export const FelicaIdmSchema = z
@@ -56,6 +63,7 @@ export type MifareUid = z.infer<typeof MifareUidSchema>;
 export const CardRefSchema = z.discriminatedUnion('tech', [
   z.strictObject({ tech: z.literal('felica'), id: FelicaIdmSchema }),
   z.strictObject({ tech: z.literal('mifare'), id: MifareUidSchema }),
+  z.strictObject({ tech: z.literal('qr'), id: WorkerIdSchema }),
 ]);
 export type CardRef = z.infer<typeof CardRefSchema>;
 
@@ -81,6 +89,8 @@ export const parseTerminalId = (value: unknown): TerminalId => parseWith(Termina
  * 8 bytes is a FeliCa IDm, 4, 7 or 10 bytes a MIFARE UID (the two never overlap).
  */
 export function parseCardRef(raw: string, tech?: CardTech): CardRef {
+  // A worker ID is never inferred: 14 digits would read as a 7-byte MIFARE UID.
+  if (tech === 'qr') return parseWith(CardRefSchema, 'card', { tech, id: raw.trim().replace(/[\s-]/g, '') });
   const hex = raw
     .trim()
     .replace(/[\s:-]/g, '')

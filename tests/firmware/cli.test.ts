@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { TerminalStore } from '@ccus-gate/firmware';
+import { MIGRATIONS, TerminalStore } from '@ccus-gate/firmware';
 import { parseCardRef, workingDay } from '@ccus-gate/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
@@ -81,7 +81,7 @@ describe('ccus-gate-terminal', () => {
     const json = await cli(['status', '--config', config, '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({
       terminalId: 'gate-01',
-      store: { counts: { pending: 2, delivered: 0, rejected: 1 }, highestSeq: 3, schemaVersion: 3 },
+      store: { counts: { pending: 2, delivered: 0, rejected: 1 }, highestSeq: 3, schemaVersion: MIGRATIONS.length },
       health: { storeBytes: expect.any(Number), memoryRssBytes: expect.any(Number) },
     });
   });

@@ -1,5 +1,12 @@
 import { join } from 'node:path';
-import { type Clock, DEFAULT_SETTINGS, type PipelineSettings, TapPipeline, TerminalStore } from '@ccus-gate/firmware';
+import {
+  type Clock,
+  DEFAULT_SETTINGS,
+  MIGRATIONS,
+  type PipelineSettings,
+  TapPipeline,
+  TerminalStore,
+} from '@ccus-gate/firmware';
 import type { CardEvent, PatternName } from '@ccus-gate/hardware';
 import { parseCardRef, parseSiteId, parseWorkerId } from '@ccus-gate/protocol';
 import Database from 'better-sqlite3';
@@ -186,12 +193,13 @@ describe('tap pipeline', () => {
     const path = join(dir.path, 'terminal.db');
     const old = new Database(path);
     old.exec('DROP INDEX taps_rejected');
+    old.exec('DROP INDEX roster_worker');
     old.pragma('user_version = 2');
     old.close();
 
     store = TerminalStore.open(path);
     expect(store.counts()).toEqual({ pending: 1, delivered: 2, rejected: 1 });
-    expect(store.summary().schemaVersion).toBe(3);
+    expect(store.summary().schemaVersion).toBe(MIGRATIONS.length);
     store.close();
     store = TerminalStore.open(path);
     expect(store.counts()).toEqual({ pending: 1, delivered: 2, rejected: 1 });

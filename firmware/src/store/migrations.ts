@@ -46,4 +46,41 @@ export const MIGRATIONS: readonly string[] = [
   -- Counting taps by state at start-up reads these instead of the whole table.
   CREATE INDEX taps_rejected ON taps (seq) WHERE state = 'rejected';
   `,
+  `
+  -- The 建キャリ QR code: a tap whose identifier is the worker ID itself (tech 'qr'). SQLite
+  -- cannot change a CHECK in place, so the table is built again with the same rows.
+  CREATE TABLE taps_new (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tech TEXT NOT NULL CHECK (tech IN ('felica', 'mifare', 'qr')),
+    card_id TEXT NOT NULL,
+    worker_id TEXT,
+    subject TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    at TEXT NOT NULL,
+    working_day TEXT NOT NULL,
+    boot_id TEXT NOT NULL,
+    mono INTEGER NOT NULL,
+    clock_synced INTEGER NOT NULL,
+    flags TEXT NOT NULL DEFAULT '[]',
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'rejected')),
+    settled_at TEXT,
+    reject_reason TEXT,
+    raw_at TEXT
+  );
+  INSERT INTO taps_new (seq, tech, card_id, worker_id, subject, direction, at, working_day, boot_id, mono,
+      clock_synced, flags, state, settled_at, reject_reason, raw_at)
+    SELECT seq, tech, card_id, worker_id, subject, direction, at, working_day, boot_id, mono,
+      clock_synced, flags, state, settled_at, reject_reason, raw_at FROM taps;
+  -- The high-water mark goes along: a sequence number is never reused, even after pruning.
+  DELETE FROM sqlite_sequence WHERE name = 'taps_new';
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'taps_new', seq FROM sqlite_sequence WHERE name = 'taps';
+  DROP TABLE taps;
+  ALTER TABLE taps_new RENAME TO taps;
+  CREATE INDEX taps_pending ON taps (seq) WHERE state = 'pending';
+  CREATE INDEX taps_subject_day ON taps (subject, working_day, seq);
+  CREATE INDEX taps_delivered ON taps (settled_at) WHERE state = 'delivered';
+  CREATE INDEX taps_rejected ON taps (seq) WHERE state = 'rejected';
+  -- A QR code names its worker: the gate knows them when any of their cards is on the roster.
+  CREATE INDEX roster_worker ON roster (worker_id);
+  `,
 ];

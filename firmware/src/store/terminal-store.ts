@@ -71,7 +71,7 @@ export interface SettledTap {
 /** A tap as `settle` changed it: `reject_reason` is null for a delivered one. */
 interface SettledRow {
   seq: number;
-  tech: 'felica' | 'mifare';
+  tech: CardRef['tech'];
   card_id: string;
   reject_reason: string | null;
 }
@@ -82,7 +82,7 @@ const TAP_COLUMNS =
 
 interface TapRow {
   seq: number;
-  tech: 'felica' | 'mifare';
+  tech: CardRef['tech'];
   card_id: string;
   worker_id: string | null;
   direction: Direction;
@@ -129,6 +129,7 @@ export class TerminalStore {
   readonly #pendingAfter: Database.Statement<[number, number], TapRow>;
   readonly #recentTaps: Database.Statement<[string, string], { direction: Direction; at: string; working_day: string }>;
   readonly #resolve: Database.Statement<[string, string], { worker_id: string }>;
+  readonly #rosterWorker: Database.Statement<[string], { worker_id: string }>;
   /** Kept in memory so status costs nothing with a million taps queued; this store is the only writer. */
   readonly #counts: TapCounts = { pending: 0, delivered: 0, rejected: 0 };
   readonly #floor: SequenceFloor | null;
@@ -161,6 +162,9 @@ export class TerminalStore {
       `SELECT direction, at, working_day FROM taps WHERE subject = ? AND working_day >= ? ORDER BY seq`,
     );
     this.#resolve = this.#sql(`SELECT worker_id FROM roster WHERE tech = ? AND card_id = ?`);
+    this.#rosterWorker = this.#sql<[string], { worker_id: string }>(
+      `SELECT worker_id FROM roster WHERE worker_id = ? LIMIT 1`,
+    );
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: statements are typed where their rows are read.
@@ -426,13 +430,14 @@ export class TerminalStore {
   }
 
   /**
-   * Whether the store can take a tap now: writes and removes a page-sized row. Used only while
-   * the terminal shows a store fault, to notice without a tap that space has returned.
+   * Whether the store can take a tap now: writes and removes a row of a few pages, as many as
+   * a tap can need at worst (its table's page and each index's splitting at once). Used only
+   * while the terminal shows a store fault, to notice without a tap that space has returned.
    */
   probeWritable(): void {
     try {
       this.#db.transaction(() => {
-        this.#sql(`INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', hex(randomblob(2048)))`).run();
+        this.#sql(`INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', hex(randomblob(8192)))`).run();
         this.#sql(`DELETE FROM meta WHERE key = 'probe'`).run();
       })();
     } catch (error) {
@@ -474,7 +479,7 @@ export class TerminalStore {
       `SELECT seq, tech, card_id, reject_reason, settled_at FROM taps WHERE state = 'rejected' ORDER BY seq DESC LIMIT ?`,
     ).all(limit) as {
       seq: number;
-      tech: 'felica' | 'mifare';
+      tech: CardRef['tech'];
       card_id: string;
       reject_reason: string;
       settled_at: string;
@@ -507,7 +512,9 @@ export class TerminalStore {
       .map((row) => ({ direction: row.direction, at: row.at, workingDay: row.working_day }));
   }
 
+  /** The worker a card is bound to on the roster; a QR code's worker when the roster has them. */
   resolveCard(card: CardRef): WorkerId | null {
+    if (card.tech === 'qr') return (this.#rosterWorker.get(card.id)?.worker_id ?? null) as WorkerId | null;
     return (this.#resolve.get(card.tech, card.id)?.worker_id ?? null) as WorkerId | null;
   }
 
@@ -580,4 +587,8 @@ function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${i + 1}`);
     })();
   }
+  // A migration that built a table again leaves the old one's pages free inside the file. They
+  // go back to the disk: a full disk is measured by the file, and free pages inside it would let
+  // a small write through while a tap could not be (probeWritable).
+  if (version < MIGRATIONS.length && (db.pragma('freelist_count', { simple: true }) as number) > 0) db.exec('VACUUM');
 }

@@ -1,6 +1,7 @@
 import { SerialPortStream } from '@serialport/stream';
 import { SerialPortMock } from 'serialport';
-import type { OpenPort, Pn532Port } from '../drivers/pn532/pn532-reader.js';
+import type { Pn532Port } from '../drivers/pn532/pn532-reader.js';
+import type { OpenPort } from '../drivers/serial-port.js';
 
 type MockPortBinding = Awaited<ReturnType<typeof SerialPortMock.binding.open>>;
 

@@ -56,7 +56,9 @@ export class SimulatedReader extends EventEmitter<CardReaderEvents> implements C
       details ??
       (tech === 'felica'
         ? { tech, idm: card.id, pmm: null, systemCode: null }
-        : { tech, uid: card.id, sak: null, atqa: null });
+        : tech === 'qr'
+          ? { tech, workerId: card.id }
+          : { tech, uid: card.id, sak: null, atqa: null });
     this.emit('card', { ...card, details: fullDetails, reader: this.name });
   }
 
@@ -75,7 +77,7 @@ export class SimulatedReader extends EventEmitter<CardReaderEvents> implements C
         'error',
         new ReaderError('bad_input', this.name, `${JSON.stringify(hex.trim())} is not a card identifier`, {
           input: hex,
-          expected: 'hex of a FeliCa IDm (8 bytes) or a MIFARE UID (4, 7 or 10 bytes)',
+          expected: 'hex of a FeliCa IDm (8 bytes) or a MIFARE UID (4, 7 or 10 bytes), or qr: and a 14-digit worker ID',
         }),
       );
       return;

@@ -1,5 +1,5 @@
 import {
-  CARD_TECHS,
+  CARD_CHIP_TECHS,
   CompanyIdSchema,
   DayBoundarySchema,
   DEFAULT_MAX_SHIFT_HOURS,
@@ -161,7 +161,7 @@ export const WorkerPatch = z.strictObject(WorkerFields).partial().openapi('Worke
 export const CardBody = z
   .strictObject({
     card: z.string().min(1).max(64).openapi({ description: 'FeliCa IDm or MIFARE UID in hex; separators allowed' }),
-    tech: z.enum(CARD_TECHS).optional(),
+    tech: z.enum(CARD_CHIP_TECHS).optional(),
     reason: ReasonSchema.optional(),
   })
   .openapi('CardBinding');
@@ -311,7 +311,7 @@ export const PasswordBody = z
 
 export const UserParam = z.object({ userId: z.string().regex(/^u_[A-Za-z0-9_-]{12}$/, 'is a user id as listed') });
 export const IdParam = z.object({ id: z.coerce.number().int().min(1) });
-export const CardParam = z.object({ tech: z.enum(CARD_TECHS), id: z.string().min(1).max(64) });
+export const CardParam = z.object({ tech: z.enum(CARD_CHIP_TECHS), id: z.string().min(1).max(64) });
 export const SiteCompanyParam = z.object({ siteId: SiteIdSchema, companyId: CompanyIdSchema });
 export const RosterParam = z.object({ siteId: SiteIdSchema, workerId: WorkerIdSchema });
 

@@ -79,11 +79,12 @@ export class EnrolmentStore {
       this.#db.sql('DELETE FROM card_enrolments WHERE terminal_id = ?').run(terminalId);
       return null;
     }
-    // Taken after the request (by the terminal's clock, as received) and known to no one here.
+    // A card taken after the request (by the terminal's clock, as received) and known to no one
+    // here. A QR code is not a card: it names its worker, and there is nothing to bind.
     const tap = this.#db
       .sql(
         `SELECT tech, card_id FROM taps
-          WHERE terminal_id = ? AND worker_id IS NULL AND received_at >= ? AND at_ms >= ?
+          WHERE terminal_id = ? AND worker_id IS NULL AND tech <> 'qr' AND received_at >= ? AND at_ms >= ?
           ORDER BY seq LIMIT 1`,
       )
       .get(terminalId, row.created_at, Date.parse(row.created_at) - 60_000) as

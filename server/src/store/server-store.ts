@@ -114,6 +114,7 @@ export class ServerStore {
     // first, then its subcontractors'. Another tenant's binding never reaches this site. Who
     // sees a site is looked up once per site a batch touches, the bindings once per card.
     const bindings = this.db.sql('SELECT tenant_id, worker_id FROM cards WHERE tech = ? AND card_id = ?');
+    const booked = this.db.sql('SELECT tenant_id, worker_id FROM workers WHERE worker_id = ?');
     const readers = new Map<string, string[]>();
     const tenantsSeeing = (siteId: string): string[] => {
       let tenants = readers.get(siteId);
@@ -137,7 +138,11 @@ export class ServerStore {
       const key = `${tap.card.tech}:${tap.card.id}`;
       let bound = boundByCard.get(key);
       if (bound === undefined) {
-        bound = bindings.all(tap.card.tech, tap.card.id) as { tenant_id: string; worker_id: string }[];
+        // A QR code names its worker: the books of the tenants that see the site say whether they know them.
+        bound = (tap.card.tech === 'qr' ? booked.all(tap.card.id) : bindings.all(tap.card.tech, tap.card.id)) as {
+          tenant_id: string;
+          worker_id: string;
+        }[];
         boundByCard.set(key, bound);
       }
       if (bound.length === 0) return undefined;

@@ -65,24 +65,55 @@ export abstract class WorkerBooks extends SiteBooks {
   }): void {
     const trades = worker.trades ?? (worker.trade == null ? [] : [worker.trade]);
     try {
-      this.db
-        .sql(
-          `INSERT INTO workers (worker_id, tenant_id, name, employer_company_id, trade, trades, position)
-           VALUES (?, ?, ?, coalesce(?, (SELECT company_id FROM tenants WHERE tenant_id = ?)), ?, ?, ?)`,
-        )
-        .run(
-          worker.workerId,
-          worker.tenantId,
-          worker.name,
-          worker.employerCompanyId ?? null,
-          worker.tenantId,
-          trades[0] ?? null,
-          JSON.stringify(trades),
-          worker.position ?? null,
-        );
+      this.db.transaction(() => {
+        this.#insertWorker(worker, trades);
+        this.#resolveQrTaps(worker.tenantId, worker.workerId);
+      });
     } catch (error) {
       throw fromSqlite(error, `worker ${worker.workerId} on this tenant's books`, 'workerId');
     }
+  }
+
+  #insertWorker(worker: Parameters<WorkerBooks['addWorker']>[0], trades: string[]): void {
+    this.db
+      .sql(
+        `INSERT INTO workers (worker_id, tenant_id, name, employer_company_id, trade, trades, position)
+           VALUES (?, ?, ?, coalesce(?, (SELECT company_id FROM tenants WHERE tenant_id = ?)), ?, ?, ?)`,
+      )
+      .run(
+        worker.workerId,
+        worker.tenantId,
+        worker.name,
+        worker.employerCompanyId ?? null,
+        worker.tenantId,
+        trades[0] ?? null,
+        JSON.stringify(trades),
+        worker.position ?? null,
+      );
+  }
+
+  /**
+   * A worker's QR code scanned before they were on the books: those taps at the sites the
+   * tenant sees become theirs now, as a card's do when it is bound, and their records are queued.
+   */
+  #resolveQrTaps(tenantId: string, workerId: WorkerId): void {
+    const scope = this.db
+      .sql('SELECT tenant_id AS tenantId, company_id AS companyId FROM tenants WHERE tenant_id = ?')
+      .get(tenantId) as TenantScope | undefined;
+    if (scope === undefined) return;
+    const resolved = this.db
+      .sql(
+        `WITH ${VISIBLE_SITES}
+         UPDATE taps SET worker_id = @workerId
+           WHERE tech = 'qr' AND card_id = @workerId AND worker_id IS NULL
+             AND site_id IN (SELECT site_id FROM visible)
+         RETURNING site_id, working_day`,
+      )
+      .all({ ...scope, workerId }) as { site_id: string; working_day: string }[];
+    queueRecords(
+      this.db,
+      resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),
+    );
   }
 
   /**
@@ -239,6 +270,9 @@ export abstract class WorkerBooks extends SiteBooks {
    * the sites whose roster changed and how many taps were resolved.
    */
   addCard(card: CardRef, workerId: WorkerId, scope?: TenantScope): { sites: string[]; resolvedTaps: number } {
+    if (card.tech === 'qr') {
+      throw new StoreError('invalid', `a QR code names its worker (${card.id}); only a card is bound`, 'card');
+    }
     return this.db.transaction(() => {
       const tenantId = scope === undefined ? this.#onlyTenantOf(workerId) : this.#ownWorker(scope, workerId).tenant_id;
       const owner = this.db

@@ -130,6 +130,9 @@ export const en: Messages = {
   unknownCardsHelp: "Binding a card to a worker makes its earlier taps that worker's records.",
   chooseWorker: 'Choose a worker',
   reason: 'Reason',
+  unknownQrHelp:
+    "A worker ID read from the 建キャリ app's QR code, not on your books. Adding the worker makes these scans their records.",
+  unknownQrLabel: 'QR code (worker ID)',
   bindCard: 'Bind card',
   cardBound: (n: string) => `Card bound; ${n} taps resolved.`,
   approvalsHeading: (n: string) => `Entries awaiting your approval (${n})`,

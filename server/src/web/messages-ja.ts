@@ -134,6 +134,9 @@ export const ja = {
   unknownCardsHelp: '技能者に紐付けると、これまでのタップもその技能者の就業履歴になります。',
   chooseWorker: '技能者を選択',
   reason: '理由',
+  unknownQrHelp:
+    '建キャリのQRコードで読み取った技能者IDですが、台帳にいません。技能者として追加すると、これまでの読み取りもその技能者の就業履歴になります。',
+  unknownQrLabel: 'QRコード（技能者ID）',
   bindCard: 'カードを紐付け',
   cardBound: (n: string) => `カードを紐付けました。${n}件のタップを反映しました。`,
   approvalsHeading: (n: string) => `承認待ちの手入力 (${n})`,

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
 import { ReaderError } from '../../errors.js';
 import type { CardReader, CardReaderEvents, CardTech, ReaderInfo } from '../../reader.js';
 import { PresenceTracker } from '../presence.js';
+import type { OpenPort, SerialLink } from '../serial-port.js';
 import {
   BAUD,
   CMD,
@@ -17,13 +17,8 @@ import {
 } from './commands.js';
 import { encodeCommand, type Frame, FrameParser, hex, NACK_FRAME, WAKE_UP } from './frames.js';
 
-/** A serial port as the driver needs it: serialport's SerialPort, or a SerialPortStream on a mock binding. */
-export interface Pn532Port extends Duplex {
-  readonly isOpen: boolean;
-  close(callback?: (error: Error | null) => void): void;
-}
-
-export type OpenPort = (options: { path: string; baudRate: number }) => Promise<Pn532Port>;
+/** The PN532's port: any serial link (drivers/serial-port.ts). */
+export type Pn532Port = SerialLink;
 
 export interface Pn532Options {
   /** Reader name in events, e.g. "in" and "out" on a two-reader gate. */
@@ -56,14 +51,6 @@ const DEFAULTS = {
 };
 
 const techOf = (mode: PollMode): CardTech => (mode === 'typeA106' ? 'mifare' : 'felica');
-
-/** Opens a real serial port (serialport's native binding), imported only when a profile names a PN532. */
-export const openSerialPort: OpenPort = async ({ path, baudRate }) => {
-  const { SerialPort } = await import('serialport');
-  const port = new SerialPort({ path, baudRate, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
-  return port as unknown as Pn532Port;
-};
 
 /**
  * The PN532 on a UART: FeliCa (212 and 424 kbps) and ISO 14443 Type A (MIFARE), polled in

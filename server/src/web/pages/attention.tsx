@@ -122,19 +122,25 @@ export const AttentionPage: FC<{ view: View; data: AttentionData }> = ({ view, d
           <div class="item" data-card={card.card.id}>
             <div>
               <code>
-                {card.card.tech}:{card.card.id}
+                {card.card.tech === 'qr' ? `${t.unknownQrLabel} ${card.card.id}` : `${card.card.tech}:${card.card.id}`}
               </code>{' '}
               <span class="muted">
                 {t.tapsCount(f.number(card.taps))} · {f.dateTime(card.firstAt, zone)} – {f.dateTime(card.lastAt, zone)}
               </span>
             </div>
-            <Action view={view} action="/attention/bind" class="row">
-              <input type="hidden" name="tech" value={card.card.tech} />
-              <input type="hidden" name="card" value={card.card.id} />
-              <WorkerSelect view={view} workers={data.workers} />
-              <input name="reason" placeholder={t.reason} maxlength={300} />
-              <button type="submit">{t.bindCard}</button>
-            </Action>
+            {card.card.tech === 'qr' ? (
+              <p class="muted">
+                {t.unknownQrHelp} <a href={`/workers?workerId=${card.card.id}`}>{t.addWorker}</a>
+              </p>
+            ) : (
+              <Action view={view} action="/attention/bind" class="row">
+                <input type="hidden" name="tech" value={card.card.tech} />
+                <input type="hidden" name="card" value={card.card.id} />
+                <WorkerSelect view={view} workers={data.workers} />
+                <input name="reason" placeholder={t.reason} maxlength={300} />
+                <button type="submit">{t.bindCard}</button>
+              </Action>
+            )}
           </div>
         ))}
       </section>

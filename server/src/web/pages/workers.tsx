@@ -10,7 +10,9 @@ export const WorkersPage: FC<{
   roster: RosterEntry[];
   /** The site's terminals, where a worker's new card can be bound by tapping it. */
   terminals?: TerminalView[];
-}> = ({ view, sites, site, workers, roster, terminals = [] }) => {
+  /** A worker ID to add, when the page was opened from a QR code no one has on their books. */
+  newWorkerId?: string | undefined;
+}> = ({ view, sites, site, workers, roster, terminals = [], newWorkerId }) => {
   const { t } = view;
   const onRoster = new Set(roster.map((entry) => entry.workerId));
   const positions = (id: string) => (
@@ -164,7 +166,16 @@ export const WorkersPage: FC<{
         <h2>{t.addWorkerHeading}</h2>
         <Action view={view} action="/workers" class="stack">
           <label>
-            {t.workerId} <input name="workerId" required inputmode="numeric" pattern="[0-9]{14}" maxlength={14} />
+            {t.workerId}{' '}
+            <input
+              name="workerId"
+              required
+              inputmode="numeric"
+              pattern="[0-9]{14}"
+              maxlength={14}
+              value={newWorkerId}
+              autofocus={newWorkerId !== undefined}
+            />
           </label>
           <label>
             {t.name} <input name="name" required maxlength={100} />

@@ -191,6 +191,7 @@ export function pageRoutes(kit: PageKit): void {
           site={site}
           workers={workers}
           roster={roster.roster}
+          newWorkerId={/^[0-9]{14}$/.test(c.req.query('workerId') ?? '') ? c.req.query('workerId') : undefined}
           terminals={terminals.filter((terminal) => terminal.siteId === site.siteId)}
         />,
       );

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { TextDisplay } from './display.js';
 import type { GpioLineFactory } from './drivers/gpio/gpio-output.js';
 import type { OpenPort } from './drivers/serial-port.js';
 import { type DigitalOutput, type Outputs, switchOutput } from './output.js';
@@ -11,6 +12,8 @@ import { SimulatedReader } from './sim/simulated-reader.js';
 export interface Hardware {
   readers: CardReader[];
   outputs: Outputs;
+  /** The display, when the profile has one. */
+  display?: TextDisplay;
   patterns: Partial<Record<PatternName, Pattern>>;
   /** Switches every output off and releases the pins. */
   close(): void;
@@ -31,6 +34,8 @@ export interface HardwareDeps {
   gpioRoot?: string;
   /** Simulated outputs report their changes here. */
   onOutput?: (output: string, on: boolean) => void;
+  /** A simulated display reports each new screen here. */
+  onDisplay?: (lines: string[]) => void;
 }
 
 function simulatedOutput(name: string, onOutput: HardwareDeps['onOutput']): DigitalOutput {
@@ -90,6 +95,16 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
   }
 
   let outputs: Outputs;
+  let display: TextDisplay | undefined;
+  if (profile.display?.driver === 'simulated') {
+    const { SimulatedDisplay } = await import('./sim/simulated-display.js');
+    const { rows, columns } = profile.display;
+    display = new SimulatedDisplay({
+      rows,
+      columns,
+      ...(deps.onDisplay === undefined ? {} : { onShow: deps.onDisplay }),
+    });
+  }
   if (profile.outputs.driver === 'simulated') {
     outputs = {
       green: simulatedOutput('green', deps.onOutput),
@@ -100,6 +115,7 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
   } else if (profile.outputs.driver === 'johnny-five') {
     const spec = profile.outputs;
     const { createJohnnyFiveOutputs, openFirmataIo } = await import('./drivers/johnny-five/j5-outputs.js');
+    const { openJohnnyFiveBoard } = await import('./drivers/johnny-five/j5-board.js');
     let io: object;
     if (deps.j5Io !== undefined) io = deps.j5Io;
     else if (spec.io.kind === 'firmata') io = await openFirmataIo(spec.io.path, spec.io.baudRate);
@@ -113,7 +129,16 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
       closers.push(() => pi.close());
       io = pi;
     }
-    outputs = await createJohnnyFiveOutputs(io, { pins: spec.pins, relayType: spec.relayType });
+    const board = await openJohnnyFiveBoard(io);
+    outputs = await createJohnnyFiveOutputs(board, { pins: spec.pins, relayType: spec.relayType });
+    if (profile.display?.driver === 'lcd-pcf8574') {
+      const { JohnnyFiveLcd } = await import('./drivers/lcd/j5-lcd.js');
+      const { controller, rows, columns } = profile.display;
+      const address = profile.display.address ?? (controller === 'PCF8574A' ? 0x3f : 0x27);
+      const lcd = new JohnnyFiveLcd(board, { controller, address, rows, columns });
+      closers.unshift(() => lcd.close());
+      display = lcd;
+    }
   } else {
     const { GpioOutput, onoffLineFactory } = await import('./drivers/gpio/gpio-output.js');
     const factory = deps.gpio ?? (await onoffLineFactory());
@@ -136,6 +161,7 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
   return {
     readers,
     outputs,
+    ...(display === undefined ? {} : { display }),
     patterns: profile.patterns as Partial<Record<PatternName, Pattern>>,
     close() {
       for (const close of closers) close();

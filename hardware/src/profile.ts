@@ -52,6 +52,21 @@ const SimulatedReader = z.strictObject({
   httpPort: z.int().min(0).max(65_535).optional(),
 });
 
+/** A character LCD (HD44780) on an I2C backpack, through johnny-five on the outputs' board. */
+const LcdDisplay = z.strictObject({
+  driver: z.literal('lcd-pcf8574'),
+  controller: z.enum(['PCF8574', 'PCF8574A']).default('PCF8574'),
+  /** The backpack's address: 0x27 (PCF8574) or 0x3F (PCF8574A) unless its jumpers are set. */
+  address: z.int().min(0x20).max(0x3f).optional(),
+  rows: z.union([z.literal(2), z.literal(4)]).default(2),
+  columns: z.union([z.literal(16), z.literal(20)]).default(16),
+});
+const SimulatedDisplay = z.strictObject({
+  driver: z.literal('simulated'),
+  rows: z.int().min(1).max(8).default(2),
+  columns: z.int().min(8).max(40).default(16),
+});
+
 /** A hardware profile: which reader(s) and outputs a build has, and on which pins. */
 export const HardwareProfileSchema = z.strictObject({
   name: z.string().min(1).max(120),
@@ -90,6 +105,8 @@ export const HardwareProfileSchema = z.strictObject({
     }),
     z.strictObject({ driver: z.literal('simulated') }),
   ]),
+  /** A display that says what each tap did (optional). */
+  display: z.discriminatedUnion('driver', [LcdDisplay, SimulatedDisplay]).optional(),
   /** Replaces default feedback patterns by name. */
   patterns: z
     .partialRecord(z.enum(Object.keys(DEFAULT_PATTERNS) as [PatternName, ...PatternName[]]), z.array(Step).min(1))
@@ -115,6 +132,13 @@ export function parseHardwareProfile(input: unknown, source = 'hardware profile'
         );
       }
       seen.set(pin, role);
+    }
+    const display = result.data.display;
+    if (display?.driver === 'lcd-pcf8574' && (outputs.driver !== 'johnny-five' || outputs.io.kind !== 'firmata')) {
+      throw new HardwareError(
+        'bad_profile',
+        `${source}: display: an lcd-pcf8574 goes through johnny-five on the outputs' Firmata board (outputs.driver "johnny-five", io.kind "firmata"), which drives its I2C`,
+      );
     }
     const names = result.data.readers.map((r) => r.name);
     if (new Set(names).size !== names.length) {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
-import { HardwareError } from '../../hardware-error.js';
 import { type DigitalOutput, type Outputs, switchOutput } from '../../output.js';
+import { type JohnnyFiveBoard, openJohnnyFiveBoard } from './j5-board.js';
 
 export interface J5Pins {
   green: number;
@@ -9,45 +9,16 @@ export interface J5Pins {
   relay?: number | undefined;
 }
 
-interface Five {
-  Board: new (options: object) => NodeJS.EventEmitter;
-  Led: new (options: object) => { on(): void; off(): void };
-  Relay: new (options: object) => { open(): void; close(): void };
-  Pin: new (options: object) => { high(): void; low(): void };
-}
-
 /**
  * LEDs, an active buzzer and a gate relay as johnny-five components on any IO plugin: a
  * Firmata board over serial, our Pi GPIO plugin, or a mock in tests. The relay's `close()`
  * (current flows: the gate opens) is "on"; `relayType: 'NC'` is for boards that switch on low.
  */
 export async function createJohnnyFiveOutputs(
-  io: object,
+  io: object | JohnnyFiveBoard,
   spec: { pins: J5Pins; relayType: 'NO' | 'NC'; timeoutMs?: number },
 ): Promise<Outputs> {
-  const require = createRequire(import.meta.url);
-  let five: Five;
-  try {
-    five = require('johnny-five') as Five;
-  } catch (error) {
-    throw new HardwareError('driver_unavailable', `johnny-five could not be loaded: ${(error as Error).message}`);
-  }
-  const board = new five.Board({ io, repl: false, debug: false, timeout: spec.timeoutMs ?? 10_000 });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(new HardwareError('driver_unavailable', 'johnny-five board did not become ready (is Firmata on it?)')),
-      spec.timeoutMs ?? 10_000,
-    );
-    board.once('ready', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    board.once('error', (error: Error) => {
-      clearTimeout(timer);
-      reject(new HardwareError('driver_unavailable', `johnny-five board: ${error.message}`));
-    });
-  });
+  const { five, board } = 'five' in io && 'board' in io ? io : await openJohnnyFiveBoard(io, spec.timeoutMs);
   const led = (name: string, pin: number): DigitalOutput => {
     const component = new five.Led({ pin, board });
     return switchOutput(name, (on) => (on ? component.on() : component.off()));

@@ -1,0 +1,36 @@
+import { fitLines, type TextDisplay } from '../display.js';
+
+/**
+ * A display with no hardware: it keeps what it shows, every screen in order, for tests, and
+ * reports each new screen (the simulated terminal logs it). It shows any text, as an OLED
+ * with a full font would; the LCD's narrower character set is the LCD driver's business.
+ */
+export class SimulatedDisplay implements TextDisplay {
+  readonly columns: number;
+  readonly rows: number;
+  readonly screens: string[][] = [];
+  readonly #onShow: ((lines: string[]) => void) | undefined;
+
+  constructor(options: { columns?: number; rows?: number; onShow?: (lines: string[]) => void } = {}) {
+    this.columns = options.columns ?? 16;
+    this.rows = options.rows ?? 2;
+    this.#onShow = options.onShow;
+  }
+
+  /** What it shows now, trailing blanks trimmed. */
+  get current(): string[] {
+    return (this.screens.at(-1) ?? fitLines([], this.columns, this.rows)).map((line) => line.trimEnd());
+  }
+
+  show(lines: readonly string[]): void {
+    const screen = fitLines(lines, this.columns, this.rows);
+    const last = this.screens.at(-1);
+    if (last !== undefined && last.every((line, i) => line === screen[i])) return;
+    this.screens.push(screen);
+    this.#onShow?.(screen.map((line) => line.trimEnd()));
+  }
+
+  close(): void {
+    this.show([]);
+  }
+}

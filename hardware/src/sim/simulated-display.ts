@@ -25,7 +25,7 @@ export class SimulatedDisplay implements TextDisplay {
   show(lines: readonly string[]): void {
     const screen = fitLines(lines, this.columns, this.rows);
     const last = this.screens.at(-1);
-    if (last !== undefined && last.every((line, i) => line === screen[i])) return;
+    if (last?.every((line, i) => line === screen[i])) return;
     this.screens.push(screen);
     this.#onShow?.(screen.map((line) => line.trimEnd()));
   }

@@ -7,14 +7,11 @@ import {
   type PatternName,
   PatternPlayer,
   SELFTEST_PATTERN,
+  type TextDisplay,
   type Timers,
 } from '@ccus-gate/hardware';
 import {
   type CalendarDateIn,
-  DEFAULT_MAX_SHIFT_HOURS,
-  DEFAULT_WORKING_DAY_RULE,
-  type Direction,
-  type DirectionMode,
   type OnlineStatus,
   type TerminalConfig,
   type TerminalId,
@@ -23,10 +20,14 @@ import {
 import type { Logger } from 'pino';
 import type { Clock } from './clock/clock.js';
 import { trackClock } from './clock/clock-tracker.js';
+import { GateDisplay } from './display/gate-display.js';
 import { type HealthSources, MACHINE, probeHealth } from './health/health-probe.js';
-import { type PipelineSettings, type TapOutcome, TapPipeline, type TapTiming } from './pipeline/tap-pipeline.js';
+import { type TapOutcome, TapPipeline, type TapTiming } from './pipeline/tap-pipeline.js';
 import type { SettledTap, TerminalStore } from './store/terminal-store.js';
 import { SyncAgent, type SyncOptions } from './sync/sync-agent.js';
+import { DEFAULT_SETTINGS, settingsFromConfig, type TerminalSettings } from './terminal-settings.js';
+
+export { DEFAULT_SETTINGS, type TerminalSettings } from './terminal-settings.js';
 
 export const FIRMWARE_VERSION = '0.1.0';
 
@@ -37,6 +38,8 @@ export interface TerminalDeps {
   /** One reader, or two for a two-reader gate (see `settings.readerDirections`). */
   readers: CardReader[];
   outputs: Outputs;
+  /** A display saying what each tap did, in the site's language (optional). */
+  display?: TextDisplay;
   transport: Omit<SyncOptions, 'terminalId'>;
   log: Logger;
   settings?: Partial<TerminalSettings>;
@@ -62,27 +65,6 @@ export interface TerminalEvents {
   disconnected: [];
   rosterApplied: [{ version: number; entries: number }];
 }
-
-export interface TerminalSettings extends PipelineSettings {
-  /** Delivered taps are kept this long, then pruned. Pending and rejected taps are never pruned. */
-  retentionDays: number;
-  /** How far the server's clock may differ from ours and still count as agreeing. */
-  clockToleranceMs: number;
-  /** How often the terminal checks its clock, prunes, and probes a faulted store. */
-  maintenanceIntervalMs: number;
-}
-
-export const DEFAULT_SETTINGS: TerminalSettings = {
-  directionMode: 'toggle',
-  maxShiftMs: DEFAULT_MAX_SHIFT_HOURS * 3_600_000,
-  readerDirections: {},
-  debounceMs: 10_000,
-  unknownCard: 'accept',
-  workingDay: DEFAULT_WORKING_DAY_RULE,
-  retentionDays: 90,
-  clockToleranceMs: 2_000,
-  maintenanceIntervalMs: 60_000,
-};
 
 const PRUNE_BATCH = 500;
 
@@ -199,6 +181,15 @@ export function createTerminal(deps: TerminalDeps): Terminal {
     sync.publishStatus();
   };
 
+  const gate =
+    deps.display === undefined
+      ? null
+      : new GateDisplay(deps.display, {
+          idle: () => ({ online: sync.connected, waiting: store.counts().pending }),
+          timeZone: settings.workingDay.timeZone,
+          ...(deps.timers === undefined ? {} : { timers: deps.timers }),
+        });
+
   pipeline.on('outcome', (outcome, timing) => {
     if (outcome.kind === 'fault') {
       const code = (outcome.error as { code?: unknown }).code;
@@ -211,6 +202,8 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       setImmediate(() => sync.kick());
     }
     events.emit('outcome', outcome, timing);
+    // After the feedback has started: the display is the slower of the two.
+    gate?.showOutcome(outcome);
   });
   sync.on('settled', (taps) => {
     for (const tap of taps) {
@@ -220,6 +213,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       }
     }
     events.emit('settled', taps);
+    gate?.refresh();
   });
   sync.on('serverTime', ({ serverTime, sentAtMono }) => {
     const check = clock.observeServerTime(serverTime, sentAtMono);
@@ -232,8 +226,14 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       log.warn({ skewMs: check.skewMs }, 'clock disagrees with the server');
     }
   });
-  sync.on('connected', () => events.emit('connected'));
-  sync.on('disconnected', () => events.emit('disconnected'));
+  sync.on('connected', () => {
+    gate?.refresh();
+    events.emit('connected');
+  });
+  sync.on('disconnected', () => {
+    gate?.refresh();
+    events.emit('disconnected');
+  });
   sync.on('roster', (roster) => {
     try {
       if (store.applyRoster(roster)) {
@@ -264,6 +264,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
     configSite = config.siteId;
     settings = settingsFromConfig(config, settings);
     pipeline.configure(settings);
+    gate?.configure(config.language, config.timeZone);
   };
   sync.on('config', (config) => {
     const saved = store.savedConfig();
@@ -300,6 +301,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
    * is: the answer says whether every reader is there and working.
    */
   const selftest = async (): Promise<{ ok: boolean; detail: string }> => {
+    gate?.showTestScreen();
     await player.play('selftest');
     const readers = deps.readers.map((reader) => reader.info());
     for (const info of readers) log.info({ reader: info }, 'selftest: reader');
@@ -369,6 +371,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
         await reader.start();
       }
       readerState = deps.readers.length > 0 ? 'ok' : 'absent';
+      gate?.refresh();
       sync.start();
       maintain();
       maintenanceTimer = setInterval(maintain, settings.maintenanceIntervalMs);
@@ -382,25 +385,8 @@ export function createTerminal(deps: TerminalDeps): Terminal {
         await reader.stop();
       }
       player.stop();
+      gate?.close();
       await sync.stop();
     },
   });
-}
-
-function settingsFromConfig(config: TerminalConfig, current: TerminalSettings): TerminalSettings {
-  const directionMode: DirectionMode = config.directionMode;
-  const readerDirections: Record<string, Direction> =
-    directionMode === 'two-reader' && Object.keys(current.readerDirections).length === 0
-      ? { in: 'in', out: 'out' }
-      : current.readerDirections;
-  return {
-    ...current,
-    directionMode,
-    maxShiftMs: config.maxShiftHours * 3_600_000,
-    readerDirections,
-    debounceMs: config.debounceSeconds * 1000,
-    unknownCard: config.unknownCard,
-    workingDay: { timeZone: config.timeZone, dayBoundary: config.dayBoundary },
-    retentionDays: config.retentionDays,
-  };
 }

@@ -223,6 +223,7 @@ describe('sync agent', () => {
       unknownCard: 'accept' as const,
       retentionDays: 30,
       maxShiftHours: 16,
+      language: 'ja' as const,
     });
     await server.publishAsync(topicFor(terminalId, 'config'), encodeMessage('config', config(2, 'in')), {
       qos: 1,

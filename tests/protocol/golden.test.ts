@@ -52,3 +52,11 @@ describe.each(TOPIC_KINDS)('golden %s messages', (kind) => {
     if (example.payload !== undefined) expect(() => encodeMessage(kind, example.payload as never)).toThrow();
   });
 });
+
+describe('messages from before a field was added', () => {
+  it('read a config without a language as Japanese, the display language before there was a choice', () => {
+    const text = readFileSync(join(goldenDir, 'config', 'valid', 'toggle.json'), 'utf8');
+    const { language: _language, ...older } = JSON.parse(text) as Record<string, unknown>;
+    expect(decodeMessage('config', JSON.stringify(older))).toMatchObject({ language: 'ja' });
+  });
+});

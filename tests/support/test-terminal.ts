@@ -7,8 +7,8 @@ import {
   type TerminalSettings,
   TerminalStore,
 } from '@ccus-gate/firmware';
-import { RecordingOutput, SimulatedReader } from '@ccus-gate/hardware';
-import type { Roster, TerminalId } from '@ccus-gate/protocol';
+import { RecordingOutput, SimulatedReader, type TextDisplay } from '@ccus-gate/hardware';
+import type { Roster, TerminalConfig, TerminalId } from '@ccus-gate/protocol';
 import { pino } from 'pino';
 
 export interface TestClock extends Clock {
@@ -66,9 +66,12 @@ export async function startTestTerminal(options: {
   ca?: string;
   /** Known before start, as if received on an earlier connection. */
   roster?: Roster;
+  config?: TerminalConfig;
+  display?: TextDisplay;
 }): Promise<TestTerminal> {
   const store = TerminalStore.open(join(options.dir, 'terminal.db'), { maxBytes: options.maxBytes ?? null });
   if (options.roster !== undefined) store.applyRoster(options.roster);
+  if (options.config !== undefined) store.saveConfig(options.config);
   const reader = new SimulatedReader('sim');
   const outputs = {
     green: new RecordingOutput('green'),
@@ -82,6 +85,7 @@ export async function startTestTerminal(options: {
     store,
     readers: [reader],
     outputs,
+    ...(options.display === undefined ? {} : { display: options.display }),
     transport: {
       url: options.url,
       password: options.password,

@@ -12,6 +12,7 @@ export function loadProfile(config: TerminalRuntimeConfig): HardwareProfile {
       name: 'simulated',
       readers: [{ driver: 'simulated', name: 'sim', input: cards }],
       outputs: { driver: 'simulated' },
+      display: { driver: 'simulated' },
     });
   }
   let input: unknown;
@@ -29,5 +30,7 @@ export async function buildHardware(config: TerminalRuntimeConfig, log: Logger, 
   return createHardware(loadProfile(config), {
     input,
     onOutput: (output, on) => outputLog.debug({ output, on }, 'output'),
+    // What a worker would read at the gate: at info, so the demo shows it beside each tap.
+    onDisplay: (lines) => outputLog.info({ display: lines }, 'display'),
   });
 }

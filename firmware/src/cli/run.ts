@@ -45,6 +45,7 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
     store,
     readers,
     outputs,
+    ...(hardware.display === undefined ? {} : { display: hardware.display }),
     patterns: hardware.patterns,
     transport: {
       url: config.broker.url,

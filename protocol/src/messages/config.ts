@@ -11,6 +11,10 @@ import { VersionField } from './common.js';
 export const DIRECTION_MODES = ['in', 'out', 'toggle', 'two-reader'] as const;
 export type DirectionMode = (typeof DIRECTION_MODES)[number];
 
+/** The languages a terminal's display speaks to workers: Japanese, English, Vietnamese, Indonesian. */
+export const GATE_LANGUAGES = ['ja', 'en', 'vi', 'id'] as const;
+export type GateLanguage = (typeof GATE_LANGUAGES)[number];
+
 export const TerminalConfigSchema = z.strictObject({
   v: VersionField,
   version: z.int().min(1),
@@ -24,5 +28,7 @@ export const TerminalConfigSchema = z.strictObject({
   retentionDays: z.int().min(1).max(3650),
   /** How long a shift may run past the day boundary and still be closed by an exit (toggle mode). */
   maxShiftHours: z.int().min(1).max(MAX_SHIFT_HOURS_LIMIT).default(DEFAULT_MAX_SHIFT_HOURS),
+  /** The site's language for the display at the gate (optional on the wire: Japanese when absent). */
+  language: z.enum(GATE_LANGUAGES).default('ja'),
 });
 export type TerminalConfig = z.infer<typeof TerminalConfigSchema>;

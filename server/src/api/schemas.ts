@@ -4,6 +4,7 @@ import {
   DayBoundarySchema,
   DEFAULT_MAX_SHIFT_HOURS,
   DIRECTION_MODES,
+  GATE_LANGUAGES,
   HARDWARE_PROFILES,
   LIMITS,
   MAX_SHIFT_HOURS_LIMIT,
@@ -82,6 +83,7 @@ export const SiteBody = z
     timeZone: TimeZoneSchema.default('Asia/Tokyo'),
     dayBoundary: DayBoundarySchema.default('04:00'),
     maxShiftHours: MaxShiftHours.default(DEFAULT_MAX_SHIFT_HOURS),
+    language: z.enum(GATE_LANGUAGES).default('ja').openapi({ description: "the gate display's language" }),
   })
   .openapi('NewSite');
 
@@ -91,6 +93,7 @@ export const SitePatch = z
     timeZone: TimeZoneSchema.optional(),
     dayBoundary: DayBoundarySchema.optional(),
     maxShiftHours: MaxShiftHours.optional(),
+    language: z.enum(GATE_LANGUAGES).optional(),
   })
   .refine((patch) => (patch.timeZone === undefined) === (patch.dayBoundary === undefined), {
     message: 'timeZone and dayBoundary change together',

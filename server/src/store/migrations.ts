@@ -473,4 +473,8 @@ export const MIGRATIONS: readonly string[] = [
     expires_at TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- The language the site's gate displays speak to workers (ja, en, vi, id).
+  ALTER TABLE sites ADD COLUMN language TEXT NOT NULL DEFAULT 'ja' CHECK (language IN ('ja', 'en', 'vi', 'id'));
+  `,
 ];

@@ -1,4 +1,10 @@
-import { DEFAULT_MAX_SHIFT_HOURS, type SiteId, type TerminalId, type WorkingDayRule } from '@ccus-gate/protocol';
+import {
+  DEFAULT_MAX_SHIFT_HOURS,
+  type GateLanguage,
+  type SiteId,
+  type TerminalId,
+  type WorkingDayRule,
+} from '@ccus-gate/protocol';
 import { AccountBooks } from './account-books.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { fromSqlite, StoreError } from './store-error.js';
@@ -20,6 +26,8 @@ export interface Site {
   dayBoundary: string;
   /** How long a shift may run past the day boundary and still close with an exit. */
   maxShiftHours: number;
+  /** The language of the gate's display (ja, en, vi, id). */
+  language: GateLanguage;
   primeCompanyId: string;
   access: SiteAccess;
   rosterVersion: number;
@@ -32,6 +40,7 @@ interface SiteRow {
   time_zone: string;
   day_boundary: string;
   max_shift_hours: number;
+  language: GateLanguage;
   prime_company_id: string;
   roster_version: number;
   scope: SiteAccess;
@@ -60,12 +69,13 @@ export abstract class SiteBooks extends AccountBooks {
     name: string;
     rule: WorkingDayRule;
     maxShiftHours?: number;
+    language?: GateLanguage;
   }): void {
     try {
       this.db
         .sql(
-          `INSERT INTO sites (site_id, tenant_id, name, time_zone, day_boundary, max_shift_hours, prime_company_id)
-           VALUES (?, ?, ?, ?, ?, ?, (SELECT company_id FROM tenants WHERE tenant_id = ?))`,
+          `INSERT INTO sites (site_id, tenant_id, name, time_zone, day_boundary, max_shift_hours, language, prime_company_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT company_id FROM tenants WHERE tenant_id = ?))`,
         )
         .run(
           site.siteId,
@@ -74,6 +84,7 @@ export abstract class SiteBooks extends AccountBooks {
           site.rule.timeZone,
           site.rule.dayBoundary,
           site.maxShiftHours ?? DEFAULT_MAX_SHIFT_HOURS,
+          site.language ?? 'ja',
           site.tenantId,
         );
     } catch (error) {
@@ -131,6 +142,7 @@ export abstract class SiteBooks extends AccountBooks {
       timeZone: row.time_zone,
       dayBoundary: row.day_boundary,
       maxShiftHours: row.max_shift_hours,
+      language: row.language,
       primeCompanyId: row.prime_company_id,
       access: row.scope,
       rosterVersion: row.roster_version,
@@ -145,7 +157,7 @@ export abstract class SiteBooks extends AccountBooks {
   updateSite(
     scope: TenantScope,
     siteId: string,
-    change: { name?: string; rule?: WorkingDayRule; maxShiftHours?: number },
+    change: { name?: string; rule?: WorkingDayRule; maxShiftHours?: number; language?: GateLanguage },
   ): TerminalId[] {
     this.requireSite(scope, siteId, 'prime');
     return this.db.transaction(() => {
@@ -154,12 +166,15 @@ export abstract class SiteBooks extends AccountBooks {
       if (change.maxShiftHours !== undefined) {
         this.db.sql('UPDATE sites SET max_shift_hours = ? WHERE site_id = ?').run(change.maxShiftHours, siteId);
       }
+      if (change.language !== undefined) {
+        this.db.sql('UPDATE sites SET language = ? WHERE site_id = ?').run(change.language, siteId);
+      }
       if (change.rule !== undefined) {
         this.db
           .sql('UPDATE sites SET time_zone = ?, day_boundary = ? WHERE site_id = ?')
           .run(change.rule.timeZone, change.rule.dayBoundary, siteId);
       }
-      if (change.rule === undefined && change.maxShiftHours === undefined) return [];
+      if (change.rule === undefined && change.maxShiftHours === undefined && change.language === undefined) return [];
       const terminals = this.terminalsAtSite(siteId);
       for (const terminalId of terminals) this.bumpConfig(terminalId);
       return terminals;

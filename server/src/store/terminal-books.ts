@@ -1,4 +1,4 @@
-import type { SiteId, TerminalConfig, TerminalId, WorkingDayRule } from '@ccus-gate/protocol';
+import type { GateLanguage, SiteId, TerminalConfig, TerminalId, WorkingDayRule } from '@ccus-gate/protocol';
 import { generateSecret, hashSecret, mosquittoHash, secretMatches } from '../credentials.js';
 import { SiteRosters } from './site-rosters.js';
 import type { SqliteDb } from './sqlite-db.js';
@@ -314,7 +314,7 @@ export abstract class TerminalBooks extends SiteRosters {
   configFor(terminalId: TerminalId): TerminalConfig | null {
     const row = this.db
       .sql(
-        `SELECT t.config, t.config_version, s.site_id, s.time_zone, s.day_boundary, s.max_shift_hours
+        `SELECT t.config, t.config_version, s.site_id, s.time_zone, s.day_boundary, s.max_shift_hours, s.language
            FROM terminals t JOIN sites s ON s.site_id = t.site_id WHERE t.terminal_id = ?`,
       )
       .get(terminalId) as
@@ -325,6 +325,7 @@ export abstract class TerminalBooks extends SiteRosters {
           time_zone: string;
           day_boundary: string;
           max_shift_hours: number;
+          language: GateLanguage;
         }
       | undefined;
     if (row === undefined) return null;
@@ -337,6 +338,7 @@ export abstract class TerminalBooks extends SiteRosters {
       dayBoundary: row.day_boundary,
       ...settings,
       maxShiftHours: row.max_shift_hours,
+      language: row.language,
     };
   }
 

@@ -350,6 +350,8 @@ export const en: Messages = {
   timeZoneLabel: 'Time zone',
   dayBoundaryLabel: 'Working day starts at',
   maxShiftLabel: 'Longest shift',
+  gateLanguageLabel: 'Language at the gate',
+  gateLanguages: { ja: '日本語 Japanese', en: 'English', vi: 'Tiếng Việt Vietnamese', id: 'Bahasa Indonesia' },
   hours: (n: string) => `${n} h`,
   structureHeading: 'Structure (施工体制)',
   companyIdLabel: 'Company ID',

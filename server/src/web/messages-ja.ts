@@ -359,6 +359,13 @@ export const ja = {
   timeZoneLabel: 'タイムゾーン',
   dayBoundaryLabel: '就業日の切り替え時刻',
   maxShiftLabel: '勤務の最長時間',
+  gateLanguageLabel: 'ゲート表示の言語',
+  gateLanguages: {
+    ja: '日本語',
+    en: '英語 English',
+    vi: 'ベトナム語 Tiếng Việt',
+    id: 'インドネシア語 Bahasa Indonesia',
+  },
   hours: (n: string) => `${n}時間`,
   structureHeading: '施工体制',
   companyIdLabel: '事業者ID',

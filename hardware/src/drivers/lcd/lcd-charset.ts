@@ -27,7 +27,7 @@ export function toLcdText(text: string): string {
     }
     // Hiragana reads as the katakana a half-width ROM has.
     const kana = cp >= 0x3041 && cp <= 0x3096 ? String.fromCodePoint(cp + 0x60) : ch;
-    const half = HALF_WIDTH.get(kana);
+    const half = cp >= 0xff61 && cp <= 0xff9f ? ch : HALF_WIDTH.get(kana);
     if (half !== undefined) {
       out += String.fromCharCode(ROM_A00_KANA(half));
     } else if (ch === 'đ' || ch === 'Đ') {

@@ -163,6 +163,7 @@ export function tenantRoutes(kit: RouteKit): void {
         name: input.name,
         rule: { timeZone: input.timeZone, dayBoundary: input.dayBoundary },
         maxShiftHours: input.maxShiftHours,
+        language: input.language,
       });
       await corrections.note(actorOf(c), 'create_site', `site ${input.siteId}`, null, input);
       return json(c, { site: await directory.site(scope, input.siteId) }, 201);
@@ -201,6 +202,7 @@ export function tenantRoutes(kit: RouteKit): void {
           ? {}
           : { rule: { timeZone: input.timeZone, dayBoundary: input.dayBoundary } }),
         ...(input.maxShiftHours === undefined ? {} : { maxShiftHours: input.maxShiftHours }),
+        ...(input.language === undefined ? {} : { language: input.language }),
       });
       await corrections.note(actorOf(c), 'update_site', `site ${siteId}`, before, input);
       effects.configChanged(terminals);

@@ -1,3 +1,4 @@
+import { GATE_LANGUAGES, type GateLanguage } from '@ccus-gate/protocol';
 import type { FC } from 'hono/jsx';
 import type { Site } from '../../store/directory-store.js';
 import { Action, Empty, SmallAction, TableHead, type View } from '../layout.js';
@@ -29,6 +30,8 @@ export const SitesPage: FC<{ view: View; sites: Site[] }> = ({ view, sites }) =>
               <dd>{site.dayBoundary}</dd>
               <dt>{t.maxShiftLabel}</dt>
               <dd>{t.hours(String(site.maxShiftHours))}</dd>
+              <dt>{t.gateLanguageLabel}</dt>
+              <dd>{t.gateLanguages[site.language]}</dd>
             </dl>
             <h3>{t.structureHeading}</h3>
             <div class="scroll">
@@ -120,6 +123,7 @@ export const SitesPage: FC<{ view: View; sites: Site[] }> = ({ view, sites }) =>
                         value={String(site.maxShiftHours)}
                       />
                     </label>
+                    <LanguageSelect view={view} current={site.language} />
                     <button type="submit">{t.saveSettings}</button>
                   </Action>
                 </details>
@@ -144,6 +148,7 @@ export const SitesPage: FC<{ view: View; sites: Site[] }> = ({ view, sites }) =>
             <label>
               {t.maxShiftLabel} <input name="maxShiftHours" type="number" min={1} max={24} value="16" required />
             </label>
+            <LanguageSelect view={view} current="ja" />
             <button type="submit">{t.add}</button>
           </Action>
         </section>
@@ -151,3 +156,17 @@ export const SitesPage: FC<{ view: View; sites: Site[] }> = ({ view, sites }) =>
     </>
   );
 };
+
+/** The language the site's gate displays speak to workers. */
+const LanguageSelect: FC<{ view: View; current: GateLanguage }> = ({ view, current }) => (
+  <label>
+    {view.t.gateLanguageLabel}{' '}
+    <select name="language">
+      {GATE_LANGUAGES.map((language) => (
+        <option value={language} selected={language === current}>
+          {view.t.gateLanguages[language]}
+        </option>
+      ))}
+    </select>
+  </label>
+);

@@ -209,6 +209,7 @@ export function actionRoutes(kit: PageKit): void {
         name: fields.name,
         dayBoundary: fields.dayBoundary,
         maxShiftHours: Number(fields.maxShiftHours),
+        ...(optional(fields.language) === undefined ? {} : { language: fields.language }),
       },
     }),
     (t) => t.siteSaved,
@@ -219,7 +220,11 @@ export function actionRoutes(kit: PageKit): void {
     async (fields, c) => ({
       method: 'PATCH',
       path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}`,
-      body: { name: fields.name, maxShiftHours: Number(fields.maxShiftHours) },
+      body: {
+        name: fields.name,
+        maxShiftHours: Number(fields.maxShiftHours),
+        ...(optional(fields.language) === undefined ? {} : { language: fields.language }),
+      },
     }),
     (t) => t.siteSaved,
   );

@@ -53,6 +53,13 @@ export async function runSelftest(hardware: Hardware, options: SelftestOptions):
     reader.on('error', onError);
   }
   print('1. lights and buzzer, in turn: green, red, buzzer');
+  if (hardware.display !== undefined) {
+    // Every kind of character the display has: a segment or a ROM missing shows at once.
+    hardware.display.show(['SELFTEST 0123456', 'ABCxyz ｱｲｳｴｵ-+:']);
+    print(
+      `   display (${hardware.display.columns}×${hardware.display.rows}): "SELFTEST 0123456" and letters, digits and katakana below`,
+    );
+  }
   await player.play('selftest');
   if (options.relay) {
     if (outputs.relay === undefined) print('2. relay: this profile has none');
@@ -94,6 +101,7 @@ export async function runSelftest(hardware: Hardware, options: SelftestOptions):
     reader.off('error', onError);
   }
   player.stop();
+  hardware.display?.show([ok ? 'SELFTEST OK' : 'SELFTEST FAILED']);
   print(ok ? 'selftest passed' : 'selftest FAILED');
   return ok;
 }

@@ -1,4 +1,4 @@
-import { createHardware, parseHardwareProfile, runSelftest } from '@ccus-gate/hardware';
+import { createHardware, parseHardwareProfile, runSelftest, type SimulatedDisplay } from '@ccus-gate/hardware';
 import { FakePn532 } from '@ccus-gate/hardware/testing';
 import { describe, expect, it } from 'vitest';
 
@@ -44,6 +44,36 @@ describe('hardware self-test', () => {
       '4. present a card (waiting 5 s)',
       '  felica 012E4CD3A1B2C3D4 on gate',
       'selftest passed',
+    ]);
+  });
+
+  it('shows a test screen on the display, then the result', async () => {
+    const fake = new FakePn532('/dev/selftest-pn532-display');
+    const hardware = await createHardware(
+      parseHardwareProfile({
+        name: 'pn532, simulated outputs and display',
+        readers: [{ driver: 'pn532-uart', name: 'gate', path: fake.path }],
+        outputs: { driver: 'simulated' },
+        display: { driver: 'simulated' },
+      }),
+      { openPort: fake.openPort },
+    );
+    const lines: string[] = [];
+    const ok = await runSelftest(hardware, {
+      relay: false,
+      cardTimeoutMs: 5_000,
+      print: (line) => {
+        lines.push(line);
+        if (line.startsWith('4. present a card')) fake.presentMifare('04A2B3C4');
+      },
+    });
+    hardware.close();
+    expect(ok).toBe(true);
+    expect(lines[1]).toContain('display (16×2)');
+    const screens = (hardware.display as SimulatedDisplay).screens.map((screen) => screen.map((l) => l.trimEnd()));
+    expect(screens.slice(0, 2)).toEqual([
+      ['SELFTEST 0123456', 'ABCxyz ｱｲｳｴｵ-+:'],
+      ['SELFTEST OK', ''],
     ]);
   });
 

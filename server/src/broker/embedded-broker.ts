@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { TlsFiles } from '../http/http-listen.js';
 import type { ServerRepository } from '../store/repository.js';
 import { mayPublish, maySubscribe, type Principal } from './access.js';
-import { PacketSizeGuard } from './packet-size-guard.js';
+import { MalformedPacketLength, PacketSizeGuard, PacketTooLarge } from './packet-size-guard.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -107,10 +107,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     socket.setNoDelay(true);
     const guard = new PacketSizeGuard(maxPacketBytes);
     guard.on('error', (error) => {
-      log.warn(
-        { err: error, address: socket.remoteAddress },
-        'broker: closed a connection sending an oversized packet',
-      );
+      // aedes tearing the connection down (the client left, the broker stops) fails the guard
+      // too, with an AbortError: that is no oversized packet, and the socket is going anyway.
+      if (error instanceof PacketTooLarge) {
+        log.warn(
+          { err: error, address: socket.remoteAddress },
+          'broker: closed a connection sending an oversized packet',
+        );
+      } else if (error instanceof MalformedPacketLength) {
+        log.warn(
+          { err: error, address: socket.remoteAddress },
+          'broker: closed a connection sending a malformed packet',
+        );
+      }
       socket.destroy();
     });
     socket.pipe(guard);

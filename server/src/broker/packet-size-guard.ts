@@ -12,6 +12,14 @@ export class PacketTooLarge extends Error {
   }
 }
 
+/** A packet length MQTT cannot have (a fifth length byte): the connection is closed. */
+export class MalformedPacketLength extends Error {
+  constructor() {
+    super('a malformed MQTT packet length (more than 4 bytes)');
+    this.name = 'MalformedPacketLength';
+  }
+}
+
 /**
  * Reads MQTT's framing (a type byte, then the remaining length as 1 to 4 base-128 bytes)
  * as bytes pass from a socket to the broker, and fails the stream as soon as a packet
@@ -44,7 +52,7 @@ export class PacketSizeGuard extends Transform {
       this.#header.push(byte);
       if (this.#header.length === 1 || (byte & 0x80) !== 0) {
         if (this.#header.length === 5) {
-          done(new Error('a malformed MQTT packet length (more than 4 bytes)'));
+          done(new MalformedPacketLength());
           return;
         }
         continue;

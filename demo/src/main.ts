@@ -67,7 +67,8 @@ async function main(): Promise<number> {
 
 Type a card identifier and press Enter to tap it on the terminal. Demo cards:
 ${demo.workers.map((w) => `  ${w.card.id.padEnd(20)} ${w.card.tech.padEnd(7)} worker ${w.workerId}`).join('\n')}
-Any other 4, 7, 8 or 10-byte hex id is an unknown card. Ctrl-C stops.
+Any other 4, 7, 8 or 10-byte hex id is an unknown card; qr: and a worker ID is a scan of
+the 建キャリ app's QR code (qr:${demo.workers[0]?.workerId ?? '10000000000001'}). Ctrl-C stops.
 `);
   narrate(stack, (line) => console.log(line));
   stack.reader.feedLines(process.stdin);

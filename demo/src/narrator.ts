@@ -34,6 +34,10 @@ export function narrate(stack: Stack, print: (line: string) => void): void {
       );
     }
   });
+  stack.display.onShow((lines) => {
+    const shown = lines.map((line) => line.trim()).filter((line) => line !== '');
+    if (shown.length > 0) print(`[display] ${shown.join(' | ')}`);
+  });
   stack.terminal.on('settled', (taps) => {
     for (const tap of taps) {
       cardOfSeq.delete(tap.seq);

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTerminal, systemClock, type Terminal, TerminalStore } from '@ccus-gate/firmware';
-import { RecordingOutput, SimulatedReader } from '@ccus-gate/hardware';
+import { RecordingOutput, SimulatedDisplay, SimulatedReader } from '@ccus-gate/hardware';
 import {
   type CardRef,
   parseCardRef,
@@ -57,6 +57,7 @@ export interface Stack {
   terminalStore: TerminalStore;
   reader: SimulatedReader;
   outputs: Record<'green' | 'red' | 'buzzer' | 'relay', RecordingOutput>;
+  display: SimulatedDisplay;
   simulator: CcusSimulator;
   broker: EmbeddedBroker;
   http: HttpListener;
@@ -252,6 +253,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const output = (name: string): RecordingOutput =>
       new RecordingOutput(name, undefined, (change) => options.onOutput?.(change.output, change.on));
     const outputs = { green: output('green'), red: output('red'), buzzer: output('buzzer'), relay: output('relay') };
+    // What the gate's display would show a worker, kept (and narrated) like the outputs.
+    const display = new SimulatedDisplay();
     const terminal = createTerminal({
       terminalId: TERMINAL_ID,
       // Terminal and server share this machine's clock, so it counts as synchronised.
@@ -259,6 +262,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       store: terminalStore,
       readers: [reader],
       outputs,
+      display,
       transport: { url: broker.url, password: secrets.terminalPassword },
       log: log.child({ module: 'terminal' }),
     });
@@ -286,6 +290,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       terminalStore,
       reader,
       outputs,
+      display,
       simulator,
       broker,
       http,

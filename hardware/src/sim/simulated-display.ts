@@ -9,12 +9,17 @@ export class SimulatedDisplay implements TextDisplay {
   readonly columns: number;
   readonly rows: number;
   readonly screens: string[][] = [];
-  readonly #onShow: ((lines: string[]) => void) | undefined;
+  readonly #listeners: ((lines: string[]) => void)[] = [];
 
   constructor(options: { columns?: number; rows?: number; onShow?: (lines: string[]) => void } = {}) {
     this.columns = options.columns ?? 16;
     this.rows = options.rows ?? 2;
-    this.#onShow = options.onShow;
+    if (options.onShow !== undefined) this.#listeners.push(options.onShow);
+  }
+
+  /** Calls `listener` with each new screen from now on. */
+  onShow(listener: (lines: string[]) => void): void {
+    this.#listeners.push(listener);
   }
 
   /** What it shows now, trailing blanks trimmed. */
@@ -27,7 +32,7 @@ export class SimulatedDisplay implements TextDisplay {
     const last = this.screens.at(-1);
     if (last?.every((line, i) => line === screen[i])) return;
     this.screens.push(screen);
-    this.#onShow?.(screen.map((line) => line.trimEnd()));
+    for (const listener of this.#listeners) listener(screen.map((line) => line.trimEnd()));
   }
 
   close(): void {

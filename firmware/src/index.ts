@@ -1,4 +1,5 @@
 export * from './cli/doctor.js';
+export * from './cli/doctor-board.js';
 export * from './cli/provision.js';
 export * from './cli/support-dump.js';
 export * from './clock/clock.js';

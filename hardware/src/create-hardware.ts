@@ -26,6 +26,8 @@ export interface HardwareDeps {
   openPort?: OpenPort;
   /** The RC522's SPI, for tests: a module with createSpi (see FakeMfrc522). */
   rc522Spi?: Extract<import('./drivers/rc522/rc522-worker.js').Rc522WorkerData['spi'], { kind: 'module' }>;
+  /** The RC522's kernel SPI device, for tests: a module with spi-device's openSync (see FakeMfrc522's openSync). */
+  rc522Spidev?: { module: string; channel: string };
   /** A johnny-five IO plugin to use instead of the one the profile names (tests: mock Firmata). */
   j5Io?: object;
   /** GPIO lines; onoff by default. */
@@ -66,6 +68,21 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
           name: spec.name,
           spi: deps.rc522Spi ?? { kind: 'softspi', clock, mosi, miso, client: cs },
           ...(spec.resetPin === undefined ? {} : { resetPin: spec.resetPin }),
+        }),
+      );
+    } else if (spec.driver === 'rc522-spidev') {
+      const { Rc522Reader } = await import('./drivers/rc522/rc522-reader.js');
+      const { bus, device, speedHz } = spec;
+      readers.push(
+        new Rc522Reader({
+          name: spec.name,
+          spi: {
+            kind: 'spidev',
+            bus,
+            device,
+            speedHz,
+            ...(deps.rc522Spidev === undefined ? {} : { fake: deps.rc522Spidev }),
+          },
         }),
       );
     } else if (spec.driver === 'qr-serial') {

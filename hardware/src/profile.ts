@@ -43,6 +43,15 @@ const QrSerialReader = z.strictObject({
     .refine((source) => typeof compileQrPattern(source) !== 'string', 'must be a regular expression')
     .optional(),
 });
+/** The RC522 on the kernel's SPI device: every Pi, the Pi 5 included (its GPIO is not rpio's). */
+const Rc522SpidevReader = z.strictObject({
+  driver: z.literal('rc522-spidev'),
+  name: z.string().min(1).max(16).default('rc522'),
+  /** /dev/spidev{bus}.{device}: 0.0 is SPI0 with CE0 (physical pin 24), enabled by dtparam=spi=on. */
+  bus: z.int().min(0).max(6).default(0),
+  device: z.int().min(0).max(3).default(0),
+  speedHz: z.int().min(100_000).max(10_000_000).default(1_000_000),
+});
 const SimulatedReader = z.strictObject({
   driver: z.literal('simulated'),
   name: z.string().min(1).max(16).default('sim'),
@@ -71,7 +80,9 @@ const SimulatedDisplay = z.strictObject({
 export const HardwareProfileSchema = z.strictObject({
   name: z.string().min(1).max(120),
   readers: z
-    .array(z.discriminatedUnion('driver', [Pn532Reader, Rc522Reader, QrSerialReader, SimulatedReader]))
+    .array(
+      z.discriminatedUnion('driver', [Pn532Reader, Rc522Reader, Rc522SpidevReader, QrSerialReader, SimulatedReader]),
+    )
     .min(1)
     // Two card readers (one per direction) and a QR scanner.
     .max(3),

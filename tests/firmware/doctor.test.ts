@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type HealthSources, loadConfig, runDoctor, TerminalStore } from '@ccus-gate/firmware';
+import { checkReaderBoard, type HealthSources, loadConfig, runDoctor, TerminalStore } from '@ccus-gate/firmware';
+import { type HardwareProfile, parseHardwareProfile } from '@ccus-gate/hardware';
 import { parseCardRef } from '@ccus-gate/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
@@ -315,5 +316,47 @@ describe('doctor: power and heat', () => {
       result: 'ok',
       detail: 'not a Raspberry Pi: nothing to read',
     });
+  });
+});
+
+/** doctor --reader on an RC522 build: which driver the board needs (rpio knows no Pi 5). */
+describe('doctor: which RC522 driver the board needs', () => {
+  const board = (model: string | null): HealthSources => ({
+    readText: (path) => (path === '/proc/device-tree/model' ? model : null),
+    disk: () => null,
+    fileBytes: () => 0,
+    rssBytes: () => 0,
+    uptimeSeconds: () => 0,
+  });
+  const profile = (reader: object): HardwareProfile =>
+    parseHardwareProfile({ name: 'rc522', readers: [reader], outputs: { driver: 'simulated' } });
+
+  it('sends a Pi 5 with the rpio driver to rc522-spidev, and accepts it on a Pi 4', () => {
+    const softspi = profile({ driver: 'rc522-spi' });
+    expect(checkReaderBoard(softspi, board('Raspberry Pi 5 Model B Rev 1.0\0'))).toEqual([
+      expect.objectContaining({
+        result: 'fail',
+        detail: expect.stringContaining('needs the rc522-spidev driver'),
+        fix: expect.stringContaining('pi-rc522-spidev'),
+      }),
+    ]);
+    expect(checkReaderBoard(softspi, board('Raspberry Pi 4 Model B Rev 1.5\0'))).toEqual([
+      expect.objectContaining({ result: 'ok' }),
+    ]);
+  });
+
+  it('checks that the SPI device rc522-spidev names is there, and says how to enable it', () => {
+    const spidev = profile({ driver: 'rc522-spidev', bus: 0, device: 1 });
+    expect(checkReaderBoard(spidev, board('Raspberry Pi 5 Model B Rev 1.0\0'), () => false)).toEqual([
+      expect.objectContaining({
+        result: 'fail',
+        detail: expect.stringContaining('/dev/spidev0.1 is missing'),
+        fix: expect.stringContaining('dtparam=spi=on'),
+      }),
+    ]);
+    expect(checkReaderBoard(spidev, board('Raspberry Pi 5 Model B Rev 1.0\0'), (p) => p === '/dev/spidev0.1')).toEqual([
+      expect.objectContaining({ result: 'ok', detail: expect.stringContaining('/dev/spidev0.1') }),
+    ]);
+    expect(checkReaderBoard(profile({ driver: 'simulated' }), board(null))).toEqual([]);
   });
 });

@@ -453,7 +453,9 @@ describe.each([
         await f.call(f.operator, 'POST', '/api/v1/fleet/terminals', { terminalId: 'gate-x' }),
       );
       expect(missing).toMatchObject({ status: 400, field: 'hardwareProfile' });
-      expect(missing.detail).toContain('pi-pn532-uart, pi-pn532-qr, pi-rc522-spi, pi-firmata, simulated');
+      expect(missing.detail).toContain(
+        'pi-pn532-uart, pi-pn532-qr, pi-rc522-spi, pi-rc522-spidev, pi-firmata, simulated',
+      );
       const unknown = await f.call(f.operator, 'POST', '/api/v1/fleet/terminals', {
         terminalId: 'gate-x',
         hardwareProfile: 'pi-nfc-magic',

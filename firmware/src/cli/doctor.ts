@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import type { TerminalRuntimeConfig } from '../config/config-file.js';
 import { type HealthSources, heatAndPower, MACHINE } from '../health/health-probe.js';
 import { TerminalStore } from '../store/terminal-store.js';
+import { checkReaderBoard } from './doctor-board.js';
 import { checkBroker, checkLogin } from './doctor-broker.js';
 import { type Check, check } from './doctor-check.js';
 import { buildHardware, loadProfile } from './hardware.js';
@@ -280,6 +281,15 @@ async function checkReaders(config: TerminalRuntimeConfig, timeoutMs: number): P
   return checks;
 }
 
+/** Which RC522 driver the board needs; nothing when the profile cannot be read (checkHardware says why). */
+function readerBoard(config: TerminalRuntimeConfig, sources: HealthSources): Check[] {
+  try {
+    return checkReaderBoard(loadProfile(config), sources);
+  } catch {
+    return [];
+  }
+}
+
 /** Heat and power, off the Pi's own files: a weak supply or a hot box shows here before readers fail. */
 function checkPower(sources: HealthSources): Check[] {
   const { cpuTempC, throttled } = heatAndPower(sources);
@@ -340,6 +350,7 @@ export async function runDoctor(
     ...(options.login && broker.result === 'ok' ? [await checkLogin(config, options.brokerTimeoutMs ?? 5_000)] : []),
     await checkSystemd(),
     checkHardware(config),
+    ...(options.reader ? readerBoard(config, options.health ?? MACHINE) : []),
     ...(options.reader ? await checkReaders(config, options.brokerTimeoutMs ?? 5_000) : []),
   ];
 }

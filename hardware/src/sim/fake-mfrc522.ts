@@ -1,4 +1,5 @@
 import { BroadcastChannel } from 'node:worker_threads';
+import type { SpiDeviceLike } from '../drivers/rc522/spidev-spi.js';
 
 /** ISO/IEC 14443-3 CRC_A (initial value 6363), as the MFRC522's coprocessor computes it: [low, high]. */
 export function crcA(bytes: readonly number[]): [number, number] {
@@ -124,6 +125,39 @@ export class FakeMfrc522 {
     };
   }
 
+  /**
+   * The same chip on the kernel's SPI device, as the `spi-device` package presents it: each
+   * message is full duplex, bytes out and bytes in. A first byte with its top bit set reads:
+   * each following byte carries the next address and brings back the last one's value. Else
+   * it writes: the following bytes go to that register, one after the other.
+   */
+  spiDevice(): SpiDeviceLike {
+    const device: SpiDeviceLike = {
+      transferSync: (messages) => {
+        for (const message of messages) {
+          this.spiTransfers++;
+          const out = message.sendBuffer ?? Buffer.alloc(message.byteLength);
+          const back = Buffer.alloc(message.byteLength);
+          const first = out[0] as number;
+          if (first & 0x80) {
+            let address = (first >> 1) & 0x3f;
+            for (let i = 1; i < message.byteLength; i++) {
+              back[i] = this.#read(address);
+              address = ((out[i] as number) >> 1) & 0x3f;
+            }
+          } else {
+            const address = (first >> 1) & 0x3f;
+            for (let i = 1; i < message.byteLength; i++) this.#write(address, out[i] as number);
+          }
+          message.receiveBuffer?.set(back.subarray(0, message.receiveBuffer.length));
+        }
+        return device;
+      },
+      closeSync: () => {},
+    };
+    return device;
+  }
+
   #softReset(): void {
     this.#regs.fill(0);
     this.#regs[REG.TxControl] = 0x80; // antenna off after reset
@@ -210,6 +244,23 @@ export function createSpi(options: { channel: string }): ReturnType<FakeMfrc522[
   // The channel must not keep the worker alive once the reader stops it.
   (channel as unknown as { unref(): void }).unref();
   return chip.spi();
+}
+
+/**
+ * For the RC522 reader's worker thread on spidev (`spi: { kind: 'spidev', fake: … }`): opens
+ * a fake MFRC522 the way `spi-device`'s `openSync` opens /dev/spidevB.D, its field controlled
+ * like `createSpi`'s through the BroadcastChannel named in the options.
+ */
+export function openSync(_bus: number, _device: number, options: { channel: string }): SpiDeviceLike {
+  const chip = new FakeMfrc522();
+  const channel = new BroadcastChannel(options.channel);
+  channel.onmessage = (event) => {
+    const message = (event as { data: { card?: FakeCard | null; exit?: number } }).data;
+    if (message.exit !== undefined) process.exit(message.exit);
+    chip.place(message.card ?? null);
+  };
+  (channel as unknown as { unref(): void }).unref();
+  return chip.spiDevice();
 }
 
 /** The test's side of `createSpi`: puts cards in the fake's field from the main thread. */

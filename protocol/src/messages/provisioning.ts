@@ -7,7 +7,14 @@ import { VersionField } from './common.js';
  * The hardware profiles a terminal can be built as: the files of hardware/profiles/ (a test
  * keeps the two in step). `simulated` is for demos and tests, never a gate.
  */
-export const HARDWARE_PROFILES = ['pi-pn532-uart', 'pi-pn532-qr', 'pi-rc522-spi', 'pi-firmata', 'simulated'] as const;
+export const HARDWARE_PROFILES = [
+  'pi-pn532-uart',
+  'pi-pn532-qr',
+  'pi-rc522-spi',
+  'pi-rc522-spidev',
+  'pi-firmata',
+  'simulated',
+] as const;
 export type HardwareProfileName = (typeof HARDWARE_PROFILES)[number];
 
 /**

@@ -1,12 +1,18 @@
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Mfrc522Chip, readCard } from './read-card.js';
+import { type SpiDeviceLike, spidevAsSoftSpi } from './spidev-spi.js';
 
 /** What the reader thread asks of this worker. */
 export interface Rc522WorkerData {
-  /** rpi-softspi on the Pi's pins (physical numbering, as rpio uses), or a module exporting `createSpi(options)` (tests). */
+  /**
+   * rpi-softspi on the Pi's pins (physical numbering, as rpio uses; Pi 4 and older), the
+   * kernel's SPI device /dev/spidev{bus}.{device} (every Pi, the Pi 5 too; `fake` names a
+   * module with spi-device's `openSync`, for tests), or a module exporting `createSpi(options)` (tests).
+   */
   spi:
     | { kind: 'softspi'; clock: number; mosi: number; miso: number; client: number }
+    | { kind: 'spidev'; bus: number; device: number; speedHz: number; fake?: { module: string; channel: string } }
     | { kind: 'module'; module: string; options: unknown };
   /** Physical pin of the RC522's RST line, if wired. */
   resetPin?: number;
@@ -37,6 +43,15 @@ async function main(): Promise<void> {
   if (data.spi.kind === 'module') {
     const module = (await import(data.spi.module)) as { createSpi(options: unknown): Spi };
     spi = module.createSpi(data.spi.options);
+  } else if (data.spi.kind === 'spidev') {
+    const { bus, device, speedHz, fake } = data.spi;
+    type Open = (bus: number, device: number, options: object) => SpiDeviceLike;
+    const { openSync } = (fake === undefined ? require('spi-device') : await import(fake.module)) as { openSync: Open };
+    // The MFRC522 takes SPI mode 0, most significant bit first, at up to 10 MHz.
+    spi = spidevAsSoftSpi(
+      openSync(bus, device, { mode: 0, maxSpeedHz: speedHz, ...(fake === undefined ? {} : { channel: fake.channel }) }),
+      speedHz,
+    );
   } else {
     const SoftSPI = require('rpi-softspi') as new (pins: object) => Spi;
     const { clock, mosi, miso, client } = data.spi;

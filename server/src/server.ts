@@ -17,6 +17,7 @@ import type { IngestResult } from './ingest/tap-ingest.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { RecordBuilder } from './records/record-builder.js';
 import type { RecordKey } from './records/record-queue.js';
+import { createSelfView } from './self-view/self-view-routes.js';
 import type { ServerRepository } from './store/repository.js';
 import { createDashboard, withDashboard } from './web/dashboard.js';
 
@@ -175,8 +176,10 @@ export function createServer(deps: ServerDeps): SyncServer {
     addressOf,
   });
 
+  const selfView = createSelfView({ store: deps.store, now, limiter, addressOf });
+
   return Object.assign(events, {
-    app: withDashboard(api, dashboard, bodyLimits),
+    app: withDashboard(api, dashboard, bodyLimits, selfView),
     metrics,
     async start(): Promise<void> {
       await syncAccounts();

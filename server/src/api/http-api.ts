@@ -20,6 +20,7 @@ import { recordRoutes } from './routes/record-routes.js';
 import { rosterRoutes } from './routes/roster-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { terminalRoutes } from './routes/terminal-routes.js';
+import { workerLinkRoutes } from './routes/worker-link-routes.js';
 import { workerRoutes } from './routes/worker-routes.js';
 
 export interface HttpApiOptions {
@@ -137,6 +138,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
   rosterRoutes(kit);
   terminalRoutes(kit);
   workerRoutes(kit);
+  workerLinkRoutes(kit);
   recordRoutes(kit);
   correctionRoutes(kit);
   exportRoutes(kit);

@@ -75,6 +75,29 @@ export class CorrectionStore {
     });
   }
 
+  /**
+   * A worker's own word, from their personal link (self-view/), that they worked a day their
+   * taps do not show whole: a forgotten card (a day added) or a forgotten exit (times set). It
+   * always waits for the site's prime contractor, whoever the worker's employer is.
+   */
+  claimDay(actor: Actor, change: TimesChange): Correction {
+    return this.#db.transaction(() => {
+      const access = this.#mayCorrect(actor, change);
+      const existing = this.#queries.recordByKey(change);
+      if (existing === null) {
+        if (change.firstIn === null) throw new StoreError('invalid', 'a missed day needs its entry time', 'firstIn');
+        const after = { kind: 'add_day' as const, firstIn: change.firstIn, lastOut: change.lastOut };
+        return this.#propose(actor, access, change, change.reason, null, after, true);
+      }
+      const times = {
+        firstIn: change.firstIn ?? existing.firstIn,
+        lastOut: change.lastOut ?? existing.lastOut,
+      };
+      const before = { firstIn: existing.firstIn, lastOut: existing.lastOut };
+      return this.#propose(actor, access, change, change.reason, before, { kind: 'set_times', ...times }, true);
+    });
+  }
+
   /** Sets the entry or exit time of an existing record (a missed exit, a wrong time). */
   setTimes(actor: Actor, change: TimesChange): Correction {
     return this.#db.transaction(() => {
@@ -316,9 +339,11 @@ export class CorrectionStore {
     reason: string,
     before: unknown,
     change: Change,
+    /** Waits for the prime even when the actor is the prime (a worker's own claim). */
+    waits = false,
   ): Correction {
     checkChange(this.#db, key, change);
-    const state: CorrectionState = access === 'prime' ? 'applied' : 'awaiting_approval';
+    const state: CorrectionState = access === 'prime' && !waits ? 'applied' : 'awaiting_approval';
     const { kind, ...after } = change;
     const id = this.#insert(actor, { kind, state, ...key, reason, before, after });
     const target =

@@ -477,4 +477,20 @@ export const MIGRATIONS: readonly string[] = [
   -- The language the site's gate displays speak to workers (ja, en, vi, id).
   ALTER TABLE sites ADD COLUMN language TEXT NOT NULL DEFAULT 'ja' CHECK (language IN ('ja', 'en', 'vi', 'id'));
   `,
+  `
+  -- A worker's personal link to their own records at one tenant (self-view/): only the
+  -- token's SHA-256 is kept; revoked or past its expiry, it opens nothing.
+  CREATE TABLE worker_links (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    tenant_id TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT,
+    last_used_at TEXT
+  );
+  CREATE INDEX worker_links_worker ON worker_links (tenant_id, worker_id);
+  `,
 ];

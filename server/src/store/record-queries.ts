@@ -259,7 +259,7 @@ export class RecordQueries {
 
   taps(
     scope: TenantScope,
-    filter: { siteId?: string; from?: string; to?: string; limit: number; offset: number },
+    filter: { siteId?: string; workerId?: string; from?: string; to?: string; limit: number; offset: number },
   ): StoredTap[] {
     const rows = this.#db
       .sql(
@@ -268,10 +268,11 @@ export class RecordQueries {
            FROM taps t JOIN visible v USING (site_id)
              LEFT JOIN workers w ON w.worker_id = t.worker_id AND w.tenant_id = ${WORKER_BOOKS('t')}
            WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR t.site_id = @siteId)
+             AND (@workerId IS NULL OR t.worker_id = @workerId)
              AND (@from IS NULL OR t.working_day >= @from) AND (@to IS NULL OR t.working_day <= @to)
            ORDER BY t.received_at DESC, t.terminal_id, t.seq DESC LIMIT @limit OFFSET @offset`,
       )
-      .all({ siteId: null, from: null, to: null, ...scope, ...filter }) as Record<string, unknown>[];
+      .all({ siteId: null, workerId: null, from: null, to: null, ...scope, ...filter }) as Record<string, unknown>[];
     return rows.map(tapFromRow);
   }
 

@@ -1,5 +1,6 @@
 import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { QuarantineLog } from '../quarantine/quarantine-log.js';
+import type { WorkerLinkStore } from '../self-view/worker-link-store.js';
 import type { CorrectionStore } from './correction-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { RecordQueries } from './record-queries.js';
@@ -38,4 +39,5 @@ export interface ServerRepository
   readonly corrections: Eventually<CorrectionStore>;
   readonly quarantineLog: Eventually<QuarantineLog>;
   readonly enrolments: Eventually<EnrolmentStore>;
+  readonly workerLinks: Eventually<WorkerLinkStore>;
 }

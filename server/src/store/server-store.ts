@@ -22,6 +22,7 @@ import { presenceFor } from '../records/presence.js';
 import { queuedRecords, queueRecords } from '../records/record-queue.js';
 import { RecordRebuild } from '../records/record-rebuild.js';
 import { type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-taps.js';
+import { WorkerLinkStore } from '../self-view/worker-link-store.js';
 import { CorrectionStore } from './correction-store.js';
 import { DirectoryStore, type TerminalAssignment } from './directory-store.js';
 import { type RecordKey, RecordQueries } from './record-queries.js';
@@ -79,6 +80,7 @@ export class ServerStore {
   readonly records: RecordRebuild;
   readonly quarantineLog: QuarantineLog;
   readonly enrolments: EnrolmentStore;
+  readonly workerLinks: WorkerLinkStore;
 
   private constructor(db: SqliteDb, options: ServerStoreOptions) {
     this.db = db;
@@ -86,6 +88,7 @@ export class ServerStore {
     this.records = new RecordRebuild(db, this.outbox);
     this.quarantineLog = new QuarantineLog(db, options.quarantine);
     this.enrolments = new EnrolmentStore(db);
+    this.workerLinks = new WorkerLinkStore(db);
     this.directory = new DirectoryStore(db);
     this.queries = new RecordQueries(db, this.outbox);
     this.corrections = new CorrectionStore(db, this.directory, this.queries, this.outbox);

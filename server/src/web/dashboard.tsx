@@ -22,6 +22,7 @@ import { accountRoutes } from './routes/account-routes.js';
 import { actionRoutes } from './routes/action-routes.js';
 import { pageRoutes } from './routes/page-routes.js';
 import { workerImportRoutes } from './routes/worker-import-routes.js';
+import { workerLinkRoutes } from './routes/worker-link-routes.js';
 import {
   clearSessionCookie,
   csrfOf,
@@ -211,17 +212,20 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   actionRoutes(kit);
   accountRoutes(kit);
   workerImportRoutes(kit);
+  workerLinkRoutes(kit);
 
   return { app, close: () => live.close() };
 }
 
 /** One HTTP app: the API under /api (and /healthz), the dashboard for everything else. */
-export function withDashboard(api: Hono, dashboard: Dashboard, bodyLimits?: BodyLimits): Hono {
+export function withDashboard(api: Hono, dashboard: Dashboard, bodyLimits?: BodyLimits, selfView?: Hono): Hono {
   const app = new Hono();
   // First of all, for every route: the API's and the dashboard's forms alike.
   app.use('*', limitBodies(bodyLimits));
   app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
   app.get('/healthz', (c) => api.fetch(c.req.raw, c.env));
+  // Workers' own pages, by their personal links: no dashboard session there.
+  if (selfView !== undefined) app.route('/w', selfView);
   app.route('/', dashboard.app);
   return app;
 }

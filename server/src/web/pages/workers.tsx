@@ -148,6 +148,7 @@ export const WorkersPage: FC<{
                     )}
                   </td>
                   <td>
+                    <SmallAction view={view} action={`/workers/${worker.workerId}/link`} label={t.personalLink} />
                     <SmallAction
                       view={view}
                       action={`/workers/${worker.workerId}/remove`}

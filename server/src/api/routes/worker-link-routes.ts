@@ -1,0 +1,72 @@
+import type { WorkerId } from '@ccus-gate/protocol';
+import { z } from '@hono/zod-openapi';
+import { json, type RouteKit } from '../route-kit.js';
+import * as S from '../schemas.js';
+
+const LinkBody = z
+  .strictObject({
+    days: z.int().min(1).max(400).default(90).openapi({ description: 'how long the link works, in days' }),
+  })
+  .openapi('NewWorkerLink');
+
+/**
+ * Personal links to the worker self-view (self-view/): an admin issues one for a worker on
+ * the tenant's books, sees when each was used, and revokes one a worker lost.
+ */
+export function workerLinkRoutes(kit: RouteKit): void {
+  const { route, scopeOf, actorOf, body, ok, created, valid } = kit;
+  const { workerLinks, corrections } = kit.store;
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/workers/{workerId}/links',
+      tags: ['workers'],
+      request: { params: S.WorkerParam, ...body('how long the link works', LinkBody) },
+      responses: created('the link, with its path: shown once, give it to the worker (a QR code on the dashboard)'),
+    },
+    async (c) => {
+      const { workerId } = valid<{ workerId: WorkerId }>(c, 'param');
+      const input = valid<z.infer<typeof LinkBody>>(c, 'json');
+      const { link, token } = await workerLinks.issue(actorOf(c), workerId, input.days);
+      await corrections.note(actorOf(c), 'issue_worker_link', `worker ${workerId}`, null, {
+        id: link.id,
+        expiresAt: link.expiresAt,
+      });
+      return json(c, { link, path: `/w/${token}` }, 201);
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'get',
+      path: '/api/v1/workers/{workerId}/links',
+      tags: ['workers'],
+      request: { params: S.WorkerParam },
+      responses: ok("the worker's links, newest first, without their tokens"),
+    },
+    async (c) => {
+      const { workerId } = valid<{ workerId: WorkerId }>(c, 'param');
+      return json(c, { links: await workerLinks.links(scopeOf(c), workerId) });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'delete',
+      path: '/api/v1/worker-links/{id}',
+      tags: ['workers'],
+      request: { params: S.IdParam },
+      responses: ok('the link, revoked: it opens nothing from now on'),
+    },
+    async (c) => {
+      const { id } = valid<{ id: number }>(c, 'param');
+      const link = await workerLinks.revoke(scopeOf(c), id);
+      await corrections.note(actorOf(c), 'revoke_worker_link', `worker ${link.workerId}`, null, { id });
+      return json(c, { link });
+    },
+  );
+}

@@ -92,6 +92,10 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     'DELETE /api/v1/workers/{workerId}': { expect: REFUSED },
     'POST /api/v1/workers/{workerId}/enrol': { body: { terminalId: a.terminalId }, expect: REFUSED },
     'POST /api/v1/workers/{workerId}/cards': { body: { card: a.unknownCard.id }, expect: REFUSED },
+    'POST /api/v1/workers/{workerId}/links': { body: { days: 30 }, expect: REFUSED },
+    // B's own links for that worker ID: none, and nothing of A's.
+    'GET /api/v1/workers/{workerId}/links': { expect: LIST },
+    'DELETE /api/v1/worker-links/{id}': { expect: REFUSED },
     'DELETE /api/v1/cards/{tech}/{id}': { expect: REFUSED },
     'GET /api/v1/unknown-cards': { expect: LIST },
     'GET /api/v1/taps': { expect: LIST },
@@ -149,6 +153,7 @@ describe.each([
   let dir: ReturnType<typeof tempDir>;
   let f: ApiFixture;
   let correctionId: number;
+  let aLinkId: number;
   let aUserId: string;
   let routes: string[];
 
@@ -173,6 +178,9 @@ describe.each([
     });
     expect(response.status).toBe(201);
     correctionId = ((await response.json()) as { correction: { id: number; state: string } }).correction.id;
+    // A's worker holds a personal link: B must neither see it nor revoke it.
+    const issued = await f.call(f.a.admin, 'POST', `/api/v1/workers/${f.a.worker}/links`, {});
+    aLinkId = ((await issued.json()) as { link: { id: number } }).link.id;
     const doc = (await (await f.app.request('/api/openapi.json')).json()) as { paths: Record<string, object> };
     routes = Object.entries(doc.paths).flatMap(([path, operations]) =>
       Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
@@ -226,6 +234,7 @@ describe.each([
       let path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
         if (template.includes('/cards/') && name === 'id') return f.a.card.id;
         if (template.includes('/tokens/') && name === 'id') return aToken;
+        if (template.includes('/worker-links/') && name === 'id') return String(aLinkId);
         return encodeURIComponent(params[name] as string);
       });
       if (route.startsWith('GET /api/v1/exports/')) path += '?month=2026-11';

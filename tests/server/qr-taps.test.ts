@@ -1,4 +1,4 @@
-import { parseCardRef, parseWorkerId } from '@ccus-gate/protocol';
+import { parseCardRef, parseTerminalId, parseWorkerId } from '@ccus-gate/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ApiFixture, apiFixture } from '../support/api-fixture.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -79,5 +79,41 @@ describe('taps by QR code', () => {
     ]);
     f.store.rebuildQueuedRecords(100);
     expect(f.store.queries.recordByKey({ siteId: f.a.siteId, workerId: digits, workingDay: '2026-11-23' })).toBeNull();
+  });
+});
+
+describe('rosters for terminals that read QR codes', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let f: ApiFixture;
+  beforeEach(() => {
+    dir = tempDir('qr-roster');
+    f = apiFixture(dir.path);
+  });
+  afterEach(() => {
+    f.close();
+    dir.remove();
+  });
+
+  it('carry the workers who have no card, by their ID, and only to terminals whose profile reads QR codes', () => {
+    const cardless = parseWorkerId('30000000000003');
+    f.store.directory.addWorker({ workerId: cardless, tenantId: f.a.tenantId, name: 'カードなし' });
+    f.store.directory.addToRoster(f.a.siteId, cardless);
+    const plain = f.store.directory.rosterFor(f.a.siteId);
+    expect(plain.entries.some((entry) => entry.workerId === cardless)).toBe(false);
+    const withQr = f.store.directory.rosterFor(f.a.siteId, { qrCodes: true });
+    expect(withQr.entries).toContainEqual({ card: { tech: 'qr', id: cardless }, workerId: cardless });
+    // A worker with a card is there by the card only: the gate finds their QR code through it.
+    expect(
+      withQr.entries.filter((entry) => entry.workerId === f.a.worker).map((entry) => entry.card.tech),
+    ).not.toContain('qr');
+    expect(f.store.directory.readsQrCodes(f.a.terminalId)).toBe(false);
+    const qrGate = parseTerminalId('gate-a-qr');
+    f.store.directory.createTerminal({
+      terminalId: qrGate,
+      tenantId: f.a.tenantId,
+      siteId: f.a.siteId,
+      hardwareProfile: 'pi-pn532-qr',
+    });
+    expect(f.store.directory.readsQrCodes(qrGate)).toBe(true);
   });
 });

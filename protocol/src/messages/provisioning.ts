@@ -16,6 +16,12 @@ export const HARDWARE_PROFILES = [
   'simulated',
 ] as const;
 export type HardwareProfileName = (typeof HARDWARE_PROFILES)[number];
+/**
+ * Profiles whose terminals read the 建キャリ QR code: their rosters also carry the site's
+ * workers who have no card (tech `qr`). Only these get such entries, which a terminal from
+ * before QR codes would refuse with the whole roster.
+ */
+export const QR_HARDWARE_PROFILES: readonly HardwareProfileName[] = ['pi-pn532-qr', 'simulated'];
 
 /**
  * What the server hands a technician for one terminal (POST /fleet/terminals/{id}/provisioning)

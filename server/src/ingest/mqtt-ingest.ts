@@ -131,7 +131,8 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
   async publishRoster(terminalId: TerminalId): Promise<void> {
     const terminal = await this.#store.directory.terminal(terminalId);
     if (terminal?.siteId == null || this.#client === null) return;
-    const roster = await this.#store.directory.rosterFor(terminal.siteId);
+    const qrCodes = await this.#store.directory.readsQrCodes(terminalId);
+    const roster = await this.#store.directory.rosterFor(terminal.siteId, { qrCodes });
     this.#client?.publish(topicFor(terminalId, 'roster'), encodeMessage('roster', roster), { qos: 1, retain: true });
   }
 

@@ -236,9 +236,11 @@ export abstract class SiteRosters extends WorkerBooks {
   /**
    * What a terminal at the site needs: card identifiers and worker IDs, no names. Each worker's
    * cards come from the books their roster place draws on; a card two tenants bound to different
-   * workers goes to the prime's (or, between subcontractors, the first).
+   * workers goes to the prime's (or, between subcontractors, the first). With `qrCodes` (a
+   * terminal that reads the 建キャリ QR code), each worker on the roster with no card is there
+   * too, by their worker ID, so the gate knows them when they show the app.
    */
-  rosterFor(siteId: SiteId): Roster {
+  rosterFor(siteId: SiteId, options: { qrCodes?: boolean } = {}): Roster {
     const site = this.db.sql('SELECT roster_version, tenant_id FROM sites WHERE site_id = ?').get(siteId) as
       | { roster_version: number; tenant_id: string }
       | undefined;
@@ -257,6 +259,16 @@ export abstract class SiteRosters extends WorkerBooks {
       if (seen.has(key)) continue;
       seen.add(key);
       entries.push({ card: { tech: row.tech, id: row.card_id } as CardRef, workerId: row.worker_id });
+    }
+    if (options.qrCodes === true) {
+      const carded = new Set(entries.map((entry) => entry.workerId));
+      const cardless = this.db
+        .sql('SELECT DISTINCT worker_id FROM site_roster WHERE site_id = ? ORDER BY worker_id')
+        .pluck()
+        .all(siteId) as WorkerId[];
+      for (const workerId of cardless) {
+        if (!carded.has(workerId)) entries.push({ card: { tech: 'qr', id: workerId } as CardRef, workerId });
+      }
     }
     return { v: 1, siteId, version: Math.max(1, site.roster_version), issuedAt: this.db.iso(), entries };
   }

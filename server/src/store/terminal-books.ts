@@ -1,4 +1,11 @@
-import type { GateLanguage, SiteId, TerminalConfig, TerminalId, WorkingDayRule } from '@ccus-gate/protocol';
+import {
+  type GateLanguage,
+  QR_HARDWARE_PROFILES,
+  type SiteId,
+  type TerminalConfig,
+  type TerminalId,
+  type WorkingDayRule,
+} from '@ccus-gate/protocol';
 import { generateSecret, hashSecret, mosquittoHash, secretMatches } from '../credentials.js';
 import { SiteRosters } from './site-rosters.js';
 import type { SqliteDb } from './sqlite-db.js';
@@ -209,6 +216,14 @@ export abstract class TerminalBooks extends SiteRosters {
       | { secret_hash: string }
       | undefined;
     return row !== undefined && secretMatches(secret, row.secret_hash);
+  }
+
+  /** Whether the terminal's hardware profile reads the 建キャリ QR code (its roster then carries cardless workers). */
+  readsQrCodes(terminalId: TerminalId): boolean {
+    const row = this.db.sql('SELECT hardware_profile FROM terminals WHERE terminal_id = ?').get(terminalId) as
+      | { hardware_profile: string | null }
+      | undefined;
+    return (QR_HARDWARE_PROFILES as readonly (string | null)[]).includes(row?.hardware_profile ?? null);
   }
 
   terminal(terminalId: TerminalId): TerminalAssignment | null {

@@ -120,6 +120,46 @@ describe('the worker self-view', () => {
     expect(await (await open(`${path}?lang=en`)).text()).toContain('Approved');
   });
 
+  it("lets the worker's employer decide a claim at another's site, and no tenant pass its own entry off as one", async () => {
+    // The subcontractor's worker, at the prime's site, through the subcontractor's link.
+    const path = await issue(f.sub.admin, f.sub.worker);
+    expect((await claim(path, { site: f.a.siteId, day: '2026-11-22', entry: '08:00', exit: '17:00' })).status).toBe(
+      303,
+    );
+    const pending = (await (
+      await f.call(f.sub.admin, 'GET', '/api/v1/corrections?state=awaiting_approval')
+    ).json()) as {
+      corrections: { id: number; workerId: string }[];
+    };
+    const claimed = pending.corrections.find((c) => c.workerId === f.sub.worker);
+    expect(
+      (await f.call(f.sub.admin, 'POST', `/api/v1/corrections/${claimed?.id}/approve`, { reason: 'ok' })).status,
+    ).toBe(200);
+    f.store.rebuildQueuedRecords(100);
+    expect(
+      f.store.queries.recordByKey({ siteId: f.a.siteId, workerId: f.sub.worker, workingDay: '2026-11-22' }),
+    ).not.toBeNull();
+    // A token named like a worker's claim changes nothing: the subcontractor's own entry still waits for the prime.
+    const minted = await f.call(f.sub.admin, 'POST', '/api/v1/tokens', {
+      role: 'admin',
+      label: `worker ${f.sub.worker} (own claim)`,
+    });
+    const forged = ((await minted.json()) as { token: string }).token;
+    const entry = await f.call(forged, 'POST', '/api/v1/corrections', {
+      kind: 'add_day',
+      siteId: f.a.siteId,
+      workerId: f.sub.worker,
+      workingDay: '2026-11-23',
+      firstIn: '2026-11-23T08:00:00+09:00',
+      reason: 'forged',
+    });
+    const entryId = ((await entry.json()) as { correction: { id: number; state: string } }).correction;
+    expect(entryId.state).toBe('awaiting_approval');
+    expect(
+      (await f.call(f.sub.admin, 'POST', `/api/v1/corrections/${entryId.id}/approve`, { reason: 'x' })).status,
+    ).toBe(403);
+  });
+
   it('refuses a day past the CCUS deadline, a bad time and another site, saying which, and files nothing', async () => {
     const path = await issue();
     const late = await claim(path, { site: f.a.siteId, day: '2026-09-10', entry: '08:00', lang: 'en' });

@@ -17,7 +17,13 @@ export interface TimesChange extends RecordKey {
 
 /** What a correction changes, by kind; kept as the correction's `after`. */
 export type Change =
-  | { kind: 'add_day' | 'set_times' | 'confirm_clock'; firstIn: string | null; lastOut: string | null }
+  | {
+      kind: 'add_day' | 'set_times' | 'confirm_clock';
+      firstIn: string | null;
+      lastOut: string | null;
+      /** Filed by the worker through their personal link (self-view/), not by a person at a tenant. */
+      byWorker?: true;
+    }
   | { kind: 'set_trade'; trade: string | null; position: Position | null }
   | { kind: 'void_tap'; terminalId: string; seq: number }
   | { kind: 'set_tap_time'; terminalId: string; seq: number; at: string };

@@ -4,6 +4,7 @@ import { type DetectorOptions, detectFromHeader, detectFromQuery } from 'hono/la
 import { secureHeaders } from 'hono/secure-headers';
 import type { AddressOf } from '../http/client-address.js';
 import type { SignInLimiter } from '../http/sign-in-limiter.js';
+import { CorrectionStore } from '../store/correction-store.js';
 import type { ServerRepository } from '../store/repository.js';
 import { isStoreError } from '../store/store-error.js';
 import { zonedInstant } from '../web/zoned-time.js';
@@ -221,7 +222,7 @@ export function createSelfView(deps: SelfViewDeps): Hono {
 
 /** Who a claim is from, in the audit trail and on the dashboard: the worker, by their link. */
 function claimant(holder: LinkHolder): string {
-  return `worker ${holder.workerId} (own claim)`;
+  return CorrectionStore.claimant(holder.workerId);
 }
 
 function dayIn(at: Date, timeZone: string): string {

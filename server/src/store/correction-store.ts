@@ -86,7 +86,12 @@ export class CorrectionStore {
       const existing = this.#queries.recordByKey(change);
       if (existing === null) {
         if (change.firstIn === null) throw new StoreError('invalid', 'a missed day needs its entry time', 'firstIn');
-        const after = { kind: 'add_day' as const, firstIn: change.firstIn, lastOut: change.lastOut };
+        const after = {
+          kind: 'add_day' as const,
+          firstIn: change.firstIn,
+          lastOut: change.lastOut,
+          byWorker: true as const,
+        };
         return this.#propose(actor, access, change, change.reason, null, after, true);
       }
       const times = {
@@ -94,8 +99,14 @@ export class CorrectionStore {
         lastOut: change.lastOut ?? existing.lastOut,
       };
       const before = { firstIn: existing.firstIn, lastOut: existing.lastOut };
-      return this.#propose(actor, access, change, change.reason, before, { kind: 'set_times', ...times }, true);
+      const after = { kind: 'set_times' as const, ...times, byWorker: true as const };
+      return this.#propose(actor, access, change, change.reason, before, after, true);
     });
+  }
+
+  /** The name a worker's own claim is filed under (self-view/): the worker, by their link. */
+  static claimant(workerId: string): string {
+    return `worker ${workerId} (own claim)`;
   }
 
   /** Sets the entry or exit time of an existing record (a missed exit, a wrong time). */
@@ -358,7 +369,10 @@ export class CorrectionStore {
   #decide(actor: Actor, id: number, state: 'applied' | 'rejected', reason: string | null): Correction {
     return this.#db.transaction(() => {
       const correction = this.correction(actor, id);
-      this.#directory.requireSite(actor, correction.siteId, 'prime');
+      // A worker's own claim is decided by the site's prime or by the worker's employer, whose
+      // link it came through; anything else a subcontractor proposes waits for the prime.
+      const employersClaim = isWorkerClaim(correction) && correction.byTenant === actor.tenantId;
+      if (!employersClaim) this.#directory.requireSite(actor, correction.siteId, 'prime');
       if (correction.state !== 'awaiting_approval') {
         throw new StoreError('conflict', `correction ${id} is ${correction.state}, not awaiting approval`, 'id');
       }
@@ -436,4 +450,9 @@ export class CorrectionStore {
   ): void {
     this.#log.write(actor, action, target, reason, before, after);
   }
+}
+
+/** Marked by claimDay alone: no API body can carry `byWorker`, so no tenant can pass its own entry off as one. */
+function isWorkerClaim(correction: Correction): boolean {
+  return (correction.after as { byWorker?: unknown } | null)?.byWorker === true;
 }

@@ -148,7 +148,11 @@ export function createSelfView(deps: SelfViewDeps): Hono {
         })),
       sites: sites.map((site) => ({ siteId: site.siteId, name: site.name })),
       claims: corrections
-        .filter((correction) => correction.workerId === holder.workerId && correction.actor === claimant(holder))
+        // The worker's own claims (marked so by claimDay), not what others entered for them.
+        .filter(
+          (correction) =>
+            correction.workerId === holder.workerId && (correction.after as { byWorker?: unknown })?.byWorker === true,
+        )
         .map((correction) => ({
           day: correction.workingDay ?? '',
           site: siteOf.get(correction.siteId)?.name ?? correction.siteId,

@@ -42,3 +42,5 @@ export * from './store/store-error.js';
 export * from './store/tenant-scope.js';
 export { createDashboard, type Dashboard, type DashboardDeps, withDashboard } from './web/dashboard.js';
 export { localPath } from './web/local-path.js';
+export * from './workers/level-progress.js';
+export * from './workers/level-thresholds.js';

@@ -84,6 +84,9 @@ describe('the worker self-view', () => {
     // The fixture's day at A's site (2026-11-20) and this one; not B's.
     expect(html).toContain('Số ngày làm việc trong 25 tháng gần đây: 2');
     expect(html).not.toContain('2026-11-19');
+    // Level progress by these days, a lower bound, in the worker's language.
+    expect(html).toContain('とび: cấp 1 theo số ngày · Cấp 2: còn 643 ngày');
+    expect(html).toContain('CCUS còn tính ngày ghi ở nơi khác');
     expect(html).not.toContain('現場 b');
   });
 

@@ -96,6 +96,10 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     // B's own links for that worker ID: none, and nothing of A's.
     'GET /api/v1/workers/{workerId}/links': { expect: LIST },
     'DELETE /api/v1/worker-links/{id}': { expect: REFUSED },
+    'GET /api/v1/workers/{workerId}/levels': { expect: REFUSED },
+    // B's own workers' levels: nothing of A's.
+    'GET /api/v1/levels': { expect: LIST },
+    'GET /api/v1/exports/levels': { expect: LIST },
     'DELETE /api/v1/cards/{tech}/{id}': { expect: REFUSED },
     'GET /api/v1/unknown-cards': { expect: LIST },
     'GET /api/v1/taps': { expect: LIST },

@@ -222,6 +222,7 @@ describe('the dashboard in a real browser', () => {
       'records',
       'attention',
       'workers',
+      'levels',
       'sites',
       'exports',
       'audit',

@@ -15,6 +15,7 @@ import { problem } from './problem.js';
 import { type ApiEffects, type Caller, type Env, routeKit } from './route-kit.js';
 import { correctionRoutes } from './routes/correction-routes.js';
 import { exportRoutes } from './routes/export-routes.js';
+import { levelRoutes } from './routes/level-routes.js';
 import { operatorRoutes } from './routes/operator-routes.js';
 import { recordRoutes } from './routes/record-routes.js';
 import { rosterRoutes } from './routes/roster-routes.js';
@@ -139,6 +140,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
   terminalRoutes(kit);
   workerRoutes(kit);
   workerLinkRoutes(kit);
+  levelRoutes(kit);
   recordRoutes(kit);
   correctionRoutes(kit);
   exportRoutes(kit);

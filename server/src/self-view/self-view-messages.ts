@@ -12,6 +12,9 @@ export interface SelfViewMessages {
   linkUntil: (date: string) => string;
   days25: (n: string) => string;
   daysThisMonth: (n: string) => string;
+  /** What the days allow in a trade, and what the next level still asks. */
+  levelLine: (trade: string, level: string) => string;
+  levelNext: (level: string, days: string, leaderDays: string, on: string | null) => string;
   levelNote: string;
   recordsHeading: string;
   noRecords: string;
@@ -52,7 +55,10 @@ const ja: SelfViewMessages = {
   linkUntil: (date) => `このリンクは ${date} まで使えます。他の人に見せないでください。`,
   days25: (n) => `直近25か月の就業日数: ${n} 日`,
   daysThisMonth: (n) => `今月: ${n} 日`,
-  levelNote: 'レベル判定の進み具合は、まだここには表示されません。',
+  levelLine: (trade, level) => `${trade}: 日数ではレベル${level}`,
+  levelNext: (level, days, leader, on) =>
+    `レベル${level}まで あと${days}日${leader === '0' ? '' : `（うち職長・班長${leader}日）`}${on === null ? '' : `、見込み ${on}`}`,
+  levelNote: 'ここで記録した日数だけです。CCUSは他の現場の記録も数えます。資格なども必要です。',
   recordsHeading: '就業履歴',
   noRecords: 'まだ記録がありません。',
   day: '日付',
@@ -92,7 +98,10 @@ const en: SelfViewMessages = {
   linkUntil: (date) => `This link works until ${date}. Do not share it.`,
   days25: (n) => `Days worked in the last 25 months: ${n}`,
   daysThisMonth: (n) => `This month: ${n}`,
-  levelNote: 'Progress towards your CCUS level is not shown here yet.',
+  levelLine: (trade, level) => `${trade}: level ${level} by days`,
+  levelNext: (level, days, leader, on) =>
+    `Level ${level}: ${days} more days${leader === '0' ? '' : ` (${leader} as foreman or leader)`}${on === null ? '' : `, about ${on}`}`,
+  levelNote: 'Only days recorded here: CCUS also counts days recorded elsewhere. A level also asks for qualifications.',
   recordsHeading: 'Work records',
   noRecords: 'No records yet.',
   day: 'Day',
@@ -133,7 +142,10 @@ const vi: SelfViewMessages = {
   linkUntil: (date) => `Liên kết này dùng được đến ${date}. Đừng chia sẻ cho người khác.`,
   days25: (n) => `Số ngày làm việc trong 25 tháng gần đây: ${n}`,
   daysThisMonth: (n) => `Tháng này: ${n}`,
-  levelNote: 'Tiến độ cấp độ CCUS chưa hiển thị ở đây.',
+  levelLine: (trade, level) => `${trade}: cấp ${level} theo số ngày`,
+  levelNext: (level, days, leader, on) =>
+    `Cấp ${level}: còn ${days} ngày${leader === '0' ? '' : ` (${leader} ngày làm tổ trưởng)`}${on === null ? '' : `, khoảng ${on}`}`,
+  levelNote: 'Chỉ tính ngày ghi ở đây: CCUS còn tính ngày ghi ở nơi khác. Cấp độ còn cần chứng chỉ.',
   recordsHeading: 'Hồ sơ làm việc',
   noRecords: 'Chưa có hồ sơ.',
   day: 'Ngày',
@@ -173,7 +185,11 @@ const id: SelfViewMessages = {
   linkUntil: (date) => `Tautan ini berlaku sampai ${date}. Jangan dibagikan.`,
   days25: (n) => `Hari kerja dalam 25 bulan terakhir: ${n}`,
   daysThisMonth: (n) => `Bulan ini: ${n}`,
-  levelNote: 'Kemajuan level CCUS belum ditampilkan di sini.',
+  levelLine: (trade, level) => `${trade}: level ${level} menurut jumlah hari`,
+  levelNext: (level, days, leader, on) =>
+    `Level ${level}: ${days} hari lagi${leader === '0' ? '' : ` (${leader} hari sebagai mandor)`}${on === null ? '' : `, sekitar ${on}`}`,
+  levelNote:
+    'Hanya hari yang dicatat di sini: CCUS juga menghitung hari dari tempat lain. Level juga butuh sertifikat.',
   recordsHeading: 'Catatan kerja',
   noRecords: 'Belum ada catatan.',
   day: 'Tanggal',

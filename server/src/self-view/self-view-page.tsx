@@ -14,6 +14,11 @@ export interface SelfViewData {
   linkUntil: string;
   days25: number;
   daysThisMonth: number;
+  levels: {
+    trade: string;
+    level: number;
+    next: { level: number; days: number; leaderDays: number; on: string | null } | null;
+  }[];
   records: { day: string; site: string; firstIn: string; lastOut: string; ccus: CcusShown }[];
   taps: { at: string; site: string; direction: 'in' | 'out' }[];
   sites: { siteId: string; name: string }[];
@@ -76,6 +81,16 @@ export const SelfViewPage: FC<{ data: SelfViewData }> = ({ data }) => {
         <p>
           <strong>{t.days25(String(data.days25))}</strong> · {t.daysThisMonth(String(data.daysThisMonth))}
         </p>
+        <ul data-testid="levels">
+          {data.levels.map((line) => (
+            <li>
+              {t.levelLine(line.trade, String(line.level))}
+              {line.next === null
+                ? null
+                : ` · ${t.levelNext(String(line.next.level), String(line.next.days), String(line.next.leaderDays), line.next.on)}`}
+            </li>
+          ))}
+        </ul>
         <p class="muted">{t.levelNote}</p>
       </section>
 

@@ -8,6 +8,7 @@ import { CorrectionStore } from '../store/correction-store.js';
 import type { ServerRepository } from '../store/repository.js';
 import { isStoreError } from '../store/store-error.js';
 import { zonedInstant } from '../web/zoned-time.js';
+import { todayInJapan, workerLevels } from '../workers/worker-levels.js';
 import { SELF_VIEW_MESSAGES, type SelfViewMessages } from './self-view-messages.js';
 import { type CcusShown, type SelfViewData, SelfViewPage, SelfViewRefusal } from './self-view-page.js';
 import type { LinkHolder } from './worker-link-store.js';
@@ -101,8 +102,8 @@ export function createSelfView(deps: SelfViewDeps): Hono {
     const zone = sites[0]?.timeZone ?? 'Asia/Tokyo';
     const today = dayIn(deps.now(), zone);
     const from = monthsBack(today, HISTORY_MONTHS);
-    const [worker, records, taps, corrections] = await Promise.all([
-      store.directory.worker(scope, holder.workerId),
+    const worker = await store.directory.worker(scope, holder.workerId);
+    const [records, taps, corrections, levels] = await Promise.all([
       store.queries.records(scope, { workerId: holder.workerId, from, limit: 1_000, offset: 0 }),
       store.queries.taps(scope, {
         workerId: holder.workerId,
@@ -111,6 +112,7 @@ export function createSelfView(deps: SelfViewDeps): Hono {
         offset: 0,
       }),
       store.corrections.corrections(scope, { limit: 200, offset: 0 }),
+      workerLevels(store, scope, [worker], todayInJapan(deps.now())),
     ]);
     const clock = (at: string | null, siteId: string): string =>
       at === null ? '—' : timeIn(at, siteOf.get(siteId)?.timeZone ?? zone);
@@ -132,6 +134,19 @@ export function createSelfView(deps: SelfViewDeps): Hono {
       linkUntil: holder.expiresAt.slice(0, 10),
       days25: worked.length,
       daysThisMonth: worked.filter((record) => record.workingDay.startsWith(today.slice(0, 7))).length,
+      levels: (levels[0]?.levels.trades ?? []).map((trade) => ({
+        trade: trade.trade,
+        level: trade.level,
+        next:
+          trade.next === null
+            ? null
+            : {
+                level: trade.next.level,
+                days: trade.next.daysShort,
+                leaderDays: trade.next.leaderDaysShort,
+                on: trade.next.expectedOn,
+              },
+      })),
       records: records.map((record) => ({
         day: record.workingDay,
         site: siteOf.get(record.siteId)?.name ?? record.siteId,

@@ -5,7 +5,8 @@ import type { RecordKey } from '../records/record-queue.js';
 import { recordTaps } from '../records/shift-stretch.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
-import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
+import { type TenantScope, VISIBLE_SITES, WORKER_BOOKS, WORKER_IN_SCOPE } from './tenant-scope.js';
+import { type WorkingDayCount, workingDayCounts } from './working-day-counts.js';
 
 export type OutboxState = 'held' | 'pending' | 'sending' | 'accepted' | 'refused' | 'retrying';
 
@@ -119,14 +120,6 @@ function recordFromRow(row: RecordRow): WorkRecord {
           },
   };
 }
-
-/**
- * Whose books say who a record's (or tap's) worker is, for the caller: the roster place's, else
- * the caller's own. A subcontractor thus sees its employees' records at a prime's site.
- */
-const WORKER_BOOKS = (alias: string): string => `coalesce(
-    (SELECT sr.tenant_id FROM site_roster sr WHERE sr.site_id = ${alias}.site_id AND sr.worker_id = ${alias}.worker_id),
-    @tenantId)`;
 
 const RECORD_COLUMNS = `r.*, o.state, o.attempts, o.last_error, o.held_reason, o.receipt, o.accepted_at`;
 
@@ -255,6 +248,11 @@ export class RecordQueries {
       .map(recordFromRow)
       .filter((record) => record.deadline <= horizon)
       .slice(0, filter.limit);
+  }
+
+  /** Distinct working days of these workers at the tenant's sites, per trade and in all (working-day-counts.ts). */
+  workingDays(scope: TenantScope, filter: { workerIds: readonly string[]; today: string }): WorkingDayCount[] {
+    return workingDayCounts(this.#db, scope, filter);
   }
 
   taps(

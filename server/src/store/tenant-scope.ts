@@ -19,3 +19,11 @@ export interface TenantScope {
   tenantId: string;
   companyId: string;
 }
+
+/**
+ * Whose books say who a record's (or tap's) worker is, for the caller: the roster place's, else
+ * the caller's own. A subcontractor thus sees its employees' records at a prime's site.
+ */
+export const WORKER_BOOKS = (alias: string): string => `coalesce(
+    (SELECT sr.tenant_id FROM site_roster sr WHERE sr.site_id = ${alias}.site_id AND sr.worker_id = ${alias}.worker_id),
+    @tenantId)`;

@@ -9,6 +9,7 @@ export type PageName =
   | 'records'
   | 'attention'
   | 'workers'
+  | 'levels'
   | 'sites'
   | 'exports'
   | 'audit'
@@ -32,6 +33,7 @@ const PAGES: PageName[] = [
   'records',
   'attention',
   'workers',
+  'levels',
   'sites',
   'exports',
   'audit',

@@ -9,6 +9,7 @@ export const en: Messages = {
     records: 'Records',
     attention: 'Needs a person',
     workers: 'Workers & roster',
+    levels: 'Levels',
     exports: 'Exports',
     sites: 'Sites',
     audit: 'Audit trail',
@@ -201,6 +202,14 @@ export const en: Messages = {
   addCard: 'Add card',
   cardIdPlaceholder: 'Card ID (hex)',
   removeWorker: 'Remove',
+  levelsHelp:
+    "Working days recorded through CCUS Gate, per worker and trade, and the CCUS level they allow: level 2 at 645 days, level 3 at 1,505 days with 215 as foreman or leader (とび 1,720). CCUS also counts days recorded elsewhere, so these are lower bounds; a level also asks for qualifications not counted here. The expected date goes by the last 12 months' pace.",
+  levelColumns: ['Worker', 'Trade', 'Days', 'As foreman or leader', 'Last 12 months', 'Level', 'Next', 'Expected'],
+  levelShort: (days: string, leader: string) =>
+    leader === '0' ? `${days} days to go` : `${days} days, ${leader} as leader to go`,
+  levelTop: 'level 3 reached',
+  levelNever: 'not at this pace',
+  levelsCsv: 'Download CSV',
   personalLink: 'Personal link',
   personalLinkHeading: (name: string) => `Personal link for ${name}`,
   personalLinkHelp: (until: string) =>

@@ -9,6 +9,7 @@ export const ja = {
     records: '就業履歴',
     attention: '要対応',
     workers: '技能者・名簿',
+    levels: 'レベル',
     exports: '出力',
     sites: '現場',
     audit: '変更履歴',
@@ -206,6 +207,14 @@ export const ja = {
   addCard: 'カード追加',
   cardIdPlaceholder: 'カードID (16進)',
   removeWorker: '削除',
+  levelsHelp:
+    'CCUS Gate で記録した就業日数（技能者・職種ごと）と、それで届くCCUSのレベルです。レベル2は645日、レベル3は1,505日で、うち215日が職長または班長（とびは1,720日）。CCUSは他のシステムで記録した日数も数えるので、ここの数字は下限です。レベル判定には資格なども要ります。到達見込み日は直近12か月のペースによります。',
+  levelColumns: ['技能者', '職種', '就業日数', '職長・班長', '直近12か月', 'レベル', '次のレベルまで', '到達見込み'],
+  levelShort: (days: string, leader: string) =>
+    leader === '0' ? `あと${days}日` : `あと${days}日（職長・班長${leader}日）`,
+  levelTop: 'レベル3に到達',
+  levelNever: 'このペースでは未定',
+  levelsCsv: 'CSVをダウンロード',
   personalLink: '本人用リンク',
   personalLinkHeading: (name: string) => `${name} さんの本人用リンク`,
   personalLinkHelp: (until: string) =>

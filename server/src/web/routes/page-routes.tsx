@@ -3,11 +3,13 @@ import type { Alert } from '../../alerts/tenant-alerts.js';
 import type { AuditEntry, Correction } from '../../store/correction-store.js';
 import type { RosterEntry, TerminalView } from '../../store/directory-store.js';
 import type { StoredTap, UnknownCard, WorkRecord } from '../../store/record-queries.js';
+import type { WorkerLevels } from '../../workers/worker-levels.js';
 import { DashboardError } from '../api-client.js';
 import { dayBefore, HELD_SHOWN, monthOf, type PageKit } from '../page-kit.js';
 import { AttentionPage } from '../pages/attention.js';
 import { AuditPage } from '../pages/audit.js';
 import { ExportsPage } from '../pages/exports.js';
+import { LevelsPage } from '../pages/levels.js';
 import { RecordsPage } from '../pages/records.js';
 import { SitesPage } from '../pages/sites.js';
 import { TerminalsPage } from '../pages/terminals.js';
@@ -206,6 +208,14 @@ export function pageRoutes(kit: PageKit): void {
   );
 
   app.get(
+    '/levels',
+    signedIn(async (c, s) => {
+      const rows = await s.api.all<WorkerLevels>('/api/v1/levels', 'levels');
+      return render(c, s, 'levels', s.view.t.pages.levels, <LevelsPage view={s.view} rows={rows} />);
+    }),
+  );
+
+  app.get(
     '/audit',
     signedIn(async (c, s) => {
       const day = (value: string | undefined): string | undefined =>
@@ -269,6 +279,23 @@ export function pageRoutes(kit: PageKit): void {
       }),
     );
   }
+
+  app.get(
+    '/levels.csv',
+    signedIn(async (c, s) => {
+      const response = await s.api.download('/api/v1/exports/levels', {
+        encoding: c.req.query('encoding'),
+        headers: s.view.lang,
+      });
+      return new Response(response.body, {
+        headers: {
+          'content-type': response.headers.get('content-type') ?? 'text/csv',
+          'content-disposition': response.headers.get('content-disposition') ?? 'attachment; filename="levels.csv"',
+          'cache-control': 'no-store',
+        },
+      });
+    }),
+  );
 
   // ---- live pages ---------------------------------------------------------------------
 

@@ -1,3 +1,6 @@
+export * from './alerts/alert-delivery.js';
+export * from './alerts/alert-dispatcher.js';
+export * from './alerts/alert-subscriptions.js';
 export * from './alerts/tenant-alerts.js';
 export * from './api/http-api.js';
 export * from './broker/access.js';

@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { SiteId, TerminalId } from '@ccus-gate/protocol';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
+import type { Mailer } from './alerts/alert-delivery.js';
+import { AlertDispatcher } from './alerts/alert-dispatcher.js';
 import { createHttpApi } from './api/http-api.js';
 import type { BrokerAccount } from './broker/mosquitto-files.js';
 import { type BreakerState, CcusForwarder, type ForwarderOptions } from './ccus/forwarder.js';
@@ -36,6 +38,8 @@ export interface ServerDeps {
   brokerAccounts?: { sync(accounts: BrokerAccount[]): unknown };
   /** Connections to the embedded broker now, for the metrics; absent with an external broker. */
   brokerConnections?: () => number;
+  /** Alert delivery: the SMTP server for e-mail (none: e-mail deliveries wait and retry), and how often to look. */
+  alerts?: { mailer?: Mailer | null; intervalMs?: number; firstRetryMs?: number };
   http?: {
     bodyLimits?: BodyLimits;
     /** Proxies whose X-Forwarded-For is believed (client-address.ts). */
@@ -57,6 +61,8 @@ export interface SyncServerEvents {
 export interface SyncServer extends EventEmitter<SyncServerEvents> {
   readonly app: Hono;
   readonly metrics: ServerMetrics;
+  /** Delivers alerts by e-mail and webhook; `tick()` runs a turn now (tests, and after a change). */
+  readonly alerts: AlertDispatcher;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Sends the current roster to every terminal at the site. */
@@ -80,6 +86,14 @@ export function createServer(deps: ServerDeps): SyncServer {
   };
   const forwarder = new CcusForwarder(forwarderDeps);
   const records = new RecordBuilder({ store: deps.store, log: deps.log.child({ module: 'server:records' }) });
+  const alerts = new AlertDispatcher(
+    {
+      mailer: deps.alerts?.mailer ?? null,
+      ...(deps.alerts?.intervalMs === undefined ? {} : { intervalMs: deps.alerts.intervalMs }),
+      ...(deps.alerts?.firstRetryMs === undefined ? {} : { firstRetryMs: deps.alerts.firstRetryMs }),
+    },
+    { store: deps.store, log: deps.log.child({ module: 'server:alerts' }), now },
+  );
   const metrics = new ServerMetrics({
     queuedRecords: () => deps.store.queuedRecords(),
     ...(deps.brokerConnections === undefined ? {} : { brokerConnections: deps.brokerConnections }),
@@ -181,16 +195,19 @@ export function createServer(deps: ServerDeps): SyncServer {
   return Object.assign(events, {
     app: withDashboard(api, dashboard, bodyLimits, selfView),
     metrics,
+    alerts,
     async start(): Promise<void> {
       await syncAccounts();
       await ingest.start();
       // Records queued before a restart.
       records.kick();
       await forwarder.start();
+      alerts.start();
     },
     async stop(): Promise<void> {
       dashboard.close();
       await forwarder.stop();
+      await alerts.stop();
       presence.stop();
       await ingest.stop();
       records.stop();

@@ -100,6 +100,13 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     // B's own workers' levels: nothing of A's.
     'GET /api/v1/levels': { expect: LIST },
     'GET /api/v1/exports/levels': { expect: LIST },
+    'GET /api/v1/alert-subscriptions': { expect: LIST },
+    // B's own subscription: allowed, and nothing of A's.
+    'POST /api/v1/alert-subscriptions': {
+      body: { channel: 'email', target: 'b-office@example.jp' },
+      expect: { status: [201], ownData: true },
+    },
+    'DELETE /api/v1/alert-subscriptions/{id}': { expect: REFUSED },
     'DELETE /api/v1/cards/{tech}/{id}': { expect: REFUSED },
     'GET /api/v1/unknown-cards': { expect: LIST },
     'GET /api/v1/taps': { expect: LIST },
@@ -142,7 +149,7 @@ function snapshot(f: ApiFixture): string {
     .map((t) => t.name)
     .filter((name) => !['api_tokens', 'audit_log'].includes(name));
   // B's own users and books are B's to change.
-  const own = ['users', 'workers', 'cards', 'site_roster'];
+  const own = ['users', 'workers', 'cards', 'site_roster', 'alert_subscriptions'];
   const rows = (name: string) =>
     db
       .prepare(own.includes(name) ? `SELECT * FROM ${name} WHERE tenant_id <> 'tenant-b'` : `SELECT * FROM ${name}`)
@@ -158,6 +165,7 @@ describe.each([
   let f: ApiFixture;
   let correctionId: number;
   let aLinkId: number;
+  let aSubscriptionId: number;
   let aUserId: string;
   let routes: string[];
 
@@ -185,6 +193,11 @@ describe.each([
     // A's worker holds a personal link: B must neither see it nor revoke it.
     const issued = await f.call(f.a.admin, 'POST', `/api/v1/workers/${f.a.worker}/links`, {});
     aLinkId = ((await issued.json()) as { link: { id: number } }).link.id;
+    const subscribed = await f.call(f.a.admin, 'POST', '/api/v1/alert-subscriptions', {
+      channel: 'webhook',
+      target: 'https://a-office.example/alerts',
+    });
+    aSubscriptionId = ((await subscribed.json()) as { subscription: { id: number } }).subscription.id;
     const doc = (await (await f.app.request('/api/openapi.json')).json()) as { paths: Record<string, object> };
     routes = Object.entries(doc.paths).flatMap(([path, operations]) =>
       Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
@@ -239,6 +252,7 @@ describe.each([
         if (template.includes('/cards/') && name === 'id') return f.a.card.id;
         if (template.includes('/tokens/') && name === 'id') return aToken;
         if (template.includes('/worker-links/') && name === 'id') return String(aLinkId);
+        if (template.includes('/alert-subscriptions/') && name === 'id') return String(aSubscriptionId);
         return encodeURIComponent(params[name] as string);
       });
       if (route.startsWith('GET /api/v1/exports/')) path += '?month=2026-11';

@@ -17,6 +17,7 @@ import {
   HttpCcusGateway,
   type HttpListener,
   listenHttp,
+  type ServerDeps,
   type ServerStore,
   type SyncServer,
   startEmbeddedBroker,
@@ -57,7 +58,13 @@ export interface SyncServerHarness {
  */
 export async function startSyncServer(
   dir: string,
-  options: { forwarder?: ForwarderOptions; ccusTimeoutMs?: number; ccusNow?: () => Date; answerLater?: boolean } = {},
+  options: {
+    forwarder?: ForwarderOptions;
+    ccusTimeoutMs?: number;
+    ccusNow?: () => Date;
+    answerLater?: boolean;
+    alerts?: ServerDeps['alerts'];
+  } = {},
 ): Promise<SyncServerHarness> {
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   const { store, siteId } = storeWithSite(dir);
@@ -106,6 +113,7 @@ export async function startSyncServer(
     clock: { now: () => new Date() },
     log,
     forwarder: { pollMs: 100, ...options.forwarder },
+    ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
   });
   await server.start();
   return {

@@ -1,6 +1,8 @@
-import type { Health, OnlineStatus } from '@ccus-gate/protocol';
+import { ccusToday, type Health, type OnlineStatus } from '@ccus-gate/protocol';
 import type { TerminalView } from '../store/directory-store.js';
 import type { UnknownCard, WorkRecord } from '../store/record-queries.js';
+import type { ServerRepository } from '../store/repository.js';
+import type { TenantScope } from '../store/tenant-scope.js';
 import { healthWarnings } from '../terminals/health-warnings.js';
 
 export type AlertKind =
@@ -101,4 +103,21 @@ export function tenantAlerts(
     alerts.push({ kind: 'unknown_cards', severity: 'warn', terminalId: null, count: recentCards.length, since: null });
   }
   return alerts.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'bad' ? -1 : 1));
+}
+
+/** The tenant's alerts now, read from the store: what GET /api/v1/alerts and the alert mail both show. */
+export async function alertsOf(
+  store: Pick<ServerRepository, 'directory' | 'queries'>,
+  scope: TenantScope,
+  now: Date,
+): Promise<Alert[]> {
+  const today = ccusToday(now);
+  const [terminals, refused, held, atRisk, unknownCards] = await Promise.all([
+    store.directory.terminals(scope),
+    store.queries.records(scope, { state: 'refused', limit: 1000, offset: 0 }),
+    store.queries.records(scope, { state: 'held', limit: 1000, offset: 0 }),
+    store.queries.atRisk(scope, { today, withinDays: 7, limit: 1000 }),
+    store.queries.unknownCards(scope, { limit: 1000, offset: 0 }),
+  ]);
+  return tenantAlerts({ now, terminals, refused: refused.length, held: held.length, atRisk, unknownCards });
 }

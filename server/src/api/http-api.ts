@@ -13,6 +13,7 @@ import { isStoreError, type StoreErrorCode } from '../store/store-error.js';
 import { serveApiReference } from './api-reference.js';
 import { problem } from './problem.js';
 import { type ApiEffects, type Caller, type Env, routeKit } from './route-kit.js';
+import { alertRoutes } from './routes/alert-routes.js';
 import { correctionRoutes } from './routes/correction-routes.js';
 import { exportRoutes } from './routes/export-routes.js';
 import { levelRoutes } from './routes/level-routes.js';
@@ -141,6 +142,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
   workerRoutes(kit);
   workerLinkRoutes(kit);
   levelRoutes(kit);
+  alertRoutes(kit);
   recordRoutes(kit);
   correctionRoutes(kit);
   exportRoutes(kit);

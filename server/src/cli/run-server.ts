@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { smtpMailer } from '../alerts/alert-delivery.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../broker/embedded-broker.js';
 import { MosquittoAccounts } from '../broker/mosquitto-files.js';
 import { FileExportGateway } from '../ccus/file-export-gateway.js';
@@ -120,6 +121,22 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
         ratePerSecond: config.forwarder.ratePerSecond,
         maxBackoffMs: config.forwarder.maxBackoffSeconds * 1000,
         breakerResetMs: config.forwarder.breakerResetSeconds * 1000,
+      },
+      alerts: {
+        intervalMs: config.alerts.intervalSeconds * 1000,
+        mailer:
+          config.alerts.smtp === undefined
+            ? null
+            : smtpMailer({
+                host: config.alerts.smtp.host,
+                port: config.alerts.smtp.port,
+                secure: config.alerts.smtp.secure,
+                from: config.alerts.smtp.from,
+                ...(config.alerts.smtp.user === undefined ? {} : { user: config.alerts.smtp.user }),
+                ...(config.alerts.smtp.passwordFile === undefined
+                  ? {}
+                  : { password: readSecret(config.alerts.smtp.passwordFile) }),
+              }),
       },
       http: {
         bodyLimits: { maxBytes: config.http.maxBodyKiB * 1024, bulkMaxBytes: config.http.maxBulkBodyKiB * 1024 },

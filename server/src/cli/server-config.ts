@@ -89,6 +89,24 @@ const ServerConfigSchema = z.strictObject({
       coalesceSeconds: Seconds(86_400).default(600),
     })
     .prefault({}),
+  /** Alert delivery (server/README.md, "Alerts"): the SMTP server for e-mail, and how often to look. */
+  alerts: z
+    .strictObject({
+      intervalSeconds: Seconds(3600).default(60),
+      smtp: z
+        .strictObject({
+          host: z.string().min(1),
+          port: z.int().min(1).max(65_535).default(587),
+          /** TLS from the first byte (port 465); otherwise STARTTLS when offered. */
+          secure: z.boolean().default(false),
+          user: z.string().min(1).optional(),
+          /** A file holding the SMTP password (mode 600), never the password itself. */
+          passwordFile: z.string().min(1).optional(),
+          from: z.string().min(3),
+        })
+        .optional(),
+    })
+    .prefault({}),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .prefault({}),
@@ -131,6 +149,10 @@ export function parseServerConfig(input: unknown, file = '<config>'): ServerConf
     http: { ...config.http, ...tls(config.http.tls) },
     broker,
     ccus: config.ccus.mode === 'file' ? { ...config.ccus, dir: path(config.ccus.dir) } : config.ccus,
+    alerts:
+      config.alerts.smtp?.passwordFile === undefined
+        ? config.alerts
+        : { ...config.alerts, smtp: { ...config.alerts.smtp, passwordFile: path(config.alerts.smtp.passwordFile) } },
     source: file,
   };
 }

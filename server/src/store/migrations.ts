@@ -493,4 +493,34 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX worker_links_worker ON worker_links (tenant_id, worker_id);
   `,
+  `
+  -- Who gets which alerts, and how (alerts/): an e-mail address or a signed webhook.
+  CREATE TABLE alert_subscriptions (
+    id INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),
+    target TEXT NOT NULL,
+    secret TEXT,
+    kinds TEXT NOT NULL,
+    lang TEXT NOT NULL CHECK (lang IN ('ja', 'en')),
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX alert_subscriptions_tenant ON alert_subscriptions (tenant_id);
+  -- Each alert once per subscription (by its key), sent with retries.
+  CREATE TABLE alert_deliveries (
+    id INTEGER PRIMARY KEY,
+    subscription_id INTEGER NOT NULL REFERENCES alert_subscriptions (id) ON DELETE CASCADE,
+    alert_key TEXT NOT NULL,
+    alert TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    UNIQUE (subscription_id, alert_key)
+  );
+  CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at) WHERE state = 'pending';
+  `,
 ];

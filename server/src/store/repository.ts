@@ -1,3 +1,4 @@
+import type { AlertSubscriptionStore } from '../alerts/alert-subscriptions.js';
 import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { QuarantineLog } from '../quarantine/quarantine-log.js';
 import type { WorkerLinkStore } from '../self-view/worker-link-store.js';
@@ -40,4 +41,5 @@ export interface ServerRepository
   readonly quarantineLog: Eventually<QuarantineLog>;
   readonly enrolments: Eventually<EnrolmentStore>;
   readonly workerLinks: Eventually<WorkerLinkStore>;
+  readonly alertSubscriptions: Eventually<AlertSubscriptionStore>;
 }

@@ -9,6 +9,7 @@ import {
   type WorkingDayRule,
   workingDayCache,
 } from '@ccus-gate/protocol';
+import { AlertSubscriptionStore } from '../alerts/alert-subscriptions.js';
 import { CcusOutbox, type OutboxItem, type OutboxOptions } from '../ccus/outbox-store.js';
 import { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import {
@@ -81,6 +82,7 @@ export class ServerStore {
   readonly quarantineLog: QuarantineLog;
   readonly enrolments: EnrolmentStore;
   readonly workerLinks: WorkerLinkStore;
+  readonly alertSubscriptions: AlertSubscriptionStore;
 
   private constructor(db: SqliteDb, options: ServerStoreOptions) {
     this.db = db;
@@ -89,6 +91,7 @@ export class ServerStore {
     this.quarantineLog = new QuarantineLog(db, options.quarantine);
     this.enrolments = new EnrolmentStore(db);
     this.workerLinks = new WorkerLinkStore(db);
+    this.alertSubscriptions = new AlertSubscriptionStore(db);
     this.directory = new DirectoryStore(db);
     this.queries = new RecordQueries(db, this.outbox);
     this.corrections = new CorrectionStore(db, this.directory, this.queries, this.outbox);

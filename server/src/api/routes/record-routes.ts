@@ -1,6 +1,6 @@
 import { ccusToday } from '@ccus-gate/protocol';
 import type { z } from '@hono/zod-openapi';
-import { tenantAlerts } from '../../alerts/tenant-alerts.js';
+import { alertsOf } from '../../alerts/tenant-alerts.js';
 import { json, type RouteKit } from '../route-kit.js';
 import * as S from '../schemas.js';
 
@@ -47,27 +47,7 @@ export function recordRoutes(kit: RouteKit): void {
       tags: ['records'],
       responses: ok('what needs a person now, worst first: terminals, records, deadlines, unknown cards'),
     },
-    async (c) => {
-      const scope = scopeOf(c);
-      const today = ccusToday(now());
-      const [terminals, refused, held, atRisk, unknownCards] = await Promise.all([
-        directory.terminals(scope),
-        queries.records(scope, { state: 'refused', limit: 1000, offset: 0 }),
-        queries.records(scope, { state: 'held', limit: 1000, offset: 0 }),
-        queries.atRisk(scope, { today, withinDays: 7, limit: 1000 }),
-        queries.unknownCards(scope, { limit: 1000, offset: 0 }),
-      ]);
-      return json(c, {
-        alerts: tenantAlerts({
-          now: now(),
-          terminals,
-          refused: refused.length,
-          held: held.length,
-          atRisk,
-          unknownCards,
-        }),
-      });
-    },
+    async (c) => json(c, { alerts: await alertsOf(kit.store, scopeOf(c), now()) }),
   );
 
   route(

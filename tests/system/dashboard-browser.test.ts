@@ -203,6 +203,20 @@ describe('the dashboard in a real browser', () => {
     page.removeAllListeners('request');
   });
 
+  it('subscribes the signed-in user to alert e-mail of the kinds chosen, and stops it', async () => {
+    await page.goto(url('/alert-mail'));
+    const form = page.locator('form[action="/alert-mail"]').first();
+    await form.locator('input[name=target]').fill('office@example.jp');
+    await form.locator('input[name=kind_unknown_cards]').uncheck();
+    await Promise.all([page.waitForURL(/\/alert-mail$/), form.locator('button[type=submit]').click()]);
+    expect(await flash(page)).toContain('登録しました');
+    const entry = page.locator('[data-testid=subscriptions] li', { hasText: 'office@example.jp' });
+    expect(await entry.textContent()).not.toContain('未登録カードのタッチ');
+    expect(await entry.textContent()).toContain('端末が応答しない');
+    await Promise.all([page.waitForURL(/\/alert-mail$/), entry.locator('button').click()]);
+    expect(await flash(page)).toContain('停止しました');
+  });
+
   it('switches to English and stays there', async () => {
     await page.goto(url('/workers'));
     await shoot(page, 'workers');
@@ -229,6 +243,7 @@ describe('the dashboard in a real browser', () => {
       'accounts',
       'password',
       'two-factor',
+      'alert-mail',
     ]) {
       await small.goto(url(`/${name}`));
       // The page never scrolls sideways, and nothing inside it does either.

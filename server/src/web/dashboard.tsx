@@ -20,6 +20,7 @@ import { pageKit } from './page-kit.js';
 import { SignInPage } from './pages/sign-in.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { actionRoutes } from './routes/action-routes.js';
+import { alertMailRoutes } from './routes/alert-mail-routes.js';
 import { pageRoutes } from './routes/page-routes.js';
 import { workerImportRoutes } from './routes/worker-import-routes.js';
 import { workerLinkRoutes } from './routes/worker-link-routes.js';
@@ -213,6 +214,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   accountRoutes(kit);
   workerImportRoutes(kit);
   workerLinkRoutes(kit);
+  alertMailRoutes(kit);
 
   return { app, close: () => live.close() };
 }

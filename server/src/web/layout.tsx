@@ -144,6 +144,9 @@ export const Layout: FC<PropsWithChildren<{ view: View; page: PageName | null; t
             <a href="/two-factor" class="link">
               {t.twoFactorLink}
             </a>
+            <a href="/alert-mail" class="link">
+              {t.alertMailLink}
+            </a>
             <form method="post" action="/signout" class="inline">
               <input type="hidden" name="_csrf" value={view.csrf} />
               <button type="submit" class="link">

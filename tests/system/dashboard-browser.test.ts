@@ -7,23 +7,13 @@ import { hashPassword } from '@ccus-gate/server';
 import iconv from 'iconv-lite';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS } from '../support/browser.js';
 import { startLocalStack } from '../support/local-stack.js';
 import { ensureBinary, ensurePackage, hasFontFor } from '../support/system-package.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /** Where the run leaves a screenshot of each page, desktop and phone, for a person to look at. */
 const SCREENSHOTS = fileURLToPath(new URL('../.artifacts/screenshots/', import.meta.url));
-
-/** As this machine's closed network needs: no calls home, no first-run, no sandbox as root. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const SUB_PASSWORD = 'subcontractor password';
 const WAIT = { timeout: 15_000 };

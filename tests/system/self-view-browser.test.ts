@@ -6,20 +6,12 @@ import { GATE_LANGUAGES } from '@ccus-gate/protocol';
 import { SELF_VIEW_MESSAGES } from '@ccus-gate/server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS } from '../support/browser.js';
 import { startLocalStack } from '../support/local-stack.js';
 import { ensureBinary, ensurePackage, hasFontFor } from '../support/system-package.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../.artifacts/screenshots/', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const WAIT = { timeout: 15_000 };
 
 /**

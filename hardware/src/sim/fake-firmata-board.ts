@@ -1,8 +1,7 @@
 import { SerialPortStream } from '@serialport/stream';
-import { SerialPortMock } from 'serialport';
+import type { SerialPortMock } from 'serialport';
 import { FakeLcdBackpack } from './fake-lcd-backpack.js';
-
-type MockPortBinding = Awaited<ReturnType<typeof SerialPortMock.binding.open>>;
+import { type MockPortBinding, mockDeviceBinding } from './mock-device.js';
 
 const REPORT_VERSION = 0xf9;
 const START_SYSEX = 0xf0;
@@ -38,27 +37,17 @@ export class FakeFirmataBoard {
     this.path = path;
     this.lcdAddress = options.lcdAddress ?? 0x27;
     this.lcd = new FakeLcdBackpack(options);
-    SerialPortMock.binding.createPort(path, { echo: false, record: false });
-    const mock = SerialPortMock.binding;
-    this.binding = {
-      ...mock,
-      list: () => mock.list(),
-      open: async (options) => {
-        const port = await mock.open(options);
+    this.binding = mockDeviceBinding(path, {
+      opened: (port) => {
         this.#open = port;
-        const write = port.write.bind(port);
-        port.write = async (buffer: Buffer) => {
-          await write(buffer);
-          this.#fromHost(buffer);
-        };
         // A board resets when its port opens, then introduces itself.
         setImmediate(() => {
           this.#send([REPORT_VERSION, 2, 5]);
           this.#send([START_SYSEX, QUERY_FIRMWARE, 2, 5, ...sevenBit(Buffer.from('StandardFirmata.ino')), END_SYSEX]);
         });
-        return port;
       },
-    };
+      fromHost: (bytes) => this.#fromHost(bytes),
+    });
   }
 
   /** A port on this board for firmata-io, as `new SerialPort({ path, baudRate })` gives one. */

@@ -233,8 +233,13 @@ export class FakeMfrc522 {
  * field the test controls from the main thread through a BroadcastChannel named `channel`.
  */
 export function createSpi(options: { channel: string }): ReturnType<FakeMfrc522['spi']> {
+  return fieldControlled(options.channel).spi();
+}
+
+/** A fake MFRC522 whose field the test's FakeMfrc522Field controls, from the main thread, through `channel`. */
+function fieldControlled(channelName: string): FakeMfrc522 {
   const chip = new FakeMfrc522();
-  const channel = new BroadcastChannel(options.channel);
+  const channel = new BroadcastChannel(channelName);
   channel.onmessage = (event) => {
     const message = (event as { data: { card?: FakeCard | null; exit?: number } }).data;
     // A reader thread that dies (a native crash, say): the driver must start a new one.
@@ -243,7 +248,7 @@ export function createSpi(options: { channel: string }): ReturnType<FakeMfrc522[
   };
   // The channel must not keep the worker alive once the reader stops it.
   (channel as unknown as { unref(): void }).unref();
-  return chip.spi();
+  return chip;
 }
 
 /**
@@ -252,15 +257,7 @@ export function createSpi(options: { channel: string }): ReturnType<FakeMfrc522[
  * like `createSpi`'s through the BroadcastChannel named in the options.
  */
 export function openSync(_bus: number, _device: number, options: { channel: string }): SpiDeviceLike {
-  const chip = new FakeMfrc522();
-  const channel = new BroadcastChannel(options.channel);
-  channel.onmessage = (event) => {
-    const message = (event as { data: { card?: FakeCard | null; exit?: number } }).data;
-    if (message.exit !== undefined) process.exit(message.exit);
-    chip.place(message.card ?? null);
-  };
-  (channel as unknown as { unref(): void }).unref();
-  return chip.spiDevice();
+  return fieldControlled(options.channel).spiDevice();
 }
 
 /** The test's side of `createSpi`: puts cards in the fake's field from the main thread. */

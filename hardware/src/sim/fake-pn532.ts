@@ -1,9 +1,8 @@
 import { SerialPortStream } from '@serialport/stream';
-import { SerialPortMock } from 'serialport';
+import type { SerialPortMock } from 'serialport';
 import type { Pn532Port } from '../drivers/pn532/pn532-reader.js';
 import type { OpenPort } from '../drivers/serial-port.js';
-
-type MockPortBinding = Awaited<ReturnType<typeof SerialPortMock.binding.open>>;
+import { type MockPortBinding, mockDeviceBinding } from './mock-device.js';
 
 export interface FakeFelica {
   idm: string;
@@ -56,30 +55,15 @@ export class FakePn532 {
 
   constructor(path = '/dev/fake-pn532') {
     this.path = path;
-    SerialPortMock.binding.createPort(path, { echo: false, record: false });
-    const mock = SerialPortMock.binding;
-    this.binding = {
-      ...mock,
-      list: () => mock.list(),
-      open: async (options) => {
-        if (this.#unplugged) throw new Error(`${options.path}: No such file or directory`);
-        const port = await mock.open(options);
+    this.binding = mockDeviceBinding(path, {
+      opened: (port) => {
         this.#open = port;
         this.#awake = false;
         this.#incoming = [];
-        const write = port.write.bind(port);
-        port.write = async (buffer: Buffer) => {
-          await write(buffer);
-          this.#fromHost(buffer);
-        };
-        const read = port.read.bind(port);
-        port.read = async (buffer: Buffer, offset: number, length: number) => {
-          if (this.#unplugged) throw new Error('device unplugged');
-          return read(buffer, offset, length);
-        };
-        return port;
       },
-    };
+      fromHost: (bytes) => this.#fromHost(bytes),
+      unplugged: () => this.#unplugged,
+    });
   }
 
   /** Opens the mock port the way `openSerialPort` opens a real one: give it to the driver as `openPort`. */

@@ -1,8 +1,7 @@
 import { SerialPortStream } from '@serialport/stream';
-import { SerialPortMock } from 'serialport';
+import type { SerialPortMock } from 'serialport';
 import type { OpenPort, SerialLink } from '../drivers/serial-port.js';
-
-type MockPortBinding = Awaited<ReturnType<typeof SerialPortMock.binding.open>>;
+import { type MockPortBinding, mockDeviceBinding } from './mock-device.js';
 
 /**
  * A serial QR scanner at the far end of serialport's mock binding: it sends what a real one
@@ -20,24 +19,13 @@ export class FakeQrScanner {
 
   constructor(path = '/dev/fake-qr') {
     this.path = path;
-    SerialPortMock.binding.createPort(path, { echo: false, record: false });
-    const mock = SerialPortMock.binding;
-    this.binding = {
-      ...mock,
-      list: () => mock.list(),
-      open: async (options) => {
-        if (this.#unplugged) throw new Error(`${options.path}: No such file or directory`);
-        const port = await mock.open(options);
+    this.binding = mockDeviceBinding(path, {
+      opened: (port) => {
         this.#open = port;
         this.opens++;
-        const read = port.read.bind(port);
-        port.read = async (buffer: Buffer, offset: number, length: number) => {
-          if (this.#unplugged) throw new Error('device unplugged');
-          return read(buffer, offset, length);
-        };
-        return port;
       },
-    };
+      unplugged: () => this.#unplugged,
+    });
   }
 
   /** Opens the mock port the way `openSerialPort` opens a real one: give it to the driver as `openPort`. */

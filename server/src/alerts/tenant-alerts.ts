@@ -5,14 +5,16 @@ import type { ServerRepository } from '../store/repository.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 import { healthWarnings } from '../terminals/health-warnings.js';
 
-export type AlertKind =
-  | 'terminal_offline'
-  | 'taps_waiting'
-  | 'terminal_disk'
-  | 'records_refused'
-  | 'records_held'
-  | 'deadline_near'
-  | 'unknown_cards';
+export const ALERT_KINDS = [
+  'terminal_offline',
+  'taps_waiting',
+  'terminal_disk',
+  'records_refused',
+  'records_held',
+  'deadline_near',
+  'unknown_cards',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** Something a contractor should look at now, and where. */
 export interface Alert {

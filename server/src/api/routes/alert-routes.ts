@@ -1,17 +1,8 @@
 import { z } from '@hono/zod-openapi';
+import { ALERT_KINDS } from '../../alerts/tenant-alerts.js';
 import { StoreError } from '../../store/store-error.js';
 import { json, type RouteKit } from '../route-kit.js';
 import * as S from '../schemas.js';
-
-const KINDS = [
-  'terminal_offline',
-  'taps_waiting',
-  'terminal_disk',
-  'records_refused',
-  'records_held',
-  'deadline_near',
-  'unknown_cards',
-] as const;
 
 const SubscriptionBody = z
   .strictObject({
@@ -22,10 +13,10 @@ const SubscriptionBody = z
       .max(500)
       .openapi({ description: 'an e-mail address, or the https:// URL of the webhook' }),
     kinds: z
-      .array(z.enum(KINDS))
+      .array(z.enum(ALERT_KINDS))
       .min(1)
-      .max(KINDS.length)
-      .default([...KINDS]),
+      .max(ALERT_KINDS.length)
+      .default([...ALERT_KINDS]),
     lang: z.enum(['ja', 'en']).default('ja'),
   })
   .superRefine((input, ctx) => {

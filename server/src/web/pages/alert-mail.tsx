@@ -1,20 +1,11 @@
 import type { FC } from 'hono/jsx';
 import type { AlertSubscription } from '../../alerts/alert-subscriptions.js';
+import { ALERT_KINDS } from '../../alerts/tenant-alerts.js';
 import { Csrf, Empty, type View } from '../layout.js';
-
-const KINDS = [
-  'terminal_offline',
-  'taps_waiting',
-  'terminal_disk',
-  'records_refused',
-  'records_held',
-  'deadline_near',
-  'unknown_cards',
-] as const;
 
 const Kinds: FC<{ view: View }> = ({ view }) => (
   <fieldset>
-    {KINDS.map((kind) => (
+    {ALERT_KINDS.map((kind) => (
       <label class="check">
         <input type="checkbox" name={`kind_${kind}`} checked /> {view.t.alertKinds[kind]}
       </label>

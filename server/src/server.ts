@@ -165,6 +165,7 @@ export function createServer(deps: ServerDeps): SyncServer {
     addressOf,
     broker: deps.publicBroker ?? { url: deps.broker.url },
     metrics,
+    ccusSites: deps.ccus.sites ?? null,
     effects: {
       rosterChanged: (siteIds) => {
         for (const siteId of new Set(siteIds)) void ingest.publishSiteRoster(siteId as SiteId);

@@ -43,4 +43,90 @@ describe('the CCUS simulator', () => {
     expect([...simulator.records.values()]).toMatchObject([{ trade: '土工', position: 'foreman', submissions: 1 }]);
     expect(simulator.feesYen).toBe(10);
   });
+
+  it('keeps CCUS registration rules: the prime registers the site, each employer its own workers, each company sees its part', async () => {
+    const simulator = new CcusSimulator({ now });
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await simulator.app.request(path, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json()) as { code?: string; workers?: unknown[] } };
+    };
+    const site = {
+      name: 'site',
+      primeCompanyId: '1',
+      companies: [
+        { companyId: '2', name: 'first tier', tier: 1, parentCompanyId: '1' },
+        { companyId: '3', name: 'second tier', tier: 2, parentCompanyId: '2' },
+        { companyId: '4', name: 'other first tier', tier: 1, parentCompanyId: '1' },
+      ],
+    };
+    expect(
+      await call('PUT', '/v1/sites/11', { ...site, companies: [{ ...site.companies[1], parentCompanyId: '9' }] }),
+    ).toMatchObject({ status: 422, body: { code: 'structure_broken' } });
+    expect((await call('PUT', '/v1/sites/11', site)).status).toBe(200);
+    expect(await call('PUT', '/v1/sites/11', { ...site, primeCompanyId: '5' })).toMatchObject({
+      status: 409,
+      body: { code: 'site_of_another_prime' },
+    });
+    for (const [id, employer] of [
+      ['20000000000002', '2'],
+      ['30000000000003', '3'],
+      ['40000000000004', '4'],
+    ]) {
+      expect(
+        (await call('PUT', `/v1/workers/${id}`, { name: `w${id}`, employerCompanyId: employer, trades: ['鳶'] }))
+          .status,
+      ).toBe(200);
+    }
+    const place = (companyId: string, trade: string | null = '鳶') => ({
+      companyId,
+      trade,
+      position: null,
+      workContent: null,
+    });
+    expect(await call('PUT', '/v1/sites/11/workers/20000000000002', place('3'))).toMatchObject({
+      status: 422,
+      body: { code: 'not_employer' },
+    });
+    expect(await call('PUT', '/v1/sites/11/workers/20000000000002', place('9'))).toMatchObject({
+      status: 422,
+      body: { code: 'company_not_in_structure' },
+    });
+    expect(await call('PUT', '/v1/sites/11/workers/20000000000002', place('2', '電工'))).toMatchObject({
+      status: 422,
+      body: { code: 'trade_not_registered' },
+    });
+    expect(await call('PUT', '/v1/sites/11/workers/90000000000009', place('2'))).toMatchObject({
+      status: 422,
+      body: { code: 'unknown_worker' },
+    });
+    expect(await call('PUT', '/v1/sites/12/workers/20000000000002', place('2'))).toMatchObject({
+      status: 404,
+      body: { code: 'unknown_site' },
+    });
+    for (const [id, employer] of [
+      ['20000000000002', '2'],
+      ['30000000000003', '3'],
+      ['40000000000004', '4'],
+    ]) {
+      expect((await call('PUT', `/v1/sites/11/workers/${id}`, place(employer as string))).status).toBe(200);
+    }
+    const seen = async (companyId: string) =>
+      ((await call('GET', `/v1/sites/11/workers?companyId=${companyId}`)).body.workers as { workerId: string }[]).map(
+        (w) => w.workerId,
+      );
+    expect(await seen('1')).toEqual(['20000000000002', '30000000000003', '40000000000004']);
+    expect(await seen('2')).toEqual(['20000000000002', '30000000000003']);
+    expect(await seen('3')).toEqual(['30000000000003']);
+    expect(await call('GET', '/v1/sites/11/workers?companyId=9')).toMatchObject({
+      status: 403,
+      body: { code: 'company_not_in_structure' },
+    });
+    // Taking a company out of the structure takes its workers off the roster with it.
+    expect((await call('PUT', '/v1/sites/11', { ...site, companies: site.companies.slice(0, 2) })).status).toBe(200);
+    expect(await seen('1')).toEqual(['20000000000002', '30000000000003']);
+  });
 });

@@ -64,6 +64,11 @@ export async function startSyncServer(
     ccusNow?: () => Date;
     answerLater?: boolean;
     alerts?: ServerDeps['alerts'];
+    /**
+     * false: CCUS knows the workers (each registered for とび by employer 1) but not the site, so
+     * the server must register it; true (default): the site's roster is already set in CCUS.
+     */
+    siteOnCcus?: boolean;
   } = {},
 ): Promise<SyncServerHarness> {
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
@@ -87,10 +92,15 @@ export async function startSyncServer(
     store.directory.addCard(worker.card, worker.workerId);
   }
   const simulator = new CcusSimulator(options.ccusNow === undefined ? {} : { now: options.ccusNow });
-  simulator.setRoster(
-    siteId,
-    workers.map((w) => ({ workerId: w.workerId, trades: ['とび'] })),
-  );
+  if (options.siteOnCcus === false) {
+    for (const w of workers)
+      simulator.registerWorker(w.workerId, ['とび'], { name: `worker ${w.workerId}`, employerCompanyId: '1' });
+  } else {
+    simulator.setRoster(
+      siteId,
+      workers.map((w) => ({ workerId: w.workerId, trades: ['とび'] })),
+    );
+  }
   const ccusHttp: HttpListener = await listenHttp(simulator.app, { host: '127.0.0.1', port: 0 });
   const service = { username: 'ccus-gate-server', password: 'service-secret' };
   // The server's own parts (ingest, broker, records, forwarder, API) may see a repository that answers later.

@@ -5,6 +5,8 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
+import { isCcusError } from '../ccus/gateway.js';
+import type { CcusSiteRegistry } from '../ccus/site-registry.js';
 import { type BodyLimits, limitBodies } from '../http/body-limit.js';
 import { type AddressOf, clientAddressOf } from '../http/client-address.js';
 import { SignInLimiter } from '../http/sign-in-limiter.js';
@@ -14,6 +16,7 @@ import { serveApiReference } from './api-reference.js';
 import { problem } from './problem.js';
 import { type ApiEffects, type Caller, type Env, routeKit } from './route-kit.js';
 import { alertRoutes } from './routes/alert-routes.js';
+import { ccusSiteRoutes } from './routes/ccus-site-routes.js';
 import { correctionRoutes } from './routes/correction-routes.js';
 import { exportRoutes } from './routes/export-routes.js';
 import { levelRoutes } from './routes/level-routes.js';
@@ -35,6 +38,8 @@ export interface HttpApiOptions {
   limiter?: SignInLimiter;
   /** The client's address (trusted proxies applied); the socket's peer by default. */
   addressOf?: AddressOf;
+  /** CCUS's site registry (import and registration); null or absent where the adapter has none. */
+  ccusSites?: CcusSiteRegistry | null;
   /** Prometheus metrics, served to the operator (GET /api/v1/fleet/metrics). */
   metrics?: { text(): Promise<string>; readonly contentType: string };
   log?: Logger;
@@ -55,6 +60,7 @@ const TITLE_OF: Partial<Record<number, string>> = {
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
@@ -138,6 +144,7 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
   operatorRoutes(kit);
   tenantRoutes(kit);
   rosterRoutes(kit);
+  ccusSiteRoutes(kit, options.ccusSites ?? null);
   terminalRoutes(kit);
   workerRoutes(kit);
   workerLinkRoutes(kit);
@@ -171,6 +178,14 @@ export function createHttpApi(store: ServerRepository, options: HttpApiOptions =
         error.message,
         error.field === null ? {} : { field: error.field },
       );
+    }
+    if (isCcusError(error)) {
+      // CCUS's refusal is for a person to act on; CCUS out of reach is for trying again.
+      return error.kind === 'permanent'
+        ? problem(c, 422, 'Unprocessable Content', `CCUS refused: ${error.message}`, { code: error.code })
+        : problem(c, 503, 'Service Unavailable', `CCUS could not be reached: ${error.message}`, {
+            code: error.code,
+          });
     }
     if (isProtocolError(error)) {
       return problem(c, 400, 'Bad Request', error.message, { field: error.field ?? '' });

@@ -320,3 +320,20 @@ export const RosterParam = z.object({ siteId: SiteIdSchema, workerId: WorkerIdSc
 
 /** Response bodies are documented loosely: the store's types are the contract in code. */
 export const AnyObject = z.record(z.string(), z.unknown()).openapi('Object');
+
+export const CcusRosterImportBody = z
+  .strictObject({
+    digest: z.string().min(1).max(64).openapi({ description: 'the `digest` of the preview being confirmed' }),
+  })
+  .openapi('CcusRosterImport');
+
+export const CcusRegistrationBody = z
+  .strictObject({
+    workerIds: z
+      .array(NewWorkerId)
+      .min(1)
+      .max(50_000)
+      .optional()
+      .openapi({ description: 'only these workers; absent: every place on the roster the caller sees' }),
+  })
+  .openapi('CcusRegistration');

@@ -1,3 +1,5 @@
+import type { CcusSiteRegistry } from './site-registry.js';
+
 /**
  * What CCUS must be told about one work record (就業履歴). The real standard API
  * (就業履歴データ登録標準API) is given only to certified vendors; any adapter for it
@@ -49,4 +51,6 @@ export function isCcusError(error: unknown): error is CcusError {
 export interface CcusGateway {
   /** Resolves when CCUS holds the record; throws CcusError otherwise. */
   submit(submission: CcusSubmission): Promise<CcusReceipt>;
+  /** Importing from and registering on CCUS's site rosters; absent where the adapter cannot (a file export). */
+  readonly sites?: CcusSiteRegistry;
 }

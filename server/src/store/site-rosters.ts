@@ -98,6 +98,25 @@ export abstract class SiteRosters extends WorkerBooks {
     });
   }
 
+  /**
+   * Carries out an import of CCUS's roster (ccus/roster-import.ts decides what), all or nothing:
+   * workers created or changed on the importer's books, then their places. Nobody is removed.
+   */
+  importRoster(
+    scope: TenantScope,
+    siteId: SiteId,
+    writes: {
+      create: { workerId: WorkerId; name: string; trades: string[]; employerCompanyId: string }[];
+      update: { workerId: WorkerId; name: string; trades: string[]; employerCompanyId: string }[];
+      places: (Partial<RosterPlace> & { workerId: WorkerId })[];
+    },
+  ): RosterLoad {
+    return this.db.transaction(() => {
+      this.importWorkers(scope, writes);
+      return this.loadRoster(scope, siteId, writes.places);
+    });
+  }
+
   /** Writes one place (the caller holds the transaction and bumps the roster once). */
   #place(siteId: string, worker: WorkerRow, detail: Partial<RosterPlace>, at: string): void {
     const workerId = worker.worker_id;

@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompanyIdSchema, ccusDeadline, ccusToday, SiteIdSchema, WorkerIdSchema } from '@ccus-gate/protocol';
+import {
+  type CompanyId,
+  CompanyIdSchema,
+  ccusDeadline,
+  ccusToday,
+  SiteIdSchema,
+  WorkerIdSchema,
+} from '@ccus-gate/protocol';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { CcusRegister } from './ccus-register.js';
+import { registerRoutes } from './register-routes.js';
 
 /** Site fee CCUS charges the prime contractor per work record. */
 export const FEE_PER_RECORD_YEN = 10;
@@ -72,9 +81,8 @@ export interface SimulatedRecord {
  */
 export class CcusSimulator {
   readonly records = new Map<string, SimulatedRecord>();
-  readonly rosters = new Map<string, Set<string>>();
-  /** The trades each worker is registered for in CCUS (up to four). */
-  readonly workerTrades = new Map<string, Set<string>>();
+  /** Workers, sites, structures and rosters, as registered. */
+  readonly register = new CcusRegister();
   readonly #now: () => Date;
   feesYen = 0;
   /** Every submission that reached it, failed or not. */
@@ -86,25 +94,40 @@ export class CcusSimulator {
   }
 
   /**
-   * In CCUS the prime contractor registers the site roster; here a test or the demo does. A
-   * worker given with trades is registered for them too.
+   * A test's shortcut past CCUS's registration rules: puts these workers, and only they, on the
+   * site's roster (registering the site, held by company `0`, when CCUS has not got it). A worker
+   * given with trades is registered for them. The demo and the server use the registration
+   * routes instead (`app`).
    */
   setRoster(siteId: string, workers: Iterable<string | { workerId: string; trades: string[] }>): void {
-    const ids = new Set<string>();
+    const site = this.register.sites.get(siteId) ?? {
+      name: siteId,
+      primeCompanyId: '0',
+      companies: new Map(),
+      roster: new Map(),
+    };
+    site.roster.clear();
     for (const worker of workers) {
-      if (typeof worker === 'string') {
-        ids.add(worker);
-      } else {
-        ids.add(worker.workerId);
-        this.registerWorker(worker.workerId, worker.trades);
-      }
+      const workerId = typeof worker === 'string' ? worker : worker.workerId;
+      if (typeof worker !== 'string') this.registerWorker(workerId, worker.trades);
+      const companyId = (this.register.workers.get(workerId)?.employerCompanyId ?? site.primeCompanyId) as CompanyId;
+      site.roster.set(workerId, { companyId, trade: null, position: null, workContent: null });
     }
-    this.rosters.set(siteId, ids);
+    this.register.sites.set(siteId, site);
   }
 
   /** The trades a worker is registered for (in CCUS, by the worker or their employer). */
-  registerWorker(workerId: string, trades: Iterable<string>): void {
-    this.workerTrades.set(workerId, new Set(trades));
+  registerWorker(
+    workerId: string,
+    trades: Iterable<string>,
+    detail: { name?: string; employerCompanyId?: string } = {},
+  ): void {
+    const before = this.register.workers.get(workerId);
+    this.register.registerWorker(workerId, {
+      name: detail.name ?? before?.name ?? workerId,
+      employerCompanyId: (detail.employerCompanyId ?? before?.employerCompanyId ?? '0') as CompanyId,
+      trades: [...trades],
+    });
   }
 
   /** Fails the next `count` submissions (all, when absent) the given way. */
@@ -130,7 +153,7 @@ export class CcusSimulator {
     if (record.workingDay > today) return { code: 'future_day', message: `${record.workingDay} has not happened yet` };
     if (today > deadline)
       return { code: 'deadline_passed', message: `input for ${record.workingDay} closed on ${deadline}` };
-    if (!this.rosters.get(record.siteId)?.has(record.workerId)) {
+    if (!this.register.onRoster(record.siteId, record.workerId)) {
       return {
         code: 'not_on_roster',
         message: `worker ${record.workerId} is not on the roster of site ${record.siteId}`,
@@ -139,7 +162,7 @@ export class CcusSimulator {
     if (record.trade === null) {
       return { code: 'no_trade', message: `the record of worker ${record.workerId} has no trade (職種)` };
     }
-    if (!this.workerTrades.get(record.workerId)?.has(record.trade)) {
+    if (!this.register.tradesOf(record.workerId).includes(record.trade)) {
       return {
         code: 'trade_not_registered',
         message: `worker ${record.workerId} is not registered for the trade ${record.trade}`,
@@ -199,18 +222,7 @@ export class CcusSimulator {
   }
 
   readonly app: Hono = new Hono()
-    .put('/v1/sites/:siteId/roster', async (c) => {
-      const body = z
-        .object({
-          workerIds: z.array(
-            z.union([WorkerIdSchema, z.object({ workerId: WorkerIdSchema, trades: z.array(z.string()).max(4) })]),
-          ),
-        })
-        .safeParse(await c.req.json().catch(() => null));
-      if (!body.success) return c.json({ code: 'invalid_request', message: body.error.issues[0]?.message }, 400);
-      this.setRoster(c.req.param('siteId'), body.data.workerIds);
-      return c.json({ siteId: c.req.param('siteId'), workers: body.data.workerIds.length });
-    })
+    .route('/v1', registerRoutes(this.register))
     .post('/v1/work-records', (c) => this.#submit(c))
     .get('/v1/work-records', (c) =>
       c.json({ records: [...this.records.values()], feesYen: this.feesYen, requests: this.requests }),

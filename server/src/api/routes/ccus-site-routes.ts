@@ -1,0 +1,133 @@
+import type { SiteId } from '@ccus-gate/protocol';
+import type { z } from '@hono/zod-openapi';
+import { planRosterImport, rosterImportWrites } from '../../ccus/roster-import.js';
+import { registerSiteOnCcus } from '../../ccus/site-registration.js';
+import type { CcusSiteRegistry } from '../../ccus/site-registry.js';
+import type { TenantScope } from '../../store/tenant-scope.js';
+import { problem } from '../problem.js';
+import { type Ctx, json, type RouteKit } from '../route-kit.js';
+import * as S from '../schemas.js';
+
+/**
+ * A site on CCUS's side: its workers imported into our roster (施工体制技能者情報), shown
+ * before anything changes; the site, its structure and its roster registered there, which
+ * is what a `not_on_roster` refusal needs. CCUS's own errors come back as problems with
+ * CCUS's `code` (api/http-api.ts).
+ */
+export function ccusSiteRoutes(kit: RouteKit, registry: CcusSiteRegistry | null): void {
+  const { route, scopeOf, actorOf, body, ok, valid, effects } = kit;
+  const { directory, corrections } = kit.store;
+
+  const unavailable = (c: Ctx): Response =>
+    problem(
+      c,
+      409,
+      'Conflict',
+      'this server sends work records to CCUS as files (ccus.mode: file); import and register on the CCUS site itself',
+      { code: 'ccus_registry_unavailable' },
+    );
+
+  async function plan(scope: TenantScope, siteId: string, from: CcusSiteRegistry) {
+    const site = await directory.site(scope, siteId);
+    const ccus = await from.siteWorkers(siteId, scope.companyId);
+    const roster = await directory.roster(scope, siteId);
+    const own = await directory.ownWorkers(
+      scope,
+      ccus.map((worker) => worker.workerId),
+    );
+    return {
+      roster,
+      plan: planRosterImport({
+        ccus,
+        roster,
+        own: new Map(own.map((worker) => [worker.workerId, worker])),
+        access: site.access,
+        companyId: scope.companyId,
+      }),
+    };
+  }
+
+  route(
+    'viewer',
+    {
+      method: 'get',
+      path: '/api/v1/sites/{siteId}/ccus/roster',
+      tags: ['ccus'],
+      request: { params: S.SiteParam },
+      responses: ok(
+        "what importing CCUS's roster of the site would change here (add, change, unchanged, skipped, onlyHere), and the digest that confirms it",
+      ),
+    },
+    async (c) => {
+      if (registry === null) return unavailable(c);
+      const { siteId } = valid<{ siteId: SiteId }>(c, 'param');
+      return json(c, { preview: (await plan(scopeOf(c), siteId, registry)).plan });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/sites/{siteId}/ccus/roster/import',
+      tags: ['ccus'],
+      request: {
+        params: S.SiteParam,
+        ...body('the preview being confirmed, by its digest', S.CcusRosterImportBody),
+      },
+      responses: ok('what was added and changed; 409 when CCUS or our roster changed since the preview'),
+    },
+    async (c) => {
+      if (registry === null) return unavailable(c);
+      const { siteId } = valid<{ siteId: SiteId }>(c, 'param');
+      const { digest } = valid<z.infer<typeof S.CcusRosterImportBody>>(c, 'json');
+      const scope = scopeOf(c);
+      const now = await plan(scope, siteId, registry);
+      if (now.plan.digest !== digest) {
+        return problem(
+          c,
+          409,
+          'Conflict',
+          "CCUS's roster or ours changed since the preview; nothing was written: look at the preview again",
+          { field: 'digest', code: 'preview_outdated' },
+        );
+      }
+      const load = await directory.importRoster(scope, siteId, rosterImportWrites(now.plan, now.roster));
+      const applied = { added: now.plan.add.length, changed: now.plan.change.length, unchanged: now.plan.unchanged };
+      await corrections.note(actorOf(c), 'import_ccus_roster', `site ${siteId}`, null, applied);
+      effects.rosterChanged([siteId]);
+      effects.recordsQueued();
+      return json(c, { applied, load });
+    },
+  );
+
+  route(
+    'admin',
+    {
+      method: 'post',
+      path: '/api/v1/sites/{siteId}/ccus/registration',
+      tags: ['ccus'],
+      request: {
+        params: S.SiteParam,
+        ...body('the workers to register (absent: the whole roster the caller sees)', S.CcusRegistrationBody),
+      },
+      responses: ok(
+        'the site (sent by the prime), the workers CCUS registered and refused, and the not_on_roster records sent again',
+      ),
+    },
+    async (c) => {
+      if (registry === null) return unavailable(c);
+      const { siteId } = valid<{ siteId: SiteId }>(c, 'param');
+      const input = valid<z.infer<typeof S.CcusRegistrationBody>>(c, 'json');
+      const result = await registerSiteOnCcus(kit.store, registry, scopeOf(c), siteId, input.workerIds);
+      await corrections.note(actorOf(c), 'register_on_ccus', `site ${siteId}`, null, {
+        site: result.site,
+        registered: result.registered.length,
+        refused: result.refused.length,
+        resent: result.resent,
+      });
+      if (result.resent > 0) effects.recordsQueued();
+      return json(c, { registration: result });
+    },
+  );
+}

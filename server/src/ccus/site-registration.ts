@@ -1,0 +1,81 @@
+import type { ServerRepository } from '../store/repository.js';
+import type { TenantScope } from '../store/tenant-scope.js';
+import { CcusError, isCcusError } from './gateway.js';
+import type { CcusSiteRegistry } from './site-registry.js';
+
+export interface SiteRegistrationResult {
+  /** registered: the site and its structure were sent (the prime); prime_registers: a subcontractor does not. */
+  site: 'registered' | 'prime_registers';
+  /** Workers CCUS now has on the site's roster. */
+  registered: string[];
+  /** Workers CCUS refused, each with its code and reason. */
+  refused: { workerId: string; code: string; message: string }[];
+  /** Records refused as not on CCUS's roster, sent again now that their worker is. */
+  resent: number;
+}
+
+/** Records refused for this reason are the ones a registration fixes. */
+const NOT_ON_ROSTER = 'not_on_roster';
+
+/**
+ * Sends a site to CCUS as the caller holds it: the site and its structure (施工体制) when the
+ * caller is its prime, then each roster place the caller sees (or only the workers named), by
+ * the worker's employer. Records CCUS refused because a worker was not on its roster are sent
+ * again once the worker is. A worker CCUS refuses does not stop the others; CCUS out of reach
+ * does (CcusError, transient), after what was already registered.
+ */
+export async function registerSiteOnCcus(
+  store: Pick<ServerRepository, 'directory' | 'queries'>,
+  registry: CcusSiteRegistry,
+  scope: TenantScope,
+  siteId: string,
+  workerIds?: readonly string[],
+): Promise<SiteRegistrationResult> {
+  const site = await store.directory.site(scope, siteId);
+  let roster = await store.directory.roster(scope, siteId);
+  if (workerIds !== undefined) {
+    const wanted = new Set(workerIds);
+    roster = roster.filter((entry) => wanted.delete(entry.workerId));
+    const [missing] = wanted;
+    if (missing !== undefined) {
+      throw new CcusError('permanent', 'not_on_our_roster', `worker ${missing} is not on this site's roster here`);
+    }
+  }
+  const result: SiteRegistrationResult = {
+    site: 'prime_registers',
+    registered: [],
+    refused: [],
+    resent: 0,
+  };
+  if (site.access === 'prime') {
+    await registry.registerSite(siteId, {
+      name: site.name,
+      primeCompanyId: site.primeCompanyId,
+      companies: site.companies,
+    });
+    result.site = 'registered';
+  }
+  for (const entry of roster) {
+    try {
+      await registry.registerOnRoster(siteId, entry.workerId, {
+        companyId: entry.employerCompanyId,
+        trade: entry.trade,
+        position: entry.position,
+        workContent: entry.workContent,
+      });
+      result.registered.push(entry.workerId);
+    } catch (error) {
+      if (!isCcusError(error) || error.kind === 'transient') throw error;
+      result.refused.push({ workerId: entry.workerId, code: error.code, message: error.message });
+    }
+  }
+  for (const workerId of result.registered) {
+    const refused = await store.queries.records(scope, { siteId, workerId, state: 'refused', limit: 1000, offset: 0 });
+    for (const record of refused) {
+      if (!record.ccus?.lastError?.startsWith(NOT_ON_ROSTER)) continue;
+      await store.queries.retry(scope, record);
+      result.resent++;
+    }
+  }
+  return result;
+}

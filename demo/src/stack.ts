@@ -29,6 +29,7 @@ import {
   startEmbeddedBroker,
 } from '@ccus-gate/server';
 import type { Logger } from 'pino';
+import { registerDemoSiteOnCcus, registerDemoWorkersOnCcus } from './ccus-setup.js';
 
 export interface StackOptions {
   dataDir: string;
@@ -100,6 +101,7 @@ async function listening<T>(which: 'http' | 'mqtt' | 'ccus', port: number, start
 const SITE_ID = parseSiteId('20260001000001');
 const TERMINAL_ID = parseTerminalId('demo-gate-01');
 const TENANT_ID = 'demo';
+const COMPANY_ID = '10000000000099';
 const WORKERS: DemoWorker[] = [
   {
     workerId: parseWorkerId('10000000000001'),
@@ -144,7 +146,7 @@ function seed(store: ServerStore, secretsPath: string): DemoSecrets {
   };
   store.directory.createTenant({
     tenantId: TENANT_ID,
-    companyId: parseCompanyId('10000000000099'),
+    companyId: parseCompanyId(COMPANY_ID),
     name: 'デモ建設株式会社',
   });
   store.directory.createApiToken(TENANT_ID, 'admin', 'demo', secrets.apiToken);
@@ -212,14 +214,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const dashboardPassword = await seedDashboardUser(serverStore, secrets, secretsPath);
 
     const simulator = new CcusSimulator();
-    simulator.setRoster(
-      SITE_ID,
-      WORKERS.map((w) => ({ workerId: w.workerId, trades: w.trades })),
-    );
     const ccusHttp = await listening('ccus', options.ccusPort, () =>
       listenHttp(simulator.app, { host: options.host, port: options.ccusPort }),
     );
     cleanups.push(() => ccusHttp.close());
+    await registerDemoWorkersOnCcus(ccusHttp.url, COMPANY_ID, WORKERS);
 
     const service = { username: 'ccus-gate-server', password: secrets.servicePassword };
     const broker = await listening('mqtt', options.mqttPort, () =>
@@ -246,6 +245,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     cleanups.push(() => http.close());
     await server.start();
     cleanups.push(() => server.stop());
+    // The simulator is in memory: each start registers the site and its roster on it again.
+    await registerDemoSiteOnCcus(http.url, secrets.apiToken, SITE_ID);
 
     const terminalStore = TerminalStore.open(join(options.dataDir, 'terminal', 'terminal.db'));
     cleanups.push(() => terminalStore.close());

@@ -167,6 +167,8 @@ describe('fuzzed HTTP requests', () => {
     ['PUT', '/api/v1/sites/20260000000001/roster/11110000000001'],
     ['PUT', '/api/v1/sites/20260000000001/companies/90000000000009'],
     ['POST', '/api/v1/tokens'],
+    ['POST', '/api/v1/sites/20260000000001/ccus/registration'],
+    ['POST', '/api/v1/sites/20260000000001/ccus/roster/import'],
   ] as const;
 
   /** Bodies that are almost right: a known field set to anything, or junk. */
@@ -186,6 +188,8 @@ describe('fuzzed HTTP requests', () => {
           directionMode: fc.string(),
           tier: fc.oneof(fc.integer(), fc.double()),
           role: fc.constantFrom('operator', 'root', 'admin'),
+          workerIds: fc.oneof(fc.array(fc.string()), fc.constant(['11110000000001']), fc.string()),
+          digest: fc.oneof(fc.string(), fc.integer()),
         },
         { requiredKeys: [] },
       )

@@ -8,3 +8,20 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/**
+ * How a page fits a phone's screen: how far the page scrolls sideways, the elements inside
+ * it that scroll sideways, and the table cells that do not name their column (stacked rows
+ * need the name).
+ */
+export async function phoneFit(page: {
+  evaluate(script: string): Promise<unknown>;
+}): Promise<{ overflow: number; sideways: string[]; unlabelled: number }> {
+  return (await page.evaluate(`({
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    sideways: [...document.querySelectorAll('main *')]
+      .filter((el) => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible')
+      .map((el) => el.tagName + '.' + el.className),
+    unlabelled: [...document.querySelectorAll('tbody td')].filter((td) => td.dataset.label === undefined).length,
+  })`)) as { overflow: number; sideways: string[]; unlabelled: number };
+}

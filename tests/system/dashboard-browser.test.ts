@@ -7,7 +7,7 @@ import { hashPassword } from '@ccus-gate/server';
 import iconv from 'iconv-lite';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS } from '../support/browser.js';
+import { CHROMIUM_ARGS, phoneFit } from '../support/browser.js';
 import { startLocalStack } from '../support/local-stack.js';
 import { ensureBinary, ensurePackage, hasFontFor } from '../support/system-package.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -236,23 +236,16 @@ describe('the dashboard in a real browser', () => {
       'alert-mail',
     ]) {
       await small.goto(url(`/${name}`));
-      // The page never scrolls sideways, and nothing inside it does either.
-      const overflow = (await small.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
-      expect(overflow, name).toBeLessThanOrEqual(0);
-      const sideways = (await small.evaluate(
-        `[...document.querySelectorAll('main *')].filter((el) => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible').map((el) => el.tagName + '.' + el.className)`,
-      )) as string[];
-      expect(sideways, name).toEqual([]);
+      // The page never scrolls sideways, nothing inside it does, and a table's cells say which column they are.
+      const fit = await phoneFit(small);
+      expect(fit.overflow, name).toBeLessThanOrEqual(0);
+      expect(fit.sideways, name).toEqual([]);
+      expect(fit.unlabelled, name).toBe(0);
       // Every page's link is on screen: the navigation wraps, it does not hide pages.
       const offScreen = (await small.evaluate(
         `[...document.querySelectorAll('nav a')].filter((a) => a.getBoundingClientRect().right > window.innerWidth).length`,
       )) as number;
       expect(offScreen, name).toBe(0);
-      // A table's cells say which column they are.
-      const unlabelled = (await small.evaluate(
-        `[...document.querySelectorAll('tbody td')].filter((td) => td.dataset.label === undefined).length`,
-      )) as number;
-      expect(unlabelled, name).toBe(0);
       await shoot(small, `phone-${name}`);
     }
     // The encoding choices are radio buttons beside their names, not huge circles above them.

@@ -6,7 +6,7 @@ import { GATE_LANGUAGES } from '@ccus-gate/protocol';
 import { SELF_VIEW_MESSAGES } from '@ccus-gate/server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS } from '../support/browser.js';
+import { CHROMIUM_ARGS, phoneFit } from '../support/browser.js';
 import { startLocalStack } from '../support/local-stack.js';
 import { ensureBinary, ensurePackage, hasFontFor } from '../support/system-package.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -69,12 +69,9 @@ describe('the worker self-view in a real browser, on a phone', () => {
       expect(await page.getAttribute('html', 'lang')).toBe(lang);
       expect(await page.locator('h1').textContent()).toBe(t.title);
       expect(await page.locator('[data-testid=claim] h2').textContent()).toBe(t.missedHeading);
-      const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
-      expect(overflow, lang).toBeLessThanOrEqual(0);
-      const unlabelled = (await page.evaluate(
-        `[...document.querySelectorAll('tbody td')].filter((td) => td.dataset.label === undefined).length`,
-      )) as number;
-      expect(unlabelled, lang).toBe(0);
+      const fit = await phoneFit(page);
+      expect(fit.overflow, lang).toBeLessThanOrEqual(0);
+      expect(fit.unlabelled, lang).toBe(0);
       await page.screenshot({ path: join(SCREENSHOTS, `self-view-${lang}.png`), fullPage: true });
     }
     // With no choice in the link, the phone's own language.

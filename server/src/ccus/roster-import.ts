@@ -85,7 +85,8 @@ export function planRosterImport(input: {
       name: worker.name,
       employerCompanyId: worker.employerCompanyId,
       trades: worker.trades,
-      trade: worker.trade,
+      // A trade CCUS does not state is kept: a record without one does not count toward levels.
+      trade: worker.trade ?? (placed?.trade != null && worker.trades.includes(placed.trade) ? placed.trade : null),
       position,
       workContent: worker.workContent,
       books,
@@ -95,7 +96,7 @@ export function planRosterImport(input: {
       continue;
     }
     const placeSame =
-      placed.trade === worker.trade && placed.position === position && placed.workContent === worker.workContent;
+      placed.trade === next.trade && placed.position === position && placed.workContent === worker.workContent;
     if (placeSame && books === 'keep') {
       plan.unchanged++;
       continue;

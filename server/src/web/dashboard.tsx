@@ -21,6 +21,7 @@ import { SignInPage } from './pages/sign-in.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { actionRoutes } from './routes/action-routes.js';
 import { alertMailRoutes } from './routes/alert-mail-routes.js';
+import { ccusRoutes } from './routes/ccus-routes.js';
 import { pageRoutes } from './routes/page-routes.js';
 import { workerImportRoutes } from './routes/worker-import-routes.js';
 import { workerLinkRoutes } from './routes/worker-link-routes.js';
@@ -211,6 +212,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   const kit = pageKit(app, deps, live, document, languageOf, { limiter, addressOf });
   pageRoutes(kit);
   actionRoutes(kit);
+  ccusRoutes(kit);
   accountRoutes(kit);
   workerImportRoutes(kit);
   workerLinkRoutes(kit);

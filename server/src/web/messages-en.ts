@@ -1,7 +1,9 @@
 import type { Messages } from './i18n.js';
+import { ccusEn } from './messages-ccus.js';
 
 /** The dashboard's words in English, key for key as in Japanese. */
 export const en: Messages = {
+  ccus: ccusEn,
   otherLanguage: '日本語',
   pages: {
     today: 'Today at site',
@@ -154,7 +156,6 @@ export const en: Messages = {
   fillExit: 'Fill in exit',
   exitFilled: 'Exit time recorded.',
   refusalsHeading: (n: string) => `Refused or held by CCUS (${n})`,
-  refusalHint: 'CCUS refuses workers who are not on the site roster: add them to the roster, then send again.',
   confirmTimes: 'Confirm these times',
   flaggedHeading: (n: string) => `Records to check (${n})`,
   setTimes: 'Correct the times',

@@ -1,7 +1,9 @@
 import type { RecordFlag } from '../records/record-flags.js';
+import { ccusJa } from './messages-ccus.js';
 
 /** The dashboard's words in Japanese: the default, and what `Messages` is typed from. */
 export const ja = {
+  ccus: ccusJa,
   otherLanguage: 'English',
   pages: {
     today: '今日の現場',
@@ -158,7 +160,6 @@ export const ja = {
   fillExit: '退場時刻を入力',
   exitFilled: '退場時刻を記録しました。',
   refusalsHeading: (n: string) => `CCUSで拒否・保留された履歴 (${n})`,
-  refusalHint: '名簿にない技能者はCCUSに拒否されます。名簿に追加してから再送してください。',
   confirmTimes: '時刻を確認済みにする',
   flaggedHeading: (n: string) => `確認が必要な履歴 (${n})`,
   setTimes: '時刻を直す',

@@ -88,7 +88,7 @@ export function tradeLevel(trade: string, counts: DayCounts, today: string): Tra
   const { days, leaderDays } = counts;
   const thresholds = thresholdsFor(trade);
   const reached = (t: LevelThreshold): boolean => days >= t.days && leaderDays >= t.leaderDays;
-  const level = thresholds.filter(reached).reduce<1 | 2 | 3>((best, t) => (t.level > best ? t.level : best), 1);
+  const level = thresholds.filter(reached).reduce<1 | 2 | 3>((best, t) => Math.max(best, t.level) as 1 | 2 | 3, 1);
   const target = thresholds.find((t) => t.level > level);
   if (target === undefined) return { trade, ...counts, level, next: null };
   const daysShort = Math.max(0, target.days - days);

@@ -59,8 +59,10 @@ export function ccusSiteRoutes(kit: RouteKit, registry: CcusSiteRegistry | null)
       ),
     },
     async (c) => {
-      if (registry === null) return unavailable(c);
       const { siteId } = valid<{ siteId: SiteId }>(c, 'param');
+      // The site first: another tenant's or an unknown site is not found, whatever the adapter.
+      await directory.site(scopeOf(c), siteId);
+      if (registry === null) return unavailable(c);
       return json(c, { preview: (await plan(scopeOf(c), siteId, registry)).plan });
     },
   );
@@ -78,8 +80,9 @@ export function ccusSiteRoutes(kit: RouteKit, registry: CcusSiteRegistry | null)
       responses: ok('what was added and changed; 409 when CCUS or our roster changed since the preview'),
     },
     async (c) => {
-      if (registry === null) return unavailable(c);
       const { siteId } = valid<{ siteId: SiteId }>(c, 'param');
+      await directory.site(scopeOf(c), siteId);
+      if (registry === null) return unavailable(c);
       const { digest } = valid<z.infer<typeof S.CcusRosterImportBody>>(c, 'json');
       const scope = scopeOf(c);
       const now = await plan(scope, siteId, registry);
@@ -116,8 +119,9 @@ export function ccusSiteRoutes(kit: RouteKit, registry: CcusSiteRegistry | null)
       ),
     },
     async (c) => {
-      if (registry === null) return unavailable(c);
       const { siteId } = valid<{ siteId: SiteId }>(c, 'param');
+      await directory.site(scopeOf(c), siteId);
+      if (registry === null) return unavailable(c);
       const input = valid<z.infer<typeof S.CcusRegistrationBody>>(c, 'json');
       const result = await registerSiteOnCcus(kit.store, registry, scopeOf(c), siteId, input.workerIds);
       await corrections.note(actorOf(c), 'register_on_ccus', `site ${siteId}`, null, {

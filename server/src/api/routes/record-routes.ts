@@ -7,7 +7,7 @@ import * as S from '../schemas.js';
 /** Taps, work records (就業履歴) and their way to CCUS. */
 export function recordRoutes(kit: RouteKit): void {
   const { route, scopeOf, actorOf, ok, valid, pageJson, siteQuery, effects, now } = kit;
-  const { directory, queries, corrections } = kit.store;
+  const { queries, corrections } = kit.store;
 
   route(
     'viewer',

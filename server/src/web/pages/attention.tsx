@@ -209,8 +209,15 @@ export const AttentionPage: FC<{ view: View; data: AttentionData }> = ({ view, d
               <strong>{name(record.workerId)}</strong> {f.day(record.workingDay)}{' '}
               <span class="badge bad">{t.states.refused}</span> <span class="reason">{record.ccus?.lastError}</span>
               {record.ccus?.lastError?.startsWith('not_on_roster') ? (
-                <small>
-                  {t.refusalHint} <a href={`/workers?site=${record.siteId}`}>{t.addToRoster}</a>
+                <small data-testid="not-on-ccus-roster">
+                  {t.ccus.notOnCcusRosterHint}
+                  <Action view={view} action="/attention/ccus-register">
+                    <input type="hidden" name="site" value={record.siteId} />
+                    <input type="hidden" name="workerId" value={record.workerId} />
+                    <button type="submit" class="small">
+                      {t.ccus.registerAndResend}
+                    </button>
+                  </Action>
                 </small>
               ) : null}
               <br />

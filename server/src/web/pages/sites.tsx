@@ -72,6 +72,17 @@ export const SitesPage: FC<{ view: View; sites: Site[] }> = ({ view, sites }) =>
                 </tbody>
               </table>
             </div>
+            <h3>{t.ccus.heading}</h3>
+            <p class="muted">{t.ccus.help}</p>
+            <div class="row" data-testid="ccus-actions">
+              <a href={`/sites/${site.siteId}/ccus-import`}>{t.ccus.importLink}</a>
+              <SmallAction
+                view={view}
+                action={`/sites/${site.siteId}/ccus-register`}
+                label={t.ccus.register}
+                title={t.ccus.registerHint}
+              />
+            </div>
             {!mine ? null : (
               <>
                 <h3>{t.addCompanyHeading}</h3>

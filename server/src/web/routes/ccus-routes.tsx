@@ -1,0 +1,95 @@
+import type { RosterImportPlan } from '../../ccus/roster-import.js';
+import type { SiteRegistrationResult } from '../../ccus/site-registration.js';
+import { DashboardError, describeFailure } from '../api-client.js';
+import { formActions } from '../form-actions.js';
+import type { Messages } from '../i18n.js';
+import type { PageKit } from '../page-kit.js';
+import { CcusImportPage } from '../pages/ccus-import.js';
+import { setFlash } from '../session.js';
+
+/** What a registration did, in one line: counts, then the first refusals with CCUS's reasons. */
+function registered(t: Messages, data: Record<string, unknown>): string {
+  const result = data.registration as SiteRegistrationResult;
+  const counts = t.ccus.registered(
+    String(result.registered.length),
+    String(result.refused.length),
+    String(result.resent),
+  );
+  if (result.refused.length === 0) return counts;
+  const reasons = result.refused
+    .slice(0, 3)
+    .map((r) => `${r.workerId}: ${r.message}`)
+    .join('; ');
+  return `${counts}. ${t.ccus.refusedPrefix}: ${reasons}${result.refused.length > 3 ? '; …' : ''}`;
+}
+
+/**
+ * CCUS's own roster of a site, from the sites and attention pages: the import (a preview, then
+ * confirmed by its digest) and the registration of site, structure and roster, which is also
+ * the fix offered for a record refused as not on CCUS's roster.
+ */
+export function ccusRoutes(kit: PageKit): void {
+  const { app, signedIn, render, sitesOf } = kit;
+  const { action, enc, formSite } = formActions(kit);
+
+  app.get(
+    '/sites/:siteId/ccus-import',
+    signedIn(async (c, s) => {
+      const { t } = s.view;
+      const site = (await sitesOf(s)).find((one) => one.siteId === c.req.param('siteId'));
+      if (site === undefined) {
+        setFlash(c, 'error', t.chooseSite);
+        return c.redirect('/sites', 303);
+      }
+      try {
+        const { preview } = await s.api.get<{ preview: RosterImportPlan }>(
+          `/api/v1/sites/${enc(site.siteId)}/ccus/roster`,
+        );
+        return render(
+          c,
+          s,
+          'sites',
+          t.ccus.importHeading(site.name),
+          <CcusImportPage view={s.view} site={site} plan={preview} />,
+        );
+      } catch (error) {
+        if (!(error instanceof DashboardError)) throw error;
+        setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, error)}`);
+        return c.redirect('/sites', 303);
+      }
+    }),
+  );
+
+  action(
+    '/sites/:siteId/ccus-import',
+    async (fields, c) => ({
+      method: 'POST',
+      path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}/ccus/roster/import`,
+      body: { digest: fields.digest ?? '' },
+    }),
+    (t, data) => {
+      const applied = data.applied as { added: number; changed: number };
+      return t.ccus.imported(String(applied.added), String(applied.changed));
+    },
+  );
+
+  action(
+    '/sites/:siteId/ccus-register',
+    async (_fields, c) => ({
+      method: 'POST',
+      path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}/ccus/registration`,
+      body: {},
+    }),
+    registered,
+  );
+
+  action(
+    '/attention/ccus-register',
+    async (fields, _c, s) => ({
+      method: 'POST',
+      path: `/api/v1/sites/${enc((await formSite(s, fields.site)).siteId)}/ccus/registration`,
+      body: { workerIds: [fields.workerId ?? ''] },
+    }),
+    registered,
+  );
+}

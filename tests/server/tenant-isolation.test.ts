@@ -46,6 +46,7 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     'GET /api/v1/users': { expect: LIST },
     'PUT /api/v1/users/{userId}/password': { body: { password: 'taken over 2026' }, expect: REFUSED },
     'DELETE /api/v1/users/{userId}/two-factor': { expect: REFUSED },
+    'PUT /api/v1/users/{userId}/sites': { body: { sites: [b.siteId] }, expect: REFUSED },
     'DELETE /api/v1/users/{userId}': { expect: REFUSED },
     'GET /api/v1/fleet/terminals': { expect: OPERATOR_ONLY },
     'POST /api/v1/fleet/terminals': {

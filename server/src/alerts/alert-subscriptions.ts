@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Actor } from '../store/correction-store.js';
 import type { SqliteDb } from '../store/sqlite-db.js';
 import { StoreError } from '../store/store-error.js';
-import type { TenantScope } from '../store/tenant-scope.js';
+import { scoped, type TenantScope } from '../store/tenant-scope.js';
 import type { Alert, AlertKind } from './tenant-alerts.js';
 
 export type AlertChannel = 'email' | 'webhook';
@@ -38,6 +38,7 @@ interface SubscriptionRow {
   lang: 'ja' | 'en';
   created_by: string;
   created_at: string;
+  sites: string | null;
 }
 
 const fromRow = (row: SubscriptionRow): AlertSubscription => ({
@@ -76,8 +77,8 @@ export class AlertSubscriptionStore {
     const secret = input.channel === 'webhook' ? randomBytes(32).toString('base64url') : null;
     const { lastInsertRowid } = this.#db
       .sql(
-        `INSERT INTO alert_subscriptions (tenant_id, channel, target, secret, kinds, lang, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO alert_subscriptions (tenant_id, channel, target, secret, kinds, lang, created_by, created_at, sites)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         actor.tenantId,
@@ -88,6 +89,7 @@ export class AlertSubscriptionStore {
         input.lang,
         actor.name,
         this.#db.iso(),
+        scoped(actor).siteList,
       );
     return { subscription: this.#get(actor, Number(lastInsertRowid)), secret };
   }
@@ -106,13 +108,16 @@ export class AlertSubscriptionStore {
   }
 
   /** The tenants anyone subscribed at. */
+  /** Each tenant with subscriptions, once per set of sites its subscribers are limited to. */
   tenantsSubscribed(): TenantScope[] {
-    return this.#db
-      .sql(
-        `SELECT DISTINCT s.tenant_id AS tenantId, t.company_id AS companyId
-           FROM alert_subscriptions s JOIN tenants t USING (tenant_id) ORDER BY s.tenant_id`,
-      )
-      .all() as TenantScope[];
+    return (
+      this.#db
+        .sql(
+          `SELECT DISTINCT s.tenant_id AS tenantId, t.company_id AS companyId, s.sites
+             FROM alert_subscriptions s JOIN tenants t USING (tenant_id) ORDER BY s.tenant_id, s.sites`,
+        )
+        .all() as { tenantId: string; companyId: string; sites: string | null }[]
+    ).map((row) => ({ ...row, sites: row.sites === null ? null : (JSON.parse(row.sites) as string[]) }));
   }
 
   /** Queues each alert for each subscription that wants its kind, unless it was queued before; returns how many were new. */
@@ -124,7 +129,12 @@ export class AlertSubscriptionStore {
          VALUES (?, ?, ?, 'pending', ?, ?)`,
       );
       let added = 0;
-      for (const subscription of this.subscriptions(scope)) {
+      // Alerts of these sites go to the subscriptions limited to just these sites (null: all).
+      const subscriptions = this.#db
+        .sql('SELECT id FROM alert_subscriptions WHERE tenant_id = ? AND sites IS ?')
+        .pluck()
+        .all(scope.tenantId, scoped(scope).siteList) as number[];
+      for (const subscription of this.subscriptions(scope).filter((one) => subscriptions.includes(one.id))) {
         for (const alert of alerts) {
           if (!subscription.kinds.includes(alert.kind)) continue;
           added += insert.run(subscription.id, alertKey(alert, today), JSON.stringify(alert), now, now).changes;

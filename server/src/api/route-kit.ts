@@ -30,7 +30,11 @@ export interface Caller {
 
 export type Env = { Variables: { caller: Caller } };
 export type Ctx = Context<Env>;
-type Need = 'viewer' | 'admin' | 'operator' | 'public';
+/**
+ * Who may call a route. `:company` marks what concerns the whole company (accounts, tokens,
+ * the books of workers, new sites, the audit trail): a user limited to some sites may not.
+ */
+type Need = 'viewer' | 'admin' | 'viewer:company' | 'admin:company' | 'operator' | 'public';
 
 /** The most a list page's items take, in bytes of JSON. */
 const PAGE_BYTES = 1024 * 1024;
@@ -71,12 +75,22 @@ export function routeKit(
     const guarded = (c: Ctx): Response | Promise<Response> => {
       if (need !== 'public') {
         const caller = c.get('caller');
+        const [role, reach] = need.split(':') as [string, string | undefined];
         const allowed =
-          need === 'operator'
+          role === 'operator'
             ? caller.role === 'operator'
-            : caller.role !== 'operator' && (need === 'viewer' || caller.role === 'admin');
+            : caller.role !== 'operator' && (role === 'viewer' || caller.role === 'admin');
         if (!allowed) {
-          return problem(c, 403, 'Forbidden', `this needs the ${need} role; the token has ${caller.role}`);
+          return problem(c, 403, 'Forbidden', `this needs the ${role} role; the token has ${caller.role}`);
+        }
+        const sites = caller.scope?.sites;
+        if (reach === 'company' && sites != null) {
+          return problem(
+            c,
+            403,
+            'Forbidden',
+            `this concerns the whole company; the user is limited to the sites ${sites.join(', ')}`,
+          );
         }
       }
       return handler(c as never);

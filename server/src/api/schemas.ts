@@ -312,6 +312,11 @@ export const PasswordBody = z
   .strictObject({ password: z.string().min(10, 'must be at least 10 characters').max(200) })
   .openapi('NewPassword');
 
+export const UserSitesBody = z
+  .strictObject({
+    sites: z.array(SiteIdSchema).min(1, 'name at least one site, or null for every site').max(1000).nullable(),
+  })
+  .openapi('UserSites');
 export const UserParam = z.object({ userId: z.string().regex(/^u_[A-Za-z0-9_-]{12}$/, 'is a user id as listed') });
 export const IdParam = z.object({ id: z.coerce.number().int().min(1) });
 export const CardParam = z.object({ tech: z.enum(CARD_CHIP_TECHS), id: z.string().min(1).max(64) });

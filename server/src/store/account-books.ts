@@ -23,6 +23,8 @@ export interface User {
   createdAt: string;
   /** Signs in with a code from an authenticator app as well as the password. */
   twoFactor: boolean;
+  /** The only sites the user sees and changes; null: every site of the tenant. */
+  sites: string[] | null;
 }
 
 /** Who a dashboard session speaks for. */
@@ -34,6 +36,8 @@ export interface SignedIn {
   login: string;
   name: string;
   role: 'admin' | 'viewer';
+  /** The only sites the user sees and changes; null: every site of the tenant. */
+  sites: string[] | null;
 }
 
 interface UserRow {
@@ -44,7 +48,10 @@ interface UserRow {
   role: 'admin' | 'viewer';
   created_at: string;
   two_factor?: number;
+  sites: string | null;
 }
+
+const sitesOf = (row: UserRow): string[] | null => (row.sites === null ? null : (JSON.parse(row.sites) as string[]));
 
 const userFromRow = (row: UserRow): User => ({
   userId: row.user_id,
@@ -54,6 +61,7 @@ const userFromRow = (row: UserRow): User => ({
   role: row.role,
   createdAt: row.created_at,
   twoFactor: row.two_factor === 1,
+  sites: sitesOf(row),
 });
 
 const signedInFromRow = (row: UserRow & { company_id: string; tenant_name: string }): SignedIn => ({
@@ -64,6 +72,7 @@ const signedInFromRow = (row: UserRow & { company_id: string; tenant_name: strin
   login: row.login,
   name: row.name,
   role: row.role,
+  sites: sitesOf(row),
 });
 
 export interface Tenant {
@@ -181,6 +190,7 @@ export abstract class AccountBooks {
       role: user.role,
       createdAt: this.db.iso(),
       twoFactor: false,
+      sites: null,
     };
     try {
       this.db
@@ -199,7 +209,7 @@ export abstract class AccountBooks {
     return (
       this.db
         .sql(
-          `SELECT user_id, tenant_id, login, name, role, created_at, totp_secret IS NOT NULL AS two_factor
+          `SELECT user_id, tenant_id, login, name, role, created_at, sites, totp_secret IS NOT NULL AS two_factor
              FROM users WHERE tenant_id = ? ORDER BY login`,
         )
         .all(tenantId) as UserRow[]
@@ -227,7 +237,7 @@ export abstract class AccountBooks {
   userForSignIn(login: string): (SignedIn & { passwordHash: string; totpSecret: string | null }) | null {
     const row = this.db
       .sql(
-        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, u.password_hash, u.totp_secret, t.company_id,
+        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, u.sites, u.password_hash, u.totp_secret, t.company_id,
                 t.name AS tenant_name
            FROM users u JOIN tenants t ON t.tenant_id = u.tenant_id WHERE u.login = ?`,
       )
@@ -270,7 +280,7 @@ export abstract class AccountBooks {
   session(token: string): SignedIn | null {
     const row = this.db
       .sql(
-        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, t.company_id, t.name AS tenant_name
+        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, u.sites, t.company_id, t.name AS tenant_name
            FROM web_sessions s JOIN users u ON u.user_id = s.user_id JOIN tenants t ON t.tenant_id = u.tenant_id
           WHERE s.token_hash = ? AND s.expires_at > ?`,
       )

@@ -16,7 +16,7 @@ import type { DirectoryStore, Position, SiteAccess } from './directory-store.js'
 import type { RecordKey, RecordQueries } from './record-queries.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
-import { type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
+import { scoped, type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
 
 export type { TimesChange } from '../corrections/apply-correction.js';
 export type { AuditEntry } from './audit-log.js';
@@ -257,7 +257,7 @@ export class CorrectionStore {
             `WITH ${VISIBLE_SITES} SELECT DISTINCT t.site_id FROM taps t JOIN visible v USING (site_id)
                WHERE t.tech = @tech AND t.card_id = @cardId AND t.worker_id IS NULL LIMIT 1`,
           )
-          .all({ ...actor, tech: card.tech, cardId: card.id }) as { site_id: string }[]
+          .all({ ...scoped(actor), tech: card.tech, cardId: card.id }) as { site_id: string }[]
       ).map((row) => row.site_id);
       const bound = this.#directory.addCard(card, workerId, actor);
       const after = { card, workerId, resolvedTaps: bound.resolvedTaps };
@@ -298,7 +298,7 @@ export class CorrectionStore {
              AND (@siteId IS NULL OR c.site_id = @siteId) AND (@state IS NULL OR c.state = @state)
            ORDER BY c.id DESC LIMIT @limit OFFSET @offset`,
       )
-      .all({ siteId: null, state: null, ...scope, ...filter }) as CorrectionRow[];
+      .all({ siteId: null, state: null, ...scoped(scope), ...filter }) as CorrectionRow[];
     return rows.map(correctionFromRow);
   }
 
@@ -309,7 +309,7 @@ export class CorrectionStore {
          SELECT c.* FROM corrections c JOIN visible v USING (site_id)
            WHERE c.id = @id AND (v.scope = 'prime' OR c.tenant_id = @tenantId)`,
       )
-      .get({ ...scope, id }) as CorrectionRow | undefined;
+      .get({ ...scoped(scope), id }) as CorrectionRow | undefined;
     if (found === undefined) throw new StoreError('not_found', `no correction ${id}`, 'id');
     return correctionFromRow(found);
   }

@@ -523,4 +523,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at) WHERE state = 'pending';
   `,
+  `
+  -- A user limited to some sites (a JSON array of site IDs) sees and changes only those; NULL: every site.
+  ALTER TABLE users ADD COLUMN sites TEXT;
+  -- A subscription made by such a user gets the alerts of those sites only.
+  ALTER TABLE alert_subscriptions ADD COLUMN sites TEXT;
+  `,
 ];

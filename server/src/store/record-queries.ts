@@ -5,7 +5,7 @@ import type { RecordKey } from '../records/record-queue.js';
 import { recordTaps } from '../records/shift-stretch.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
-import { type TenantScope, VISIBLE_SITES, WORKER_BOOKS, WORKER_IN_SCOPE } from './tenant-scope.js';
+import { scoped, type TenantScope, VISIBLE_SITES, WORKER_BOOKS, WORKER_IN_SCOPE } from './tenant-scope.js';
 import { type WorkingDayCount, workingDayCounts } from './working-day-counts.js';
 
 export type OutboxState = 'held' | 'pending' | 'sending' | 'accepted' | 'refused' | 'retrying';
@@ -188,7 +188,7 @@ export class RecordQueries {
         to: null,
         state: null,
         workerId: null,
-        ...scope,
+        ...scoped(scope),
         ...filter,
       }) as RecordRow[];
     return rows.map(recordFromRow);
@@ -201,7 +201,7 @@ export class RecordQueries {
         `${SCOPED_RECORDS}
            WHERE r.site_id = @siteId AND r.worker_id = @workerId AND r.working_day = @workingDay AND ${WORKER_IN_SCOPE}`,
       )
-      .get({ ...scope, ...key }) as RecordRow | undefined;
+      .get({ ...scoped(scope), ...key }) as RecordRow | undefined;
     if (row === undefined) {
       throw new StoreError(
         'not_found',
@@ -240,7 +240,7 @@ export class RecordQueries {
              AND r.working_day >= @oldest AND coalesce(o.state, 'pending') <> 'accepted'
            ORDER BY r.working_day, r.site_id, r.worker_id`,
       )
-      .all({ siteId: null, ...scope, oldest, ...filter }) as RecordRow[];
+      .all({ siteId: null, ...scoped(scope), oldest, ...filter }) as RecordRow[];
     const horizon = new Date(Date.parse(`${filter.today}T00:00:00Z`) + filter.withinDays * 86_400_000)
       .toISOString()
       .slice(0, 10);
@@ -270,7 +270,10 @@ export class RecordQueries {
              AND (@from IS NULL OR t.working_day >= @from) AND (@to IS NULL OR t.working_day <= @to)
            ORDER BY t.received_at DESC, t.terminal_id, t.seq DESC LIMIT @limit OFFSET @offset`,
       )
-      .all({ siteId: null, workerId: null, from: null, to: null, ...scope, ...filter }) as Record<string, unknown>[];
+      .all({ siteId: null, workerId: null, from: null, to: null, ...scoped(scope), ...filter }) as Record<
+      string,
+      unknown
+    >[];
     return rows.map(tapFromRow);
   }
 
@@ -294,7 +297,7 @@ export class RecordQueries {
            WHERE t.worker_id IS NULL AND v.scope = 'prime' AND (@siteId IS NULL OR t.site_id = @siteId)
            GROUP BY t.site_id, t.tech, t.card_id ORDER BY max(t.at) DESC, t.card_id LIMIT @limit OFFSET @offset`,
       )
-      .all({ siteId: null, limit: -1, offset: 0, ...scope, ...filter }) as {
+      .all({ siteId: null, limit: -1, offset: 0, ...scoped(scope), ...filter }) as {
       site_id: string;
       tech: string;
       card_id: string;

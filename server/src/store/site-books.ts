@@ -8,7 +8,7 @@ import {
 import { AccountBooks } from './account-books.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { fromSqlite, StoreError } from './store-error.js';
-import { type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
+import { scoped, type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
 
 export type SiteAccess = 'prime' | 'sub';
 
@@ -96,7 +96,7 @@ export abstract class SiteBooks extends AccountBooks {
   siteAccess(scope: TenantScope, siteId: string): SiteAccess | null {
     const row = this.db
       .sql(`WITH ${VISIBLE_SITES} SELECT scope FROM visible WHERE site_id = @siteId`)
-      .get({ ...scope, siteId }) as { scope: SiteAccess } | undefined;
+      .get({ ...scoped(scope), siteId }) as { scope: SiteAccess } | undefined;
     return row?.scope ?? null;
   }
 
@@ -113,7 +113,7 @@ export abstract class SiteBooks extends AccountBooks {
   sites(scope: TenantScope): Site[] {
     const rows = this.db
       .sql(`WITH ${VISIBLE_SITES} SELECT s.*, v.scope FROM sites s JOIN visible v USING (site_id) ORDER BY s.site_id`)
-      .all(scope) as SiteRow[];
+      .all(scoped(scope)) as SiteRow[];
     return rows.map((row) => this.#site(row));
   }
 
@@ -122,7 +122,7 @@ export abstract class SiteBooks extends AccountBooks {
       .sql(
         `WITH ${VISIBLE_SITES} SELECT s.*, v.scope FROM sites s JOIN visible v USING (site_id) WHERE site_id = @siteId`,
       )
-      .get({ ...scope, siteId }) as SiteRow | undefined;
+      .get({ ...scoped(scope), siteId }) as SiteRow | undefined;
     if (row === undefined) throw new StoreError('not_found', `no site ${siteId}`, 'siteId');
     return this.#site(row);
   }
@@ -185,6 +185,21 @@ export abstract class SiteBooks extends AccountBooks {
    * Places a company in the site's structure (施工体制) under a parent already in it (or the
    * prime). Its tenant, if it has one, then sees the site and its own workers there.
    */
+  /**
+   * Limits a user to some of the sites the tenant sees (null: every site). Applies at the
+   * user's next request; a site the tenant does not see is refused by name.
+   */
+  limitUserToSites(scope: TenantScope, userId: string, sites: readonly string[] | null): void {
+    const whole = { tenantId: scope.tenantId, companyId: scope.companyId };
+    for (const siteId of sites ?? []) {
+      if (this.siteAccess(whole, siteId) === null) throw new StoreError('not_found', `no site ${siteId}`, 'sites');
+    }
+    const result = this.db
+      .sql('UPDATE users SET sites = ? WHERE user_id = ? AND tenant_id = ?')
+      .run(sites === null ? null : JSON.stringify([...new Set(sites)].sort()), userId, scope.tenantId);
+    if (result.changes === 0) throw new StoreError('not_found', `no user ${userId}`, 'userId');
+  }
+
   putSiteCompany(scope: TenantScope, siteId: string, company: SiteCompany): void {
     this.requireSite(scope, siteId, 'prime');
     const site = this.site(scope, siteId);

@@ -1,7 +1,7 @@
 import type { CardRef, Roster, SiteId, WorkerId } from '@ccus-gate/protocol';
 import { queueWorkerRecords } from '../records/record-queue.js';
 import { fromSqlite, StoreError } from './store-error.js';
-import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
+import { scoped, type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
 import { type Position, type SiteAccess, WorkerBooks, type WorkerRow } from './worker-books.js';
 
 /** A worker's place on a site roster (作業員名簿): what they do there, as what, and when. */
@@ -228,7 +228,7 @@ export abstract class SiteRosters extends WorkerBooks {
              WHERE r.site_id = @siteId AND (@workerId IS NULL OR r.worker_id = @workerId) AND ${WORKER_IN_SCOPE}
              ORDER BY r.worker_id LIMIT @limit OFFSET @offset`,
         )
-        .all({ ...scope, siteId, workerId, ...paging }) as {
+        .all({ ...scoped(scope), siteId, workerId, ...paging }) as {
         worker_id: string;
         name: string;
         employer_company_id: string;

@@ -1,14 +1,16 @@
 /**
  * The sites a tenant may see, as a CTE named `visible` with (site_id, scope): `prime` for
- * sites it registered as prime contractor, `sub` for sites whose structure lists its company.
- * A subcontractor sees only its own workers there: join `workers` and apply WORKER_IN_SCOPE.
- * Takes the named parameters @tenantId and @companyId.
+ * sites it registered as prime contractor, `sub` for sites whose structure lists its company;
+ * for a user limited to some sites, only those. A subcontractor sees only its own workers
+ * there: join `workers` and apply WORKER_IN_SCOPE. Takes the named parameters of `scoped()`.
  */
 export const VISIBLE_SITES = `visible AS (
     SELECT s.site_id, 'prime' AS scope FROM sites s WHERE s.tenant_id = @tenantId
+      AND (@siteList IS NULL OR s.site_id IN (SELECT value FROM json_each(@siteList)))
     UNION ALL
     SELECT sc.site_id, 'sub' AS scope FROM site_companies sc JOIN sites s ON s.site_id = sc.site_id
       WHERE sc.company_id = @companyId AND s.tenant_id <> @tenantId
+        AND (@siteList IS NULL OR s.site_id IN (SELECT value FROM json_each(@siteList)))
   )`;
 
 /** With `visible v` and `workers w` joined: the prime sees every worker, a subcontractor its own employees. */
@@ -18,6 +20,22 @@ export const WORKER_IN_SCOPE = `(v.scope = 'prime' OR w.employer_company_id = @c
 export interface TenantScope {
   tenantId: string;
   companyId: string;
+  /** A user limited to these sites sees only them; absent or null: every site the tenant sees. */
+  sites?: readonly string[] | null;
+}
+
+/** A scope as a statement's named parameters (@tenantId, @companyId, @siteList). */
+export function scoped(scope: TenantScope): { tenantId: string; companyId: string; siteList: string | null } {
+  return {
+    tenantId: scope.tenantId,
+    companyId: scope.companyId,
+    siteList: scope.sites == null ? null : JSON.stringify(scope.sites),
+  };
+}
+
+/** Whether the scope may see this site at all (a user limited to sites; the tenant's own rules aside). */
+export function withinSites(scope: TenantScope, siteId: string): boolean {
+  return scope.sites == null || scope.sites.includes(siteId);
 }
 
 /**

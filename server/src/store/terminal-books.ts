@@ -10,7 +10,7 @@ import { generateSecret, hashSecret, mosquittoHash, secretMatches } from '../cre
 import { SiteRosters } from './site-rosters.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { fromSqlite, StoreError } from './store-error.js';
-import type { TenantScope } from './tenant-scope.js';
+import { type TenantScope, withinSites } from './tenant-scope.js';
 
 export interface TerminalAssignment {
   terminalId: TerminalId;
@@ -304,14 +304,19 @@ export abstract class TerminalBooks extends SiteRosters {
       scope === null
         ? this.db.sql('SELECT * FROM terminals ORDER BY terminal_id').all()
         : this.db.sql('SELECT * FROM terminals WHERE tenant_id = ? ORDER BY terminal_id').all(scope.tenantId);
-    return (rows as TerminalRow[]).map((row) => terminalFromRow(row, scope));
+    return (rows as TerminalRow[])
+      .filter((row) => scope === null || row.site_id === null || withinSites(scope, row.site_id))
+      .map((row) => terminalFromRow(row, scope));
   }
 
   terminalView(scope: TenantScope | null, terminalId: string): TerminalView {
     const row = this.db.sql('SELECT * FROM terminals WHERE terminal_id = ?').get(terminalId) as
       | (TerminalRow & { tenant_id: string | null })
       | undefined;
-    if (row === undefined || (scope !== null && row.tenant_id !== scope.tenantId)) {
+    const outside =
+      scope !== null &&
+      (row?.tenant_id !== scope.tenantId || (row.site_id !== null && !withinSites(scope, row.site_id)));
+    if (row === undefined || outside) {
       throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
     }
     return terminalFromRow(row, scope);

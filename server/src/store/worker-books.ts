@@ -3,7 +3,7 @@ import { queueRecords, queueWorkerRecords } from '../records/record-queue.js';
 import { SiteBooks } from './site-books.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { fromSqlite, StoreError } from './store-error.js';
-import { type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
+import { scoped, type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
 
 /**
  * 立場 on a site: 職長 foreman, 班長 leader, 安全衛生責任者 safety manager, 主任技術者 chief
@@ -109,7 +109,7 @@ export abstract class WorkerBooks extends SiteBooks {
              AND site_id IN (SELECT site_id FROM visible)
          RETURNING site_id, working_day`,
       )
-      .all({ ...scope, workerId }) as { site_id: string; working_day: string }[];
+      .all({ ...scoped(scope), workerId }) as { site_id: string; working_day: string }[];
     queueRecords(
       this.db,
       resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),
@@ -130,7 +130,7 @@ export abstract class WorkerBooks extends SiteBooks {
            AND NOT EXISTS (SELECT 1 FROM workers own WHERE own.tenant_id = @tenantId AND own.worker_id = w.worker_id))
          ORDER BY w.worker_id, w.tenant_id LIMIT @limit OFFSET @offset`,
       )
-      .all({ ...scope, ...filter }) as WorkerRow[];
+      .all({ ...scoped(scope), ...filter }) as WorkerRow[];
     return rows.map((row) => this.#worker(row));
   }
 
@@ -180,7 +180,7 @@ export abstract class WorkerBooks extends SiteBooks {
              WHERE r.worker_id = w.worker_id AND r.tenant_id = w.tenant_id AND ${WORKER_IN_SCOPE})
          ORDER BY w.tenant_id LIMIT 1`,
       )
-      .get({ ...scope, workerId }) as WorkerRow | undefined;
+      .get({ ...scoped(scope), workerId }) as WorkerRow | undefined;
   }
 
   /** Only the tenant whose books hold a worker changes or removes them. */
@@ -319,7 +319,10 @@ export abstract class WorkerBooks extends SiteBooks {
              AND site_id IN (SELECT site_id FROM visible)
          RETURNING site_id, working_day`,
       )
-      .all({ ...scope, workerId, tech: card.tech, cardId: card.id }) as { site_id: string; working_day: string }[];
+      .all({ ...scoped(scope), workerId, tech: card.tech, cardId: card.id }) as {
+      site_id: string;
+      working_day: string;
+    }[];
     queueRecords(
       this.db,
       resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),

@@ -1,5 +1,5 @@
 import type { SqliteDb } from './sqlite-db.js';
-import { type TenantScope, VISIBLE_SITES, WORKER_BOOKS, WORKER_IN_SCOPE } from './tenant-scope.js';
+import { scoped, type TenantScope, VISIBLE_SITES, WORKER_BOOKS, WORKER_IN_SCOPE } from './tenant-scope.js';
 
 /** A worker's days in one trade (or in all, `trade` null), as level progress counts them. */
 export interface WorkingDayCount {
@@ -42,7 +42,7 @@ export function workingDayCounts(
        SELECT r.worker_id, NULL, ${COUNTS} FROM scoped r GROUP BY r.worker_id
        ORDER BY 1, 2`,
     )
-    .all({ ...scope, workerIds: JSON.stringify(filter.workerIds), today: filter.today, yearAgo }) as {
+    .all({ ...scoped(scope), workerIds: JSON.stringify(filter.workerIds), today: filter.today, yearAgo }) as {
     worker_id: string;
     trade: string | null;
     days: number;

@@ -20,7 +20,7 @@ export interface View {
   lang: Lang;
   t: Messages;
   f: Formats;
-  user: { name: string; login: string; role: 'admin' | 'viewer'; tenantName: string };
+  user: { name: string; login: string; role: 'admin' | 'viewer'; tenantName: string; sites: string[] | null };
   csrf: string;
   /** The page's own path and query, where a form sends the user back to. */
   here: string;
@@ -155,8 +155,12 @@ export const Layout: FC<PropsWithChildren<{ view: View; page: PageName | null; t
             </form>
           </div>
           <nav>
-            {/* Accounts are an admin's business: the API shows them to no one else. */}
-            {PAGES.filter((name) => name !== 'accounts' || view.user.role === 'admin').map((name) => (
+            {/* Accounts are the business of an admin of the whole company, and so is the audit trail of a user limited to sites. */}
+            {PAGES.filter(
+              (name) =>
+                (name !== 'accounts' || (view.user.role === 'admin' && view.user.sites === null)) &&
+                (name !== 'audit' || view.user.sites === null),
+            ).map((name) => (
               <a href={`/${name}`} aria-current={name === page ? 'page' : undefined}>
                 {t.pages[name]}
               </a>

@@ -71,14 +71,14 @@ export function pageKit(
       const caller: Caller = {
         role: user.role,
         label: `${user.name} (${user.login})`,
-        scope: { tenantId: user.tenantId, companyId: user.companyId },
+        scope: { tenantId: user.tenantId, companyId: user.companyId, sites: user.sites },
       };
       const session: WebSession = { user, csrf, token };
       const view: View = {
         lang,
         t: MESSAGES[lang],
         f: FORMATS[lang],
-        user: { name: user.name, login: user.login, role: user.role, tenantName: user.tenantName },
+        user: { name: user.name, login: user.login, role: user.role, tenantName: user.tenantName, sites: user.sites },
         csrf,
         here: path,
         flash: c.req.method === 'GET' && c.req.header('x-partial') === undefined ? takeFlash(c) : null,

@@ -132,7 +132,7 @@ export function correctionRoutes(kit: RouteKit): void {
   );
 
   route(
-    'viewer',
+    'viewer:company',
     {
       method: 'get',
       path: '/api/v1/audit',
@@ -147,7 +147,7 @@ export function correctionRoutes(kit: RouteKit): void {
   );
 
   route(
-    'viewer',
+    'viewer:company',
     {
       method: 'get',
       path: '/api/v1/quarantine',

@@ -10,7 +10,7 @@ export function tenantRoutes(kit: RouteKit): void {
   const { directory, corrections } = kit.store;
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'post',
       path: '/api/v1/tokens',
@@ -27,7 +27,7 @@ export function tenantRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'post',
       path: '/api/v1/users',
@@ -40,7 +40,7 @@ export function tenantRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'get',
       path: '/api/v1/users',
@@ -52,7 +52,7 @@ export function tenantRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'put',
       path: '/api/v1/users/{userId}/password',
@@ -71,7 +71,7 @@ export function tenantRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'delete',
       path: '/api/v1/users/{userId}/two-factor',
@@ -88,7 +88,29 @@ export function tenantRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
+    {
+      method: 'put',
+      path: '/api/v1/users/{userId}/sites',
+      tags: ['tenant'],
+      request: {
+        params: S.UserParam,
+        ...body('the only sites the user may see and change; null: every site', S.UserSitesBody),
+      },
+      responses: ok('the user as now limited'),
+    },
+    async (c) => {
+      const { userId } = valid<{ userId: string }>(c, 'param');
+      const { sites } = valid<z.infer<typeof S.UserSitesBody>>(c, 'json');
+      await directory.limitUserToSites(scopeOf(c), userId, sites);
+      await corrections.note(actorOf(c), 'limit_user_sites', `user ${userId}`, null, { sites });
+      const user = (await directory.users(scopeOf(c).tenantId)).find((u) => u.userId === userId);
+      return json(c, { user });
+    },
+  );
+
+  route(
+    'admin:company',
     {
       method: 'delete',
       path: '/api/v1/users/{userId}',
@@ -105,7 +127,7 @@ export function tenantRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'get',
       path: '/api/v1/tokens',
@@ -117,7 +139,7 @@ export function tenantRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'delete',
       path: '/api/v1/tokens/{id}',
@@ -146,7 +168,7 @@ export function tenantRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'post',
       path: '/api/v1/sites',

@@ -23,7 +23,7 @@ export function workerRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'post',
       path: '/api/v1/workers',
@@ -48,7 +48,7 @@ export function workerRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'post',
       path: '/api/v1/workers/import',
@@ -112,7 +112,7 @@ export function workerRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'patch',
       path: '/api/v1/workers/{workerId}',
@@ -131,7 +131,7 @@ export function workerRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'delete',
       path: '/api/v1/workers/{workerId}',
@@ -207,7 +207,7 @@ export function workerRoutes(kit: RouteKit): void {
   );
 
   route(
-    'admin',
+    'admin:company',
     {
       method: 'delete',
       path: '/api/v1/cards/{tech}/{id}',

@@ -1,5 +1,5 @@
 import type { FC } from 'hono/jsx';
-import type { User } from '../../store/directory-store.js';
+import type { Site, User } from '../../store/directory-store.js';
 import { Action, Empty, SmallAction, TableHead, type View } from '../layout.js';
 
 export interface ApiTokenInfo {
@@ -20,6 +20,37 @@ const RolePicker: FC<{ view: View; id: string }> = ({ view, id }) => (
 );
 
 /**
+ * The sites a user is limited to, and (for another user) a form to change them: ticked sites
+ * only, or every site.
+ */
+const UserSites: FC<{ view: View; user: User; sites: Site[] }> = ({ view, user, sites }) => {
+  const { t } = view;
+  const name = (siteId: string) => sites.find((site) => site.siteId === siteId)?.name ?? siteId;
+  const shown = user.sites === null ? t.allSites : user.sites.map(name).join('、');
+  if (user.login === view.user.login) return <>{shown}</>;
+  return (
+    <details>
+      <summary>{shown}</summary>
+      <Action view={view} action={`/accounts/users/${user.userId}/sites`} class="stack">
+        <input type="hidden" name="login" value={user.login} />
+        <label class="check">
+          <input type="checkbox" name="all" checked={user.sites === null} /> {t.allSites}
+        </label>
+        {sites.map((site) => (
+          <label class="check">
+            <input type="checkbox" name={`site:${site.siteId}`} checked={user.sites?.includes(site.siteId) ?? false} />{' '}
+            {site.name}
+          </label>
+        ))}
+        <button type="submit" class="small">
+          {t.saveUserSites}
+        </button>
+      </Action>
+    </details>
+  );
+};
+
+/**
  * Who may sign in to the dashboard, and the API tokens other systems use. Admins only: the
  * API refuses both lists to a viewer. `created` is a token just made, shown this once.
  */
@@ -27,8 +58,9 @@ export const AccountsPage: FC<{
   view: View;
   users: User[];
   tokens: ApiTokenInfo[];
+  sites: Site[];
   created?: { label: string; token: string } | undefined;
-}> = ({ view, users, tokens, created }) => {
+}> = ({ view, users, tokens, sites, created }) => {
   const { t, f } = view;
   return (
     <>
@@ -48,7 +80,7 @@ export const AccountsPage: FC<{
         <h2>{t.usersHeading}</h2>
         <div class="scroll">
           <table data-testid="users">
-            <TableHead labels={[t.name, t.login, t.role, t.twoFactorColumn, t.created, '']} />
+            <TableHead labels={[t.name, t.login, t.role, t.userSitesColumn, t.twoFactorColumn, t.created, '']} />
             <tbody>
               {users.map((user) => (
                 <tr data-user={user.login}>
@@ -57,6 +89,9 @@ export const AccountsPage: FC<{
                     <code>{user.login}</code>
                   </td>
                   <td>{t.roles[user.role]}</td>
+                  <td data-sites={user.sites === null ? 'all' : user.sites.join(' ')}>
+                    <UserSites view={view} user={user} sites={sites} />
+                  </td>
                   <td data-two-factor={user.twoFactor ? 'on' : 'off'}>{user.twoFactor ? '✓' : '—'}</td>
                   <td>{f.dateTime(user.createdAt, ACCOUNTS_ZONE)}</td>
                   <td>

@@ -122,10 +122,12 @@ export const WorkersPage: FC<{
                         <code>
                           {card.tech}:{card.id}
                         </code>
-                        <SmallAction view={view} action="/cards/remove" label="×" title={t.removeCard}>
-                          <input type="hidden" name="tech" value={card.tech} />
-                          <input type="hidden" name="card" value={card.id} />
-                        </SmallAction>
+                        {view.user.sites !== null ? null : (
+                          <SmallAction view={view} action="/cards/remove" label="×" title={t.removeCard}>
+                            <input type="hidden" name="tech" value={card.tech} />
+                            <input type="hidden" name="card" value={card.id} />
+                          </SmallAction>
+                        )}
                       </div>
                     ))}
                     <Action view={view} action={`/workers/${worker.workerId}/cards`} class="row">
@@ -149,12 +151,14 @@ export const WorkersPage: FC<{
                   </td>
                   <td>
                     <SmallAction view={view} action={`/workers/${worker.workerId}/link`} label={t.personalLink} />
-                    <SmallAction
-                      view={view}
-                      action={`/workers/${worker.workerId}/remove`}
-                      label={t.removeWorker}
-                      confirm={t.confirmRemove(worker.name)}
-                    />
+                    {view.user.sites !== null ? null : (
+                      <SmallAction
+                        view={view}
+                        action={`/workers/${worker.workerId}/remove`}
+                        label={t.removeWorker}
+                        confirm={t.confirmRemove(worker.name)}
+                      />
+                    )}
                   </td>
                 </tr>
               ))}
@@ -163,44 +167,49 @@ export const WorkersPage: FC<{
         </div>
       </section>
 
-      <section>
-        <h2>{t.addWorkerHeading}</h2>
-        <Action view={view} action="/workers" class="stack">
-          <label>
-            {t.workerId}{' '}
-            <input
-              name="workerId"
-              required
-              inputmode="numeric"
-              pattern="[0-9]{14}"
-              maxlength={14}
-              value={newWorkerId}
-              autofocus={newWorkerId !== undefined}
-            />
-          </label>
-          <label>
-            {t.name} <input name="name" required maxlength={100} />
-          </label>
-          <label>
-            {t.trade} <input name="trades" maxlength={400} placeholder={t.tradesHint} />
-          </label>
-          <label for="new-worker-position">{t.position}</label>
-          {positions('new-worker-position')}
-          <button type="submit">{t.addWorker}</button>
-        </Action>
-      </section>
+      {/* The company's books are for an admin of the whole company; a user limited to sites keeps to their rosters. */}
+      {view.user.sites !== null ? null : (
+        <>
+          <section>
+            <h2>{t.addWorkerHeading}</h2>
+            <Action view={view} action="/workers" class="stack">
+              <label>
+                {t.workerId}{' '}
+                <input
+                  name="workerId"
+                  required
+                  inputmode="numeric"
+                  pattern="[0-9]{14}"
+                  maxlength={14}
+                  value={newWorkerId}
+                  autofocus={newWorkerId !== undefined}
+                />
+              </label>
+              <label>
+                {t.name} <input name="name" required maxlength={100} />
+              </label>
+              <label>
+                {t.trade} <input name="trades" maxlength={400} placeholder={t.tradesHint} />
+              </label>
+              <label for="new-worker-position">{t.position}</label>
+              {positions('new-worker-position')}
+              <button type="submit">{t.addWorker}</button>
+            </Action>
+          </section>
 
-      <section>
-        <h2>{t.importHeading}</h2>
-        <p class="muted">{t.importHelp}</p>
-        <form method="post" action="/workers/import" enctype="multipart/form-data" class="stack">
-          <input type="hidden" name="_csrf" value={view.csrf} />
-          <label>
-            {t.importFile} <input type="file" name="file" accept=".csv,text/csv" required />
-          </label>
-          <button type="submit">{t.importCheck}</button>
-        </form>
-      </section>
+          <section>
+            <h2>{t.importHeading}</h2>
+            <p class="muted">{t.importHelp}</p>
+            <form method="post" action="/workers/import" enctype="multipart/form-data" class="stack">
+              <input type="hidden" name="_csrf" value={view.csrf} />
+              <label>
+                {t.importFile} <input type="file" name="file" accept=".csv,text/csv" required />
+              </label>
+              <button type="submit">{t.importCheck}</button>
+            </form>
+          </section>
+        </>
+      )}
     </>
   );
 };

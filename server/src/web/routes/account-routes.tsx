@@ -122,9 +122,10 @@ export function accountRoutes(kit: PageKit): void {
   // ---- the tenant's users and tokens (admins) -----------------------------------------
 
   const accountsPage = async (c: Context, s: Signed, created?: { label: string; token: string }) => {
-    const [users, tokens] = await Promise.all([
+    const [users, tokens, sites] = await Promise.all([
       s.api.get<{ users: User[] }>('/api/v1/users'),
       s.api.get<{ tokens: ApiTokenInfo[] }>('/api/v1/tokens'),
+      kit.sitesOf(s),
     ]);
     // After making a token the page answers a POST: its forms and language link go back to /accounts.
     const view = { ...s.view, here: '/accounts' };
@@ -133,7 +134,7 @@ export function accountRoutes(kit: PageKit): void {
       { ...s, view },
       'accounts',
       view.t.pages.accounts,
-      <AccountsPage view={view} users={users.users} tokens={tokens.tokens} created={created} />,
+      <AccountsPage view={view} users={users.users} tokens={tokens.tokens} sites={sites} created={created} />,
     );
   };
 
@@ -169,6 +170,22 @@ export function accountRoutes(kit: PageKit): void {
       path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}/two-factor`,
     }),
     (t, _data, fields) => t.twoFactorCleared(fields.login ?? ''),
+  );
+
+  action(
+    '/accounts/users/:userId/sites',
+    async (fields, c) => {
+      // Each ticked site arrives as a field named site:<id>; none ticked, or "all", means every site.
+      const sites = Object.keys(fields)
+        .filter((key) => key.startsWith('site:'))
+        .map((key) => key.slice('site:'.length));
+      return {
+        method: 'PUT',
+        path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}/sites`,
+        body: { sites: fields.all === 'on' || sites.length === 0 ? null : sites },
+      };
+    },
+    (t, _data, fields) => t.userSitesSaved(fields.login ?? ''),
   );
 
   action(

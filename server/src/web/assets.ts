@@ -20,9 +20,13 @@ export const DASHBOARD_JS = `'use strict';
   const url = main && main.dataset.live;
   if (url && 'EventSource' in window) {
     let timer = null;
+    // Refreshes may answer out of order on a busy server: only the latest one asked is shown.
+    let asked = 0;
     const refresh = async () => {
+      const mine = ++asked;
       const response = await fetch(location.href, { headers: { 'x-partial': 'main' }, credentials: 'same-origin' });
-      if (response.ok) { main.innerHTML = await response.text(); label(main); }
+      const html = response.ok ? await response.text() : null;
+      if (html !== null && mine === asked) { main.innerHTML = html; label(main); }
     };
     const source = new EventSource(url);
     source.addEventListener('open', () => { main.dataset.liveState = 'open'; });

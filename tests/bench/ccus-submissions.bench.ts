@@ -84,12 +84,16 @@ export const benchmark: Benchmark = {
     const ccus = await listenHttp(simulator.app, { host: '127.0.0.1', port: 0 });
     const gateway = new HttpCcusGateway(ccus.url);
     const drain = async (): Promise<void> => {
-      for (let items = store.claimDue(100); items.length > 0; items = store.claimDue(100)) {
+      for (
+        let items = store.claimDue(100, 'bench', 60_000);
+        items.length > 0;
+        items = store.claimDue(100, 'bench', 60_000)
+      ) {
         for (const item of items) {
           try {
-            store.markAccepted(item, (await gateway.submit(submissionOf(item))).receipt);
+            store.markAccepted(item, (await gateway.submit(submissionOf(item))).receipt, 'bench');
           } catch (error) {
-            store.markRefused(item, (error as Error).message);
+            store.markRefused(item, (error as Error).message, 'bench');
           }
         }
       }

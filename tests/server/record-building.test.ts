@@ -132,7 +132,7 @@ describe('work records (就業履歴)', () => {
     expect(held?.flags).toEqual(['clock_unsynced']);
     expect(held?.ccus).toMatchObject({ state: 'held', heldReason: expect.stringContaining('not synchronised') });
     // The forwarder never picks it up while it is held.
-    expect(f.store.claimDue(100).map((item) => item.workingDay)).not.toContain('2026-11-23');
+    expect(f.store.claimDue(100, 'test', 60_000).map((item) => item.workingDay)).not.toContain('2026-11-23');
 
     f.store.corrections.confirmClock(
       { ...scopeA(), name: 'foreman' },

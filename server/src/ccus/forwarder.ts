@@ -29,6 +29,13 @@ export interface ForwarderOptions {
   breakerVolume?: number;
   /** ...and stays open this long before one trial send. */
   breakerResetMs?: number;
+  /**
+   * This server's name among those sharing the database, the same across its restarts: at
+   * start it takes back what it was sending, and never what another live server is.
+   */
+  owner?: string;
+  /** How long a claim on a record being sent lasts; longer than the gateway's timeout. */
+  claimLeaseMs?: number;
 }
 
 /**
@@ -64,6 +71,8 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
       breakerErrorPercent: deps.breakerErrorPercent ?? 50,
       breakerVolume: deps.breakerVolume ?? 10,
       breakerResetMs: deps.breakerResetMs ?? 30_000,
+      owner: deps.owner ?? 'server',
+      claimLeaseMs: deps.claimLeaseMs ?? 120_000,
     };
     this.#bucket = new TokenBucket({ ratePerSecond: this.#options.ratePerSecond });
     this.#breaker = new CircuitBreaker((submission: CcusSubmission) => deps.gateway.submit(submission), {
@@ -89,7 +98,8 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
 
   async start(): Promise<void> {
     this.#stopped = false;
-    await this.#store.requeueSending();
+    const requeued = await this.#store.requeueSending(this.#options.owner);
+    if (requeued > 0) this.#log.info({ requeued }, 'records left sending at the last stop go again');
     this.#timer = setInterval(() => this.kick(), this.#options.pollMs);
     this.#timer.unref();
     this.kick();
@@ -128,15 +138,26 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
     for (;;) {
       if (this.#stopped || this.#breaker.opened) return;
       // Half-open: one trial send decides whether the rest may follow.
-      const items = await this.#store.claimDue(this.#breaker.halfOpen ? 1 : 20);
+      const { owner, claimLeaseMs } = this.#options;
+      const items = await this.#store.claimDue(this.#breaker.halfOpen ? 1 : 20, owner, claimLeaseMs);
       if (items.length === 0) return;
       for (const [i, item] of items.entries()) {
         if (this.#stopped || this.#breaker.opened) {
           // Claimed but not sent: back to the queue as they were, no attempt spent.
-          for (const rest of items.slice(i)) await this.#store.markRetry(rest, 'CCUS circuit open', this.#now(), false);
+          for (const rest of items.slice(i)) {
+            await this.#store.markRetry(rest, 'CCUS circuit open', this.#now(), owner, false);
+          }
           return;
         }
         for (let wait = this.#bucket.take(); wait > 0; wait = this.#bucket.take()) await sleep(wait);
+        // A claim that ran out while earlier items were sent may be another server's now.
+        if (!(await this.#store.holdClaim(item, owner, claimLeaseMs))) {
+          this.#log.warn(
+            { record: item },
+            'claim on a record ran out before it was sent; left to the server that took it',
+          );
+          continue;
+        }
         await this.#send(item);
       }
     }
@@ -145,12 +166,12 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
   async #send(item: OutboxItem): Promise<void> {
     try {
       const receipt = await this.#breaker.fire(submissionOf(item));
-      await this.#store.markAccepted(item, receipt.receipt);
+      await this.#store.markAccepted(item, receipt.receipt, this.#options.owner);
       this.emit('accepted', { item, receipt: receipt.receipt });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (isCcusError(error) && error.kind === 'permanent') {
-        await this.#store.markRefused(item, `${error.code}: ${reason}`);
+        await this.#store.markRefused(item, `${error.code}: ${reason}`, this.#options.owner);
         this.#log.warn({ record: item, code: error.code, reason }, 'CCUS refused a record; it waits for a person');
         this.emit('refused', { item, reason: `${error.code}: ${reason}` });
         return;
@@ -162,7 +183,7 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
       const asked = isCcusError(error) ? (error.retryAfterMs ?? 0) : 0;
       const open = (error as { code?: string }).code === 'EOPENBREAKER' ? this.#options.breakerResetMs : 0;
       const inMs = Math.max(asked, open, Math.floor(Math.random() * ceiling));
-      await this.#store.markRetry(item, reason, new Date(this.#now().getTime() + inMs));
+      await this.#store.markRetry(item, reason, new Date(this.#now().getTime() + inMs), this.#options.owner);
       this.#log.info({ record: item, reason, inMs }, 'CCUS send failed; will retry');
       this.emit('retrying', { item, reason, inMs });
     }

@@ -119,9 +119,14 @@ export class CcusOutbox {
       ELSE max(${now}, strftime('%Y-%m-%dT%H:%M:%fZ', ccus_outbox.last_sent_at, '+${this.#coalesceSeconds} seconds')) END`;
   }
 
-  /** Claims records due for sending and marks them `sending`. */
-  claimDue(limit: number): OutboxItem[] {
+  /**
+   * Claims records due for sending for `owner` until `leaseMs` from now and marks them
+   * `sending`; a record another server claimed is due again once its claim has run out (that
+   * server died or stalled), so each is sent by one server at a time.
+   */
+  claimDue(limit: number, owner: string, leaseMs: number): OutboxItem[] {
     const now = this.#db.iso();
+    const until = new Date(Date.parse(now) + leaseMs).toISOString();
     return this.#db.transaction(() => {
       const rows = this.#db
         .sql(
@@ -129,10 +134,11 @@ export class CcusOutbox {
            FROM ccus_outbox o
            JOIN sites s ON s.site_id = o.site_id
            JOIN tenants t ON t.tenant_id = s.tenant_id
-           WHERE o.state IN ('pending', 'retrying') AND o.next_attempt_at <= ?
-           ORDER BY o.next_attempt_at LIMIT ?`,
+           WHERE (o.state IN ('pending', 'retrying') AND o.next_attempt_at <= @now)
+              OR (o.state = 'sending' AND (o.claim_until IS NULL OR o.claim_until <= @now))
+           ORDER BY o.next_attempt_at LIMIT @limit`,
         )
-        .all(now, limit) as {
+        .all({ now, limit }) as {
         site_id: string;
         worker_id: string;
         working_day: string;
@@ -142,10 +148,11 @@ export class CcusOutbox {
         company_id: string;
       }[];
       const mark = this.#db.sql(
-        `UPDATE ccus_outbox SET state = 'sending', attempts = attempts + 1, sent_content = content, last_sent_at = ?
+        `UPDATE ccus_outbox SET state = 'sending', attempts = attempts + 1, sent_content = content, last_sent_at = ?,
+           claimed_by = ?, claim_until = ?
          WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
       );
-      for (const row of rows) mark.run(now, row.site_id, row.worker_id, row.working_day);
+      for (const row of rows) mark.run(now, owner, until, row.site_id, row.worker_id, row.working_day);
       return rows.map((row) => ({
         siteId: row.site_id,
         workerId: row.worker_id,
@@ -159,36 +166,64 @@ export class CcusOutbox {
   }
 
   /** Accepted; but if the record changed while it was being sent, the change goes too (coalesced). */
-  markAccepted(item: RecordKey, receipt: string): void {
+  markAccepted(item: RecordKey, receipt: string, owner: string): void {
     this.#db
       .sql(
         `UPDATE ccus_outbox SET
            state = CASE WHEN content IS NOT sent_content THEN 'pending'
                         WHEN held_reason IS NOT NULL THEN 'held' ELSE 'accepted' END,
            next_attempt_at = ${this.#coalesced('@now')},
-           receipt = @receipt, accepted_at = @now, last_error = NULL
-         WHERE site_id = @siteId AND worker_id = @workerId AND working_day = @workingDay AND state = 'sending'`,
+           receipt = @receipt, accepted_at = @now, last_error = NULL, claimed_by = NULL, claim_until = NULL
+         WHERE site_id = @siteId AND worker_id = @workerId AND working_day = @workingDay AND state = 'sending'
+           AND claimed_by IS @owner`,
       )
-      .run({ receipt, now: this.#db.iso(), siteId: item.siteId, workerId: item.workerId, workingDay: item.workingDay });
+      .run({
+        receipt,
+        owner,
+        now: this.#db.iso(),
+        siteId: item.siteId,
+        workerId: item.workerId,
+        workingDay: item.workingDay,
+      });
   }
 
-  markRefused(item: RecordKey, reason: string): void {
+  /**
+   * Keeps the claim on a record about to be sent; false when it was lost (the claim ran out
+   * and another server took the record), and then it must not be sent.
+   */
+  holdClaim(item: RecordKey, owner: string, leaseMs: number): boolean {
+    const until = new Date(Date.parse(this.#db.iso()) + leaseMs).toISOString();
+    return (
+      this.#db
+        .sql(
+          `UPDATE ccus_outbox SET claim_until = ?
+             WHERE site_id = ? AND worker_id = ? AND working_day = ? AND state = 'sending' AND claimed_by IS ?`,
+        )
+        .run(until, item.siteId, item.workerId, item.workingDay, owner).changes === 1
+    );
+  }
+
+  markRefused(item: RecordKey, reason: string, owner: string): void {
     this.#db
       .sql(
-        `UPDATE ccus_outbox SET state = 'refused', last_error = ? WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
+        `UPDATE ccus_outbox SET state = 'refused', last_error = ?, claimed_by = NULL, claim_until = NULL
+           WHERE site_id = ? AND worker_id = ? AND working_day = ? AND state = 'sending' AND claimed_by IS ?`,
       )
-      .run(reason, item.siteId, item.workerId, item.workingDay);
+      .run(reason, item.siteId, item.workerId, item.workingDay, owner);
   }
 
   /** Due again at `nextAttemptAt`. `spent: false` gives back the attempt of a record claimed but never sent. */
-  markRetry(item: RecordKey, reason: string, nextAttemptAt: Date, spent = true): void {
+  markRetry(item: RecordKey, reason: string, nextAttemptAt: Date, owner: string, spent = true): void {
     this.#db
       .sql(
         `UPDATE ccus_outbox SET state = CASE WHEN @spent THEN 'retrying' ELSE 'pending' END,
-           attempts = attempts - CASE WHEN @spent THEN 0 ELSE 1 END, last_error = @reason, next_attempt_at = @at
-         WHERE site_id = @siteId AND worker_id = @workerId AND working_day = @workingDay`,
+           attempts = attempts - CASE WHEN @spent THEN 0 ELSE 1 END, last_error = @reason, next_attempt_at = @at,
+           claimed_by = NULL, claim_until = NULL
+         WHERE site_id = @siteId AND worker_id = @workerId AND working_day = @workingDay AND state = 'sending'
+           AND claimed_by IS @owner`,
       )
       .run({
+        owner,
         spent: spent ? 1 : 0,
         reason,
         at: nextAttemptAt.toISOString(),
@@ -198,9 +233,17 @@ export class CcusOutbox {
       });
   }
 
-  /** Puts records left `sending` by a crash back in the queue. */
-  requeueSending(): number {
-    return this.#db.sql(`UPDATE ccus_outbox SET state = 'pending' WHERE state = 'sending'`).run().changes;
+  /**
+   * Puts back in the queue what this server (by its stable `owner` name) was sending when it
+   * stopped, and any claim that ran out; another live server's claims are left to it.
+   */
+  requeueSending(owner: string): number {
+    return this.#db
+      .sql(
+        `UPDATE ccus_outbox SET state = 'pending', claimed_by = NULL, claim_until = NULL
+           WHERE state = 'sending' AND (claimed_by IS NULL OR claimed_by = ? OR claim_until <= ?)`,
+      )
+      .run(owner, this.#db.iso()).changes;
   }
 
   /** A person fixed what stopped a refused (or held) record: it goes again now. */

@@ -119,6 +119,8 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
       publicBroker,
       forwarder: {
         ratePerSecond: config.forwarder.ratePerSecond,
+        owner: config.serverId,
+        claimLeaseMs: config.forwarder.claimSeconds * 1000,
         maxBackoffMs: config.forwarder.maxBackoffSeconds * 1000,
         breakerResetMs: config.forwarder.breakerResetSeconds * 1000,
       },

@@ -528,5 +528,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE users ADD COLUMN sites TEXT;
   -- A subscription made by such a user gets the alerts of those sites only.
   ALTER TABLE alert_subscriptions ADD COLUMN sites TEXT;
+  -- A record being sent is claimed by one server until a time: another takes it over only then.
+  ALTER TABLE ccus_outbox ADD COLUMN claimed_by TEXT;
+  ALTER TABLE ccus_outbox ADD COLUMN claim_until TEXT;
   `,
 ];

@@ -29,6 +29,7 @@ export interface ServerRepository
       | 'tapCount'
       | 'quarantine'
       | 'claimDue'
+      | 'holdClaim'
       | 'markAccepted'
       | 'markRefused'
       | 'markRetry'

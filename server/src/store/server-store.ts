@@ -312,23 +312,27 @@ export class ServerStore {
 
   // ---- CCUS outbox (ccus/outbox-store.ts) ---------------------------------------------
 
-  claimDue(limit: number): OutboxItem[] {
-    return this.outbox.claimDue(limit);
+  claimDue(limit: number, owner: string, leaseMs: number): OutboxItem[] {
+    return this.outbox.claimDue(limit, owner, leaseMs);
   }
 
-  markAccepted(item: RecordKey, receipt: string): void {
-    this.outbox.markAccepted(item, receipt);
+  holdClaim(item: RecordKey, owner: string, leaseMs: number): boolean {
+    return this.outbox.holdClaim(item, owner, leaseMs);
   }
 
-  markRefused(item: RecordKey, reason: string): void {
-    this.outbox.markRefused(item, reason);
+  markAccepted(item: RecordKey, receipt: string, owner: string): void {
+    this.outbox.markAccepted(item, receipt, owner);
   }
 
-  markRetry(item: RecordKey, reason: string, nextAttemptAt: Date, spent = true): void {
-    this.outbox.markRetry(item, reason, nextAttemptAt, spent);
+  markRefused(item: RecordKey, reason: string, owner: string): void {
+    this.outbox.markRefused(item, reason, owner);
   }
 
-  requeueSending(): number {
-    return this.outbox.requeueSending();
+  markRetry(item: RecordKey, reason: string, nextAttemptAt: Date, owner: string, spent = true): void {
+    this.outbox.markRetry(item, reason, nextAttemptAt, owner, spent);
+  }
+
+  requeueSending(owner: string): number {
+    return this.outbox.requeueSending(owner);
   }
 }

@@ -225,7 +225,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       startEmbeddedBroker({
         host: options.host,
         port: options.mqttPort,
-        store: serverStore,
+        stores: serverStore,
         service,
         log: log.child({ module: 'server:broker' }),
       }),
@@ -233,7 +233,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     cleanups.push(() => broker.close());
 
     const server = createServer({
-      store: serverStore,
+      stores: serverStore,
       broker: { url: broker.url, ...service },
       ccus: new HttpCcusGateway(ccusHttp.url),
       clock: { now: () => new Date() },

@@ -20,11 +20,12 @@ import { ServerMetrics } from './metrics/server-metrics.js';
 import { RecordBuilder } from './records/record-builder.js';
 import type { RecordKey } from './records/record-queue.js';
 import { createSelfView } from './self-view/self-view-routes.js';
-import type { ServerRepository } from './store/repository.js';
+import type { ServerStores } from './store/server-stores.js';
 import { createDashboard, withDashboard } from './web/dashboard.js';
 
 export interface ServerDeps {
-  store: ServerRepository;
+  /** Every store; each part below is handed only those it uses. */
+  stores: ServerStores;
   /** The broker to join, embedded or external, with the service account. */
   broker: MqttIngestOptions;
   ccus: CcusGateway;
@@ -72,34 +73,39 @@ export interface SyncServer extends EventEmitter<SyncServerEvents> {
 export function createServer(deps: ServerDeps): SyncServer {
   const now = (): Date => deps.clock.now();
   const events = new EventEmitter<SyncServerEvents>();
+  const { taps, records: recordStore, outbox, directory, queries, corrections, quarantineLog } = deps.stores;
+  const { enrolments, workerLinks, alertSubscriptions } = deps.stores;
   const ingest = new MqttIngest(deps.broker, {
-    store: deps.store,
+    stores: { taps, directory, quarantineLog },
     log: deps.log.child({ module: 'server:ingest' }),
     now,
   });
   const forwarderDeps = {
-    store: deps.store,
+    stores: { outbox },
     gateway: deps.ccus,
     log: deps.log.child({ module: 'server:ccus' }),
     now,
     ...deps.forwarder,
   };
   const forwarder = new CcusForwarder(forwarderDeps);
-  const records = new RecordBuilder({ store: deps.store, log: deps.log.child({ module: 'server:records' }) });
+  const records = new RecordBuilder({
+    stores: { records: recordStore },
+    log: deps.log.child({ module: 'server:records' }),
+  });
   const alerts = new AlertDispatcher(
     {
       mailer: deps.alerts?.mailer ?? null,
       ...(deps.alerts?.intervalMs === undefined ? {} : { intervalMs: deps.alerts.intervalMs }),
       ...(deps.alerts?.firstRetryMs === undefined ? {} : { firstRetryMs: deps.alerts.firstRetryMs }),
     },
-    { store: deps.store, log: deps.log.child({ module: 'server:alerts' }), now },
+    { stores: { alertSubscriptions, directory, queries }, log: deps.log.child({ module: 'server:alerts' }), now },
   );
   const metrics = new ServerMetrics({
-    queuedRecords: () => deps.store.queuedRecords(),
+    queuedRecords: () => recordStore.queued(),
     ...(deps.brokerConnections === undefined ? {} : { brokerConnections: deps.brokerConnections }),
   });
   const enrol = new EnrolByTap({
-    store: deps.store,
+    stores: { enrolments, corrections },
     log: deps.log.child({ module: 'server:enrolment' }),
     effects: {
       rosterChanged: (siteIds) => {
@@ -147,7 +153,7 @@ export function createServer(deps: ServerDeps): SyncServer {
   const syncAccounts = async (): Promise<void> => {
     if (deps.brokerAccounts === undefined) return;
     try {
-      deps.brokerAccounts.sync(await deps.store.directory.brokerAccounts());
+      deps.brokerAccounts.sync(await directory.brokerAccounts());
     } catch (error) {
       deps.log.error({ err: error }, "could not update the broker's accounts");
     }
@@ -157,33 +163,36 @@ export function createServer(deps: ServerDeps): SyncServer {
   const limiter = new SignInLimiter();
   const addressOf = clientAddressOf(deps.http?.trustedProxies);
   const bodyLimits = deps.http?.bodyLimits;
-  const api = createHttpApi(deps.store, {
-    now,
-    log: deps.log.child({ module: 'server:http' }),
-    ...(bodyLimits === undefined ? {} : { bodyLimits }),
-    limiter,
-    addressOf,
-    broker: deps.publicBroker ?? { url: deps.broker.url },
-    metrics,
-    ccusSites: deps.ccus.sites ?? null,
-    effects: {
-      rosterChanged: (siteIds) => {
-        for (const siteId of new Set(siteIds)) void ingest.publishSiteRoster(siteId as SiteId);
+  const api = createHttpApi(
+    { directory, queries, corrections, quarantineLog, enrolments, workerLinks, alertSubscriptions },
+    {
+      now,
+      log: deps.log.child({ module: 'server:http' }),
+      ...(bodyLimits === undefined ? {} : { bodyLimits }),
+      limiter,
+      addressOf,
+      broker: deps.publicBroker ?? { url: deps.broker.url },
+      metrics,
+      ccusSites: deps.ccus.sites ?? null,
+      effects: {
+        rosterChanged: (siteIds) => {
+          for (const siteId of new Set(siteIds)) void ingest.publishSiteRoster(siteId as SiteId);
+        },
+        configChanged: (terminalIds) => {
+          for (const terminalId of terminalIds) {
+            // Config first: a terminal moved to another site applies the new roster under its new config.
+            void ingest.publishConfig(terminalId).then(() => ingest.publishRoster(terminalId));
+          }
+        },
+        recordsQueued: () => records.kick(),
+        credentialsChanged: () => void syncAccounts(),
+        sendCommand: (terminalId, command) => ingest.sendCommand(terminalId, command),
       },
-      configChanged: (terminalIds) => {
-        for (const terminalId of terminalIds) {
-          // Config first: a terminal moved to another site applies the new roster under its new config.
-          void ingest.publishConfig(terminalId).then(() => ingest.publishRoster(terminalId));
-        }
-      },
-      recordsQueued: () => records.kick(),
-      credentialsChanged: () => void syncAccounts(),
-      sendCommand: (terminalId, command) => ingest.sendCommand(terminalId, command),
     },
-  }) as unknown as Hono;
+  ) as unknown as Hono;
   const dashboard = createDashboard({
     api,
-    directory: deps.store.directory,
+    directory,
     events,
     now,
     log: deps.log.child({ module: 'server:web' }),
@@ -191,7 +200,12 @@ export function createServer(deps: ServerDeps): SyncServer {
     addressOf,
   });
 
-  const selfView = createSelfView({ store: deps.store, now, limiter, addressOf });
+  const selfView = createSelfView({
+    stores: { workerLinks, directory, queries, corrections },
+    now,
+    limiter,
+    addressOf,
+  });
 
   return Object.assign(events, {
     app: withDashboard(api, dashboard, bodyLimits, selfView),

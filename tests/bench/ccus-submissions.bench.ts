@@ -85,15 +85,15 @@ export const benchmark: Benchmark = {
     const gateway = new HttpCcusGateway(ccus.url);
     const drain = async (): Promise<void> => {
       for (
-        let items = store.claimDue(100, 'bench', 60_000);
+        let items = store.outbox.claimDue(100, 'bench', 60_000);
         items.length > 0;
-        items = store.claimDue(100, 'bench', 60_000)
+        items = store.outbox.claimDue(100, 'bench', 60_000)
       ) {
         for (const item of items) {
           try {
-            store.markAccepted(item, (await gateway.submit(submissionOf(item))).receipt, 'bench');
+            store.outbox.markAccepted(item, (await gateway.submit(submissionOf(item))).receipt, 'bench');
           } catch (error) {
-            store.markRefused(item, (error as Error).message, 'bench');
+            store.outbox.markRefused(item, (error as Error).message, 'bench');
           }
         }
       }
@@ -126,12 +126,12 @@ export const benchmark: Benchmark = {
         if (taps.length === 0) continue;
         const terminal = store.directory.terminal(terminalId);
         if (terminal?.siteId == null || terminal.rule === null) throw new Error('terminal not leased');
-        store.storeBatch(
+        store.taps.storeBatch(
           { ...terminal, siteId: terminal.siteId, rule: terminal.rule },
           { v: 1, terminalId, batchId: randomUUID(), sentAt: taps[0]?.at ?? '', taps },
         );
       }
-      while (store.queuedRecords() > 0) store.rebuildQueuedRecords(1000);
+      while (store.records.queued() > 0) store.records.rebuildQueued(1000);
       await drain();
     }
     // Past the last coalescing window: every change has gone.

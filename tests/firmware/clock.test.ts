@@ -30,7 +30,7 @@ describe('terminal clock', () => {
 
   const serverTaps = (): ServerTap[] =>
     (server.store.queries.taps(T1, { limit: 1000, offset: 0 }) as unknown as ServerTap[]).sort((a, b) => a.seq - b.seq);
-  const recordsBuilt = () => waitFor('records built', () => server.store.queuedRecords() === 0);
+  const recordsBuilt = () => waitFor('records built', () => server.store.records.queued() === 0);
   const record = (workerId: string, workingDay: string) =>
     server.store.queries.recordByKey({ siteId: server.siteId, workerId: workerId as never, workingDay });
   const start = async (clock: ReturnType<typeof testClock>) => {

@@ -76,6 +76,6 @@ describe('a full store', () => {
       clock.advance(100);
       return t.store.counts().pending === 0;
     });
-    expect(server.store.tapCount(server.terminalId)).toBe(recorded + 1);
+    expect(server.store.taps.count(server.terminalId)).toBe(recorded + 1);
   });
 });

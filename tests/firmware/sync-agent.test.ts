@@ -73,7 +73,7 @@ describe('sync agent', () => {
     broker = await startEmbeddedBroker({
       host: '127.0.0.1',
       port: 0,
-      store: serverStore,
+      stores: serverStore,
       service,
       log: pino({ level: 'silent' }),
     });

@@ -32,7 +32,7 @@ describe('embedded broker: a terminal speaks only for itself', () => {
     broker = await startEmbeddedBroker({
       host: '127.0.0.1',
       port: 0,
-      store,
+      stores: store,
       service: { username: 'svc', password: 'svc-secret' },
       log: pino({ level: 'silent' }),
     });
@@ -70,7 +70,7 @@ describe('embedded broker: a terminal speaks only for itself', () => {
 
     const client = await connected({ clientId: a, username: a, password: secretA });
     client.publish(`ccus/v1/t/${b}/taps`, Buffer.from('{"forged":true}'), { qos: 1 });
-    const entry = await waitFor('the quarantine entry', () => store.quarantined().find((q) => q.clientId === a));
+    const entry = await waitFor('the quarantine entry', () => store.quarantineLog.all().find((q) => q.clientId === a));
     expect(entry).toMatchObject({ topic: `ccus/v1/t/${b}/taps`, code: 'not_permitted' });
     expect(entry.head.toString()).toBe('{"forged":true}');
     expect(entry.size).toBe(15);

@@ -31,7 +31,7 @@ describe("the embedded broker's log", () => {
     );
     const { store } = storeWithSite(dir.path);
     const service = { username: 'ccus-gate-server', password: 's'.repeat(32) };
-    const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, store, service, log });
+    const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, stores: store, service, log });
     const url = `mqtt://127.0.0.1:${broker.port}`;
     const leaving = await connectAsync(url, { ...service, clientId: 'leaving', reconnectPeriod: 0 });
     await leaving.endAsync();

@@ -26,7 +26,7 @@ describe('enrolment requests', () => {
   const tapUnknown = (seq: number, card: string): void => {
     const terminal = store.directory.terminal(terminalId);
     if (terminal?.siteId == null || terminal.rule === null) throw new Error('not leased');
-    store.storeBatch(
+    store.taps.storeBatch(
       { ...terminal, siteId: terminal.siteId, rule: terminal.rule },
       {
         v: 1,

@@ -47,7 +47,7 @@ describe('forwarders sharing one outbox', () => {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const forwarder = (owner: string, gateway: CcusGateway = new HttpCcusGateway(ccus.url)) => {
     const made = new CcusForwarder({
-      store: f.store,
+      stores: f.store,
       gateway,
       log,
       now: () => f.now.value,

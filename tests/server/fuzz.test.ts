@@ -97,7 +97,7 @@ describe('fuzzed MQTT tap payloads', () => {
   });
 
   it('answers every one: stored when valid, otherwise refused with a reason and quarantined with size, hash and first bytes', async () => {
-    const deps = { store, log: pino({ level: 'silent' }), now: () => new Date('2026-11-24T00:00:00Z') };
+    const deps = { stores: store, log: pino({ level: 'silent' }), now: () => new Date('2026-11-24T00:00:00Z') };
     let refused = 0;
     const count = store.db.raw.prepare('SELECT coalesce(max(id), 0) FROM quarantine').pluck();
     const last = store.db.raw.prepare('SELECT head, size, sha256 FROM quarantine ORDER BY id DESC LIMIT 1');

@@ -323,8 +323,8 @@ describe.each([
 
       const key = { siteId: f.a.siteId, workerId: f.a.worker, workingDay: '2026-11-20' };
       // As the forwarder does: claimed for sending, then refused by CCUS.
-      expect(f.store.claimDue(100, 'test', 60_000).map((item) => item.workingDay)).toContain(key.workingDay);
-      f.store.markRefused(key, 'not_on_roster: the worker is not on the CCUS site roster', 'test');
+      expect(f.store.outbox.claimDue(100, 'test', 60_000).map((item) => item.workingDay)).toContain(key.workingDay);
+      f.store.outbox.markRefused(key, 'not_on_roster: the worker is not on the CCUS site roster', 'test');
       const refused = await json<{ records: { ccus: { state: string; lastError: string } }[] }>(
         await f.call(f.a.viewer, 'GET', '/api/v1/outbox?state=refused'),
       );

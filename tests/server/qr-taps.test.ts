@@ -61,7 +61,7 @@ describe('taps by QR code', () => {
     // A adds the worker (they work for A too): the scan becomes their record at A's site.
     const added = await f.call(f.a.admin, 'POST', '/api/v1/workers', { workerId: f.b.worker, name: 'QR の人' });
     expect(added.status).toBe(201);
-    f.store.rebuildQueuedRecords(100);
+    f.store.records.rebuildQueued(100);
     expect(
       f.store.queries.recordByKey({ siteId: f.a.siteId, workerId: f.b.worker, workingDay: '2026-11-23' }),
     ).toMatchObject({ firstIn: '2026-11-23T08:00:00.000+09:00' });
@@ -77,7 +77,7 @@ describe('taps by QR code', () => {
     f.tap(f.a.terminalId, [
       { card: parseCardRef(digits, 'mifare'), workerId: null, direction: 'in', at: '2026-11-23T08:00:00.000+09:00' },
     ]);
-    f.store.rebuildQueuedRecords(100);
+    f.store.records.rebuildQueued(100);
     expect(f.store.queries.recordByKey({ siteId: f.a.siteId, workerId: digits, workingDay: '2026-11-23' })).toBeNull();
   });
 });

@@ -80,10 +80,10 @@ describe('work records (就業履歴)', () => {
     for (const day of days) queue.run(f.a.siteId, worker, day);
 
     // A budget already spent still builds one stretch, so the queue always moves.
-    expect(f.store.rebuildQueuedRecords(200, 0)).toHaveLength(1);
-    expect(f.store.queuedRecords()).toBe(2);
-    expect(f.store.rebuildQueuedRecords(200, Number.POSITIVE_INFINITY)).toHaveLength(2);
-    expect(f.store.queuedRecords()).toBe(0);
+    expect(f.store.records.rebuildQueued(200, 0)).toHaveLength(1);
+    expect(f.store.records.queued()).toBe(2);
+    expect(f.store.records.rebuildQueued(200, Number.POSITIVE_INFINITY)).toHaveLength(2);
+    expect(f.store.records.queued()).toBe(0);
     for (const day of days) expect(record(day)?.flags).toEqual(['no_exit']);
   });
 
@@ -102,7 +102,7 @@ describe('work records (就業履歴)', () => {
         reason: 'left with the last truck',
       },
     );
-    f.store.rebuildQueuedRecords();
+    f.store.records.rebuildQueued();
     expect(record('2026-11-23')).toMatchObject({ lastOut: '2026-11-23T17:00:00.000+09:00', flags: ['manual'] });
   });
 
@@ -112,13 +112,13 @@ describe('work records (就業履歴)', () => {
     f.tap(f.a.terminalId, [{ card, workerId: worker, direction: 'in', at: '2026-11-23T08:00:00.000+09:00' }]);
     expect(record('2026-11-23')?.flags).toEqual(['no_exit', 'not_on_roster']);
     f.store.directory.addToRoster(f.a.siteId, worker);
-    f.store.rebuildQueuedRecords();
+    f.store.records.rebuildQueued();
     expect(record('2026-11-23')?.flags).toEqual(['no_exit']);
   });
 
   it('gives the taps of a card bound later to its worker, flagged as unknown at the gate', () => {
     f.store.corrections.bindCard({ ...scopeA(), name: 'office' }, f.a.unknownCard, f.a.worker, 'second card');
-    f.store.rebuildQueuedRecords();
+    f.store.records.rebuildQueued();
     expect(record('2026-11-20')).toMatchObject({ tapCount: 3, flags: ['unknown_card'] });
   });
 
@@ -132,13 +132,13 @@ describe('work records (就業履歴)', () => {
     expect(held?.flags).toEqual(['clock_unsynced']);
     expect(held?.ccus).toMatchObject({ state: 'held', heldReason: expect.stringContaining('not synchronised') });
     // The forwarder never picks it up while it is held.
-    expect(f.store.claimDue(100, 'test', 60_000).map((item) => item.workingDay)).not.toContain('2026-11-23');
+    expect(f.store.outbox.claimDue(100, 'test', 60_000).map((item) => item.workingDay)).not.toContain('2026-11-23');
 
     f.store.corrections.confirmClock(
       { ...scopeA(), name: 'foreman' },
       { siteId: f.a.siteId, workerId: worker, workingDay: '2026-11-23', reason: 'I saw him arrive at eight' },
     );
-    f.store.rebuildQueuedRecords();
+    f.store.records.rebuildQueued();
     const confirmed = record('2026-11-23');
     expect(confirmed).toMatchObject({ flags: ['manual'], ccus: { state: 'pending', heldReason: null } });
   });

@@ -84,7 +84,7 @@ function ingest(store: ServerStore, batches: { terminalId: TerminalId; taps: Tap
   for (const batch of batches) {
     const terminal = store.directory.terminal(batch.terminalId);
     if (terminal?.siteId == null || terminal.rule === null) throw new Error('terminal not leased');
-    store.storeBatch(
+    store.taps.storeBatch(
       { ...terminal, siteId: terminal.siteId, rule: terminal.rule },
       {
         v: 1,
@@ -95,10 +95,10 @@ function ingest(store: ServerStore, batches: { terminalId: TerminalId; taps: Tap
       },
     );
     // Sometimes records are built between batches, a little or all of the queue, sometimes only at the end.
-    if (batch.taps.length % 2 === 0) store.rebuildQueuedRecords(10_000);
-    else if (batch.taps.length % 3 === 0) store.rebuildQueuedRecords(1);
+    if (batch.taps.length % 2 === 0) store.records.rebuildQueued(10_000);
+    else if (batch.taps.length % 3 === 0) store.records.rebuildQueued(1);
   }
-  while (store.queuedRecords() > 0) store.rebuildQueuedRecords(10_000);
+  while (store.records.queued() > 0) store.records.rebuildQueued(10_000);
 }
 
 function snapshot(store: ServerStore): unknown[] {

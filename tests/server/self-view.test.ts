@@ -16,7 +16,7 @@ describe('the worker self-view', () => {
     f = apiFixture(dir.path);
     f.now.value = new Date('2026-11-25T12:00:00+09:00');
     view = createSelfView({
-      store: f.store,
+      stores: f.store,
       now: () => f.now.value,
       limiter: new SignInLimiter(),
       addressOf: () => '203.0.113.9',
@@ -116,7 +116,7 @@ describe('the worker self-view', () => {
     ).toBeNull();
     const approved = await f.call(f.a.admin, 'POST', `/api/v1/corrections/${mine?.id}/approve`, { reason: 'ok' });
     expect(approved.status).toBe(200);
-    f.store.rebuildQueuedRecords(100);
+    f.store.records.rebuildQueued(100);
     expect(
       f.store.queries.recordByKey({ siteId: f.a.siteId, workerId: f.a.worker, workingDay: '2026-11-21' }),
     ).toMatchObject({ firstIn: '2026-11-21T08:00:00+09:00', lastOut: '2026-11-21T17:00:00+09:00' });
@@ -138,7 +138,7 @@ describe('the worker self-view', () => {
     expect(
       (await f.call(f.sub.admin, 'POST', `/api/v1/corrections/${claimed?.id}/approve`, { reason: 'ok' })).status,
     ).toBe(200);
-    f.store.rebuildQueuedRecords(100);
+    f.store.records.rebuildQueued(100);
     expect(
       f.store.queries.recordByKey({ siteId: f.a.siteId, workerId: f.sub.worker, workingDay: '2026-11-22' }),
     ).not.toBeNull();

@@ -35,7 +35,7 @@ function batch(
 describe('tap ingest', () => {
   let dir: ReturnType<typeof tempDir>;
   let store: ServerStore;
-  const deps = () => ({ store, log: pino({ level: 'silent' }), now: () => new Date('2026-11-24T00:00:00Z') });
+  const deps = () => ({ stores: store, log: pino({ level: 'silent' }), now: () => new Date('2026-11-24T00:00:00Z') });
   const send = (payload: string | TapBatch, as = terminalId) =>
     ingestTapBatch(deps(), as, topic, Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)));
 
@@ -59,7 +59,7 @@ describe('tap ingest', () => {
     const again = await send(batch([{ seq: 1 }, { seq: 2, card: '04A2B3C5' }]));
     expect(again.ack).toMatchObject({ accepted: { from: 1, to: 2 }, rejected: [], error: null });
     expect(again.inserted).toBe(0);
-    expect(store.tapCount(terminalId)).toBe(2);
+    expect(store.taps.count(terminalId)).toBe(2);
   });
 
   it('rejects a tap that reuses a stored sequence number with different content, keeping the first', async () => {
@@ -67,7 +67,7 @@ describe('tap ingest', () => {
     const result = await send(batch([{ seq: 7, card: 'DEADBEEF' }, { seq: 8 }]));
     expect(result.ack.accepted).toEqual({ from: 7, to: 8 });
     expect(result.ack.rejected).toEqual([{ seq: 7, reason: 'conflict', message: expect.stringContaining('04A2B3C4') }]);
-    expect(store.tapCount(terminalId)).toBe(2);
+    expect(store.taps.count(terminalId)).toBe(2);
   });
 
   it.each([
@@ -78,8 +78,8 @@ describe('tap ingest', () => {
     const result = await send(payload);
     expect(result.ack).toMatchObject({ accepted: null, error: { code } });
     expect(result.ack.error?.message.length).toBeGreaterThan(10);
-    expect(store.tapCount(terminalId)).toBe(0);
-    const [entry] = store.quarantined();
+    expect(store.taps.count(terminalId)).toBe(0);
+    const [entry] = store.quarantineLog.all();
     expect(entry?.head.toString()).toBe(payload);
     expect(entry?.size).toBe(Buffer.byteLength(payload));
     expect(entry?.code).toBe(code);
@@ -89,7 +89,7 @@ describe('tap ingest', () => {
     const other = { ...batch([{ seq: 1 }]), terminalId: 'gate-b1' };
     const result = await send(JSON.stringify(other));
     expect(result.ack.error?.code).toBe('wrong_terminal');
-    expect(store.tapCount(terminalId)).toBe(0);
+    expect(store.taps.count(terminalId)).toBe(0);
   });
 
   it('builds one record per worker, site and working day; an exit after midnight stays on its day', async () => {
@@ -101,11 +101,11 @@ describe('tap ingest', () => {
     );
     // Queued with the taps, built after the ack; a crash in between loses nothing.
     expect(store.queries.records(T1, { limit: 10, offset: 0 })).toHaveLength(0);
-    expect(store.queuedRecords()).toBe(1);
+    expect(store.records.queued()).toBe(1);
     store.close();
     store = ServerStore.open(join(dir.path, 'server.db'));
-    expect(store.rebuildQueuedRecords()).toHaveLength(1);
-    expect(store.queuedRecords()).toBe(0);
+    expect(store.records.rebuildQueued()).toHaveLength(1);
+    expect(store.records.queued()).toBe(0);
     const records = store.queries.records(T1, { limit: 10, offset: 0 });
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ workingDay: '2026-11-24', tapCount: 2, deadline: '2026-12-31' });
@@ -123,7 +123,7 @@ describe('tap ingest', () => {
     // The later batch arrives first (a retry overtook it), then the earlier one, then both again.
     expect((await send(late)).inserted).toBe(2);
     expect((await send(early)).inserted).toBe(2);
-    store.rebuildQueuedRecords();
+    store.records.rebuildQueued();
     const records = () => store.queries.records(T1, { limit: 10, offset: 0 });
     const built = records();
     expect(built.map((r) => r.tapCount)).toEqual([4]);
@@ -132,8 +132,8 @@ describe('tap ingest', () => {
       expect(result.inserted).toBe(0);
       expect(result.ack).toMatchObject({ error: null, rejected: [] });
     }
-    expect(store.tapCount(terminalId)).toBe(4);
-    expect(store.queuedRecords()).toBe(0);
+    expect(store.taps.count(terminalId)).toBe(4);
+    expect(store.records.queued()).toBe(0);
     expect(records()).toEqual(built);
   });
 });

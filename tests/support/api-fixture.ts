@@ -85,7 +85,7 @@ export function apiFixture(
       configChanged: (terminals) => effects.configs.push(...terminals),
       recordsQueued: () => {
         effects.recordKicks++;
-        store.rebuildQueuedRecords(10_000);
+        store.records.rebuildQueued(10_000);
       },
       sendCommand: (terminalId, command) => {
         effects.commands.push(`${terminalId}:${command}`);
@@ -123,12 +123,12 @@ export function apiFixture(
     // that a fixture can tap between two lines of a test without awaiting.
     const terminal = store.directory.terminal(terminalId);
     if (terminal?.siteId == null || terminal.rule === null) throw new Error(`fixture: ${terminalId} is not leased`);
-    const stored = store.storeBatch(
+    const stored = store.taps.storeBatch(
       { ...terminal, siteId: terminal.siteId, rule: terminal.rule },
       decodeMessage('taps', JSON.stringify(batch)),
     );
     if (stored.rejected.length > 0) throw new Error(`fixture taps refused: ${JSON.stringify(stored.rejected)}`);
-    store.rebuildQueuedRecords(10_000);
+    store.records.rebuildQueued(10_000);
   };
 
   const tenant = (name: string, n: number, ids: { worker: string; card: string; unknown: string }): TenantFixture => {

@@ -108,13 +108,13 @@ export async function startSyncServer(
   let port = 0;
   let broker: EmbeddedBroker | null = null;
   const startBroker = async (): Promise<void> => {
-    broker = await startEmbeddedBroker({ host: '127.0.0.1', port, store: repository, service, log });
+    broker = await startEmbeddedBroker({ host: '127.0.0.1', port, stores: repository, service, log });
     port = broker.port;
   };
   await startBroker();
   const url = `mqtt://127.0.0.1:${port}`;
   const server = createServer({
-    store: repository,
+    stores: repository,
     broker: { url, ...service },
     ccus: new HttpCcusGateway(
       ccusHttp.url,

@@ -59,7 +59,7 @@ describe('a broker outage', () => {
 
     const total = BACKLOG + during.length;
     expect(t.store.counts()).toMatchObject({ pending: 0, delivered: total, rejected: 0 });
-    expect(server.store.tapCount(server.terminalId)).toBe(total);
+    expect(server.store.taps.count(server.terminalId)).toBe(total);
     // Every sequence number stored exactly once, and batches arrived in sequence order: each new
     // range starts where the last one ended (ranges inserting nothing are resends of the same taps).
     expect(ranges.reduce((sum, r) => sum + r.inserted, 0)).toBe(total);
@@ -76,7 +76,7 @@ describe('a broker outage', () => {
     expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     // Records were built after the taps (the builder steps aside while batches stream in) and
     // catch up once the stream pauses: one per worker for this one working day.
-    await waitFor('records built', () => server.store.queuedRecords() === 0);
+    await waitFor('records built', () => server.store.records.queued() === 0);
     const records = server.store.queries.records(T1, { limit: 10, offset: 0 });
     expect(records.map((r) => r.tapCount).reduce((a, b) => a + b, 0)).toBe(total);
     expect(records).toHaveLength(server.workers.length);

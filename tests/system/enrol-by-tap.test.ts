@@ -92,7 +92,7 @@ describe('enrolling a card by a tap', () => {
     expect(['entry', 'exit']).toContain(tap.outcome);
     // The request is done: another unknown card binds nothing.
     terminal.tap(['04BADBAD']);
-    await waitFor('the stray tap stored', () => server.store.tapCount(server.terminalId) === 4);
+    await waitFor('the stray tap stored', () => server.store.taps.count(server.terminalId) === 4);
     const after = (await (await call('GET', `/api/v1/workers/${newcomer}`)).json()) as { worker: { cards: unknown[] } };
     expect(after.worker.cards).toHaveLength(1);
   });

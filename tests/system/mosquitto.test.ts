@@ -60,7 +60,7 @@ describe('external broker: Mosquitto', () => {
     const simulator = new CcusSimulator();
     ccus = await listenHttp(simulator.app, { host: '127.0.0.1', port: 0 });
     server = createServer({
-      store,
+      stores: store,
       broker: { url: mosquitto.url, ...service, clientId: service.username },
       ccus: new HttpCcusGateway(ccus.url),
       clock: { now: () => new Date() },
@@ -130,12 +130,12 @@ describe('external broker: Mosquitto', () => {
 
   it('closes a terminal that sends a packet over the shipped max_packet_size, and the server stores nothing of it', async () => {
     const client = await connected({ clientId: b, username: b, password: secretB });
-    const before = store.quarantined().length;
+    const before = store.quarantineLog.all().length;
     const gone = new Promise<void>((resolve) => client.stream.once('close', () => resolve()));
     client.publish(`ccus/v1/t/${b}/taps`, Buffer.alloc(8_500_000, 'x'), { qos: 0 });
     await gone;
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(store.quarantined().length).toBe(before);
+    expect(store.quarantineLog.all().length).toBe(before);
     // The same terminal connects again and is heard.
     const again = await connected({ clientId: b, username: b, password: secretB });
     expect(again.connected).toBe(true);
@@ -179,10 +179,10 @@ describe('external broker: Mosquitto', () => {
     await client.publishAsync(`ccus/v1/t/${a}/taps`, forged, { qos: 1 });
     await client.publishAsync(`ccus/v1/t/${b}/roster`, '{"forged":true}', { qos: 1 });
     // Its own taps topic still works: proof that the forged ones above were dropped, not slow.
-    const before = store.quarantined().length;
+    const before = store.quarantineLog.all().length;
     await client.publishAsync(`ccus/v1/t/${b}/taps`, '{"not":"a batch"}', { qos: 1 });
-    await waitFor('the server to quarantine the own-branch message', () => store.quarantined().length > before);
-    expect(store.quarantined().map((q) => q.topic)).toEqual([`ccus/v1/t/${b}/taps`]);
+    await waitFor('the server to quarantine the own-branch message', () => store.quarantineLog.all().length > before);
+    expect(store.quarantineLog.all().map((q) => q.topic)).toEqual([`ccus/v1/t/${b}/taps`]);
     expect(store.queries.taps(T1, { limit: 100, offset: 0 })).toHaveLength(taps);
     expect(heard.filter((payload) => payload.includes('forged'))).toEqual([]);
   });

@@ -46,7 +46,7 @@ describe('fuzzed messages over MQTT', () => {
     expect(acks.every((ack) => ack.error !== null && ack.error.message.length > 5)).toBe(true);
     await waitFor(
       'the status junk quarantined',
-      () => server.store.quarantined().filter((q) => q.topic === status).length === 100,
+      () => server.store.quarantineLog.all().filter((q) => q.topic === status).length === 100,
     );
 
     const worker = server.workers[0];
@@ -102,7 +102,7 @@ describe('fuzzed messages over MQTT', () => {
       }
     }
     // What was kept of the refused ones: their first 4 KiB, never the whole payload.
-    expect(server.store.quarantined().every((q) => q.head.length <= 4096)).toBe(true);
+    expect(server.store.quarantineLog.all().every((q) => q.head.length <= 4096)).toBe(true);
     expect(process.memoryUsage().rss - rss).toBeLessThan(256 * 1024 * 1024);
 
     const sender = await BatchSender.connect(server.url, server.terminalId, server.terminalPassword);

@@ -45,11 +45,11 @@ describe('MQTT packet limit (embedded broker)', () => {
   it('closes a terminal that announces a 100 MiB packet before reading its body, and stores nothing of it', async () => {
     const client = await server.terminalClient();
     const gone = closed(client);
-    const before = server.store.quarantined().length;
+    const before = server.store.quarantineLog.all().length;
     const rss = process.memoryUsage().rss;
     client.stream.write(publishHead(`ccus/v1/t/${server.terminalId}/taps`, 100 * 1024 * 1024, Buffer.alloc(64 * 1024)));
     await gone;
-    expect(server.store.quarantined().length).toBe(before);
+    expect(server.store.quarantineLog.all().length).toBe(before);
     expect(process.memoryUsage().rss - rss).toBeLessThan(32 * 1024 * 1024);
   });
 
@@ -58,7 +58,7 @@ describe('MQTT packet limit (embedded broker)', () => {
     const gone = closed(client);
     client.publish(`ccus/v1/t/${server.terminalId}/taps`, Buffer.alloc(300 * 1024, 'x'), { qos: 1 });
     await gone;
-    expect(server.store.quarantined()).toEqual([]);
+    expect(server.store.quarantineLog.all()).toEqual([]);
   });
 
   it('passes a junk payload just under the limit to ingest, which refuses it and keeps its first 4 KiB', async () => {
@@ -69,7 +69,7 @@ describe('MQTT packet limit (embedded broker)', () => {
     const junk = Buffer.alloc(250 * 1024, '{');
     await client.publishAsync(`ccus/v1/t/${server.terminalId}/taps`, junk, { qos: 1 });
     await waitFor('the refusal', () => acks.length === 1);
-    const [entry] = server.store.quarantined();
+    const [entry] = server.store.quarantineLog.all();
     expect(entry).toMatchObject({ size: junk.length, clientId: server.terminalId });
     expect(entry?.head.length).toBe(4096);
     client.end(true);
@@ -84,7 +84,7 @@ describe('MQTT packet limit (embedded broker)', () => {
     const worker = server.workers[0] as (typeof server.workers)[number];
     const ack = await sender.send([{ ...worker, direction: 'in', at: new Date().toISOString() }]);
     expect(ack).toMatchObject({ accepted: { from: 1, to: 1 }, error: null });
-    expect(server.store.tapCount(server.terminalId)).toBe(1);
+    expect(server.store.taps.count(server.terminalId)).toBe(1);
     await sender.close();
   });
 

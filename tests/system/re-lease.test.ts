@@ -90,7 +90,7 @@ describe('re-leasing a terminal while taps wait', () => {
     expect(applied.status, applied.stderr).toBe(0);
     expect(applied.stdout).toContain('2 taps of the previous tenant wait');
     terminal = new TerminalProcess('run', config);
-    await waitFor('the waiting taps delivered', () => store.tapCount(server.terminalId) === 2, 30_000);
+    await waitFor('the waiting taps delivered', () => store.taps.count(server.terminalId) === 2, 30_000);
 
     const stored = store.db.raw.prepare('SELECT site_id, worker_id FROM taps ORDER BY seq').all();
     expect(stored).toEqual(server.workers.map((w) => ({ site_id: server.siteId, worker_id: w.workerId })));

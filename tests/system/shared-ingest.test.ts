@@ -56,7 +56,7 @@ describe('several sync servers sharing the ingest', () => {
     for (const service of services) {
       // One database here: in a fleet, several servers share PostgreSQL the same way.
       const server = createServer({
-        store,
+        stores: store,
         broker: { url: mosquitto.url, ...service, clientId: service.username, sharedGroup: 'ingest' },
         ccus: new HttpCcusGateway(ccus.url),
         clock: { now: () => new Date() },
@@ -118,6 +118,6 @@ describe('several sync servers sharing the ingest', () => {
     expect([...acks].sort()).toEqual([...sent].sort());
     expect((handled[0] ?? 0) + (handled[1] ?? 0)).toBe(40);
     expect(handled.every((n) => n > 0)).toBe(true);
-    expect(store.tapCount(terminalId)).toBe(40);
+    expect(store.taps.count(terminalId)).toBe(40);
   });
 });

@@ -25,7 +25,7 @@ describe('work records from shifts, over MQTT', () => {
   const worker = () => h.workers[0] as SyncServerHarness['workers'][number];
   const record = (workingDayOf: string) =>
     h.store.queries.recordByKey({ siteId: h.siteId, workerId: worker().workerId, workingDay: workingDayOf });
-  const built = () => waitFor('records built', () => h.store.queuedRecords() === 0, 10_000);
+  const built = () => waitFor('records built', () => h.store.records.queued() === 0, 10_000);
 
   beforeEach(async () => {
     dir = tempDir('shift-records');
@@ -132,7 +132,7 @@ describe('work records from shifts, over MQTT', () => {
     h.store.db.raw
       .prepare('INSERT INTO record_queue (site_id, worker_id, working_day) VALUES (?, ?, ?), (?, ?, ?)')
       .run(h.siteId, workerId, day(3), h.siteId, workerId, day(2));
-    h.store.rebuildQueuedRecords();
+    h.store.records.rebuildQueued();
     expect(record(day(3))).toMatchObject({ tapCount: 0, flags: ['withdrawn'], ccus: { state: 'accepted' } });
     expect(record(day(2))).toMatchObject({ firstIn: jst(2, '08:00') });
   });

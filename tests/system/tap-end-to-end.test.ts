@@ -87,7 +87,7 @@ describe('a tap travels end to end', () => {
     });
 
     // 3. The server row.
-    await waitFor('the server to store the tap', () => stack.serverStore.tapCount(stack.demo.terminalId) === 1);
+    await waitFor('the server to store the tap', () => stack.serverStore.taps.count(stack.demo.terminalId) === 1);
 
     // 4. The ack.
     const ackMessage = await waitFor('the ack on MQTT', () => seen.find((m) => m.topic.endsWith('/ack')));
@@ -137,7 +137,7 @@ describe('a tap travels end to end', () => {
       rejected: [],
       error: null,
     });
-    expect(stack.serverStore.tapCount(stack.demo.terminalId)).toBe(1);
+    expect(stack.serverStore.taps.count(stack.demo.terminalId)).toBe(1);
     expect(stack.serverStore.queries.recordByKey(key)?.revision).toBe(revision);
     expect(
       stack.serverStore.queries.records(stack.serverStore.directory.tenantScope(stack.demo.tenantId), {

@@ -85,7 +85,7 @@ describe('a terminal killed mid-burst', () => {
     // One last, undisturbed run drains what is left; the server then holds each tap once.
     const terminal = new TerminalProcess('run', configPath);
     await terminal.waitForLine('the terminal to start', (l) => l.msg === 'terminal started');
-    await waitFor('every tap on the server', () => server.store.tapCount(server.terminalId) === total, 30_000);
+    await waitFor('every tap on the server', () => server.store.taps.count(server.terminalId) === total, 30_000);
     await terminal.kill('SIGTERM');
     const onServer = server.store.queries.taps(T1, { limit: total + 100, offset: 0 }) as {
       seq: number;

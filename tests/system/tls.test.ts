@@ -40,10 +40,10 @@ describe('TLS', () => {
     const seeded = storeWithSite(dir.path);
     store = seeded.store;
     password = store.directory.createTerminal({ terminalId, tenantId: 't1', siteId: seeded.siteId });
-    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, store, service, log, tls });
+    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, stores: store, service, log, tls });
     ccus = await listenHttp(new CcusSimulator().app, { host: '127.0.0.1', port: 0 });
     server = createServer({
-      store,
+      stores: store,
       broker: { url: broker.url, ...service, ca: tls.ca },
       ccus: new HttpCcusGateway(ccus.url),
       clock: { now: () => new Date() },

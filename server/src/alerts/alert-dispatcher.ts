@@ -1,6 +1,6 @@
 import { ccusToday } from '@ccus-gate/protocol';
 import type { Logger } from 'pino';
-import type { ServerRepository } from '../store/repository.js';
+import type { ServerStores } from '../store/server-stores.js';
 import { deliver, type Mailer } from './alert-delivery.js';
 import { alertsOf } from './tenant-alerts.js';
 
@@ -17,22 +17,25 @@ export interface AlertDispatcherOptions {
   mailer: Mailer | null;
 }
 
+/** Subscriptions and deliveries, and what the alerts are read from. */
+export type AlertStores = Pick<ServerStores, 'alertSubscriptions' | 'directory' | 'queries'>;
+
 /**
  * Delivers alerts by e-mail and signed webhook: on each turn it asks each subscribed tenant's
  * alerts (the same as GET /api/v1/alerts), queues those not delivered before, and sends what
  * is due, retrying a failure with a doubling wait until it gives up.
  */
 export class AlertDispatcher {
-  readonly #store: ServerRepository;
+  readonly #stores: AlertStores;
   readonly #log: Logger;
   readonly #now: () => Date;
   readonly #options: Required<Omit<AlertDispatcherOptions, 'mailer'>> & Pick<AlertDispatcherOptions, 'mailer'>;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
 
-  constructor(options: AlertDispatcherOptions, deps: { store: ServerRepository; log: Logger; now: () => Date }) {
+  constructor(options: AlertDispatcherOptions, deps: { stores: AlertStores; log: Logger; now: () => Date }) {
     this.#options = { intervalMs: 60_000, firstRetryMs: FIRST_RETRY_MS, ...options };
-    this.#store = deps.store;
+    this.#stores = deps.stores;
     this.#log = deps.log;
     this.#now = deps.now;
   }
@@ -58,11 +61,11 @@ export class AlertDispatcher {
   }
 
   async #turn(): Promise<void> {
-    const store = this.#store.alertSubscriptions;
+    const store = this.#stores.alertSubscriptions;
     try {
       const today = ccusToday(this.#now());
       for (const scope of await store.tenantsSubscribed()) {
-        await store.offer(scope, await alertsOf(this.#store, scope, this.#now()), today);
+        await store.offer(scope, await alertsOf(this.#stores, scope, this.#now()), today);
       }
       for (const delivery of await store.due(100)) {
         try {

@@ -1,7 +1,7 @@
 import { ccusToday, type Health, type OnlineStatus } from '@ccus-gate/protocol';
 import type { TerminalView } from '../store/directory-store.js';
 import type { UnknownCard, WorkRecord } from '../store/record-queries.js';
-import type { ServerRepository } from '../store/repository.js';
+import type { ServerStores } from '../store/server-stores.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 import { healthWarnings } from '../terminals/health-warnings.js';
 
@@ -109,7 +109,7 @@ export function tenantAlerts(
 
 /** The tenant's alerts now, read from the store: what GET /api/v1/alerts and the alert mail both show. */
 export async function alertsOf(
-  store: Pick<ServerRepository, 'directory' | 'queries'>,
+  store: Pick<ServerStores, 'directory' | 'queries'>,
   scope: TenantScope,
   now: Date,
 ): Promise<Alert[]> {

@@ -10,11 +10,10 @@ import type { CcusSiteRegistry } from '../ccus/site-registry.js';
 import { type BodyLimits, limitBodies } from '../http/body-limit.js';
 import { type AddressOf, clientAddressOf } from '../http/client-address.js';
 import { SignInLimiter } from '../http/sign-in-limiter.js';
-import type { ServerRepository } from '../store/repository.js';
 import { isStoreError, type StoreErrorCode } from '../store/store-error.js';
 import { serveApiReference } from './api-reference.js';
 import { problem } from './problem.js';
-import { type ApiEffects, type Caller, type Env, routeKit } from './route-kit.js';
+import { type ApiEffects, type ApiStores, type Caller, type Env, routeKit } from './route-kit.js';
 import { alertRoutes } from './routes/alert-routes.js';
 import { ccusSiteRoutes } from './routes/ccus-site-routes.js';
 import { correctionRoutes } from './routes/correction-routes.js';
@@ -75,13 +74,13 @@ function describeIssues(target: string, issues: readonly z.core.$ZodIssue[]): { 
   return { detail: `${target} ${field}: ${message}${more}`, field };
 }
 
-export type { ApiEffects, Caller } from './route-kit.js';
+export type { ApiEffects, ApiStores, Caller } from './route-kit.js';
 
 /**
  * The tenant-scoped HTTP API. Every route declares the role it needs; every tenant query
  * goes through the caller's scope, so one tenant never reads or changes another's data.
  */
-export function createHttpApi(store: ServerRepository, options: HttpApiOptions = {}): OpenAPIHono<Env> {
+export function createHttpApi(store: ApiStores, options: HttpApiOptions = {}): OpenAPIHono<Env> {
   const now = options.now ?? (() => new Date());
   const limiter = options.limiter ?? new SignInLimiter();
   const addressOf = options.addressOf ?? clientAddressOf();

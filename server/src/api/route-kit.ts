@@ -4,10 +4,16 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { hashPassword } from '../credentials.js';
 import type { Role } from '../store/directory-store.js';
-import type { ServerRepository } from '../store/repository.js';
+import type { ServerStores } from '../store/server-stores.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 import { problem } from './problem.js';
 import * as S from './schemas.js';
+
+/** What the API reads and changes: the people-facing stores, never the taps' or the outbox's own. */
+export type ApiStores = Pick<
+  ServerStores,
+  'directory' | 'queries' | 'corrections' | 'quarantineLog' | 'enrolments' | 'workerLinks' | 'alertSubscriptions'
+>;
 
 /** What the API sets in motion beyond the store: terminals told of changes, records rebuilt. */
 export interface ApiEffects {
@@ -48,7 +54,7 @@ export const json = (c: Ctx, body: unknown, status: ContentfulStatusCode = 200):
  */
 export function routeKit(
   app: OpenAPIHono<Env>,
-  store: ServerRepository,
+  store: ApiStores,
   effects: ApiEffects,
   now: () => Date,
   broker: { url: string; caCert?: string } | undefined,

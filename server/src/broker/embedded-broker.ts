@@ -5,7 +5,7 @@ import { LIMITS } from '@ccus-gate/protocol';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { TlsFiles } from '../http/http-listen.js';
-import type { ServerRepository } from '../store/repository.js';
+import type { ServerStores } from '../store/server-stores.js';
 import { mayPublish, maySubscribe, type Principal } from './access.js';
 import { MalformedPacketLength, PacketSizeGuard, PacketTooLarge } from './packet-size-guard.js';
 
@@ -13,7 +13,8 @@ export interface EmbeddedBrokerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  store: ServerRepository;
+  /** Terminals' credentials, and where refused publishes are kept. */
+  stores: Pick<ServerStores, 'directory' | 'quarantineLog'>;
   /** The sync server's own account on this broker. */
   service: { username: string; password: string };
   log: Logger;
@@ -46,7 +47,7 @@ function authError(message: string): AuthenticateError {
 
 /** An aedes broker whose hooks consult the terminal registry. */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const { store, service, log } = options;
+  const { stores, service, log } = options;
   const broker = await Aedes.createBroker({
     authenticate(client, username, password, done) {
       const secret = password?.toString('utf8') ?? '';
@@ -61,7 +62,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         done(authError('bad user name or password'), false);
       };
       if (username === undefined || client.id !== username) return refuse();
-      Promise.resolve(store.directory.terminalSecretMatches(username, secret)).then(
+      Promise.resolve(stores.directory.terminalSecretMatches(username, secret)).then(
         (matches) => {
           if (!matches) return refuse();
           principals.set(client, { kind: 'terminal', terminalId: username });
@@ -82,7 +83,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       if (why === null) return done(null);
       log.warn({ clientId: client.id, topic: packet.topic, why }, 'broker: refused a publish');
       Promise.resolve(
-        store.quarantine({
+        stores.quarantineLog.keep({
           topic: packet.topic,
           clientId: client.id,
           code: 'not_permitted',

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
-import type { ServerRepository } from '../store/repository.js';
+import type { ServerStores } from '../store/server-stores.js';
 import { type CcusGateway, type CcusReceipt, type CcusSubmission, isCcusError } from './gateway.js';
 import { type OutboxItem, submissionOf } from './outbox-store.js';
 import { TokenBucket } from './token-bucket.js';
@@ -45,7 +45,7 @@ export interface ForwarderOptions {
  * most requests, so an outage costs one trial request per reset period, not a storm.
  */
 export class CcusForwarder extends EventEmitter<ForwarderEvents> {
-  readonly #store: ServerRepository;
+  readonly #outbox: ServerStores['outbox'];
   readonly #log: Logger;
   readonly #now: () => Date;
   readonly #options: Required<ForwarderOptions>;
@@ -57,10 +57,15 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
   #stopped = true;
 
   constructor(
-    deps: { store: ServerRepository; gateway: CcusGateway; log: Logger; now: () => Date } & ForwarderOptions,
+    deps: {
+      stores: Pick<ServerStores, 'outbox'>;
+      gateway: CcusGateway;
+      log: Logger;
+      now: () => Date;
+    } & ForwarderOptions,
   ) {
     super();
-    this.#store = deps.store;
+    this.#outbox = deps.stores.outbox;
     this.#log = deps.log;
     this.#now = deps.now;
     this.#options = {
@@ -98,7 +103,7 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
 
   async start(): Promise<void> {
     this.#stopped = false;
-    const requeued = await this.#store.requeueSending(this.#options.owner);
+    const requeued = await this.#outbox.requeueSending(this.#options.owner);
     if (requeued > 0) this.#log.info({ requeued }, 'records left sending at the last stop go again');
     this.#timer = setInterval(() => this.kick(), this.#options.pollMs);
     this.#timer.unref();
@@ -139,19 +144,19 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
       if (this.#stopped || this.#breaker.opened) return;
       // Half-open: one trial send decides whether the rest may follow.
       const { owner, claimLeaseMs } = this.#options;
-      const items = await this.#store.claimDue(this.#breaker.halfOpen ? 1 : 20, owner, claimLeaseMs);
+      const items = await this.#outbox.claimDue(this.#breaker.halfOpen ? 1 : 20, owner, claimLeaseMs);
       if (items.length === 0) return;
       for (const [i, item] of items.entries()) {
         if (this.#stopped || this.#breaker.opened) {
           // Claimed but not sent: back to the queue as they were, no attempt spent.
           for (const rest of items.slice(i)) {
-            await this.#store.markRetry(rest, 'CCUS circuit open', this.#now(), owner, false);
+            await this.#outbox.markRetry(rest, 'CCUS circuit open', this.#now(), owner, false);
           }
           return;
         }
         for (let wait = this.#bucket.take(); wait > 0; wait = this.#bucket.take()) await sleep(wait);
         // A claim that ran out while earlier items were sent may be another server's now.
-        if (!(await this.#store.holdClaim(item, owner, claimLeaseMs))) {
+        if (!(await this.#outbox.holdClaim(item, owner, claimLeaseMs))) {
           this.#log.warn(
             { record: item },
             'claim on a record ran out before it was sent; left to the server that took it',
@@ -166,12 +171,12 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
   async #send(item: OutboxItem): Promise<void> {
     try {
       const receipt = await this.#breaker.fire(submissionOf(item));
-      await this.#store.markAccepted(item, receipt.receipt, this.#options.owner);
+      await this.#outbox.markAccepted(item, receipt.receipt, this.#options.owner);
       this.emit('accepted', { item, receipt: receipt.receipt });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (isCcusError(error) && error.kind === 'permanent') {
-        await this.#store.markRefused(item, `${error.code}: ${reason}`, this.#options.owner);
+        await this.#outbox.markRefused(item, `${error.code}: ${reason}`, this.#options.owner);
         this.#log.warn({ record: item, code: error.code, reason }, 'CCUS refused a record; it waits for a person');
         this.emit('refused', { item, reason: `${error.code}: ${reason}` });
         return;
@@ -183,7 +188,7 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
       const asked = isCcusError(error) ? (error.retryAfterMs ?? 0) : 0;
       const open = (error as { code?: string }).code === 'EOPENBREAKER' ? this.#options.breakerResetMs : 0;
       const inMs = Math.max(asked, open, Math.floor(Math.random() * ceiling));
-      await this.#store.markRetry(item, reason, new Date(this.#now().getTime() + inMs), this.#options.owner);
+      await this.#outbox.markRetry(item, reason, new Date(this.#now().getTime() + inMs), this.#options.owner);
       this.#log.info({ record: item, reason, inMs }, 'CCUS send failed; will retry');
       this.emit('retrying', { item, reason, inMs });
     }

@@ -1,4 +1,4 @@
-import type { ServerRepository } from '../store/repository.js';
+import type { ServerStores } from '../store/server-stores.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 import { CcusError, isCcusError } from './gateway.js';
 import type { CcusSiteRegistry } from './site-registry.js';
@@ -25,7 +25,7 @@ const NOT_ON_ROSTER = 'not_on_roster';
  * does (CcusError, transient), after what was already registered.
  */
 export async function registerSiteOnCcus(
-  store: Pick<ServerRepository, 'directory' | 'queries'>,
+  store: Pick<ServerStores, 'directory' | 'queries'>,
   registry: CcusSiteRegistry,
   scope: TenantScope,
   siteId: string,

@@ -67,7 +67,7 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
       broker = await startEmbeddedBroker({
         host: config.broker.host,
         port: config.broker.port,
-        store,
+        stores: store,
         service,
         log: log.child({ module: 'server:broker' }),
         maxPacketBytes: config.broker.maxPacketKiB * 1024,
@@ -111,7 +111,7 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
     }
 
     const server = createServer({
-      store,
+      stores: store,
       broker: join,
       ccus: gateway,
       clock: { now: () => new Date() },

@@ -1,6 +1,6 @@
 import type { TerminalId } from '@ccus-gate/protocol';
 import type { Logger } from 'pino';
-import type { ServerRepository } from '../store/repository.js';
+import type { ServerStores } from '../store/server-stores.js';
 
 /** How long a request waits for its tap unless the caller says otherwise. */
 export const ENROL_WINDOW_MS = 2 * 60_000;
@@ -12,18 +12,18 @@ export const ENROL_WINDOW_MS = 2 * 60_000;
  * then gets a roster with the card, and the worker's taps with it become their records.
  */
 export class EnrolByTap {
-  readonly #store: ServerRepository;
+  readonly #stores: Pick<ServerStores, 'enrolments' | 'corrections'>;
   readonly #log: Logger;
   readonly #effects: { rosterChanged(siteIds: readonly string[]): void; recordsQueued(): void };
   /** One check at a time per terminal: two batches in a row must not bind twice. */
   readonly #lanes = new Map<string, Promise<void>>();
 
   constructor(deps: {
-    store: ServerRepository;
+    stores: Pick<ServerStores, 'enrolments' | 'corrections'>;
     log: Logger;
     effects: { rosterChanged(siteIds: readonly string[]): void; recordsQueued(): void };
   }) {
-    this.#store = deps.store;
+    this.#stores = deps.stores;
     this.#log = deps.log;
     this.#effects = deps.effects;
   }
@@ -39,11 +39,11 @@ export class EnrolByTap {
 
   async #bind(terminalId: TerminalId): Promise<void> {
     try {
-      const due = await this.#store.enrolments.due(terminalId);
+      const due = await this.#stores.enrolments.due(terminalId);
       if (due === null) return;
       const { enrolment, card } = due;
       try {
-        const bound = await this.#store.corrections.bindCard(
+        const bound = await this.#stores.corrections.bindCard(
           enrolment.actor,
           card,
           enrolment.workerId,
@@ -56,7 +56,7 @@ export class EnrolByTap {
         // A card bound meanwhile by hand, or a worker removed: the request is over either way.
         this.#log.warn({ err: error, terminalId, workerId: enrolment.workerId }, 'enrolment by tap failed');
       } finally {
-        await this.#store.enrolments.finish(terminalId);
+        await this.#stores.enrolments.finish(terminalId);
       }
     } catch (error) {
       this.#log.error({ err: error, terminalId }, 'enrolment check failed');

@@ -15,9 +15,8 @@ import {
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { RecordKey } from '../records/record-queue.js';
-import type { ServerRepository } from '../store/repository.js';
 import { StoreError } from '../store/store-error.js';
-import { type IngestResult, ingestTapBatch } from './tap-ingest.js';
+import { type IngestResult, type IngestStores, ingestTapBatch } from './tap-ingest.js';
 
 export interface MqttIngestOptions {
   url: string;
@@ -47,17 +46,17 @@ export interface MqttIngestEvents {
  */
 export class MqttIngest extends EventEmitter<MqttIngestEvents> {
   readonly #options: MqttIngestOptions;
-  readonly #store: ServerRepository;
+  readonly #stores: IngestStores;
   readonly #log: Logger;
   readonly #now: () => Date;
   #client: MqttClient | null = null;
   /** Per terminal: the handling of its latest message, which the next one waits for. */
   readonly #lanes = new Map<string, Promise<void>>();
 
-  constructor(options: MqttIngestOptions, deps: { store: ServerRepository; log: Logger; now: () => Date }) {
+  constructor(options: MqttIngestOptions, deps: { stores: IngestStores; log: Logger; now: () => Date }) {
     super();
     this.#options = options;
-    this.#store = deps.store;
+    this.#stores = deps.stores;
     this.#log = deps.log;
     this.#now = deps.now;
   }
@@ -118,10 +117,10 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
 
   async #republishAll(): Promise<void> {
     const sites = new Set<SiteId>();
-    for (const terminalId of await this.#store.directory.allTerminals()) {
+    for (const terminalId of await this.#stores.directory.allTerminals()) {
       await this.publishConfig(terminalId);
       await this.publishRoster(terminalId);
-      const siteId = (await this.#store.directory.terminal(terminalId))?.siteId;
+      const siteId = (await this.#stores.directory.terminal(terminalId))?.siteId;
       if (siteId != null) sites.add(siteId);
     }
     for (const siteId of sites) await this.publishSitePresence(siteId);
@@ -129,10 +128,10 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
 
   /** Publishes the terminal's site roster, retained, so it arrives whenever the terminal connects. */
   async publishRoster(terminalId: TerminalId): Promise<void> {
-    const terminal = await this.#store.directory.terminal(terminalId);
+    const terminal = await this.#stores.directory.terminal(terminalId);
     if (terminal?.siteId == null || this.#client === null) return;
-    const qrCodes = await this.#store.directory.readsQrCodes(terminalId);
-    const roster = await this.#store.directory.rosterFor(terminal.siteId, { qrCodes });
+    const qrCodes = await this.#stores.directory.readsQrCodes(terminalId);
+    const roster = await this.#stores.directory.rosterFor(terminal.siteId, { qrCodes });
     this.#client?.publish(topicFor(terminalId, 'roster'), encodeMessage('roster', roster), { qos: 1, retain: true });
   }
 
@@ -142,7 +141,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
    */
   async publishConfig(terminalId: TerminalId): Promise<void> {
     if (this.#client === null) return;
-    const config = await this.#store.directory.configFor(terminalId);
+    const config = await this.#stores.directory.configFor(terminalId);
     if (this.#client === null) return;
     if (config === null) {
       this.#client.publish(topicFor(terminalId, 'config'), Buffer.alloc(0), { qos: 1, retain: true });
@@ -167,14 +166,14 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
   }
 
   async publishSiteRoster(siteId: SiteId): Promise<void> {
-    for (const terminalId of await this.#store.directory.terminalsAtSite(siteId)) await this.publishRoster(terminalId);
+    for (const terminalId of await this.#stores.directory.terminalsAtSite(siteId)) await this.publishRoster(terminalId);
   }
 
   /** Publishes who is on site to every terminal there, retained, so a terminal that connects later has it. */
   async publishSitePresence(siteId: SiteId): Promise<void> {
-    const terminals = await this.#store.directory.terminalsAtSite(siteId);
+    const terminals = await this.#stores.directory.terminalsAtSite(siteId);
     if (terminals.length === 0 || this.#client === null) return;
-    const payload = encodeMessage('presence', await this.#store.presence(siteId));
+    const payload = encodeMessage('presence', await this.#stores.taps.presence(siteId));
     for (const terminalId of terminals) {
       this.#client?.publish(topicFor(terminalId, 'presence'), payload, { qos: 1, retain: true });
     }
@@ -202,7 +201,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
         parsed = parseTopic(topic);
       } catch (error) {
         const reason = isProtocolError(error) ? error.message : String(error);
-        await this.#store.quarantine({ topic, clientId: null, code: 'invalid_topic', reason, payload });
+        await this.#stores.quarantineLog.keep({ topic, clientId: null, code: 'invalid_topic', reason, payload });
         return;
       }
       if (parsed.kind === 'taps') await this.#onTaps(parsed.terminalId, topic, payload, arrivedAt);
@@ -214,7 +213,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
 
   async #onTaps(terminalId: TerminalId, topic: string, payload: Buffer, arrivedAt: number): Promise<void> {
     const result = await ingestTapBatch(
-      { store: this.#store, log: this.#log, now: this.#now },
+      { stores: this.#stores, log: this.#log, now: this.#now },
       terminalId,
       topic,
       payload,
@@ -232,10 +231,10 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
       if (status.terminalId !== terminalId) throw new Error(`status says ${status.terminalId} but came on ${topic}`);
     } catch (error) {
       const reason = (error as Error).message.slice(0, 300);
-      await this.#store.quarantine({ topic, clientId: terminalId, code: 'invalid_status', reason, payload });
+      await this.#stores.quarantineLog.keep({ topic, clientId: terminalId, code: 'invalid_status', reason, payload });
       return;
     }
-    await this.#store.directory.setTerminalStatus(terminalId, status);
+    await this.#stores.directory.setTerminalStatus(terminalId, status);
     this.emit('status', {
       terminalId,
       state: status.state,

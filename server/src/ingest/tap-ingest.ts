@@ -8,7 +8,10 @@ import {
 } from '@ccus-gate/protocol';
 import type { Logger } from 'pino';
 import type { RecordKey } from '../records/record-queue.js';
-import type { ServerRepository } from '../store/repository.js';
+import type { ServerStores } from '../store/server-stores.js';
+
+/** What ingest reads and writes: taps, terminals' assignments and status, refused messages. */
+export type IngestStores = Pick<ServerStores, 'taps' | 'directory' | 'quarantineLog'>;
 
 export interface IngestResult {
   ack: Ack;
@@ -33,15 +36,15 @@ function errorCode(error: ProtocolError): BatchErrorCode {
  * terminal sends gets an answer with a reason; nothing it sends can throw out of here.
  */
 export async function ingestTapBatch(
-  deps: { store: ServerRepository; log: Logger; now: () => Date },
+  deps: { stores: IngestStores; log: Logger; now: () => Date },
   terminalId: TerminalId,
   topic: string,
   payload: Buffer,
 ): Promise<IngestResult> {
-  const { store, log } = deps;
+  const { stores, log } = deps;
   const refuse = async (code: BatchErrorCode, message: string, batchId: string | null): Promise<IngestResult> => {
     const reason = message.slice(0, 300);
-    await store.quarantine({ topic, clientId: terminalId, code, reason, payload });
+    await stores.quarantineLog.keep({ topic, clientId: terminalId, code, reason, payload });
     log.warn({ terminalId, code, reason }, 'batch refused');
     return {
       ack: {
@@ -67,13 +70,13 @@ export async function ingestTapBatch(
   if (batch.terminalId !== terminalId) {
     return refuse('wrong_terminal', `batch says terminal ${batch.terminalId} but came on ${topic}`, batch.batchId);
   }
-  const terminal = await store.directory.terminal(terminalId);
+  const terminal = await stores.directory.terminal(terminalId);
   if (terminal === null) return refuse('not_permitted', `terminal ${terminalId} is not registered`, batch.batchId);
   if (terminal.siteId === null || terminal.rule === null) {
     return refuse('not_permitted', `terminal ${terminalId} is not assigned to a site`, batch.batchId);
   }
   try {
-    const stored = await store.storeBatch({ ...terminal, siteId: terminal.siteId, rule: terminal.rule }, batch);
+    const stored = await stores.taps.storeBatch({ ...terminal, siteId: terminal.siteId, rule: terminal.rule }, batch);
     log.debug({ terminalId, ...stored.accepted, inserted: stored.inserted }, 'batch stored');
     return {
       ack: {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { RecordKey } from '../records/record-queue.js';
-import type { ServerRepository } from '../store/repository.js';
+import type { ServerStores } from '../store/server-stores.js';
 
 const CHUNK = 200;
 /**
@@ -25,7 +25,7 @@ const BUSY_BUDGET_MS = 5;
  * lost meanwhile: the queue is in the database.
  */
 export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
-  readonly #store: ServerRepository;
+  readonly #records: ServerStores['records'];
   readonly #log: Logger;
   #scheduled: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | null = null;
   #stopped = false;
@@ -35,9 +35,9 @@ export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
   #lastIngest = Number.NEGATIVE_INFINITY;
   #lastBuilt = performance.now();
 
-  constructor(deps: { store: ServerRepository; log: Logger }) {
+  constructor(deps: { stores: Pick<ServerStores, 'records'>; log: Logger }) {
     super();
-    this.#store = deps.store;
+    this.#records = deps.stores.records;
     this.#log = deps.log;
   }
 
@@ -87,7 +87,7 @@ export class RecordBuilder extends EventEmitter<{ records: [RecordKey[]] }> {
     let keys: RecordKey[] = [];
     this.#building = true;
     try {
-      keys = await this.#store.rebuildQueuedRecords(busy ? BUSY_CHUNK : CHUNK, busy ? BUSY_BUDGET_MS : BUDGET_MS);
+      keys = await this.#records.rebuildQueued(busy ? BUSY_CHUNK : CHUNK, busy ? BUSY_BUDGET_MS : BUDGET_MS);
     } catch (error) {
       // The queue keeps them; the next batch or restart tries again.
       this.#log.error({ err: error }, 'could not rebuild records');

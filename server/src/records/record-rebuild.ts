@@ -3,7 +3,7 @@ import type { CcusOutbox } from '../ccus/outbox-store.js';
 import type { SqliteDb } from '../store/sqlite-db.js';
 import { buildRecord, type RecordOverride, type RecordTap } from './build-record.js';
 import { heldReason } from './record-flags.js';
-import type { RecordKey } from './record-queue.js';
+import { queuedRecords, type RecordKey } from './record-queue.js';
 import { recordTaps, repairStretch } from './shift-stretch.js';
 import { workerRole } from './worker-role.js';
 
@@ -45,12 +45,17 @@ export class RecordRebuild {
     this.#outbox = outbox;
   }
 
+  /** How many worker-days wait to be rebuilt. */
+  queued(): number {
+    return queuedRecords(this.#db);
+  }
+
   /**
    * Rebuilds queued records in one transaction and returns the keys of the records built,
    * stopping once `budgetMs` have passed (a stretch with many taps takes long). At least one
    * stretch is built each call, so the queue always moves.
    */
-  rebuildQueued(limit: number, budgetMs: number): RecordKey[] {
+  rebuildQueued(limit = 200, budgetMs = Number.POSITIVE_INFINITY): RecordKey[] {
     const started = performance.now();
     return this.#db.transaction((): RecordKey[] => {
       const rows = this.#db

@@ -5,7 +5,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { AddressOf } from '../http/client-address.js';
 import type { SignInLimiter } from '../http/sign-in-limiter.js';
 import { CorrectionStore } from '../store/correction-store.js';
-import type { ServerRepository } from '../store/repository.js';
+import type { ServerStores } from '../store/server-stores.js';
 import { isStoreError } from '../store/store-error.js';
 import { zonedInstant } from '../web/zoned-time.js';
 import { todayInJapan, workerLevels } from '../workers/worker-levels.js';
@@ -14,7 +14,7 @@ import { type CcusShown, type SelfViewData, SelfViewPage, SelfViewRefusal } from
 import type { LinkHolder } from './worker-link-store.js';
 
 export interface SelfViewDeps {
-  store: ServerRepository;
+  stores: Pick<ServerStores, 'workerLinks' | 'directory' | 'queries' | 'corrections'>;
   now: () => Date;
   /** Shared with sign-in: an address that keeps trying tokens that open nothing is held off. */
   limiter: SignInLimiter;
@@ -52,7 +52,7 @@ const shiftDays = (day: string, days: number): string =>
  * nothing count against the address like failed sign-ins.
  */
 export function createSelfView(deps: SelfViewDeps): Hono {
-  const { store, limiter } = deps;
+  const { stores: store, limiter } = deps;
   const app = new Hono();
   app.use(
     '*',

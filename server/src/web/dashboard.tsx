@@ -10,7 +10,7 @@ import { type BodyLimits, limitBodies } from '../http/body-limit.js';
 import { type AddressOf, clientAddressOf } from '../http/client-address.js';
 import { type SignInAttempt, SignInLimiter } from '../http/sign-in-limiter.js';
 import type { DirectoryStore } from '../store/directory-store.js';
-import type { Eventually } from '../store/repository.js';
+import type { Eventually } from '../store/server-stores.js';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './assets.js';
 import { knownDevice, setDeviceCookie } from './device-cookie.js';
 import { isLang, LANGS, type Lang, MESSAGES } from './i18n.js';

@@ -6,7 +6,7 @@ import type { IngestResult } from '../ingest/tap-ingest.js';
 import type { RecordKey } from '../records/record-queue.js';
 import type { SyncServerEvents } from '../server.js';
 import type { DirectoryStore } from '../store/directory-store.js';
-import type { Eventually } from '../store/repository.js';
+import type { Eventually } from '../store/server-stores.js';
 
 /** The sync server's events; a live page follows a new batch, a terminal's status, records built. */
 export type LiveSource = EventEmitter<SyncServerEvents>;

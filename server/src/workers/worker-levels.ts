@@ -1,4 +1,4 @@
-import type { ServerRepository } from '../store/repository.js';
+import type { ServerStores } from '../store/server-stores.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 import type { Worker } from '../store/worker-books.js';
 import { type DayCounts, type LevelProgress, levelsFromCounts } from './level-progress.js';
@@ -21,7 +21,7 @@ export function todayInJapan(now: Date): string {
 
 /** Level progress for a page of workers, from one count of their days at the tenant's sites. */
 export async function workerLevels(
-  store: Pick<ServerRepository, 'queries'>,
+  store: Pick<ServerStores, 'queries'>,
   scope: TenantScope,
   workers: readonly Worker[],
   today: string,

@@ -50,7 +50,7 @@ describe('upgrading a schema 9 database', () => {
 
     const store = ServerStore.open(path);
     try {
-      const entries = store.quarantined();
+      const entries = store.quarantineLog.all();
       expect(entries.map((q) => [q.tenantId, q.size, q.head.length, q.sha256])).toEqual([
         ['tenant-a', 10_000, 4096, null],
         ['tenant-b', 1, 1, null],

@@ -32,8 +32,8 @@ describe('quarantine: what is kept of a refused message', () => {
 
   it('keeps the reason, size, SHA-256 and the first 4 KiB, never the whole payload', () => {
     const payload = Buffer.alloc(50 * 1024 * 1024, 'x');
-    store.quarantine(refused('gate-q1', payload));
-    const [entry] = store.quarantined();
+    store.quarantineLog.keep(refused('gate-q1', payload));
+    const [entry] = store.quarantineLog.all();
     expect(entry).toMatchObject({ code: 'malformed', reason: 'not JSON', size: payload.length, clientId: 'gate-q1' });
     expect(entry?.sha256).toBe(createHash('sha256').update(payload).digest('hex'));
     expect(entry?.head.length).toBe(4096);
@@ -46,11 +46,11 @@ describe('quarantine: what is kept of a refused message', () => {
       quarantine: { perClientMessages: 10, perClientBytes: 1024 * 1024, headBytes: 100 },
     });
     try {
-      small.quarantine(refused('gate-other', Buffer.from('keep me')));
-      for (let i = 0; i < 25; i++) small.quarantine(refused('gate-noisy', Buffer.from(`message ${i}`)));
-      const noisy = small.quarantined().filter((q) => q.clientId === 'gate-noisy');
+      small.quarantineLog.keep(refused('gate-other', Buffer.from('keep me')));
+      for (let i = 0; i < 25; i++) small.quarantineLog.keep(refused('gate-noisy', Buffer.from(`message ${i}`)));
+      const noisy = small.quarantineLog.all().filter((q) => q.clientId === 'gate-noisy');
       expect(noisy.map((q) => q.head.toString())).toEqual(Array.from({ length: 10 }, (_, i) => `message ${i + 15}`));
-      expect(small.quarantined().filter((q) => q.clientId === 'gate-other')).toHaveLength(1);
+      expect(small.quarantineLog.all().filter((q) => q.clientId === 'gate-other')).toHaveLength(1);
       expect(small.quarantineLog.dropped(null)).toEqual([
         expect.objectContaining({ clientId: 'gate-noisy', messages: 15 }),
       ]);
@@ -59,8 +59,8 @@ describe('quarantine: what is kept of a refused message', () => {
       const bytesCapped = ServerStore.open(`${dir.path}/bytes.db`, () => new Date(), {
         quarantine: { perClientMessages: 1000, perClientBytes: 2000, headBytes: 1000 },
       });
-      for (let i = 0; i < 5; i++) bytesCapped.quarantine(refused('gate-big', Buffer.alloc(900, 'b')));
-      const kept = bytesCapped.quarantined();
+      for (let i = 0; i < 5; i++) bytesCapped.quarantineLog.keep(refused('gate-big', Buffer.alloc(900, 'b')));
+      const kept = bytesCapped.quarantineLog.all();
       expect(kept.reduce((sum, q) => sum + q.head.length, 0)).toBeLessThanOrEqual(2000);
       expect(kept.length).toBe(2);
       bytesCapped.close();
@@ -88,13 +88,15 @@ describe('quarantine over the API', () => {
   };
 
   it('belongs to the lease in force when it came: a terminal moved to another tenant takes none of it along', async () => {
-    f.store.quarantine(refused(f.a.terminalId, Buffer.from(`{"card":"${f.a.card.id}","worker":"${f.a.worker}"}`)));
+    f.store.quarantineLog.keep(
+      refused(f.a.terminalId, Buffer.from(`{"card":"${f.a.card.id}","worker":"${f.a.worker}"}`)),
+    );
     const moved = await f.call(f.operator, 'PUT', `/api/v1/fleet/terminals/${f.a.terminalId}/lease`, {
       tenantId: f.b.tenantId,
       siteId: f.b.siteId,
     });
     expect(moved.status).toBe(200);
-    f.store.quarantine(refused(f.a.terminalId, Buffer.from('under B')));
+    f.store.quarantineLog.keep(refused(f.a.terminalId, Buffer.from('under B')));
 
     const seenByB = await page(f.b.viewer);
     expect(seenByB.quarantine.map((q) => Buffer.from(q.headBase64, 'base64').toString())).toEqual(['under B']);
@@ -126,14 +128,14 @@ describe('quarantine over the API', () => {
 
   it('bounds every page in bytes as well as rows, and says where the next page starts', async () => {
     for (let i = 0; i < 600; i++) {
-      f.store.quarantine(refused(f.a.terminalId, Buffer.alloc(64 * 1024, String(i % 10))));
+      f.store.quarantineLog.keep(refused(f.a.terminalId, Buffer.alloc(64 * 1024, String(i % 10))));
     }
     const first = await f.call(f.a.viewer, 'GET', '/api/v1/quarantine?limit=1000');
     const text = await first.text();
     expect(text.length).toBeLessThan(1.1 * 1024 * 1024);
     const body = JSON.parse(text) as Page;
     expect(body.quarantine.length).toBeGreaterThan(100);
-    const kept = f.store.quarantined().length; // within the terminal's 2 MiB quota
+    const kept = f.store.quarantineLog.all().length; // within the terminal's 2 MiB quota
     expect(body.quarantine.length).toBeLessThan(kept);
     expect(body.nextOffset).toBe(body.quarantine.length);
     let seen = body.quarantine.length;
@@ -147,7 +149,7 @@ describe('quarantine over the API', () => {
   });
 
   it('tells a tenant how many of its terminals’ messages the quota dropped, and not another tenant’s', async () => {
-    for (let i = 0; i < 1005; i++) f.store.quarantine(refused(f.a.terminalId, Buffer.from(`m${i}`)));
+    for (let i = 0; i < 1005; i++) f.store.quarantineLog.keep(refused(f.a.terminalId, Buffer.from(`m${i}`)));
     const seenByA = await page(f.a.viewer, '?limit=1');
     expect(seenByA.dropped).toEqual([expect.objectContaining({ clientId: f.a.terminalId, messages: 5 })]);
     expect((await page(f.b.viewer)).dropped).toEqual([]);

@@ -30,16 +30,20 @@ export class SqliteDb {
     // has grown past ~200 MB, in case that thread has fallen behind or died.
     db.pragma(`wal_autocheckpoint = ${path === ':memory:' ? 1000 : 50_000}`);
     db.pragma('foreign_keys = ON');
+    // Other server processes on this file hold the write lock in turn: wait for it, up to this long.
+    db.pragma('busy_timeout = 10000');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) {
       db.close();
       throw new Error(`server database schema ${version} is newer than this server knows (${MIGRATIONS.length})`);
     }
     for (let i = version; i < MIGRATIONS.length; i++) {
+      // Another server process starting on the same file may have migrated meanwhile.
       db.transaction(() => {
+        if ((db.pragma('user_version', { simple: true }) as number) > i) return;
         db.exec(MIGRATIONS[i] as string);
         db.pragma(`user_version = ${i + 1}`);
-      })();
+      }).immediate();
     }
     return new SqliteDb(db, now, path === ':memory:' ? null : new Checkpointer(path));
   }
@@ -54,8 +58,13 @@ export class SqliteDb {
     return statement as unknown as Database.Statement<P, R>;
   }
 
+  /**
+   * One write transaction, begun IMMEDIATE: it takes the write lock first and waits for it (the
+   * busy timeout), so several server processes on one database take turns. A deferred one
+   * would read, then fail with SQLITE_BUSY when another process wrote first. Nested, a savepoint.
+   */
   transaction<T>(run: () => T): T {
-    return this.raw.transaction(run)();
+    return this.raw.transaction(run).immediate();
   }
 
   iso(): string {

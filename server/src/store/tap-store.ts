@@ -68,7 +68,6 @@ export class TapStore {
    * one transaction: either the whole batch is in and its ack may go, or nothing is.
    */
   storeBatch(terminal: TerminalAssignment & { siteId: SiteId; rule: WorkingDayRule }, batch: TapBatch): StoredBatch {
-    const db = this.#db.raw;
     const receivedAt = this.#db.iso();
     const nowMs = Date.parse(receivedAt);
     const existing = this.#db.sql('SELECT * FROM taps WHERE terminal_id = ? AND seq = ?');
@@ -131,7 +130,7 @@ export class TapStore {
       if (ms < (earlier[0] as { fromMs: number }).fromMs) return earlier[0] as (typeof earlier)[number];
       return earlier.find((lease) => ms >= lease.fromMs && ms < lease.untilMs) ?? current;
     };
-    return db.transaction((): StoredBatch => {
+    return this.#db.transaction((): StoredBatch => {
       const rejected: StoredBatch['rejected'] = [];
       const touched = new Map<string, RecordKey & { fromMs?: number }>();
       // `atMs`: the tap that changed, so pairing starts there; none for a tap that moved (a whole day).
@@ -218,7 +217,7 @@ export class TapStore {
       const first = batch.taps[0] as Tap;
       const last = batch.taps[batch.taps.length - 1] as Tap;
       return { accepted: { from: first.seq, to: last.seq }, rejected, inserted, records: [...touched.values()] };
-    })();
+    });
   }
 
   /** Re-dates one stored tap (records/redate-taps.ts); both the old and the new day's records change. */

@@ -9,6 +9,8 @@ import type { BrokerAccount } from './broker/mosquitto-files.js';
 import { type BreakerState, CcusForwarder, type ForwarderOptions } from './ccus/forwarder.js';
 import type { CcusGateway } from './ccus/gateway.js';
 import type { OutboxItem } from './ccus/outbox-store.js';
+import { ChangeFeed } from './changes/change-feed.js';
+import type { Change } from './changes/change-feed-store.js';
 import { EnrolByTap } from './enrolment/enrol-by-tap.js';
 import type { BodyLimits } from './http/body-limit.js';
 import { clientAddressOf } from './http/client-address.js';
@@ -41,6 +43,11 @@ export interface ServerDeps {
   brokerConnections?: () => number;
   /** Alert delivery: the SMTP server for e-mail (none: e-mail deliveries wait and retry), and how often to look. */
   alerts?: { mailer?: Mailer | null; intervalMs?: number; firstRetryMs?: number };
+  /**
+   * Several servers on one database: this one's name, and how often it reads what the others
+   * changed, so its live pages follow their taps too. Absent: the only server.
+   */
+  changeFeed?: { serverId: string; pollMs?: number };
   http?: {
     bodyLimits?: BodyLimits;
     /** Proxies whose X-Forwarded-For is believed (client-address.ts). */
@@ -57,6 +64,8 @@ export interface SyncServerEvents {
   breaker: [BreakerState];
   /** Work records built or changed. */
   records: [RecordKey[]];
+  /** Taps, a status or records changed by another server on the same database (changes/). */
+  remote: [Change];
 }
 
 export interface SyncServer extends EventEmitter<SyncServerEvents> {
@@ -74,7 +83,12 @@ export function createServer(deps: ServerDeps): SyncServer {
   const now = (): Date => deps.clock.now();
   const events = new EventEmitter<SyncServerEvents>();
   const { taps, records: recordStore, outbox, directory, queries, corrections, quarantineLog } = deps.stores;
-  const { enrolments, workerLinks, alertSubscriptions } = deps.stores;
+  const { enrolments, workerLinks, alertSubscriptions, changes } = deps.stores;
+  const feed =
+    deps.changeFeed === undefined
+      ? null
+      : new ChangeFeed({ store: changes, ...deps.changeFeed, log: deps.log.child({ module: 'server:changes' }), now });
+  feed?.on('change', (change) => events.emit('remote', change));
   const ingest = new MqttIngest(deps.broker, {
     stores: { taps, directory, quarantineLog },
     log: deps.log.child({ module: 'server:ingest' }),
@@ -120,10 +134,12 @@ export function createServer(deps: ServerDeps): SyncServer {
     metrics.ackSeconds.observe(batch.ackMs / 1000);
     metrics.batches.inc({ outcome: batch.result.ack.error === null ? 'stored' : 'refused' });
     metrics.tapsStored.inc(batch.result.inserted);
+    if (batch.result.inserted > 0) feed?.publish({ kind: 'taps', terminalId: batch.terminalId });
     events.emit('batch', batch);
   });
   ingest.on('status', (status) => {
     metrics.status(status.terminalId, status);
+    feed?.publish({ kind: 'status', terminalId: status.terminalId });
     events.emit('status', status);
   });
   ingest.on('records', () => records.kick());
@@ -134,6 +150,7 @@ export function createServer(deps: ServerDeps): SyncServer {
   records.on('records', (keys) => {
     forwarder.kick();
     presence.note(keys.map((key) => key.siteId as SiteId));
+    feed?.publish({ kind: 'records', siteIds: [...new Set(keys.map((key) => key.siteId))] });
     events.emit('records', keys);
   });
   forwarder.on('accepted', (accepted) => {
@@ -218,8 +235,10 @@ export function createServer(deps: ServerDeps): SyncServer {
       records.kick();
       await forwarder.start();
       alerts.start();
+      await feed?.start();
     },
     async stop(): Promise<void> {
+      feed?.stop();
       dashboard.close();
       await forwarder.stop();
       await alerts.stop();

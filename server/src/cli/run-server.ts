@@ -111,6 +111,10 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
     }
 
     const server = createServer({
+      // Several servers share the ingest: each follows what the others change, for its live pages.
+      ...(config.broker.mode === 'external' && config.broker.sharedGroup !== undefined
+        ? { changeFeed: { serverId: config.serverId } }
+        : {}),
       stores: store,
       broker: join,
       ccus: gateway,

@@ -531,5 +531,14 @@ export const MIGRATIONS: readonly string[] = [
   -- A record being sent is claimed by one server until a time: another takes it over only then.
   ALTER TABLE ccus_outbox ADD COLUMN claimed_by TEXT;
   ALTER TABLE ccus_outbox ADD COLUMN claim_until TEXT;
+  -- What each of several servers changed, for the others' live pages (changes/change-feed.ts).
+  CREATE TABLE change_feed (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    server_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('taps', 'status', 'records')),
+    terminal_id TEXT,
+    site_ids TEXT,
+    at TEXT NOT NULL
+  );
   `,
 ];

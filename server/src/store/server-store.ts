@@ -1,5 +1,6 @@
 import { AlertSubscriptionStore } from '../alerts/alert-subscriptions.js';
 import { CcusOutbox, type OutboxOptions } from '../ccus/outbox-store.js';
+import { ChangeFeedStore } from '../changes/change-feed-store.js';
 import { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import { QuarantineLog, type QuarantinePolicy } from '../quarantine/quarantine-log.js';
 import { RecordRebuild } from '../records/record-rebuild.js';
@@ -36,6 +37,7 @@ export class ServerStore {
   readonly enrolments: EnrolmentStore;
   readonly workerLinks: WorkerLinkStore;
   readonly alertSubscriptions: AlertSubscriptionStore;
+  readonly changes: ChangeFeedStore;
 
   private constructor(db: SqliteDb, options: ServerStoreOptions) {
     this.db = db;
@@ -46,6 +48,7 @@ export class ServerStore {
     this.enrolments = new EnrolmentStore(db);
     this.workerLinks = new WorkerLinkStore(db);
     this.alertSubscriptions = new AlertSubscriptionStore(db);
+    this.changes = new ChangeFeedStore(db);
     this.directory = new DirectoryStore(db);
     this.queries = new RecordQueries(db, this.outbox);
     this.corrections = new CorrectionStore(db, this.directory, this.queries, this.outbox);

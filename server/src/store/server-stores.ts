@@ -1,5 +1,6 @@
 import type { AlertSubscriptionStore } from '../alerts/alert-subscriptions.js';
 import type { CcusOutbox } from '../ccus/outbox-store.js';
+import type { ChangeFeedStore } from '../changes/change-feed-store.js';
 import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { QuarantineLog } from '../quarantine/quarantine-log.js';
 import type { RecordRebuild } from '../records/record-rebuild.js';
@@ -41,4 +42,6 @@ export interface ServerStores {
   readonly enrolments: Eventually<EnrolmentStore>;
   readonly workerLinks: Eventually<WorkerLinkStore>;
   readonly alertSubscriptions: Eventually<AlertSubscriptionStore>;
+  /** What each of several servers changed, for the others' live pages (changes/). */
+  readonly changes: Eventually<ChangeFeedStore>;
 }

@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { TerminalId } from '@ccus-gate/protocol';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import type { Change } from '../changes/change-feed-store.js';
 import type { IngestResult } from '../ingest/tap-ingest.js';
 import type { RecordKey } from '../records/record-queue.js';
 import type { SyncServerEvents } from '../server.js';
@@ -46,9 +47,18 @@ export function liveChanges(
         const onRecords = (keys: RecordKey[]): void => {
           if ('siteId' in filter && keys.some((key) => key.siteId === filter.siteId)) changed();
         };
+        // Another server's changes: the same rules, from what the change feed says.
+        const onRemote = (change: Change): void => {
+          if (change.kind === 'records') {
+            if ('siteId' in filter && change.siteIds.includes(filter.siteId)) changed();
+          } else if ((change.kind === 'taps') === 'siteId' in filter) {
+            void concerns(filter, change.terminalId as TerminalId).then((yes) => yes && changed());
+          }
+        };
         events.on('batch', onBatch);
         events.on('status', onStatus);
         events.on('records', onRecords);
+        events.on('remote', onRemote);
         const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n').catch(() => {}), KEEPALIVE_MS);
         try {
           // First word on every (re)connection: what happened before it opened is fetched now.
@@ -65,6 +75,7 @@ export function liveChanges(
           events.off('batch', onBatch);
           events.off('status', onStatus);
           events.off('records', onRecords);
+          events.off('remote', onRemote);
         }
       }),
     close() {

@@ -35,6 +35,19 @@ describe('ccus-gate-server', () => {
     );
   });
 
+  it('refuses a CCUS claim too short for a send to fit in, since a second server could then send the record too', () => {
+    const path = writeConfig('claim.json', {
+      database: 'server.db',
+      broker: { mode: 'embedded' },
+      ccus: { mode: 'http', url: 'http://ccus.example', timeoutSeconds: 10 },
+      forwarder: { claimSeconds: 15 },
+    });
+    const result = run('migrate', '--config', path);
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain('forwarder.claimSeconds');
+    expect(result.stderr).toContain('must be at least twice ccus.timeoutSeconds (10)');
+  });
+
   it('creates an operator token, writes Mosquitto files, and serves until SIGTERM', async () => {
     writeFileSync(join(dir.path, 'service.password'), 'service-secret\n');
     const external = writeConfig('external.json', {

@@ -126,12 +126,13 @@ const ServerConfigSchema = z
       .prefault({}),
   })
   .superRefine((config, ctx) => {
-    // A claim that ran out while CCUS was still answering would let a second server send the record too.
-    if (config.ccus.mode === 'http' && config.forwarder.claimSeconds <= config.ccus.timeoutSeconds) {
+    // A claim that ran out while CCUS was still answering would let a second server send the record
+    // too; the forwarder renews a claim once a quarter of it has passed, so a send fits in the rest.
+    if (config.ccus.mode === 'http' && config.forwarder.claimSeconds < 2 * config.ccus.timeoutSeconds) {
       ctx.addIssue({
         code: 'custom',
         path: ['forwarder', 'claimSeconds'],
-        message: `must be longer than ccus.timeoutSeconds (${config.ccus.timeoutSeconds})`,
+        message: `must be at least twice ccus.timeoutSeconds (${config.ccus.timeoutSeconds})`,
       });
     }
   });

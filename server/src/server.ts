@@ -13,7 +13,7 @@ import { ChangeFeed } from './changes/change-feed.js';
 import type { Change } from './changes/change-feed-store.js';
 import { EnrolByTap } from './enrolment/enrol-by-tap.js';
 import type { BodyLimits } from './http/body-limit.js';
-import { clientAddressOf } from './http/client-address.js';
+import { clientAddressOf, httpsOf } from './http/client-address.js';
 import { SignInLimiter } from './http/sign-in-limiter.js';
 import { MqttIngest, type MqttIngestOptions } from './ingest/mqtt-ingest.js';
 import { PresencePublisher } from './ingest/presence-publisher.js';
@@ -179,6 +179,7 @@ export function createServer(deps: ServerDeps): SyncServer {
   // One budget of failed sign-ins for the API and the dashboard, per client address.
   const limiter = new SignInLimiter();
   const addressOf = clientAddressOf(deps.http?.trustedProxies);
+  const isHttps = httpsOf(deps.http?.trustedProxies);
   const bodyLimits = deps.http?.bodyLimits;
   const api = createHttpApi(
     { directory, queries, corrections, quarantineLog, enrolments, workerLinks, alertSubscriptions },
@@ -215,6 +216,7 @@ export function createServer(deps: ServerDeps): SyncServer {
     log: deps.log.child({ module: 'server:web' }),
     limiter,
     addressOf,
+    httpsOf: isHttps,
   });
 
   const selfView = createSelfView({

@@ -3,6 +3,7 @@ import {
   clientAddressOf,
   createDashboard,
   hashPassword,
+  httpsOf,
   type SyncServerEvents,
   withDashboard,
 } from '@ccus-gate/server';
@@ -120,6 +121,7 @@ export async function webFixture(dir: string, options: { trustedProxies?: string
     now: () => f.now.value,
     limiter: f.limiter,
     addressOf: clientAddressOf(options.trustedProxies),
+    httpsOf: httpsOf(options.trustedProxies),
   });
   const web = withDashboard(f.app as unknown as Hono, dashboard);
   return {

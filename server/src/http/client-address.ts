@@ -21,6 +21,24 @@ export function clientAddressOf(trustedProxies: readonly string[] = []): Address
   };
 }
 
+/** Whether a request reached us over HTTPS: the socket's own, or as a trusted proxy says. */
+export type HttpsOf = (c: Context) => boolean;
+
+/**
+ * Whether the browser's connection is HTTPS: TLS on our own socket, or, when the socket's peer
+ * is one of `trustedProxies`, X-Forwarded-Proto (its first entry) saying https. From anyone
+ * else the header is ignored, as X-Forwarded-For is.
+ */
+export function httpsOf(trustedProxies: readonly string[] = []): HttpsOf {
+  const trust = proxyaddr.compile([...trustedProxies]);
+  return (c) => {
+    if (new URL(c.req.url).protocol === 'https:') return true;
+    const peer = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
+    if (peer === undefined || !trust(peer, 0)) return false;
+    return (c.req.header('x-forwarded-proto') ?? '').split(',')[0]?.trim().toLowerCase() === 'https';
+  };
+}
+
 /** Throws, naming the entry, when a trustedProxies entry is not an address, range or known name. */
 export function checkTrustedProxies(entries: readonly string[]): void {
   for (const entry of entries) {

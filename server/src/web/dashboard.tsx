@@ -7,7 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { passwordMatches } from '../credentials.js';
 import { type BodyLimits, limitBodies } from '../http/body-limit.js';
-import { type AddressOf, clientAddressOf } from '../http/client-address.js';
+import { type AddressOf, clientAddressOf, type HttpsOf, httpsOf } from '../http/client-address.js';
 import { type SignInAttempt, SignInLimiter } from '../http/sign-in-limiter.js';
 import type { DirectoryStore } from '../store/directory-store.js';
 import type { Eventually } from '../store/server-stores.js';
@@ -48,6 +48,8 @@ export interface DashboardDeps {
   limiter?: SignInLimiter;
   /** The client's address (trusted proxies applied); the socket's peer by default. */
   addressOf?: AddressOf;
+  /** Whether the browser's connection is HTTPS (trusted proxies applied); our own socket's by default. */
+  httpsOf?: HttpsOf;
   log?: Logger;
 }
 
@@ -106,6 +108,11 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   const addressOf = deps.addressOf ?? clientAddressOf();
   const live = liveChanges(deps.events, directory);
   const app = new Hono();
+  const isHttps = deps.httpsOf ?? httpsOf();
+  app.use('*', async (c, next) => {
+    c.set('https', isHttps(c));
+    await next();
+  });
 
   app.use('*', secureHeaders({ contentSecurityPolicy: CSP, referrerPolicy: 'same-origin' }));
   app.use('*', async (c, next) => {

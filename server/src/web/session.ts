@@ -15,9 +15,19 @@ export interface WebSession {
   token: string;
 }
 
-/** Secure cookies over HTTPS; plain HTTP (the demo on localhost) cannot keep a Secure cookie. */
-export const secure = (c: Context): boolean =>
-  new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Set by the dashboard for each request (http/client-address.ts, httpsOf). */
+    https: boolean;
+  }
+}
+
+/**
+ * Secure cookies over HTTPS; plain HTTP (the demo on localhost) cannot keep a Secure cookie.
+ * Whether it is HTTPS the dashboard decides per request, believing X-Forwarded-Proto only from
+ * a trusted proxy.
+ */
+export const secure = (c: Context): boolean => c.get('https') ?? new URL(c.req.url).protocol === 'https:';
 
 const cookieOptions = (c: Context, maxAgeSeconds: number) =>
   ({ httpOnly: true, sameSite: 'Lax', path: '/', secure: secure(c), maxAge: maxAgeSeconds }) as const;

@@ -113,4 +113,21 @@ describe('failed sign-ins', () => {
     again.cookies.set('ccg_device', device);
     expect((await again.signIn('a-admin', PASSWORD)).status).toBe(429);
   });
+
+  it('marks its cookies Secure behind a trusted TLS proxy, and never because a client says so', async () => {
+    const cookieOf = async (headers: Record<string, string>) => {
+      const response = await browser(headers).signIn('a-admin', PASSWORD);
+      return response.headers.getSetCookie().find((line) => line.startsWith('ccg_session=')) ?? '';
+    };
+    // No trusted proxy: a plain-HTTP client claiming HTTPS gets a cookie it can keep over HTTP.
+    await start();
+    expect(await cookieOf({ 'x-forwarded-proto': 'https' })).not.toMatch(/;\s*Secure/i);
+    await http.close();
+    f.close();
+    dir.remove();
+    // The site's TLS proxy on loopback says the browser's connection is HTTPS: Secure.
+    await start({ trustedProxies: ['loopback'] });
+    expect(await cookieOf({ 'x-forwarded-proto': 'https' })).toMatch(/;\s*Secure/i);
+    expect(await cookieOf({ 'x-forwarded-proto': 'http' })).not.toMatch(/;\s*Secure/i);
+  });
 });

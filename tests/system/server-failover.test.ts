@@ -137,7 +137,10 @@ describe('several servers, one killed after another', () => {
   });
 
   /** A terminal as the server sees it: each batch sent until acked, again after a silence. */
-  async function terminal(gate: Gate, stop: () => boolean): Promise<number> {
+  /** The last sequence number each terminal used. */
+  const seqOf = new Map<string, number>();
+
+  async function terminal(gate: Gate, days: readonly number[]): Promise<number> {
     const client: MqttClient = await connectAsync(mosquitto.url, {
       username: gate.terminalId,
       password: gate.password,
@@ -150,8 +153,8 @@ describe('several servers, one killed after another', () => {
       if (ack.batchId !== null) acks.get(ack.batchId)?.(ack);
     });
     await client.subscribeAsync(topicFor(gate.terminalId, 'ack'), { qos: 1 });
-    let seq = 0;
-    for (let day = 1; day <= DAYS && !stop(); day++) {
+    let seq = seqOf.get(gate.terminalId) ?? 0;
+    for (const day of days) {
       const at = (hour: string) => `2026-11-${String(day).padStart(2, '0')}T${hour}:00:00.000+09:00`;
       const taps = (['08', '17'] as const).map((hour, i) => ({
         seq: ++seq,
@@ -185,6 +188,7 @@ describe('several servers, one killed after another', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     await client.endAsync();
+    seqOf.set(gate.terminalId, seq);
     return seq;
   }
 
@@ -201,7 +205,8 @@ describe('several servers, one killed after another', () => {
         await start(i);
       }
     })();
-    const sent = await Promise.all(gates.map((gate) => terminal(gate, () => false)));
+    const days = Array.from({ length: DAYS }, (_, i) => i + 1);
+    const sent = await Promise.all(gates.map((gate) => terminal(gate, days)));
     sending = false;
     await killer;
     expect(kills).toBeGreaterThan(0);
@@ -227,6 +232,38 @@ describe('several servers, one killed after another', () => {
       const records = store.queries.records(T1, { limit: 1000, offset: 0 });
       expect(records.every((r) => r.tapCount === 2 && r.flags.length === 0)).toBe(true);
       expect(simulator.records.size).toBe(expected);
+      expect(simulator.feesYen).toBe(expected * 10);
+    } finally {
+      store.close();
+    }
+  }, 240_000);
+
+  it('rides out a database another process holds: acks wait, nothing is lost, no server exits', async () => {
+    const holder = ServerStore.open(database);
+    holder.db.raw.exec('BEGIN EXCLUSIVE');
+    const sending = Promise.all(gates.map((gate) => terminal(gate, [DAYS + 1, DAYS + 2])));
+    // Longer than a server waits for the lock (10 s): writes fail meanwhile and are answered as such.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    const during = holder.taps.count(gates[0]?.terminalId as TerminalId);
+    holder.db.raw.exec('COMMIT');
+    holder.close();
+    const sent = await sending;
+    // Nothing was stored while the lock was held: the terminals kept their taps and sent them again.
+    expect(during).toBe(DAYS * 2);
+    expect(servers.every((server) => server?.child.exitCode === null)).toBe(true);
+
+    const store = ServerStore.open(database);
+    try {
+      const expected = TERMINALS * (DAYS + 2);
+      await waitFor(
+        'the held-up taps stored, built and accepted',
+        () => {
+          const records = store.queries.records(T1, { limit: 1000, offset: 0 });
+          return records.length === expected && records.every((r) => r.ccus?.state === 'accepted');
+        },
+        60_000,
+      );
+      for (const [i, gate] of gates.entries()) expect(store.taps.count(gate.terminalId)).toBe(sent[i]);
       expect(simulator.feesYen).toBe(expected * 10);
     } finally {
       store.close();

@@ -44,7 +44,7 @@ export function percentile(samples: readonly number[], p: number): number {
 export function rawServerInsertRate(dir: string, count: number, batchSize: number, terminals = 1): number {
   const path = join(dir, 'raw-server.db');
   const store = ServerStore.open(path);
-  // The same columns the server writes for a tap (store/server-store.ts storeBatch), the
+  // The same columns the server writes for a tap (store/tap-store.ts storeBatch), the
   // derived ones included: a row without at_ms costs less in the timeline index.
   const insert = store.db.raw.prepare(
     `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at, at_ms,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -36,6 +36,7 @@ async function runLoad<T>(plan: unknown): Promise<T> {
  * Mosquitto of the run's own, sharing the ingest; `terminals` accounts made for the load.
  */
 async function startCluster(dir: string, servers: number, terminals: number) {
+  mkdirSync(dir, { recursive: true });
   const { store, siteId } = storeWithSite(dir);
   const accounts: { id: string; password: string }[] = [];
   for (let i = 0; i < terminals; i++) {
@@ -108,6 +109,8 @@ export const benchmark: Benchmark = {
   description: `Several sync server processes on one SQLite file and one Mosquitto (MQTT 5 shared subscription): ${TERMINALS} simulated terminals (another process) each send ${BATCHES} batches of ${BATCH} taps, ${WINDOW} in flight, to 1, 2 and 3 servers; then ${STEADY_TERMINALS} terminals offer a steady load to 3 servers. PostgreSQL is not written yet: these are the one-machine figures.`,
   async run() {
     const dir = mkdtempSync(join(tmpdir(), 'ccus-gate-bench-scale-'));
+    // Mosquitto runs as its own user and must reach its folder inside this one.
+    chmodSync(dir, 0o711);
     try {
       const rawRate = rawServerInsertRate(join(dir, 'raw'), TERMINALS * BATCHES * BATCH, BATCH, TERMINALS);
       const raw = { metric: `raw inserts into the server's taps table (${BATCH}/txn)`, value: rawRate, unit: 'rows/s' };

@@ -47,6 +47,7 @@ export * from './store/sqlite-db.js';
 export * from './store/store-error.js';
 export * from './store/tenant-scope.js';
 export { createDashboard, type Dashboard, type DashboardDeps, withDashboard } from './web/dashboard.js';
+export { deviceCookieName } from './web/device-cookie.js';
 export { localPath } from './web/local-path.js';
 export * from './workers/level-progress.js';
 export * from './workers/level-thresholds.js';

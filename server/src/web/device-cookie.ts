@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { secure, tokensEqual } from './session.js';
@@ -10,6 +10,13 @@ import { secure, tokensEqual } from './session.js';
  * across restarts and servers, and a changed password ends it.
  */
 export const DEVICE_COOKIE = 'ccg_device';
+
+/**
+ * One cookie per login (named by a hash of it), so a browser that several people sign in on,
+ * a site office's PC, stays known for each of them: signing in as one does not forget another.
+ */
+export const deviceCookieName = (login: string): string =>
+  `${DEVICE_COOKIE}_${createHash('sha256').update(login.toLowerCase()).digest('base64url').slice(0, 12)}`;
 const ONE_YEAR_S = 365 * 24 * 3600;
 
 const macOf = (nonce: string, login: string, passwordHash: string): string =>
@@ -17,7 +24,7 @@ const macOf = (nonce: string, login: string, passwordHash: string): string =>
 
 export function setDeviceCookie(c: Context, login: string, passwordHash: string): void {
   const nonce = randomBytes(16).toString('base64url');
-  setCookie(c, DEVICE_COOKIE, `${nonce}.${macOf(nonce, login, passwordHash)}`, {
+  setCookie(c, deviceCookieName(login), `${nonce}.${macOf(nonce, login, passwordHash)}`, {
     httpOnly: true,
     sameSite: 'Strict',
     path: '/signin',
@@ -28,7 +35,7 @@ export function setDeviceCookie(c: Context, login: string, passwordHash: string)
 
 /** The device's id when this browser's cookie was issued to this login with this password. */
 export function knownDevice(c: Context, login: string, passwordHash: string | null): string | undefined {
-  const value = getCookie(c, DEVICE_COOKIE);
+  const value = getCookie(c, deviceCookieName(login));
   if (value === undefined || passwordHash === null) return undefined;
   const [nonce = '', mac = ''] = value.split('.');
   if (nonce === '' || !tokensEqual(mac, macOf(nonce, login, passwordHash))) return undefined;

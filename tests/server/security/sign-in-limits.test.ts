@@ -1,4 +1,4 @@
-import { type HttpListener, listenHttp } from '@ccus-gate/server';
+import { deviceCookieName, type HttpListener, listenHttp } from '@ccus-gate/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../support/temp-dir.js';
 import { overHttp, PASSWORD, WebClient, type WebFixture, webFixture } from '../../support/web-client.js';
@@ -82,7 +82,7 @@ describe('failed sign-ins', () => {
     await start();
     const owner = browser();
     expect((await owner.signIn('a-admin', PASSWORD)).status).toBe(303);
-    expect(owner.cookies.has('ccg_device')).toBe(true);
+    expect(owner.cookies.has(deviceCookieName('a-admin'))).toBe(true);
     await signOut(owner);
 
     // Someone in the same office (one address, no trusted proxy) sprays guesses over accounts.
@@ -96,21 +96,36 @@ describe('failed sign-ins', () => {
     // The device cookie is the owner's own: it does not open another account, and a wrong
     // password through it counts against that device alone.
     const borrowed = browser();
-    borrowed.cookies.set('ccg_device', owner.cookies.get('ccg_device') as string);
+    borrowed.cookies.set(deviceCookieName('a-viewer'), owner.cookies.get(deviceCookieName('a-admin')) as string);
     expect((await borrowed.signIn('a-viewer', PASSWORD)).status).toBe(429);
     for (let i = 0; i < 10; i++) expect((await owner.signIn('a-admin', `typo ${i}`)).status).toBe(401);
     expect((await owner.signIn('a-admin', PASSWORD)).status).toBe(429);
+  });
+
+  it('keeps a shared office browser known for each person who signed in on it', async () => {
+    await start();
+    const office = browser();
+    expect((await office.signIn('a-admin', PASSWORD)).status).toBe(303);
+    await signOut(office);
+    expect((await office.signIn('a-viewer', PASSWORD)).status).toBe(303);
+    await signOut(office);
+    // Someone at the same address sprays guesses: both people at the office PC still get in.
+    for (let i = 0; i < 20; i++) expect((await browser().signIn(`x-${i}`, 'a guess')).status).toBe(401);
+    expect((await browser().signIn('a-admin', PASSWORD)).status).toBe(429);
+    expect((await office.signIn('a-admin', PASSWORD)).status).toBe(303);
+    await signOut(office);
+    expect((await office.signIn('A-VIEWER', PASSWORD)).status).toBe(303);
   });
 
   it('forgets a device when its password changes', async () => {
     await start();
     const owner = browser();
     expect((await owner.signIn('a-admin', PASSWORD)).status).toBe(303);
-    const device = owner.cookies.get('ccg_device') as string;
+    const device = owner.cookies.get(deviceCookieName('a-admin')) as string;
     f.store.db.sql("UPDATE users SET password_hash = 'scrypt$changed' WHERE login = 'a-admin'").run();
     for (let i = 0; i < 20; i++) expect((await browser().signIn(`x-${i}`, 'a guess')).status).toBe(401);
     const again = browser();
-    again.cookies.set('ccg_device', device);
+    again.cookies.set(deviceCookieName('a-admin'), device);
     expect((await again.signIn('a-admin', PASSWORD)).status).toBe(429);
   });
 

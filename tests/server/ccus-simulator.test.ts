@@ -44,12 +44,19 @@ describe('the CCUS simulator', () => {
     expect(simulator.feesYen).toBe(10);
   });
 
+  /** The company a registration body speaks for: the prime of a site, the employer of a place. */
+  const callerIn = (body: unknown): string | undefined => {
+    const b = body as { primeCompanyId?: string; companyId?: string } | undefined;
+    return b?.primeCompanyId ?? b?.companyId;
+  };
+
   it('keeps CCUS registration rules: the prime registers the site, each employer its own workers, each company sees its part', async () => {
     const simulator = new CcusSimulator({ now });
-    const call = async (method: string, path: string, body?: unknown) => {
+    /** As the company `as` (real CCUS knows it from the credentials). */
+    const call = async (method: string, path: string, body?: unknown, as = callerIn(body)) => {
       const response = await simulator.app.request(path, {
         method,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(as === undefined ? {} : { 'x-ccus-company': as }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       return { status: response.status, body: (await response.json()) as { code?: string; workers?: unknown[] } };
@@ -66,6 +73,9 @@ describe('the CCUS simulator', () => {
     expect(
       await call('PUT', '/v1/sites/11', { ...site, companies: [{ ...site.companies[1], parentCompanyId: '9' }] }),
     ).toMatchObject({ status: 422, body: { code: 'structure_broken' } });
+    // Only the prime registers its site, and only an employer its own workers; without a company, nothing.
+    expect(await call('PUT', '/v1/sites/11', site, '2')).toMatchObject({ status: 403, body: { code: 'not_prime' } });
+    expect(await call('PUT', '/v1/sites/11', site, '')).toMatchObject({ status: 401, body: { code: 'no_company' } });
     expect((await call('PUT', '/v1/sites/11', site)).status).toBe(200);
     expect(await call('PUT', '/v1/sites/11', { ...site, primeCompanyId: '5' })).toMatchObject({
       status: 409,
@@ -91,6 +101,10 @@ describe('the CCUS simulator', () => {
       status: 422,
       body: { code: 'not_employer' },
     });
+    expect(await call('PUT', '/v1/sites/11/workers/20000000000002', place('2'), '1')).toMatchObject({
+      status: 403,
+      body: { code: 'not_own_worker' },
+    });
     expect(await call('PUT', '/v1/sites/11/workers/20000000000002', place('9'))).toMatchObject({
       status: 422,
       body: { code: 'company_not_in_structure' },
@@ -115,13 +129,13 @@ describe('the CCUS simulator', () => {
       expect((await call('PUT', `/v1/sites/11/workers/${id}`, place(employer as string))).status).toBe(200);
     }
     const seen = async (companyId: string) =>
-      ((await call('GET', `/v1/sites/11/workers?companyId=${companyId}`)).body.workers as { workerId: string }[]).map(
+      ((await call('GET', '/v1/sites/11/workers', undefined, companyId)).body.workers as { workerId: string }[]).map(
         (w) => w.workerId,
       );
     expect(await seen('1')).toEqual(['20000000000002', '30000000000003', '40000000000004']);
     expect(await seen('2')).toEqual(['20000000000002', '30000000000003']);
     expect(await seen('3')).toEqual(['30000000000003']);
-    expect(await call('GET', '/v1/sites/11/workers?companyId=9')).toMatchObject({
+    expect(await call('GET', '/v1/sites/11/workers', undefined, '9')).toMatchObject({
       status: 403,
       body: { code: 'company_not_in_structure' },
     });

@@ -40,7 +40,15 @@ describe("CCUS's site roster in a real browser", () => {
   const ccus = async (path: string, body: unknown): Promise<void> => {
     const response = await fetch(`${stack.ccusHttp.url}${path}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      // As the company the body speaks for: the prime of a site, the employer of a place.
+      headers: {
+        'content-type': 'application/json',
+        'x-ccus-company': String(
+          (body as { primeCompanyId?: string; companyId?: string }).primeCompanyId ??
+            (body as { companyId?: string }).companyId ??
+            '',
+        ),
+      },
       body: JSON.stringify(body),
     });
     expect(response.status, path).toBe(200);

@@ -49,7 +49,15 @@ describe("CCUS's site roster: registration and import", () => {
   const ccus = (method: string, path: string, body: unknown) =>
     fetch(`${server.ccusUrl}${path}`, {
       method,
-      headers: { 'content-type': 'application/json' },
+      // As the company the body speaks for: the prime of a site, the employer of a place.
+      headers: {
+        'content-type': 'application/json',
+        'x-ccus-company': String(
+          (body as { primeCompanyId?: string; companyId?: string }).primeCompanyId ??
+            (body as { companyId?: string }).companyId ??
+            '',
+        ),
+      },
       body: JSON.stringify(body),
     }).then((r) => r.status);
   const states = () => server.store.queries.records(T1, { limit: 100, offset: 0 }).map((r) => r.ccus?.state);

@@ -1,4 +1,5 @@
 import { CcusError, type CcusGateway, type CcusReceipt, type CcusSubmission } from './gateway.js';
+import { COMPANY_HEADER } from './simulator/register-routes.js';
 import type { CcusRosterPlace, CcusSiteRegistration, CcusSiteRegistry, CcusSiteWorker } from './site-registry.js';
 
 interface Answer {
@@ -53,26 +54,30 @@ class HttpCcusSites implements CcusSiteRegistry {
   }
 
   async siteWorkers(siteId: string, asCompanyId: string): Promise<CcusSiteWorker[]> {
-    const path = `/v1/sites/${encodeURIComponent(siteId)}/workers?companyId=${encodeURIComponent(asCompanyId)}`;
-    const answer = await callCcus(`${this.#baseUrl}${path}`, { method: 'GET' }, this.#timeoutMs);
+    const path = `/v1/sites/${encodeURIComponent(siteId)}/workers`;
+    const answer = await callCcus(
+      `${this.#baseUrl}${path}`,
+      { method: 'GET', headers: { [COMPANY_HEADER]: asCompanyId } },
+      this.#timeoutMs,
+    );
     if (!Array.isArray(answer.body.workers)) {
       throw new CcusError('transient', 'bad_answer', 'CCUS answered the site workers without a list');
     }
     return answer.body.workers as CcusSiteWorker[];
   }
 
-  async registerSite(siteId: string, site: CcusSiteRegistration): Promise<void> {
+  async registerSite(siteId: string, site: CcusSiteRegistration, asCompanyId: string): Promise<void> {
     await callCcus(
       `${this.#baseUrl}/v1/sites/${encodeURIComponent(siteId)}`,
-      { method: 'PUT', body: site },
+      { method: 'PUT', body: site, headers: { [COMPANY_HEADER]: asCompanyId } },
       this.#timeoutMs,
     );
   }
 
-  async registerOnRoster(siteId: string, workerId: string, place: CcusRosterPlace): Promise<void> {
+  async registerOnRoster(siteId: string, workerId: string, place: CcusRosterPlace, asCompanyId: string): Promise<void> {
     await callCcus(
       `${this.#baseUrl}/v1/sites/${encodeURIComponent(siteId)}/workers/${encodeURIComponent(workerId)}`,
-      { method: 'PUT', body: place },
+      { method: 'PUT', body: place, headers: { [COMPANY_HEADER]: asCompanyId } },
       this.#timeoutMs,
     );
   }

@@ -10,6 +10,8 @@ export interface SiteRegistrationResult {
   registered: string[];
   /** Workers CCUS refused, each with its code and reason. */
   refused: { workerId: string; code: string; message: string }[];
+  /** Workers of other companies on the roster: in CCUS each company registers its own. */
+  leftToEmployers: { workerId: string; employerCompanyId: string }[];
   /** Records refused as not on CCUS's roster, sent again now that their worker is. */
   resent: number;
 }
@@ -19,8 +21,8 @@ const NOT_ON_ROSTER = 'not_on_roster';
 
 /**
  * Sends a site to CCUS as the caller holds it: the site and its structure (施工体制) when the
- * caller is its prime, then each roster place the caller sees (or only the workers named), by
- * the worker's employer. Records CCUS refused because a worker was not on its roster are sent
+ * caller is its prime, then the caller's own employees' places on the roster (or only the
+ * workers named); other companies' workers are left to them, as CCUS wants. Records CCUS refused because a worker was not on its roster are sent
  * again once the worker is. A worker CCUS refuses does not stop the others; CCUS out of reach
  * does (CcusError, transient), after what was already registered.
  */
@@ -45,24 +47,34 @@ export async function registerSiteOnCcus(
     site: 'prime_registers',
     registered: [],
     refused: [],
+    leftToEmployers: [],
     resent: 0,
   };
   if (site.access === 'prime') {
-    await registry.registerSite(siteId, {
-      name: site.name,
-      primeCompanyId: site.primeCompanyId,
-      companies: site.companies,
-    });
+    await registry.registerSite(
+      siteId,
+      { name: site.name, primeCompanyId: site.primeCompanyId, companies: site.companies },
+      scope.companyId,
+    );
     result.site = 'registered';
   }
   for (const entry of roster) {
+    if (entry.employerCompanyId !== scope.companyId) {
+      result.leftToEmployers.push({ workerId: entry.workerId, employerCompanyId: entry.employerCompanyId });
+      continue;
+    }
     try {
-      await registry.registerOnRoster(siteId, entry.workerId, {
-        companyId: entry.employerCompanyId,
-        trade: entry.trade,
-        position: entry.position,
-        workContent: entry.workContent,
-      });
+      await registry.registerOnRoster(
+        siteId,
+        entry.workerId,
+        {
+          companyId: entry.employerCompanyId,
+          trade: entry.trade,
+          position: entry.position,
+          workContent: entry.workContent,
+        },
+        scope.companyId,
+      );
       result.registered.push(entry.workerId);
     } catch (error) {
       if (!isCcusError(error) || error.kind === 'transient') throw error;

@@ -20,6 +20,7 @@ export const ccusJa = {
   imported: (added: string, changed: string) => `CCUSから${added}人を追加し、${changed}人を変更しました`,
   registered: (registered: string, refused: string, resent: string) =>
     `CCUSに${registered}人を登録しました(拒否 ${refused}人)。${resent}件の就業履歴を再送します`,
+  leftToEmployers: (n: string) => `他社の技能者${n}人は、各社がCCUSに登録します`,
   refusedPrefix: 'CCUSが拒否',
   registerAndResend: 'CCUSの現場名簿に登録して再送',
   notOnCcusRosterHint:
@@ -47,6 +48,7 @@ export const ccusEn: typeof ccusJa = {
   imported: (added: string, changed: string) => `From CCUS: ${added} workers added, ${changed} changed`,
   registered: (registered: string, refused: string, resent: string) =>
     `Registered ${registered} workers on CCUS (${refused} refused); ${resent} records are sent again`,
+  leftToEmployers: (n: string) => `${n} workers of other companies: each company registers its own on CCUS`,
   refusedPrefix: 'CCUS refused',
   registerAndResend: 'Register on CCUS’s site roster and resend',
   notOnCcusRosterHint:

@@ -15,6 +15,16 @@ const invalid = (c: Context, what: string, issue: z.core.$ZodIssue | undefined):
 const refused = (c: Context, refusal: Refusal): Response =>
   c.json({ code: refusal.code, message: refusal.message }, refusal.status);
 
+/** The header naming the calling company, where real CCUS would know it from the credentials. */
+export const COMPANY_HEADER = 'x-ccus-company';
+
+/** The calling company: real CCUS knows it from the credentials; here a header says it. */
+function callerOf(c: Context): string | Response {
+  const caller = CompanyIdSchema.safeParse(c.req.header(COMPANY_HEADER));
+  if (caller.success) return caller.data;
+  return c.json({ code: 'no_company', message: `send the calling company's ID in ${COMPANY_HEADER}` }, 401);
+}
+
 async function bodyOf<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S> | Response> {
   const parsed = schema.safeParse(await c.req.json().catch(() => null));
   return parsed.success ? parsed.data : invalid(c, 'body ', parsed.error.issues[0]);
@@ -26,9 +36,10 @@ async function bodyOf<S extends z.ZodType>(c: Context, schema: S): Promise<z.out
  *   employer makes it; tests and the demo stand in for them);
  * - `PUT /sites/{siteId}`: the prime registers the site and its structure (施工体制);
  * - `PUT /sites/{siteId}/workers/{workerId}`: the employer registers a worker on the roster;
- * - `GET /sites/{siteId}/workers?companyId=`: the site's workers (施工体制技能者情報) as that
- *   company may see them.
- * Real CCUS knows the calling company from its credentials; here the body or query says it.
+ * - `GET /sites/{siteId}/workers`: the site's workers (施工体制技能者情報) as the caller may see them.
+ * Real CCUS knows the calling company from its credentials; here the `x-ccus-company` header
+ * says it, and the rules hold for it: only the prime registers its site, only a worker's
+ * employer registers them on a roster.
  */
 export function registerRoutes(register: CcusRegister): Hono {
   return new Hono()
@@ -43,8 +54,16 @@ export function registerRoutes(register: CcusRegister): Hono {
     .put('/sites/:siteId', async (c) => {
       const siteId = SiteIdSchema.safeParse(c.req.param('siteId'));
       if (!siteId.success) return invalid(c, 'siteId', siteId.error.issues[0]);
+      const caller = callerOf(c);
+      if (caller instanceof Response) return caller;
       const body = await bodyOf(c, SiteRegistrationSchema);
       if (body instanceof Response) return body;
+      if (body.primeCompanyId !== caller) {
+        return c.json(
+          { code: 'not_prime', message: `company ${caller} is not the prime of this site registration` },
+          403,
+        );
+      }
       const refusal = register.registerSite(siteId.data, body);
       if (refusal !== null) return refused(c, refusal);
       return c.json({ siteId: siteId.data, companies: body.companies.length });
@@ -61,17 +80,28 @@ export function registerRoutes(register: CcusRegister): Hono {
       });
     })
     .get('/sites/:siteId/workers', (c) => {
-      const companyId = CompanyIdSchema.safeParse(c.req.query('companyId'));
-      if (!companyId.success) return invalid(c, 'companyId', companyId.error.issues[0]);
-      const workers = register.siteWorkers(c.req.param('siteId'), companyId.data);
+      const caller = callerOf(c);
+      if (caller instanceof Response) return caller;
+      const workers = register.siteWorkers(c.req.param('siteId'), caller);
       if (!Array.isArray(workers)) return refused(c, workers);
       return c.json({ siteId: c.req.param('siteId'), workers });
     })
     .put('/sites/:siteId/workers/:workerId', async (c) => {
       const workerId = WorkerIdSchema.safeParse(c.req.param('workerId'));
       if (!workerId.success) return invalid(c, 'workerId', workerId.error.issues[0]);
+      const caller = callerOf(c);
+      if (caller instanceof Response) return caller;
       const body = await bodyOf(c, RosterRegistrationSchema);
       if (body instanceof Response) return body;
+      if (body.companyId !== caller) {
+        return c.json(
+          {
+            code: 'not_own_worker',
+            message: `company ${caller} registers only its own workers, not company ${body.companyId}'s`,
+          },
+          403,
+        );
+      }
       const refusal = register.registerOnRoster(c.req.param('siteId'), workerId.data, body);
       if (refusal !== null) return refused(c, refusal);
       return c.json({ siteId: c.req.param('siteId'), workerId: workerId.data, ...body });

@@ -15,12 +15,14 @@ function registered(t: Messages, data: Record<string, unknown>): string {
     String(result.refused.length),
     String(result.resent),
   );
-  if (result.refused.length === 0) return counts;
+  const left =
+    result.leftToEmployers.length === 0 ? '' : ` ${t.ccus.leftToEmployers(String(result.leftToEmployers.length))}`;
+  if (result.refused.length === 0) return `${counts}.${left}`;
   const reasons = result.refused
     .slice(0, 3)
     .map((r) => `${r.workerId}: ${r.message}`)
     .join('; ');
-  return `${counts}. ${t.ccus.refusedPrefix}: ${reasons}${result.refused.length > 3 ? '; …' : ''}`;
+  return `${counts}. ${t.ccus.refusedPrefix}: ${reasons}${result.refused.length > 3 ? '; …' : ''}.${left}`;
 }
 
 /**

@@ -42,31 +42,54 @@ export function mosquittoPasswordFile(accounts: readonly BrokerAccount[]): strin
 }
 
 /**
+ * The lines of these users as a password file has them now (none when it does not exist):
+ * another server's account, whose password only that server knows.
+ */
+export function carriedOver(passwordFile: string, usernames: ReadonlySet<string>): BrokerAccount[] {
+  if (usernames.size === 0 || !existsSync(passwordFile)) return [];
+  return readFileSync(passwordFile, 'utf8')
+    .split('\n')
+    .map((line) => /^([^:\s]+):(\S+)$/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null && usernames.has(match[1] as string))
+    .map((match) => ({ username: match[1] as string, hash: match[2] as string }));
+}
+
+/**
  * Keeps an external Mosquitto's password file in step with the terminal registry: written
  * whole (to a temporary file, then renamed, so Mosquitto never reads half of it), readable
  * by the owner and the file's group (Mosquitto runs as its own user, in that group: see
  * server/README.md), then Mosquitto is told to reload (SIGHUP to the pid in its pid file).
+ * With several servers on one Mosquitto each keeps the file, and each keeps the others'
+ * accounts (`otherServices`: their lines are carried over as they are, since only each
+ * server knows its own password); any other line not in the registry, a removed terminal's,
+ * goes.
  */
 export class MosquittoAccounts {
   readonly #passwordFile: string;
   readonly #pidFile: string | null;
   readonly #services: BrokerAccount[];
+  readonly #others: Set<string>;
 
   constructor(options: {
     passwordFile: string;
     pidFile?: string;
     /** The sync servers' own accounts, with their plain passwords (hashed here). */
     services: readonly { username: string; password: string }[];
+    /** Other servers' accounts on the same Mosquitto, kept from the file as they are. */
+    otherServices?: readonly string[];
   }) {
     this.#passwordFile = options.passwordFile;
     this.#pidFile = options.pidFile ?? null;
     this.#services = options.services.map((s) => ({ username: s.username, hash: mosquittoHash(s.password) }));
+    this.#others = new Set(options.otherServices ?? []);
   }
 
   /** Writes the file and asks Mosquitto to reload; returns whether a reload was signalled. */
   sync(terminals: readonly BrokerAccount[]): boolean {
-    const temporary = `${this.#passwordFile}.tmp`;
-    writeFileSync(temporary, mosquittoPasswordFile([...this.#services, ...terminals]), { mode: 0o640 });
+    // Its own temporary file: another server may be writing the same file at the same moment.
+    const temporary = `${this.#passwordFile}.${process.pid}.tmp`;
+    const accounts = [...this.#services, ...carriedOver(this.#passwordFile, this.#others), ...terminals];
+    writeFileSync(temporary, mosquittoPasswordFile(accounts), { mode: 0o640 });
     // The server's umask is owner-only; Mosquitto reads this file through its group.
     chmodSync(temporary, 0o640);
     // The group the file had (or its folder has): a new file would take the server's own.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@ccus-gate/protocol';
 import { pino } from 'pino';
-import { mosquittoAcl, mosquittoPasswordFile } from '../broker/mosquitto-files.js';
+import { carriedOver, mosquittoAcl, mosquittoPasswordFile } from '../broker/mosquitto-files.js';
 import { mosquittoHash } from '../credentials.js';
 import { ServerStore } from '../store/server-store.js';
 import { ownerOnlyFromNowOn, tightenDatabase } from './file-modes.js';
@@ -83,8 +83,11 @@ async function main(argv: string[]): Promise<number> {
       };
       const acl = join(values.out, 'acl');
       const passwd = join(values.out, 'passwd');
-      writeFileSync(acl, mosquittoAcl([config.broker.username]));
-      writeFileSync(passwd, mosquittoPasswordFile([service, ...store.directory.brokerAccounts()]));
+      // With several servers: every one's account in the ACL, and the others' lines kept.
+      const others = config.broker.mosquitto?.otherServices ?? [];
+      writeFileSync(acl, mosquittoAcl([config.broker.username, ...others]));
+      const kept = carriedOver(passwd, new Set(others));
+      writeFileSync(passwd, mosquittoPasswordFile([service, ...kept, ...store.directory.brokerAccounts()]));
       // Mosquitto reads them as its own user: the hashes for its group (chgrp passwd mosquitto), the ACL for anyone.
       chmodSync(passwd, 0o640);
       chmodSync(acl, 0o644);

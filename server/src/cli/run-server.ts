@@ -106,6 +106,9 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
           passwordFile: config.broker.mosquitto.passwordFile,
           ...(config.broker.mosquitto.pidFile === undefined ? {} : { pidFile: config.broker.mosquitto.pidFile }),
           services: [{ username: join.username, password: join.password }],
+          ...(config.broker.mosquitto.otherServices === undefined
+            ? {}
+            : { otherServices: config.broker.mosquitto.otherServices }),
         });
       }
     }

@@ -77,7 +77,15 @@ const ServerConfigSchema = z
         publicUrl: MqttUrl.optional(),
         /** Keep Mosquitto's password file in step with the terminal registry, and reload it. */
         mosquitto: z
-          .strictObject({ passwordFile: z.string().min(1), pidFile: z.string().min(1).optional() })
+          .strictObject({
+            passwordFile: z.string().min(1),
+            pidFile: z.string().min(1).optional(),
+            /** The other servers' broker user names, when several keep the same password file. */
+            otherServices: z
+              .array(z.string().regex(/^[^:\s]+$/, 'must be a broker user name'))
+              .max(100)
+              .optional(),
+          })
           .optional(),
       }),
     ]),
@@ -161,6 +169,7 @@ export function parseServerConfig(input: unknown, file = '<config>'): ServerConf
             ? {}
             : {
                 mosquitto: {
+                  ...config.broker.mosquitto,
                   passwordFile: path(config.broker.mosquitto.passwordFile),
                   ...(config.broker.mosquitto.pidFile === undefined
                     ? {}

@@ -1,14 +1,14 @@
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { parseCardRef, parseTerminalId, parseWorkerId } from '@ccus-gate/protocol';
+import { parseTerminalId } from '@ccus-gate/protocol';
 import { CcusSimulator, listenHttp, mosquittoAcl, mosquittoHash } from '@ccus-gate/server';
 import { startMosquitto } from '../support/mosquitto.js';
+import { startClusterServer } from '../support/server-cluster.js';
 import { storeWithSite } from '../support/server-fixture.js';
-import { SERVER_CLI, TerminalProcess } from '../support/terminal-process.js';
+import type { TerminalProcess } from '../support/terminal-process.js';
 import { type BenchFigure, type Benchmark, figure, percentile, rawServerInsertRate } from './harness.js';
+import { loadWorker, runLoad } from './load/run-load.js';
 
 const TERMINALS = 50;
 const BATCHES = 40;
@@ -19,17 +19,9 @@ const STEADY_TERMINALS = 200;
 const STEADY_BATCH = 50;
 const STEADY_INTERVAL_MS = 500;
 const STEADY_SECONDS = 10;
-const LOAD = new URL('./load/terminal-load.mjs', import.meta.url).pathname;
 
-const workerId = (w: number) => parseWorkerId(String(10_000_000_000_001 + w));
-const cardOf = (w: number) => parseCardRef(`04${w.toString(16).toUpperCase().padStart(6, '0')}`);
-
-async function runLoad<T>(plan: unknown): Promise<T> {
-  const { stdout } = await promisify(execFile)(process.execPath, [LOAD, JSON.stringify(plan)], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return JSON.parse(stdout) as T;
-}
+const workerId = (w: number) => loadWorker(w).workerId;
+const cardOf = (w: number) => loadWorker(w).card;
 
 /**
  * `servers` sync server processes (`ccus-gate-server serve`) on one SQLite file and one
@@ -70,27 +62,8 @@ async function startCluster(dir: string, servers: number, terminals: number) {
   );
   const processes: TerminalProcess[] = [];
   for (const [i, service] of services.entries()) {
-    writeFileSync(join(dir, `service-${i}.password`), `${service.password}\n`, { mode: 0o600 });
-    const config = join(dir, `server-${i}.json`);
-    writeFileSync(
-      config,
-      JSON.stringify({
-        database: join(dir, 'server.db'),
-        serverId: `server-${i}`,
-        http: { host: '127.0.0.1', port: 0 },
-        broker: {
-          mode: 'external',
-          url: mosquitto.url,
-          username: service.username,
-          passwordFile: `service-${i}.password`,
-          sharedGroup: 'ingest',
-        },
-        ccus: { mode: 'http', url: ccus.url },
-      }),
-    );
-    const server = new TerminalProcess('serve', config, SERVER_CLI);
-    processes.push(server);
-    await server.waitForLine(`server ${i}`, (line) => line.msg === 'sync server started', 60_000);
+    const shared = { database: join(dir, 'server.db'), mosquittoUrl: mosquitto.url, service, ccusUrl: ccus.url };
+    processes.push(await startClusterServer(dir, i, shared));
   }
   return {
     url: mosquitto.url,

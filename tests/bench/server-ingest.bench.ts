@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { promisify } from 'node:util';
-import { type CardRef, parseCardRef, parseTerminalId, parseWorkerId } from '@ccus-gate/protocol';
+import { type CardRef, parseTerminalId } from '@ccus-gate/protocol';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
 import { type Benchmark, figure, percentile, rawServerInsertRate } from './harness.js';
+import { loadWorker, runLoad } from './load/run-load.js';
 
 const TERMINALS = Number(process.env.CCUS_GATE_BENCH_TERMINALS ?? 50);
 const BATCHES = Number(process.env.CCUS_GATE_BENCH_BATCHES ?? 40);
@@ -21,13 +20,12 @@ const STEADY_SECONDS = 10;
 const ONLINE_TERMINALS = 10;
 const ONLINE_TAPS = 15;
 const ONLINE_INTERVAL_MS = 1_000;
-const LOAD = new URL('./load/terminal-load.mjs', import.meta.url).pathname;
 const LOOP_TICK_MS = 10;
 /** Node's histogram holds whole intervals between its ticks: the tick is taken off, so 0 is a loop never held. */
 const loopLagMs = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_TICK_MS);
 
-const workerId = (w: number) => parseWorkerId(String(10_000_000_000_001 + w));
-const cardOf = (w: number) => parseCardRef(`04${w.toString(16).toUpperCase().padStart(6, '0')}`);
+const workerId = (w: number) => loadWorker(w).workerId;
+const cardOf = (w: number) => loadWorker(w).card;
 
 /** Registers terminals and workers (on the roster, with cards); returns what the load process needs. */
 function populate(server: SyncServerHarness, terminals: number, prefix: string) {
@@ -63,13 +61,6 @@ function addWorkers(server: SyncServerHarness): { workerId: string; card: CardRe
     workers.map((w) => ({ workerId: w.workerId, trades: ['とび'] })),
   );
   return workers;
-}
-
-async function runLoad<T>(plan: unknown): Promise<T> {
-  const { stdout } = await promisify(execFile)(process.execPath, [LOAD, JSON.stringify(plan)], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return JSON.parse(stdout) as T;
 }
 
 export const benchmark: Benchmark = {

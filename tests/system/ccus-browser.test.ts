@@ -1,16 +1,13 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Stack } from '@ccus-gate/demo';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, phoneFit } from '../support/browser.js';
+import { launchChromium, phoneFit, SCREENSHOTS } from '../support/browser.js';
+import { putOnCcus } from '../support/ccus-register.js';
 import { startLocalStack } from '../support/local-stack.js';
-import { ensureBinary, ensurePackage, hasFontFor } from '../support/system-package.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait.js';
 
-const SCREENSHOTS = fileURLToPath(new URL('../.artifacts/screenshots/', import.meta.url));
 const WAIT = { timeout: 15_000 };
 const NEWCOMER = '10000000000004';
 
@@ -37,29 +34,13 @@ describe("CCUS's site roster in a real browser", () => {
     await Promise.all([page.waitForURL(/\/today/), page.click('button[type=submit]')]);
     return page;
   };
-  const ccus = async (path: string, body: unknown): Promise<void> => {
-    const response = await fetch(`${stack.ccusHttp.url}${path}`, {
-      method: 'PUT',
-      // As the company the body speaks for: the prime of a site, the employer of a place.
-      headers: {
-        'content-type': 'application/json',
-        'x-ccus-company': String(
-          (body as { primeCompanyId?: string; companyId?: string }).primeCompanyId ??
-            (body as { companyId?: string }).companyId ??
-            '',
-        ),
-      },
-      body: JSON.stringify(body),
-    });
-    expect(response.status, path).toBe(200);
+  const ccus = async (path: string, body: object): Promise<void> => {
+    expect(await putOnCcus(stack.ccusHttp.url, path, body), path).toBe(200);
   };
 
   beforeAll(async () => {
-    const executablePath = ensureBinary('chromium', 'chromium');
-    ensurePackage('fonts-ipafont-gothic', () => hasFontFor('ja'), 'no Japanese font is installed');
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchChromium();
     stack = await startLocalStack(dir.path);
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
     office = await signIn(await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } }));
   });
 

@@ -1,6 +1,7 @@
 import { createHttpApi, type HttpListener, listenHttp } from '@ccus-gate/server';
 import type { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { putOnCcus } from '../support/ccus-register.js';
 import { T1 } from '../support/server-fixture.js';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -46,20 +47,7 @@ describe("CCUS's site roster: registration and import", () => {
     // biome-ignore lint/suspicious/noExplicitAny: the test reads the answers' fields as the API documents them.
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
-  const ccus = (method: string, path: string, body: unknown) =>
-    fetch(`${server.ccusUrl}${path}`, {
-      method,
-      // As the company the body speaks for: the prime of a site, the employer of a place.
-      headers: {
-        'content-type': 'application/json',
-        'x-ccus-company': String(
-          (body as { primeCompanyId?: string; companyId?: string }).primeCompanyId ??
-            (body as { companyId?: string }).companyId ??
-            '',
-        ),
-      },
-      body: JSON.stringify(body),
-    }).then((r) => r.status);
+  const ccus = (path: string, body: object) => putOnCcus(server.ccusUrl, path, body);
   const states = () => server.store.queries.records(T1, { limit: 100, offset: 0 }).map((r) => r.ccus?.state);
 
   it('answers a not_on_roster refusal with the fix that works: register on CCUS, and the records go again', async () => {
@@ -123,24 +111,24 @@ describe("CCUS's site roster: registration and import", () => {
     const [first, second] = server.workers;
     // The prime registered the site and a subcontractor on CCUS; their workers are on CCUS's roster.
     expect(
-      await ccus('PUT', '/v1/sites/11', {
+      await ccus('/v1/sites/11', {
         name: 's',
         primeCompanyId: '1',
         companies: [{ companyId: '2', name: 'sub', tier: 1, parentCompanyId: '1' }],
       }),
     ).toBe(200);
-    await ccus('PUT', '/v1/workers/10000000000003', { name: '新人 三郎', employerCompanyId: '1', trades: ['土工'] });
-    await ccus('PUT', '/v1/workers/20000000000001', { name: '下請 一郎', employerCompanyId: '2', trades: ['鉄筋'] });
+    await ccus('/v1/workers/10000000000003', { name: '新人 三郎', employerCompanyId: '1', trades: ['土工'] });
+    await ccus('/v1/workers/20000000000001', { name: '下請 一郎', employerCompanyId: '2', trades: ['鉄筋'] });
     const place = (companyId: string, trade: string, position: string | null = null) => ({
       companyId,
       trade,
       position,
       workContent: null,
     });
-    await ccus('PUT', `/v1/sites/11/workers/${first?.workerId}`, place('1', 'とび', 'foreman'));
-    await ccus('PUT', `/v1/sites/11/workers/${second?.workerId}`, { ...place('1', 'とび'), trade: null });
-    await ccus('PUT', '/v1/sites/11/workers/10000000000003', place('1', '土工'));
-    await ccus('PUT', '/v1/sites/11/workers/20000000000001', place('2', '鉄筋'));
+    await ccus(`/v1/sites/11/workers/${first?.workerId}`, place('1', 'とび', 'foreman'));
+    await ccus(`/v1/sites/11/workers/${second?.workerId}`, { ...place('1', 'とび'), trade: null });
+    await ccus('/v1/sites/11/workers/10000000000003', place('1', '土工'));
+    await ccus('/v1/sites/11/workers/20000000000001', place('2', '鉄筋'));
 
     const preview = await api('GET', '/api/v1/sites/11/ccus/roster');
     expect(preview.status).toBe(200);
@@ -159,7 +147,7 @@ describe("CCUS's site roster: registration and import", () => {
       code: 'preview_outdated',
     });
     // CCUS changes between the preview and the confirmation: the old preview is not applied.
-    await ccus('PUT', '/v1/sites/11/workers/10000000000003', place('1', '土工', 'leader'));
+    await ccus('/v1/sites/11/workers/10000000000003', place('1', '土工', 'leader'));
     const stale = await api('POST', '/api/v1/sites/11/ccus/roster/import', { digest: plan.digest });
     expect(stale.status).toBe(409);
     expect(server.store.directory.roster(T1, '11')).toHaveLength(2);

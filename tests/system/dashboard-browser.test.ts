@@ -1,20 +1,15 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Stack } from '@ccus-gate/demo';
 import { parseCardRef, parseCompanyId, parseWorkerId } from '@ccus-gate/protocol';
 import { hashPassword } from '@ccus-gate/server';
 import iconv from 'iconv-lite';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, phoneFit } from '../support/browser.js';
+import { launchChromium, phoneFit, SCREENSHOTS } from '../support/browser.js';
 import { startLocalStack } from '../support/local-stack.js';
-import { ensureBinary, ensurePackage, hasFontFor } from '../support/system-package.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait.js';
-
-/** Where the run leaves a screenshot of each page, desktop and phone, for a person to look at. */
-const SCREENSHOTS = fileURLToPath(new URL('../.artifacts/screenshots/', import.meta.url));
 
 const SUB_PASSWORD = 'subcontractor password';
 const WAIT = { timeout: 15_000 };
@@ -46,10 +41,7 @@ describe('the dashboard in a real browser', () => {
   };
 
   beforeAll(async () => {
-    const executablePath = ensureBinary('chromium', 'chromium');
-    // Without a Japanese font the screenshots show boxes where the Japanese pages have text.
-    ensurePackage('fonts-ipafont-gothic', () => hasFontFor('ja'), 'no Japanese font is installed');
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchChromium();
     stack = await startLocalStack(dir.path);
     // A subcontractor on the demo site, with its own worker and a dashboard user.
     const directory = stack.serverStore.directory;
@@ -72,7 +64,6 @@ describe('the dashboard in a real browser', () => {
       passwordHash: await hashPassword(SUB_PASSWORD),
     });
 
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
     prime = await browser.newContext({
       locale: 'ja-JP',
       acceptDownloads: true,

@@ -1,17 +1,13 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Stack } from '@ccus-gate/demo';
 import { GATE_LANGUAGES } from '@ccus-gate/protocol';
 import { SELF_VIEW_MESSAGES } from '@ccus-gate/server';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, phoneFit } from '../support/browser.js';
+import { launchChromium, phoneFit, SCREENSHOTS } from '../support/browser.js';
 import { startLocalStack } from '../support/local-stack.js';
-import { ensureBinary, ensurePackage, hasFontFor } from '../support/system-package.js';
 import { tempDir } from '../support/temp-dir.js';
 
-const SCREENSHOTS = fileURLToPath(new URL('../.artifacts/screenshots/', import.meta.url));
 const WAIT = { timeout: 15_000 };
 
 /**
@@ -29,11 +25,8 @@ describe('the worker self-view in a real browser, on a phone', () => {
   const url = (path: string): string => `${stack.http.url}${path}`;
 
   beforeAll(async () => {
-    const executablePath = ensureBinary('chromium', 'chromium');
-    ensurePackage('fonts-ipafont-gothic', () => hasFontFor('ja'), 'no Japanese font is installed');
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchChromium();
     stack = await startLocalStack(dir.path);
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
     office = await context.newPage();
     await office.goto(url('/signin'));

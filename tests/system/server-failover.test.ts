@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type Ack,
@@ -24,9 +23,10 @@ import {
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningMosquitto, startMosquitto } from '../support/mosquitto.js';
+import { startClusterServer, startServerProcess } from '../support/server-cluster.js';
 import { staffSite, storeWithSite, T1 } from '../support/server-fixture.js';
 import { tempDir } from '../support/temp-dir.js';
-import { SERVER_CLI, TerminalProcess } from '../support/terminal-process.js';
+import type { TerminalProcess } from '../support/terminal-process.js';
 import { waitFor } from '../support/wait.js';
 
 const SERVERS = 3;
@@ -63,14 +63,13 @@ describe('several servers, one killed after another', () => {
   const servers: (TerminalProcess | null)[] = [];
   /** Every process started, killed ones included, for their logs. */
   const started: TerminalProcess[] = [];
-  const configs: string[] = [];
   let kills = 0;
 
-  const start = async (i: number): Promise<void> => {
-    const server = new TerminalProcess('serve', configs[i] as string, SERVER_CLI);
+  /** Starts a killed server again, with the config it had. */
+  const restart = async (i: number): Promise<void> => {
+    const server = await startServerProcess(join(dir.path, `server-${i}.json`), i);
     servers[i] = server;
     started.push(server);
-    await server.waitForLine(`server ${i} to start`, (line) => line.msg === 'sync server started', 30_000);
   };
 
   beforeAll(async () => {
@@ -105,28 +104,19 @@ describe('several servers, one killed after another', () => {
       acl: mosquittoAcl(services.map((s) => s.username)),
     });
     for (const [i, service] of services.entries()) {
-      writeFileSync(join(dir.path, `service-${i}.password`), `${service.password}\n`, { mode: 0o600 });
-      const config = join(dir.path, `server-${i}.json`);
-      writeFileSync(
-        config,
-        JSON.stringify({
-          database,
-          serverId: `server-${i}`,
-          http: { host: '127.0.0.1', port: 0 },
-          broker: {
-            mode: 'external',
-            url: mosquitto.url,
-            username: service.username,
-            passwordFile: `service-${i}.password`,
-            sharedGroup: 'ingest',
-          },
+      const server = await startClusterServer(dir.path, i, {
+        database,
+        mosquittoUrl: mosquitto.url,
+        service,
+        ccusUrl: ccus.url,
+        extra: {
           ccus: { mode: 'http', url: ccus.url, timeoutSeconds: 1 },
           forwarder: { claimSeconds: 3, ratePerSecond: 500, maxBackoffSeconds: 1 },
-        }),
-      );
-      configs.push(config);
+        },
+      });
+      servers[i] = server;
+      started.push(server);
     }
-    for (let i = 0; i < SERVERS; i++) await start(i);
   }, 120_000);
 
   afterAll(async () => {
@@ -202,7 +192,7 @@ describe('several servers, one killed after another', () => {
         await servers[i]?.kill('SIGKILL');
         kills++;
         await new Promise((resolve) => setTimeout(resolve, 700));
-        await start(i);
+        await restart(i);
       }
     })();
     const days = Array.from({ length: DAYS }, (_, i) => i + 1);

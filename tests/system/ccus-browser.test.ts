@@ -80,7 +80,7 @@ describe("CCUS's site roster in a real browser", () => {
     await waitFor('the record accepted', () => state() === 'accepted', 15_000);
   });
 
-  it('imports a worker registered on CCUS’s roster after showing the change, on a phone in English', async () => {
+  it('imports a worker registered on CCUS’s roster after showing the change, in Japanese and English, desktop and phone', async () => {
     await ccus(`/v1/workers/${NEWCOMER}`, { name: '高橋 四郎', employerCompanyId: '10000000000099', trades: ['内装'] });
     await ccus(`/v1/sites/${stack.demo.siteId}/workers/${NEWCOMER}`, {
       companyId: '10000000000099',
@@ -93,16 +93,26 @@ describe("CCUS's site roster in a real browser", () => {
     await Promise.all([office.waitForURL(/ccus-import/), office.click('[data-testid=ccus-actions] a')]);
     expect(await office.locator('[data-testid=ccus-import-add]').textContent()).toContain('高橋 四郎');
     await office.screenshot({ path: join(SCREENSHOTS, 'ccus-import-ja.png'), fullPage: true });
+    await office.goto(url(`/sites/${stack.demo.siteId}/ccus-import?lang=en`));
+    expect(await office.locator('h1').textContent()).toContain('Import from CCUS');
+    await office.screenshot({ path: join(SCREENSHOTS, 'ccus-import-en.png'), fullPage: true });
+    await office.goto(url('/sites'));
+    await office.screenshot({ path: join(SCREENSHOTS, 'sites-ccus-en.png'), fullPage: true });
 
     const phone = await browser.newContext({ locale: 'en-GB', viewport: { width: 360, height: 780 }, isMobile: true });
     const small = await signIn(phone);
-    await small.goto(url(`/sites/${stack.demo.siteId}/ccus-import?lang=en`));
-    expect(await small.locator('h1').textContent()).toContain('Import from CCUS');
-    const fit = await phoneFit(small);
-    expect(fit.overflow).toBeLessThanOrEqual(0);
-    expect(fit.sideways).toEqual([]);
-    expect(fit.unlabelled).toBe(0);
-    await small.screenshot({ path: join(SCREENSHOTS, 'phone-ccus-import-en.png'), fullPage: true });
+    for (const [lang, heading] of [
+      ['ja', 'CCUSから取り込み'],
+      ['en', 'Import from CCUS'],
+    ] as const) {
+      await small.goto(url(`/sites/${stack.demo.siteId}/ccus-import?lang=${lang}`));
+      expect(await small.locator('h1').textContent()).toContain(heading);
+      const fit = await phoneFit(small);
+      expect(fit.overflow, lang).toBeLessThanOrEqual(0);
+      expect(fit.sideways, lang).toEqual([]);
+      expect(fit.unlabelled, lang).toBe(0);
+      await small.screenshot({ path: join(SCREENSHOTS, `phone-ccus-import-${lang}.png`), fullPage: true });
+    }
     // Nothing changed by looking.
     await small.goto(url('/workers'));
     expect(await small.locator('main').textContent()).not.toContain(NEWCOMER);

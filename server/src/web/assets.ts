@@ -100,6 +100,7 @@ pre.change { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem; m
 .item { display: flex; flex-wrap: wrap; gap: .5rem 1rem; justify-content: space-between; align-items: center; padding: .6rem 0; border-bottom: 1px solid var(--line); }
 form.inline { display: inline; }
 form.row { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
+div.row { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; margin-bottom: 1rem; }
 form.stack { display: grid; gap: .6rem; max-width: 28rem; }
 form.stack label { display: grid; gap: .2rem; }
 form.picker { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin-bottom: 1rem; }

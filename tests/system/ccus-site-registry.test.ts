@@ -1,4 +1,4 @@
-import { createHttpApi, type HttpListener, listenHttp } from '@ccus-gate/server';
+import { createHttpApi, type HttpListener, hashPassword, listenHttp } from '@ccus-gate/server';
 import type { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { putOnCcus } from '../support/ccus-register.js';
@@ -7,6 +7,7 @@ import { type SyncServerHarness, startSyncServer } from '../support/sync-server.
 import { tempDir } from '../support/temp-dir.js';
 import { startTestTerminal, type TestTerminal, testClock } from '../support/test-terminal.js';
 import { waitFor } from '../support/wait.js';
+import { overHttp, WebClient } from '../support/web-client.js';
 
 /**
  * A site on CCUS's side, through the real stack: the server's HTTP API over a socket, the CCUS
@@ -48,6 +49,7 @@ describe("CCUS's site roster: registration and import", () => {
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
   const ccus = (path: string, body: object) => putOnCcus(server.ccusUrl, path, body);
+  const simulator = () => server.simulator;
   const states = () => server.store.queries.records(T1, { limit: 100, offset: 0 }).map((r) => r.ccus?.state);
 
   it('answers a not_on_roster refusal with the fix that works: register on CCUS, and the records go again', async () => {
@@ -186,5 +188,37 @@ describe("CCUS's site roster: registration and import", () => {
     });
     expect(response.status).toBe(409);
     expect(await response.json()).toMatchObject({ code: 'ccus_registry_unavailable' });
+  });
+
+  it('offers, on the import page, to register on CCUS the workers its roster lacks, and does', async () => {
+    const [first, second] = server.workers;
+    // CCUS has the site with the first worker only.
+    await ccus('/v1/sites/11', { name: 's', primeCompanyId: '1', companies: [] });
+    await ccus(`/v1/sites/11/workers/${first?.workerId}`, {
+      companyId: '1',
+      trade: null,
+      position: null,
+      workContent: null,
+    });
+    server.store.directory.createUser('t1', {
+      login: 'office',
+      name: 'office',
+      role: 'admin',
+      passwordHash: await hashPassword('office password 2026'),
+    });
+    const office = new WebClient(overHttp(http.url));
+    expect((await office.signIn('office', 'office password 2026')).status).toBe(303);
+    await office.get('/sites/11/ccus-import');
+    expect(office.html).toContain(`<code>${second?.workerId}</code>`);
+    expect(office.html).toContain(`name="workerIds" value="${second?.workerId}"`);
+    const sent = await office.post('/sites/11/ccus-register', { workerIds: second?.workerId as string });
+    expect(await office.follow(sent)).toContain('CCUSに1人を登録しました');
+    expect(
+      simulator()
+        .register.sites.get('11')
+        ?.roster.has(second?.workerId as string),
+    ).toBe(true);
+    await office.get('/sites/11/ccus-import');
+    expect(office.html).not.toContain('data-testid="ccus-import-only-here"');
   });
 });

@@ -103,6 +103,13 @@ export const CcusImportPage: FC<{ view: View; site: Site; plan: RosterImportPlan
               </li>
             ))}
           </ul>
+          {/* What CCUS lacks is usually what to send it: the fix for their records' refusals too. */}
+          <Action view={view} action={`/sites/${site.siteId}/ccus-register`}>
+            <input type="hidden" name="workerIds" value={plan.onlyHere.map((s) => s.workerId).join(',')} />
+            <button type="submit" class="small">
+              {w.registerOnlyHere}
+            </button>
+          </Action>
         </section>
       )}
       {plan.add.length + plan.change.length === 0 ? (

@@ -77,11 +77,15 @@ export function ccusRoutes(kit: PageKit): void {
 
   action(
     '/sites/:siteId/ccus-register',
-    async (_fields, c) => ({
-      method: 'POST',
-      path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}/ccus/registration`,
-      body: {},
-    }),
+    async (fields, c) => {
+      // The whole roster, or the workers a page names (those CCUS's roster lacks).
+      const named = (fields.workerIds ?? '').split(',').filter((id) => id !== '');
+      return {
+        method: 'POST',
+        path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}/ccus/registration`,
+        body: named.length === 0 ? {} : { workerIds: named },
+      };
+    },
     registered,
   );
 

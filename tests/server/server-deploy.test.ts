@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBinary } from '../support/system-package.js';
@@ -26,14 +26,23 @@ describe('server deployment files', () => {
       // The release installs the CLI under /opt; here it is in the checkout.
       writeFileSync(join(dir.path, unit), read(`systemd/${unit}`).replace(INSTALLED_CLI, SERVER_CLI));
     }
-    const result = spawnSync(analyze, ['verify', ...units.map((unit) => join(dir.path, unit))], { encoding: 'utf8' });
+    // The same unit as a template, for more servers on one machine: an instance of it too.
+    // (systemd wants a template's own file, not a link to a plain unit: a copy, as the README says.)
+    writeFileSync(
+      join(dir.path, 'ccus-gate-server@.service'),
+      readFileSync(join(dir.path, 'ccus-gate-server.service')),
+    );
+    symlinkSync(join(dir.path, 'ccus-gate-server@.service'), join(dir.path, 'ccus-gate-server@-2.service'));
+    const paths = [...units, 'ccus-gate-server@-2.service'].map((unit) => join(dir.path, unit));
+    const result = spawnSync(analyze, ['verify', ...paths], { encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/unknown|invalid|not executable|failed/i);
   });
 
   it('runs the server as its own user, owner-only, hardened, and not in a loop on a bad config', () => {
     const unit = read('systemd/ccus-gate-server.service');
-    expect(unit).toContain(`ExecStart=/usr/bin/node ${INSTALLED_CLI} serve --config /etc/ccus-gate/server.json`);
+    // %i: empty for the unit itself (server.json), "-2" for ccus-gate-server@-2 (server-2.json).
+    expect(unit).toContain(`ExecStart=/usr/bin/node ${INSTALLED_CLI} serve --config /etc/ccus-gate/server%i.json`);
     for (const line of [
       'User=ccus-gate-server',
       'UMask=0077',

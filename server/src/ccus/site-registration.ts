@@ -22,9 +22,10 @@ const NOT_ON_ROSTER = 'not_on_roster';
 /**
  * Sends a site to CCUS as the caller holds it: the site and its structure (施工体制) when the
  * caller is its prime, then the caller's own employees' places on the roster (or only the
- * workers named); other companies' workers are left to them, as CCUS wants. Records CCUS refused because a worker was not on its roster are sent
- * again once the worker is. A worker CCUS refuses does not stop the others; CCUS out of reach
- * does (CcusError, transient), after what was already registered.
+ * workers named); other companies' workers are left to them, as CCUS wants. Records CCUS
+ * refused because a worker was not on its roster are sent again once the worker is. A worker
+ * CCUS refuses does not stop the others; CCUS out of reach does (CcusError, transient), after
+ * what was already registered.
  */
 export async function registerSiteOnCcus(
   store: Pick<ServerStores, 'directory' | 'queries'>,

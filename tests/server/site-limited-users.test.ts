@@ -141,7 +141,8 @@ describe('users limited to chosen sites', () => {
     const admin = await f.client('a-admin');
     await admin.get('/accounts');
     expect(admin.html).toContain(`data-sites="${second}"`);
-    const saved = await admin.post(`/accounts/users/${userId}/sites`, { login: 'a-foreman', all: 'on' });
+    // No site ticked: every site.
+    const saved = await admin.post(`/accounts/users/${userId}/sites`, { login: 'a-foreman' });
     expect(await admin.follow(saved)).toContain('a-foremanの現場を保存しました');
 
     await foreman.get('/terminals');
@@ -168,5 +169,34 @@ describe('users limited to chosen sites', () => {
     // Alerts worked out for the whole company reach nobody limited to a site; those of the site do.
     expect(f.store.alertSubscriptions.offer(whole, [alert], '2026-11-24')).toBe(0);
     expect(f.store.alertSubscriptions.offer(scopes[0] as never, [alert], '2026-11-24')).toBe(1);
+  });
+
+  it('creates a user limited to sites in one step, and refuses a site the tenant lacks without creating anyone', async () => {
+    const body = (login: string, sites: string[]) => ({
+      login,
+      name: login,
+      role: 'viewer',
+      password: PASSWORD,
+      sites,
+    });
+    const lacking = await f.call(f.a.admin, 'POST', '/api/v1/users', body('a-nobody', [f.b.siteId]));
+    expect(lacking.status).toBe(404);
+    expect(f.store.directory.users(f.a.tenantId).map((u) => u.login)).not.toContain('a-nobody');
+    const made = await f.call(f.a.admin, 'POST', '/api/v1/users', body('a-clerk', [second]));
+    expect(made.status).toBe(201);
+    expect(await made.json()).toMatchObject({ user: { login: 'a-clerk', sites: [second] } });
+
+    // On the Accounts page: the sites ticked when the user is added.
+    const admin = await f.client('a-admin');
+    await admin.get('/accounts');
+    const added = await admin.post('/accounts/users', {
+      login: 'a-gate',
+      name: 'gate',
+      role: 'viewer',
+      password: PASSWORD,
+      [`site:${second}`]: 'on',
+    });
+    expect(await admin.follow(added)).toContain('a-gate');
+    expect(f.store.directory.users(f.a.tenantId).find((u) => u.login === 'a-gate')?.sites).toEqual([second]);
   });
 });

@@ -76,6 +76,11 @@ export const UserBody = z
   })
   .openapi('NewUser');
 
+/** A tenant's new user, who may be limited to some of its sites from the start. */
+export const TenantUserBody = UserBody.extend({
+  sites: z.array(SiteIdSchema).min(1, 'name at least one site, or leave sites out for every site').max(1000).optional(),
+}).openapi('NewTenantUser');
+
 export const SiteBody = z
   .strictObject({
     siteId: SiteIdSchema,

@@ -293,6 +293,7 @@ export const en: Messages = {
   role: 'Role',
   created: 'Created',
   userSitesColumn: 'Sites',
+  noneTickedAllSites: 'None ticked: every site.',
   saveUserSites: 'Save sites',
   userSitesSaved: (login: string) => `Sites of ${login} saved`,
   usersHeading: 'People who can sign in to the dashboard',

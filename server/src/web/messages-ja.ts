@@ -302,6 +302,7 @@ export const ja = {
   role: '権限',
   created: '作成日時',
   userSitesColumn: '現場',
+  noneTickedAllSites: 'どれも選ばなければ、すべての現場です。',
   saveUserSites: '現場を保存',
   userSitesSaved: (login: string) => `${login}の現場を保存しました`,
   usersHeading: 'ダッシュボードにログインできる人',

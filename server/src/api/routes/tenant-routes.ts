@@ -32,11 +32,23 @@ export function tenantRoutes(kit: RouteKit): void {
       method: 'post',
       path: '/api/v1/users',
       tags: ['tenant'],
-      request: body('a person who signs in to the dashboard', S.UserBody),
+      request: body(
+        'a person who signs in to the dashboard, limited to some sites if `sites` is given',
+        S.TenantUserBody,
+      ),
       responses: created('the user (never the password)'),
     },
-    async (c) =>
-      json(c, { user: await addUser(c, scopeOf(c).tenantId, valid<z.infer<typeof S.UserBody>>(c, 'json')) }, 201),
+    async (c) => {
+      const { sites, ...input } = valid<z.infer<typeof S.TenantUserBody>>(c, 'json');
+      const scope = scopeOf(c);
+      // Every site named first: a user is never created with more reach than asked for.
+      for (const siteId of sites ?? []) await directory.site(scope, siteId);
+      const user = await addUser(c, scope.tenantId, input);
+      if (sites === undefined) return json(c, { user }, 201);
+      await directory.limitUserToSites(scope, user.userId, sites);
+      await corrections.note(actorOf(c), 'limit_user_sites', `user ${user.userId}`, null, { sites });
+      return json(c, { user: { ...user, sites: [...new Set(sites)].sort() } }, 201);
+    },
   );
 
   route(

@@ -19,6 +19,19 @@ const RolePicker: FC<{ view: View; id: string }> = ({ view, id }) => (
   </select>
 );
 
+/** Only the sites ticked (a check box each, `site:<id>`); none ticked: every site. */
+const SiteChoices: FC<{ view: View; sites: Site[]; chosen: string[] | null }> = ({ view, sites, chosen }) => (
+  <>
+    <small class="muted">{view.t.noneTickedAllSites}</small>
+    {sites.map((site) => (
+      <label class="check">
+        <input type="checkbox" name={`site:${site.siteId}`} checked={chosen?.includes(site.siteId) ?? false} />{' '}
+        {site.name}
+      </label>
+    ))}
+  </>
+);
+
 /**
  * The sites a user is limited to, and (for another user) a form to change them: ticked sites
  * only, or every site.
@@ -33,15 +46,7 @@ const UserSites: FC<{ view: View; user: User; sites: Site[] }> = ({ view, user, 
       <summary>{shown}</summary>
       <Action view={view} action={`/accounts/users/${user.userId}/sites`} class="stack">
         <input type="hidden" name="login" value={user.login} />
-        <label class="check">
-          <input type="checkbox" name="all" checked={user.sites === null} /> {t.allSites}
-        </label>
-        {sites.map((site) => (
-          <label class="check">
-            <input type="checkbox" name={`site:${site.siteId}`} checked={user.sites?.includes(site.siteId) ?? false} />{' '}
-            {site.name}
-          </label>
-        ))}
+        <SiteChoices view={view} sites={sites} chosen={user.sites} />
         <button type="submit" class="small">
           {t.saveUserSites}
         </button>
@@ -159,6 +164,12 @@ export const AccountsPage: FC<{
               autocomplete="new-password"
             />
           </label>
+          {sites.length < 2 ? null : (
+            <fieldset>
+              <legend>{t.userSitesColumn}</legend>
+              <SiteChoices view={view} sites={sites} chosen={null} />
+            </fieldset>
+          )}
           <button type="submit">{t.addUser}</button>
         </Action>
       </section>

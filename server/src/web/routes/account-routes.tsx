@@ -11,6 +11,14 @@ import { TwoFactorPage } from '../pages/two-factor.js';
 import { SESSION_LIFETIME_MS, setFlash, setSessionCookie } from '../session.js';
 import { codeStep, enrolment, isTotpSecret, newTotpSecret } from '../two-factor.js';
 
+/** The sites a form's check boxes chose (`site:<id>` each); none ticked means every site (null). */
+function chosenSites(fields: Record<string, string>): string[] | null {
+  const sites = Object.keys(fields)
+    .filter((key) => key.startsWith('site:'))
+    .map((key) => key.slice('site:'.length));
+  return sites.length === 0 ? null : sites;
+}
+
 /** Accounts: who signs in to the dashboard, and the API tokens of other systems. */
 export function accountRoutes(kit: PageKit): void {
   const { app, signedIn, render, deps, limiter, addressOf } = kit;
@@ -145,11 +153,20 @@ export function accountRoutes(kit: PageKit): void {
 
   action(
     '/accounts/users',
-    async (fields) => ({
-      method: 'POST',
-      path: '/api/v1/users',
-      body: { login: fields.login, name: fields.name, role: fields.role, password: fields.password },
-    }),
+    async (fields) => {
+      const sites = chosenSites(fields);
+      return {
+        method: 'POST',
+        path: '/api/v1/users',
+        body: {
+          login: fields.login,
+          name: fields.name,
+          role: fields.role,
+          password: fields.password,
+          ...(sites === null ? {} : { sites }),
+        },
+      };
+    },
     (t, data) => t.userAdded(String((data.user as { login?: string } | undefined)?.login ?? '')),
   );
 
@@ -174,17 +191,11 @@ export function accountRoutes(kit: PageKit): void {
 
   action(
     '/accounts/users/:userId/sites',
-    async (fields, c) => {
-      // Each ticked site arrives as a field named site:<id>; none ticked, or "all", means every site.
-      const sites = Object.keys(fields)
-        .filter((key) => key.startsWith('site:'))
-        .map((key) => key.slice('site:'.length));
-      return {
-        method: 'PUT',
-        path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}/sites`,
-        body: { sites: fields.all === 'on' || sites.length === 0 ? null : sites },
-      };
-    },
+    async (fields, c) => ({
+      method: 'PUT',
+      path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}/sites`,
+      body: { sites: chosenSites(fields) },
+    }),
     (t, _data, fields) => t.userSitesSaved(fields.login ?? ''),
   );
 

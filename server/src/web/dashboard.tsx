@@ -189,12 +189,12 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     if (user.totpSecret !== null) {
       // The password was right; the second factor decides. A wrong or reused code counts as a failure.
       const code = typeof form.code === 'string' ? form.code : '';
-      if (code.trim() === '') return signInPage(c, 401, t.codeNeeded, login, true);
+      if (code.trim() === '') return signInPage(c, 401, t.account.codeNeeded, login, true);
       const step = codeStep(user.totpSecret, code, deps.now());
       if (step === null || !(await directory.useTotpStep(user.userId, step))) {
         limiter.fail(attempt);
         deps.log?.info({ login, address: attempt.address }, 'dashboard sign-in refused: second factor');
-        return signInPage(c, 401, t.codeWrong, login, true);
+        return signInPage(c, 401, t.account.codeWrong, login, true);
       }
     }
     limiter.succeeded(attempt);

@@ -139,10 +139,10 @@ export const Layout: FC<PropsWithChildren<{ view: View; page: PageName | null; t
               {view.user.role === 'viewer' ? ` (${t.viewerRole})` : ''}
             </span>
             <a href="/password" class="link">
-              {t.passwordLink}
+              {t.account.passwordLink}
             </a>
             <a href="/two-factor" class="link">
-              {t.twoFactorLink}
+              {t.account.twoFactorLink}
             </a>
             <a href="/alert-mail" class="link">
               {t.alertMailLink}

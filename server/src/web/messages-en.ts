@@ -1,9 +1,13 @@
 import type { Messages } from './i18n.js';
+import { accountEn } from './messages-account.js';
 import { ccusEn } from './messages-ccus.js';
+import { workerImportEn } from './messages-worker-import.js';
 
 /** The dashboard's words in English, key for key as in Japanese. */
 export const en: Messages = {
   ccus: ccusEn,
+  account: accountEn,
+  workerImport: workerImportEn,
   otherLanguage: '日本語',
   pages: {
     today: 'Today at site',
@@ -310,54 +314,7 @@ export const en: Messages = {
   addTokenHeading: 'Make a token',
   addToken: 'Make',
   tokenCreated: (label: string) => `Token "${label}" made`,
-  passwordHeading: 'Change your password',
-  passwordLink: 'Password',
-  currentPassword: 'Current password',
-  newPassword: 'New password (10 characters or more)',
-  confirmPassword: 'New password again',
-  changePassword: 'Change',
-  passwordChanged: 'Password changed. Sign in again on your other devices.',
-  wrongPassword: 'The current password is not right',
-  passwordsDiffer: 'The new password and its repetition differ',
-  passwordTooShort: 'The new password needs 10 characters or more',
-  resetPassword: 'Reset password',
-  passwordReset: (login: string) => `The password of ${login} is reset; all their sign-ins have ended.`,
-  codeLabel: 'Six-digit code from your authenticator app',
-  codeOptional: 'Six-digit code from your authenticator app (if you set one up)',
-  codeNeeded: 'Enter the six-digit code your authenticator app shows as well',
-  codeWrong: 'The code is not right, or was used already: enter the next one',
-  twoFactorHeading: 'Two-factor sign-in',
-  twoFactorLink: 'Two-factor',
-  twoFactorOn: 'Two-factor sign-in is on: signing in needs a code from your authenticator app.',
-  twoFactorOff: 'Two-factor sign-in is off.',
-  twoFactorScan:
-    'Scan this code with an authenticator app (Google Authenticator, Microsoft Authenticator, …) or type the key, then enter the six-digit code it shows.',
-  twoFactorKey: 'Key',
-  twoFactorEnable: 'Turn on',
-  twoFactorDisable: 'Turn off',
-  twoFactorEnabled: 'Two-factor sign-in is on',
-  twoFactorDisabled: 'Two-factor sign-in is off',
-  twoFactorCleared: (login: string) => `Two-factor sign-in of ${login} is cleared`,
-  clearTwoFactor: 'Clear two-factor',
-  twoFactorColumn: 'Two-factor',
   apiReference: 'API reference (try it with a token)',
-  importHeading: 'Import workers',
-  importHelp:
-    'A CSV file (UTF-8 or Shift_JIS) whose first line names the columns: 技能者ID (workerId), 氏名 (name), 職種 (trades, several separated by 、 or ;), 事業者ID (optional). You see what changes before it does.',
-  importFile: 'CSV file',
-  importCheck: 'Check it',
-  importSummary: (n: string, c: string, u: string) => `${n} new, ${c} changed, ${u} unchanged`,
-  importIgnored: (columns: string) => `Columns not used: ${columns}`,
-  importErrors: (n: string) => `${n} row(s) have problems: correct them and read the file again.`,
-  importRow: 'Line',
-  importField: 'Field',
-  importProblem: 'Problem',
-  importNew: 'New workers',
-  importChanged: 'Workers that change',
-  importConfirm: (n: string) => `Save ${n} workers`,
-  importBack: 'Back to workers',
-  importNoFile: 'Choose a CSV file',
-  importDone: (n: string, c: string) => `${n} workers added, ${c} changed`,
   enrolAt: 'Terminal to tap at',
   enrolByTap: 'Bind by tapping',
   enrolWaiting: (terminal: string) =>

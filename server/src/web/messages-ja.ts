@@ -1,9 +1,13 @@
 import type { RecordFlag } from '../records/record-flags.js';
+import { accountJa } from './messages-account.js';
 import { ccusJa } from './messages-ccus.js';
+import { workerImportJa } from './messages-worker-import.js';
 
 /** The dashboard's words in Japanese: the default, and what `Messages` is typed from. */
 export const ja = {
   ccus: ccusJa,
+  account: accountJa,
+  workerImport: workerImportJa,
   otherLanguage: 'English',
   pages: {
     today: '今日の現場',
@@ -319,54 +323,7 @@ export const ja = {
   addTokenHeading: 'トークンを作る',
   addToken: '作成',
   tokenCreated: (label: string) => `トークン「${label}」を作りました`,
-  passwordHeading: 'パスワードの変更',
-  passwordLink: 'パスワード',
-  currentPassword: 'いまのパスワード',
-  newPassword: '新しいパスワード(10文字以上)',
-  confirmPassword: '新しいパスワード(確認)',
-  changePassword: '変更する',
-  passwordChanged: 'パスワードを変更しました。ほかの端末ではサインインし直してください。',
-  wrongPassword: 'いまのパスワードが違います',
-  passwordsDiffer: '新しいパスワードが確認と一致しません',
-  passwordTooShort: '新しいパスワードは10文字以上にしてください',
-  resetPassword: 'パスワードを再設定',
-  passwordReset: (login: string) => `${login} のパスワードを再設定しました。この人のサインインはすべて終了しました。`,
-  codeLabel: '認証アプリの6桁のコード',
-  codeOptional: '認証アプリの6桁のコード(設定した人のみ)',
-  codeNeeded: '認証アプリに表示されている6桁のコードも入力してください',
-  codeWrong: 'コードが違うか、すでに使われています。次のコードを入力してください',
-  twoFactorHeading: '2段階認証',
-  twoFactorLink: '2段階認証',
-  twoFactorOn: '2段階認証は有効です。サインインには認証アプリのコードが必要です。',
-  twoFactorOff: '2段階認証は無効です。',
-  twoFactorScan:
-    '認証アプリ(Google Authenticator、Microsoft Authenticator など)でこのコードを読み取るか、キーを入力してから、表示された6桁のコードを入力してください。',
-  twoFactorKey: 'キー',
-  twoFactorEnable: '有効にする',
-  twoFactorDisable: '無効にする',
-  twoFactorEnabled: '2段階認証を有効にしました',
-  twoFactorDisabled: '2段階認証を無効にしました',
-  twoFactorCleared: (login: string) => `${login} の2段階認証を解除しました`,
-  clearTwoFactor: '2段階認証を解除',
-  twoFactorColumn: '2段階認証',
   apiReference: 'APIリファレンス(トークンで試せます)',
-  importHeading: '技能者の一括登録',
-  importHelp:
-    'CSVファイル(UTF-8またはShift_JIS)。1行目に列名: 技能者ID、氏名、職種(複数は「、」区切り)、事業者ID(任意)。登録前に内容を確認できます。',
-  importFile: 'CSVファイル',
-  importCheck: '内容を確認',
-  importSummary: (n: string, c: string, u: string) => `新規 ${n}人、変更 ${c}人、変更なし ${u}人`,
-  importIgnored: (columns: string) => `使わない列: ${columns}`,
-  importErrors: (n: string) => `${n}行に問題があります。直してからもう一度読み込んでください。`,
-  importRow: '行',
-  importField: '項目',
-  importProblem: '問題',
-  importNew: '新しく登録する技能者',
-  importChanged: '変更する技能者',
-  importConfirm: (n: string) => `${n}人を登録する`,
-  importBack: '技能者の画面に戻る',
-  importNoFile: 'CSVファイルを選んでください',
-  importDone: (n: string, c: string) => `${n}人を登録し、${c}人を変更しました`,
   enrolAt: 'タッチする端末',
   enrolByTap: '端末でタッチして登録',
   enrolWaiting: (terminal: string) =>

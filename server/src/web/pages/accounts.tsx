@@ -85,7 +85,9 @@ export const AccountsPage: FC<{
         <h2>{t.usersHeading}</h2>
         <div class="scroll">
           <table data-testid="users">
-            <TableHead labels={[t.name, t.login, t.role, t.userSitesColumn, t.twoFactorColumn, t.created, '']} />
+            <TableHead
+              labels={[t.name, t.login, t.role, t.userSitesColumn, t.account.twoFactorColumn, t.created, '']}
+            />
             <tbody>
               {users.map((user) => (
                 <tr data-user={user.login}>
@@ -106,7 +108,7 @@ export const AccountsPage: FC<{
                         <SmallAction
                           view={view}
                           action={`/accounts/users/${user.userId}/password`}
-                          label={t.resetPassword}
+                          label={t.account.resetPassword}
                         >
                           <input type="hidden" name="login" value={user.login} />
                           <input
@@ -116,14 +118,14 @@ export const AccountsPage: FC<{
                             maxlength={200}
                             required
                             autocomplete="new-password"
-                            aria-label={`${t.resetPassword}: ${user.login}`}
+                            aria-label={`${t.account.resetPassword}: ${user.login}`}
                           />
                         </SmallAction>
                         {user.twoFactor ? (
                           <SmallAction
                             view={view}
                             action={`/accounts/users/${user.userId}/two-factor/clear`}
-                            label={t.clearTwoFactor}
+                            label={t.account.clearTwoFactor}
                           >
                             <input type="hidden" name="login" value={user.login} />
                           </SmallAction>

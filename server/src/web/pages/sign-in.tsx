@@ -37,7 +37,7 @@ export const SignInPage: FC<{
             {t.password} <input name="password" type="password" autocomplete="current-password" required />
           </label>
           <label>
-            {askCode ? t.codeLabel : t.codeOptional}{' '}
+            {askCode ? t.account.codeLabel : t.account.codeOptional}{' '}
             <input
               name="code"
               inputmode="numeric"

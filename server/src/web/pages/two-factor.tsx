@@ -14,34 +14,34 @@ export const TwoFactorPage: FC<{
   const { t } = view;
   return (
     <>
-      <h1>{t.twoFactorHeading}</h1>
-      <p data-testid="two-factor-state">{on ? t.twoFactorOn : t.twoFactorOff}</p>
+      <h1>{t.account.twoFactorHeading}</h1>
+      <p data-testid="two-factor-state">{on ? t.account.twoFactorOn : t.account.twoFactorOff}</p>
       {on ? (
         <form method="post" action="/two-factor/off" class="stack">
           <input type="hidden" name="_csrf" value={view.csrf} />
           <label>
-            {t.currentPassword}
+            {t.account.currentPassword}
             <input type="password" name="current" autocomplete="current-password" required />
           </label>
           <button type="submit" class="secondary">
-            {t.twoFactorDisable}
+            {t.account.twoFactorDisable}
           </button>
         </form>
       ) : enrol === null ? null : (
         <form method="post" action="/two-factor" class="stack">
           <input type="hidden" name="_csrf" value={view.csrf} />
           <input type="hidden" name="secret" value={enrol.secret} />
-          <p>{t.twoFactorScan}</p>
+          <p>{t.account.twoFactorScan}</p>
           {/* The QR code is an SVG this server drew from the key: markup, no script. */}
           <div class="qr">{raw(enrol.svg)}</div>
           <p>
-            {t.twoFactorKey}: <code data-testid="two-factor-key">{enrol.secret}</code>
+            {t.account.twoFactorKey}: <code data-testid="two-factor-key">{enrol.secret}</code>
           </p>
           <label>
-            {t.codeLabel}
+            {t.account.codeLabel}
             <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required />
           </label>
-          <button type="submit">{t.twoFactorEnable}</button>
+          <button type="submit">{t.account.twoFactorEnable}</button>
         </form>
       )}
     </>

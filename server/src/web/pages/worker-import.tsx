@@ -24,15 +24,19 @@ export const WorkerImportPage: FC<{ view: View; preview: ImportPreview; rows: st
   const { create, update, unchanged } = preview.preview;
   return (
     <>
-      <h1>{t.importHeading}</h1>
-      <p data-testid="import-summary">{t.importSummary(f.number(create), f.number(update), f.number(unchanged))}</p>
-      {ignored.length === 0 ? null : <p class="muted">{t.importIgnored(ignored.join(', '))}</p>}
+      <h1>{t.workerImport.importHeading}</h1>
+      <p data-testid="import-summary">
+        {t.workerImport.importSummary(f.number(create), f.number(update), f.number(unchanged))}
+      </p>
+      {ignored.length === 0 ? null : <p class="muted">{t.workerImport.importIgnored(ignored.join(', '))}</p>}
       {preview.errorCount === 0 ? null : (
         <section>
-          <h2 class="warn">{t.importErrors(f.number(preview.errorCount))}</h2>
+          <h2 class="warn">{t.workerImport.importErrors(f.number(preview.errorCount))}</h2>
           <div class="scroll">
             <table data-testid="import-errors">
-              <TableHead labels={[t.importRow, t.importField, t.importProblem]} />
+              <TableHead
+                labels={[t.workerImport.importRow, t.workerImport.importField, t.workerImport.importProblem]}
+              />
               <tbody>
                 {preview.errors.map((e) => (
                   <tr>
@@ -50,7 +54,7 @@ export const WorkerImportPage: FC<{ view: View; preview: ImportPreview; rows: st
         </section>
       )}
       <section>
-        <h2>{t.importNew}</h2>
+        <h2>{t.workerImport.importNew}</h2>
         {create === 0 ? <Empty>—</Empty> : null}
         <ul data-testid="import-new">
           {preview.create.map((w) => (
@@ -59,7 +63,7 @@ export const WorkerImportPage: FC<{ view: View; preview: ImportPreview; rows: st
             </li>
           ))}
         </ul>
-        <h2>{t.importChanged}</h2>
+        <h2>{t.workerImport.importChanged}</h2>
         {update === 0 ? <Empty>—</Empty> : null}
         <ul data-testid="import-changed">
           {preview.update.map((w) => (
@@ -71,13 +75,13 @@ export const WorkerImportPage: FC<{ view: View; preview: ImportPreview; rows: st
       </section>
       {preview.errorCount > 0 || create + update === 0 ? (
         <p>
-          <a href="/workers">{t.importBack}</a>
+          <a href="/workers">{t.workerImport.importBack}</a>
         </p>
       ) : (
         <form method="post" action="/workers/import/confirm" class="stack">
           <input type="hidden" name="_csrf" value={view.csrf} />
           <input type="hidden" name="rows" value={rows} />
-          <button type="submit">{t.importConfirm(f.number(create + update))}</button>
+          <button type="submit">{t.workerImport.importConfirm(f.number(create + update))}</button>
         </form>
       )}
     </>

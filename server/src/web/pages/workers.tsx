@@ -198,14 +198,14 @@ export const WorkersPage: FC<{
           </section>
 
           <section>
-            <h2>{t.importHeading}</h2>
-            <p class="muted">{t.importHelp}</p>
+            <h2>{t.workerImport.importHeading}</h2>
+            <p class="muted">{t.workerImport.importHelp}</p>
             <form method="post" action="/workers/import" enctype="multipart/form-data" class="stack">
               <input type="hidden" name="_csrf" value={view.csrf} />
               <label>
-                {t.importFile} <input type="file" name="file" accept=".csv,text/csv" required />
+                {t.workerImport.importFile} <input type="file" name="file" accept=".csv,text/csv" required />
               </label>
-              <button type="submit">{t.importCheck}</button>
+              <button type="submit">{t.workerImport.importCheck}</button>
             </form>
           </section>
         </>

@@ -28,7 +28,7 @@ export function accountRoutes(kit: PageKit): void {
 
   app.get(
     '/password',
-    signedIn(async (c, s) => render(c, s, null, s.view.t.passwordHeading, <PasswordPage view={s.view} />)),
+    signedIn(async (c, s) => render(c, s, null, s.view.t.account.passwordHeading, <PasswordPage view={s.view} />)),
   );
 
   /**
@@ -51,18 +51,18 @@ export function accountRoutes(kit: PageKit): void {
       const found = await deps.directory.userForSignIn(user.login);
       if (found === null || !(await passwordMatches(fields.current ?? '', found.passwordHash))) {
         limiter.fail(attempt);
-        return back('error', t.wrongPassword);
+        return back('error', t.account.wrongPassword);
       }
       const password = fields.password ?? '';
-      if (password.length < 10) return back('error', t.passwordTooShort);
-      if (password !== fields.confirm) return back('error', t.passwordsDiffer);
+      if (password.length < 10) return back('error', t.account.passwordTooShort);
+      if (password !== fields.confirm) return back('error', t.account.passwordsDiffer);
       const passwordHash = await hashPassword(password);
       await deps.directory.setPassword(user.tenantId, user.userId, passwordHash);
       const { token } = await deps.directory.createSession(user.userId, SESSION_LIFETIME_MS);
       setSessionCookie(c, token);
       setDeviceCookie(c, user.login, passwordHash);
       deps.log?.info({ login: user.login, tenantId: user.tenantId }, 'dashboard password changed');
-      return back('ok', t.passwordChanged, '/today');
+      return back('ok', t.account.passwordChanged, '/today');
     }),
   );
 
@@ -77,7 +77,13 @@ export function accountRoutes(kit: PageKit): void {
       const on = await twoFactorOn(s);
       const secret = newTotpSecret();
       const enrol = on ? null : { secret, svg: (await enrolment(secret, s.session.user.login)).svg };
-      return render(c, s, null, s.view.t.twoFactorHeading, <TwoFactorPage view={s.view} on={on} enrol={enrol} />);
+      return render(
+        c,
+        s,
+        null,
+        s.view.t.account.twoFactorHeading,
+        <TwoFactorPage view={s.view} on={on} enrol={enrol} />,
+      );
     }),
   );
 
@@ -91,13 +97,13 @@ export function accountRoutes(kit: PageKit): void {
       const secret = fields.secret ?? '';
       const step = isTotpSecret(secret) ? codeStep(secret, fields.code ?? '', deps.now()) : null;
       if (step === null) {
-        setFlash(c, 'error', t.codeWrong);
+        setFlash(c, 'error', t.account.codeWrong);
         return c.redirect('/two-factor', 303);
       }
       await deps.directory.setTotp(user.tenantId, user.userId, secret);
       await deps.directory.useTotpStep(user.userId, step);
       deps.log?.info({ login: user.login, tenantId: user.tenantId }, 'two-factor sign-in turned on');
-      setFlash(c, 'ok', t.twoFactorEnabled);
+      setFlash(c, 'ok', t.account.twoFactorEnabled);
       return c.redirect('/two-factor', 303);
     }),
   );
@@ -117,12 +123,12 @@ export function accountRoutes(kit: PageKit): void {
         !(await passwordMatches(fields.current ?? '', found.passwordHash))
       ) {
         limiter.fail(attempt);
-        setFlash(c, 'error', t.wrongPassword);
+        setFlash(c, 'error', t.account.wrongPassword);
         return c.redirect('/two-factor', 303);
       }
       await deps.directory.setTotp(user.tenantId, user.userId, null);
       deps.log?.info({ login: user.login, tenantId: user.tenantId }, 'two-factor sign-in turned off');
-      setFlash(c, 'ok', t.twoFactorDisabled);
+      setFlash(c, 'ok', t.account.twoFactorDisabled);
       return c.redirect('/two-factor', 303);
     }),
   );
@@ -177,7 +183,7 @@ export function accountRoutes(kit: PageKit): void {
       path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}/password`,
       body: { password: fields.password },
     }),
-    (t, _data, fields) => t.passwordReset(fields.login ?? ''),
+    (t, _data, fields) => t.account.passwordReset(fields.login ?? ''),
   );
 
   action(
@@ -186,7 +192,7 @@ export function accountRoutes(kit: PageKit): void {
       method: 'DELETE',
       path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}/two-factor`,
     }),
-    (t, _data, fields) => t.twoFactorCleared(fields.login ?? ''),
+    (t, _data, fields) => t.account.twoFactorCleared(fields.login ?? ''),
   );
 
   action(

@@ -21,7 +21,7 @@ export function workerImportRoutes(kit: PageKit): void {
       };
       if (s.session.user.role !== 'admin') return back(t.forbidden);
       const file = (await c.req.parseBody()).file;
-      if (!(file instanceof File) || file.size === 0) return back(t.importNoFile);
+      if (!(file instanceof File) || file.size === 0) return back(t.workerImport.importNoFile);
       const csv = readWorkerCsv(new Uint8Array(await file.arrayBuffer()));
       if ('error' in csv) return back(`${t.failedPrefix}: ${csv.error}`);
       const sent = await s.api.send('POST', '/api/v1/workers/import', { workers: csv.rows, apply: false });
@@ -30,7 +30,7 @@ export function workerImportRoutes(kit: PageKit): void {
         c,
         s,
         'workers',
-        t.importHeading,
+        t.workerImport.importHeading,
         <WorkerImportPage
           view={s.view}
           preview={sent.data as unknown as ImportPreview}
@@ -53,13 +53,13 @@ export function workerImportRoutes(kit: PageKit): void {
         rows = null;
       }
       if (!Array.isArray(rows)) {
-        setFlash(c, 'error', t.importNoFile);
+        setFlash(c, 'error', t.workerImport.importNoFile);
         return c.redirect('/workers', 303);
       }
       const sent = await s.api.send('POST', '/api/v1/workers/import', { workers: rows, apply: true });
       if (sent.ok) {
         const applied = sent.data.applied as { create: number; update: number };
-        setFlash(c, 'ok', t.importDone(s.view.f.number(applied.create), s.view.f.number(applied.update)));
+        setFlash(c, 'ok', t.workerImport.importDone(s.view.f.number(applied.create), s.view.f.number(applied.update)));
       } else setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
       return c.redirect('/workers', 303);
     }),

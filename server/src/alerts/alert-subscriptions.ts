@@ -130,11 +130,10 @@ export class AlertSubscriptionStore {
       );
       let added = 0;
       // Alerts of these sites go to the subscriptions limited to just these sites (null: all).
-      const subscriptions = this.#db
-        .sql('SELECT id FROM alert_subscriptions WHERE tenant_id = ? AND sites IS ?')
-        .pluck()
-        .all(scope.tenantId, scoped(scope).siteList) as number[];
-      for (const subscription of this.subscriptions(scope).filter((one) => subscriptions.includes(one.id))) {
+      const rows = this.#db
+        .sql('SELECT * FROM alert_subscriptions WHERE tenant_id = ? AND sites IS ? ORDER BY id')
+        .all(scope.tenantId, scoped(scope).siteList) as SubscriptionRow[];
+      for (const subscription of rows.map(fromRow)) {
         for (const alert of alerts) {
           if (!subscription.kinds.includes(alert.kind)) continue;
           added += insert.run(subscription.id, alertKey(alert, today), JSON.stringify(alert), now, now).changes;

@@ -1,3 +1,4 @@
+import type { Site } from '../store/directory-store.js';
 import type { ServerStores } from '../store/server-stores.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 import { CcusError, isCcusError } from './gateway.js';
@@ -31,10 +32,11 @@ export async function registerSiteOnCcus(
   store: Pick<ServerStores, 'directory' | 'queries'>,
   registry: CcusSiteRegistry,
   scope: TenantScope,
-  siteId: string,
+  /** The site as the caller sees it (`directory.site`), read once by the caller. */
+  site: Site,
   workerIds?: readonly string[],
 ): Promise<SiteRegistrationResult> {
-  const site = await store.directory.site(scope, siteId);
+  const { siteId } = site;
   let roster = await store.directory.roster(scope, siteId);
   if (workerIds !== undefined) {
     const wanted = new Set(workerIds);

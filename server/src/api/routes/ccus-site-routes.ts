@@ -3,6 +3,7 @@ import type { z } from '@hono/zod-openapi';
 import { planRosterImport, rosterImportWrites } from '../../ccus/roster-import.js';
 import { registerSiteOnCcus } from '../../ccus/site-registration.js';
 import type { CcusSiteRegistry } from '../../ccus/site-registry.js';
+import type { Site } from '../../store/directory-store.js';
 import type { TenantScope } from '../../store/tenant-scope.js';
 import { problem } from '../problem.js';
 import { type Ctx, json, type RouteKit } from '../route-kit.js';
@@ -27,10 +28,9 @@ export function ccusSiteRoutes(kit: RouteKit, registry: CcusSiteRegistry | null)
       { code: 'ccus_registry_unavailable' },
     );
 
-  async function plan(scope: TenantScope, siteId: string, from: CcusSiteRegistry) {
-    const site = await directory.site(scope, siteId);
-    const ccus = await from.siteWorkers(siteId, scope.companyId);
-    const roster = await directory.roster(scope, siteId);
+  async function plan(scope: TenantScope, site: Site, from: CcusSiteRegistry) {
+    const ccus = await from.siteWorkers(site.siteId, scope.companyId);
+    const roster = await directory.roster(scope, site.siteId);
     const own = await directory.ownWorkers(
       scope,
       ccus.map((worker) => worker.workerId),
@@ -61,9 +61,9 @@ export function ccusSiteRoutes(kit: RouteKit, registry: CcusSiteRegistry | null)
     async (c) => {
       const { siteId } = valid<{ siteId: SiteId }>(c, 'param');
       // The site first: another tenant's or an unknown site is not found, whatever the adapter.
-      await directory.site(scopeOf(c), siteId);
+      const site = await directory.site(scopeOf(c), siteId);
       if (registry === null) return unavailable(c);
-      return json(c, { preview: (await plan(scopeOf(c), siteId, registry)).plan });
+      return json(c, { preview: (await plan(scopeOf(c), site, registry)).plan });
     },
   );
 
@@ -81,11 +81,11 @@ export function ccusSiteRoutes(kit: RouteKit, registry: CcusSiteRegistry | null)
     },
     async (c) => {
       const { siteId } = valid<{ siteId: SiteId }>(c, 'param');
-      await directory.site(scopeOf(c), siteId);
+      const site = await directory.site(scopeOf(c), siteId);
       if (registry === null) return unavailable(c);
       const { digest } = valid<z.infer<typeof S.CcusRosterImportBody>>(c, 'json');
       const scope = scopeOf(c);
-      const now = await plan(scope, siteId, registry);
+      const now = await plan(scope, site, registry);
       if (now.plan.digest !== digest) {
         return problem(
           c,
@@ -120,10 +120,10 @@ export function ccusSiteRoutes(kit: RouteKit, registry: CcusSiteRegistry | null)
     },
     async (c) => {
       const { siteId } = valid<{ siteId: SiteId }>(c, 'param');
-      await directory.site(scopeOf(c), siteId);
+      const site = await directory.site(scopeOf(c), siteId);
       if (registry === null) return unavailable(c);
       const input = valid<z.infer<typeof S.CcusRegistrationBody>>(c, 'json');
-      const result = await registerSiteOnCcus(kit.store, registry, scopeOf(c), siteId, input.workerIds);
+      const result = await registerSiteOnCcus(kit.store, registry, scopeOf(c), site, input.workerIds);
       await corrections.note(actorOf(c), 'register_on_ccus', `site ${siteId}`, null, {
         site: result.site,
         registered: result.registered.length,

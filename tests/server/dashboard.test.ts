@@ -897,6 +897,25 @@ describe('the contractor dashboard', () => {
       expect(await browser.follow(removed)).not.toContain('新人 次郎');
     });
 
+    it('keeps what a form names inside its own API route: a card ID of "../../workers/…" removes no worker', async () => {
+      const browser = await f.client('a-admin');
+      await browser.get('/workers');
+      await browser.post('/workers', { workerId: '11110000000078', name: '残る 三郎', trades: '', position: '' });
+      const before = auditCount();
+      // Unencoded, this path would resolve to DELETE /api/v1/workers/11110000000078.
+      const tricked = await browser.post('/cards/remove', {
+        tech: 'felica',
+        card: '../../workers/11110000000078',
+        back: '/workers',
+      });
+      expect(await browser.follow(tricked)).toContain('できませんでした');
+      const emptied = await browser.post('/roster/remove', { site: f.a.siteId, workerId: '', back: '/workers' });
+      expect(await browser.follow(emptied)).toContain('できませんでした');
+      const kept = await f.call(f.a.admin, 'GET', '/api/v1/workers/11110000000078');
+      expect(kept.status).toBe(200);
+      expect(auditCount()).toBe(before);
+    });
+
     it('refuses a change without the session’s CSRF token, and changes nothing', async () => {
       const a = await f.client('a-admin');
       const b = await f.client('b-admin');

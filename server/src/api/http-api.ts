@@ -1,5 +1,5 @@
 import { isProtocolError } from '@ccus-gate/protocol';
-import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
@@ -13,7 +13,7 @@ import { SignInLimiter } from '../http/sign-in-limiter.js';
 import { isStoreError, type StoreErrorCode } from '../store/store-error.js';
 import { serveApiReference } from './api-reference.js';
 import { problem } from './problem.js';
-import { type ApiEffects, type ApiStores, type Caller, type Env, routeKit } from './route-kit.js';
+import { type ApiEffects, type ApiStores, type Caller, type Env, routeKit, router } from './route-kit.js';
 import { alertRoutes } from './routes/alert-routes.js';
 import { ccusSiteRoutes } from './routes/ccus-site-routes.js';
 import { correctionRoutes } from './routes/correction-routes.js';
@@ -64,17 +64,25 @@ const TITLE_OF: Partial<Record<number, string>> = {
   503: 'Service Unavailable',
 };
 
-/** The first validation issue as one sentence that names the field. */
-function describeIssues(target: string, issues: readonly z.core.$ZodIssue[]): { detail: string; field: string } {
-  const first = issues[0];
-  const field = first === undefined ? target : first.path.map(String).join('.') || target;
-  let message = first?.message ?? 'is invalid';
-  if (first?.code === 'unrecognized_keys') message = `has unknown fields: ${first.keys.join(', ')}`;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  return { detail: `${target} ${field}: ${message}${more}`, field };
-}
-
 export type { ApiEffects, ApiStores, Caller } from './route-kit.js';
+
+type SchemaOf<T> = T extends OpenAPIHono<Env, infer S, string> ? S : never;
+type Routes<F extends (...args: never[]) => unknown> = SchemaOf<ReturnType<F>>;
+/** Every route's request and answer, as the typed client (hono/client `hc`) sees them. */
+export type ApiSchema = Routes<typeof operatorRoutes> &
+  Routes<typeof tenantRoutes> &
+  Routes<typeof rosterRoutes> &
+  Routes<typeof ccusSiteRoutes> &
+  Routes<typeof terminalRoutes> &
+  Routes<typeof workerRoutes> &
+  Routes<typeof workerLinkRoutes> &
+  Routes<typeof levelRoutes> &
+  Routes<typeof alertRoutes> &
+  Routes<typeof recordRoutes> &
+  Routes<typeof correctionRoutes> &
+  Routes<typeof exportRoutes>;
+/** The API's type for `hc<ApiApp>`: the dashboard's client is typed from it. */
+export type ApiApp = OpenAPIHono<Env, ApiSchema>;
 
 /**
  * The tenant-scoped HTTP API. Every route declares the role it needs; every tenant query
@@ -96,13 +104,7 @@ export function createHttpApi(store: ApiStores, options: HttpApiOptions = {}): O
   };
   const { directory } = store;
 
-  const app = new OpenAPIHono<Env>({
-    defaultHook: (result, c) => {
-      if (result.success) return;
-      const { detail, field } = describeIssues(result.target, result.error.issues);
-      return problem(c, 400, 'Bad Request', detail, { field });
-    },
-  });
+  const app = router();
   app.use('*', limitBodies(options.bodyLimits));
   app.use('*', secureHeaders());
   app.get('/healthz', (c) => c.json({ ok: true }));
@@ -139,19 +141,20 @@ export function createHttpApi(store: ApiStores, options: HttpApiOptions = {}): O
     await next();
   });
 
-  const kit = routeKit(app, store, effects, now, options.broker, options.metrics);
-  operatorRoutes(kit);
-  tenantRoutes(kit);
-  rosterRoutes(kit);
-  ccusSiteRoutes(kit, options.ccusSites ?? null);
-  terminalRoutes(kit);
-  workerRoutes(kit);
-  workerLinkRoutes(kit);
-  levelRoutes(kit);
-  alertRoutes(kit);
-  recordRoutes(kit);
-  correctionRoutes(kit);
-  exportRoutes(kit);
+  const kit = routeKit(store, effects, now, options.broker, options.metrics);
+  app
+    .route('/', operatorRoutes(kit))
+    .route('/', tenantRoutes(kit))
+    .route('/', rosterRoutes(kit))
+    .route('/', ccusSiteRoutes(kit, options.ccusSites ?? null))
+    .route('/', terminalRoutes(kit))
+    .route('/', workerRoutes(kit))
+    .route('/', workerLinkRoutes(kit))
+    .route('/', levelRoutes(kit))
+    .route('/', alertRoutes(kit))
+    .route('/', recordRoutes(kit))
+    .route('/', correctionRoutes(kit))
+    .route('/', exportRoutes(kit));
 
   // ---- the document and errors --------------------------------------------------------
 

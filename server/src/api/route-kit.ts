@@ -1,14 +1,15 @@
 import type { CommandName, TerminalId } from '@ccus-gate/protocol';
-import { createRoute, type OpenAPIHono, type RouteConfig, type z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler, TypedResponse } from 'hono';
+import type { JSONParsed } from 'hono/utils/types';
 import { hashPassword } from '../credentials.js';
+import type { QuarantineDropped, QuarantinedMessage } from '../quarantine/quarantine-log.js';
 import type { Role } from '../store/directory-store.js';
 import type { ServerStores } from '../store/server-stores.js';
 import type { TenantScope } from '../store/tenant-scope.js';
+import { describeIssues } from './describe-issues.js';
 import { problem } from './problem.js';
 import * as S from './schemas.js';
-
 /** What the API reads and changes: the people-facing stores, never the taps' or the outbox's own. */
 export type ApiStores = Pick<
   ServerStores,
@@ -40,20 +41,123 @@ export type Ctx = Context<Env>;
  * Who may call a route. `:company` marks what concerns the whole company (accounts, tokens,
  * the books of workers, new sites, the audit trail): a user limited to some sites may not.
  */
-type Need = 'viewer' | 'admin' | 'viewer:company' | 'admin:company' | 'operator' | 'public';
+export type Need = 'viewer' | 'admin' | 'viewer:company' | 'admin:company' | 'operator';
 
 /** The most a list page's items take, in bytes of JSON. */
 const PAGE_BYTES = 1024 * 1024;
 
-export const json = (c: Ctx, body: unknown, status: ContentfulStatusCode = 200): Response =>
-  c.body(JSON.stringify(body), status, { 'content-type': 'application/json; charset=utf-8' });
+/** A JSON answer as the client reads it, typed for the route's declared response. */
+export type JsonAnswer<T, Status extends number = 200> = Response &
+  TypedResponse<JSONParsed<T>, Status extends 200 | 201 | 202 ? Status : never, 'json'>;
+
+/** One page of a list: its items under `key`, where the next page starts (null on the last), and extras. */
+export type Page<K extends string, T, Extra = unknown> = { [P in K]: T[] } & { nextOffset: number | null } & Extra;
+
+/** What a store method answers, awaited. */
+export type Answer<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
+
+/** A new API token: shown once, with the role and label asked for. */
+export type NewToken = { token: string; role: 'admin' | 'viewer'; label: string };
+
+/** Quarantined messages: their first bytes in base64, and what each terminal's quota dropped. */
+export type QuarantinePage = Page<
+  'quarantine',
+  Omit<QuarantinedMessage, 'head'> & { headBase64: string },
+  { dropped: QuarantineDropped[] }
+>;
+
+/** A JSON body of type T in the OpenAPI document: an object there, T to the typed client. */
+const shape = <T>(): z.ZodCustom<T, T> => z.custom<T>().openapi({ type: 'object' });
+
+type JsonContent<T> = { 'application/json': { schema: z.ZodCustom<T, T> } };
+/**
+ * An answer of type T with this status. (A mapped type keeps the status a number when
+ * responses are spread together; a plain `{ 200: ... }` would turn it into the string "200".)
+ */
+const answer = <Status extends 200 | 201 | 202, T>(status: Status, description: string) =>
+  ({ [status]: { description, content: { 'application/json': { schema: shape<T>() } } } }) as {
+    [K in Status]: { description: string; content: JsonContent<T> };
+  };
+/** A 200 answer of type T. */
+export const ok = <T>(description: string) => answer<200, T>(200, description);
+/** A 201 answer of type T. */
+export const created = <T>(description: string) => answer<201, T>(201, description);
+/** A 202 answer of type T. */
+export const accepted = <T>(description: string) => answer<202, T>(202, description);
+/** A CSV file. */
+export const csvFile = (description: string) =>
+  ({ 200: { description, content: { 'text/csv': { schema: z.string() } } } }) as {
+    [K in 200]: { description: string; content: { 'text/csv': { schema: z.ZodString } } };
+  };
+/** A refusal a handler answers itself (beyond 400, 401 and 403, which every route may). */
+export const refusal = <Status extends 404 | 409 | 422 | 503>(status: Status, description: string) =>
+  ({ [status]: { description, content: { 'application/problem+json': { schema: S.Problem } } } }) as {
+    [K in Status]: { description: string; content: { 'application/problem+json': { schema: typeof S.Problem } } };
+  };
+/** A request body: JSON of this schema. */
+export const body = <T extends z.ZodType>(description: string, schema: T) => ({
+  body: { content: { 'application/json': { schema } }, required: true, description },
+});
+
+/** Refuses a caller whose role (or reach, for `:company`) the route does not allow. */
+function guard(need: Need): MiddlewareHandler<Env> {
+  const [role, reach] = need.split(':') as [string, string | undefined];
+  return async (c, next) => {
+    const caller = c.get('caller');
+    const allowed =
+      role === 'operator'
+        ? caller.role === 'operator'
+        : caller.role !== 'operator' && (role === 'viewer' || caller.role === 'admin');
+    if (!allowed) return problem(c, 403, 'Forbidden', `this needs the ${role} role; the token has ${caller.role}`);
+    const sites = caller.scope?.sites;
+    if (reach === 'company' && sites != null) {
+      return problem(
+        c,
+        403,
+        'Forbidden',
+        `this concerns the whole company; the user is limited to the sites ${sites.join(', ')}`,
+      );
+    }
+    await next();
+  };
+}
+
+const PROBLEM = { 'application/problem+json': { schema: S.Problem } };
+const INVALID = { 400: { description: 'the request is invalid; `field` names what', content: PROBLEM } };
+const DENIED = {
+  401: { description: 'no valid token', content: PROBLEM },
+  403: { description: 'the role may not do this', content: PROBLEM },
+};
 
 /**
- * What every group of routes (routes/*.ts) is declared with: the role check, validation and
- * OpenAPI entry of each route, the caller's scope, and bounded list pages.
+ * A route as the API declares it: the role it needs (as middleware, before validation), its
+ * request and typed responses, and the refusals every route may give, for the document.
+ */
+export function define<const R extends RouteConfig>(need: Need, config: R) {
+  return createRoute({
+    ...config,
+    middleware: guard(need),
+    security: [{ bearer: [] }],
+    responses: { ...config.responses, ...INVALID, ...DENIED },
+  });
+}
+
+/** A group of routes (routes/*.ts): invalid requests answered as problems naming the field. */
+export function router(): OpenAPIHono<Env> {
+  return new OpenAPIHono<Env>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const { detail, field } = describeIssues(result.target, result.error.issues);
+      return problem(c, 400, 'Bad Request', detail, { field });
+    },
+  });
+}
+
+/**
+ * What every group of routes (routes/*.ts) works with: the stores, the effects, the caller's
+ * scope, and bounded list pages.
  */
 export function routeKit(
-  app: OpenAPIHono<Env>,
   store: ApiStores,
   effects: ApiEffects,
   now: () => Date,
@@ -62,80 +166,26 @@ export function routeKit(
 ) {
   const { directory, corrections, quarantineLog } = store;
 
-  /** Declares a route with its role, validation and OpenAPI entry. */
-  function route<R extends RouteConfig>(
-    need: Need,
-    config: R,
-    handler: (c: Ctx & { req: { valid: (target: string) => never } }) => Response | Promise<Response>,
-  ): void {
-    const responses = {
-      ...config.responses,
-      400: {
-        description: 'the request is invalid; `field` names what',
-        content: { 'application/problem+json': { schema: S.Problem } },
-      },
-      ...(need === 'public'
-        ? {}
-        : { 401: { description: 'no valid token' }, 403: { description: 'the role may not do this' } }),
-    };
-    const guarded = (c: Ctx): Response | Promise<Response> => {
-      if (need !== 'public') {
-        const caller = c.get('caller');
-        const [role, reach] = need.split(':') as [string, string | undefined];
-        const allowed =
-          role === 'operator'
-            ? caller.role === 'operator'
-            : caller.role !== 'operator' && (role === 'viewer' || caller.role === 'admin');
-        if (!allowed) {
-          return problem(c, 403, 'Forbidden', `this needs the ${role} role; the token has ${caller.role}`);
-        }
-        const sites = caller.scope?.sites;
-        if (reach === 'company' && sites != null) {
-          return problem(
-            c,
-            403,
-            'Forbidden',
-            `this concerns the whole company; the user is limited to the sites ${sites.join(', ')}`,
-          );
-        }
-      }
-      return handler(c as never);
-    };
-    app.openapi(
-      createRoute({ ...config, ...(need === 'public' ? {} : { security: [{ bearer: [] }] }), responses }),
-      guarded as never,
-    );
-  }
-
   const scopeOf = (c: Ctx): TenantScope => c.get('caller').scope as TenantScope;
   const actorOf = (c: Ctx) => ({ ...scopeOf(c), name: c.get('caller').label });
   /** The operator acting on a tenant's behalf (or on no tenant's), for that tenant's audit trail. */
   const onBehalfOf = (c: Ctx, tenantId: string | null) => ({ tenantId, name: c.get('caller').label });
-  const body = (description: string, schema: z.ZodType) => ({
-    body: { content: { 'application/json': { schema } }, required: true, description },
-  });
-  const ok = (description: string) => ({
-    200: { description, content: { 'application/json': { schema: S.AnyObject } } },
-  });
-  const created = (description: string) => ({
-    201: { description, content: { 'application/json': { schema: S.AnyObject } } },
-  });
-  const valid = <T>(c: unknown, target: 'json' | 'query' | 'param'): T =>
-    (c as { req: { valid: (t: string) => T } }).req.valid(target);
 
   /**
    * A list page as JSON, bounded in bytes as well as rows: it stops before the item that
    * would take it past PAGE_BYTES (never before the first), and `nextOffset` says where the
    * next page starts (null on the last).
    */
-  const pageJson = async <T>(
+  const pageJson = async <K extends string, T, Extra extends Record<string, unknown> = Record<never, never>>(
     c: Ctx,
-    key: string,
+    key: K,
     /** One row per stored row; null for a row the caller does not get (filtered), so offsets stay the store's. */
     load: (paging: { limit: number; offset: number }) => (T | null)[] | Promise<(T | null)[]>,
-    extra: Record<string, unknown> = {},
-  ): Promise<Response> => {
-    const { limit, offset } = valid<{ limit: number; offset: number }>(c, 'query');
+    extra?: Extra,
+  ): Promise<JsonAnswer<Page<K, T, Extra>>> => {
+    const { limit, offset } = (c.req as unknown as { valid(target: 'query'): { limit: number; offset: number } }).valid(
+      'query',
+    );
     const rows = await load({ limit, offset });
     const parts: string[] = [];
     let bytes = 0;
@@ -153,9 +203,10 @@ export function routeKit(
     const tail = Object.entries({ nextOffset: more ? offset + consumed : null, ...extra })
       .map(([name, value]) => `,${JSON.stringify(name)}:${JSON.stringify(value)}`)
       .join('');
+    // Written by hand to bound it in bytes; the shape is Page<K, T, Extra>.
     return c.body(`{${JSON.stringify(key)}:[${parts.join(',')}]${tail}}`, 200, {
       'content-type': 'application/json; charset=utf-8',
-    });
+    }) as unknown as JsonAnswer<Page<K, T, Extra>>;
   };
 
   /** One page of a list the store gives whole (small, per tenant). */
@@ -163,7 +214,7 @@ export function routeKit(
     items.slice(paging.offset, paging.offset + paging.limit);
 
   /** Refused messages: their first bytes in base64, and what the terminals' quotas dropped. */
-  const quarantinePage = async (c: Ctx, scope: TenantScope | null): Promise<Response> => {
+  const quarantinePage = async (c: Ctx, scope: TenantScope | null) => {
     const dropped = await quarantineLog.dropped(scope);
     return pageJson(
       c,
@@ -178,10 +229,8 @@ export function routeKit(
   };
 
   /** A query naming a site: 404 when the caller cannot see it, as for every other read. */
-  const siteQuery = async <T extends { siteId?: string | undefined }>(c: unknown): Promise<T> => {
-    const query = valid<T>(c, 'query');
-    if (query.siteId !== undefined) await directory.requireSite(scopeOf(c as Ctx), query.siteId);
-    return query;
+  const checkSite = async (c: Ctx, siteId: string | undefined): Promise<void> => {
+    if (siteId !== undefined) await directory.requireSite(scopeOf(c), siteId);
   };
 
   const addUser = async (c: Ctx, tenantId: string, input: z.infer<typeof S.UserBody>) => {
@@ -199,24 +248,18 @@ export function routeKit(
   };
 
   return {
-    app,
     store,
     effects,
     now,
     broker,
     metrics,
-    route,
     scopeOf,
     actorOf,
     onBehalfOf,
-    body,
-    ok,
-    created,
-    valid,
     pageJson,
     slice,
     quarantinePage,
-    siteQuery,
+    checkSite,
     addUser,
   };
 }

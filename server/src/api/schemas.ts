@@ -328,9 +328,6 @@ export const CardParam = z.object({ tech: z.enum(CARD_CHIP_TECHS), id: z.string(
 export const SiteCompanyParam = z.object({ siteId: SiteIdSchema, companyId: CompanyIdSchema });
 export const RosterParam = z.object({ siteId: SiteIdSchema, workerId: WorkerIdSchema });
 
-/** Response bodies are documented loosely: the store's types are the contract in code. */
-export const AnyObject = z.record(z.string(), z.unknown()).openapi('Object');
-
 export const CcusRosterImportBody = z
   .strictObject({
     digest: z.string().min(1).max(64).openapi({ description: 'the `digest` of the preview being confirmed' }),

@@ -14,6 +14,14 @@ export interface TokenOwner {
   label: string;
 }
 
+/** An API token as listed: `id` is the start of its hash; the secret is never shown again. */
+export interface ApiTokenInfo {
+  id: string;
+  role: Role;
+  label: string;
+  createdAt: string;
+}
+
 export interface User {
   userId: string;
   tenantId: string;
@@ -142,7 +150,7 @@ export abstract class AccountBooks {
   }
 
   /** A tenant's tokens (the operator's, for null), never the secrets: `id` is the start of the hash. */
-  tokens(tenantId: string | null): { id: string; role: Role; label: string; createdAt: string }[] {
+  tokens(tenantId: string | null): ApiTokenInfo[] {
     return (
       this.db
         .sql(

@@ -1,7 +1,7 @@
 import type { SqliteDb } from './sqlite-db.js';
 import { TerminalBooks } from './terminal-books.js';
 
-export type { Role, SignedIn, Tenant, TokenOwner, User } from './account-books.js';
+export type { ApiTokenInfo, Role, SignedIn, Tenant, TokenOwner, User } from './account-books.js';
 export type { Site, SiteAccess, SiteCompany } from './site-books.js';
 export type { RosterEntry, RosterLoad, RosterPlace } from './site-rosters.js';
 export {

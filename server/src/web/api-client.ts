@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
-import type { Caller } from '../api/http-api.js';
+import { type ClientResponse, hc } from 'hono/client';
+import type { ApiApp, Caller } from '../api/http-api.js';
 import type { Messages } from './i18n.js';
 
 /**
@@ -53,74 +54,105 @@ export function describeFailure(t: Messages, error: DashboardError): string {
   }
 }
 
-export type Sent = { ok: true; data: Record<string, unknown> } | { ok: false; error: DashboardError };
+/** The API's version 1, as the typed client calls it: `v1.sites[':siteId'].roster.$get(...)`. */
+export type ApiV1 = ReturnType<typeof hc<ApiApp>>['api']['v1'];
+
+/** What a call answers when it succeeds: the JSON its route declares for 2xx. */
+export type Success<R> =
+  R extends ClientResponse<infer Data, infer Status, infer _Format>
+    ? Status extends 200 | 201 | 202
+      ? Data
+      : never
+    : never;
+
+export type Sent<T> = { ok: true; data: T } | { ok: false; error: DashboardError };
 
 /**
  * The dashboard speaks to the HTTP API in-process as the signed-in user, so a page sees and
  * changes exactly what that user's API calls may: the same role checks, tenant scope,
- * validation and audit trail, written once.
+ * validation and audit trail, written once. Calls go through Hono's typed client (`v1`),
+ * so requests and answers are the API's own types, never declared again here.
  */
 export class ApiClient {
-  readonly #app: Hono;
-  readonly #caller: Caller;
+  readonly v1: ApiV1;
 
   constructor(app: Hono, caller: Caller) {
-    this.#app = app;
-    this.#caller = caller;
+    const client = hc<ApiApp>('http://dashboard.internal', {
+      fetch: (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+        Promise.resolve(app.request(input, init, { caller })),
+    });
+    this.v1 = encodingPathParams(client.api.v1);
   }
 
-  /** GETs a JSON answer; a problem becomes a DashboardError the page shows. */
-  async get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) search.set(key, String(value));
-    const response = await this.#request('GET', search.size === 0 ? path : `${path}?${search}`);
+  /** A read's answer; a problem becomes a DashboardError the page shows. */
+  async read<R extends ClientResponse<unknown, number, string>>(call: Promise<R>): Promise<Success<R>> {
+    const response = await call;
     if (!response.ok) throw await problemOf(response);
-    return (await response.json()) as T;
+    return (await response.json()) as Success<R>;
   }
 
   /**
    * Every item of a paged list (the API bounds each page in rows and bytes), page after page
    * until `nextOffset` is null: for what a page needs whole, such as who is on a site roster.
    */
-  async all<T>(path: string, key: string, query: Record<string, string | number | undefined> = {}): Promise<T[]> {
-    const items: T[] = [];
+  async all<R extends ClientResponse<unknown, number, string>, K extends keyof Success<R> & string>(
+    key: K,
+    page: (paging: { limit: number; offset: number }) => Promise<R>,
+  ): Promise<Success<R>[K]> {
+    const items: unknown[] = [];
     let offset: number | null = 0;
     while (offset !== null) {
-      const page: Record<string, unknown> = await this.get(path, { ...query, limit: 1000, offset });
-      items.push(...((page[key] as T[] | undefined) ?? []));
-      const next = page.nextOffset;
+      const answer = (await this.read(page({ limit: 1000, offset }))) as Record<string, unknown>;
+      items.push(...((answer[key] as unknown[] | undefined) ?? []));
+      const next = answer.nextOffset;
       offset = typeof next === 'number' && next > offset ? next : null;
     }
-    return items;
+    return items as Success<R>[K];
   }
 
   /** A download (CSV): the API's own response, headers included. */
-  async download(path: string, query: Record<string, string | undefined>): Promise<Response> {
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') search.set(key, value);
-    const response = await this.#request('GET', `${path}?${search}`);
+  async download(call: Promise<ClientResponse<unknown, number, string>>): Promise<Response> {
+    const response = await call;
     if (!response.ok) throw await problemOf(response);
-    return response;
+    return response as unknown as Response;
   }
 
   /** A change; the outcome is returned rather than thrown, for the page to report. */
-  async send(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<Sent> {
-    const response = await this.#request(method, path, body);
+  async send<R extends ClientResponse<unknown, number, string>>(call: Promise<R>): Promise<Sent<Success<R>>> {
+    const response = await call;
     if (!response.ok) return { ok: false, error: await problemOf(response) };
-    return { ok: true, data: (await response.json()) as Record<string, unknown> };
-  }
-
-  #request(method: string, path: string, body?: unknown): Promise<Response> {
-    const init: RequestInit = { method };
-    if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      init.headers = { 'content-type': 'application/json' };
-    }
-    return Promise.resolve(this.#app.request(path, init, { caller: this.#caller }));
+    return { ok: true, data: (await response.json()) as Success<R> };
   }
 }
 
-async function problemOf(response: Response): Promise<DashboardError> {
+/**
+ * Hono's client puts path parameters into the URL as they are, and drops an empty one: a
+ * worker ID typed as `../tenants` or left empty would reach another route. Every parameter
+ * is percent-encoded here (the API decodes it), an empty one sent as a space its schema refuses.
+ */
+function encodingPathParams<T>(client: T): T {
+  const wrap = (target: unknown): unknown =>
+    typeof target !== 'function'
+      ? target
+      : new Proxy(target, {
+          get: (fn, key) => wrap(Reflect.get(fn, key)),
+          apply: (fn, self, [input, ...rest]: unknown[]) => {
+            const param = (input as { param?: Record<string, unknown> } | undefined)?.param;
+            if (param === undefined) return Reflect.apply(fn, self, [input, ...rest]);
+            const encoded = Object.fromEntries(
+              Object.entries(param).map(([name, value]) => [name, encodeURIComponent(String(value)) || '%20']),
+            );
+            return Reflect.apply(fn, self, [{ ...(input as object), param: encoded }, ...rest]);
+          },
+        });
+  return wrap(client) as T;
+}
+
+async function problemOf(response: {
+  status: number;
+  statusText: string;
+  text(): Promise<string>;
+}): Promise<DashboardError> {
   const text = await response.text();
   try {
     const problem = JSON.parse(text) as { detail?: string; title?: string; field?: string };

@@ -1,10 +1,17 @@
 import type { Context } from 'hono';
+import type { ClientResponse } from 'hono/client';
 import type { Site } from '../store/directory-store.js';
-import { DashboardError, describeFailure } from './api-client.js';
+import { DashboardError, describeFailure, type Sent, type Success } from './api-client.js';
 import type { Messages } from './i18n.js';
 import { localPath } from './local-path.js';
 import type { PageKit, Signed } from './page-kit.js';
 import { setFlash } from './session.js';
+
+/**
+ * What a person typed in a form, passed on as the API's type: the API validates it and its
+ * refusal names the field (describeFailure), so the dashboard does not check it twice.
+ */
+export const asked = <T,>(value: string | undefined): T => value as T;
 
 /**
  * How a dashboard form becomes one API call: its fields read and trimmed, the admin role
@@ -26,14 +33,11 @@ export function formActions(kit: PageKit) {
   const optional = (value: string | undefined): string | undefined => (value === '' ? undefined : value);
 
   /** Does one change through the API, then returns to the page with what happened. */
-  const action = (
+  const action = <R extends ClientResponse<unknown, number, string>>(
     path: string,
-    change: (
-      fields: Record<string, string>,
-      c: Context,
-      s: Signed,
-    ) => Promise<{ method: 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string; body?: unknown }>,
-    done: (t: Messages, data: Record<string, unknown>, fields: Record<string, string>) => string,
+    /** The API call, made through the typed client (`s.api.v1`); a DashboardError thrown refuses the form first. */
+    change: (fields: Record<string, string>, c: Context, s: Signed) => Promise<R>,
+    done: (t: Messages, data: Success<R>, fields: Record<string, string>) => string,
   ): void => {
     app.post(
       path,
@@ -45,14 +49,10 @@ export function formActions(kit: PageKit) {
           setFlash(c, 'error', t.forbidden);
           return c.redirect(back, 303);
         }
-        const request = await change(fields, c, s).catch((error: unknown) => {
-          if (error instanceof DashboardError) return error;
+        const sent: Sent<Success<R>> = await s.api.send(change(fields, c, s)).catch((error: unknown) => {
+          if (error instanceof DashboardError) return { ok: false, error } as const;
           throw error;
         });
-        const sent =
-          request instanceof DashboardError
-            ? ({ ok: false, error: request } as const)
-            : await s.api.send(request.method, request.path, request.body);
         if (sent.ok) setFlash(c, 'ok', done(t, sent.data, fields));
         else setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
         return c.redirect(back, 303);
@@ -66,7 +66,6 @@ export function formActions(kit: PageKit) {
     if (site === null) throw new DashboardError(400, 'choose a site', 'siteId', (t) => t.chooseSite);
     return site;
   };
-  const enc = encodeURIComponent;
   /** A time typed in a form that is not HH:MM, refused before the API is asked. */
   const notTime = (field: 'firstIn' | 'lastOut' | 'at'): DashboardError =>
     new DashboardError(400, `${field} must be HH:MM`, field, (t) => t.timeFormat(t.fields[field] ?? field));
@@ -82,5 +81,5 @@ export function formActions(kit: PageKit) {
     return day;
   };
 
-  return { form, optional, action, formSite, enc, notTime, isWallTime, formDay };
+  return { form, optional, action, formSite, notTime, isWallTime, formDay };
 }

@@ -115,7 +115,7 @@ export function pageKit(
           ),
         );
 
-  const sitesOf = async (s: Signed): Promise<Site[]> => (await s.api.get<{ sites: Site[] }>('/api/v1/sites')).sites;
+  const sitesOf = async (s: Signed): Promise<Site[]> => s.api.all('sites', (query) => s.api.v1.sites.$get({ query }));
   /** The site the page asks for, or the first the tenant sees; a site it cannot see is not found. */
   const pickSite = (sites: Site[], asked: string | undefined): Site | null => {
     if (asked === undefined || asked === '') return sites[0] ?? null;
@@ -123,7 +123,10 @@ export function pageKit(
     if (site === undefined) throw new DashboardError(404, `no site ${asked}`, 'siteId');
     return site;
   };
-  const workersOf = async (s: Signed): Promise<Worker[]> => s.api.all<Worker>('/api/v1/workers', 'workers');
+  const workersOf = async (s: Signed): Promise<Worker[]> =>
+    s.api.all('workers', (query) => s.api.v1.workers.$get({ query }));
+  const rosterOf = async (s: Signed, siteId: string): Promise<RosterEntry[]> =>
+    s.api.all('roster', (query) => s.api.v1.sites[':siteId'].roster.$get({ param: { siteId }, query }));
   const namesOf = (workers: Worker[], roster: RosterEntry[] = []): Map<string, string> =>
     new Map([...workers, ...roster].map((worker) => [worker.workerId, worker.name]));
   const noSites = (c: Context, s: Signed, page: PageName) =>
@@ -134,13 +137,7 @@ export function pageKit(
   const todaysTaps = async (s: Signed, siteId: string, day: string): Promise<StoredTap[]> => {
     const taps: StoredTap[] = [];
     for (let offset = 0; offset < 50_000; offset += 1000) {
-      const page = await s.api.get<{ taps: StoredTap[] }>('/api/v1/taps', {
-        siteId,
-        from: day,
-        to: day,
-        limit: 1000,
-        offset,
-      });
+      const page = await s.api.read(s.api.v1.taps.$get({ query: { siteId, from: day, to: day, limit: 1000, offset } }));
       taps.push(...page.taps);
       if (page.taps.length < 1000) break;
     }
@@ -159,6 +156,7 @@ export function pageKit(
     sitesOf,
     pickSite,
     workersOf,
+    rosterOf,
     namesOf,
     noSites,
     siteDay,

@@ -1,13 +1,6 @@
 import type { FC } from 'hono/jsx';
-import type { Site, User } from '../../store/directory-store.js';
+import type { ApiTokenInfo, Site, User } from '../../store/directory-store.js';
 import { Action, Empty, SmallAction, TableHead, type View } from '../layout.js';
-
-export interface ApiTokenInfo {
-  id: string;
-  role: 'admin' | 'viewer';
-  label: string;
-  createdAt: string;
-}
 
 /** Accounts belong to a tenant, not a site: their times are shown in Japan's. */
 const ACCOUNTS_ZONE = 'Asia/Tokyo';
@@ -189,7 +182,7 @@ export const AccountsPage: FC<{
                 {tokens.map((token) => (
                   <tr data-token={token.id}>
                     <td>{token.label}</td>
-                    <td>{t.roles[token.role]}</td>
+                    <td>{token.role === 'operator' ? token.role : t.roles[token.role]}</td>
                     <td>{f.dateTime(token.createdAt, ACCOUNTS_ZONE)}</td>
                     <td>
                       <SmallAction

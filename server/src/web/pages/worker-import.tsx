@@ -1,13 +1,10 @@
+import type { InferResponseType } from 'hono/client';
 import type { FC } from 'hono/jsx';
+import type { ApiV1 } from '../api-client.js';
 import { Empty, TableHead, type View } from '../layout.js';
 
-export interface ImportPreview {
-  preview: { create: number; update: number; unchanged: number };
-  create: { workerId: string; name: string; trades: string[] }[];
-  update: { workerId: string; name: string; trades: string[]; before: { name: string; trades: string[] } }[];
-  errors: { row: number; field: string; message: string }[];
-  errorCount: number;
-}
+/** The API's preview of a worker import (apply: false). */
+export type ImportPreview = Extract<InferResponseType<ApiV1['workers']['import']['$post'], 200>, { preview: unknown }>;
 
 /**
  * What an import of workers would do, before anything is written: new workers, changes to

@@ -1,11 +1,10 @@
 import type { Context } from 'hono';
 import { hashPassword, passwordMatches } from '../../credentials.js';
-import type { User } from '../../store/directory-store.js';
 import { describeFailure } from '../api-client.js';
 import { setDeviceCookie } from '../device-cookie.js';
-import { formActions } from '../form-actions.js';
+import { asked, formActions } from '../form-actions.js';
 import type { PageKit, Signed } from '../page-kit.js';
-import { AccountsPage, type ApiTokenInfo } from '../pages/accounts.js';
+import { AccountsPage } from '../pages/accounts.js';
 import { PasswordPage } from '../pages/password.js';
 import { TwoFactorPage } from '../pages/two-factor.js';
 import { SESSION_LIFETIME_MS, setFlash, setSessionCookie } from '../session.js';
@@ -22,7 +21,7 @@ function chosenSites(fields: Record<string, string>): string[] | null {
 /** Accounts: who signs in to the dashboard, and the API tokens of other systems. */
 export function accountRoutes(kit: PageKit): void {
   const { app, signedIn, render, deps, limiter, addressOf } = kit;
-  const { form, action, enc } = formActions(kit);
+  const { form, action } = formActions(kit);
 
   // ---- one's own password -------------------------------------------------------------
 
@@ -137,8 +136,8 @@ export function accountRoutes(kit: PageKit): void {
 
   const accountsPage = async (c: Context, s: Signed, created?: { label: string; token: string }) => {
     const [users, tokens, sites] = await Promise.all([
-      s.api.get<{ users: User[] }>('/api/v1/users'),
-      s.api.get<{ tokens: ApiTokenInfo[] }>('/api/v1/tokens'),
+      s.api.read(s.api.v1.users.$get({ query: {} })),
+      s.api.read(s.api.v1.tokens.$get({ query: {} })),
       kit.sitesOf(s),
     ]);
     // After making a token the page answers a POST: its forms and language link go back to /accounts.
@@ -159,61 +158,57 @@ export function accountRoutes(kit: PageKit): void {
 
   action(
     '/accounts/users',
-    async (fields) => {
+    async (fields, _c, s) => {
       const sites = chosenSites(fields);
-      return {
-        method: 'POST',
-        path: '/api/v1/users',
-        body: {
-          login: fields.login,
-          name: fields.name,
-          role: fields.role,
-          password: fields.password,
+      return s.api.v1.users.$post({
+        json: {
+          login: asked(fields.login),
+          name: asked(fields.name),
+          role: asked(fields.role),
+          password: asked(fields.password),
           ...(sites === null ? {} : { sites }),
         },
-      };
+      });
     },
-    (t, data) => t.userAdded(String((data.user as { login?: string } | undefined)?.login ?? '')),
+    (t, data) => t.userAdded(data.user.login),
   );
 
   action(
     '/accounts/users/:userId/password',
-    async (fields, c) => ({
-      method: 'PUT',
-      path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}/password`,
-      body: { password: fields.password },
-    }),
+    async (fields, c, s) =>
+      s.api.v1.users[':userId'].password.$put({
+        param: { userId: c.req.param('userId') ?? '' },
+        json: { password: asked(fields.password) },
+      }),
     (t, _data, fields) => t.account.passwordReset(fields.login ?? ''),
   );
 
   action(
     '/accounts/users/:userId/two-factor/clear',
-    async (_fields, c) => ({
-      method: 'DELETE',
-      path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}/two-factor`,
-    }),
+    async (_fields, c, s) =>
+      s.api.v1.users[':userId']['two-factor'].$delete({ param: { userId: c.req.param('userId') ?? '' } }),
     (t, _data, fields) => t.account.twoFactorCleared(fields.login ?? ''),
   );
 
   action(
     '/accounts/users/:userId/sites',
-    async (fields, c) => ({
-      method: 'PUT',
-      path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}/sites`,
-      body: { sites: chosenSites(fields) },
-    }),
+    async (fields, c, s) =>
+      s.api.v1.users[':userId'].sites.$put({
+        param: { userId: c.req.param('userId') ?? '' },
+        json: { sites: chosenSites(fields) },
+      }),
     (t, _data, fields) => t.userSitesSaved(fields.login ?? ''),
   );
 
   action(
     '/accounts/users/:userId/remove',
-    async (_fields, c) => ({ method: 'DELETE', path: `/api/v1/users/${enc(c.req.param('userId') ?? '')}` }),
+    async (_fields, c, s) => s.api.v1.users[':userId'].$delete({ param: { userId: c.req.param('userId') ?? '' } }),
     (t) => t.saved,
   );
 
   action(
     '/accounts/tokens/:id/revoke',
-    async (_fields, c) => ({ method: 'DELETE', path: `/api/v1/tokens/${enc(c.req.param('id') ?? '')}` }),
+    async (_fields, c, s) => s.api.v1.tokens[':id'].$delete({ param: { id: c.req.param('id') ?? '' } }),
     (t) => t.saved,
   );
 
@@ -227,13 +222,15 @@ export function accountRoutes(kit: PageKit): void {
         setFlash(c, 'error', t.forbidden);
         return c.redirect('/accounts', 303);
       }
-      const sent = await s.api.send('POST', '/api/v1/tokens', { role: fields.role, label: fields.label });
+      const sent = await s.api.send(
+        s.api.v1.tokens.$post({ json: { role: asked(fields.role), label: asked(fields.label) } }),
+      );
       if (!sent.ok) {
         setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
         return c.redirect('/accounts', 303);
       }
       c.header('cache-control', 'no-store');
-      return accountsPage(c, s, { label: String(sent.data.label ?? ''), token: String(sent.data.token ?? '') });
+      return accountsPage(c, s, { label: sent.data.label, token: sent.data.token });
     }),
   );
 }

@@ -1,33 +1,35 @@
-import { formActions } from '../form-actions.js';
+import { asked, formActions } from '../form-actions.js';
 import { dayBefore, type PageKit } from '../page-kit.js';
 import { zonedInstant } from '../zoned-time.js';
 
 /** The dashboard's actions: each one API call as the signed-in user, then back to the page with what happened. */
 export function actionRoutes(kit: PageKit): void {
-  const { optional, action, formSite, enc, notTime, isWallTime, formDay } = formActions(kit);
+  const { optional, action, formSite, notTime, isWallTime, formDay } = formActions(kit);
+  const param = (c: { req: { param(name: string): string | undefined } }, name: string): string =>
+    c.req.param(name) ?? '';
 
   action(
     '/terminals/:terminalId/selftest',
-    async (_fields, c) => ({
-      method: 'POST',
-      path: `/api/v1/terminals/${enc(c.req.param('terminalId') ?? '')}/commands`,
-      body: { command: 'selftest' },
-    }),
+    async (_fields, c, s) =>
+      s.api.v1.terminals[':terminalId'].commands.$post({
+        param: { terminalId: param(c, 'terminalId') },
+        json: { command: 'selftest' },
+      }),
     (t) => t.selftestSent,
   );
 
   action(
     '/attention/bind',
-    async (fields) => ({
-      method: 'POST',
-      path: `/api/v1/workers/${enc(fields.workerId ?? '')}/cards`,
-      body: {
-        card: fields.card,
-        ...(optional(fields.tech) === undefined ? {} : { tech: fields.tech }),
-        reason: optional(fields.reason) ?? 'unknown card bound on the dashboard',
-      },
-    }),
-    (t, data) => t.cardBound(String(data.resolvedTaps ?? 0)),
+    async (fields, _c, s) =>
+      s.api.v1.workers[':workerId'].cards.$post({
+        param: { workerId: fields.workerId ?? '' },
+        json: {
+          card: fields.card ?? '',
+          ...(optional(fields.tech) === undefined ? {} : { tech: asked(fields.tech) }),
+          reason: optional(fields.reason) ?? 'unknown card bound on the dashboard',
+        },
+      }),
+    (t, data) => t.cardBound(String(data.resolvedTaps)),
   );
 
   action(
@@ -51,33 +53,32 @@ export function actionRoutes(kit: PageKit): void {
       ) {
         lastOut = zonedInstant(dayBefore(day, -1), exit, site);
       }
-      return {
-        method: 'POST',
-        path: '/api/v1/corrections',
-        body: {
+      return s.api.v1.corrections.$post({
+        json: {
           kind: 'set_times',
           siteId: site.siteId,
-          workerId: fields.workerId,
+          workerId: asked(fields.workerId),
           workingDay: day,
-          ...(entry === undefined ? {} : { firstIn }),
+          ...(firstIn === undefined ? {} : { firstIn }),
           ...(lastOut === null ? {} : { lastOut }),
-          reason: fields.reason,
+          reason: asked(fields.reason),
         },
-      };
+      });
     },
-    (t, data) =>
-      (data.correction as { state?: string } | undefined)?.state === 'awaiting_approval'
-        ? t.dayAwaitingApproval
-        : t.exitFilled,
+    (t, data) => (data.correction.state === 'awaiting_approval' ? t.dayAwaitingApproval : t.exitFilled),
   );
 
   action(
     '/attention/void-tap',
-    async (fields) => ({
-      method: 'POST',
-      path: '/api/v1/corrections',
-      body: { kind: 'void_tap', terminalId: fields.terminalId, seq: Number(fields.seq), reason: fields.reason },
-    }),
+    async (fields, _c, s) =>
+      s.api.v1.corrections.$post({
+        json: {
+          kind: 'void_tap',
+          terminalId: asked(fields.terminalId),
+          seq: Number(fields.seq),
+          reason: asked(fields.reason),
+        },
+      }),
     (t) => t.tapVoided,
   );
 
@@ -88,17 +89,15 @@ export function actionRoutes(kit: PageKit): void {
       const day = formDay(fields.day, 'at', (t) => t.reallyAt);
       if (!isWallTime(fields.time ?? '')) throw notTime('at');
       // The calendar day and time as the person read them off a clock at the site.
-      return {
-        method: 'POST',
-        path: '/api/v1/corrections',
-        body: {
+      return s.api.v1.corrections.$post({
+        json: {
           kind: 'set_tap_time',
-          terminalId: fields.terminalId,
+          terminalId: asked(fields.terminalId),
           seq: Number(fields.seq),
           at: zonedInstant(day, fields.time ?? '', { timeZone: site.timeZone, dayBoundary: '00:00' }),
-          reason: fields.reason,
+          reason: asked(fields.reason),
         },
-      };
+      });
     },
     (t) => t.tapTimeSet,
   );
@@ -111,212 +110,205 @@ export function actionRoutes(kit: PageKit): void {
       if (!isWallTime(fields.firstIn ?? '')) throw notTime('firstIn');
       const lastOut = optional(fields.lastOut);
       if (lastOut !== undefined && !isWallTime(lastOut)) throw notTime('lastOut');
-      return {
-        method: 'POST',
-        path: '/api/v1/corrections',
-        body: {
+      return s.api.v1.corrections.$post({
+        json: {
           kind: 'add_day',
           siteId: site.siteId,
-          workerId: fields.workerId,
+          workerId: asked(fields.workerId),
           workingDay: day,
           firstIn: zonedInstant(day, fields.firstIn ?? '', site),
           lastOut: lastOut === undefined ? null : zonedInstant(day, lastOut, site),
-          reason: fields.reason,
+          reason: asked(fields.reason),
         },
-      };
+      });
     },
-    (t, data) =>
-      (data.correction as { state?: string } | undefined)?.state === 'awaiting_approval'
-        ? t.dayAwaitingApproval
-        : t.dayAdded,
+    (t, data) => (data.correction.state === 'awaiting_approval' ? t.dayAwaitingApproval : t.dayAdded),
   );
 
   action(
     '/attention/confirm-clock',
-    async (fields) => ({
-      method: 'POST',
-      path: '/api/v1/corrections',
-      body: {
-        kind: 'confirm_clock',
-        siteId: fields.site,
-        workerId: fields.workerId,
-        workingDay: fields.workingDay,
-        reason: fields.reason,
-      },
-    }),
+    async (fields, _c, s) =>
+      s.api.v1.corrections.$post({
+        json: {
+          kind: 'confirm_clock',
+          siteId: asked(fields.site),
+          workerId: asked(fields.workerId),
+          workingDay: asked(fields.workingDay),
+          reason: asked(fields.reason),
+        },
+      }),
     (t) => t.clockConfirmed,
   );
 
   action(
     '/attention/corrections/:id/approve',
-    async (fields, c) => ({
-      method: 'POST',
-      path: `/api/v1/corrections/${enc(c.req.param('id') ?? '')}/approve`,
-      body: optional(fields.reason) === undefined ? {} : { reason: fields.reason },
-    }),
+    async (fields, c, s) =>
+      s.api.v1.corrections[':id'].approve.$post({
+        param: { id: param(c, 'id') },
+        json: optional(fields.reason) === undefined ? {} : { reason: fields.reason },
+      }),
     (t) => t.approved,
   );
 
   action(
     '/attention/corrections/:id/reject',
-    async (fields, c) => ({
-      method: 'POST',
-      path: `/api/v1/corrections/${enc(c.req.param('id') ?? '')}/reject`,
-      body: { reason: fields.reason },
-    }),
+    async (fields, c, s) =>
+      s.api.v1.corrections[':id'].reject.$post({
+        param: { id: param(c, 'id') },
+        json: { reason: asked(fields.reason) },
+      }),
     (t) => t.rejected,
   );
 
   action(
     '/records/retry',
-    async (fields) => ({
-      method: 'POST',
-      path: `/api/v1/records/${enc(fields.site ?? '')}/${enc(fields.workerId ?? '')}/${enc(fields.workingDay ?? '')}/retry`,
-    }),
+    async (fields, _c, s) =>
+      s.api.v1.records[':siteId'][':workerId'][':workingDay'].retry.$post({
+        param: { siteId: fields.site ?? '', workerId: fields.workerId ?? '', workingDay: fields.workingDay ?? '' },
+      }),
     (t) => t.retried,
   );
 
   action(
     '/workers',
-    async (fields) => ({
-      method: 'POST',
-      path: '/api/v1/workers',
-      body: {
-        workerId: fields.workerId,
-        name: fields.name,
-        // Up to four registered trades, separated as a person types them.
-        ...(optional(fields.trades) === undefined
-          ? {}
-          : {
-              trades: (fields.trades ?? '')
-                .split(/[,、，]/)
-                .map((trade) => trade.trim())
-                .filter((trade) => trade !== ''),
-            }),
-        ...(optional(fields.position) === undefined ? {} : { position: fields.position }),
-      },
-    }),
+    async (fields, _c, s) =>
+      s.api.v1.workers.$post({
+        json: {
+          workerId: asked(fields.workerId),
+          name: asked(fields.name),
+          // Up to four registered trades, separated as a person types them.
+          ...(optional(fields.trades) === undefined
+            ? {}
+            : {
+                trades: (fields.trades ?? '')
+                  .split(/[,、，]/)
+                  .map((trade) => trade.trim())
+                  .filter((trade) => trade !== ''),
+              }),
+          ...(optional(fields.position) === undefined ? {} : { position: asked(fields.position) }),
+        },
+      }),
     (t) => t.saved,
   );
 
   action(
     '/sites',
-    async (fields) => ({
-      method: 'POST',
-      path: '/api/v1/sites',
-      body: {
-        siteId: fields.siteId,
-        name: fields.name,
-        dayBoundary: fields.dayBoundary,
-        maxShiftHours: Number(fields.maxShiftHours),
-        ...(optional(fields.language) === undefined ? {} : { language: fields.language }),
-      },
-    }),
+    async (fields, _c, s) =>
+      s.api.v1.sites.$post({
+        json: {
+          siteId: asked(fields.siteId),
+          name: asked(fields.name),
+          dayBoundary: asked(fields.dayBoundary),
+          maxShiftHours: Number(fields.maxShiftHours),
+          ...(optional(fields.language) === undefined ? {} : { language: asked(fields.language) }),
+        },
+      }),
     (t) => t.siteSaved,
   );
 
   action(
     '/sites/:siteId/settings',
-    async (fields, c) => ({
-      method: 'PATCH',
-      path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}`,
-      body: {
-        name: fields.name,
-        maxShiftHours: Number(fields.maxShiftHours),
-        ...(optional(fields.language) === undefined ? {} : { language: fields.language }),
-      },
-    }),
+    async (fields, c, s) =>
+      s.api.v1.sites[':siteId'].$patch({
+        param: { siteId: param(c, 'siteId') },
+        json: {
+          name: asked(fields.name),
+          maxShiftHours: Number(fields.maxShiftHours),
+          ...(optional(fields.language) === undefined ? {} : { language: asked(fields.language) }),
+        },
+      }),
     (t) => t.siteSaved,
   );
 
   action(
     '/sites/:siteId/companies',
-    async (fields, c) => ({
-      method: 'PUT',
-      path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}/companies/${enc(fields.companyId ?? '')}`,
-      body: { name: fields.name, tier: Number(fields.tier), parentCompanyId: fields.parentCompanyId },
-    }),
+    async (fields, c, s) =>
+      s.api.v1.sites[':siteId'].companies[':companyId'].$put({
+        param: { siteId: param(c, 'siteId'), companyId: fields.companyId ?? '' },
+        json: { name: asked(fields.name), tier: Number(fields.tier), parentCompanyId: asked(fields.parentCompanyId) },
+      }),
     (t) => t.siteSaved,
   );
 
   action(
     '/sites/:siteId/companies/:companyId/remove',
-    async (_fields, c) => ({
-      method: 'DELETE',
-      path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}/companies/${enc(c.req.param('companyId') ?? '')}`,
-    }),
+    async (_fields, c, s) =>
+      s.api.v1.sites[':siteId'].companies[':companyId'].$delete({
+        param: { siteId: param(c, 'siteId'), companyId: param(c, 'companyId') },
+      }),
     (t) => t.siteSaved,
   );
 
   action(
     '/terminals/:terminalId/settings',
-    async (fields, c) => ({
-      method: 'PUT',
-      path: `/api/v1/terminals/${enc(c.req.param('terminalId') ?? '')}/settings`,
-      body: {
-        directionMode: fields.directionMode,
-        debounceSeconds: Number(fields.debounceSeconds),
-        unknownCard: fields.unknownCard,
-        retentionDays: Number(fields.retentionDays),
-      },
-    }),
-    (t, data) => t.settingsSaved(String((data.terminal as { terminalId?: string } | undefined)?.terminalId ?? '')),
+    async (fields, c, s) =>
+      s.api.v1.terminals[':terminalId'].settings.$put({
+        param: { terminalId: param(c, 'terminalId') },
+        json: {
+          directionMode: asked(fields.directionMode),
+          debounceSeconds: Number(fields.debounceSeconds),
+          unknownCard: asked(fields.unknownCard),
+          retentionDays: Number(fields.retentionDays),
+        },
+      }),
+    (t, data) => t.settingsSaved(data.terminal.terminalId),
   );
 
   action(
     '/workers/:workerId/enrol',
-    async (fields, c) => ({
-      method: 'POST',
-      path: `/api/v1/workers/${enc(c.req.param('workerId') ?? '')}/enrol`,
-      body: { terminalId: fields.terminalId },
-    }),
-    (t, data) => t.enrolWaiting(String(data.terminalId ?? '')),
+    async (fields, c, s) =>
+      s.api.v1.workers[':workerId'].enrol.$post({
+        param: { workerId: param(c, 'workerId') },
+        json: { terminalId: asked(fields.terminalId) },
+      }),
+    (t, data) => t.enrolWaiting(data.terminalId),
   );
 
   action(
     '/workers/:workerId/remove',
-    async (_fields, c) => ({ method: 'DELETE', path: `/api/v1/workers/${enc(c.req.param('workerId') ?? '')}` }),
+    async (_fields, c, s) => s.api.v1.workers[':workerId'].$delete({ param: { workerId: param(c, 'workerId') } }),
     (t) => t.saved,
   );
 
   action(
     '/workers/:workerId/cards',
-    async (fields, c) => ({
-      method: 'POST',
-      path: `/api/v1/workers/${enc(c.req.param('workerId') ?? '')}/cards`,
-      body: { card: fields.card, ...(optional(fields.tech) === undefined ? {} : { tech: fields.tech }) },
-    }),
-    (t, data) => t.cardBound(String(data.resolvedTaps ?? 0)),
+    async (fields, c, s) =>
+      s.api.v1.workers[':workerId'].cards.$post({
+        param: { workerId: param(c, 'workerId') },
+        json: { card: fields.card ?? '', ...(optional(fields.tech) === undefined ? {} : { tech: asked(fields.tech) }) },
+      }),
+    (t, data) => t.cardBound(String(data.resolvedTaps)),
   );
 
   action(
     '/cards/remove',
-    async (fields) => ({ method: 'DELETE', path: `/api/v1/cards/${enc(fields.tech ?? '')}/${enc(fields.card ?? '')}` }),
+    async (fields, _c, s) =>
+      s.api.v1.cards[':tech'][':id'].$delete({ param: { tech: asked(fields.tech), id: fields.card ?? '' } }),
     (t) => t.saved,
   );
 
   action(
     '/roster/add',
-    async (fields) => ({
-      method: 'PUT',
-      path: `/api/v1/sites/${enc(fields.site ?? '')}/roster/${enc(fields.workerId ?? '')}`,
-      body: {
-        ...(optional(fields.trade) === undefined ? {} : { trade: fields.trade }),
-        ...(optional(fields.position) === undefined ? {} : { position: fields.position }),
-        ...(optional(fields.workContent) === undefined ? {} : { workContent: fields.workContent }),
-        ...(optional(fields.periodFrom) === undefined ? {} : { periodFrom: fields.periodFrom }),
-        ...(optional(fields.periodUntil) === undefined ? {} : { periodUntil: fields.periodUntil }),
-      },
-    }),
+    async (fields, _c, s) =>
+      s.api.v1.sites[':siteId'].roster[':workerId'].$put({
+        param: { siteId: fields.site ?? '', workerId: fields.workerId ?? '' },
+        json: {
+          ...(optional(fields.trade) === undefined ? {} : { trade: fields.trade }),
+          ...(optional(fields.position) === undefined ? {} : { position: asked(fields.position) }),
+          ...(optional(fields.workContent) === undefined ? {} : { workContent: fields.workContent }),
+          ...(optional(fields.periodFrom) === undefined ? {} : { periodFrom: fields.periodFrom }),
+          ...(optional(fields.periodUntil) === undefined ? {} : { periodUntil: fields.periodUntil }),
+        },
+      }),
     (t) => t.saved,
   );
 
   action(
     '/roster/remove',
-    async (fields) => ({
-      method: 'DELETE',
-      path: `/api/v1/sites/${enc(fields.site ?? '')}/roster/${enc(fields.workerId ?? '')}`,
-    }),
+    async (fields, _c, s) =>
+      s.api.v1.sites[':siteId'].roster[':workerId'].$delete({
+        param: { siteId: fields.site ?? '', workerId: fields.workerId ?? '' },
+      }),
     (t) => t.saved,
   );
 }

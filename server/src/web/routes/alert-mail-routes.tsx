@@ -1,5 +1,5 @@
-import type { AlertSubscription } from '../../alerts/alert-subscriptions.js';
 import { describeFailure } from '../api-client.js';
+import { asked } from '../form-actions.js';
 import type { PageKit } from '../page-kit.js';
 import { AlertMailPage } from '../pages/alert-mail.js';
 import { setFlash } from '../session.js';
@@ -11,7 +11,7 @@ export function alertMailRoutes(kit: PageKit): void {
   app.get(
     '/alert-mail',
     signedIn(async (c, s) => {
-      const { subscriptions } = await s.api.get<{ subscriptions: AlertSubscription[] }>('/api/v1/alert-subscriptions');
+      const { subscriptions } = await s.api.read(s.api.v1['alert-subscriptions'].$get());
       const me = `${s.session.user.name} (${s.session.user.login})`;
       return render(
         c,
@@ -32,14 +32,18 @@ export function alertMailRoutes(kit: PageKit): void {
       const kinds = Object.keys(form)
         .filter((key) => key.startsWith('kind_'))
         .map((key) => key.slice(5));
-      const sent = await s.api.send('POST', '/api/v1/alert-subscriptions', {
-        channel: text('channel'),
-        target: text('target'),
-        kinds,
-        lang: text('lang') === 'en' ? 'en' : 'ja',
-      });
+      const sent = await s.api.send(
+        s.api.v1['alert-subscriptions'].$post({
+          json: {
+            channel: asked(text('channel')),
+            target: text('target'),
+            kinds: kinds.map((kind) => asked(kind)),
+            lang: text('lang') === 'en' ? 'en' : 'ja',
+          },
+        }),
+      );
       if (!sent.ok) setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
-      else if (typeof sent.data.secret === 'string') setFlash(c, 'ok', t.webhookSecret(sent.data.secret));
+      else if (sent.data.secret !== null) setFlash(c, 'ok', t.webhookSecret(sent.data.secret));
       else setFlash(c, 'ok', t.subscribed);
       return c.redirect('/alert-mail', 303);
     }),
@@ -50,8 +54,7 @@ export function alertMailRoutes(kit: PageKit): void {
     signedIn(async (c, s) => {
       const { t } = s.view;
       const sent = await s.api.send(
-        'DELETE',
-        `/api/v1/alert-subscriptions/${encodeURIComponent(c.req.param('id') ?? '')}`,
+        s.api.v1['alert-subscriptions'][':id'].$delete({ param: { id: c.req.param('id') ?? '' } }),
       );
       setFlash(
         c,

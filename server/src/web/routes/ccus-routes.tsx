@@ -1,4 +1,3 @@
-import type { RosterImportPlan } from '../../ccus/roster-import.js';
 import type { SiteRegistrationResult } from '../../ccus/site-registration.js';
 import { DashboardError, describeFailure } from '../api-client.js';
 import { formActions } from '../form-actions.js';
@@ -8,8 +7,8 @@ import { CcusImportPage } from '../pages/ccus-import.js';
 import { setFlash } from '../session.js';
 
 /** What a registration did, in one line: counts, then the first refusals with CCUS's reasons. */
-function registered(t: Messages, data: Record<string, unknown>): string {
-  const result = data.registration as SiteRegistrationResult;
+function registered(t: Messages, data: { registration: SiteRegistrationResult }): string {
+  const result = data.registration;
   const counts = t.ccus.registered(
     String(result.registered.length),
     String(result.refused.length),
@@ -32,7 +31,7 @@ function registered(t: Messages, data: Record<string, unknown>): string {
  */
 export function ccusRoutes(kit: PageKit): void {
   const { app, signedIn, render, sitesOf } = kit;
-  const { action, enc, formSite } = formActions(kit);
+  const { action, formSite } = formActions(kit);
 
   app.get(
     '/sites/:siteId/ccus-import',
@@ -44,8 +43,8 @@ export function ccusRoutes(kit: PageKit): void {
         return c.redirect('/sites', 303);
       }
       try {
-        const { preview } = await s.api.get<{ preview: RosterImportPlan }>(
-          `/api/v1/sites/${enc(site.siteId)}/ccus/roster`,
+        const { preview } = await s.api.read(
+          s.api.v1.sites[':siteId'].ccus.roster.$get({ param: { siteId: site.siteId } }),
         );
         return render(
           c,
@@ -64,38 +63,34 @@ export function ccusRoutes(kit: PageKit): void {
 
   action(
     '/sites/:siteId/ccus-import',
-    async (fields, c) => ({
-      method: 'POST',
-      path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}/ccus/roster/import`,
-      body: { digest: fields.digest ?? '' },
-    }),
-    (t, data) => {
-      const applied = data.applied as { added: number; changed: number };
-      return t.ccus.imported(String(applied.added), String(applied.changed));
-    },
+    async (fields, c, s) =>
+      s.api.v1.sites[':siteId'].ccus.roster.import.$post({
+        param: { siteId: c.req.param('siteId') ?? '' },
+        json: { digest: fields.digest ?? '' },
+      }),
+    (t, data) => t.ccus.imported(String(data.applied.added), String(data.applied.changed)),
   );
 
   action(
     '/sites/:siteId/ccus-register',
-    async (fields, c) => {
+    async (fields, c, s) => {
       // The whole roster, or the workers a page names (those CCUS's roster lacks).
       const named = (fields.workerIds ?? '').split(',').filter((id) => id !== '');
-      return {
-        method: 'POST',
-        path: `/api/v1/sites/${enc(c.req.param('siteId') ?? '')}/ccus/registration`,
-        body: named.length === 0 ? {} : { workerIds: named },
-      };
+      return s.api.v1.sites[':siteId'].ccus.registration.$post({
+        param: { siteId: c.req.param('siteId') ?? '' },
+        json: named.length === 0 ? {} : { workerIds: named },
+      });
     },
     registered,
   );
 
   action(
     '/attention/ccus-register',
-    async (fields, _c, s) => ({
-      method: 'POST',
-      path: `/api/v1/sites/${enc((await formSite(s, fields.site)).siteId)}/ccus/registration`,
-      body: { workerIds: [fields.workerId ?? ''] },
-    }),
+    async (fields, _c, s) =>
+      s.api.v1.sites[':siteId'].ccus.registration.$post({
+        param: { siteId: (await formSite(s, fields.site)).siteId },
+        json: { workerIds: [fields.workerId ?? ''] },
+      }),
     registered,
   );
 }

@@ -1,10 +1,6 @@
 import { ccusToday } from '@ccus-gate/protocol';
-import type { Alert } from '../../alerts/tenant-alerts.js';
-import type { AuditEntry, Correction } from '../../store/correction-store.js';
-import type { RosterEntry, TerminalView } from '../../store/directory-store.js';
-import type { StoredTap, UnknownCard, WorkRecord } from '../../store/record-queries.js';
-import type { WorkerLevels } from '../../workers/worker-levels.js';
-import { DashboardError } from '../api-client.js';
+import type { InferRequestType } from 'hono/client';
+import { type ApiV1, DashboardError } from '../api-client.js';
 import { dayBefore, HELD_SHOWN, monthOf, type PageKit } from '../page-kit.js';
 import { AttentionPage } from '../pages/attention.js';
 import { AuditPage } from '../pages/audit.js';
@@ -16,9 +12,28 @@ import { TerminalsPage } from '../pages/terminals.js';
 import { TodayPage } from '../pages/today.js';
 import { WorkersPage } from '../pages/workers.js';
 
+type ExportAsked = InferRequestType<ApiV1['exports']['records']['$get']>['query'];
+type LevelsAsked = InferRequestType<ApiV1['exports']['levels']['$get']>['query'];
+/** A query parameter left empty is not given. */
+const optional = (value: string | undefined): string | undefined => (value === '' ? undefined : value);
+
 /** The dashboard's pages: today, records, needs a person, workers, exports, terminals, and their live updates. */
 export function pageRoutes(kit: PageKit): void {
-  const { app, now, live, signedIn, render, sitesOf, pickSite, workersOf, namesOf, noSites, siteDay, todaysTaps } = kit;
+  const {
+    app,
+    now,
+    live,
+    signedIn,
+    render,
+    sitesOf,
+    pickSite,
+    workersOf,
+    rosterOf,
+    namesOf,
+    noSites,
+    siteDay,
+    todaysTaps,
+  } = kit;
   app.get('/', (c) => c.redirect('/today', 302));
 
   app.get(
@@ -30,15 +45,14 @@ export function pageRoutes(kit: PageKit): void {
       const day = siteDay(site);
       const [taps, roster, workers, earlier, alerts] = await Promise.all([
         todaysTaps(s, site.siteId, day),
-        s.api.all<RosterEntry>(`/api/v1/sites/${site.siteId}/roster`, 'roster').then((roster) => ({ roster })),
+        rosterOf(s, site.siteId).then((roster) => ({ roster })),
         workersOf(s),
-        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', {
-          siteId: site.siteId,
-          from: dayBefore(day, 14),
-          to: dayBefore(day, 1),
-          limit: 1000,
-        }),
-        s.api.get<{ alerts: Alert[] }>('/api/v1/alerts'),
+        s.api.read(
+          s.api.v1.records.$get({
+            query: { siteId: site.siteId, from: dayBefore(day, 14), to: dayBefore(day, 1), limit: 1000 },
+          }),
+        ),
+        s.api.read(s.api.v1.alerts.$get()),
       ]);
       const data = {
         sites,
@@ -64,10 +78,7 @@ export function pageRoutes(kit: PageKit): void {
   app.get(
     '/terminals',
     signedIn(async (c, s) => {
-      const [terminals, sites] = await Promise.all([
-        s.api.get<{ terminals: TerminalView[] }>('/api/v1/terminals'),
-        sitesOf(s),
-      ]);
+      const [terminals, sites] = await Promise.all([s.api.read(s.api.v1.terminals.$get({ query: {} })), sitesOf(s)]);
       return render(
         c,
         s,
@@ -88,10 +99,10 @@ export function pageRoutes(kit: PageKit): void {
       const asked = c.req.query('month');
       const month = asked !== undefined && /^\d{4}-(0[1-9]|1[0-2])$/.test(asked) ? asked : monthOf(siteDay(site));
       const [records, atRisk, workers, roster] = await Promise.all([
-        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', { siteId: site.siteId, month, limit: 1000 }),
-        s.api.get<{ today: string; records: WorkRecord[] }>('/api/v1/records/at-risk', { siteId: site.siteId }),
+        s.api.read(s.api.v1.records.$get({ query: { siteId: site.siteId, month, limit: 1000 } })),
+        s.api.read(s.api.v1.records['at-risk'].$get({ query: { siteId: site.siteId } })),
         workersOf(s),
-        s.api.all<RosterEntry>(`/api/v1/sites/${site.siteId}/roster`, 'roster').then((roster) => ({ roster })),
+        rosterOf(s, site.siteId).then((roster) => ({ roster })),
       ]);
       return render(
         c,
@@ -120,17 +131,21 @@ export function pageRoutes(kit: PageKit): void {
       if (site === null) return noSites(c, s, 'attention');
       const today = siteDay(site);
       const [unknown, approvals, recent, refused, held, workers] = await Promise.all([
-        s.api.get<{ unknownCards: UnknownCard[] }>('/api/v1/unknown-cards', { siteId: site.siteId }),
-        s.api.get<{ approvals: Correction[] }>('/api/v1/approvals'),
+        s.api.read(s.api.v1['unknown-cards'].$get({ query: { siteId: site.siteId } })),
+        s.api.read(s.api.v1.approvals.$get({ query: {} })),
         // CCUS takes input until the end of the month after the working day: older misses cannot be fixed.
-        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', {
-          siteId: site.siteId,
-          from: `${monthOf(dayBefore(`${monthOf(today)}-01`, 1))}-01`,
-          to: dayBefore(today, 1),
-          limit: 1000,
-        }),
-        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', { siteId: site.siteId, state: 'refused', limit: 1000 }),
-        s.api.get<{ records: WorkRecord[] }>('/api/v1/records', { siteId: site.siteId, state: 'held', limit: 1000 }),
+        s.api.read(
+          s.api.v1.records.$get({
+            query: {
+              siteId: site.siteId,
+              from: `${monthOf(dayBefore(`${monthOf(today)}-01`, 1))}-01`,
+              to: dayBefore(today, 1),
+              limit: 1000,
+            },
+          }),
+        ),
+        s.api.read(s.api.v1.records.$get({ query: { siteId: site.siteId, state: 'refused', limit: 1000 } })),
+        s.api.read(s.api.v1.records.$get({ query: { siteId: site.siteId, state: 'held', limit: 1000 } })),
         workersOf(s),
       ]);
       // Held records with their taps, so a person can void one or say when it really was.
@@ -138,9 +153,7 @@ export function pageRoutes(kit: PageKit): void {
       const heldTaps = await Promise.all(
         heldShown.map((record) =>
           s.api
-            .get<{ taps: StoredTap[] }>(
-              `/api/v1/records/${record.siteId}/${record.workerId}/${encodeURIComponent(record.workingDay)}/taps`,
-            )
+            .read(s.api.v1.records[':siteId'][':workerId'][':workingDay'].taps.$get({ param: record }))
             .then((answer) => answer.taps),
         ),
       );
@@ -179,8 +192,8 @@ export function pageRoutes(kit: PageKit): void {
       if (site === null) return noSites(c, s, 'workers');
       const [workers, roster, terminals] = await Promise.all([
         workersOf(s),
-        s.api.all<RosterEntry>(`/api/v1/sites/${site.siteId}/roster`, 'roster').then((roster) => ({ roster })),
-        s.api.all<TerminalView>('/api/v1/terminals', 'terminals'),
+        rosterOf(s, site.siteId).then((roster) => ({ roster })),
+        s.api.all('terminals', (query) => s.api.v1.terminals.$get({ query })),
       ]);
       return render(
         c,
@@ -210,7 +223,7 @@ export function pageRoutes(kit: PageKit): void {
   app.get(
     '/levels',
     signedIn(async (c, s) => {
-      const rows = await s.api.all<WorkerLevels>('/api/v1/levels', 'levels');
+      const rows = await s.api.all('levels', (query) => s.api.v1.levels.$get({ query }));
       return render(c, s, 'levels', s.view.t.pages.levels, <LevelsPage view={s.view} rows={rows} />);
     }),
   );
@@ -229,11 +242,7 @@ export function pageRoutes(kit: PageKit): void {
         ...(text === undefined || text === '' ? {} : { text: text.slice(0, 100) }),
       };
       const offset = Math.max(0, Number.parseInt(c.req.query('offset') ?? '0', 10) || 0);
-      const page = await s.api.get<{ audit: AuditEntry[]; nextOffset: number | null }>('/api/v1/audit', {
-        ...filter,
-        limit: 100,
-        offset,
-      });
+      const page = await s.api.read(s.api.v1.audit.$get({ query: { ...filter, limit: 100, offset } }));
       return render(
         c,
         s,
@@ -253,22 +262,27 @@ export function pageRoutes(kit: PageKit): void {
     }),
   );
 
-  for (const [file, path] of [
-    ['kentaikyo.csv', '/api/v1/exports/kentaikyo'],
-    ['records.csv', '/api/v1/exports/records'],
+  for (const [file, exported] of [
+    ['kentaikyo.csv', 'kentaikyo'],
+    ['records.csv', 'records'],
   ] as const) {
     app.get(
       `/exports/${file}`,
       signedIn(async (c, s) => {
         // A site the user cannot see is not found, rather than an empty file.
         if ((c.req.query('site') ?? '') !== '') pickSite(await sitesOf(s), c.req.query('site'));
-        const response = await s.api.download(path, {
-          month: c.req.query('month'),
-          siteId: c.req.query('site'),
-          encoding: c.req.query('encoding'),
-          // Column names in the reader's language (the 建退共 calendar's are Japanese either way).
-          ...(file === 'records.csv' ? { headers: s.view.lang } : {}),
-        });
+        // What the person asked for goes to the API as it came: the API validates it and names what is wrong.
+        const asked = {
+          month: c.req.query('month') ?? '',
+          siteId: optional(c.req.query('site')),
+          encoding: optional(c.req.query('encoding')) as ExportAsked['encoding'],
+        };
+        const response = await s.api.download(
+          s.api.v1.exports[exported].$get({
+            // Column names in the reader's language (the 建退共 calendar's are Japanese either way).
+            query: file === 'records.csv' ? { ...asked, headers: s.view.lang } : asked,
+          }),
+        );
         return new Response(response.body, {
           headers: {
             'content-type': response.headers.get('content-type') ?? 'text/csv',
@@ -283,10 +297,12 @@ export function pageRoutes(kit: PageKit): void {
   app.get(
     '/levels.csv',
     signedIn(async (c, s) => {
-      const response = await s.api.download('/api/v1/exports/levels', {
-        encoding: c.req.query('encoding'),
-        headers: s.view.lang,
-      });
+      const encoding = optional(c.req.query('encoding')) as LevelsAsked['encoding'];
+      const response = await s.api.download(
+        s.api.v1.exports.levels.$get({
+          query: { headers: s.view.lang, ...(encoding === undefined ? {} : { encoding }) },
+        }),
+      );
       return new Response(response.body, {
         headers: {
           'content-type': response.headers.get('content-type') ?? 'text/csv',

@@ -1,6 +1,6 @@
 import { describeFailure } from '../api-client.js';
 import type { PageKit } from '../page-kit.js';
-import { type ImportPreview, WorkerImportPage } from '../pages/worker-import.js';
+import { WorkerImportPage } from '../pages/worker-import.js';
 import { setFlash } from '../session.js';
 import { readWorkerCsv } from '../worker-csv.js';
 
@@ -24,19 +24,15 @@ export function workerImportRoutes(kit: PageKit): void {
       if (!(file instanceof File) || file.size === 0) return back(t.workerImport.importNoFile);
       const csv = readWorkerCsv(new Uint8Array(await file.arrayBuffer()));
       if ('error' in csv) return back(`${t.failedPrefix}: ${csv.error}`);
-      const sent = await s.api.send('POST', '/api/v1/workers/import', { workers: csv.rows, apply: false });
+      const sent = await s.api.send(s.api.v1.workers.import.$post({ json: { workers: csv.rows, apply: false } }));
       if (!sent.ok) return back(`${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
+      if (!('preview' in sent.data)) return back(t.serverFailed);
       return render(
         c,
         s,
         'workers',
         t.workerImport.importHeading,
-        <WorkerImportPage
-          view={s.view}
-          preview={sent.data as unknown as ImportPreview}
-          rows={JSON.stringify(csv.rows)}
-          ignored={csv.ignored}
-        />,
+        <WorkerImportPage view={s.view} preview={sent.data} rows={JSON.stringify(csv.rows)} ignored={csv.ignored} />,
       );
     }),
   );
@@ -56,11 +52,11 @@ export function workerImportRoutes(kit: PageKit): void {
         setFlash(c, 'error', t.workerImport.importNoFile);
         return c.redirect('/workers', 303);
       }
-      const sent = await s.api.send('POST', '/api/v1/workers/import', { workers: rows, apply: true });
-      if (sent.ok) {
-        const applied = sent.data.applied as { create: number; update: number };
+      const sent = await s.api.send(s.api.v1.workers.import.$post({ json: { workers: rows, apply: true } }));
+      if (sent.ok && 'applied' in sent.data) {
+        const { applied } = sent.data;
         setFlash(c, 'ok', t.workerImport.importDone(s.view.f.number(applied.create), s.view.f.number(applied.update)));
-      } else setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
+      } else if (!sent.ok) setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
       return c.redirect('/workers', 303);
     }),
   );

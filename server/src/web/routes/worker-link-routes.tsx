@@ -1,5 +1,4 @@
 import QRCode from 'qrcode';
-import type { WorkerLink } from '../../self-view/worker-link-store.js';
 import { describeFailure } from '../api-client.js';
 import type { PageKit } from '../page-kit.js';
 import { WorkerLinkPage } from '../pages/worker-link.js';
@@ -16,18 +15,18 @@ export function workerLinkRoutes(kit: PageKit): void {
     '/workers/:workerId/link',
     signedIn(async (c, s) => {
       const { t } = s.view;
-      const workerId = encodeURIComponent(c.req.param('workerId') ?? '');
-      const sent = await s.api.send('POST', `/api/v1/workers/${workerId}/links`, {});
+      const param = { workerId: c.req.param('workerId') ?? '' };
+      const sent = await s.api.send(s.api.v1.workers[':workerId'].links.$post({ param, json: {} }));
       if (!sent.ok) {
         setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
         return c.redirect('/workers', 303);
       }
-      const { link, path } = sent.data as unknown as { link: WorkerLink; path: string };
+      const { link, path } = sent.data;
       // The address this dashboard was reached at is the one the worker's phone can reach.
       const url = new URL(path, c.req.url).href;
       const [worker, links] = await Promise.all([
-        s.api.get<{ worker: { name: string } }>(`/api/v1/workers/${workerId}`),
-        s.api.get<{ links: WorkerLink[] }>(`/api/v1/workers/${workerId}/links`),
+        s.api.read(s.api.v1.workers[':workerId'].$get({ param })),
+        s.api.read(s.api.v1.workers[':workerId'].links.$get({ param })),
       ]);
       const name = worker.worker.name;
       return render(
@@ -51,7 +50,9 @@ export function workerLinkRoutes(kit: PageKit): void {
     '/worker-links/:id/revoke',
     signedIn(async (c, s) => {
       const { t } = s.view;
-      const sent = await s.api.send('DELETE', `/api/v1/worker-links/${encodeURIComponent(c.req.param('id') ?? '')}`);
+      const sent = await s.api.send(
+        s.api.v1['worker-links'][':id'].$delete({ param: { id: c.req.param('id') ?? '' } }),
+      );
       if (sent.ok) setFlash(c, 'ok', t.linkRevokedDone);
       else setFlash(c, 'error', `${t.failedPrefix}: ${describeFailure(t, sent.error)}`);
       return c.redirect('/workers', 303);

@@ -85,15 +85,32 @@ if ! grep -q "^$service_user:" "$root/etc/passwd"; then
 fi
 usermod "${prefix[@]}" --append --groups dialout,gpio,spi "$service_user"
 
-# 3. The release, replacing the previous one; its lock file pins the production dependencies.
-say "installing $(basename "$release") into /opt/ccus-gate"
-install -d -m 755 "$root/opt/ccus-gate"
-find "$root/opt/ccus-gate" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
-tar -xzf "$release" -C "$root/opt/ccus-gate" --strip-components=1 --no-same-owner
+# 3. The release beside the ones before it (releases/versions/<version>), `current` pointing
+# at it, and the launcher that starts `current` and rolls an over-the-air update back
+# (firmware/README.md, "Updates"). The service user owns releases/: it installs updates there.
+version=$(tar -xzOf "$release" --wildcards '*/release.json' | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).version)')
+[ -n "$version" ] || fail "$release has no release.json: it is not a terminal release"
+releases="$root/opt/ccus-gate/releases"
+say "installing release $version into /opt/ccus-gate/releases"
+install -d -m 755 "$root/opt/ccus-gate" "$releases" "$releases/versions"
+# An install from before updates kept everything in /opt/ccus-gate itself: it goes.
+find "$root/opt/ccus-gate" -mindepth 1 -maxdepth 1 ! -name releases ! -name launch ! -name launch-check.mjs -exec rm -rf {} +
+rm -rf "$releases/versions/$version"
+install -d -m 755 "$releases/versions/$version"
+tar -xzf "$release" -C "$releases/versions/$version" --strip-components=1 --no-same-owner
 # CCUS_GATE_NPM_FLAGS: e.g. --ignore-scripts where native modules cannot be built (tests).
 # shellcheck disable=SC2086
-(cd "$root/opt/ccus-gate" && npm ci --omit=dev --no-audit --no-fund ${CCUS_GATE_NPM_FLAGS:-})
-cli="$root/opt/ccus-gate/node_modules/@ccus-gate/firmware/dist/cli/main.js"
+(cd "$releases/versions/$version" && npm ci --omit=dev --no-audit --no-fund ${CCUS_GATE_NPM_FLAGS:-})
+ln -sfn "versions/$version" "$releases/current.install"
+mv -Tf "$releases/current.install" "$releases/current"
+# This release and the one before it stay (an update may go back to it); older ones go.
+find "$releases/versions" -mindepth 1 -maxdepth 1 -printf '%T@ %f\n' | sort -rn | tail -n +3 | cut -d' ' -f2- |
+  while read -r old; do [ "$old" = "$version" ] || rm -rf "${releases:?}/versions/$old"; done
+rm -f "$releases/update.json"
+install -m 755 "$releases/versions/$version/deploy/launch" "$root/opt/ccus-gate/launch"
+install -m 644 "$releases/versions/$version/deploy/launch-check.mjs" "$root/opt/ccus-gate/launch-check.mjs"
+if $live; then chown -R "$service_user:$service_user" "$releases"; fi
+cli="$releases/current/node_modules/@ccus-gate/firmware/dist/cli/main.js"
 
 # 4. The serial port or SPI bus the bundle's hardware profile uses.
 profile=""
@@ -117,9 +134,9 @@ if $live; then chown "$service_user:$service_user" "$root/etc/ccus-gate"; fi
 
 # 6. The unit, enabled; logs in memory only (an SD card wears with every write).
 install -d -m 755 "$root/etc/systemd/system/multi-user.target.wants" "$root/etc/systemd/journald.conf.d"
-install -m 644 "$root/opt/ccus-gate/deploy/ccus-gate-terminal.service" "$root/etc/systemd/system/ccus-gate-terminal.service"
+install -m 644 "$releases/current/deploy/ccus-gate-terminal.service" "$root/etc/systemd/system/ccus-gate-terminal.service"
 ln -sfn ../ccus-gate-terminal.service "$root/etc/systemd/system/multi-user.target.wants/ccus-gate-terminal.service"
-install -m 644 "$root/opt/ccus-gate/deploy/journald-ccus-gate.conf" "$root/etc/systemd/journald.conf.d/ccus-gate.conf"
+install -m 644 "$releases/current/deploy/journald-ccus-gate.conf" "$root/etc/systemd/journald.conf.d/ccus-gate.conf"
 
 # 7. The bundle: applied as the service user, then deleted (it holds the password).
 if [ -f "$bundle" ]; then

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import {
   type CardReader,
   DEFAULT_PATTERNS,
@@ -29,7 +30,8 @@ import { DEFAULT_SETTINGS, settingsFromConfig, type TerminalSettings } from './t
 
 export { DEFAULT_SETTINGS, type TerminalSettings } from './terminal-settings.js';
 
-export const FIRMWARE_VERSION = '0.1.0';
+/** This release's version: the firmware package's, which `npm run release` stamps. */
+export const FIRMWARE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 export interface TerminalDeps {
   terminalId: TerminalId;
@@ -54,6 +56,8 @@ export interface TerminalDeps {
   startupError?: { code: string; message: string };
   /** Where the machine's health is read (health/health-probe.ts); the machine's own files by default. */
   health?: HealthSources;
+  /** The last over-the-air update and how it went (update/updater.ts), for the status. */
+  update?: () => OnlineStatus['update'];
 }
 
 export interface TerminalEvents {
@@ -134,6 +138,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
       store: { state: storeFault ? 'fault' : 'ok' },
       lastError,
       lastCommand,
+      update: deps.update?.() ?? null,
       health: probeHealth(deps.health ?? MACHINE, {
         storePath: store.path,
         store,

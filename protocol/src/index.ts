@@ -8,6 +8,7 @@ export * from './messages/command.js';
 export * from './messages/config.js';
 export * from './messages/presence.js';
 export * from './messages/provisioning.js';
+export * from './messages/release.js';
 export * from './messages/roster.js';
 export * from './messages/status.js';
 export * from './messages/tap-batch.js';

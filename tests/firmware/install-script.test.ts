@@ -90,7 +90,12 @@ describe('install.sh', () => {
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.status).toBe(0);
 
-    expect(existsSync(join(root, 'opt/ccus-gate/node_modules/@ccus-gate/firmware/dist/cli/main.js'))).toBe(true);
+    // One folder per release, `current` pointing at it, and the launcher that starts it.
+    const releases = join(root, 'opt/ccus-gate/releases');
+    expect(readlinkSync(join(releases, 'current'))).toBe('versions/0.1.0');
+    expect(existsSync(join(releases, 'current/node_modules/@ccus-gate/firmware/dist/cli/main.js'))).toBe(true);
+    expect(statSync(join(root, 'opt/ccus-gate/launch')).mode & 0o777).toBe(0o755);
+    expect(existsSync(join(root, 'opt/ccus-gate/launch-check.mjs'))).toBe(true);
     expect(read('etc/passwd')).toMatch(/^ccus-gate:x:\d+:\d+::\/var\/lib\/ccus-gate:\/usr\/sbin\/nologin$/m);
     for (const group of ['dialout', 'gpio', 'spi'])
       expect(read('etc/group')).toMatch(new RegExp(`^${group}:x:\\d+:ccus-gate$`, 'm'));
@@ -103,9 +108,8 @@ describe('install.sh', () => {
     expect(unit).toContain('Restart=always');
     expect(unit).toContain('After=network-online.target systemd-timesyncd.service');
     expect(unit).not.toMatch(/^(Wants|After)=.*time-sync\.target/m);
-    expect(unit).toContain(
-      'ExecStart=/usr/bin/node /opt/ccus-gate/node_modules/@ccus-gate/firmware/dist/cli/main.js run',
-    );
+    expect(unit).toContain('ExecStart=/opt/ccus-gate/launch run --config /etc/ccus-gate/terminal.json');
+    expect(unit).toContain('ReadWritePaths=/opt/ccus-gate/releases');
     const wants = join(root, 'etc/systemd/system/multi-user.target.wants/ccus-gate-terminal.service');
     expect(lstatSync(wants).isSymbolicLink()).toBe(true);
     expect(readlinkSync(wants)).toBe('../ccus-gate-terminal.service');
@@ -118,7 +122,7 @@ describe('install.sh', () => {
     };
     expect(config.terminalId).toBe('gate-pi-01');
     expect(config.hardware.profile).toBe(
-      join(root, 'opt/ccus-gate/node_modules/@ccus-gate/hardware/profiles/pi-pn532-uart.json'),
+      join(root, 'opt/ccus-gate/releases/current/node_modules/@ccus-gate/hardware/profiles/pi-pn532-uart.json'),
     );
     expect(statSync(join(root, 'etc/ccus-gate/terminal.json')).mode & 0o777).toBe(0o600);
     expect(statSync(join(root, 'etc/ccus-gate/terminal.password')).mode & 0o777).toBe(0o600);

@@ -10,6 +10,7 @@ import {
 } from '@ccus-gate/protocol';
 import { loadConfig, type TerminalRuntimeConfig } from '../config/config-file.js';
 import { TerminalStore } from '../store/terminal-store.js';
+import { throughCurrent } from '../update/release-layout.js';
 
 /** A bundle older than this has most likely been replaced by a newer one on the server. */
 const STALE_AFTER_DAYS = 14;
@@ -37,7 +38,7 @@ export class ProvisionError extends Error {
 
 /** The profiles shipped with the hardware package this terminal runs (hardware/profiles/). */
 function installedProfiles(): string {
-  return fileURLToPath(new URL('../profiles/', import.meta.resolve('@ccus-gate/hardware')));
+  return throughCurrent(fileURLToPath(new URL('../profiles/', import.meta.resolve('@ccus-gate/hardware'))));
 }
 
 /** Writes a file whole (temporary file, then rename), readable by its owner only. */
@@ -136,6 +137,8 @@ export function provision(
   const passwordFile = current?.broker.passwordFile ?? join(base, 'terminal.password');
   const caFile =
     bundle.broker.caCert === undefined ? undefined : (current?.broker.caFile ?? join(base, 'broker-ca.crt'));
+  const releaseKeyFile =
+    bundle.releaseKey === undefined ? undefined : (current?.updates.releaseKeyFile ?? join(base, 'release-key.pem'));
   const profile =
     bundle.hardwareProfile === null
       ? (current?.hardware.profile ?? 'simulated')
@@ -151,12 +154,16 @@ export function provision(
       ...(caFile === undefined ? {} : { caFile }),
     },
     hardware: { ...(previous.hardware as Record<string, unknown> | undefined), profile },
+    ...(releaseKeyFile === undefined
+      ? {}
+      : { updates: { ...(previous.updates as Record<string, unknown> | undefined), releaseKeyFile } }),
     provisioned: { issuedAt: bundle.issuedAt, siteId: bundle.siteId },
   };
   if (caFile === undefined) delete (config.broker as Record<string, unknown>).caFile;
   // Secrets first, config last: a config never points at a password that is not there yet.
   writePrivate(passwordFile, `${bundle.password}\n`);
   if (caFile !== undefined && bundle.broker.caCert !== undefined) writePrivate(caFile, bundle.broker.caCert);
+  if (releaseKeyFile !== undefined && bundle.releaseKey !== undefined) writePrivate(releaseKeyFile, bundle.releaseKey);
   writePrivate(configPath, `${JSON.stringify(config, null, 2)}\n`);
   loadConfig(configPath); // what was written must load: a mistake here shows now, not at the next boot
   return { outcome: 'applied', terminalId: bundle.terminalId, configPath, forgottenTaps, waitingTaps };

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { systemClock } from '../clock/clock.js';
@@ -5,6 +6,8 @@ import { processZoneCalendarDate } from '../clock/site-zone.js';
 import type { TerminalRuntimeConfig } from '../config/config-file.js';
 import { TerminalStore } from '../store/terminal-store.js';
 import { createTerminal, FIRMWARE_VERSION } from '../terminal.js';
+import { releaseLayout, runningFromReleases } from '../update/release-layout.js';
+import { Updater } from '../update/updater.js';
 import { buildHardware } from './hardware.js';
 import { systemdNotifier } from './systemd.js';
 
@@ -38,6 +41,26 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
         };
   if (startupError !== undefined) log.error({ movedAside }, startupError.message);
   const hardware = await buildHardware(config, log, process.stdin);
+  const releases = runningFromReleases();
+  let lastTapAt: number | null = null;
+  let restartForUpdate = (): void => {};
+  let publishStatus = (): void => {};
+  const updater = new Updater({
+    layout: releases === null ? null : releaseLayout(releases),
+    running: FIRMWARE_VERSION,
+    releaseKey:
+      config.updates.releaseKeyFile === undefined
+        ? null
+        : createPublicKey(readSecret(config.updates.releaseKeyFile, 'release key')),
+    download: { username: config.terminalId, password, ...(ca === undefined ? {} : { ca }) },
+    quietMs: config.updates.quietSeconds * 1000,
+    confirmMs: config.updates.confirmSeconds * 1000,
+    lastTapAt: () => lastTapAt,
+    restart: () => restartForUpdate(),
+    changed: () => publishStatus(),
+    now: () => new Date(),
+    log: log.child({ module: 'terminal:update' }),
+  });
   const { readers, outputs } = hardware;
   const terminal = createTerminal({
     terminalId: config.terminalId,
@@ -57,6 +80,7 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
     // This process is one terminal: the site's zone can be its own (see site-zone.ts).
     calendarDate: processZoneCalendarDate,
     ...(startupError === undefined ? {} : { startupError }),
+    update: () => updater.report(),
     settings: {
       directionMode: config.pipeline.directionMode,
       readerDirections: config.pipeline.readerDirections,
@@ -67,8 +91,15 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
       clockToleranceMs: config.clock.toleranceSeconds * 1000,
     },
   });
+  publishStatus = () => terminal.sync.publishStatus();
+  terminal.sync.on('config', (offered) => {
+    if (offered.update !== undefined) updater.offer(offered.update);
+  });
+  // Online with its store: a release just updated to is working, and stays.
+  terminal.on('connected', () => updater.confirm());
   terminal.on('outcome', (outcome, timing) => {
     if ('tap' in outcome) {
+      lastTapAt = Date.now();
       log.info(
         {
           event: 'tap',
@@ -97,6 +128,7 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
   const stop = (signal: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ signal }, 'stopping');
+      updater.stop();
       systemd.stop();
       await terminal.stop();
       hardware.close();
@@ -105,6 +137,7 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
     return stopping;
   };
   await terminal.start();
+  updater.start();
   log.info(
     {
       terminalId: config.terminalId,
@@ -116,6 +149,13 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
   );
   systemd.ready(`serving taps; ${store.counts().pending} waiting to be sent`);
   await new Promise<void>((resolve) => {
+    // The new release is in place: stop as for SIGTERM, and the service manager starts the launcher again.
+    restartForUpdate = () => {
+      void stop('update').then(resolve, (error: unknown) => {
+        log.error({ err: error }, 'unclean stop');
+        resolve();
+      });
+    };
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
         void stop(signal).then(resolve, (error: unknown) => {

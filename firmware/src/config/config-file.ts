@@ -70,6 +70,16 @@ const ConfigFileSchema = z.strictObject({
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .prefault({}),
+  updates: z
+    .strictObject({
+      /** The operator's Ed25519 public key (PEM), from the provisioning bundle: only releases it signed install. */
+      releaseKeyFile: z.string().min(1).optional(),
+      /** No tap for this long before restarting into a new release. */
+      quietSeconds: z.int().min(0).max(3600).default(60),
+      /** How long a new release has to come online before the launcher goes back to the previous one. */
+      confirmSeconds: z.int().min(10).max(3600).default(300),
+    })
+    .prefault({}),
   /** Written by `provision`: the issue time and site of the bundle this config came from. */
   provisioned: z.strictObject({ issuedAt: WallTimeSchema, siteId: SiteIdSchema.nullable() }).optional(),
 });
@@ -97,6 +107,10 @@ export function parseConfig(input: unknown, file = '<config>'): TerminalRuntimeC
       ...(config.broker.caFile === undefined ? {} : { caFile: path(config.broker.caFile) }),
     },
     store: { ...config.store, path: path(config.store.path) },
+    updates: {
+      ...config.updates,
+      ...(config.updates.releaseKeyFile === undefined ? {} : { releaseKeyFile: path(config.updates.releaseKeyFile) }),
+    },
     hardware: {
       ...config.hardware,
       profile: config.hardware.profile === 'simulated' ? 'simulated' : path(config.hardware.profile),

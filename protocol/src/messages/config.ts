@@ -3,6 +3,7 @@ import { SiteIdSchema } from '../ids.js';
 import { DEFAULT_MAX_SHIFT_HOURS, MAX_SHIFT_HOURS_LIMIT } from '../shifts.js';
 import { DayBoundarySchema, TimeZoneSchema } from '../time.js';
 import { VersionField } from './common.js';
+import { UpdateOfferSchema } from './release.js';
 
 /**
  * in / out: every tap is an entry (or exit). toggle: a worker's taps alternate within a
@@ -30,5 +31,7 @@ export const TerminalConfigSchema = z.strictObject({
   maxShiftHours: z.int().min(1).max(MAX_SHIFT_HOURS_LIMIT).default(DEFAULT_MAX_SHIFT_HOURS),
   /** The site's language for the display at the gate (optional on the wire: Japanese when absent). */
   language: z.enum(GATE_LANGUAGES).default('ja'),
+  /** A release to install, while a rollout targets this terminal (optional on the wire). */
+  update: UpdateOfferSchema.optional(),
 });
 export type TerminalConfig = z.infer<typeof TerminalConfigSchema>;

@@ -46,5 +46,7 @@ export const ProvisioningBundleSchema = z.strictObject({
     .regex(/^[a-z0-9-]{1,64}$/, 'must be a hardware profile name')
     .nullable(),
   issuedAt: WallTimeSchema,
+  /** The operator's Ed25519 public key (PEM): the terminal installs only releases it signed. */
+  releaseKey: z.string().includes('BEGIN PUBLIC KEY', { error: 'must be a PEM public key' }).optional(),
 });
 export type ProvisioningBundle = z.infer<typeof ProvisioningBundleSchema>;

@@ -4,6 +4,7 @@ import { LIMITS } from '../limits.js';
 import { WallTimeSchema } from '../time.js';
 import { COMMANDS } from './command.js';
 import { UuidSchema, VersionField } from './common.js';
+import { ReleaseVersionSchema, UPDATE_STATES } from './release.js';
 
 export const READER_STATES = ['starting', 'ok', 'absent', 'error'] as const;
 export const CLOCK_SOURCES = ['system', 'server', 'none'] as const;
@@ -70,6 +71,16 @@ export const OnlineStatusSchema = z.strictObject({
     .nullable()
     .optional(),
   health: HealthSchema.optional(),
+  /** The last update and how it went: installed and confirmed, rolled back, or failed and why. */
+  update: z
+    .strictObject({
+      version: ReleaseVersionSchema,
+      state: z.enum(UPDATE_STATES),
+      detail: z.string().max(LIMITS.reasonChars),
+      at: WallTimeSchema,
+    })
+    .nullable()
+    .optional(),
 });
 
 /** The last will: fixed when the terminal connects, so it carries no measurements. */

@@ -23,6 +23,7 @@ import { RecordBuilder } from './records/record-builder.js';
 import type { RecordKey } from './records/record-queue.js';
 import { createSelfView } from './self-view/self-view-routes.js';
 import type { ServerStores } from './store/server-stores.js';
+import type { UpdatesSetup } from './updates/release-upload.js';
 import { createDashboard, withDashboard } from './web/dashboard.js';
 
 export interface ServerDeps {
@@ -48,6 +49,8 @@ export interface ServerDeps {
    * changed, so its live pages follow their taps too. Absent: the only server.
    */
   changeFeed?: { serverId: string; pollMs?: number };
+  /** Over-the-air updates of terminals (updates/): absent, none are offered. */
+  updates?: UpdatesSetup;
   http?: {
     bodyLimits?: BodyLimits;
     /** Proxies whose X-Forwarded-For is believed (client-address.ts). */
@@ -83,7 +86,7 @@ export function createServer(deps: ServerDeps): SyncServer {
   const now = (): Date => deps.clock.now();
   const events = new EventEmitter<SyncServerEvents>();
   const { taps, records: recordStore, outbox, directory, queries, corrections, quarantineLog } = deps.stores;
-  const { enrolments, workerLinks, alertSubscriptions, changes } = deps.stores;
+  const { enrolments, workerLinks, alertSubscriptions, changes, updates } = deps.stores;
   const feed =
     deps.changeFeed === undefined
       ? null
@@ -182,7 +185,7 @@ export function createServer(deps: ServerDeps): SyncServer {
   const isHttps = httpsOf(deps.http?.trustedProxies);
   const bodyLimits = deps.http?.bodyLimits;
   const api = createHttpApi(
-    { directory, queries, corrections, quarantineLog, enrolments, workerLinks, alertSubscriptions },
+    { directory, queries, corrections, quarantineLog, enrolments, workerLinks, alertSubscriptions, updates },
     {
       now,
       log: deps.log.child({ module: 'server:http' }),
@@ -192,6 +195,7 @@ export function createServer(deps: ServerDeps): SyncServer {
       broker: deps.publicBroker ?? { url: deps.broker.url },
       metrics,
       ccusSites: deps.ccus.sites ?? null,
+      updates: deps.updates ?? null,
       effects: {
         rosterChanged: (siteIds) => {
           for (const siteId of new Set(siteIds)) void ingest.publishSiteRoster(siteId as SiteId);

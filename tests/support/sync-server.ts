@@ -69,6 +69,8 @@ export async function startSyncServer(
      * the server must register it; true (default): the site's roster is already set in CCUS.
      */
     siteOnCcus?: boolean;
+    /** Over-the-air updates: where releases are kept and the operator's key. */
+    updates?: ServerDeps['updates'];
   } = {},
 ): Promise<SyncServerHarness> {
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
@@ -124,6 +126,7 @@ export async function startSyncServer(
     log,
     forwarder: { pollMs: 100, ...options.forwarder },
     ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
+    ...(options.updates === undefined ? {} : { updates: options.updates }),
   });
   await server.start();
   return {

@@ -10,11 +10,15 @@ export const CLI = join(ROOT, 'firmware/dist/cli/main.js');
 /** The compiled `ccus-gate-server`. */
 export const SERVER_CLI = join(ROOT, 'server/dist/cli/main.js');
 
+/** The environment the systemd unit gives the terminal (its Environment= lines), as systemd sets it. */
+export function unitEnvironment(): Record<string, string> {
+  const unit = readFileSync(join(ROOT, 'firmware/deploy/ccus-gate-terminal.service'), 'utf8');
+  return Object.fromEntries([...unit.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+}
+
 /** The Node flags the systemd unit runs the terminal with, so tests and benchmarks run the same. */
 export function productionNodeArgs(): string[] {
-  const unit = readFileSync(join(ROOT, 'firmware/deploy/ccus-gate-terminal.service'), 'utf8');
-  const options = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1] ?? '';
-  return options.split(' ').filter((a) => a !== '');
+  return (unitEnvironment().CCUS_GATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
 
 /** Compiles the packages (incrementally) so the child runs what the tests see. */

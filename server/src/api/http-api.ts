@@ -11,8 +11,10 @@ import { type BodyLimits, limitBodies } from '../http/body-limit.js';
 import { type AddressOf, clientAddressOf } from '../http/client-address.js';
 import { SignInLimiter } from '../http/sign-in-limiter.js';
 import { isStoreError, type StoreErrorCode } from '../store/store-error.js';
+import type { UpdatesSetup } from '../updates/release-upload.js';
 import { serveApiReference } from './api-reference.js';
 import { problem } from './problem.js';
+import { serveReleases } from './release-downloads.js';
 import { type ApiEffects, type ApiStores, type Caller, type Env, routeKit, router } from './route-kit.js';
 import { alertRoutes } from './routes/alert-routes.js';
 import { ccusSiteRoutes } from './routes/ccus-site-routes.js';
@@ -21,6 +23,7 @@ import { exportRoutes } from './routes/export-routes.js';
 import { levelRoutes } from './routes/level-routes.js';
 import { operatorRoutes } from './routes/operator-routes.js';
 import { recordRoutes } from './routes/record-routes.js';
+import { releaseRoutes } from './routes/release-routes.js';
 import { rosterRoutes } from './routes/roster-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { terminalRoutes } from './routes/terminal-routes.js';
@@ -39,6 +42,8 @@ export interface HttpApiOptions {
   addressOf?: AddressOf;
   /** CCUS's site registry (import and registration); null or absent where the adapter has none. */
   ccusSites?: CcusSiteRegistry | null;
+  /** Over-the-air updates: where releases are kept and the key they are checked with; absent, none. */
+  updates?: UpdatesSetup | null;
   /** Prometheus metrics, served to the operator (GET /api/v1/fleet/metrics). */
   metrics?: { text(): Promise<string>; readonly contentType: string };
   log?: Logger;
@@ -80,7 +85,8 @@ export type ApiSchema = Routes<typeof operatorRoutes> &
   Routes<typeof alertRoutes> &
   Routes<typeof recordRoutes> &
   Routes<typeof correctionRoutes> &
-  Routes<typeof exportRoutes>;
+  Routes<typeof exportRoutes> &
+  Routes<typeof releaseRoutes>;
 /** The API's type for `hc<ApiApp>`: the dashboard's client is typed from it. */
 export type ApiApp = OpenAPIHono<Env, ApiSchema>;
 
@@ -141,7 +147,8 @@ export function createHttpApi(store: ApiStores, options: HttpApiOptions = {}): O
     await next();
   });
 
-  const kit = routeKit(store, effects, now, options.broker, options.metrics);
+  serveReleases(app, store, options.updates ?? null, limiter, addressOf);
+  const kit = routeKit(store, effects, now, options.broker, options.metrics, options.updates ?? null);
   app
     .route('/', operatorRoutes(kit))
     .route('/', tenantRoutes(kit))
@@ -154,7 +161,8 @@ export function createHttpApi(store: ApiStores, options: HttpApiOptions = {}): O
     .route('/', alertRoutes(kit))
     .route('/', recordRoutes(kit))
     .route('/', correctionRoutes(kit))
-    .route('/', exportRoutes(kit));
+    .route('/', exportRoutes(kit))
+    .route('/', releaseRoutes(kit));
 
   // ---- the document and errors --------------------------------------------------------
 

@@ -7,13 +7,21 @@ import type { QuarantineDropped, QuarantinedMessage } from '../quarantine/quaran
 import type { Role } from '../store/directory-store.js';
 import type { ServerStores } from '../store/server-stores.js';
 import type { TenantScope } from '../store/tenant-scope.js';
+import type { UpdatesSetup } from '../updates/release-upload.js';
 import { describeIssues } from './describe-issues.js';
 import { problem } from './problem.js';
 import * as S from './schemas.js';
 /** What the API reads and changes: the people-facing stores, never the taps' or the outbox's own. */
 export type ApiStores = Pick<
   ServerStores,
-  'directory' | 'queries' | 'corrections' | 'quarantineLog' | 'enrolments' | 'workerLinks' | 'alertSubscriptions'
+  | 'directory'
+  | 'queries'
+  | 'corrections'
+  | 'quarantineLog'
+  | 'enrolments'
+  | 'workerLinks'
+  | 'alertSubscriptions'
+  | 'updates'
 >;
 
 /** What the API sets in motion beyond the store: terminals told of changes, records rebuilt. */
@@ -163,6 +171,7 @@ export function routeKit(
   now: () => Date,
   broker: { url: string; caCert?: string } | undefined,
   metrics?: { text(): Promise<string>; readonly contentType: string },
+  updates: UpdatesSetup | null = null,
 ) {
   const { directory, corrections, quarantineLog } = store;
 
@@ -253,6 +262,7 @@ export function routeKit(
     now,
     broker,
     metrics,
+    updates,
     scopeOf,
     actorOf,
     onBehalfOf,

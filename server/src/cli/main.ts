@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { carriedOver, mosquittoAcl, mosquittoPasswordFile } from '../broker/mosquitto-files.js';
 import { mosquittoHash } from '../credentials.js';
 import { ServerStore } from '../store/server-store.js';
+import { makeReleaseKey, signRelease } from '../updates/release-signing.js';
 import { ownerOnlyFromNowOn, tightenDatabase } from './file-modes.js';
 import { startFromConfig } from './run-server.js';
 import { loadServerConfig } from './server-config.js';
@@ -18,6 +19,8 @@ commands:
   operator-token    create a token for the fleet operator and print it once [--label NAME]
   mosquitto-files   write Mosquitto's acl and password file into --out DIR (external broker)
   migrate           bring the database schema up to date and exit
+  release-key       make the operator's release signing key pair in --out DIR (once, offline)
+  release-sign      sign a terminal release tarball: release-sign FILE --key FILE; prints JSON
 
 --config defaults to $CCUS_GATE_SERVER_CONFIG or /etc/ccus-gate/server.json`;
 
@@ -29,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string' },
       label: { type: 'string', default: 'operator' },
       out: { type: 'string' },
+      key: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -36,6 +40,25 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || command === undefined) {
     console.log(USAGE);
     return command === undefined && !values.help ? 2 : 0;
+  }
+  // The operator's own machine: no server config needed.
+  if (command === 'release-key') {
+    if (values.out === undefined) {
+      console.error('ccus-gate-server: release-key needs --out DIR');
+      return 2;
+    }
+    const { privateFile, publicFile } = makeReleaseKey(values.out);
+    process.stdout.write(`wrote ${privateFile} (keep it off the server) and ${publicFile} (updates.publicKeyFile)\n`);
+    return 0;
+  }
+  if (command === 'release-sign') {
+    const tarball = positionals[1];
+    if (tarball === undefined || values.key === undefined) {
+      console.error('ccus-gate-server: release-sign needs the tarball and --key FILE');
+      return 2;
+    }
+    process.stdout.write(`${JSON.stringify(signRelease(tarball, values.key))}\n`);
+    return 0;
   }
   if (!['serve', 'operator-token', 'mosquitto-files', 'migrate'].includes(command)) {
     console.error(`ccus-gate-server: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { smtpMailer } from '../alerts/alert-delivery.js';
@@ -12,6 +12,7 @@ import { type HttpListener, listenHttp, type TlsFiles } from '../http/http-liste
 import type { MqttIngestOptions } from '../ingest/mqtt-ingest.js';
 import { createServer, type SyncServer } from '../server.js';
 import { ServerStore } from '../store/server-store.js';
+import type { UpdatesSetup } from '../updates/release-upload.js';
 import type { ServerConfig } from './server-config.js';
 
 export interface RunningServer {
@@ -24,6 +25,16 @@ export interface RunningServer {
 }
 
 const readSecret = (file: string): string => readFileSync(file, 'utf8').trim();
+/** The updates section of the config, its key read and checked to be the operator's Ed25519 public key. */
+function updatesSetup(updates: { publicKeyFile: string; dir: string; publicUrl: string }): UpdatesSetup {
+  const publicKeyPem = readFileSync(updates.publicKeyFile, 'utf8');
+  const publicKey = createPublicKey(publicKeyPem);
+  if (publicKey.asymmetricKeyType !== 'ed25519') {
+    throw new Error(`updates.publicKeyFile ${updates.publicKeyFile} is not an Ed25519 public key`);
+  }
+  return { publicKey, publicKeyPem, dir: updates.dir, publicUrl: updates.publicUrl };
+}
+
 const readTls = (tls: { certFile: string; keyFile: string }): TlsFiles => ({
   cert: readFileSync(tls.certFile),
   key: readFileSync(tls.keyFile),
@@ -153,6 +164,7 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
       },
       ...(accounts === undefined ? {} : { brokerAccounts: accounts }),
       ...(broker === null ? {} : { brokerConnections: () => broker?.connections() ?? 0 }),
+      ...(config.updates === undefined ? {} : { updates: updatesSetup(config.updates) }),
     });
     const httpTls = config.http.tls === undefined ? undefined : readTls(config.http.tls);
     const http = await listenHttp(server.app, {

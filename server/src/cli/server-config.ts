@@ -129,6 +129,17 @@ const ServerConfigSchema = z
           .optional(),
       })
       .prefault({}),
+    /** Over-the-air updates of terminals (server/README.md, "Updating terminals"). */
+    updates: z
+      .strictObject({
+        /** The operator's Ed25519 public key (PEM, `ccus-gate-server release-key`): releases must carry its signature. */
+        publicKeyFile: z.string().min(1),
+        /** Where published releases are kept. */
+        dir: z.string().min(1).default('/var/lib/ccus-gate/releases'),
+        /** This server's HTTP address as terminals reach it; they download from <publicUrl>/updates/. */
+        publicUrl: HttpUrl,
+      })
+      .optional(),
     log: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .prefault({}),
@@ -187,6 +198,15 @@ export function parseServerConfig(input: unknown, file = '<config>'): ServerConf
       config.alerts.smtp?.passwordFile === undefined
         ? config.alerts
         : { ...config.alerts, smtp: { ...config.alerts.smtp, passwordFile: path(config.alerts.smtp.passwordFile) } },
+    ...(config.updates === undefined
+      ? {}
+      : {
+          updates: {
+            ...config.updates,
+            publicKeyFile: path(config.updates.publicKeyFile),
+            dir: path(config.updates.dir),
+          },
+        }),
     source: file,
   };
 }

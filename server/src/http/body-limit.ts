@@ -1,3 +1,4 @@
+import { MAX_RELEASE_BYTES } from '@ccus-gate/protocol';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { problem } from '../api/problem.js';
@@ -8,6 +9,9 @@ export interface BodyLimits {
   /** Bulk loads (a whole site roster at once). */
   bulkMaxBytes: number;
 }
+
+/** A terminal release (PUT /api/v1/fleet/releases/{version}), streamed to disk as it comes. */
+const RELEASE_UPLOAD = /^\/api\/v1\/fleet\/releases\/[^/]+\/?$/;
 
 export const DEFAULT_BODY_LIMITS: BodyLimits = { maxBytes: 64 * 1024, bulkMaxBytes: 8 * 1024 * 1024 };
 
@@ -39,5 +43,11 @@ export function limitBodies(limits: BodyLimits = DEFAULT_BODY_LIMITS): Middlewar
     });
   const small = refuse(limits.maxBytes);
   const bulk = refuse(limits.bulkMaxBytes);
-  return (c, next) => (isBulk(c.req.method, c.req.path) ? bulk : small)(c, next);
+  const release = refuse(MAX_RELEASE_BYTES);
+  return (c, next) =>
+    (c.req.method === 'PUT' && RELEASE_UPLOAD.test(c.req.path)
+      ? release
+      : isBulk(c.req.method, c.req.path)
+        ? bulk
+        : small)(c, next);
 }

@@ -541,4 +541,23 @@ export const MIGRATIONS: readonly string[] = [
     at TEXT NOT NULL
   );
   `,
+  `
+  -- Terminal releases the operator published (updates/): the tarball is a file in updates.dir.
+  CREATE TABLE releases (
+    version TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    signature TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    published_by TEXT NOT NULL
+  );
+  -- The release a rollout offers a terminal, in its config, until it runs it or the rollout stops.
+  CREATE TABLE terminal_updates (
+    terminal_id TEXT PRIMARY KEY REFERENCES terminals (terminal_id) ON DELETE CASCADE,
+    version TEXT NOT NULL REFERENCES releases (version),
+    url TEXT NOT NULL,
+    requested_at TEXT NOT NULL
+  );
+  CREATE INDEX terminal_updates_version ON terminal_updates (version);
+  `,
 ];

@@ -5,6 +5,7 @@ import { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import { QuarantineLog, type QuarantinePolicy } from '../quarantine/quarantine-log.js';
 import { RecordRebuild } from '../records/record-rebuild.js';
 import { WorkerLinkStore } from '../self-view/worker-link-store.js';
+import { UpdateStore } from '../updates/update-store.js';
 import { CorrectionStore } from './correction-store.js';
 import { DirectoryStore } from './directory-store.js';
 import { RecordQueries } from './record-queries.js';
@@ -38,6 +39,7 @@ export class ServerStore {
   readonly workerLinks: WorkerLinkStore;
   readonly alertSubscriptions: AlertSubscriptionStore;
   readonly changes: ChangeFeedStore;
+  readonly updates: UpdateStore;
 
   private constructor(db: SqliteDb, options: ServerStoreOptions) {
     this.db = db;
@@ -49,6 +51,7 @@ export class ServerStore {
     this.workerLinks = new WorkerLinkStore(db);
     this.alertSubscriptions = new AlertSubscriptionStore(db);
     this.changes = new ChangeFeedStore(db);
+    this.updates = new UpdateStore(db);
     this.directory = new DirectoryStore(db);
     this.queries = new RecordQueries(db, this.outbox);
     this.corrections = new CorrectionStore(db, this.directory, this.queries, this.outbox);

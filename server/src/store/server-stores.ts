@@ -5,6 +5,7 @@ import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { QuarantineLog } from '../quarantine/quarantine-log.js';
 import type { RecordRebuild } from '../records/record-rebuild.js';
 import type { WorkerLinkStore } from '../self-view/worker-link-store.js';
+import type { UpdateStore } from '../updates/update-store.js';
 import type { CorrectionStore } from './correction-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { RecordQueries } from './record-queries.js';
@@ -44,4 +45,6 @@ export interface ServerStores {
   readonly alertSubscriptions: Eventually<AlertSubscriptionStore>;
   /** What each of several servers changed, for the others' live pages (changes/). */
   readonly changes: Eventually<ChangeFeedStore>;
+  /** Published terminal releases and the rollouts offering them (updates/). */
+  readonly updates: Eventually<UpdateStore>;
 }

@@ -334,8 +334,13 @@ export abstract class TerminalBooks extends SiteRosters {
   configFor(terminalId: TerminalId): TerminalConfig | null {
     const row = this.db
       .sql(
-        `SELECT t.config, t.config_version, s.site_id, s.time_zone, s.day_boundary, s.max_shift_hours, s.language
-           FROM terminals t JOIN sites s ON s.site_id = t.site_id WHERE t.terminal_id = ?`,
+        `SELECT t.config, t.config_version, s.site_id, s.time_zone, s.day_boundary, s.max_shift_hours, s.language,
+                r.version AS update_version, u.url AS update_url, r.sha256 AS update_sha256, r.size AS update_size,
+                r.signature AS update_signature
+           FROM terminals t JOIN sites s ON s.site_id = t.site_id
+           LEFT JOIN terminal_updates u ON u.terminal_id = t.terminal_id
+           LEFT JOIN releases r ON r.version = u.version
+          WHERE t.terminal_id = ?`,
       )
       .get(terminalId) as
       | {
@@ -346,6 +351,11 @@ export abstract class TerminalBooks extends SiteRosters {
           day_boundary: string;
           max_shift_hours: number;
           language: GateLanguage;
+          update_version: string | null;
+          update_url: string | null;
+          update_sha256: string | null;
+          update_size: number | null;
+          update_signature: string | null;
         }
       | undefined;
     if (row === undefined) return null;
@@ -359,6 +369,18 @@ export abstract class TerminalBooks extends SiteRosters {
       ...settings,
       maxShiftHours: row.max_shift_hours,
       language: row.language,
+      // A release a rollout offers this terminal (updates/).
+      ...(row.update_version === null
+        ? {}
+        : {
+            update: {
+              version: row.update_version,
+              url: row.update_url as string,
+              sha256: row.update_sha256 as string,
+              size: row.update_size as number,
+              signature: row.update_signature as string,
+            },
+          }),
     };
   }
 

@@ -235,6 +235,8 @@ export function withDashboard(api: Hono, dashboard: Dashboard, bodyLimits?: Body
   app.use('*', limitBodies(bodyLimits));
   app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
   app.get('/healthz', (c) => api.fetch(c.req.raw, c.env));
+  // Terminals download releases offered to them (api/release-downloads.ts).
+  app.get('/updates/*', (c) => api.fetch(c.req.raw, c.env));
   // Workers' own pages, by their personal links: no dashboard session there.
   if (selfView !== undefined) app.route('/w', selfView);
   app.route('/', dashboard.app);

@@ -215,6 +215,8 @@ export function operatorRoutes(kit: RouteKit) {
           siteId: terminal.siteId,
           hardwareProfile: terminal.hardwareProfile,
           issuedAt,
+          // The key the terminal checks over-the-air releases with.
+          ...(kit.updates === null ? {} : { releaseKey: kit.updates.publicKeyPem }),
         });
         return c.json(bundle, 201);
       },

@@ -61,6 +61,11 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
     'POST /api/v1/fleet/terminals/{terminalId}/provisioning': { expect: OPERATOR_ONLY },
     'GET /api/v1/fleet/quarantine': { expect: OPERATOR_ONLY },
     'GET /api/v1/fleet/metrics': { expect: OPERATOR_ONLY },
+    'PUT /api/v1/fleet/releases/{version}': { expect: OPERATOR_ONLY },
+    'GET /api/v1/fleet/releases': { expect: OPERATOR_ONLY },
+    'POST /api/v1/fleet/rollouts': { body: { version: '1.0.0', share: 100 }, expect: OPERATOR_ONLY },
+    'GET /api/v1/fleet/rollouts/{version}': { expect: OPERATOR_ONLY },
+    'DELETE /api/v1/fleet/rollouts/{version}': { expect: OPERATOR_ONLY },
     // B's own token, in B's own tenant: allowed, and nothing of A's.
     'POST /api/v1/tokens': { body: { role: 'viewer', label: 'b2' }, expect: { status: [201], ownData: true } },
     'GET /api/v1/sites': { expect: LIST },
@@ -231,6 +236,7 @@ describe.each([
       workingDay: '2026-11-20',
       tech: f.a.card.tech,
       userId: aUserId,
+      version: '1.0.0',
     };
     // Identifiers of A's that must never appear in anything B is shown.
     const aToken = f.store.directory.tokens(f.a.tenantId)[0]?.id as string;

@@ -12,7 +12,7 @@ import {
   type TerminalId,
   type WorkerId,
 } from '@ccus-gate/protocol';
-import { clientAddressOf, createHttpApi, ServerStore, SignInLimiter } from '@ccus-gate/server';
+import { clientAddressOf, createHttpApi, ServerStore, SignInLimiter, type UpdatesSetup } from '@ccus-gate/server';
 import { answeringLater } from './answering-later.js';
 
 export interface TapSpec {
@@ -68,7 +68,7 @@ const BOOTED_AT = Date.parse('2020-01-01T00:00:00Z');
  */
 export function apiFixture(
   dir: string,
-  options: { answerLater?: boolean; trustedProxies?: string[] } = {},
+  options: { answerLater?: boolean; trustedProxies?: string[]; updates?: UpdatesSetup } = {},
 ): ApiFixture {
   const now = { value: new Date('2026-11-24T03:00:00.000Z') };
   const store = ServerStore.open(join(dir, 'server.db'), () => now.value);
@@ -80,6 +80,7 @@ export function apiFixture(
     broker: { url: 'mqtts://broker.example:8883' },
     limiter,
     addressOf: clientAddressOf(options.trustedProxies),
+    ...(options.updates === undefined ? {} : { updates: options.updates }),
     effects: {
       rosterChanged: (sites) => effects.rosters.push(...sites),
       configChanged: (terminals) => effects.configs.push(...terminals),

@@ -176,10 +176,12 @@ export class Updater {
   #quietMoment(): Promise<void> {
     return new Promise((resolve) => {
       const check = (): void => {
-        if (this.#stopped) return resolve();
         const last = this.#o.lastTapAt();
         const idle = last === null ? Number.POSITIVE_INFINITY : this.#o.now().getTime() - last;
-        if (idle >= this.#o.quietMs) return resolve();
+        if (this.#stopped || idle >= this.#o.quietMs) {
+          resolve();
+          return;
+        }
         this.#timer = setTimeout(check, Math.min(1000, this.#o.quietMs - idle));
       };
       check();

@@ -72,7 +72,22 @@ export const TerminalsPage: FC<{ view: View; terminals: TerminalView[]; sites: S
                   </>
                 )}
                 <dt>{t.firmware}</dt>
-                <dd>{online?.firmware ?? '—'}</dd>
+                <dd>
+                  {online?.firmware ?? '—'}
+                  {online?.update && online.update.state !== 'confirmed' ? (
+                    <span
+                      class={
+                        ['failed', 'rolled_back', 'rollback_refused'].includes(online.update.state)
+                          ? 'badge warn'
+                          : 'badge'
+                      }
+                      data-update={online.update.state}
+                      title={online.update.detail}
+                    >
+                      {online.update.version}: {t.updateStates[online.update.state]}
+                    </span>
+                  ) : null}
+                </dd>
                 <dt>{t.reader}</dt>
                 <dd>
                   {online === null

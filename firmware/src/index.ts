@@ -20,3 +20,7 @@ export * from './sync/backoff.js';
 export * from './sync/sync-agent.js';
 export * from './terminal.js';
 export * from './terminal-settings.js';
+export * from './update/release-download.js';
+export * from './update/release-install.js';
+export * from './update/release-layout.js';
+export * from './update/updater.js';

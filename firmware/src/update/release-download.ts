@@ -5,9 +5,19 @@ import { get as httpsGet } from 'node:https';
 import { dirname } from 'node:path';
 import { releaseSigningText, type UpdateOffer } from '@ccus-gate/protocol';
 
-/** Why an update stopped, in words for the status and the journal. */
+/**
+ * Why an update stopped, in words for the status and the journal. `final`: trying the same
+ * release again cannot help (a bad signature, not a release); otherwise (the server out of
+ * reach, a download cut short) it is tried again later.
+ */
 export class UpdateError extends Error {
   override readonly name = 'UpdateError';
+  readonly final: boolean;
+
+  constructor(message: string, options: { final?: boolean } = {}) {
+    super(message);
+    this.final = options.final ?? false;
+  }
 }
 
 /**
@@ -35,7 +45,13 @@ export async function downloadRelease(
         (response) => {
           if (response.statusCode !== 200) {
             response.resume();
-            reject(new UpdateError(`the server answered ${response.statusCode} for ${url.pathname}`));
+            // 5xx and 429 pass; any other refusal is the server's answer for this release.
+            const status = response.statusCode ?? 0;
+            reject(
+              new UpdateError(`the server answered ${status} for ${url.pathname}`, {
+                final: status >= 400 && status < 500 && status !== 429,
+              }),
+            );
             return;
           }
           const hash = createHash('sha256');
@@ -73,6 +89,8 @@ export async function downloadRelease(
 export function checkSignature(offer: UpdateOffer, key: KeyObject): void {
   const signature = Buffer.from(offer.signature, 'base64');
   if (!verify(null, releaseSigningText(offer), key, signature)) {
-    throw new UpdateError(`release ${offer.version} is not signed by the operator's key this terminal trusts`);
+    throw new UpdateError(`release ${offer.version} is not signed by the operator's key this terminal trusts`, {
+      final: true,
+    });
   }
 }

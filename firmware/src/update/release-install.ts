@@ -53,8 +53,12 @@ export async function installRelease(
   try {
     await run('tar', ['-xzf', tarball, '-C', partial, '--strip-components=1', '--no-same-owner']);
     const info = readReleaseInfo(partial);
-    if (info === null) throw new UpdateError('the tarball has no release.json: it is not a terminal release');
-    if (info.version !== version) throw new UpdateError(`the tarball is release ${info.version}, not ${version}`);
+    if (info === null) {
+      throw new UpdateError('the tarball has no release.json: it is not a terminal release', { final: true });
+    }
+    if (info.version !== version) {
+      throw new UpdateError(`the tarball is release ${info.version}, not ${version}`, { final: true });
+    }
     const from = running === null ? null : versionFolder(layout, running);
     if (from !== null && existsSync(join(from, 'node_modules')) && thirdParty(from) === thirdParty(partial)) {
       await run('cp', ['-al', join(from, 'node_modules'), join(partial, 'node_modules')]);

@@ -75,6 +75,8 @@ export interface UpdateRecord {
   deadline?: string;
   /** For `pending`: how many times the launcher has started it. */
   attempts?: number;
+  /** For `failed` by something that may pass: when the same release is tried again. */
+  retryAt?: string;
 }
 
 export function readUpdateRecord(layout: ReleaseLayout): UpdateRecord | null {

@@ -26,6 +26,8 @@ export interface UpdaterOptions {
   quietMs: number;
   /** How long a new release has to come online before the launcher goes back to this one. */
   confirmMs: number;
+  /** After a failure that may pass (the server out of reach), when to try the same release again. */
+  retryMs?: number;
   /** When the last tap was taken (ms since the epoch), or null. */
   lastTapAt: () => number | null;
   /** Ends this process; the service manager starts /opt/ccus-gate/launch again, which starts `current`. */
@@ -47,6 +49,7 @@ export class Updater {
   #busy: string | null = null;
   #timer: NodeJS.Timeout | null = null;
   #deadline: NodeJS.Timeout | null = null;
+  #retry: NodeJS.Timeout | null = null;
   #stopped = false;
 
   constructor(options: UpdaterOptions) {
@@ -104,8 +107,13 @@ export class Updater {
   offer(offer: UpdateOffer): void {
     if (this.#stopped || offer.version === this.#o.running || this.#busy !== null) return;
     const last = this.#o.layout === null ? this.#unmanaged : readUpdateRecord(this.#o.layout);
-    if (last !== null && last.version === offer.version && last.state !== 'confirmed') {
-      if (['failed', 'rolled_back', 'rollback_refused'].includes(last.state)) return;
+    if (last !== null && last.version === offer.version) {
+      if (last.state === 'rolled_back' || last.state === 'rollback_refused') return;
+      const retryAt = last.retryAt === undefined ? null : Date.parse(last.retryAt);
+      if (last.state === 'failed' && (retryAt === null || this.#o.now().getTime() < retryAt)) {
+        if (retryAt !== null) this.#retryLater(offer, retryAt);
+        return;
+      }
     }
     this.#busy = offer.version;
     void this.#apply(offer).finally(() => {
@@ -117,6 +125,19 @@ export class Updater {
     this.#stopped = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     if (this.#deadline !== null) clearTimeout(this.#deadline);
+    if (this.#retry !== null) clearTimeout(this.#retry);
+  }
+
+  /** Offers the release again at `at` (once: a newer offer replaces it). */
+  #retryLater(offer: UpdateOffer, at: number): void {
+    if (this.#retry !== null) clearTimeout(this.#retry);
+    this.#retry = setTimeout(
+      () => {
+        this.#retry = null;
+        this.offer(offer);
+      },
+      Math.max(0, at - this.#o.now().getTime()),
+    );
   }
 
   #unmanaged: UpdateRecord | null = null;
@@ -135,10 +156,14 @@ export class Updater {
     const file = layout === null ? '' : join(layout.incoming, `${offer.version}.tar.gz`);
     try {
       if (layout === null) {
-        throw new UpdateError('this terminal does not run from a releases folder (install.sh); update it by hand');
+        throw new UpdateError('this terminal does not run from a releases folder (install.sh); update it by hand', {
+          final: true,
+        });
       }
       if (this.#o.releaseKey === null) {
-        throw new UpdateError('no release key: provision the terminal with a bundle from a server that has one');
+        throw new UpdateError('no release key: provision the terminal with a bundle from a server that has one', {
+          final: true,
+        });
       }
       checkSignature(offer, this.#o.releaseKey);
       this.#record({ ...base, state: 'downloading', detail: `downloading ${offer.size} bytes` });
@@ -166,9 +191,17 @@ export class Updater {
       this.#o.restart();
     } catch (error) {
       if (file !== '') rmSync(file, { force: true });
-      const detail = error instanceof UpdateError ? error.message : `update failed: ${(error as Error).message}`;
-      log.error({ version: offer.version, err: error }, detail);
-      this.#record({ ...base, state: 'failed', detail });
+      const message = error instanceof UpdateError ? error.message : `update failed: ${(error as Error).message}`;
+      if (error instanceof UpdateError && error.final) {
+        log.error({ version: offer.version, err: error }, message);
+        this.#record({ ...base, state: 'failed', detail: message });
+        return;
+      }
+      const retryAt = this.#o.now().getTime() + (this.#o.retryMs ?? 15 * 60_000);
+      const detail = `${message}; trying again at ${new Date(retryAt).toISOString()}`;
+      log.warn({ version: offer.version, err: error }, detail);
+      this.#record({ ...base, state: 'failed', detail, retryAt: new Date(retryAt).toISOString() });
+      this.#retryLater(offer, retryAt);
     }
   }
 

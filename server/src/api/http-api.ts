@@ -147,7 +147,14 @@ export function createHttpApi(store: ApiStores, options: HttpApiOptions = {}): O
     await next();
   });
 
-  serveReleases(app, store, options.updates ?? null, limiter, addressOf);
+  serveReleases(
+    app,
+    store,
+    options.updates ?? null,
+    limiter,
+    addressOf,
+    options.log === undefined ? {} : { log: options.log },
+  );
   const kit = routeKit(store, effects, now, options.broker, options.metrics, options.updates ?? null);
   app
     .route('/', operatorRoutes(kit))

@@ -1,6 +1,7 @@
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Logger } from 'pino';
 import type { AddressOf } from '../http/client-address.js';
 import type { SignInLimiter } from '../http/sign-in-limiter.js';
 import { releaseFile, type UpdatesSetup } from '../updates/release-upload.js';
@@ -18,6 +19,7 @@ export function serveReleases(
   setup: UpdatesSetup | null,
   limiter: SignInLimiter,
   addressOf: AddressOf,
+  options: { log?: Logger } = {},
 ): void {
   app.get('/updates/:file{[0-9A-Za-z.-]+\\.tar\\.gz}', async (c) => {
     if (setup === null) return problem(c, 404, 'Not Found', 'this server offers no updates');
@@ -41,7 +43,11 @@ export function serveReleases(
       return problem(c, 404, 'Not Found', `terminal ${terminalId} is not offered release ${version}`);
     }
     const file = releaseFile(setup, version);
-    const size = statSync(file).size;
+    const size = existsSync(file) ? statSync(file).size : null;
+    if (size === null) {
+      options.log?.error({ version, file }, 'a published release is missing from updates.dir');
+      return problem(c, 503, 'Service Unavailable', `release ${version} is missing on the server; publish it again`);
+    }
     return c.body(Readable.toWeb(createReadStream(file)) as ReadableStream, 200, {
       'content-type': 'application/gzip',
       'content-length': String(size),

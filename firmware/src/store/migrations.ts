@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+
 /**
  * Schema migrations, applied in order inside one transaction each. `user_version`
  * records how far a database has come. Never edit a migration that has shipped.
@@ -84,3 +86,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX roster_worker ON roster (worker_id);
   `,
 ];
+
+/** Brings a store's schema up to date, one transaction per migration; refuses a store newer than this firmware. */
+export function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`database schema version ${version} is newer than this firmware knows (${MIGRATIONS.length})`);
+  }
+  for (let i = version; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i] as string);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+  // A migration that built a table again leaves the old one's pages free inside the file. They
+  // go back to the disk: a full disk is measured by the file, and free pages inside it would let
+  // a small write through while a tap could not be (probeWritable).
+  if (version < MIGRATIONS.length && (db.pragma('freelist_count', { simple: true }) as number) > 0) db.exec('VACUUM');
+}

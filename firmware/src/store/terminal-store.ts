@@ -14,106 +14,28 @@ import {
 } from '@ccus-gate/protocol';
 import Database from 'better-sqlite3';
 import { StoreError, toStoreError } from '../errors.js';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS, migrate } from './migrations.js';
+import {
+  fromRow,
+  type NewTap,
+  type SettledRow,
+  type SettledTap,
+  type StoredTap,
+  type StoreOptions,
+  type StoreSummary,
+  TAP_COLUMNS,
+  TAP_STATES,
+  type TapCounts,
+  type TapRow,
+  toWire,
+} from './tap-rows.js';
+
+export * from './tap-rows.js';
+
 import { SequenceFloor } from './sequence-floor.js';
 
-export interface NewTap {
-  card: CardRef;
-  workerId: WorkerId | null;
-  direction: Direction;
-  at: Date;
-  workingDay: string;
-  bootId: string;
-  mono: number;
-  clockSynced: boolean;
-  flags: TapFlag[];
-}
-
-export const TAP_STATES = ['pending', 'delivered', 'rejected'] as const;
-export type TapState = (typeof TAP_STATES)[number];
 /** The page cache of the store's connection, in KiB. */
 const PAGE_CACHE_KIB = 2048;
-
-export interface StoreOptions {
-  /**
-   * Caps the database at this many bytes, so a store that grows without limit (a long
-   * outage) shows as a fault before the SD card itself fills and the OS cannot log.
-   */
-  maxBytes?: number | null;
-}
-
-export type TapCounts = Record<TapState, number>;
-
-export interface StoreSummary {
-  path: string;
-  schemaVersion: number;
-  counts: TapCounts;
-  oldestPendingAt: string | null;
-  lastTap: { seq: number; at: string } | null;
-  /** The highest sequence number ever given out, even if that tap was pruned. */
-  highestSeq: number;
-  rosterVersion: number | null;
-  bytes: number;
-}
-
-export interface StoredTap extends Tap {
-  workingDay: string;
-  state: TapState;
-}
-
-export interface SettledTap {
-  seq: number;
-  card: CardRef;
-  state: Exclude<TapState, 'pending'>;
-  reason: string | null;
-}
-
-/** A tap as `settle` changed it: `reject_reason` is null for a delivered one. */
-interface SettledRow {
-  seq: number;
-  tech: CardRef['tech'];
-  card_id: string;
-  reject_reason: string | null;
-}
-
-/** The columns of a `TapRow`: a drain reads a million of them, so none it does not use. */
-const TAP_COLUMNS =
-  'seq, tech, card_id, worker_id, direction, at, working_day, boot_id, mono, clock_synced, flags, state';
-
-interface TapRow {
-  seq: number;
-  tech: CardRef['tech'];
-  card_id: string;
-  worker_id: string | null;
-  direction: Direction;
-  at: string;
-  working_day: string;
-  boot_id: string;
-  mono: number;
-  clock_synced: number;
-  flags: string;
-  state: TapState;
-}
-
-/** A tap as it goes out in a batch, straight from its row: a drain makes a million of these. */
-function toWire(row: TapRow): Tap {
-  return {
-    seq: row.seq,
-    card: { tech: row.tech, id: row.card_id } as CardRef,
-    workerId: row.worker_id as WorkerId | null,
-    direction: row.direction,
-    at: row.at,
-    bootId: row.boot_id,
-    mono: row.mono,
-    clockSynced: row.clock_synced === 1,
-    flags: row.flags === '[]' ? [] : (JSON.parse(row.flags) as TapFlag[]),
-  };
-}
-
-/** A tap with what only the terminal keeps: its working day and whether it was delivered. */
-function fromRow(row: TapRow): StoredTap {
-  return { ...toWire(row), workingDay: row.working_day, state: row.state };
-}
 
 /**
  * The terminal's own disk: the outbox of taps, the roster cache and small settings.
@@ -574,21 +496,4 @@ export class TerminalStore {
       value,
     );
   }
-}
-
-function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new Error(`database schema version ${version} is newer than this firmware knows (${MIGRATIONS.length})`);
-  }
-  for (let i = version; i < MIGRATIONS.length; i++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[i] as string);
-      db.pragma(`user_version = ${i + 1}`);
-    })();
-  }
-  // A migration that built a table again leaves the old one's pages free inside the file. They
-  // go back to the disk: a full disk is measured by the file, and free pages inside it would let
-  // a small write through while a tap could not be (probeWritable).
-  if (version < MIGRATIONS.length && (db.pragma('freelist_count', { simple: true }) as number) > 0) db.exec('VACUUM');
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -67,8 +67,9 @@ describe('the terminal updater', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/updates/1.1.0.tar.gz`;
     return { ...release, url, signature: sign(null, releaseSigningText(release), signer).toString('base64') };
   };
-  const updater = (root: string, restarts: string[]) =>
+  const updater = (root: string, restarts: string[], freeBytes?: (path: string) => number) =>
     new Updater({
+      ...(freeBytes === undefined ? {} : { freeBytes }),
       layout: releaseLayout(root),
       running: '1.0.0',
       releaseKey: key.publicKey,
@@ -141,6 +142,35 @@ describe('the terminal updater', () => {
     expect(requests).toBe(0);
     expect(restarts).toEqual([]);
     expect(readlinkSync(join(root, 'current'))).toBe('versions/1.0.0');
+  });
+
+  it('leaves the disk to the taps: no download without room for the release and a long outage', async () => {
+    const root = join(dir.path, 'releases');
+    running(root);
+    const u = updater(root, [], () => 100 * 1024 * 1024);
+    u.offer(offer());
+    await waitFor('the refusal', () => u.report()?.state === 'failed');
+    u.stop();
+    expect(u.report()?.detail).toMatch(
+      /not enough room on the disk: 104857600 bytes free, \d+ needed \(taps come first\); trying again at/,
+    );
+    expect(requests).toBe(0);
+  });
+
+  it('keeps only the confirmed release and the one it came from', () => {
+    const root = join(dir.path, 'releases');
+    for (const version of ['0.8.0', '0.9.0', '1.0.0', '1.1.0.partial']) {
+      mkdirSync(join(root, 'versions', version), { recursive: true });
+    }
+    symlinkSync('versions/1.0.0', join(root, 'current'));
+    writeFileSync(
+      join(root, 'update.json'),
+      JSON.stringify({ state: 'pending', version: '1.0.0', from: '0.9.0', detail: '', at: new Date().toISOString() }),
+    );
+    const u = updater(root, []);
+    u.confirm();
+    expect(u.report()).toMatchObject({ version: '1.0.0', state: 'confirmed' });
+    expect(readdirSync(join(root, 'versions')).sort()).toEqual(['0.9.0', '1.0.0']);
   });
 
   it('refuses to update a terminal that does not run from a releases folder, saying how', async () => {

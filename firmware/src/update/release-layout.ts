@@ -1,6 +1,7 @@
 import {
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   renameSync,
@@ -112,6 +113,20 @@ export function switchCurrent(layout: ReleaseLayout, version: string): void {
   rmSync(temporary, { force: true });
   symlinkSync(join('versions', version), temporary);
   renameSync(temporary, layout.current);
+}
+
+/**
+ * Removes every release but those kept (the running one and the one it could go back to), and
+ * what an interrupted install left: an SD card holds only so many. Returns what it removed.
+ */
+export function pruneVersions(layout: ReleaseLayout, keep: readonly string[]): string[] {
+  const removed: string[] = [];
+  for (const name of existsSync(layout.versions) ? readdirSync(layout.versions) : []) {
+    if (keep.includes(name)) continue;
+    rmSync(join(layout.versions, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** A release folder of this layout, refusing a version that would name anything outside it. */

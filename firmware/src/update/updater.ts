@@ -1,17 +1,26 @@
 import type { KeyObject } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OnlineStatus, UpdateOffer } from '@ccus-gate/protocol';
 import type { Logger } from 'pino';
 import { checkSignature, downloadRelease, UpdateError } from './release-download.js';
 import { installRelease } from './release-install.js';
 import {
+  pruneVersions,
   type ReleaseLayout,
   readUpdateRecord,
   switchCurrent,
   type UpdateRecord,
   writeUpdateRecord,
 } from './release-layout.js';
+
+/** Left free on the disk after an update's files, for the taps of a long outage. */
+const ROOM_FOR_TAPS = 256 * 1024 * 1024;
+
+const freeBytesAt = (path: string): number => {
+  const fs = statfsSync(path);
+  return fs.bavail * fs.bsize;
+};
 
 export interface UpdaterOptions {
   /** The releases folder this terminal runs from; null when it runs from elsewhere and cannot update itself. */
@@ -28,6 +37,8 @@ export interface UpdaterOptions {
   confirmMs: number;
   /** After a failure that may pass (the server out of reach), when to try the same release again. */
   retryMs?: number;
+  /** Free bytes on the disk holding a folder (statfs by default). */
+  freeBytes?: (path: string) => number;
   /** When the last tap was taken (ms since the epoch), or null. */
   lastTapAt: () => number | null;
   /** Ends this process; the service manager starts /opt/ccus-gate/launch again, which starts `current`. */
@@ -100,7 +111,9 @@ export class Updater {
     if (this.#deadline !== null) clearTimeout(this.#deadline);
     const { deadline: _deadline, attempts: _attempts, ...kept } = record;
     this.#record({ ...kept, state: 'confirmed', detail: `running ${record.version}, updated from ${record.from}` });
-    this.#o.log.info({ version: record.version, from: record.from }, 'update confirmed');
+    // This release and the one it came from stay (the next update may go back to this one).
+    const removed = pruneVersions(layout, [record.version, record.from]);
+    this.#o.log.info({ version: record.version, from: record.from, removed }, 'update confirmed');
   }
 
   /** A release the server offers. Started once per version: one that failed or was rolled back is not tried again. */
@@ -166,6 +179,12 @@ export class Updater {
         });
       }
       checkSignature(offer, this.#o.releaseKey);
+      // The tarball, the release unpacked and its packages, with room to spare: taps come first.
+      const free = (this.#o.freeBytes ?? freeBytesAt)(layout.root);
+      const needed = offer.size * 4 + ROOM_FOR_TAPS;
+      if (free < needed) {
+        throw new UpdateError(`not enough room on the disk: ${free} bytes free, ${needed} needed (taps come first)`);
+      }
       this.#record({ ...base, state: 'downloading', detail: `downloading ${offer.size} bytes` });
       log.info({ version: offer.version, url: offer.url }, 'downloading a release');
       await downloadRelease(offer, file, this.#o.download);

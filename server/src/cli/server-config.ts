@@ -5,6 +5,7 @@ import { checkConfig, LIMITS, readJsonConfig } from '@ccus-gate/protocol';
 import { z } from 'zod';
 import { DEFAULT_MAX_PACKET_BYTES } from '../broker/embedded-broker.js';
 import { checkTrustedProxies } from '../http/client-address.js';
+import { isPostgresUrl } from '../store/postgres/pg-migrate.js';
 
 const MqttUrl = z.string().regex(/^mqtts?:\/\/[^/\s]+(:\d+)?\/?$/, 'must be mqtt://host:port or mqtts://host:port');
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
@@ -25,6 +26,7 @@ const Seconds = (max: number) => z.number().min(0.001).max(max);
  */
 const ServerConfigSchema = z
   .strictObject({
+    /** A SQLite file, or a postgres:// URL (CCUS_GATE_DATABASE_URL, when set, takes its place). */
     database: z.string().min(1).default('/var/lib/ccus-gate/server.db'),
     /**
      * This server's name among several sharing one database, the same across restarts (default:
@@ -190,7 +192,7 @@ export function parseServerConfig(input: unknown, file = '<config>'): ServerConf
         };
   return {
     ...config,
-    database: path(config.database),
+    database: isPostgresUrl(config.database) ? config.database : path(config.database),
     http: { ...config.http, ...tls(config.http.tls) },
     broker,
     ccus: config.ccus.mode === 'file' ? { ...config.ccus, dir: path(config.ccus.dir) } : config.ccus,

@@ -13,6 +13,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
 const MAX_ATTEMPTS = 3;
+/** A release rolled back for not coming online (the site's network may have been down) is tried again after this. */
+const RETRY_AFTER_MS = 6 * 3_600_000;
 const [releases, ...args] = process.argv.slice(2);
 const statePath = join(releases, 'update.json');
 
@@ -92,5 +94,12 @@ rmSync(temporary, { force: true });
 symlinkSync(join('versions', record.from), temporary);
 renameSync(temporary, link);
 const detail = `${why}: back to ${record.from}`;
-write({ state: 'rolled_back', version: record.version, from: record.from, detail });
+write({
+  state: 'rolled_back',
+  version: record.version,
+  from: record.from,
+  detail,
+  // A crash is the release's; a missed deadline may have been the network's.
+  ...(expired ? { retryAt: new Date(Date.now() + RETRY_AFTER_MS).toISOString() } : {}),
+});
 say(detail);

@@ -74,6 +74,8 @@ describe('the launcher after an update', () => {
     expect(result.stderr).toMatch(/did not come online by .*: back to 1\.0\.0/);
     expect(current()).toBe('versions/1.0.0');
     expect(record()).toMatchObject({ state: 'rolled_back', version: '1.1.0', from: '1.0.0' });
+    // Not coming online may have been the network's doing: the release is tried again hours later.
+    expect(Date.parse(record().retryAt as string)).toBeGreaterThan(Date.now() + 5 * 3_600_000);
   });
 
   it('goes back after three failed starts, before the deadline', () => {
@@ -81,6 +83,8 @@ describe('the launcher after an update', () => {
     pending(new Date(Date.now() + 60_000), 3);
     expect(check().stderr).toContain('failed to start 3 times: back to 1.0.0');
     expect(current()).toBe('versions/1.0.0');
+    // A release that crashes is not tried again.
+    expect(record().retryAt).toBeUndefined();
   });
 
   it('stays on a release that migrated the store past what the old one reads, and says so', () => {

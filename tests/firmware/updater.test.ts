@@ -157,6 +157,35 @@ describe('the terminal updater', () => {
     expect(requests).toBe(0);
   });
 
+  it('tries a release rolled back for not coming online again once its time comes, and not before', async () => {
+    const root = join(dir.path, 'releases');
+    running(root);
+    const rolledBack = (retryAt: Date) =>
+      writeFileSync(
+        join(root, 'update.json'),
+        JSON.stringify({
+          state: 'rolled_back',
+          version: '1.1.0',
+          from: '1.0.0',
+          detail: 'release 1.1.0 did not come online in time: back to 1.0.0',
+          at: new Date().toISOString(),
+          retryAt: retryAt.toISOString(),
+        }),
+      );
+    rolledBack(new Date(Date.now() + 3_600_000));
+    const restarts: string[] = [];
+    const waiting = updater(root, restarts);
+    waiting.offer(offer());
+    waiting.stop();
+    expect(requests).toBe(0);
+    rolledBack(new Date(Date.now() - 1000));
+    const again = updater(root, restarts);
+    again.offer(offer());
+    await waitFor('the release to be tried again', () => restarts.length === 1, 10_000);
+    again.stop();
+    expect(requests).toBe(1);
+  });
+
   it('keeps only the confirmed release and the one it came from', () => {
     const root = join(dir.path, 'releases');
     for (const version of ['0.8.0', '0.9.0', '1.0.0', '1.1.0.partial']) {

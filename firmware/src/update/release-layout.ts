@@ -76,7 +76,10 @@ export interface UpdateRecord {
   deadline?: string;
   /** For `pending`: how many times the launcher has started it. */
   attempts?: number;
-  /** For `failed` by something that may pass: when the same release is tried again. */
+  /**
+   * For `failed` by something that may pass, or `rolled_back` for not coming online in time
+   * (a network down, not a broken release): when the same release is tried again.
+   */
   retryAt?: string;
 }
 

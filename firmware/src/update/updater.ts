@@ -116,14 +116,17 @@ export class Updater {
     this.#o.log.info({ version: record.version, from: record.from, removed }, 'update confirmed');
   }
 
-  /** A release the server offers. Started once per version: one that failed or was rolled back is not tried again. */
+  /** A release the server offers: installed once, unless an earlier try ended in a way worth trying again. */
   offer(offer: UpdateOffer): void {
     if (this.#stopped || offer.version === this.#o.running || this.#busy !== null) return;
     const last = this.#o.layout === null ? this.#unmanaged : readUpdateRecord(this.#o.layout);
     if (last !== null && last.version === offer.version) {
-      if (last.state === 'rolled_back' || last.state === 'rollback_refused') return;
+      if (last.state === 'rollback_refused') return;
+      // A release that crashed is not tried again; one rolled back for not coming online in time
+      // (the site's network may have been down) is, hours later; a failure that may pass, sooner.
       const retryAt = last.retryAt === undefined ? null : Date.parse(last.retryAt);
-      if (last.state === 'failed' && (retryAt === null || this.#o.now().getTime() < retryAt)) {
+      const stopped = last.state === 'failed' || last.state === 'rolled_back';
+      if (stopped && (retryAt === null || this.#o.now().getTime() < retryAt)) {
         if (retryAt !== null) this.#retryLater(offer, retryAt);
         return;
       }

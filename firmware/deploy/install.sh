@@ -61,6 +61,12 @@ if [ -f "$release.sha256" ]; then
     fail "$release does not match its checksum; download it again"
 fi
 
+# The release's version, before anything changes: a tarball that is not a release changes nothing.
+# (Read with sed: on a fresh Pi, Node is not installed yet.)
+version=$( (tar -xzOf "$release" --wildcards '*/release.json' 2>/dev/null |
+  sed -n 's/^ *"version": *"\([0-9A-Za-z.-]*\)".*/\1/p') || true)
+[ -n "$version" ] || fail "$release has no release.json: it is not a terminal release"
+
 # 1. Node 20 or newer, and what native modules build with.
 if $live; then
   major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
@@ -88,8 +94,6 @@ usermod "${prefix[@]}" --append --groups dialout,gpio,spi "$service_user"
 # 3. The release beside the ones before it (releases/versions/<version>), `current` pointing
 # at it, and the launcher that starts `current` and rolls an over-the-air update back
 # (firmware/README.md, "Updates"). The service user owns releases/: it installs updates there.
-version=$(tar -xzOf "$release" --wildcards '*/release.json' | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).version)')
-[ -n "$version" ] || fail "$release has no release.json: it is not a terminal release"
 releases="$root/opt/ccus-gate/releases"
 say "installing release $version into /opt/ccus-gate/releases"
 install -d -m 755 "$root/opt/ccus-gate" "$releases" "$releases/versions"

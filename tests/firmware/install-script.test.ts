@@ -78,11 +78,27 @@ describe('install.sh', () => {
     expect(missing.stderr).toMatch(/^usage: /);
   });
 
-  it('passes shellcheck', () => {
+  it('passes shellcheck, and so does the launcher it installs', () => {
     const shellcheck = ensureBinary('shellcheck', 'shellcheck');
-    const result = spawnSync(shellcheck, [SCRIPT], { encoding: 'utf8' });
+    const result = spawnSync(shellcheck, [SCRIPT, join(ROOT, 'firmware/deploy/launch')], { encoding: 'utf8' });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
+  });
+
+  it('refuses a tarball that is not a terminal release, saying so', () => {
+    const notRelease = join(dir.path, 'not-a-release.tar.gz');
+    mkdirSync(join(dir.path, 'junk'), { recursive: true });
+    writeFileSync(join(dir.path, 'junk', 'readme.txt'), 'hello');
+    execFileSync('tar', ['-czf', notRelease, '-C', dir.path, 'junk']);
+    const result = spawnSync('bash', [SCRIPT, notRelease], {
+      env: { ...process.env, ROOT: root },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('has no release.json: it is not a terminal release');
+    // Nothing changed: no user, no folder.
+    expect(read('etc/passwd')).not.toContain('ccus-gate');
+    expect(existsSync(join(root, 'opt/ccus-gate'))).toBe(false);
   });
 
   it('installs the release, the user, the UART, the unit and the config from the bundle, then deletes the bundle', () => {

@@ -737,6 +737,48 @@ describe('the contractor dashboard', () => {
       expect(browser.html).toContain('300 MB free');
     });
 
+    it("shows a terminal's update: in progress, and one it had to roll back", async () => {
+      const online = {
+        v: 1,
+        terminalId: f.a.terminalId,
+        state: 'online',
+        at: new Date().toISOString(),
+        firmware: '0.9.1',
+        bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
+        queueDepth: 0,
+        oldestUndeliveredAt: null,
+        rejectedCount: 0,
+        clock: { synced: true, source: 'system' },
+        rosterVersion: 1,
+        reader: { state: 'ok', model: 'PN532' },
+        store: { state: 'ok' },
+        lastError: null,
+      };
+      const update = (state: string, detail: string) => ({ version: '0.9.2', state, detail, at: online.at });
+      f.store.directory.setTerminalStatus(f.a.terminalId, { ...online, update: update('waiting', 'installed') });
+      const browser = await f.client('a-admin');
+      await browser.get('/terminals');
+      expect(browser.html).toContain('data-update="waiting"');
+      expect(browser.html).toContain('0.9.2: インストール済み・空き時間待ち');
+      f.store.directory.setTerminalStatus(f.a.terminalId, {
+        ...online,
+        update: update('rolled_back', 'release 0.9.2 failed to start 3 times: back to 0.9.1'),
+      });
+      await browser.get('/terminals?lang=en');
+      expect(browser.html).toMatch(
+        /class="badge warn" data-update="rolled_back" title="release 0\.9\.2 failed to start 3 times: back to 0\.9\.1"/,
+      );
+      expect(browser.html).toContain('0.9.2: rolled back');
+      // Done and confirmed: the version alone says it.
+      f.store.directory.setTerminalStatus(f.a.terminalId, {
+        ...online,
+        firmware: '0.9.2',
+        update: update('confirmed', ''),
+      });
+      await browser.get('/terminals');
+      expect(browser.html).not.toContain('data-update=');
+    });
+
     it("asks a site's terminal to bind the next new card tapped there to a worker", async () => {
       const browser = await f.client('a-admin');
       await browser.get('/workers');

@@ -1,4 +1,4 @@
-import { MAX_RELEASE_BYTES, ReleaseVersionSchema } from '@ccus-gate/protocol';
+import { MAX_RELEASE_BYTES, ReleaseVersionSchema, type TerminalId } from '@ccus-gate/protocol';
 import { z } from '@hono/zod-openapi';
 import { StoreError } from '../../store/store-error.js';
 import { downloadUrl, receiveRelease } from '../../updates/release-upload.js';
@@ -117,7 +117,7 @@ export function releaseRoutes(kit: RouteKit) {
           terminals: offered.length,
           ...(input.share === undefined ? {} : { share: input.share }),
         });
-        effects.configChanged(offered as never[]);
+        effects.configChanged(offered as TerminalId[]);
         return c.json({ version: input.version, offered, notLeased: choice.notLeased }, 200);
       },
     )
@@ -163,7 +163,7 @@ export function releaseRoutes(kit: RouteKit) {
         await corrections.note(onBehalfOf(c, null), 'withdraw_release', `release ${version}`, null, {
           terminals: withdrawn.length,
         });
-        effects.configChanged(withdrawn as never[]);
+        effects.configChanged(withdrawn as TerminalId[]);
         return c.json({ withdrawn }, 200);
       },
     );

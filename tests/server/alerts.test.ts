@@ -9,6 +9,7 @@ const minutesAgo = (n: number): string => new Date(NOW.getTime() - n * 60_000).t
 function terminal(terminalId: string, status: unknown, statusAt: string | null): TerminalView {
   return {
     terminalId,
+    tenantId: 't1',
     siteId: '20260000000001',
     leaseFrom: minutesAgo(10_000),
     leaseUntil: null,

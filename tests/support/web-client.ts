@@ -5,6 +5,7 @@ import {
   hashPassword,
   httpsOf,
   type SyncServerEvents,
+  type UpdatesSetup,
   withDashboard,
 } from '@ccus-gate/server';
 import type { Hono } from 'hono';
@@ -101,7 +102,10 @@ export interface WebFixture extends ApiFixture {
 }
 
 /** The API fixture's tenants with dashboard users, and the dashboard in front of the API. */
-export async function webFixture(dir: string, options: { trustedProxies?: string[] } = {}): Promise<WebFixture> {
+export async function webFixture(
+  dir: string,
+  options: { trustedProxies?: string[]; updates?: UpdatesSetup } = {},
+): Promise<WebFixture> {
   const f = apiFixture(dir, options);
   const passwordHash = await hashPassword(PASSWORD);
   const users = [

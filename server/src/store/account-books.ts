@@ -296,6 +296,41 @@ export abstract class AccountBooks {
     return row === undefined ? null : signedInFromRow(row);
   }
 
+  // ---- the fleet operator on the dashboard --------------------------------------------
+
+  /**
+   * Opens the fleet pages for the holder of an operator API token; null for any other token.
+   * Only the hash of the returned session token is kept, and revoking the API token ends it.
+   */
+  createOperatorSession(apiToken: string, lifetimeMs: number, token = generateSecret('cgo')): { token: string } | null {
+    const apiTokenHash = hashSecret(apiToken);
+    const operator = this.db
+      .sql(`SELECT 1 FROM api_tokens WHERE token_hash = ? AND role = 'operator'`)
+      .get(apiTokenHash);
+    if (operator === undefined) return null;
+    const now = Date.parse(this.db.iso());
+    this.db.sql('DELETE FROM operator_sessions WHERE expires_at < ?').run(new Date(now).toISOString());
+    this.db
+      .sql('INSERT INTO operator_sessions (token_hash, api_token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)')
+      .run(hashSecret(token), apiTokenHash, new Date(now).toISOString(), new Date(now + lifetimeMs).toISOString());
+    return { token };
+  }
+
+  /** The operator's session: the label of the token it was opened with, or null (unknown, expired, revoked). */
+  operatorSession(token: string): { label: string } | null {
+    const row = this.db
+      .sql(
+        `SELECT k.label FROM operator_sessions s JOIN api_tokens k ON k.token_hash = s.api_token_hash
+          WHERE s.token_hash = ? AND s.expires_at > ?`,
+      )
+      .get(hashSecret(token), this.db.iso()) as { label: string } | undefined;
+    return row ?? null;
+  }
+
+  endOperatorSession(token: string): void {
+    this.db.sql('DELETE FROM operator_sessions WHERE token_hash = ?').run(hashSecret(token));
+  }
+
   endSession(token: string): void {
     this.db.sql('DELETE FROM web_sessions WHERE token_hash = ?').run(hashSecret(token));
   }

@@ -560,4 +560,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX terminal_updates_version ON terminal_updates (version);
   `,
+  `
+  -- The fleet operator signed in to the dashboard's fleet pages with an operator API token
+  -- (web/routes/fleet-routes.tsx): revoking the token ends the session.
+  CREATE TABLE operator_sessions (
+    token_hash TEXT PRIMARY KEY,
+    api_token_hash TEXT NOT NULL REFERENCES api_tokens (token_hash) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  `,
 ];

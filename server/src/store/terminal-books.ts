@@ -38,6 +38,8 @@ export const DEFAULT_TERMINAL_SETTINGS: TerminalSettings = {
 
 export interface TerminalView {
   terminalId: string;
+  /** The tenant leasing it now; null when nobody does. */
+  tenantId: string | null;
   siteId: string | null;
   leaseFrom: string | null;
   leaseUntil: string | null;
@@ -57,6 +59,7 @@ export interface Lease {
 
 interface TerminalRow {
   terminal_id: string;
+  tenant_id: string | null;
   site_id: string | null;
   lease_from: string | null;
   lease_until: string | null;
@@ -77,6 +80,7 @@ function terminalFromRow(row: TerminalRow, scope: TenantScope | null = null): Te
     scope === null || (row.status_at !== null && (row.lease_from === null || row.status_at >= row.lease_from));
   return {
     terminalId: row.terminal_id,
+    tenantId: row.tenant_id,
     siteId: row.site_id,
     leaseFrom: row.lease_from,
     leaseUntil: row.lease_until,

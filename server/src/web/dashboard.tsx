@@ -22,6 +22,7 @@ import { accountRoutes } from './routes/account-routes.js';
 import { actionRoutes } from './routes/action-routes.js';
 import { alertMailRoutes } from './routes/alert-mail-routes.js';
 import { ccusRoutes } from './routes/ccus-routes.js';
+import { fleetRoutes } from './routes/fleet-routes.js';
 import { pageRoutes } from './routes/page-routes.js';
 import { workerImportRoutes } from './routes/worker-import-routes.js';
 import { workerLinkRoutes } from './routes/worker-link-routes.js';
@@ -216,6 +217,8 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     return c.redirect('/signin', 303);
   });
 
+  // The fleet operator's pages first: /fleet is theirs, not a tenant user's.
+  fleetRoutes(app, deps, document, languageOf, { limiter, addressOf });
   const kit = pageKit(app, deps, live, document, languageOf, { limiter, addressOf });
   pageRoutes(kit);
   actionRoutes(kit);

@@ -1,11 +1,13 @@
 import type { Messages } from './i18n.js';
 import { accountEn } from './messages-account.js';
 import { ccusEn } from './messages-ccus.js';
+import { fleetEn } from './messages-fleet.js';
 import { workerImportEn } from './messages-worker-import.js';
 
 /** The dashboard's words in English, key for key as in Japanese. */
 export const en: Messages = {
   ccus: ccusEn,
+  fleet: fleetEn,
   account: accountEn,
   workerImport: workerImportEn,
   otherLanguage: '日本語',

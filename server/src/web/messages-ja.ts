@@ -1,11 +1,13 @@
 import type { RecordFlag } from '../records/record-flags.js';
 import { accountJa } from './messages-account.js';
 import { ccusJa } from './messages-ccus.js';
+import { fleetJa } from './messages-fleet.js';
 import { workerImportJa } from './messages-worker-import.js';
 
 /** The dashboard's words in Japanese: the default, and what `Messages` is typed from. */
 export const ja = {
   ccus: ccusJa,
+  fleet: fleetJa,
   account: accountJa,
   workerImport: workerImportJa,
   otherLanguage: 'English',

@@ -42,6 +42,19 @@ export function clearSessionCookie(c: Context): void {
 
 export const sessionToken = (c: Context): string | undefined => getCookie(c, SESSION_COOKIE);
 
+/** The fleet operator's session (routes/fleet-routes.tsx): a cookie of its own, apart from a tenant user's. */
+export const FLEET_COOKIE = 'ccg_fleet';
+
+export function setFleetCookie(c: Context, token: string): void {
+  setCookie(c, FLEET_COOKIE, token, cookieOptions(c, SESSION_LIFETIME_MS / 1000));
+}
+
+export function clearFleetCookie(c: Context): void {
+  deleteCookie(c, FLEET_COOKIE, { path: '/', secure: secure(c) });
+}
+
+export const fleetToken = (c: Context): string | undefined => getCookie(c, FLEET_COOKIE);
+
 /**
  * The session's CSRF token, derived from the session token (an HMAC of it), so nothing
  * about it is stored: the database keeps only the session token's hash, from which neither

@@ -8,7 +8,7 @@
 // has not yet confirmed itself (it does once online). Each start counts an attempt. Past its
 // deadline or after too many attempts, `current` goes back to `from`, unless the new release
 // migrated the store past what `from` reads: then it stays, and says so.
-import { readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
@@ -32,6 +32,21 @@ try {
   process.exit(0); // no update under way
 }
 if (record.state !== 'pending') process.exit(0);
+
+// Stopped between writing "pending" and switching `current` (a power cut): the new release never
+// ran, and the old one runs on. The update is tried again, not counted as the new one failing.
+let running = null;
+try {
+  running = readlinkSync(join(releases, 'current')).split('/').pop();
+} catch {
+  running = null;
+}
+if (running !== record.version) {
+  const detail = `the restart into ${record.version} was cut short before it; trying again`;
+  write({ state: 'failed', version: record.version, from: record.from, detail, retryAt: new Date().toISOString() });
+  say(detail);
+  process.exit(0);
+}
 
 const attempts = (record.attempts ?? 0) + 1;
 const expired = Date.now() > Date.parse(record.deadline);

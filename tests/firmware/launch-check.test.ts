@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -95,6 +95,17 @@ describe('the launcher after an update', () => {
     expect(result.stderr).toContain('migrated the store to schema 5 and 1.0.0 reads only up to 4: staying on 1.1.0');
     expect(current()).toBe('versions/1.1.0');
     expect(record()).toMatchObject({ state: 'rollback_refused' });
+  });
+
+  it('does not blame a release that never ran: a restart cut short before the switch is tried again', () => {
+    store(4);
+    rmSync(join(releases, 'current'));
+    symlinkSync('versions/1.0.0', join(releases, 'current'));
+    pending(new Date(Date.now() - 1000), 3);
+    expect(check().stderr).toContain('the restart into 1.1.0 was cut short before it; trying again');
+    expect(current()).toBe('versions/1.0.0');
+    expect(record()).toMatchObject({ state: 'failed', version: '1.1.0' });
+    expect(Date.parse(record().retryAt as string)).toBeLessThanOrEqual(Date.now());
   });
 
   it('does nothing when no update is under way', () => {

@@ -1,8 +1,9 @@
-import { type Health, parseTerminalId } from '@ccus-gate/protocol';
+import { type Health, parseTerminalId, type UpdateState } from '@ccus-gate/protocol';
 import iconv from 'iconv-lite';
 import { Secret, TOTP } from 'otpauth';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
+import { onlineStatus } from '../support/terminal-status.js';
 import { PASSWORD, WebClient, type WebFixture, webFixture } from '../support/web-client.js';
 
 /**
@@ -690,23 +691,7 @@ describe('the contractor dashboard', () => {
         uptimeSeconds: 86_400,
         readerErrors: 0,
       };
-      const status = (health: Health) => ({
-        v: 1,
-        terminalId: f.a.terminalId,
-        state: 'online',
-        at,
-        firmware: '0.1.0',
-        bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
-        queueDepth: 0,
-        oldestUndeliveredAt: null,
-        rejectedCount: 0,
-        clock: { synced: true, source: 'system' },
-        rosterVersion: 1,
-        reader: { state: 'ok', model: 'PN532' },
-        store: { state: 'ok' },
-        lastError: null,
-        health,
-      });
+      const status = (health: Health) => onlineStatus(f.a.terminalId, { at, health });
       f.store.directory.setTerminalStatus(f.a.terminalId, status(healthy));
       const browser = await f.client('a-admin');
       await browser.get('/terminals');
@@ -738,23 +723,8 @@ describe('the contractor dashboard', () => {
     });
 
     it("shows a terminal's update: in progress, and one it had to roll back", async () => {
-      const online = {
-        v: 1,
-        terminalId: f.a.terminalId,
-        state: 'online',
-        at: new Date().toISOString(),
-        firmware: '0.9.1',
-        bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
-        queueDepth: 0,
-        oldestUndeliveredAt: null,
-        rejectedCount: 0,
-        clock: { synced: true, source: 'system' },
-        rosterVersion: 1,
-        reader: { state: 'ok', model: 'PN532' },
-        store: { state: 'ok' },
-        lastError: null,
-      };
-      const update = (state: string, detail: string) => ({ version: '0.9.2', state, detail, at: online.at });
+      const online = onlineStatus(f.a.terminalId, { firmware: '0.9.1' });
+      const update = (state: UpdateState, detail: string) => ({ version: '0.9.2', state, detail, at: online.at });
       f.store.directory.setTerminalStatus(f.a.terminalId, { ...online, update: update('waiting', 'installed') });
       const browser = await f.client('a-admin');
       await browser.get('/terminals');

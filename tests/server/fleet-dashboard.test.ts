@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { makeReleaseKey } from '@ccus-gate/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
+import { onlineStatus } from '../support/terminal-status.js';
 import { WebClient, type WebFixture, webFixture } from '../support/web-client.js';
 
 /**
@@ -74,28 +75,18 @@ describe('the fleet pages', () => {
   });
 
   it("shows every tenant's terminals with the release each runs and how its update goes", async () => {
-    f.store.directory.setTerminalStatus(f.a.terminalId, {
-      v: 1,
-      terminalId: f.a.terminalId,
-      state: 'online',
-      at: f.now.value.toISOString(),
-      firmware: '0.9.0',
-      bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
-      queueDepth: 0,
-      oldestUndeliveredAt: null,
-      rejectedCount: 0,
-      clock: { synced: true, source: 'system' },
-      rosterVersion: 1,
-      reader: { state: 'ok', model: 'PN532' },
-      store: { state: 'ok' },
-      lastError: null,
-      update: {
-        version: '0.9.1',
-        state: 'downloading',
-        detail: 'downloading 1234 bytes',
-        at: f.now.value.toISOString(),
-      },
-    });
+    f.store.directory.setTerminalStatus(
+      f.a.terminalId,
+      onlineStatus(f.a.terminalId, {
+        firmware: '0.9.0',
+        update: {
+          version: '0.9.1',
+          state: 'downloading',
+          detail: 'downloading 1234 bytes',
+          at: f.now.value.toISOString(),
+        },
+      }),
+    );
     const { browser } = await operator();
     await browser.get('/fleet?lang=en');
     const row = (terminalId: string) =>

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchSender } from '../support/batch-sender.js';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
 import { tempDir } from '../support/temp-dir.js';
+import { onlineStatus } from '../support/terminal-status.js';
 import { waitFor } from '../support/wait.js';
 
 /** One sample's value from Prometheus text, or undefined when the series is not there. */
@@ -41,22 +42,7 @@ describe('server metrics', () => {
     await junk.publishAsync(`ccus/v1/t/${server.terminalId}/taps`, 'not json', { qos: 1 });
     await junk.publishAsync(
       `ccus/v1/t/${server.terminalId}/status`,
-      JSON.stringify({
-        v: 1,
-        terminalId: server.terminalId,
-        state: 'online',
-        at,
-        firmware: '0.1.0',
-        bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
-        queueDepth: 42,
-        oldestUndeliveredAt: at,
-        rejectedCount: 0,
-        clock: { synced: true, source: 'system' },
-        rosterVersion: 1,
-        reader: { state: 'ok', model: 'PN532' },
-        store: { state: 'ok' },
-        lastError: null,
-      }),
+      JSON.stringify(onlineStatus(server.terminalId, { at, queueDepth: 42, oldestUndeliveredAt: at })),
       { qos: 1 },
     );
     await junk.endAsync();

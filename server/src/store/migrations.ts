@@ -1,3 +1,18 @@
+/**
+ * Migrations written the same for SQLite and PostgreSQL are shared with the PostgreSQL list
+ * (postgres/pg-migrate.ts), so the two cannot drift.
+ */
+export const OPERATOR_SESSIONS = `
+  -- The fleet operator signed in to the dashboard's fleet pages with an operator API token
+  -- (web/routes/fleet-routes.tsx): revoking the token ends the session.
+  CREATE TABLE operator_sessions (
+    token_hash TEXT PRIMARY KEY,
+    api_token_hash TEXT NOT NULL REFERENCES api_tokens (token_hash) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+`;
+
 /** Server schema migrations, applied in order; `user_version` records progress. */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -560,14 +575,5 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX terminal_updates_version ON terminal_updates (version);
   `,
-  `
-  -- The fleet operator signed in to the dashboard's fleet pages with an operator API token
-  -- (web/routes/fleet-routes.tsx): revoking the token ends the session.
-  CREATE TABLE operator_sessions (
-    token_hash TEXT PRIMARY KEY,
-    api_token_hash TEXT NOT NULL REFERENCES api_tokens (token_hash) ON DELETE CASCADE,
-    created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
-  );
-  `,
+  OPERATOR_SESSIONS,
 ];

@@ -105,6 +105,48 @@ export const TableHead: FC<{ labels: string[] }> = ({ labels }) => (
 
 export const Empty: FC<{ children: Child }> = ({ children }) => <p class="empty">{children}</p>;
 
+/** Signing out: a form, so that a link followed from elsewhere cannot. */
+export const SignOut: FC<{ action: string; csrf: string; label: string }> = ({ action, csrf, label }) => (
+  <form method="post" action={action} class="inline">
+    <input type="hidden" name="_csrf" value={csrf} />
+    <button type="submit" class="link">
+      {label}
+    </button>
+  </form>
+);
+
+/** What every signed-in page is in: the document, its header (each kind of page its own) and the one-time message. */
+export const Shell: FC<
+  PropsWithChildren<{
+    lang: Lang;
+    title: string;
+    header: Child;
+    flash: View['flash'];
+    live?: string | undefined;
+  }>
+> = ({ lang, title, header, flash, live, children }) => (
+  <html lang={lang}>
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>{`${title} · CCUS Gate`}</title>
+      <link rel="stylesheet" href="/assets/dashboard.css" />
+      <script src="/assets/dashboard.js" defer />
+    </head>
+    <body>
+      <header>{header}</header>
+      <main id="main" data-live={live}>
+        {flash === null ? null : (
+          <p class={`flash ${flash.kind}`} role={flash.kind === 'error' ? 'alert' : 'status'}>
+            {flash.text}
+          </p>
+        )}
+        {children}
+      </main>
+    </body>
+  </html>
+);
+
 /** The page around the content: navigation, language switch, sign-out. */
 export const Layout: FC<PropsWithChildren<{ view: View; page: PageName | null; title: string; live?: string }>> = ({
   view,
@@ -117,16 +159,13 @@ export const Layout: FC<PropsWithChildren<{ view: View; page: PageName | null; t
   const other: Lang = view.lang === 'ja' ? 'en' : 'ja';
   const switchTo = `${view.here}${view.here.includes('?') ? '&' : '?'}lang=${other}`;
   return (
-    <html lang={view.lang}>
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${title} · CCUS Gate`}</title>
-        <link rel="stylesheet" href="/assets/dashboard.css" />
-        <script src="/assets/dashboard.js" defer />
-      </head>
-      <body>
-        <header>
+    <Shell
+      lang={view.lang}
+      title={title}
+      flash={view.flash}
+      live={live}
+      header={
+        <>
           <div class="bar">
             <strong class="brand">CCUS Gate</strong>
             <span class="tenant">{view.user.tenantName}</span>
@@ -147,12 +186,7 @@ export const Layout: FC<PropsWithChildren<{ view: View; page: PageName | null; t
             <a href="/alert-mail" class="link">
               {t.alertMailLink}
             </a>
-            <form method="post" action="/signout" class="inline">
-              <input type="hidden" name="_csrf" value={view.csrf} />
-              <button type="submit" class="link">
-                {t.signOut}
-              </button>
-            </form>
+            <SignOut action="/signout" csrf={view.csrf} label={t.signOut} />
           </div>
           <nav>
             {/* Accounts are the business of an admin of the whole company, and so is the audit trail of a user limited to sites. */}
@@ -166,16 +200,10 @@ export const Layout: FC<PropsWithChildren<{ view: View; page: PageName | null; t
               </a>
             ))}
           </nav>
-        </header>
-        <main id="main" data-live={live}>
-          {view.flash === null ? null : (
-            <p class={`flash ${view.flash.kind}`} role={view.flash.kind === 'error' ? 'alert' : 'status'}>
-              {view.flash.text}
-            </p>
-          )}
-          {children}
-        </main>
-      </body>
-    </html>
+        </>
+      }
+    >
+      {children}
+    </Shell>
   );
 };

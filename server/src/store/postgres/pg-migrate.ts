@@ -1,19 +1,11 @@
 import pg from 'pg';
+import { OPERATOR_SESSIONS } from '../migrations.js';
 import { BASELINE_VERSION, PG_BASELINE } from './pg-baseline.js';
 
 /** Later migrations on PostgreSQL, after the baseline, each SQLite's of the same number. Each is one transaction. */
 const PG_MIGRATIONS: readonly string[] = [
-  // 18
-  `
-  -- The fleet operator signed in to the dashboard's fleet pages with an operator API token
-  -- (web/routes/fleet-routes.tsx): revoking the token ends the session.
-  CREATE TABLE operator_sessions (
-    token_hash TEXT PRIMARY KEY,
-    api_token_hash TEXT NOT NULL REFERENCES api_tokens (token_hash) ON DELETE CASCADE,
-    created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
-  );
-  `,
+  // 18, as SQLite's
+  OPERATOR_SESSIONS,
 ];
 const KNOWN = BASELINE_VERSION + PG_MIGRATIONS.length;
 /** One server migrates at a time; the others wait, then find nothing to do. */

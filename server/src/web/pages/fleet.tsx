@@ -5,7 +5,7 @@ import type { RolloutState } from '../../updates/rollout.js';
 import type { Release } from '../../updates/update-store.js';
 import type { Formats } from '../format.js';
 import type { Lang, Messages } from '../i18n.js';
-import { Empty, TableHead } from '../layout.js';
+import { Empty, Shell, SignOut, TableHead } from '../layout.js';
 
 /** What every fleet page knows: the operator (the token's label), the language, the form token. */
 export interface FleetView {
@@ -33,16 +33,12 @@ export const FleetLayout: FC<PropsWithChildren<{ view: FleetView; page: FleetPag
   const { t } = view;
   const other: Lang = view.lang === 'ja' ? 'en' : 'ja';
   return (
-    <html lang={view.lang}>
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${title} · CCUS Gate`}</title>
-        <link rel="stylesheet" href="/assets/dashboard.css" />
-        <script src="/assets/dashboard.js" defer />
-      </head>
-      <body>
-        <header>
+    <Shell
+      lang={view.lang}
+      title={title}
+      flash={view.flash}
+      header={
+        <>
           <div class="bar">
             <strong class="brand">CCUS Gate</strong>
             <span class="tenant">{t.fleet.title}</span>
@@ -51,12 +47,7 @@ export const FleetLayout: FC<PropsWithChildren<{ view: FleetView; page: FleetPag
               {t.otherLanguage}
             </a>
             <span class="who">{view.label}</span>
-            <form method="post" action="/fleet/signout" class="inline">
-              <input type="hidden" name="_csrf" value={view.csrf} />
-              <button type="submit" class="link">
-                {t.signOut}
-              </button>
-            </form>
+            <SignOut action="/fleet/signout" csrf={view.csrf} label={t.signOut} />
           </div>
           <nav>
             {(['terminals', 'releases'] as const).map((name) => (
@@ -68,17 +59,11 @@ export const FleetLayout: FC<PropsWithChildren<{ view: FleetView; page: FleetPag
               </a>
             ))}
           </nav>
-        </header>
-        <main id="main">
-          {view.flash === null ? null : (
-            <p class={`flash ${view.flash.kind}`} role={view.flash.kind === 'error' ? 'alert' : 'status'}>
-              {view.flash.text}
-            </p>
-          )}
-          {children}
-        </main>
-      </body>
-    </html>
+        </>
+      }
+    >
+      {children}
+    </Shell>
   );
 };
 

@@ -1,13 +1,14 @@
 import type { Messages } from './i18n.js';
 import { accountEn } from './messages-account.js';
 import { ccusEn } from './messages-ccus.js';
-import { fleetEn } from './messages-fleet.js';
+import { fleetEn, updatesEn } from './messages-fleet.js';
 import { workerImportEn } from './messages-worker-import.js';
 
 /** The dashboard's words in English, key for key as in Japanese. */
 export const en: Messages = {
   ccus: ccusEn,
   fleet: fleetEn,
+  updates: updatesEn,
   account: accountEn,
   workerImport: workerImportEn,
   otherLanguage: '日本語',
@@ -96,16 +97,6 @@ export const en: Messages = {
   firmware: 'Firmware',
   reader: 'Card reader',
   readerStates: { starting: 'starting', ok: 'ok', absent: 'not connected', error: 'fault' },
-  updateStates: {
-    downloading: 'downloading',
-    installing: 'installing',
-    waiting: 'installed, waiting for a quiet moment',
-    restarting: 'restarting into it',
-    confirmed: 'updated',
-    rolled_back: 'rolled back',
-    rollback_refused: 'could not roll back',
-    failed: 'failed',
-  },
   lastError: 'Last error',
   lastCommand: 'Last command',
   health: 'Health',

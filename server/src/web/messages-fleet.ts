@@ -1,3 +1,30 @@
+/** A terminal's update as its status reports it, on the Terminals page and the fleet pages. */
+export const updatesJa = {
+  states: {
+    downloading: 'ダウンロード中',
+    installing: 'インストール中',
+    waiting: 'インストール済み・空き時間待ち',
+    restarting: '再起動中',
+    confirmed: '更新済み',
+    rolled_back: '元に戻しました',
+    rollback_refused: '元に戻せません',
+    failed: '失敗',
+  },
+};
+
+export const updatesEn: typeof updatesJa = {
+  states: {
+    downloading: 'downloading',
+    installing: 'installing',
+    waiting: 'installed, waiting for a quiet moment',
+    restarting: 'restarting into it',
+    confirmed: 'updated',
+    rolled_back: 'rolled back',
+    rollback_refused: 'could not roll back',
+    failed: 'failed',
+  },
+};
+
 /** The fleet operator's pages (routes/fleet-routes.tsx): terminals, releases and rollouts; ja then en, key for key. */
 export const fleetJa = {
   title: 'フリート',

@@ -1,13 +1,14 @@
 import type { RecordFlag } from '../records/record-flags.js';
 import { accountJa } from './messages-account.js';
 import { ccusJa } from './messages-ccus.js';
-import { fleetJa } from './messages-fleet.js';
+import { fleetJa, updatesJa } from './messages-fleet.js';
 import { workerImportJa } from './messages-worker-import.js';
 
 /** The dashboard's words in Japanese: the default, and what `Messages` is typed from. */
 export const ja = {
   ccus: ccusJa,
   fleet: fleetJa,
+  updates: updatesJa,
   account: accountJa,
   workerImport: workerImportJa,
   otherLanguage: 'English',
@@ -98,16 +99,6 @@ export const ja = {
   firmware: 'ファームウェア',
   reader: 'カードリーダー',
   readerStates: { starting: '起動中', ok: '正常', absent: '未接続', error: '異常' },
-  updateStates: {
-    downloading: 'ダウンロード中',
-    installing: 'インストール中',
-    waiting: 'インストール済み・空き時間待ち',
-    restarting: '再起動中',
-    confirmed: '更新済み',
-    rolled_back: '元に戻しました',
-    rollback_refused: '元に戻せません',
-    failed: '失敗',
-  },
   lastError: '直近のエラー',
   lastCommand: '直近のコマンド',
   health: '本体の状態',

@@ -152,7 +152,7 @@ export const FleetTerminalsPage: FC<{ view: FleetView; terminals: TerminalView[]
                         data-update={update.state}
                         title={update.detail}
                       >
-                        {update.version}: {t.updateStates[update.state]}
+                        {update.version}: {t.updates.states[update.state]}
                       </span>
                     )}
                   </td>

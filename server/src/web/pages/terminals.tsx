@@ -84,7 +84,7 @@ export const TerminalsPage: FC<{ view: View; terminals: TerminalView[]; sites: S
                       data-update={online.update.state}
                       title={online.update.detail}
                     >
-                      {online.update.version}: {t.updateStates[online.update.state]}
+                      {online.update.version}: {t.updates.states[online.update.state]}
                     </span>
                   ) : null}
                 </dd>

@@ -40,6 +40,7 @@ export * from './server.js';
 export * from './store/correction-store.js';
 export * from './store/directory-store.js';
 export { MIGRATIONS } from './store/migrations.js';
+export { isPostgresUrl, migratePostgres } from './store/postgres/pg-migrate.js';
 export * from './store/record-queries.js';
 export * from './store/server-store.js';
 export * from './store/server-stores.js';

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ServerStore } from '@ccus-gate/server';
+import { migratePostgres, ServerStore } from '@ccus-gate/server';
+import pg from 'pg';
 
 /** One figure a benchmark reports, next to the raw cost of the primitive beneath it. */
 export interface BenchFigure {
@@ -41,6 +42,61 @@ export function percentile(samples: readonly number[], p: number): number {
  * (its schema, indexes and pragmas, by its migrations), `batchSize` to a transaction, with no
  * parsing, validation, MQTT or acks.
  */
+/**
+ * The same rows as rawServerInsertRate, into the server's taps table on PostgreSQL through
+ * `pg`: one multi-row INSERT per batch, each batch its own transaction, as the ingest would.
+ */
+export async function rawPostgresInsertRate(
+  url: string,
+  count: number,
+  batchSize: number,
+  terminals = 1,
+): Promise<number> {
+  await migratePostgres(url);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const columns = 18;
+    const rows = Array.from(
+      { length: batchSize },
+      (_, r) => `(${Array.from({ length: columns }, (_, c) => `$${r * columns + c + 1}`).join(', ')})`,
+    ).join(', ');
+    const text = `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at,
+       at_ms, working_day, record_day, effective_direction, boot_id, mono, clock_synced, flags, received_at) VALUES ${rows}`;
+    const started = performance.now();
+    for (let done = 0, t = 0; done < count; done += batchSize, t++) {
+      const terminal = `gate-load-${String(t % terminals).padStart(3, '0')}`;
+      const from = Math.floor(t / terminals) * batchSize + 1;
+      const receivedAt = new Date().toISOString();
+      const values: unknown[] = [];
+      for (let seq = from; seq < from + batchSize; seq++) {
+        const w = (seq * 7) % 1000;
+        const worker = String(10_000_000_000_001 + w);
+        const at = new Date(Date.parse('2026-10-01T00:00:00Z') + seq * 1000);
+        const day = at.toISOString().slice(0, 10);
+        const direction = seq % 2 ? 'in' : 'out';
+        values.push(
+          terminal,
+          seq,
+          '11',
+          'mifare',
+          `04${w.toString(16).toUpperCase().padStart(6, '0')}`,
+          worker,
+          worker,
+        );
+        values.push(direction, at.toISOString(), at.getTime(), day, day, direction);
+        values.push('7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13', seq, 1, '[]', receivedAt);
+      }
+      await client.query('BEGIN');
+      await client.query({ text, values, name: `raw-${batchSize}` });
+      await client.query('COMMIT');
+    }
+    return count / ((performance.now() - started) / 1000);
+  } finally {
+    await client.end();
+  }
+}
+
 export function rawServerInsertRate(dir: string, count: number, batchSize: number, terminals = 1): number {
   const path = join(dir, 'raw-server.db');
   const store = ServerStore.open(path);

@@ -4,10 +4,18 @@ import { join } from 'node:path';
 import { parseTerminalId } from '@ccus-gate/protocol';
 import { CcusSimulator, listenHttp, mosquittoAcl, mosquittoHash } from '@ccus-gate/server';
 import { startMosquitto } from '../support/mosquitto.js';
+import { startPostgres } from '../support/postgres.js';
 import { startClusterServer } from '../support/server-cluster.js';
 import { storeWithSite } from '../support/server-fixture.js';
 import type { TerminalProcess } from '../support/terminal-process.js';
-import { type BenchFigure, type Benchmark, figure, percentile, rawServerInsertRate } from './harness.js';
+import {
+  type BenchFigure,
+  type Benchmark,
+  figure,
+  percentile,
+  rawPostgresInsertRate,
+  rawServerInsertRate,
+} from './harness.js';
 import { loadWorker, runLoad } from './load/run-load.js';
 
 const TERMINALS = 50;
@@ -88,6 +96,28 @@ export const benchmark: Benchmark = {
       const rawRate = rawServerInsertRate(join(dir, 'raw'), TERMINALS * BATCHES * BATCH, BATCH, TERMINALS);
       const raw = { metric: `raw inserts into the server's taps table (${BATCH}/txn)`, value: rawRate, unit: 'rows/s' };
       const figures: BenchFigure[] = [];
+      // PostgreSQL's own rate for the same rows, on a durable cluster of the run's own: what a
+      // server on PostgreSQL would be measured against once the stores run there.
+      const postgres = await startPostgres({ durable: true });
+      try {
+        const pgRate = await rawPostgresInsertRate(
+          postgres.database('ccus_bench'),
+          TERMINALS * BATCHES * BATCH,
+          BATCH,
+          TERMINALS,
+        );
+        figures.push(
+          figure(
+            `raw inserts into PostgreSQL's taps table (${BATCH}/txn, pg, fsync on)`,
+            pgRate,
+            'rows/s',
+            raw,
+            'the server on PostgreSQL: not built yet',
+          ),
+        );
+      } finally {
+        postgres.stop();
+      }
       for (const servers of [1, 2, 3]) {
         const cluster = await startCluster(join(dir, `burst-${servers}`), servers, TERMINALS);
         try {

@@ -35,10 +35,10 @@ async function freePort(): Promise<number> {
 
 /**
  * A PostgreSQL cluster of the test's own: initdb into a temporary folder and pg_ctl on a free
- * port, never the machine's shared instance. Debian's `postgresql` is installed when missing.
+ * port, never the machine's shared instance. Without fsync unless `durable` (benchmarks). Debian's `postgresql` is installed when missing.
  * PostgreSQL will not run as root, so as root it runs as the `postgres` user.
  */
-export async function startPostgres(): Promise<PostgresCluster> {
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresCluster> {
   ensurePackage('postgresql', () => binaries() !== null, 'PostgreSQL (initdb, pg_ctl) is not installed');
   const bin = binaries() as string;
   const dir = mkdtempSync(join(tmpdir(), 'ccus-gate-pg-'));
@@ -56,8 +56,10 @@ export async function startPostgres(): Promise<PostgresCluster> {
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale']);
   const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
-  run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', 'start']);
+  // Tests do not need their writes to survive a power cut; a benchmark measures them as production would.
+  const speed = options.durable ? '' : ' -c fsync=off -c full_page_writes=off';
+  const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${speed}`;
+  run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', 'start']);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     url,

@@ -1,4 +1,5 @@
-import type { TenantScope } from './tenant-scope.js';
+import type { SqliteDb } from './sqlite-db.js';
+import { scoped, type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
 
 export type CorrectionKind =
   | 'add_day'
@@ -77,4 +78,74 @@ export function correctionFromRow(row: CorrectionRow): Correction {
     decidedAt: row.decided_at,
     decisionReason: row.decision_reason,
   };
+}
+
+/** Keeps a new correction; returns its id. */
+export function insertCorrection(
+  db: SqliteDb,
+  actor: Actor,
+  c: {
+    kind: CorrectionKind;
+    state: CorrectionState;
+    siteId: string;
+    workerId: string | null;
+    workingDay: string | null;
+    reason: string;
+    before: unknown;
+    after: unknown;
+  },
+): number {
+  const result = db
+    .sql(
+      `INSERT INTO corrections (tenant_id, site_id, worker_id, working_day, kind, state, actor, reason, before, after, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(
+      actor.tenantId,
+      c.siteId,
+      c.workerId,
+      c.workingDay,
+      c.kind,
+      c.state,
+      actor.name,
+      c.reason,
+      c.before === null ? null : JSON.stringify(c.before),
+      JSON.stringify(c.after),
+      db.iso(),
+    );
+  return Number(result.lastInsertRowid);
+}
+
+export function correctionById(db: SqliteDb, id: number): Correction {
+  return correctionFromRow(db.sql('SELECT * FROM corrections WHERE id = ?').get(id) as CorrectionRow);
+}
+
+/** The corrections at the sites a tenant sees: the prime's every one there, a subcontractor's its own. */
+export function visibleCorrections(
+  db: SqliteDb,
+  scope: TenantScope,
+  filter: { siteId?: string; state?: CorrectionState; limit: number; offset: number },
+): Correction[] {
+  const rows = db
+    .sql(
+      `WITH ${VISIBLE_SITES}
+       SELECT c.* FROM corrections c JOIN visible v USING (site_id)
+         WHERE (v.scope = 'prime' OR c.tenant_id = @tenantId)
+           AND (@siteId IS NULL OR c.site_id = @siteId) AND (@state IS NULL OR c.state = @state)
+         ORDER BY c.id DESC LIMIT @limit OFFSET @offset`,
+    )
+    .all({ siteId: null, state: null, ...scoped(scope), ...filter }) as CorrectionRow[];
+  return rows.map(correctionFromRow);
+}
+
+/** One correction, if the tenant sees it (as for the list); null otherwise. */
+export function visibleCorrection(db: SqliteDb, scope: TenantScope, id: number): Correction | null {
+  const found = db
+    .sql(
+      `WITH ${VISIBLE_SITES}
+       SELECT c.* FROM corrections c JOIN visible v USING (site_id)
+         WHERE c.id = @id AND (v.scope = 'prime' OR c.tenant_id = @tenantId)`,
+    )
+    .get({ ...scoped(scope), id }) as CorrectionRow | undefined;
+  return found === undefined ? null : correctionFromRow(found);
 }

@@ -6,11 +6,12 @@ import { type AuditEntry, AuditLog } from './audit-log.js';
 import {
   type Actor,
   type Correction,
-  type CorrectionKind,
-  type CorrectionRow,
   type CorrectionState,
-  correctionFromRow,
+  correctionById,
+  insertCorrection,
   type TapRef,
+  visibleCorrection,
+  visibleCorrections,
 } from './correction-rows.js';
 import type { DirectoryStore, Position, SiteAccess } from './directory-store.js';
 import type { RecordKey, RecordQueries } from './record-queries.js';
@@ -261,7 +262,7 @@ export class CorrectionStore {
       ).map((row) => row.site_id);
       const bound = this.#directory.addCard(card, workerId, actor);
       const after = { card, workerId, resolvedTaps: bound.resolvedTaps };
-      const id = this.#insert(actor, {
+      const id = insertCorrection(this.#db, actor, {
         kind: 'bind_card',
         state: 'applied',
         siteId: sites[0] ?? bound.sites[0] ?? '',
@@ -272,7 +273,7 @@ export class CorrectionStore {
         after,
       });
       this.#audit(actor, 'bind_card', `card ${card.tech}:${card.id}`, reason, null, after);
-      return { ...this.#get(id), sites: bound.sites, resolvedTaps: bound.resolvedTaps };
+      return { ...correctionById(this.#db, id), sites: bound.sites, resolvedTaps: bound.resolvedTaps };
     });
   }
 
@@ -290,28 +291,13 @@ export class CorrectionStore {
     scope: TenantScope,
     filter: { siteId?: string; state?: CorrectionState; limit: number; offset: number },
   ): Correction[] {
-    const rows = this.#db
-      .sql(
-        `WITH ${VISIBLE_SITES}
-         SELECT c.* FROM corrections c JOIN visible v USING (site_id)
-           WHERE (v.scope = 'prime' OR c.tenant_id = @tenantId)
-             AND (@siteId IS NULL OR c.site_id = @siteId) AND (@state IS NULL OR c.state = @state)
-           ORDER BY c.id DESC LIMIT @limit OFFSET @offset`,
-      )
-      .all({ siteId: null, state: null, ...scoped(scope), ...filter }) as CorrectionRow[];
-    return rows.map(correctionFromRow);
+    return visibleCorrections(this.#db, scope, filter);
   }
 
   correction(scope: TenantScope, id: number): Correction {
-    const found = this.#db
-      .sql(
-        `WITH ${VISIBLE_SITES}
-         SELECT c.* FROM corrections c JOIN visible v USING (site_id)
-           WHERE c.id = @id AND (v.scope = 'prime' OR c.tenant_id = @tenantId)`,
-      )
-      .get({ ...scoped(scope), id }) as CorrectionRow | undefined;
-    if (found === undefined) throw new StoreError('not_found', `no correction ${id}`, 'id');
-    return correctionFromRow(found);
+    const found = visibleCorrection(this.#db, scope, id);
+    if (found === null) throw new StoreError('not_found', `no correction ${id}`, 'id');
+    return found;
   }
 
   /** The tenant's audit trail, newest first (audit-log.ts). */
@@ -356,14 +342,14 @@ export class CorrectionStore {
     checkChange(this.#db, key, change);
     const state: CorrectionState = access === 'prime' && !waits ? 'applied' : 'awaiting_approval';
     const { kind, ...after } = change;
-    const id = this.#insert(actor, { kind, state, ...key, reason, before, after });
+    const id = insertCorrection(this.#db, actor, { kind, state, ...key, reason, before, after });
     const target =
       'seq' in change
         ? `tap ${change.terminalId}/${change.seq}`
         : `record ${key.siteId}/${key.workerId}/${key.workingDay}`;
     this.#audit(actor, kind, target, reason, before, { ...after, state });
     if (state === 'applied') applyChange(this.#db, this.#outbox, id, key, change);
-    return this.#get(id);
+    return correctionById(this.#db, id);
   }
 
   #decide(actor: Actor, id: number, state: 'applied' | 'rejected', reason: string | null): Correction {
@@ -398,46 +384,8 @@ export class CorrectionStore {
         correction.state,
         state,
       );
-      return this.#get(id);
+      return correctionById(this.#db, id);
     });
-  }
-
-  #insert(
-    actor: Actor,
-    c: {
-      kind: CorrectionKind;
-      state: CorrectionState;
-      siteId: string;
-      workerId: string | null;
-      workingDay: string | null;
-      reason: string;
-      before: unknown;
-      after: unknown;
-    },
-  ): number {
-    const result = this.#db
-      .sql(
-        `INSERT INTO corrections (tenant_id, site_id, worker_id, working_day, kind, state, actor, reason, before, after, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        actor.tenantId,
-        c.siteId,
-        c.workerId,
-        c.workingDay,
-        c.kind,
-        c.state,
-        actor.name,
-        c.reason,
-        c.before === null ? null : JSON.stringify(c.before),
-        JSON.stringify(c.after),
-        this.#db.iso(),
-      );
-    return Number(result.lastInsertRowid);
-  }
-
-  #get(id: number): Correction {
-    return correctionFromRow(this.#db.sql('SELECT * FROM corrections WHERE id = ?').get(id) as CorrectionRow);
   }
 
   #audit(

@@ -958,6 +958,17 @@ describe('the contractor dashboard', () => {
       expect(await unknownCardsOfA()).toContain('A1A1A1A1');
     });
 
+    it("offers the month of the site's working day on the exports page, not the calendar's: after midnight, before the day boundary, last night's shift is still last month's", async () => {
+      // 00:30 in Japan on 1 December: the site's day boundary is 04:00, so it is still 30 November there.
+      f.now.value = new Date('2026-11-30T15:30:00Z');
+      const browser = await f.client('a-admin');
+      await browser.get('/exports');
+      expect(browser.html).toContain('name="month" value="2026-11"');
+      f.now.value = new Date('2026-11-30T19:30:00Z'); // 04:30 in Japan: the 1st's working day has begun
+      await browser.get('/exports');
+      expect(browser.html).toContain('name="month" value="2026-12"');
+    });
+
     it('downloads both CSV encodings', async () => {
       const browser = await f.client('a-admin');
       const utf8 = await browser.request(

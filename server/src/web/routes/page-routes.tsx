@@ -257,7 +257,10 @@ export function pageRoutes(kit: PageKit): void {
     '/exports',
     signedIn(async (c, s) => {
       const sites = await sitesOf(s);
-      const month = monthOf(ccusToday(now()));
+      // The month of the site's working day: between midnight and the day boundary on the 1st,
+      // last night's shift is still last month's (the calendar's month only without a site).
+      const first = sites[0];
+      const month = monthOf(first === undefined ? ccusToday(now()) : siteDay(first));
       return render(c, s, 'exports', s.view.t.pages.exports, <ExportsPage view={s.view} sites={sites} month={month} />);
     }),
   );

@@ -182,27 +182,34 @@ describe('the dashboard in a real browser', () => {
         headers: { authorization: `Bearer ${stack.demo.apiToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ command: name }),
       });
+    // Each refresh's answer is read as it comes: the first that shows the status report is held
+    // back until the page shows the self-test sent after it, and then let through.
     let held: (() => Promise<void>) | null = null;
-    let partials = 0;
+    let selftestShown = false;
+    let selftestId = '';
     await page.route(url('/terminals'), async (route) => {
       if (route.request().headers()['x-partial'] !== 'main') return route.continue();
-      const n = ++partials;
-      // The first refresh reads the page now but answers only after the second has.
       const response = await route.fetch();
-      if (n === 1) {
-        held = () => route.fulfill({ response });
+      const body = await response.text();
+      if (held === null && body.includes('data-command="report_status"')) {
+        held = () => route.fulfill({ response, body });
         return;
       }
-      await route.fulfill({ response });
-      if (n === 2) setTimeout(() => void held?.(), 300);
+      await route.fulfill({ response, body });
+      if (selftestId !== '' && body.includes(`data-command-id="${selftestId}"`)) selftestShown = true;
     });
     // The page shows the last test's self-test; a status report, then a new self-test, follow.
     expect((await command('report_status')).status).toBe(202);
-    await waitFor('the first refresh held', () => held !== null);
-    expect((await command('selftest')).status).toBe(202);
-    await waitFor('the second refresh', () => partials >= 2, 15_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(await page.locator('[data-testid=last-command]').textContent()).toContain('自己診断 · 合格');
+    await waitFor('a refresh showing the status report, held back', () => held !== null, 15_000);
+    const sent = await command('selftest');
+    expect(sent.status).toBe(202);
+    selftestId = ((await sent.json()) as { id: string }).id;
+    await page.locator(`[data-testid=last-command][data-command-id="${selftestId}"]`).waitFor(WAIT);
+    expect(selftestShown).toBe(true);
+    // Now the older answer arrives: it must not replace the newer page.
+    await (held as unknown as () => Promise<void>)();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await page.locator('[data-testid=last-command]').getAttribute('data-command-id')).toBe(selftestId);
     await page.unroute(url('/terminals'));
   });
 

@@ -105,7 +105,12 @@ export const TerminalsPage: FC<{ view: View; terminals: TerminalView[]; sites: S
                 {online?.lastCommand ? (
                   <>
                     <dt>{t.lastCommand}</dt>
-                    <dd data-testid="last-command" class={online.lastCommand.ok ? 'ok' : 'warn'}>
+                    <dd
+                      data-testid="last-command"
+                      data-command={online.lastCommand.command}
+                      data-command-id={online.lastCommand.id}
+                      class={online.lastCommand.ok ? 'ok' : 'warn'}
+                    >
                       {t.commands[online.lastCommand.command]} · {online.lastCommand.ok ? t.passed : t.failed} ·{' '}
                       {f.dateTime(online.lastCommand.at, zone)}
                       <br />

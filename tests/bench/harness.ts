@@ -38,13 +38,9 @@ export function percentile(samples: readonly number[], p: number): number {
 }
 
 /**
- * The floor under ingest: the same rows the server stores, into the server's own taps table
- * (its schema, indexes and pragmas, by its migrations), `batchSize` to a transaction, with no
- * parsing, validation, MQTT or acks.
- */
-/**
  * The same rows as rawServerInsertRate, into the server's taps table on PostgreSQL through
  * `pg`: one multi-row INSERT per batch, each batch its own transaction, as the ingest would.
+ * Each raw primitive builds its rows inline, in its fastest direct form: it is the floor.
  */
 export async function rawPostgresInsertRate(
   url: string,
@@ -97,6 +93,11 @@ export async function rawPostgresInsertRate(
   }
 }
 
+/**
+ * The floor under ingest: the same rows the server stores, into the server's own taps table
+ * (its schema, indexes and pragmas, by its migrations), `batchSize` to a transaction, with no
+ * parsing, validation, MQTT or acks.
+ */
 export function rawServerInsertRate(dir: string, count: number, batchSize: number, terminals = 1): number {
   const path = join(dir, 'raw-server.db');
   const store = ServerStore.open(path);

@@ -1,5 +1,6 @@
 import { decodeMessage, encodeMessage, isProtocolError, LIMITS, type TapBatch } from '@ccus-gate/protocol';
 import { describe, expect, it } from 'vitest';
+import { onlineStatus } from '../support/terminal-status.js';
 
 function batchOf(count: number): TapBatch {
   const taps = Array.from({ length: count }, (_, i) => ({
@@ -53,22 +54,13 @@ describe('size limits', () => {
   it('refuses to encode a message that is over its byte limit', () => {
     const status = decodeMessage(
       'status',
-      JSON.stringify({
-        v: 1,
-        terminalId: 'gate-tokyo-01',
-        state: 'online',
-        at: '2026-11-24T07:45:00.000+09:00',
-        firmware: '0.1.0',
-        bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
-        queueDepth: 0,
-        oldestUndeliveredAt: null,
-        rejectedCount: 0,
-        clock: { synced: true, source: 'system' },
-        rosterVersion: null,
-        reader: { state: 'ok', model: null },
-        store: { state: 'ok' },
-        lastError: null,
-      }),
+      JSON.stringify(
+        onlineStatus('gate-tokyo-01', {
+          at: '2026-11-24T07:45:00.000+09:00',
+          rosterVersion: null,
+          reader: { state: 'ok', model: null },
+        }),
+      ),
     );
     expect(() => encodeMessage('status', status)).not.toThrow();
     const big = { ...status, unknown: 'x'.repeat(LIMITS.messageBytes.status) };

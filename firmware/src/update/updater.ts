@@ -62,6 +62,8 @@ export class Updater {
   #deadline: NodeJS.Timeout | null = null;
   #retry: NodeJS.Timeout | null = null;
   #stopped = false;
+  /** The last update's record where there is no releases folder to keep it in. */
+  #unmanaged: UpdateRecord | null = null;
 
   constructor(options: UpdaterOptions) {
     this.#o = options;
@@ -155,8 +157,6 @@ export class Updater {
       Math.max(0, at - this.#o.now().getTime()),
     );
   }
-
-  #unmanaged: UpdateRecord | null = null;
 
   #record(record: Omit<UpdateRecord, 'at'>): void {
     const full = { ...record, at: this.#o.now().toISOString() };

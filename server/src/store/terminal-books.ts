@@ -389,6 +389,11 @@ export abstract class TerminalBooks extends SiteRosters {
   }
 
   protected bumpConfig(terminalId: string): void {
-    this.db.sql('UPDATE terminals SET config_version = ? WHERE terminal_id = ?').run(this.db.nextVersion(), terminalId);
+    bumpTerminalConfig(this.db, terminalId);
   }
+}
+
+/** Moves a terminal's config version on, so its config is sent again (what it is offered changed). */
+export function bumpTerminalConfig(db: SqliteDb, terminalId: string): void {
+  db.sql('UPDATE terminals SET config_version = ? WHERE terminal_id = ?').run(db.nextVersion(), terminalId);
 }

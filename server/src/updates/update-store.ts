@@ -1,5 +1,6 @@
 import type { SqliteDb } from '../store/sqlite-db.js';
 import { StoreError } from '../store/store-error.js';
+import { bumpTerminalConfig } from '../store/terminal-books.js';
 
 /** A terminal release as published: its tarball is `<version>.tar.gz` in the updates folder. */
 export interface Release {
@@ -84,7 +85,7 @@ export class UpdateStore {
                requested_at = excluded.requested_at`,
           )
           .run(terminalId, version, url, at);
-        this.#bumpConfig(terminalId);
+        bumpTerminalConfig(this.#db, terminalId);
       }
       return [...terminalIds];
     });
@@ -98,7 +99,7 @@ export class UpdateStore {
         .filter((terminalId) => terminalIds === undefined || terminalIds.includes(terminalId));
       for (const terminalId of offered) {
         this.#db.sql('DELETE FROM terminal_updates WHERE terminal_id = ?').run(terminalId);
-        this.#bumpConfig(terminalId);
+        bumpTerminalConfig(this.#db, terminalId);
       }
       return offered;
     });
@@ -134,11 +135,5 @@ export class UpdateStore {
       this.#db.sql('SELECT 1 FROM terminal_updates WHERE terminal_id = ? AND version = ?').get(terminalId, version) !==
       undefined
     );
-  }
-
-  #bumpConfig(terminalId: string): void {
-    this.#db
-      .sql('UPDATE terminals SET config_version = ? WHERE terminal_id = ?')
-      .run(this.#db.nextVersion(), terminalId);
   }
 }

@@ -52,6 +52,8 @@ export interface TerminalDeps {
    * process passes `processZoneCalendarDate`, which costs far less memory but sets the process's TZ.
    */
   calendarDate?: CalendarDateIn;
+  /** Why the profile's outputs could not be opened (they are in the log only), for the status. */
+  outputsFault?: string;
   /** Something that happened before start and belongs in the status, e.g. a store replaced. */
   startupError?: { code: string; message: string };
   /** Where the machine's health is read (health/health-probe.ts); the machine's own files by default. */
@@ -144,6 +146,7 @@ export function createTerminal(deps: TerminalDeps): Terminal {
         store,
         totalTaps: counts.pending + counts.delivered + counts.rejected,
         readerErrors,
+        outputsFault: deps.outputsFault ?? null,
         now: clock.now(),
       }),
     };

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { TextDisplay } from './display.js';
 import type { GpioLineFactory } from './drivers/gpio/gpio-output.js';
 import type { OpenPort } from './drivers/serial-port.js';
+import { HardwareError } from './hardware-error.js';
 import { type DigitalOutput, type Outputs, switchOutput } from './output.js';
 import type { Pattern, PatternName } from './patterns.js';
 import type { HardwareProfile } from './profile.js';
@@ -15,6 +16,11 @@ export interface Hardware {
   /** The display, when the profile has one. */
   display?: TextDisplay;
   patterns: Partial<Record<PatternName, Pattern>>;
+  /**
+   * Why the profile's lights, buzzer and relay could not be opened, when `outputsOptional` let
+   * the readers run without them (outputs are then in the log only); null when they work.
+   */
+  outputsFault: HardwareError | null;
   /** Switches every output off and releases the pins. */
   close(): void;
 }
@@ -38,6 +44,13 @@ export interface HardwareDeps {
   onOutput?: (output: string, on: boolean) => void;
   /** A simulated display reports each new screen here. */
   onDisplay?: (lines: string[]) => void;
+  /**
+   * Outputs that cannot be opened (a light board unplugged, pins the kernel does not offer)
+   * leave the readers running with logged outputs, and say why in `outputsFault`, instead of
+   * failing the whole. The gate's service wants this: a tap is still taken and kept. A self-test
+   * does not.
+   */
+  outputsOptional?: boolean;
 }
 
 function simulatedOutput(name: string, onOutput: HardwareDeps['onOutput']): DigitalOutput {
@@ -111,6 +124,57 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
     }
   }
 
+  let opened: { outputs: Outputs; display?: TextDisplay };
+  let outputsFault: HardwareError | null = null;
+  const outputClosers: (() => void)[] = [];
+  try {
+    opened = await openOutputs(profile, deps, outputClosers);
+  } catch (error) {
+    if (!(deps.outputsOptional && error instanceof HardwareError)) {
+      for (const close of [...outputClosers, ...closers]) close();
+      throw error;
+    }
+    // What did open is released: the pins go back to the kernel, switched off.
+    for (const close of outputClosers) {
+      try {
+        close();
+      } catch {
+        // Already broken: the fault below says what.
+      }
+    }
+    outputClosers.length = 0;
+    outputsFault = error;
+    opened = { outputs: simulatedOutputs(deps.onOutput) };
+  }
+  closers.push(...outputClosers);
+  const { outputs, display } = opened;
+  return {
+    readers,
+    outputs,
+    ...(display === undefined ? {} : { display }),
+    patterns: profile.patterns as Partial<Record<PatternName, Pattern>>,
+    outputsFault,
+    close() {
+      for (const close of closers) close();
+    },
+  };
+}
+
+function simulatedOutputs(onOutput: HardwareDeps['onOutput']): Outputs {
+  return {
+    green: simulatedOutput('green', onOutput),
+    red: simulatedOutput('red', onOutput),
+    buzzer: simulatedOutput('buzzer', onOutput),
+    relay: simulatedOutput('relay', onOutput),
+  };
+}
+
+/** The profile's lights, buzzer, relay and display; each closer it adds releases what it opened. */
+async function openOutputs(
+  profile: HardwareProfile,
+  deps: HardwareDeps,
+  closers: (() => void)[],
+): Promise<{ outputs: Outputs; display?: TextDisplay }> {
   let outputs: Outputs;
   let display: TextDisplay | undefined;
   if (profile.display?.driver === 'simulated') {
@@ -123,12 +187,7 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
     });
   }
   if (profile.outputs.driver === 'simulated') {
-    outputs = {
-      green: simulatedOutput('green', deps.onOutput),
-      red: simulatedOutput('red', deps.onOutput),
-      buzzer: simulatedOutput('buzzer', deps.onOutput),
-      relay: simulatedOutput('relay', deps.onOutput),
-    };
+    outputs = simulatedOutputs(deps.onOutput);
   } else if (profile.outputs.driver === 'johnny-five') {
     const spec = profile.outputs;
     const { createJohnnyFiveOutputs, openFirmataIo } = await import('./drivers/johnny-five/j5-outputs.js');
@@ -175,13 +234,5 @@ export async function createHardware(profile: HardwareProfile, deps: HardwareDep
       ...(pins.relay === undefined ? {} : { relay: make('relay', pins.relay) }),
     };
   }
-  return {
-    readers,
-    outputs,
-    ...(display === undefined ? {} : { display }),
-    patterns: profile.patterns as Partial<Record<PatternName, Pattern>>,
-    close() {
-      for (const close of closers) close();
-    },
-  };
+  return display === undefined ? { outputs } : { outputs, display };
 }

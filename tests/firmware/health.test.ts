@@ -68,6 +68,7 @@ describe("the terminal's health", () => {
       memoryRssBytes: 70 * 1024 ** 2,
       uptimeSeconds: 86_400,
       readerErrors: 2,
+      outputsFault: null,
       tapsPerDay: null,
       daysOfTapsLeft: null,
     });

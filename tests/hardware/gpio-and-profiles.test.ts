@@ -120,6 +120,53 @@ describe('GPIO outputs', () => {
     ]);
     hardware.close();
   });
+
+  it('for the gate service, keeps the reader when the lights cannot be opened, and says why; otherwise refuses', async () => {
+    // A light board whose relay line the kernel refuses: green, red and buzzer opened first.
+    const root = fakeSysfs(join(dir.path, 'pi4'), [{ label: 'pinctrl-bcm2711', base: 512, ngpio: 58 }]);
+    const lines = recordingLines(() => Date.now());
+    const unexported: number[] = [];
+    const factory: GpioLineFactory = (sysfs, options) => {
+      if (sysfs === 535) throw Object.assign(new Error('EBUSY: resource busy, write'), { code: 'EBUSY' });
+      const line = lines.factory(sysfs, options);
+      return { ...line, unexport: () => unexported.push(sysfs) };
+    };
+    const profile = parseHardwareProfile(JSON.parse(readFileSync(join(PROFILES, 'pi-pn532-uart.json'), 'utf8')));
+    const fake = new FakePn532('/dev/serial0');
+
+    await expect(createHardware(profile, { gpio: factory, gpioRoot: root, openPort: fake.openPort })).rejects.toThrow(
+      /relay on BCM 23 \(sysfs 535\): EBUSY/,
+    );
+    expect(unexported).toEqual([529, 539, 534]);
+
+    unexported.length = 0;
+    lines.writes.length = 0;
+    const outputs: string[] = [];
+    const hardware = await createHardware(profile, {
+      gpio: factory,
+      gpioRoot: root,
+      openPort: fake.openPort,
+      outputsOptional: true,
+      onOutput: (name, on) => outputs.push(`${name} ${on}`),
+    });
+    expect(hardware.outputsFault).toMatchObject({ code: 'gpio_unavailable', message: expect.stringMatching(/relay/) });
+    // The lines that did open were switched off and handed back; the pattern goes to the log.
+    expect(unexported).toEqual([529, 539, 534]);
+    expect(lines.writes.every((write) => write.value === 0)).toBe(true);
+    hardware.outputs.green.set(true);
+    expect(outputs).toEqual(['green true']);
+    const [reader] = hardware.readers;
+    if (reader === undefined) throw new Error('no reader');
+    const cards: CardEvent[] = [];
+    reader.on('card', (card) => cards.push(card));
+    reader.on('error', () => {});
+    await reader.start();
+    fake.presentFelica('012E4CD3A1B2C3D4');
+    await waitFor('the card', () => cards.length === 1);
+    await reader.stop();
+    hardware.close();
+    expect(unexported).toEqual([529, 539, 534]);
+  });
 });
 
 describe('hardware profiles', () => {

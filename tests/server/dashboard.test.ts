@@ -720,6 +720,15 @@ describe('the contractor dashboard', () => {
       expect(warnings).toEqual(['hot', 'under_voltage', 'throttled', 'disk_low', 'few_days_left']);
       expect(browser.html).toContain('Under-voltage: replace the power supply or its cable');
       expect(browser.html).toContain('300 MB free');
+
+      // A terminal whose light board would not open takes taps without feedback: said so.
+      f.store.directory.setTerminalStatus(
+        f.a.terminalId,
+        status({ ...healthy, outputsFault: 'green on BCM 17 (sysfs 529): no Raspberry Pi header GPIO chip' }),
+      );
+      await browser.get('/terminals?lang=en');
+      expect([...browser.html.matchAll(/data-warning="([a-z_]+)"/g)].map((m) => m[1])).toEqual(['outputs_unavailable']);
+      expect(browser.html).toContain('Lights, buzzer and relay would not start');
     });
 
     it("shows a terminal's update: in progress, and one it had to roll back", async () => {

@@ -24,11 +24,21 @@ export function loadProfile(config: TerminalRuntimeConfig): HardwareProfile {
   return parseHardwareProfile(input, profile);
 }
 
-/** Builds the readers and outputs; simulated outputs show their changes in the log (debug). */
-export async function buildHardware(config: TerminalRuntimeConfig, log: Logger, input: Readable): Promise<Hardware> {
+/**
+ * Builds the readers and outputs; simulated outputs show their changes in the log (debug).
+ * `outputsOptional`: the service takes taps even when the lights cannot be opened (see
+ * `Hardware.outputsFault`).
+ */
+export async function buildHardware(
+  config: TerminalRuntimeConfig,
+  log: Logger,
+  input: Readable,
+  options: { outputsOptional?: boolean } = {},
+): Promise<Hardware> {
   const outputLog = log.child({ module: 'outputs' });
   return createHardware(loadProfile(config), {
     input,
+    outputsOptional: options.outputsOptional ?? false,
     onOutput: (output, on) => outputLog.debug({ output, on }, 'output'),
     // What a worker would read at the gate: at info, so the demo shows it beside each tap.
     onDisplay: (lines) => outputLog.info({ display: lines }, 'display'),

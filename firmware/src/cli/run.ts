@@ -40,7 +40,13 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
           message: `the store was corrupt and was moved to ${movedAside}; its unsent taps need recovering (firmware/README.md)`,
         };
   if (startupError !== undefined) log.error({ movedAside }, startupError.message);
-  const hardware = await buildHardware(config, log, process.stdin);
+  const hardware = await buildHardware(config, log, process.stdin, { outputsOptional: true });
+  if (hardware.outputsFault !== null) {
+    log.error(
+      { err: hardware.outputsFault },
+      'the lights, buzzer and relay could not be opened: taps are still taken and kept, without feedback at the gate',
+    );
+  }
   const releases = runningFromReleases();
   let lastTapAt: number | null = null;
   let restartForUpdate = (): void => {};
@@ -69,6 +75,7 @@ export async function runTerminal(config: TerminalRuntimeConfig, log: Logger): P
     readers,
     outputs,
     ...(hardware.display === undefined ? {} : { display: hardware.display }),
+    ...(hardware.outputsFault === null ? {} : { outputsFault: hardware.outputsFault.message }),
     patterns: hardware.patterns,
     transport: {
       url: config.broker.url,

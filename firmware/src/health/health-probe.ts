@@ -55,6 +55,8 @@ export interface HealthInputs {
   store: { size(): { bytes: number; maxBytes: number | null }; recentRate(): { count: number; since: string | null } };
   totalTaps: number;
   readerErrors: number;
+  /** Why the outputs could not be opened at start, if they could not. */
+  outputsFault?: string | null;
   now: Date;
 }
 
@@ -83,7 +85,7 @@ export function heatAndPower(sources: HealthSources): Pick<Health, 'cpuTempC' | 
 /**
  * How the terminal's machine is, for its status: heat and throttling (a Pi in the sun, a
  * weak power supply), the disk and the store (how many days of taps it still holds if the
- * network stays down), memory, uptime, reader errors. Cheap enough for every status.
+ * network stays down), memory, uptime, reader errors, outputs that would not open. Cheap enough for every status.
  */
 export function probeHealth(sources: HealthSources, inputs: HealthInputs): Health {
   const available = /^MemAvailable:\s+(\d+) kB/m.exec(sources.readText(MEMINFO) ?? '');
@@ -117,5 +119,6 @@ export function probeHealth(sources: HealthSources, inputs: HealthInputs): Healt
     memoryAvailableBytes: available === null ? null : Number(available[1]) * 1024,
     uptimeSeconds: sources.uptimeSeconds(),
     readerErrors: inputs.readerErrors,
+    outputsFault: inputs.outputsFault ?? null,
   };
 }

@@ -38,6 +38,11 @@ export const HealthSchema = z.strictObject({
   uptimeSeconds: z.int().min(0),
   /** Reader errors since the terminal started. */
   readerErrors: z.int().min(0),
+  /**
+   * Why the lights, buzzer or relay could not be opened at start (the terminal still takes and
+   * keeps taps, without feedback); null when they work. Optional: older terminals send none.
+   */
+  outputsFault: z.string().max(LIMITS.reasonChars).nullable().optional(),
 });
 export type Health = z.infer<typeof HealthSchema>;
 

@@ -7,7 +7,8 @@ export type HealthWarning =
   | 'disk_low'
   | 'few_days_left'
   | 'memory_low'
-  | 'reader_errors';
+  | 'reader_errors'
+  | 'outputs_unavailable';
 
 /**
  * Where a terminal's health needs a technician (server/README.md, "Terminal health"):
@@ -17,7 +18,9 @@ export type HealthWarning =
  * - disk_low: under 10% or 512 MiB free;
  * - few_days_left: under 14 days of taps fit offline at this gate's rate;
  * - memory_low: under 64 MiB available;
- * - reader_errors: the reader failed since the terminal started (cable, antenna, a card held badly).
+ * - reader_errors: the reader failed since the terminal started (cable, antenna, a card held badly);
+ * - outputs_unavailable: the lights, buzzer or relay would not open at start: taps are taken
+ *   without feedback (the light board's cable, the hardware profile's pins).
  */
 export const HEALTH_LIMITS = {
   hotC: 80,
@@ -46,5 +49,6 @@ export function healthWarnings(health: Health | undefined): HealthWarning[] {
     warnings.push('memory_low');
   }
   if (health.readerErrors > 0) warnings.push('reader_errors');
+  if (typeof health.outputsFault === 'string') warnings.push('outputs_unavailable');
   return warnings;
 }

@@ -110,6 +110,8 @@ export const en: Messages = {
     few_days_left: 'Under 14 days of taps fit offline',
     memory_low: 'Low on memory',
     reader_errors: 'Reader errors: check the wiring and the antenna',
+    outputs_unavailable:
+      'Lights, buzzer and relay would not start: taps are kept, but the gate gives no feedback; check the wiring and the hardware profile',
   },
   commands: { selftest: 'self-test', resync_roster: 'roster resync', report_status: 'status report' },
   passed: 'passed',

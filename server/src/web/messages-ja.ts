@@ -112,6 +112,8 @@ export const ja = {
     few_days_left: 'オフラインで保存できる打刻が14日分未満',
     memory_low: 'メモリ不足',
     reader_errors: 'リーダーのエラーあり: 配線とアンテナを確認',
+    outputs_unavailable:
+      'ランプ・ブザー・リレーが動作しません: 打刻は記録されますが、ゲートで応答できません。配線とハードウェア構成を確認',
   },
   commands: { selftest: '自己診断', resync_roster: '名簿の再取得', report_status: '状態の報告' },
   passed: '合格',

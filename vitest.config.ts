@@ -19,6 +19,9 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    // The SD card image builds and boots an arm64 machine under emulation: it runs alone,
+    // after the rest (vitest.image.config.ts, `npm run test:image`), so neither slows the other.
+    exclude: ['tests/system/sd-image.test.ts', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Suites start real brokers, servers and SQLite files; two cores do not gain from more.

@@ -78,9 +78,15 @@ describe('install.sh', () => {
     expect(missing.stderr).toMatch(/^usage: /);
   });
 
-  it('passes shellcheck, and so does the launcher it installs', () => {
+  it('passes shellcheck, and so do the launcher it installs and the SD card image scripts', () => {
     const shellcheck = ensureBinary('shellcheck', 'shellcheck');
-    const result = spawnSync(shellcheck, [SCRIPT, join(ROOT, 'firmware/deploy/launch')], { encoding: 'utf8' });
+    const image = ['build-image.sh', 'customize.sh', 'initramfs-later.sh', 'files/apply-bundle', 'files/grow-root'];
+    const scripts = [
+      SCRIPT,
+      join(ROOT, 'firmware/deploy/launch'),
+      ...image.map((f) => join(ROOT, 'firmware/image', f)),
+    ];
+    const result = spawnSync(shellcheck, scripts, { encoding: 'utf8' });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { SerialPortStream } from '@serialport/stream';
 import type { SerialPortMock } from 'serialport';
 import type { Pn532Port } from '../drivers/pn532/pn532-reader.js';
@@ -47,7 +48,7 @@ export class FakePn532 {
   readonly stats = { framesFromHost: 0, commands: new Map<number, number>(), nacksFromHost: 0 };
   #unplugged = false;
   #awake = false;
-  #open: MockPortBinding | null = null;
+  #open: Pick<MockPortBinding, 'isOpen' | 'emitData'> | null = null;
   #incoming: number[] = [];
   #lastAnswer: Buffer | null = null;
   #outgoing: Buffer = Buffer.alloc(0);
@@ -72,6 +73,30 @@ export class FakePn532 {
     await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
     return port as unknown as Pn532Port;
   };
+
+  /**
+   * The chip at the far end of a byte stream instead of the mock binding: a socket to an
+   * emulated machine's UART (tests/system/sd-image.test.ts), whose kernel driver and
+   * serialport speak to it as to a real PN532. Detaches when the stream ends.
+   */
+  wire(stream: Duplex): void {
+    const port = {
+      get isOpen() {
+        return !stream.destroyed && stream.writable;
+      },
+      emitData: (bytes: Buffer) => void stream.write(bytes),
+    };
+    this.#open = port;
+    this.#awake = false;
+    this.#incoming = [];
+    stream.on('data', (bytes: Buffer) => {
+      if (this.#open === port) this.#fromHost(bytes);
+    });
+    stream.on('close', () => {
+      if (this.#open === port) this.#open = null;
+    });
+    stream.on('error', () => {});
+  }
 
   /** Puts a FeliCa card in the field. */
   presentFelica(idm: string, options: Partial<Omit<FakeFelica, 'idm'>> = {}): void {

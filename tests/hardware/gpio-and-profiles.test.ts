@@ -3,10 +3,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type CardEvent,
+  type CardReader,
   createHardware,
   DEFAULT_PATTERNS,
   type GpioLineFactory,
   GpioOutput,
+  type Hardware,
   HardwareError,
   PatternPlayer,
   parseHardwareProfile,
@@ -48,6 +50,23 @@ function recordingLines(now: () => number): {
       return { writeSync: (value) => writes.push({ sysfs, value, at: now() }), unexport: () => {} };
     },
   };
+}
+
+/** Starts the hardware's first reader and puts a FeliCa card on the fake: what the reader read. */
+async function readFelica(
+  hardware: Hardware,
+  fake: FakePn532,
+  idm: string,
+): Promise<{ reader: CardReader; card: CardEvent }> {
+  const [reader] = hardware.readers;
+  if (reader === undefined) throw new Error('no reader');
+  const cards: CardEvent[] = [];
+  reader.on('card', (card) => cards.push(card));
+  reader.on('error', () => {});
+  await reader.start();
+  fake.presentFelica(idm);
+  const card = await waitFor('the card', () => cards[0]);
+  return { reader, card };
 }
 
 describe('GPIO outputs', () => {
@@ -155,14 +174,7 @@ describe('GPIO outputs', () => {
     expect(lines.writes.every((write) => write.value === 0)).toBe(true);
     hardware.outputs.green.set(true);
     expect(outputs).toEqual(['green true']);
-    const [reader] = hardware.readers;
-    if (reader === undefined) throw new Error('no reader');
-    const cards: CardEvent[] = [];
-    reader.on('card', (card) => cards.push(card));
-    reader.on('error', () => {});
-    await reader.start();
-    fake.presentFelica('012E4CD3A1B2C3D4');
-    await waitFor('the card', () => cards.length === 1);
+    const { reader } = await readFelica(hardware, fake, '012E4CD3A1B2C3D4');
     await reader.stop();
     hardware.close();
     expect(unexported).toEqual([529, 539, 534]);
@@ -200,15 +212,8 @@ describe('hardware profiles', () => {
       outputs: { driver: 'simulated' },
     });
     const hardware = await createHardware(profile, { openPort: fake.openPort });
-    const [reader] = hardware.readers;
-    if (reader === undefined) throw new Error('no reader');
-    const cards: CardEvent[] = [];
-    reader.on('card', (card) => cards.push(card));
-    reader.on('error', () => {});
-    await reader.start();
-    fake.presentFelica('012E4CD3A1B2C3D4');
-    await waitFor('the card', () => cards.length === 1);
-    expect(cards[0]).toMatchObject({ tech: 'felica', id: '012E4CD3A1B2C3D4', reader: 'gate' });
+    const { reader, card } = await readFelica(hardware, fake, '012E4CD3A1B2C3D4');
+    expect(card).toMatchObject({ tech: 'felica', id: '012E4CD3A1B2C3D4', reader: 'gate' });
     expect(reader.info()).toEqual({ model: 'PN532', firmware: '1.6' });
     await reader.stop();
   });

@@ -87,6 +87,21 @@ describe("the terminal's health", () => {
     expect(probe(laptop, 0)).toMatchObject({ cpuTempC: null, throttled: null, memoryAvailableBytes: null });
   });
 
+  it('says why the lights would not open, capped so the status stays valid', () => {
+    const fault = `green on BCM 17 (sysfs 529): ${'EIO: i/o error, write /sys/class/gpio/export; '.repeat(30)}`;
+    const health = probeHealth(pi(), {
+      storePath: store.path,
+      store,
+      totalTaps: 0,
+      readerErrors: 0,
+      outputsFault: fault,
+      now,
+    });
+    expect(health.outputsFault).toBe(fault.slice(0, 300));
+    const status = onlineStatus('gate-01', { at: now.toISOString(), rosterVersion: null, health });
+    expect(decodeMessage('status', encodeMessage('status', status))).toMatchObject({ health });
+  });
+
   it("counts the days of taps the disk and the store's cap still hold at this gate's rate", () => {
     tapsFor(200, 6);
     const roomy = probe(pi({}, 1024 ** 3), 1200);

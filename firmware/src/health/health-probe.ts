@@ -1,7 +1,7 @@
 import { readFileSync, statfsSync, statSync } from 'node:fs';
 import { uptime } from 'node:os';
 import { dirname } from 'node:path';
-import type { Health } from '@ccus-gate/protocol';
+import { type Health, LIMITS } from '@ccus-gate/protocol';
 
 /** Where health is read from: the machine's files, or a test's. */
 export interface HealthSources {
@@ -85,7 +85,8 @@ export function heatAndPower(sources: HealthSources): Pick<Health, 'cpuTempC' | 
 /**
  * How the terminal's machine is, for its status: heat and throttling (a Pi in the sun, a
  * weak power supply), the disk and the store (how many days of taps it still holds if the
- * network stays down), memory, uptime, reader errors, outputs that would not open. Cheap enough for every status.
+ * network stays down), memory, uptime, reader errors, outputs that would not open. Cheap
+ * enough for every status.
  */
 export function probeHealth(sources: HealthSources, inputs: HealthInputs): Health {
   const available = /^MemAvailable:\s+(\d+) kB/m.exec(sources.readText(MEMINFO) ?? '');
@@ -119,6 +120,7 @@ export function probeHealth(sources: HealthSources, inputs: HealthInputs): Healt
     memoryAvailableBytes: available === null ? null : Number(available[1]) * 1024,
     uptimeSeconds: sources.uptimeSeconds(),
     readerErrors: inputs.readerErrors,
-    outputsFault: inputs.outputsFault ?? null,
+    // A driver's message may be long (paths, errno text); the status caps it, as it caps errors.
+    outputsFault: inputs.outputsFault?.slice(0, LIMITS.reasonChars) ?? null,
   };
 }

@@ -19,8 +19,9 @@ in_root node --version >/dev/null
 
 # The release, as install.sh installs it (users, layout, unit, volatile logs), without building
 # its native modules for this machine's CPU; then those cross-compiled for arm64 against the
-# image's own headers and libraries (--sysroot): minutes, where under emulation it took most
-# of an hour. No prebuilt binary is fetched: each is built from source, for the Node above.
+# image's own headers and libraries (--sysroot): two minutes, where under emulation the
+# store's module alone took over ten. No prebuilt binary is fetched: each is built from
+# source, for the Node above.
 say "installing the release"
 ROOT=$root CCUS_GATE_NPM_FLAGS=--ignore-scripts bash "$CCUS_IMAGE_INSTALL" "$CCUS_IMAGE_RELEASE"
 say "building the native modules for arm64"

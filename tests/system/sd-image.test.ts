@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SyncServerHarness, startSyncServer } from '../support/sync-server.js';
 import { ensureBinary } from '../support/system-package.js';
 import { tempDir } from '../support/temp-dir.js';
-import { waitForAsync } from '../support/wait.js';
+import { waitFor as waitForAny } from '../support/wait.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 /** The boot partition's offset in the image (build-image.sh): mtools reads it there. */
@@ -41,7 +41,7 @@ describe('the SD card image', () => {
   const status = (): OnlineStatus | null =>
     harness.store.directory.terminalView(null, harness.terminalId).status as OnlineStatus | null;
   const waitFor = (what: string, check: () => boolean, ms: number) =>
-    waitForAsync(what, async () => check(), ms).catch((error: Error) => {
+    waitForAny(what, check, ms).catch((error: Error) => {
       throw new Error(`${error.message}${consoleTail()}`);
     });
 

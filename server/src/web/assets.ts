@@ -26,7 +26,12 @@ export const DASHBOARD_JS = `'use strict';
       const mine = ++asked;
       const response = await fetch(location.href, { headers: { 'x-partial': 'main' }, credentials: 'same-origin' });
       const html = response.ok ? await response.text() : null;
-      if (html !== null && mine === asked) { main.innerHTML = html; label(main); }
+      if (html === null || mine !== asked) return;
+      // What the page said when it opened ("self-test sent") stays: the refresh is of the content.
+      const flashes = [...main.querySelectorAll(':scope > .flash')];
+      main.innerHTML = html;
+      main.prepend(...flashes);
+      label(main);
     };
     const source = new EventSource(url);
     source.addEventListener('open', () => { main.dataset.liveState = 'open'; });

@@ -172,8 +172,8 @@ describe('the dashboard in a real browser', () => {
       // (A refresh used to replace it, so it was gone within a second of the page opening.)
       expect(await flash(page)).toContain('自己診断を端末に送りました');
       await shoot(page, 'terminals');
-      // Longer than its waits together: on a loaded machine the test's own limit cut it short
-      // first, and the failure did not say which step was slow.
+      // Longer than its waits together (reading the flash waits up to Playwright's 30 s): a
+      // failure then names the step that waited, where the test's own 30 s limit named none.
     },
     4 * WAIT.timeout,
   );

@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { FakePn532 } from '@ccus-gate/hardware/testing';
 import { type OnlineStatus, ProvisioningBundleSchema } from '@ccus-gate/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,7 +64,7 @@ describe('the SD card image', () => {
       });
       image = printed.trim().split('\n').pop() as string;
     }
-    version = /ccus-gate-(.+)\.img$/.exec(image)?.[1] ?? '';
+    version = /^ccus-gate-(.+)\.img$/.exec(basename(image))?.[1] ?? '';
     // The card as flashed: a copy, so a reused image stays as it was built, on a card 1 GiB larger.
     copyFileSync(image, card);
     imageBytes = statSync(card).size;

@@ -38,9 +38,33 @@ export function percentile(samples: readonly number[], p: number): number {
 }
 
 /**
+ * Tap `seq` of a raw primitive's load: both primitives insert exactly these rows, so their
+ * figures compare the engines, not the data.
+ */
+function rawTap(seq: number): {
+  card: string;
+  worker: string;
+  direction: string;
+  at: string;
+  atMs: number;
+  day: string;
+} {
+  const w = (seq * 7) % 1000;
+  const at = new Date(Date.parse('2026-10-01T00:00:00Z') + seq * 1000);
+  const iso = at.toISOString();
+  return {
+    card: `04${w.toString(16).toUpperCase().padStart(6, '0')}`,
+    worker: String(10_000_000_000_001 + w),
+    direction: seq % 2 ? 'in' : 'out',
+    at: iso,
+    atMs: at.getTime(),
+    day: iso.slice(0, 10),
+  };
+}
+
+/**
  * The same rows as rawServerInsertRate, into the server's taps table on PostgreSQL through
  * `pg`: one multi-row INSERT per batch, each batch its own transaction, as the ingest would.
- * Each raw primitive builds its rows inline, in its fastest direct form: it is the floor.
  */
 export async function rawPostgresInsertRate(
   url: string,
@@ -66,21 +90,9 @@ export async function rawPostgresInsertRate(
       const receivedAt = new Date().toISOString();
       const values: unknown[] = [];
       for (let seq = from; seq < from + batchSize; seq++) {
-        const w = (seq * 7) % 1000;
-        const worker = String(10_000_000_000_001 + w);
-        const at = new Date(Date.parse('2026-10-01T00:00:00Z') + seq * 1000);
-        const day = at.toISOString().slice(0, 10);
-        const direction = seq % 2 ? 'in' : 'out';
-        values.push(
-          terminal,
-          seq,
-          '11',
-          'mifare',
-          `04${w.toString(16).toUpperCase().padStart(6, '0')}`,
-          worker,
-          worker,
-        );
-        values.push(direction, at.toISOString(), at.getTime(), day, day, direction);
+        const { card, worker, direction, at, atMs, day } = rawTap(seq);
+        values.push(terminal, seq, '11', 'mifare', card, worker, worker);
+        values.push(direction, at, atMs, day, day, direction);
         values.push('7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13', seq, 1, '[]', receivedAt);
       }
       await client.query('BEGIN');
@@ -111,26 +123,8 @@ export function rawServerInsertRate(dir: string, count: number, batchSize: numbe
   const batch = store.db.raw.transaction((terminal: string, from: number) => {
     const receivedAt = new Date().toISOString();
     for (let seq = from; seq < from + batchSize; seq++) {
-      const w = (seq * 7) % 1000;
-      const worker = String(10_000_000_000_001 + w);
-      const at = new Date(Date.parse('2026-10-01T00:00:00Z') + seq * 1000);
-      const day = at.toISOString().slice(0, 10);
-      const direction = seq % 2 ? 'in' : 'out';
-      insert.run(
-        terminal,
-        seq,
-        `04${w.toString(16).toUpperCase().padStart(6, '0')}`,
-        worker,
-        worker,
-        direction,
-        at.toISOString(),
-        at.getTime(),
-        day,
-        day,
-        direction,
-        seq,
-        receivedAt,
-      );
+      const { card, worker, direction, at, atMs, day } = rawTap(seq);
+      insert.run(terminal, seq, card, worker, worker, direction, at, atMs, day, day, direction, seq, receivedAt);
     }
   });
   const started = performance.now();

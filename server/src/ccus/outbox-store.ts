@@ -1,14 +1,12 @@
+import type { Kysely } from 'kysely';
 import type { RecordKey } from '../records/record-queue.js';
-import type { SqliteDb } from '../store/sqlite-db.js';
+import type { Answer, StoreEngine } from '../store/engine/store-engine.js';
+import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
+import type { DB } from '../store/schema.js';
 import type { CcusSubmission } from './gateway.js';
+import { coalescedAfter, contentOf, type OutboxEntry, offered, type SubmissionContent } from './outbox-state.js';
 
-/** What CCUS is told of a record; a change to any of it is sent again. */
-export interface SubmissionContent {
-  firstIn: string | null;
-  lastOut: string | null;
-  trade: string | null;
-  position: string | null;
-}
+export type { SubmissionContent } from './outbox-state.js';
 
 export interface OutboxItem extends RecordKey, SubmissionContent {
   idempotencyKey: string;
@@ -38,221 +36,292 @@ export interface OutboxOptions {
 
 export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = { coalesceMs: 10 * 60_000 };
 
-const contentOf = (content: SubmissionContent): string =>
-  JSON.stringify({
-    firstIn: content.firstIn,
-    lastOut: content.lastOut,
-    trade: content.trade,
-    position: content.position,
-  });
-
 /**
- * The CCUS outbox: which records go to CCUS, when, and what CCUS holds of each. A record
- * reaches CCUS within seconds of its first tap, and again within seconds of its exit; other
- * changes are coalesced, one submission per `coalesceMs` at most, and the last always goes. Claims, marks and
- * retries all happen here; the forwarder only sends.
+ * The outbox's steps, written once for both engines (store/engine/): the record builder
+ * composes `offer` and `withdraw` into its own transaction; CcusOutbox runs each on its own.
  */
-export class CcusOutbox {
-  readonly #db: SqliteDb;
+export class OutboxSteps {
+  readonly #engine: StoreEngine;
   readonly #coalesceSeconds: number;
 
-  constructor(db: SqliteDb, options: OutboxOptions = DEFAULT_OUTBOX_OPTIONS) {
-    this.#db = db;
+  constructor(engine: StoreEngine, options: OutboxOptions = DEFAULT_OUTBOX_OPTIONS) {
+    this.#engine = engine;
     this.#coalesceSeconds = Math.max(0, Math.round(options.coalesceMs / 1000));
   }
 
-  /**
-   * The record as it now is: held for a person (`held` says why), or due to CCUS unless CCUS
-   * already holds exactly this. A record CCUS refused stays refused until a person sends it
-   * again; one being sent or waiting out a retry keeps its turn.
-   */
-  offer(key: RecordKey, content: SubmissionContent, held: string | null): void {
-    this.#db
-      .sql(
-        `INSERT INTO ccus_outbox (site_id, worker_id, working_day, idempotency_key, state, next_attempt_at, held_reason, content)
-         VALUES (@siteId, @workerId, @workingDay, @key, CASE WHEN @held IS NULL THEN 'pending' ELSE 'held' END, @now, @held, @content)
-         ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
-           content = @content,
-           state = CASE
-             WHEN ccus_outbox.state IN ('sending', 'refused') THEN ccus_outbox.state
-             WHEN @held IS NOT NULL THEN 'held'
-             WHEN ccus_outbox.state = 'retrying' THEN 'retrying'
-             WHEN ccus_outbox.sent_content IS @content AND ccus_outbox.state IN ('accepted', 'held')
-               AND ccus_outbox.accepted_at IS NOT NULL THEN 'accepted'
-             ELSE 'pending' END,
-           held_reason = CASE WHEN ccus_outbox.state IN ('sending', 'refused') THEN ccus_outbox.held_reason ELSE @held END,
-           next_attempt_at = CASE
-             WHEN ccus_outbox.state IN ('sending', 'refused', 'retrying') THEN ccus_outbox.next_attempt_at
-             WHEN ccus_outbox.state = 'pending' AND ccus_outbox.content IS @content THEN ccus_outbox.next_attempt_at
-             -- The exit completes the record: that one goes at once.
-             WHEN json_extract(@content, '$.lastOut') IS NOT NULL
-               AND json_extract(coalesce(ccus_outbox.sent_content, '{}'), '$.lastOut') IS NULL THEN @now
-             ELSE ${this.#coalesced('@now')} END`,
-      )
-      .run({
-        ...key,
-        key: `${key.siteId}:${key.workerId}:${key.workingDay}`,
-        held,
-        content: contentOf(content),
-        now: this.#db.iso(),
-      });
+  get #db(): Kysely<DB> {
+    return this.#engine.db;
+  }
+
+  #now(): string {
+    return this.#engine.now().toISOString();
+  }
+
+  #key(key: RecordKey) {
+    return this.#db
+      .updateTable('ccus_outbox')
+      .where('site_id', '=', key.siteId)
+      .where('worker_id', '=', key.workerId)
+      .where('working_day', '=', key.workingDay);
+  }
+
+  /** The record as it now is (outbox-state.ts `offered`). */
+  *offer(key: RecordKey, submission: SubmissionContent, held: string | null): Work<void> {
+    const now = this.#now();
+    const content = contentOf(submission);
+    const inserted = yield* execute(
+      this.#db
+        .insertInto('ccus_outbox')
+        .values({
+          site_id: key.siteId,
+          worker_id: key.workerId,
+          working_day: key.workingDay,
+          idempotency_key: `${key.siteId}:${key.workerId}:${key.workingDay}`,
+          state: held === null ? 'pending' : 'held',
+          next_attempt_at: now,
+          held_reason: held,
+          content,
+        })
+        .onConflict((conflict) => conflict.columns(['site_id', 'worker_id', 'working_day']).doNothing()),
+    );
+    if (inserted === 1) return;
+    let read = this.#db
+      .selectFrom('ccus_outbox')
+      .select(['state', 'content', 'sent_content', 'held_reason', 'next_attempt_at', 'last_sent_at', 'accepted_at'])
+      .where('site_id', '=', key.siteId)
+      .where('worker_id', '=', key.workerId)
+      .where('working_day', '=', key.workingDay);
+    // Another server's builder, or its forwarder marking the record, waits until this is decided.
+    if (this.#engine.kind === 'postgres') read = read.forUpdate();
+    const entry = (yield* firstRow(read)) as OutboxEntry;
+    yield* execute(this.#key(key).set({ content, ...offered(entry, content, held, now, this.#coalesceSeconds) }));
   }
 
   /** A record with no taps left (they moved to another day): gone, unless CCUS has it or is getting it. */
-  withdraw(key: RecordKey): boolean {
-    this.#db
-      .sql(
-        `DELETE FROM ccus_outbox WHERE site_id = ? AND worker_id = ? AND working_day = ? AND state NOT IN ('accepted', 'sending')
-           AND accepted_at IS NULL`,
-      )
-      .run(key.siteId, key.workerId, key.workingDay);
-    return (
+  *withdraw(key: RecordKey): Work<boolean> {
+    yield* execute(
       this.#db
-        .sql('SELECT 1 FROM ccus_outbox WHERE site_id = ? AND worker_id = ? AND working_day = ?')
-        .get(key.siteId, key.workerId, key.workingDay) === undefined
+        .deleteFrom('ccus_outbox')
+        .where('site_id', '=', key.siteId)
+        .where('worker_id', '=', key.workerId)
+        .where('working_day', '=', key.workingDay)
+        .where('state', 'not in', ['accepted', 'sending'])
+        .where('accepted_at', 'is', null),
     );
-  }
-
-  /** The earliest a changed record may go: now, or a coalescing window after it was last sent. */
-  #coalesced(now: string): string {
-    return `CASE WHEN ccus_outbox.last_sent_at IS NULL THEN ${now}
-      ELSE max(${now}, strftime('%Y-%m-%dT%H:%M:%fZ', ccus_outbox.last_sent_at, '+${this.#coalesceSeconds} seconds')) END`;
+    const left = yield* firstRow(
+      this.#db
+        .selectFrom('ccus_outbox')
+        .select('state')
+        .where('site_id', '=', key.siteId)
+        .where('worker_id', '=', key.workerId)
+        .where('working_day', '=', key.workingDay),
+    );
+    return left === undefined;
   }
 
   /**
    * Claims records due for sending for `owner` until `leaseMs` from now and marks them
    * `sending`; a record another server claimed is due again once its claim has run out (that
-   * server died or stalled), so each is sent by one server at a time.
+   * server died or stalled), so each is sent by one server at a time. On PostgreSQL the rows
+   * are locked as they are claimed and rows another server is claiming are skipped, so
+   * servers claiming together each get others, never wait on each other.
    */
-  claimDue(limit: number, owner: string, leaseMs: number): OutboxItem[] {
-    const now = this.#db.iso();
+  *claimDue(limit: number, owner: string, leaseMs: number): Work<OutboxItem[]> {
+    const now = this.#now();
     const until = new Date(Date.parse(now) + leaseMs).toISOString();
-    return this.#db.transaction(() => {
-      const rows = this.#db
-        .sql(
-          `SELECT o.site_id, o.worker_id, o.working_day, o.idempotency_key, o.attempts, o.content, t.company_id
-           FROM ccus_outbox o
-           JOIN sites s ON s.site_id = o.site_id
-           JOIN tenants t ON t.tenant_id = s.tenant_id
-           WHERE (o.state IN ('pending', 'retrying') AND o.next_attempt_at <= @now)
-              OR (o.state = 'sending' AND (o.claim_until IS NULL OR o.claim_until <= @now))
-           ORDER BY o.next_attempt_at LIMIT @limit`,
-        )
-        .all({ now, limit }) as {
-        site_id: string;
-        worker_id: string;
-        working_day: string;
-        idempotency_key: string;
-        attempts: number;
-        content: string;
-        company_id: string;
-      }[];
-      const mark = this.#db.sql(
-        `UPDATE ccus_outbox SET state = 'sending', attempts = attempts + 1, sent_content = content, last_sent_at = ?,
-           claimed_by = ?, claim_until = ?
-         WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
+    let due = this.#db
+      .selectFrom('ccus_outbox as o')
+      .innerJoin('sites as s', 's.site_id', 'o.site_id')
+      .innerJoin('tenants as t', 't.tenant_id', 's.tenant_id')
+      .select(['o.site_id', 'o.worker_id', 'o.working_day', 'o.idempotency_key', 'o.attempts', 'o.content'])
+      .select('t.company_id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('o.state', 'in', ['pending', 'retrying']), eb('o.next_attempt_at', '<=', now)]),
+          eb.and([
+            eb('o.state', '=', 'sending'),
+            eb.or([eb('o.claim_until', 'is', null), eb('o.claim_until', '<=', now)]),
+          ]),
+        ]),
+      )
+      .orderBy('o.next_attempt_at')
+      .limit(limit);
+    if (this.#engine.kind === 'postgres') due = due.forUpdate('o').skipLocked();
+    const claimed = yield* rows(due);
+    for (const row of claimed) {
+      yield* execute(
+        this.#key({ siteId: row.site_id, workerId: row.worker_id, workingDay: row.working_day }).set((eb) => ({
+          state: 'sending',
+          attempts: eb('attempts', '+', 1),
+          sent_content: eb.ref('content'),
+          last_sent_at: now,
+          claimed_by: owner,
+          claim_until: until,
+        })),
       );
-      for (const row of rows) mark.run(now, owner, until, row.site_id, row.worker_id, row.working_day);
-      return rows.map((row) => ({
-        siteId: row.site_id,
-        workerId: row.worker_id,
-        workingDay: row.working_day,
-        idempotencyKey: row.idempotency_key,
-        attempts: row.attempts + 1,
-        companyId: row.company_id,
-        ...(JSON.parse(row.content) as SubmissionContent),
-      }));
-    });
+    }
+    return claimed.map((row) => ({
+      siteId: row.site_id,
+      workerId: row.worker_id,
+      workingDay: row.working_day,
+      idempotencyKey: row.idempotency_key,
+      attempts: row.attempts + 1,
+      companyId: row.company_id,
+      ...(JSON.parse(row.content ?? '{}') as SubmissionContent),
+    }));
   }
 
   /** Accepted; but if the record changed while it was being sent, the change goes too (coalesced). */
-  markAccepted(item: RecordKey, receipt: string, owner: string): void {
-    this.#db
-      .sql(
-        `UPDATE ccus_outbox SET
-           state = CASE WHEN content IS NOT sent_content THEN 'pending'
-                        WHEN held_reason IS NOT NULL THEN 'held' ELSE 'accepted' END,
-           next_attempt_at = ${this.#coalesced('@now')},
-           receipt = @receipt, accepted_at = @now, last_error = NULL, claimed_by = NULL, claim_until = NULL
-         WHERE site_id = @siteId AND worker_id = @workerId AND working_day = @workingDay AND state = 'sending'
-           AND claimed_by IS @owner`,
-      )
-      .run({
-        receipt,
-        owner,
-        now: this.#db.iso(),
-        siteId: item.siteId,
-        workerId: item.workerId,
-        workingDay: item.workingDay,
-      });
+  *markAccepted(item: RecordKey, receipt: string, owner: string): Work<void> {
+    const now = this.#now();
+    let read = this.#db
+      .selectFrom('ccus_outbox')
+      .select(['content', 'sent_content', 'held_reason', 'last_sent_at'])
+      .where('site_id', '=', item.siteId)
+      .where('worker_id', '=', item.workerId)
+      .where('working_day', '=', item.workingDay)
+      .where('state', '=', 'sending')
+      .where('claimed_by', '=', owner);
+    if (this.#engine.kind === 'postgres') read = read.forUpdate();
+    const entry = yield* firstRow(read);
+    // The claim was lost (it ran out and another server took the record): its answer is theirs.
+    if (entry === undefined) return;
+    const state = entry.content !== entry.sent_content ? 'pending' : entry.held_reason !== null ? 'held' : 'accepted';
+    yield* execute(
+      this.#key(item)
+        .set({
+          state,
+          next_attempt_at: coalescedAfter(entry.last_sent_at, now, this.#coalesceSeconds),
+          receipt,
+          accepted_at: now,
+          last_error: null,
+          claimed_by: null,
+          claim_until: null,
+        })
+        .where('state', '=', 'sending')
+        .where('claimed_by', '=', owner),
+    );
   }
 
   /**
    * Keeps the claim on a record about to be sent; false when it was lost (the claim ran out
    * and another server took the record), and then it must not be sent.
    */
-  holdClaim(item: RecordKey, owner: string, leaseMs: number): boolean {
-    const until = new Date(Date.parse(this.#db.iso()) + leaseMs).toISOString();
-    return (
-      this.#db
-        .sql(
-          `UPDATE ccus_outbox SET claim_until = ?
-             WHERE site_id = ? AND worker_id = ? AND working_day = ? AND state = 'sending' AND claimed_by IS ?`,
-        )
-        .run(until, item.siteId, item.workerId, item.workingDay, owner).changes === 1
+  *holdClaim(item: RecordKey, owner: string, leaseMs: number): Work<boolean> {
+    const until = new Date(this.#engine.now().getTime() + leaseMs).toISOString();
+    const held = yield* execute(
+      this.#key(item).set({ claim_until: until }).where('state', '=', 'sending').where('claimed_by', '=', owner),
+    );
+    return held === 1;
+  }
+
+  *markRefused(item: RecordKey, reason: string, owner: string): Work<void> {
+    yield* execute(
+      this.#key(item)
+        .set({ state: 'refused', last_error: reason, claimed_by: null, claim_until: null })
+        .where('state', '=', 'sending')
+        .where('claimed_by', '=', owner),
     );
   }
 
-  markRefused(item: RecordKey, reason: string, owner: string): void {
-    this.#db
-      .sql(
-        `UPDATE ccus_outbox SET state = 'refused', last_error = ?, claimed_by = NULL, claim_until = NULL
-           WHERE site_id = ? AND worker_id = ? AND working_day = ? AND state = 'sending' AND claimed_by IS ?`,
-      )
-      .run(reason, item.siteId, item.workerId, item.workingDay, owner);
-  }
-
   /** Due again at `nextAttemptAt`. `spent: false` gives back the attempt of a record claimed but never sent. */
-  markRetry(item: RecordKey, reason: string, nextAttemptAt: Date, owner: string, spent = true): void {
-    this.#db
-      .sql(
-        `UPDATE ccus_outbox SET state = CASE WHEN @spent THEN 'retrying' ELSE 'pending' END,
-           attempts = attempts - CASE WHEN @spent THEN 0 ELSE 1 END, last_error = @reason, next_attempt_at = @at,
-           claimed_by = NULL, claim_until = NULL
-         WHERE site_id = @siteId AND worker_id = @workerId AND working_day = @workingDay AND state = 'sending'
-           AND claimed_by IS @owner`,
-      )
-      .run({
-        owner,
-        spent: spent ? 1 : 0,
-        reason,
-        at: nextAttemptAt.toISOString(),
-        siteId: item.siteId,
-        workerId: item.workerId,
-        workingDay: item.workingDay,
-      });
+  *markRetry(item: RecordKey, reason: string, nextAttemptAt: Date, owner: string, spent = true): Work<void> {
+    yield* execute(
+      this.#key(item)
+        .set((eb) => ({
+          state: spent ? 'retrying' : 'pending',
+          attempts: spent ? eb.ref('attempts') : eb('attempts', '-', 1),
+          last_error: reason,
+          next_attempt_at: nextAttemptAt.toISOString(),
+          claimed_by: null,
+          claim_until: null,
+        }))
+        .where('state', '=', 'sending')
+        .where('claimed_by', '=', owner),
+    );
   }
 
   /**
    * Puts back in the queue what this server (by its stable `owner` name) was sending when it
    * stopped, and any claim that ran out; another live server's claims are left to it.
    */
-  requeueSending(owner: string): number {
-    return this.#db
-      .sql(
-        `UPDATE ccus_outbox SET state = 'pending', claimed_by = NULL, claim_until = NULL
-           WHERE state = 'sending' AND (claimed_by IS NULL OR claimed_by = ? OR claim_until <= ?)`,
-      )
-      .run(owner, this.#db.iso()).changes;
+  *requeueSending(owner: string): Work<number> {
+    const now = this.#now();
+    return yield* execute(
+      this.#db
+        .updateTable('ccus_outbox')
+        .set({ state: 'pending', claimed_by: null, claim_until: null })
+        .where('state', '=', 'sending')
+        .where((eb) =>
+          eb.or([eb('claimed_by', 'is', null), eb('claimed_by', '=', owner), eb('claim_until', '<=', now)]),
+        ),
+    );
   }
 
   /** A person fixed what stopped a refused (or held) record: it goes again now. */
-  release(key: RecordKey, states: readonly ('refused' | 'held')[]): void {
-    this.#db
-      .sql(
-        `UPDATE ccus_outbox SET state = 'pending', next_attempt_at = ?, held_reason = NULL, attempts = 0
-           WHERE site_id = ? AND worker_id = ? AND working_day = ? AND state IN (SELECT value FROM json_each(?))`,
-      )
-      .run(this.#db.iso(), key.siteId, key.workerId, key.workingDay, JSON.stringify(states));
+  *release(key: RecordKey, states: readonly ('refused' | 'held')[]): Work<void> {
+    if (states.length === 0) return;
+    yield* execute(
+      this.#key(key)
+        .set({ state: 'pending', next_attempt_at: this.#now(), held_reason: null, attempts: 0 })
+        .where('state', 'in', states),
+    );
+  }
+}
+
+/**
+ * The CCUS outbox: which records go to CCUS, when, and what CCUS holds of each. A record
+ * reaches CCUS within seconds of its first tap, and again within seconds of its exit; other
+ * changes are coalesced, one submission per `coalesceMs` at most, and the last always goes.
+ * Claims, marks and retries all happen here; the forwarder only sends. Each call is one
+ * transaction; on SQLite (E = SqliteEngine) it answers at once.
+ */
+export class CcusOutbox<E extends StoreEngine = StoreEngine> {
+  readonly steps: OutboxSteps;
+  readonly #engine: E;
+
+  constructor(engine: E, options: OutboxOptions = DEFAULT_OUTBOX_OPTIONS) {
+    this.#engine = engine;
+    this.steps = new OutboxSteps(engine, options);
+  }
+
+  #run<T>(work: () => Work<T>): Answer<E, T> {
+    return this.#engine.transaction(work) as Answer<E, T>;
+  }
+
+  offer(key: RecordKey, content: SubmissionContent, held: string | null): Answer<E, void> {
+    return this.#run(() => this.steps.offer(key, content, held));
+  }
+
+  withdraw(key: RecordKey): Answer<E, boolean> {
+    return this.#run(() => this.steps.withdraw(key));
+  }
+
+  claimDue(limit: number, owner: string, leaseMs: number): Answer<E, OutboxItem[]> {
+    return this.#run(() => this.steps.claimDue(limit, owner, leaseMs));
+  }
+
+  markAccepted(item: RecordKey, receipt: string, owner: string): Answer<E, void> {
+    return this.#run(() => this.steps.markAccepted(item, receipt, owner));
+  }
+
+  holdClaim(item: RecordKey, owner: string, leaseMs: number): Answer<E, boolean> {
+    return this.#run(() => this.steps.holdClaim(item, owner, leaseMs));
+  }
+
+  markRefused(item: RecordKey, reason: string, owner: string): Answer<E, void> {
+    return this.#run(() => this.steps.markRefused(item, reason, owner));
+  }
+
+  markRetry(item: RecordKey, reason: string, nextAttemptAt: Date, owner: string, spent = true): Answer<E, void> {
+    return this.#run(() => this.steps.markRetry(item, reason, nextAttemptAt, owner, spent));
+  }
+
+  requeueSending(owner: string): Answer<E, number> {
+    return this.#run(() => this.steps.requeueSending(owner));
+  }
+
+  release(key: RecordKey, states: readonly ('refused' | 'held')[]): Answer<E, void> {
+    return this.#run(() => this.steps.release(key, states));
   }
 }

@@ -4,6 +4,7 @@ import { queueRecords } from '../records/record-queue.js';
 import { redateTap, untrustedTaps } from '../records/redate-taps.js';
 import { workerRole } from '../records/worker-role.js';
 import type { Position } from '../store/directory-store.js';
+import type { SqliteEngine } from '../store/engine/sqlite-engine.js';
 import type { RecordKey } from '../store/record-queries.js';
 import type { SqliteDb } from '../store/sqlite-db.js';
 import { StoreError } from '../store/store-error.js';
@@ -122,7 +123,13 @@ export function checkTimes(db: SqliteDb, change: TimesChange): void {
   }
 }
 
-export function applyChange(db: SqliteDb, outbox: CcusOutbox, id: number, key: RecordKey, change: Change): void {
+export function applyChange(
+  db: SqliteDb,
+  outbox: CcusOutbox<SqliteEngine>,
+  id: number,
+  key: RecordKey,
+  change: Change,
+): void {
   const touched: RecordKey[] = [key];
   switch (change.kind) {
     case 'add_day':

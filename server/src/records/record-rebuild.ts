@@ -1,5 +1,6 @@
 import type { Direction, ShiftState } from '@ccus-gate/protocol';
 import type { CcusOutbox } from '../ccus/outbox-store.js';
+import type { SqliteEngine } from '../store/engine/sqlite-engine.js';
 import type { SqliteDb } from '../store/sqlite-db.js';
 import { buildRecord, type RecordOverride, type RecordTap } from './build-record.js';
 import { heldReason } from './record-flags.js';
@@ -38,9 +39,9 @@ const dayMs = (day: string): number => Date.parse(`${day}T00:00:00Z`);
  */
 export class RecordRebuild {
   readonly #db: SqliteDb;
-  readonly #outbox: CcusOutbox;
+  readonly #outbox: CcusOutbox<SqliteEngine>;
 
-  constructor(db: SqliteDb, outbox: CcusOutbox) {
+  constructor(db: SqliteDb, outbox: CcusOutbox<SqliteEngine>) {
     this.#db = db;
     this.#outbox = outbox;
   }

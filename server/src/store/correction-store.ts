@@ -14,6 +14,7 @@ import {
   visibleCorrections,
 } from './correction-rows.js';
 import type { DirectoryStore, Position, SiteAccess } from './directory-store.js';
+import type { SqliteEngine } from './engine/sqlite-engine.js';
 import type { RecordKey, RecordQueries } from './record-queries.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
@@ -44,10 +45,10 @@ export class CorrectionStore {
   readonly #db: SqliteDb;
   readonly #directory: DirectoryStore;
   readonly #queries: RecordQueries;
-  readonly #outbox: CcusOutbox;
+  readonly #outbox: CcusOutbox<SqliteEngine>;
   readonly #log: AuditLog;
 
-  constructor(db: SqliteDb, directory: DirectoryStore, queries: RecordQueries, outbox: CcusOutbox) {
+  constructor(db: SqliteDb, directory: DirectoryStore, queries: RecordQueries, outbox: CcusOutbox<SqliteEngine>) {
     this.#log = new AuditLog(db);
     this.#db = db;
     this.#directory = directory;

@@ -3,6 +3,7 @@ import type { CcusOutbox } from '../ccus/outbox-store.js';
 import type { RecordFlag } from '../records/record-flags.js';
 import type { RecordKey } from '../records/record-queue.js';
 import { recordTaps } from '../records/shift-stretch.js';
+import type { SqliteEngine } from './engine/sqlite-engine.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
 import { scoped, type TenantScope, VISIBLE_SITES, WORKER_BOOKS, WORKER_IN_SCOPE } from './tenant-scope.js';
@@ -164,9 +165,9 @@ function monthsBack(day: string, months: number): string {
  */
 export class RecordQueries {
   readonly #db: SqliteDb;
-  readonly #outbox: CcusOutbox;
+  readonly #outbox: CcusOutbox<SqliteEngine>;
 
-  constructor(db: SqliteDb, outbox: CcusOutbox) {
+  constructor(db: SqliteDb, outbox: CcusOutbox<SqliteEngine>) {
     this.#db = db;
     this.#outbox = outbox;
   }

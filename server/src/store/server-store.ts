@@ -8,6 +8,7 @@ import { WorkerLinkStore } from '../self-view/worker-link-store.js';
 import { UpdateStore } from '../updates/update-store.js';
 import { CorrectionStore } from './correction-store.js';
 import { DirectoryStore } from './directory-store.js';
+import { SqliteEngine } from './engine/sqlite-engine.js';
 import { RecordQueries } from './record-queries.js';
 import { SqliteDb } from './sqlite-db.js';
 import { TapStore } from './tap-store.js';
@@ -28,11 +29,13 @@ export interface ServerStoreOptions {
  */
 export class ServerStore {
   readonly db: SqliteDb;
+  /** The same database, for the stores written once for both engines (engine/). */
+  readonly engine: SqliteEngine;
   readonly taps: TapStore;
   readonly directory: DirectoryStore;
   readonly queries: RecordQueries;
   readonly corrections: CorrectionStore;
-  readonly outbox: CcusOutbox;
+  readonly outbox: CcusOutbox<SqliteEngine>;
   readonly records: RecordRebuild;
   readonly quarantineLog: QuarantineLog;
   readonly enrolments: EnrolmentStore;
@@ -43,8 +46,9 @@ export class ServerStore {
 
   private constructor(db: SqliteDb, options: ServerStoreOptions) {
     this.db = db;
+    this.engine = new SqliteEngine(db);
     this.taps = new TapStore(db);
-    this.outbox = new CcusOutbox(db, options.outbox);
+    this.outbox = new CcusOutbox(this.engine, options.outbox);
     this.records = new RecordRebuild(db, this.outbox);
     this.quarantineLog = new QuarantineLog(db, options.quarantine);
     this.enrolments = new EnrolmentStore(db);

@@ -1,0 +1,147 @@
+import type { CompiledQuery } from 'kysely';
+import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { DB } from '../schema.js';
+import { StoreError } from '../store-error.js';
+import type { StoreEngine } from './store-engine.js';
+import type { Outcome, Work } from './work.js';
+
+/** Kysely as a query builder only, for PostgreSQL's dialect: PostgresEngine runs what it compiles. */
+export const postgresBuilder = (): Kysely<DB> =>
+  new Kysely<DB>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
+
+const INT8 = 20;
+const NUMERIC = 1700;
+/**
+ * BIGINT (counts, milliseconds, row ids) and NUMERIC (sums) as numbers, as SQLite answers
+ * them: none of ours comes near 2^53. pg's default is a string.
+ */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8 || oid === NUMERIC
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Deadlock victim, or a serialisation failure: the whole transaction may simply run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const ATTEMPTS = 5;
+/** Connection refused or lost, the server shutting down or starting: the database is away for now. */
+const AWAY = /^(08|57P0[123])/;
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+function isAway(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return AWAY.test(code) || NETWORK.has(code);
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    message,
+  );
+}
+
+/** A database that cannot be reached says so plainly (503 at the API, no ack at ingest). */
+function unavailable(error: unknown): unknown {
+  if (!isAway(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StoreError('unavailable', `the PostgreSQL database cannot be reached: ${reason}`);
+}
+
+export interface PostgresEngineOptions {
+  url: string;
+  /** Connections this server keeps at most. */
+  poolSize?: number;
+  now?: () => Date;
+  log?: Logger;
+}
+
+/** The stores' queries on PostgreSQL, each awaited on a pooled connection: see store-engine.ts. */
+export class PostgresEngine implements StoreEngine {
+  readonly kind = 'postgres' as const;
+  readonly db = postgresBuilder();
+  readonly pool: pg.Pool;
+  readonly #now: () => Date;
+
+  constructor(options: PostgresEngineOptions) {
+    this.#now = options.now ?? (() => new Date());
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      // While the database is away, a caller hears so within seconds rather than waiting on.
+      connectionTimeoutMillis: 5_000,
+      application_name: 'ccus-gate-server',
+      types,
+    });
+    // An idle connection dropped by a restarting database is not this process's end: the pool
+    // makes a new one when next asked. Unhandled, this event would end the process.
+    this.pool.on('error', (error) => options.log?.warn({ err: error }, 'PostgreSQL connection lost'));
+  }
+
+  now(): Date {
+    return this.#now();
+  }
+
+  async run<T>(work: Work<T>): Promise<T> {
+    try {
+      return await this.#drive(work, (query) => this.pool.query(query.sql, query.parameters as unknown[]));
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async transaction<T>(work: () => Work<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw unavailable(error);
+      }
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await this.#drive(work(), (query) => client.query(query.sql, query.parameters as unknown[]));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        broken = isAway(error);
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        const code = (error as { code?: string }).code ?? '';
+        if (RETRYABLE.has(code) && attempt < ATTEMPTS) continue;
+        throw unavailable(error);
+      } finally {
+        // A connection that failed mid-transaction is discarded, not handed to the next caller.
+        client.release(broken);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async #drive<T>(work: Work<T>, query: (compiled: CompiledQuery) => Promise<pg.QueryResult>): Promise<T> {
+    let step = work.next();
+    while (step.done !== true) {
+      let outcome: Outcome;
+      try {
+        const result = await query(step.value);
+        outcome = { rows: result.rows, affected: result.rowCount ?? 0 };
+      } catch (error) {
+        // The work may catch a refusal and carry on; a transaction it was in is then aborted,
+        // which is why store code catches only outside transactions or with ON CONFLICT.
+        step = work.throw(error);
+        continue;
+      }
+      step = work.next(outcome);
+    }
+    return step.value;
+  }
+}

@@ -1,0 +1,32 @@
+import { type Compilable, type CompiledQuery, isCompilable } from 'kysely';
+
+/** What the engine answers for one statement: the rows it returned, and how many it changed. */
+export interface Outcome {
+  rows: unknown[];
+  affected: number;
+}
+
+/**
+ * Store code written once for both engines: a generator that yields each query (built and
+ * compiled by Kysely) and receives its outcome. SQLite runs it to the end synchronously on
+ * the server's one connection, so a transaction never waits on the event loop and nothing else
+ * runs inside it; PostgreSQL awaits each query on a pooled connection. See store-engine.ts.
+ */
+export type Work<T> = Generator<CompiledQuery, T, Outcome>;
+
+const compiled = (query: Compilable | CompiledQuery): CompiledQuery => (isCompilable(query) ? query.compile() : query);
+
+/** Every row the query returns, typed as Kysely built it. */
+export function* rows<R>(query: Compilable<R> | CompiledQuery<R>): Work<R[]> {
+  return (yield compiled(query)).rows as R[];
+}
+
+/** The first row the query returns, if any. */
+export function* firstRow<R>(query: Compilable<R> | CompiledQuery<R>): Work<R | undefined> {
+  return (yield compiled(query)).rows[0] as R | undefined;
+}
+
+/** Runs a statement; how many rows it inserted, changed or deleted. */
+export function* execute(query: Compilable | CompiledQuery): Work<number> {
+  return (yield compiled(query)).affected;
+}

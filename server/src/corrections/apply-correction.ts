@@ -67,7 +67,7 @@ function checkOpen(db: SqliteDb, day: string, field = 'workingDay'): void {
 }
 
 function checkTrade(db: SqliteDb, key: RecordKey, trade: string): void {
-  const registered = workerRole(db, key).registeredTrades;
+  const registered = db.engine.run(workerRole(db.engine, key)).registeredTrades;
   if (registered.length > 0 && !registered.includes(trade)) {
     throw new StoreError(
       'invalid',
@@ -162,8 +162,8 @@ export function applyChange(
         .sql('SELECT boot_id, mono FROM taps WHERE terminal_id = ? AND seq = ?')
         .get(change.terminalId, change.seq) as { boot_id: string; mono: number };
       const offsetMs = Date.parse(change.at) - tap.mono;
-      for (const row of untrustedTaps(db, change.terminalId, tap.boot_id)) {
-        const moved = redateTap(db, row, offsetMs);
+      for (const row of db.engine.run(untrustedTaps(db.engine, change.terminalId, tap.boot_id))) {
+        const moved = db.engine.run(redateTap(db.engine, row, offsetMs));
         if (moved.workerId === null) continue;
         for (const day of moved.days) touched.push({ siteId: moved.siteId, workerId: moved.workerId, workingDay: day });
       }
@@ -172,5 +172,5 @@ export function applyChange(
   }
   // A person has fixed it: a record CCUS refused may go again.
   outbox.release(key, ['refused']);
-  queueRecords(db, touched);
+  db.engine.run(queueRecords(db.engine, touched));
 }

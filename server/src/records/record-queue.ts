@@ -1,4 +1,5 @@
-import type { SqliteDb } from '../store/sqlite-db.js';
+import type { StoreEngine } from '../store/engine/store-engine.js';
+import { execute, firstRow, type Work } from '../store/engine/work.js';
 
 /** A work record's identity: one worker, one site, one working day. */
 export interface RecordKey {
@@ -15,25 +16,62 @@ export interface RecordKey {
  * is the earliest tap that changed (new taps): pairing then starts just before it, not at the
  * day's start. Several changes to one day keep the earliest; one without a time, the whole day.
  */
-export function queueRecords(db: SqliteDb, keys: Iterable<RecordKey & { fromMs?: number }>): void {
-  const queue = db.sql(
-    `INSERT INTO record_queue (site_id, worker_id, working_day, from_ms) VALUES (?, ?, ?, ?)
-     ON CONFLICT DO UPDATE SET from_ms = CASE WHEN record_queue.from_ms IS NULL OR excluded.from_ms IS NULL THEN NULL
-       ELSE min(record_queue.from_ms, excluded.from_ms) END`,
+export function* queueRecords(engine: StoreEngine, keys: Iterable<RecordKey & { fromMs?: number }>): Work<void> {
+  // One statement for them all; PostgreSQL refuses one that would update a row twice.
+  const byKey = new Map<string, { site_id: string; worker_id: string; working_day: string; from_ms: number | null }>();
+  for (const key of keys) {
+    const id = `${key.siteId}\u0000${key.workerId}\u0000${key.workingDay}`;
+    const fromMs = key.fromMs ?? null;
+    const seen = byKey.get(id);
+    if (seen === undefined) {
+      byKey.set(id, { site_id: key.siteId, worker_id: key.workerId, working_day: key.workingDay, from_ms: fromMs });
+    } else {
+      seen.from_ms = seen.from_ms === null || fromMs === null ? null : Math.min(seen.from_ms, fromMs);
+    }
+  }
+  if (byKey.size === 0) return;
+  yield* execute(
+    engine.db
+      .insertInto('record_queue')
+      .values([...byKey.values()])
+      .onConflict((conflict) =>
+        conflict.columns(['site_id', 'worker_id', 'working_day']).doUpdateSet((eb) => ({
+          from_ms: eb
+            .case()
+            .when(eb.or([eb('record_queue.from_ms', 'is', null), eb('excluded.from_ms', 'is', null)]))
+            .then(null)
+            .when('record_queue.from_ms', '<', eb.ref('excluded.from_ms'))
+            .then(eb.ref('record_queue.from_ms'))
+            .else(eb.ref('excluded.from_ms'))
+            .end(),
+        })),
+      ),
   );
-  for (const key of keys) queue.run(key.siteId, key.workerId, key.workingDay, key.fromMs ?? null);
 }
 
 /** Every record the worker has at the site (a roster place or trade changed). */
-export function queueWorkerRecords(db: SqliteDb, siteId: string, workerId: string): void {
-  db.sql(
-    `INSERT INTO record_queue (site_id, worker_id, working_day)
-       SELECT site_id, worker_id, working_day FROM records WHERE site_id = ? AND worker_id = ?
-     ON CONFLICT DO UPDATE SET from_ms = NULL`,
-  ).run(siteId, workerId);
+export function* queueWorkerRecords(engine: StoreEngine, siteId: string, workerId: string): Work<void> {
+  yield* execute(
+    engine.db
+      .insertInto('record_queue')
+      .columns(['site_id', 'worker_id', 'working_day'])
+      .expression(
+        engine.db
+          .selectFrom('records')
+          .select(['site_id', 'worker_id', 'working_day'])
+          .where('site_id', '=', siteId)
+          .where('worker_id', '=', workerId),
+      )
+      .onConflict((conflict) =>
+        conflict.columns(['site_id', 'worker_id', 'working_day']).doUpdateSet({ from_ms: null }),
+      ),
+  );
 }
 
 /** How many records wait to be built. */
-export function queuedRecords(db: SqliteDb): number {
-  return (db.sql('SELECT count(*) AS n FROM record_queue').get() as { n: number }).n;
+export function* queuedRecords(engine: StoreEngine): Work<number> {
+  const counted = yield* firstRow(
+    engine.db.selectFrom('record_queue').select((eb) => eb.fn.countAll<number>().as('n')),
+  );
+  return counted?.n ?? 0;
 }

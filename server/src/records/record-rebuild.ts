@@ -1,7 +1,10 @@
 import type { Direction, ShiftState } from '@ccus-gate/protocol';
-import type { CcusOutbox } from '../ccus/outbox-store.js';
-import type { SqliteEngine } from '../store/engine/sqlite-engine.js';
-import type { SqliteDb } from '../store/sqlite-db.js';
+import type { Selectable } from 'kysely';
+import { sql } from 'kysely';
+import type { OutboxSteps } from '../ccus/outbox-store.js';
+import type { Answer, StoreEngine } from '../store/engine/store-engine.js';
+import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
+import type { Taps } from '../store/schema.js';
 import { buildRecord, type RecordOverride, type RecordTap } from './build-record.js';
 import { heldReason } from './record-flags.js';
 import { queuedRecords, type RecordKey } from './record-queue.js';
@@ -13,22 +16,6 @@ const DAY_MS = 24 * HOUR_MS;
 /** Queued days this close together are rebuilt as one stretch. */
 const CLUSTER_DAYS = 5;
 
-/** What building a record reads of each of its taps. */
-const TAP_COLUMNS =
-  't.terminal_id, t.boot_id, t.mono, t.at, t.at_ms, t.effective_direction, t.clock_synced, t.flags, t.terminal_worker_id';
-
-interface TapRow {
-  terminal_id: string;
-  boot_id: string;
-  mono: number;
-  at: string;
-  at_ms: number;
-  effective_direction: Direction | null;
-  clock_synced: number;
-  flags: string;
-  terminal_worker_id: string | null;
-}
-
 const dayMs = (day: string): number => Date.parse(`${day}T00:00:00Z`);
 
 /**
@@ -36,19 +23,27 @@ const dayMs = (day: string): number => Date.parse(`${day}T00:00:00Z`);
  * pairs each worker's taps at the site into shifts (every terminal and reader, in time
  * order), builds each day's record with its flags, trade and position, stores it, and offers
  * it to the CCUS outbox.
+ *
+ * Several servers on PostgreSQL rebuild together: each takes queued days no other is
+ * building (SKIP LOCKED), and one worker's timeline at a site is paired by one of them at a
+ * time (a lock held to the transaction's end), so the second reads what the first stored.
  */
-export class RecordRebuild {
-  readonly #db: SqliteDb;
-  readonly #outbox: CcusOutbox<SqliteEngine>;
+export class RecordRebuild<E extends StoreEngine = StoreEngine> {
+  readonly #engine: E;
+  readonly #outbox: OutboxSteps;
 
-  constructor(db: SqliteDb, outbox: CcusOutbox<SqliteEngine>) {
-    this.#db = db;
+  constructor(engine: E, outbox: OutboxSteps) {
+    this.#engine = engine;
     this.#outbox = outbox;
   }
 
+  get #db() {
+    return this.#engine.db;
+  }
+
   /** How many worker-days wait to be rebuilt. */
-  queued(): number {
-    return queuedRecords(this.#db);
+  queued(): Answer<E, number> {
+    return this.#engine.run(queuedRecords(this.#engine)) as Answer<E, number>;
   }
 
   /**
@@ -56,127 +51,173 @@ export class RecordRebuild {
    * stopping once `budgetMs` have passed (a stretch with many taps takes long). At least one
    * stretch is built each call, so the queue always moves.
    */
-  rebuildQueued(limit = 200, budgetMs = Number.POSITIVE_INFINITY): RecordKey[] {
-    const started = performance.now();
-    return this.#db.transaction((): RecordKey[] => {
-      const rows = this.#db
-        .sql('SELECT site_id, worker_id, working_day, from_ms FROM record_queue LIMIT ?')
-        .all(limit) as { site_id: string; worker_id: string; working_day: string; from_ms: number | null }[];
-      const byWorker = new Map<
-        string,
-        { siteId: string; workerId: string; days: string[]; fromMs: Map<string, number | null> }
-      >();
-      for (const row of rows) {
-        const id = `${row.site_id}\u0000${row.worker_id}`;
-        const entry = byWorker.get(id) ?? {
-          siteId: row.site_id,
-          workerId: row.worker_id,
-          days: [],
-          fromMs: new Map<string, number | null>(),
-        };
-        entry.days.push(row.working_day);
-        entry.fromMs.set(row.working_day, row.from_ms);
-        byWorker.set(id, entry);
-      }
-      const done = this.#db.sql('DELETE FROM record_queue WHERE site_id = ? AND worker_id = ? AND working_day = ?');
-      const built: RecordKey[] = [];
-      for (const { siteId, workerId, days, fromMs } of byWorker.values()) {
-        for (const cluster of clusters(days.sort())) {
-          const times = cluster.map((day) => fromMs.get(day) ?? null);
-          const earliest = times.includes(null) ? null : Math.min(...(times as number[]));
-          built.push(...this.#rebuildStretch(siteId, workerId, cluster, earliest));
-          for (const day of cluster) done.run(siteId, workerId, day);
-          if (performance.now() - started >= budgetMs) return built;
-        }
-      }
-      return built;
-    });
+  rebuildQueued(limit = 200, budgetMs = Number.POSITIVE_INFINITY): Answer<E, RecordKey[]> {
+    return this.#engine.transaction(() => this.#rebuildQueued(limit, budgetMs)) as Answer<E, RecordKey[]>;
   }
 
-  #rebuildStretch(siteId: string, workerId: string, queued: string[], fromMs: number | null): RecordKey[] {
-    const site = this.#db.sql('SELECT day_boundary, max_shift_hours FROM sites WHERE site_id = ?').get(siteId) as
-      | { day_boundary: string; max_shift_hours: number }
-      | undefined;
+  *#rebuildQueued(limit: number, budgetMs: number): Work<RecordKey[]> {
+    const started = performance.now();
+    let due = this.#db
+      .selectFrom('record_queue')
+      .select(['site_id', 'worker_id', 'working_day', 'from_ms'])
+      .orderBy('site_id')
+      .orderBy('worker_id')
+      .orderBy('working_day')
+      .limit(limit);
+    if (this.#engine.kind === 'postgres') due = due.forUpdate().skipLocked();
+    const queued = yield* rows(due);
+    const byWorker = new Map<
+      string,
+      { siteId: string; workerId: string; days: string[]; fromMs: Map<string, number | null> }
+    >();
+    for (const row of queued) {
+      const id = `${row.site_id}\u0000${row.worker_id}`;
+      const entry = byWorker.get(id) ?? {
+        siteId: row.site_id,
+        workerId: row.worker_id,
+        days: [],
+        fromMs: new Map<string, number | null>(),
+      };
+      entry.days.push(row.working_day);
+      entry.fromMs.set(row.working_day, row.from_ms);
+      byWorker.set(id, entry);
+    }
+    const built: RecordKey[] = [];
+    for (const { siteId, workerId, days, fromMs } of byWorker.values()) {
+      if (this.#engine.kind === 'postgres') {
+        // In the queue's order, so two servers never wait on each other's workers crosswise.
+        yield* rows(
+          sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${siteId}\u0000${workerId}`}, 0))`.compile(this.#db),
+        );
+      }
+      for (const cluster of clusters(days.sort())) {
+        const times = cluster.map((day) => fromMs.get(day) ?? null);
+        const earliest = times.includes(null) ? null : Math.min(...(times as number[]));
+        built.push(...(yield* this.#rebuildStretch(siteId, workerId, cluster, earliest)));
+        yield* execute(
+          this.#db
+            .deleteFrom('record_queue')
+            .where('site_id', '=', siteId)
+            .where('worker_id', '=', workerId)
+            .where('working_day', 'in', cluster),
+        );
+        if (performance.now() - started >= budgetMs) return built;
+      }
+    }
+    return built;
+  }
+
+  *#rebuildStretch(siteId: string, workerId: string, queued: string[], fromMs: number | null): Work<RecordKey[]> {
+    const site = yield* firstRow(
+      this.#db.selectFrom('sites').select(['day_boundary', 'max_shift_hours']).where('site_id', '=', siteId),
+    );
     if (site === undefined) return [];
     const maxShiftMs = site.max_shift_hours * HOUR_MS;
-    const change = repairStretch(
-      this.#db,
+    const change = yield* repairStretch(
+      this.#engine,
       { siteId, dayBoundary: site.day_boundary, maxShiftMs },
       workerId,
       queued,
       fromMs,
     );
-    if (change.latest !== null) this.#notePresence(siteId, workerId, change.latest);
+    if (change.latest !== null) yield* this.#notePresence(siteId, workerId, change.latest);
     const built: RecordKey[] = [];
     for (const day of change.days) {
       const key = { siteId, workerId, workingDay: day };
-      const taps = recordTaps(this.#db, key, site.day_boundary, maxShiftMs, TAP_COLUMNS) as unknown as TapRow[];
-      if (this.#writeRecord(key, taps, maxShiftMs)) built.push(key);
+      const taps = yield* recordTaps(this.#engine, key, site.day_boundary, maxShiftMs);
+      if (yield* this.#writeRecord(key, taps, maxShiftMs)) built.push(key);
     }
     return built;
   }
 
   /** Where the worker stands after their latest tap at the site: who is on site (records/presence.ts). */
-  #notePresence(siteId: string, workerId: string, latest: { state: ShiftState | null; atMs: number }): void {
+  *#notePresence(siteId: string, workerId: string, latest: { state: ShiftState | null; atMs: number }): Work<void> {
     if (latest.state === null) {
-      this.#db.sql('DELETE FROM worker_presence WHERE site_id = ? AND worker_id = ?').run(siteId, workerId);
+      yield* execute(
+        this.#db.deleteFrom('worker_presence').where('site_id', '=', siteId).where('worker_id', '=', workerId),
+      );
       return;
     }
-    this.#db
-      .sql(
-        `INSERT INTO worker_presence (site_id, worker_id, last_direction, record_day, shift_start_ms, last_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (site_id, worker_id) DO UPDATE SET last_direction = excluded.last_direction,
-           record_day = excluded.record_day, shift_start_ms = excluded.shift_start_ms, last_at_ms = excluded.last_at_ms`,
-      )
-      .run(siteId, workerId, latest.state.last, latest.state.recordDay, latest.state.shiftStartMs, latest.atMs);
+    yield* execute(
+      this.#db
+        .insertInto('worker_presence')
+        .values({
+          site_id: siteId,
+          worker_id: workerId,
+          last_direction: latest.state.last,
+          record_day: latest.state.recordDay,
+          shift_start_ms: latest.state.shiftStartMs,
+          last_at_ms: latest.atMs,
+        })
+        .onConflict((conflict) =>
+          conflict.columns(['site_id', 'worker_id']).doUpdateSet((eb) => ({
+            last_direction: eb.ref('excluded.last_direction'),
+            record_day: eb.ref('excluded.record_day'),
+            shift_start_ms: eb.ref('excluded.shift_start_ms'),
+            last_at_ms: eb.ref('excluded.last_at_ms'),
+          })),
+        ),
+    );
+  }
+
+  #record(key: RecordKey) {
+    return this.#db
+      .updateTable('records')
+      .where('site_id', '=', key.siteId)
+      .where('worker_id', '=', key.workerId)
+      .where('working_day', '=', key.workingDay);
   }
 
   /** Builds and stores one record; false when it had nothing left and is gone. */
-  #writeRecord(key: RecordKey, taps: TapRow[], maxShiftMs: number): boolean {
-    const override = this.#db
-      .sql(
-        `SELECT first_in, last_out, trade, position FROM record_overrides
-           WHERE site_id = ? AND worker_id = ? AND working_day = ?`,
-      )
-      .get(key.siteId, key.workerId, key.workingDay) as
-      | { first_in: string | null; last_out: string | null; trade: string | null; position: string | null }
-      | undefined;
+  *#writeRecord(key: RecordKey, taps: Selectable<Taps>[], maxShiftMs: number): Work<boolean> {
+    const override = yield* firstRow(
+      this.#db
+        .selectFrom('record_overrides')
+        .select(['first_in', 'last_out', 'trade', 'position'])
+        .where('site_id', '=', key.siteId)
+        .where('worker_id', '=', key.workerId)
+        .where('working_day', '=', key.workingDay),
+    );
     const times: RecordOverride | null =
       override === undefined || (override.first_in === null && override.last_out === null)
         ? null
         : { firstIn: override.first_in, lastOut: override.last_out };
     const counted = taps.filter((tap) => tap.effective_direction !== null);
+    const now = this.#engine.now().toISOString();
     if (counted.length === 0 && times === null) {
       // Its taps moved to another day or were voided. Not yet at CCUS: gone with them.
       // Already at CCUS: kept as it is, for a person to correct there.
-      if (this.#outbox.withdraw(key)) {
-        this.#db
-          .sql('DELETE FROM records WHERE site_id = ? AND worker_id = ? AND working_day = ?')
-          .run(key.siteId, key.workerId, key.workingDay);
+      if (yield* this.#outbox.withdraw(key)) {
+        yield* execute(
+          this.#db
+            .deleteFrom('records')
+            .where('site_id', '=', key.siteId)
+            .where('worker_id', '=', key.workerId)
+            .where('working_day', '=', key.workingDay),
+        );
         return false;
       }
-      this.#db
-        .sql(
-          `UPDATE records SET tap_count = 0, flags = '["withdrawn"]', revision = revision + 1, updated_at = ?
-             WHERE site_id = ? AND worker_id = ? AND working_day = ? AND flags <> '["withdrawn"]'`,
-        )
-        .run(this.#db.iso(), key.siteId, key.workerId, key.workingDay);
+      yield* execute(
+        this.#record(key)
+          .set((eb) => ({ tap_count: 0, flags: '["withdrawn"]', revision: eb('revision', '+', 1), updated_at: now }))
+          .where('flags', '<>', '["withdrawn"]'),
+      );
       return true;
     }
-    const role = workerRole(this.#db, key);
+    const role = yield* workerRole(this.#engine, key);
     const trade = override?.trade ?? role.trade;
     const position = override?.position ?? role.position;
     const detail = buildRecord(
       taps.map((row): RecordTap => {
         const flags = JSON.parse(row.flags) as string[];
+        const atMs = row.at_ms as number;
         return {
-          direction: row.effective_direction,
+          direction: row.effective_direction as Direction | null,
           at: row.at,
-          atMs: row.at_ms,
+          atMs,
           clockSynced: row.clock_synced === 1,
           clockCorrected: flags.includes('clock_corrected'),
-          clock: { key: `${row.terminal_id}/${row.boot_id}`, offsetMs: row.at_ms - row.mono },
+          clock: { key: `${row.terminal_id}/${row.boot_id}`, offsetMs: atMs - row.mono },
           implausible: flags.includes('implausible_time'),
           unknownAtGate: row.terminal_worker_id === null,
         };
@@ -184,21 +225,52 @@ export class RecordRebuild {
       { onRoster: role.onRoster, trade, maxShiftMs },
       times,
     );
-    this.#db
-      .sql(
-        `INSERT INTO records (site_id, worker_id, working_day, first_in, last_out, tap_count, flags, trade, position,
-             revision, updated_at)
-         VALUES (@siteId, @workerId, @workingDay, @firstIn, @lastOut, @tapCount, @flags, @trade, @position, 1, @now)
-         ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
-           first_in = excluded.first_in, last_out = excluded.last_out, tap_count = excluded.tap_count,
-           flags = excluded.flags, trade = excluded.trade, position = excluded.position,
-           revision = records.revision + 1, updated_at = excluded.updated_at
-         WHERE records.first_in IS NOT excluded.first_in OR records.last_out IS NOT excluded.last_out
-           OR records.tap_count <> excluded.tap_count OR records.flags <> excluded.flags
-           OR records.trade IS NOT excluded.trade OR records.position IS NOT excluded.position`,
-      )
-      .run({ ...key, ...detail, flags: JSON.stringify(detail.flags), trade, position, now: this.#db.iso() });
-    this.#outbox.offer(key, { firstIn: detail.firstIn, lastOut: detail.lastOut, trade, position }, heldReason(detail));
+    const flags = JSON.stringify(detail.flags);
+    yield* execute(
+      this.#db
+        .insertInto('records')
+        .values({
+          ...{ site_id: key.siteId, worker_id: key.workerId, working_day: key.workingDay },
+          first_in: detail.firstIn,
+          last_out: detail.lastOut,
+          tap_count: detail.tapCount,
+          flags,
+          trade,
+          position,
+          revision: 1,
+          updated_at: now,
+        })
+        .onConflict((conflict) =>
+          conflict
+            .columns(['site_id', 'worker_id', 'working_day'])
+            .doUpdateSet((eb) => ({
+              first_in: eb.ref('excluded.first_in'),
+              last_out: eb.ref('excluded.last_out'),
+              tap_count: eb.ref('excluded.tap_count'),
+              flags: eb.ref('excluded.flags'),
+              trade: eb.ref('excluded.trade'),
+              position: eb.ref('excluded.position'),
+              revision: eb('records.revision', '+', 1),
+              updated_at: eb.ref('excluded.updated_at'),
+            }))
+            // Unchanged, it keeps its revision: nothing to show or send.
+            .where((eb) =>
+              eb.or([
+                eb('records.first_in', 'is distinct from', eb.ref('excluded.first_in')),
+                eb('records.last_out', 'is distinct from', eb.ref('excluded.last_out')),
+                eb('records.tap_count', '<>', eb.ref('excluded.tap_count')),
+                eb('records.flags', '<>', eb.ref('excluded.flags')),
+                eb('records.trade', 'is distinct from', eb.ref('excluded.trade')),
+                eb('records.position', 'is distinct from', eb.ref('excluded.position')),
+              ]),
+            ),
+        ),
+    );
+    yield* this.#outbox.offer(
+      key,
+      { firstIn: detail.firstIn, lastOut: detail.lastOut, trade, position },
+      heldReason(detail),
+    );
     return true;
   }
 }

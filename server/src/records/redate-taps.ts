@@ -1,5 +1,6 @@
 import { workingDay } from '@ccus-gate/protocol';
-import type { SqliteDb } from '../store/sqlite-db.js';
+import type { StoreEngine } from '../store/engine/store-engine.js';
+import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
 
 /** A stored tap as re-dating needs it. */
 export interface RedatedTapRow {
@@ -18,29 +19,43 @@ export interface RedatedTapRow {
  * from a synchronised tap of the same boot, or from a person who knows when it was), keeping
  * the time first sent. Returns the record days it left and joined, for the caller to queue.
  */
-export function redateTap(
-  db: SqliteDb,
+export function* redateTap(
+  engine: StoreEngine,
   row: RedatedTapRow,
   offsetMs: number,
-): { siteId: string; workerId: string | null; days: string[] } {
-  const rule = db.sql('SELECT time_zone, day_boundary FROM sites WHERE site_id = ?').get(row.site_id) as {
-    time_zone: string;
-    day_boundary: string;
-  };
+): Work<{ siteId: string; workerId: string | null; days: string[] }> {
+  const rule = (yield* firstRow(
+    engine.db.selectFrom('sites').select(['time_zone', 'day_boundary']).where('site_id', '=', row.site_id),
+  )) as { time_zone: string; day_boundary: string };
   const at = new Date(Number(row.mono) + offsetMs);
   const day = workingDay(at, { timeZone: rule.time_zone, dayBoundary: rule.day_boundary });
   const flags = (JSON.parse(row.flags) as string[]).filter((flag) => flag !== 'implausible_time');
   if (!flags.includes('clock_corrected')) flags.push('clock_corrected');
-  db.sql(
-    `UPDATE taps SET raw_at = coalesce(raw_at, at), at = ?, at_ms = ?, working_day = ?, clock_synced = 1, flags = ?
-     WHERE terminal_id = ? AND seq = ?`,
-  ).run(at.toISOString(), at.getTime(), day, JSON.stringify(flags), row.terminal_id, row.seq);
+  yield* execute(
+    engine.db
+      .updateTable('taps')
+      .set((eb) => ({
+        raw_at: eb.fn.coalesce('raw_at', 'at'),
+        at: at.toISOString(),
+        at_ms: at.getTime(),
+        working_day: day,
+        clock_synced: 1,
+        flags: JSON.stringify(flags),
+      }))
+      .where('terminal_id', '=', row.terminal_id)
+      .where('seq', '=', row.seq),
+  );
   return { siteId: row.site_id, workerId: row.worker_id, days: [row.record_day ?? row.working_day, day] };
 }
 
 /** The boot's taps whose times cannot be trusted (never synchronised, or impossible). */
-export function untrustedTaps(db: SqliteDb, terminalId: string, bootId: string): RedatedTapRow[] {
-  return db
-    .sql('SELECT * FROM taps WHERE terminal_id = ? AND boot_id = ? AND clock_synced = 0')
-    .all(terminalId, bootId) as RedatedTapRow[];
+export function* untrustedTaps(engine: StoreEngine, terminalId: string, bootId: string): Work<RedatedTapRow[]> {
+  return yield* rows(
+    engine.db
+      .selectFrom('taps')
+      .select(['terminal_id', 'seq', 'site_id', 'worker_id', 'working_day', 'record_day', 'mono', 'flags'])
+      .where('terminal_id', '=', terminalId)
+      .where('boot_id', '=', bootId)
+      .where('clock_synced', '=', 0),
+  );
 }

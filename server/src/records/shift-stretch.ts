@@ -1,5 +1,8 @@
 import { type CardRef, cardKey, type Direction, type ShiftState } from '@ccus-gate/protocol';
-import type { SqliteDb } from '../store/sqlite-db.js';
+import type { Selectable } from 'kysely';
+import type { StoreEngine } from '../store/engine/store-engine.js';
+import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
+import type { Taps } from '../store/schema.js';
 import { CORRECTION_REACH_MS, pairShifts, type TimelineTap } from './pair-shifts.js';
 
 const HOUR_MS = 3_600_000;
@@ -31,8 +34,20 @@ interface TapRow {
   void_correction: number | null;
 }
 
-const COLUMNS = `terminal_id, seq, tech, card_id, direction, at_ms, working_day, record_day, effective_direction,
-  shift_start_ms, flags, void_correction`;
+const COLUMNS = [
+  'terminal_id',
+  'seq',
+  'tech',
+  'card_id',
+  'direction',
+  'at_ms',
+  'working_day',
+  'record_day',
+  'effective_direction',
+  'shift_start_ms',
+  'flags',
+  'void_correction',
+] as const;
 
 function timelineTap(row: TapRow): TimelineTap {
   const flags = JSON.parse(row.flags) as string[];
@@ -65,26 +80,33 @@ export interface StretchChange {
  * the queued days, nothing further changes), and stores each tap's direction, record day and
  * shift start where they changed.
  */
-export function repairStretch(
-  db: SqliteDb,
+export function* repairStretch(
+  engine: StoreEngine,
   site: { siteId: string; dayBoundary: string; maxShiftMs: number },
   workerId: string,
   queued: readonly string[],
   /** The earliest tap that changed, when known (new taps); else from the first queued day's start. */
   fromMs: number | null = null,
-): StretchChange {
+): Work<StretchChange> {
   const { siteId } = site;
+  const { db } = engine;
+  const timeline = () =>
+    db.selectFrom('taps').select(COLUMNS).where('site_id', '=', siteId).where('worker_id', '=', workerId);
   // A correction on the other reader replaces a tap up to an hour before it.
   const changedFrom =
     fromMs === null ? dayStartMs(queued[0] as string, site.dayBoundary) - ZONE_MARGIN_MS : fromMs - CORRECTION_REACH_MS;
   const changedUntil = dayStartMs(queued.at(-1) as string, site.dayBoundary) + 24 * HOUR_MS + ZONE_MARGIN_MS;
-  const seed = db
-    .sql(
-      `SELECT effective_direction, record_day, shift_start_ms, at_ms FROM taps
-         WHERE site_id = ? AND worker_id = ? AND at_ms < ? AND effective_direction IS NOT NULL
-         ORDER BY at_ms DESC LIMIT 1`,
-    )
-    .get(siteId, workerId, changedFrom) as
+  const seed = (yield* firstRow(
+    db
+      .selectFrom('taps')
+      .select(['effective_direction', 'record_day', 'shift_start_ms', 'at_ms'])
+      .where('site_id', '=', siteId)
+      .where('worker_id', '=', workerId)
+      .where('at_ms', '<', changedFrom)
+      .where('effective_direction', 'is not', null)
+      .orderBy('at_ms', 'desc')
+      .limit(1),
+  )) as
     | { effective_direction: Direction; record_day: string; shift_start_ms: number | null; at_ms: number }
     | undefined;
   let from = changedFrom;
@@ -92,50 +114,44 @@ export function repairStretch(
   if (seed !== undefined && seed.shift_start_ms !== null) {
     initial = { last: seed.effective_direction, recordDay: seed.record_day, shiftStartMs: seed.shift_start_ms };
   } else if (seed !== undefined) {
-    from = independentStart(db, siteId, workerId, changedFrom);
+    from = yield* independentStart(engine, siteId, workerId, changedFrom);
   }
-  const page = db.sql(
-    `SELECT ${COLUMNS} FROM taps WHERE site_id = ? AND worker_id = ? AND (at_ms, terminal_id, seq) > (?, ?, ?)
-       ORDER BY at_ms, terminal_id, seq LIMIT ?`,
-  );
-  const rows = db
-    .sql(
-      `SELECT ${COLUMNS} FROM taps WHERE site_id = ? AND worker_id = ? AND at_ms >= ? AND at_ms <= ?
-         ORDER BY at_ms, terminal_id, seq`,
-    )
-    .all(siteId, workerId, from, changedUntil) as TapRow[];
+  const inOrder = <Q extends ReturnType<typeof timeline>>(query: Q) =>
+    query.orderBy('at_ms').orderBy('terminal_id').orderBy('seq');
+  const read = (yield* rows(
+    inOrder(timeline().where('at_ms', '>=', from).where('at_ms', '<=', changedUntil)),
+  )) as TapRow[];
   let exhausted = false;
   for (;;) {
-    const paired = pairShifts(rows.map(timelineTap), site.maxShiftMs, initial);
+    const paired = pairShifts(read.map(timelineTap), site.maxShiftMs, initial);
     // Past the changed days, the first tap whose pairing is what is stored: from there on nothing changes.
     const meets = paired.findIndex(
       (pair, i) =>
         pair.tap.atMs > changedUntil &&
-        (rows[i] as TapRow).effective_direction === pair.direction &&
-        (rows[i] as TapRow).record_day === pair.recordDay &&
-        (rows[i] as TapRow).shift_start_ms === pair.shiftStartMs,
+        (read[i] as TapRow).effective_direction === pair.direction &&
+        (read[i] as TapRow).record_day === pair.recordDay &&
+        (read[i] as TapRow).shift_start_ms === pair.shiftStartMs,
     );
     if (meets < 0 && !exhausted) {
       // On from the last tap read, in the same order (taps at one instant by terminal and number).
-      const last = rows.at(-1);
-      const more = (
+      const last = read.at(-1);
+      const after =
         last === undefined || last.at_ms < changedUntil
-          ? page.all(siteId, workerId, changedUntil, '\uffff', Number.MAX_SAFE_INTEGER, PAGE)
-          : page.all(siteId, workerId, last.at_ms, last.terminal_id, last.seq, PAGE)
-      ) as TapRow[];
-      rows.push(...more);
+          ? timeline().where('at_ms', '>', changedUntil)
+          : timeline().where((eb) =>
+              eb(eb.refTuple('at_ms', 'terminal_id', 'seq'), '>', eb.tuple(last.at_ms, last.terminal_id, last.seq)),
+            );
+      const more = (yield* rows(inOrder(after).limit(PAGE))) as TapRow[];
+      read.push(...more);
       exhausted = more.length < PAGE;
       if (more.length > 0) continue;
     }
     const end = meets < 0 ? paired.length : meets;
     const days = new Set<string>(queued);
-    const store = db.sql(
-      'UPDATE taps SET record_day = ?, effective_direction = ?, shift_start_ms = ? WHERE terminal_id = ? AND seq = ?',
-    );
     let state: ShiftState | null = initial;
     for (let i = 0; i < end; i++) {
       const pair = paired[i] as (typeof paired)[number];
-      const row = rows[i] as TapRow;
+      const row = read[i] as TapRow;
       if (row.record_day !== null) days.add(row.record_day);
       days.add(pair.recordDay);
       if (
@@ -143,7 +159,13 @@ export function repairStretch(
         row.effective_direction !== pair.direction ||
         row.shift_start_ms !== pair.shiftStartMs
       ) {
-        store.run(pair.recordDay, pair.direction, pair.shiftStartMs, row.terminal_id, row.seq);
+        yield* execute(
+          db
+            .updateTable('taps')
+            .set({ record_day: pair.recordDay, effective_direction: pair.direction, shift_start_ms: pair.shiftStartMs })
+            .where('terminal_id', '=', row.terminal_id)
+            .where('seq', '=', row.seq),
+        );
       }
       if (pair.direction !== null && pair.shiftStartMs !== null) {
         state = { last: pair.direction, recordDay: pair.recordDay, shiftStartMs: pair.shiftStartMs };
@@ -151,7 +173,7 @@ export function repairStretch(
     }
     // Reached the worker's latest tap: where they stand now.
     const reachedEnd = meets < 0 && exhausted;
-    const lastRow = rows.at(-1);
+    const lastRow = read.at(-1);
     return {
       days,
       latest: reachedEnd ? { state, atMs: lastRow?.at_ms ?? seed?.at_ms ?? 0 } : null,
@@ -160,16 +182,20 @@ export function repairStretch(
 }
 
 /** The first tap after a gap nothing reaches across, at or before `ms` (legacy taps with no stored state). */
-function independentStart(db: SqliteDb, siteId: string, workerId: string, ms: number): number {
+function* independentStart(engine: StoreEngine, siteId: string, workerId: string, ms: number): Work<number> {
   let newer = ms;
-  const earlier = db
-    .sql(
-      `SELECT at_ms FROM taps WHERE site_id = ? AND worker_id = ? AND at_ms < ? AND at_ms >= ?
-         ORDER BY at_ms DESC`,
-    )
-    .pluck()
-    .iterate(siteId, workerId, ms, ms - REACH_MS) as IterableIterator<number>;
-  for (const at of earlier) {
+  const earlier = yield* rows(
+    engine.db
+      .selectFrom('taps')
+      .select('at_ms')
+      .where('site_id', '=', siteId)
+      .where('worker_id', '=', workerId)
+      .where('at_ms', '<', ms)
+      .where('at_ms', '>=', ms - REACH_MS)
+      .orderBy('at_ms', 'desc'),
+  );
+  // at_ms is always written (the column came by a migration, hence nullable in its type).
+  for (const at of earlier.map((row) => row.at_ms as number)) {
     if (newer - at > INDEPENDENT_GAP_MS) return newer;
     newer = at;
   }
@@ -180,19 +206,25 @@ function independentStart(db: SqliteDb, siteId: string, workerId: string, ms: nu
  * The taps a record holds, read through the worker's timeline: they lie between its day's start
  * and the end of the next, plus the longest shift (an exit that closed a night shift).
  */
-export function recordTaps(
-  db: SqliteDb,
+export function* recordTaps(
+  engine: StoreEngine,
   key: { siteId: string; workerId: string; workingDay: string },
   dayBoundary: string,
   maxShiftMs: number,
-  columns: string,
-): Record<string, unknown>[] {
+): Work<Selectable<Taps>[]> {
   const from = dayStartMs(key.workingDay, dayBoundary) - ZONE_MARGIN_MS;
   const until = from + 2 * ZONE_MARGIN_MS + 48 * HOUR_MS + maxShiftMs;
-  return db
-    .sql(
-      `SELECT ${columns} FROM taps t WHERE t.site_id = ? AND t.worker_id = ? AND t.at_ms >= ? AND t.at_ms <= ?
-         AND t.record_day = ? ORDER BY t.at_ms, t.terminal_id, t.seq`,
-    )
-    .all(key.siteId, key.workerId, from, until, key.workingDay) as Record<string, unknown>[];
+  return yield* rows(
+    engine.db
+      .selectFrom('taps')
+      .selectAll()
+      .where('site_id', '=', key.siteId)
+      .where('worker_id', '=', key.workerId)
+      .where('at_ms', '>=', from)
+      .where('at_ms', '<=', until)
+      .where('record_day', '=', key.workingDay)
+      .orderBy('at_ms')
+      .orderBy('terminal_id')
+      .orderBy('seq'),
+  );
 }

@@ -1,4 +1,5 @@
-import type { SqliteDb } from '../store/sqlite-db.js';
+import type { StoreEngine } from '../store/engine/store-engine.js';
+import { firstRow, type Work } from '../store/engine/work.js';
 import type { RecordKey } from './record-queue.js';
 
 /** What a worker is at a site on a day, as a record carries it. */
@@ -15,30 +16,27 @@ export interface WorkerRole {
  * from the roster place, else the worker's one registered trade. The worker's entry comes from
  * the books the roster place draws on, else from the site's prime contractor's.
  */
-export function workerRole(db: SqliteDb, key: RecordKey): WorkerRole {
-  const entry = db
-    .sql(
-      `SELECT r.trade, r.position, r.period_from, r.period_until, w.trades FROM site_roster r
-         JOIN workers w ON w.tenant_id = r.tenant_id AND w.worker_id = r.worker_id
-         WHERE r.site_id = ? AND r.worker_id = ?`,
-    )
-    .get(key.siteId, key.workerId) as
-    | {
-        trade: string | null;
-        position: string | null;
-        period_from: string | null;
-        period_until: string | null;
-        trades: string;
-      }
-    | undefined;
+export function* workerRole(engine: StoreEngine, key: RecordKey): Work<WorkerRole> {
+  const entry = yield* firstRow(
+    engine.db
+      .selectFrom('site_roster as r')
+      .innerJoin('workers as w', (join) =>
+        join.onRef('w.tenant_id', '=', 'r.tenant_id').onRef('w.worker_id', '=', 'r.worker_id'),
+      )
+      .select(['r.trade', 'r.position', 'r.period_from', 'r.period_until', 'w.trades'])
+      .where('r.site_id', '=', key.siteId)
+      .where('r.worker_id', '=', key.workerId),
+  );
   const trades =
     entry?.trades ??
-    (db
-      .sql(
-        `SELECT w.trades FROM workers w JOIN sites s ON s.tenant_id = w.tenant_id WHERE s.site_id = ? AND w.worker_id = ?`,
-      )
-      .pluck()
-      .get(key.siteId, key.workerId) as string | undefined);
+    (yield* firstRow(
+      engine.db
+        .selectFrom('workers as w')
+        .innerJoin('sites as s', 's.tenant_id', 'w.tenant_id')
+        .select('w.trades')
+        .where('s.site_id', '=', key.siteId)
+        .where('w.worker_id', '=', key.workerId),
+    ))?.trades;
   const registeredTrades = trades === undefined ? [] : (JSON.parse(trades) as string[]);
   const onRoster =
     entry !== undefined &&

@@ -284,7 +284,9 @@ export class RecordQueries {
     const site = this.#db.sql('SELECT day_boundary FROM sites WHERE site_id = ?').get(key.siteId) as {
       day_boundary: string;
     };
-    const rows = recordTaps(this.#db, key, site.day_boundary, MAX_SHIFT_HOURS_LIMIT * 3_600_000, TAP_COLUMNS);
+    const rows = this.#db.engine.run(
+      recordTaps(this.#db.engine, key, site.day_boundary, MAX_SHIFT_HOURS_LIMIT * 3_600_000),
+    );
     return rows.map(tapFromRow);
   }
 

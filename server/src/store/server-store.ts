@@ -8,7 +8,7 @@ import { WorkerLinkStore } from '../self-view/worker-link-store.js';
 import { UpdateStore } from '../updates/update-store.js';
 import { CorrectionStore } from './correction-store.js';
 import { DirectoryStore } from './directory-store.js';
-import { SqliteEngine } from './engine/sqlite-engine.js';
+import type { SqliteEngine } from './engine/sqlite-engine.js';
 import { RecordQueries } from './record-queries.js';
 import { SqliteDb } from './sqlite-db.js';
 import { TapStore } from './tap-store.js';
@@ -31,12 +31,12 @@ export class ServerStore {
   readonly db: SqliteDb;
   /** The same database, for the stores written once for both engines (engine/). */
   readonly engine: SqliteEngine;
-  readonly taps: TapStore;
+  readonly taps: TapStore<SqliteEngine>;
   readonly directory: DirectoryStore;
   readonly queries: RecordQueries;
   readonly corrections: CorrectionStore;
   readonly outbox: CcusOutbox<SqliteEngine>;
-  readonly records: RecordRebuild;
+  readonly records: RecordRebuild<SqliteEngine>;
   readonly quarantineLog: QuarantineLog;
   readonly enrolments: EnrolmentStore;
   readonly workerLinks: WorkerLinkStore;
@@ -46,10 +46,10 @@ export class ServerStore {
 
   private constructor(db: SqliteDb, options: ServerStoreOptions) {
     this.db = db;
-    this.engine = new SqliteEngine(db);
-    this.taps = new TapStore(db);
+    this.engine = db.engine;
+    this.taps = new TapStore(this.engine);
     this.outbox = new CcusOutbox(this.engine, options.outbox);
-    this.records = new RecordRebuild(db, this.outbox);
+    this.records = new RecordRebuild(this.engine, this.outbox.steps);
     this.quarantineLog = new QuarantineLog(db, options.quarantine);
     this.enrolments = new EnrolmentStore(db);
     this.workerLinks = new WorkerLinkStore(db);

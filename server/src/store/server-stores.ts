@@ -18,7 +18,7 @@ import type { TapStore } from './tap-store.js';
  * that answer everything later.
  */
 export type Eventually<T> = {
-  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => R | Promise<R> : T[K];
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Awaited<R> | Promise<Awaited<R>> : T[K];
 };
 
 /**

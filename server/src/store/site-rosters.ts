@@ -89,7 +89,7 @@ export abstract class SiteRosters extends WorkerBooks {
         for (const workerId of before) {
           if (listed.has(workerId)) continue;
           remove.run(siteId, scope.tenantId, workerId);
-          queueWorkerRecords(this.db, siteId, workerId);
+          this.db.engine.run(queueWorkerRecords(this.db.engine, siteId, workerId));
           removed++;
         }
       }
@@ -147,7 +147,7 @@ export abstract class SiteRosters extends WorkerBooks {
       throw fromSqlite(error, `${at}worker ${workerId} on the roster of site ${siteId}`, 'workerId');
     }
     // Records already built for this worker here lose (or gain) their not-on-roster flag.
-    queueWorkerRecords(this.db, siteId, workerId);
+    this.db.engine.run(queueWorkerRecords(this.db.engine, siteId, workerId));
   }
 
   #seedWorker(siteId: string, workerId: string): WorkerRow {
@@ -168,7 +168,7 @@ export abstract class SiteRosters extends WorkerBooks {
       if (result.changes === 0)
         throw new StoreError('not_found', `worker ${workerId} is not on the roster of site ${siteId}`, 'workerId');
       this.bumpRoster(siteId);
-      queueWorkerRecords(this.db, siteId, workerId);
+      this.db.engine.run(queueWorkerRecords(this.db.engine, siteId, workerId));
     });
   }
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
+import { SqliteEngine } from './engine/sqlite-engine.js';
 import { MIGRATIONS } from './migrations.js';
 
 /**
@@ -14,6 +15,7 @@ export class SqliteDb {
   readonly now: () => Date;
   readonly #checkpointer: Checkpointer | null;
   readonly #statements = new Map<string, Database.Statement>();
+  #engine: SqliteEngine | null = null;
 
   private constructor(raw: Database.Database, now: () => Date, checkpointer: Checkpointer | null) {
     this.raw = raw;
@@ -65,6 +67,12 @@ export class SqliteDb {
    */
   transaction<T>(run: () => T): T {
     return this.raw.transaction(run).immediate();
+  }
+
+  /** This database for the stores written once for both engines (engine/), run synchronously. */
+  get engine(): SqliteEngine {
+    this.#engine ??= new SqliteEngine(this);
+    return this.#engine;
   }
 
   iso(): string {

@@ -9,13 +9,17 @@ import {
   type WorkingDayRule,
   workingDayCache,
 } from '@ccus-gate/protocol';
+import type { Selectable } from 'kysely';
 import { isPlausibleTime } from '../records/plausible-time.js';
 import { presenceFor } from '../records/presence.js';
 import { queueRecords } from '../records/record-queue.js';
 import { type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-taps.js';
 import type { TerminalAssignment } from './directory-store.js';
+import type { Answer, StoreEngine } from './engine/store-engine.js';
+import { firstRow, rows, type Work } from './engine/work.js';
 import type { RecordKey } from './record-queries.js';
-import type { SqliteDb } from './sqlite-db.js';
+import type { Taps } from './schema.js';
+import { nextVersion } from './version-counter.js';
 
 export interface StoredBatch {
   accepted: { from: number; to: number };
@@ -27,7 +31,7 @@ export interface StoredBatch {
 }
 
 /** The same card, direction and moment of the same boot: the same tap, whatever the wall clock said. */
-function sameEvent(row: Record<string, unknown>, tap: Tap): boolean {
+function sameEvent(row: Selectable<Taps>, tap: Tap): boolean {
   return (
     row.tech === tap.card.tech &&
     row.card_id === tap.card.id &&
@@ -43,12 +47,12 @@ function sameEvent(row: Record<string, unknown>, tap: Tap): boolean {
  * with a corrected time: that is a correction (or, the other way round, a replay of the
  * older version), never a conflict.
  */
-function compareTap(row: Record<string, unknown>, tap: Tap): 'replay' | 'correction' | 'conflict' {
+function compareTap(row: Selectable<Taps>, tap: Tap): 'replay' | 'correction' | 'conflict' {
   if (!sameEvent(row, tap)) return 'conflict';
-  if (Date.parse(String(row.at)) === Date.parse(tap.at)) return 'replay';
+  if (Date.parse(row.at) === Date.parse(tap.at)) return 'replay';
   const storedSynced = row.clock_synced === 1;
   if (!storedSynced && tap.clockSynced && tap.flags.includes('clock_corrected')) return 'correction';
-  if (storedSynced && !tap.clockSynced && String(row.flags).includes('clock_corrected')) return 'replay';
+  if (storedSynced && !tap.clockSynced && row.flags.includes('clock_corrected')) return 'replay';
   return 'conflict';
 }
 
@@ -56,69 +60,84 @@ function compareTap(row: Record<string, unknown>, tap: Tap): 'replay' | 'correct
  * The taps, as ingest stores them: one transaction per batch (the records it touches queued
  * in the same one), how many a terminal has sent, and who is on site after them.
  */
-export class TapStore {
-  readonly #db: SqliteDb;
+export class TapStore<E extends StoreEngine = StoreEngine> {
+  readonly #engine: E;
 
-  constructor(db: SqliteDb) {
-    this.#db = db;
+  constructor(engine: E) {
+    this.#engine = engine;
+  }
+
+  get #db() {
+    return this.#engine.db;
   }
 
   /**
    * Stores a batch idempotently by (terminal, seq) and queues the records it touches, all in
    * one transaction: either the whole batch is in and its ack may go, or nothing is.
    */
-  storeBatch(terminal: TerminalAssignment & { siteId: SiteId; rule: WorkingDayRule }, batch: TapBatch): StoredBatch {
-    const receivedAt = this.#db.iso();
+  storeBatch(
+    terminal: TerminalAssignment & { siteId: SiteId; rule: WorkingDayRule },
+    batch: TapBatch,
+  ): Answer<E, StoredBatch> {
+    return this.#engine.transaction(() => this.#storeBatch(terminal, batch)) as Answer<E, StoredBatch>;
+  }
+
+  *#storeBatch(
+    terminal: TerminalAssignment & { siteId: SiteId; rule: WorkingDayRule },
+    batch: TapBatch,
+  ): Work<StoredBatch> {
+    const receivedAt = this.#engine.now().toISOString();
     const nowMs = Date.parse(receivedAt);
-    const existing = this.#db.sql('SELECT * FROM taps WHERE terminal_id = ? AND seq = ?');
+    const db = this.#db;
     // A card resolves through the books of the tenants that see the tap's site: the prime's
     // first, then its subcontractors'. Another tenant's binding never reaches this site. Who
     // sees a site is looked up once per site a batch touches, the bindings once per card.
-    const bindings = this.#db.sql('SELECT tenant_id, worker_id FROM cards WHERE tech = ? AND card_id = ?');
-    const booked = this.#db.sql('SELECT tenant_id, worker_id FROM workers WHERE worker_id = ?');
     const readers = new Map<string, string[]>();
-    const tenantsSeeing = (siteId: string): string[] => {
+    const tenantsSeeing = function* (siteId: string): Work<string[]> {
       let tenants = readers.get(siteId);
       if (tenants === undefined) {
-        tenants = this.#db
-          .sql(
-            `SELECT tenant_id FROM sites WHERE site_id = @siteId
-             UNION ALL
-             SELECT * FROM (SELECT t.tenant_id FROM site_companies sc JOIN tenants t ON t.company_id = sc.company_id
-               WHERE sc.site_id = @siteId ORDER BY t.tenant_id)`,
-          )
-          .pluck()
-          .all({ siteId }) as string[];
+        const prime = yield* rows(db.selectFrom('sites').select('tenant_id').where('site_id', '=', siteId));
+        const subcontractors = yield* rows(
+          db
+            .selectFrom('site_companies as sc')
+            .innerJoin('tenants as t', 't.company_id', 'sc.company_id')
+            .select('t.tenant_id')
+            .where('sc.site_id', '=', siteId)
+            .orderBy('t.tenant_id'),
+        );
+        tenants = [...prime, ...subcontractors].map((row) => row.tenant_id as string);
         readers.set(siteId, tenants);
       }
       return tenants;
     };
     // A batch holds each worker's taps several times (in, out, day after day): one look-up per card.
     const boundByCard = new Map<string, { tenant_id: string; worker_id: string }[]>();
-    const resolveAt = (siteId: string, tap: Tap): string | undefined => {
+    const resolveAt = function* (siteId: string, tap: Tap): Work<string | undefined> {
       const key = `${tap.card.tech}:${tap.card.id}`;
       let bound = boundByCard.get(key);
       if (bound === undefined) {
         // A QR code names its worker: the books of the tenants that see the site say whether they know them.
-        bound = (tap.card.tech === 'qr' ? booked.all(tap.card.id) : bindings.all(tap.card.tech, tap.card.id)) as {
-          tenant_id: string;
-          worker_id: string;
-        }[];
+        bound =
+          tap.card.tech === 'qr'
+            ? yield* rows(
+                db.selectFrom('workers').select(['tenant_id', 'worker_id']).where('worker_id', '=', tap.card.id),
+              )
+            : yield* rows(
+                db
+                  .selectFrom('cards')
+                  .select(['tenant_id', 'worker_id'])
+                  .where('tech', '=', tap.card.tech)
+                  .where('card_id', '=', tap.card.id),
+              );
         boundByCard.set(key, bound);
       }
       if (bound.length === 0) return undefined;
-      for (const tenantId of tenantsSeeing(siteId)) {
+      for (const tenantId of yield* tenantsSeeing(siteId)) {
         const found = bound.find((binding) => binding.tenant_id === tenantId);
         if (found !== undefined) return found.worker_id;
       }
       return undefined;
     };
-    const insert = this.#db.sql(
-      `INSERT INTO taps (terminal_id, seq, site_id, tech, card_id, terminal_worker_id, worker_id, direction, at, at_ms,
-         working_day, record_day, effective_direction, boot_id, mono, clock_synced, flags, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (terminal_id, seq) DO NOTHING`,
-    );
     // Where a tap belongs: the site of the lease in force when it was taken. A terminal moved
     // to another tenant may still deliver taps from its last lease; they stay that tenant's.
     const current = { siteId: terminal.siteId, days: workingDayCache(terminal.rule) };
@@ -130,116 +149,158 @@ export class TapStore {
       if (ms < (earlier[0] as { fromMs: number }).fromMs) return earlier[0] as (typeof earlier)[number];
       return earlier.find((lease) => ms >= lease.fromMs && ms < lease.untilMs) ?? current;
     };
-    return this.#db.transaction((): StoredBatch => {
-      const rejected: StoredBatch['rejected'] = [];
-      const touched = new Map<string, RecordKey & { fromMs?: number }>();
-      // `atMs`: the tap that changed, so pairing starts there; none for a tap that moved (a whole day).
-      const touch = (siteId: string, workerId: string | null, day: string, atMs?: number): void => {
-        if (workerId === null) return;
-        const id = `${siteId}/${workerId}/${day}`;
-        const seen = touched.get(id);
-        if (seen === undefined) {
-          touched.set(id, {
-            siteId,
-            workerId: workerId as WorkerId,
-            workingDay: day,
-            ...(atMs === undefined ? {} : { fromMs: atMs }),
+    const rejected: StoredBatch['rejected'] = [];
+    const touched = new Map<string, RecordKey & { fromMs?: number }>();
+    // `atMs`: the tap that changed, so pairing starts there; none for a tap that moved (a whole day).
+    const touch = (siteId: string, workerId: string | null, day: string, atMs?: number): void => {
+      if (workerId === null) return;
+      const id = `${siteId}/${workerId}/${day}`;
+      const seen = touched.get(id);
+      if (seen === undefined) {
+        touched.set(id, {
+          siteId,
+          workerId: workerId as WorkerId,
+          workingDay: day,
+          ...(atMs === undefined ? {} : { fromMs: atMs }),
+        });
+      } else if (seen.fromMs !== undefined) {
+        // A change with no time (a tap moved) asks for the whole day; otherwise the earliest counts.
+        if (atMs === undefined) delete seen.fromMs;
+        else seen.fromMs = Math.min(seen.fromMs, atMs);
+      }
+    };
+    /** Synchronised taps with plausible times: each tells how its boot's monotonic time maps to wall time. */
+    const trusted: [Tap, number][] = [];
+    const values: Taps[] = [];
+    for (const tap of batch.taps) {
+      const place = placeOf(tap.at);
+      const workerId = (yield* resolveAt(place.siteId, tap)) ?? tap.workerId;
+      const day = place.days.of(tap.at);
+      const atMs = Date.parse(tap.at);
+      // Stored and acked all the same, but never trusted: not synchronised, and flagged for a person.
+      const plausible = isPlausibleTime(atMs, nowMs);
+      if (plausible && tap.clockSynced) trusted.push([tap, atMs]);
+      const flags: string[] = plausible ? tap.flags : [...tap.flags, 'implausible_time'];
+      values.push({
+        terminal_id: terminal.terminalId,
+        seq: tap.seq,
+        site_id: place.siteId,
+        tech: tap.card.tech,
+        card_id: tap.card.id,
+        terminal_worker_id: tap.workerId,
+        worker_id: workerId,
+        direction: tap.direction,
+        at: tap.at,
+        at_ms: atMs,
+        working_day: day,
+        record_day: day,
+        effective_direction: tap.direction,
+        boot_id: tap.bootId,
+        mono: tap.mono,
+        clock_synced: tap.clockSynced && plausible ? 1 : 0,
+        flags: flags.length === 0 ? '[]' : JSON.stringify(flags),
+        received_at: receivedAt,
+        raw_at: null,
+        shift_start_ms: null,
+        void_correction: null,
+      });
+    }
+    // One statement for the batch; the taps it did not insert were stored before.
+    const insertedSeqs = yield* rows(
+      db
+        .insertInto('taps')
+        .values(values)
+        .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing())
+        .returning('seq'),
+    );
+    const isNew = new Set(insertedSeqs.map((row) => row.seq));
+    for (const row of values) {
+      if (isNew.has(row.seq)) touch(row.site_id, row.worker_id, row.working_day, row.at_ms as number);
+    }
+    const seenBefore = batch.taps.filter((tap) => !isNew.has(tap.seq));
+    if (seenBefore.length > 0) {
+      const stored = yield* rows(
+        db
+          .selectFrom('taps')
+          .selectAll()
+          .where('terminal_id', '=', terminal.terminalId)
+          .where(
+            'seq',
+            'in',
+            seenBefore.map((tap) => tap.seq),
+          ),
+      );
+      const bySeq = new Map(stored.map((row) => [row.seq, row]));
+      // Seen before: a replay when it is the same tap, a conflict when it is not.
+      for (const tap of seenBefore) {
+        const before = bySeq.get(tap.seq) as Selectable<Taps>;
+        const relation = compareTap(before, tap);
+        if (relation === 'correction') {
+          yield* this.#correctTap(before, Date.parse(tap.at) - tap.mono, touch);
+        } else if (relation === 'conflict') {
+          rejected.push({
+            seq: tap.seq,
+            reason: 'conflict',
+            message: `seq ${tap.seq} is already stored with different content (card ${before.card_id} at ${before.at})`,
           });
-        } else if (seen.fromMs !== undefined) {
-          // A change with no time (a tap moved) asks for the whole day; otherwise the earliest counts.
-          if (atMs === undefined) delete seen.fromMs;
-          else seen.fromMs = Math.min(seen.fromMs, atMs);
-        }
-      };
-      let inserted = 0;
-      /** Synchronised taps with plausible times: each tells how its boot's monotonic time maps to wall time. */
-      const trusted: [Tap, number][] = [];
-      for (const tap of batch.taps) {
-        const place = placeOf(tap.at);
-        const workerId = resolveAt(place.siteId, tap) ?? tap.workerId;
-        const day = place.days.of(tap.at);
-        const atMs = Date.parse(tap.at);
-        // Stored and acked all the same, but never trusted: not synchronised, and flagged for a person.
-        const plausible = isPlausibleTime(atMs, nowMs);
-        if (plausible && tap.clockSynced) trusted.push([tap, atMs]);
-        const flags: string[] = plausible ? tap.flags : [...tap.flags, 'implausible_time'];
-        const result = insert.run(
-          terminal.terminalId,
-          tap.seq,
-          place.siteId,
-          tap.card.tech,
-          tap.card.id,
-          tap.workerId,
-          workerId,
-          tap.direction,
-          tap.at,
-          atMs,
-          day,
-          day,
-          tap.direction,
-          tap.bootId,
-          tap.mono,
-          tap.clockSynced && plausible ? 1 : 0,
-          flags.length === 0 ? '[]' : JSON.stringify(flags),
-          receivedAt,
-        );
-        // Seen before: a replay when it is the same tap, a conflict when it is not.
-        if (result.changes === 0) {
-          const before = existing.get(terminal.terminalId, tap.seq) as Record<string, unknown>;
-          const relation = compareTap(before, tap);
-          if (relation === 'correction') {
-            this.#correctTap(before, Date.parse(tap.at) - tap.mono, touch);
-          } else if (relation === 'conflict') {
-            rejected.push({
-              seq: tap.seq,
-              reason: 'conflict',
-              message: `seq ${tap.seq} is already stored with different content (card ${String(before.card_id)} at ${String(before.at)})`,
-            });
-          }
-          continue;
-        }
-        inserted++;
-        touch(place.siteId, workerId, day, atMs);
-      }
-      // A synchronised tap tells how this boot's monotonic time maps to wall time, which
-      // corrects the boot's earlier taps that went out before the clock could be trusted.
-      const offsets = new Map<string, number>();
-      // An implausible time says nothing about the boot's clock.
-      for (const [tap, atMs] of trusted) offsets.set(tap.bootId, atMs - tap.mono);
-      for (const [bootId, offsetMs] of offsets) {
-        for (const row of untrustedTaps(this.#db, terminal.terminalId, bootId)) {
-          this.#correctTap(row as unknown as Record<string, unknown>, offsetMs, touch);
         }
       }
-      // Records are rebuilt after the ack (records/record-rebuild.ts), so a big backlog drains at the
-      // speed of storing taps; the queue is written here, in the same transaction as the taps.
-      queueRecords(this.#db, touched.values());
-      const first = batch.taps[0] as Tap;
-      const last = batch.taps[batch.taps.length - 1] as Tap;
-      return { accepted: { from: first.seq, to: last.seq }, rejected, inserted, records: [...touched.values()] };
-    });
+    }
+    // A synchronised tap tells how this boot's monotonic time maps to wall time, which
+    // corrects the boot's earlier taps that went out before the clock could be trusted.
+    const offsets = new Map<string, number>();
+    // An implausible time says nothing about the boot's clock.
+    for (const [tap, atMs] of trusted) offsets.set(tap.bootId, atMs - tap.mono);
+    for (const [bootId, offsetMs] of offsets) {
+      for (const row of yield* untrustedTaps(this.#engine, terminal.terminalId, bootId)) {
+        yield* this.#correctTap(row, offsetMs, touch);
+      }
+    }
+    // Records are rebuilt after the ack (records/record-rebuild.ts), so a big backlog drains at the
+    // speed of storing taps; the queue is written here, in the same transaction as the taps.
+    yield* queueRecords(this.#engine, touched.values());
+    const first = batch.taps[0] as Tap;
+    const last = batch.taps[batch.taps.length - 1] as Tap;
+    return {
+      accepted: { from: first.seq, to: last.seq },
+      rejected,
+      inserted: isNew.size,
+      records: [...touched.values()],
+    };
   }
 
   /** Re-dates one stored tap (records/redate-taps.ts); both the old and the new day's records change. */
-  #correctTap(
-    row: Record<string, unknown>,
+  *#correctTap(
+    row: RedatedTapRow,
     offsetMs: number,
     touch: (siteId: string, workerId: string | null, day: string) => void,
-  ): void {
-    const moved = redateTap(this.#db, row as unknown as RedatedTapRow, offsetMs);
+  ): Work<void> {
+    const moved = yield* redateTap(this.#engine, row, offsetMs);
     for (const day of moved.days) touch(moved.siteId, moved.workerId, day);
   }
 
   /** Who is on site now (records/presence.ts), as a versioned snapshot for the site's terminals. */
-  presence(siteId: SiteId): Presence {
-    return this.#db.transaction(() => ({
-      ...presenceFor(this.#db, siteId, this.#db.now()),
-      version: this.#db.nextVersion(),
-    }));
+  presence(siteId: SiteId): Answer<E, Presence> {
+    return this.#engine.transaction(() => this.#presence(siteId)) as Answer<E, Presence>;
+  }
+
+  *#presence(siteId: SiteId): Work<Presence> {
+    const present = yield* presenceFor(this.#engine, siteId, this.#engine.now());
+    return { ...present, version: yield* nextVersion(this.#engine) };
   }
 
   /** How many taps the terminal has sent (each once). */
-  count(terminalId: TerminalId): number {
-    return (this.#db.sql('SELECT count(*) AS n FROM taps WHERE terminal_id = ?').get(terminalId) as { n: number }).n;
+  count(terminalId: TerminalId): Answer<E, number> {
+    return this.#engine.run(this.#count(terminalId)) as Answer<E, number>;
+  }
+
+  *#count(terminalId: TerminalId): Work<number> {
+    const counted = yield* firstRow(
+      this.#db
+        .selectFrom('taps')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('terminal_id', '=', terminalId),
+    );
+    return counted?.n ?? 0;
   }
 }

@@ -110,9 +110,11 @@ export abstract class WorkerBooks extends SiteBooks {
          RETURNING site_id, working_day`,
       )
       .all({ ...scoped(scope), workerId }) as { site_id: string; working_day: string }[];
-    queueRecords(
-      this.db,
-      resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),
+    this.db.engine.run(
+      queueRecords(
+        this.db.engine,
+        resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),
+      ),
     );
   }
 
@@ -246,7 +248,8 @@ export abstract class WorkerBooks extends SiteBooks {
           workerId,
         );
       // A record may take its trade from the worker's one registered trade.
-      for (const siteId of this.#rosterSites(scope.tenantId, workerId)) queueWorkerRecords(this.db, siteId, workerId);
+      for (const siteId of this.#rosterSites(scope.tenantId, workerId))
+        this.db.engine.run(queueWorkerRecords(this.db.engine, siteId, workerId));
     });
   }
 
@@ -323,9 +326,11 @@ export abstract class WorkerBooks extends SiteBooks {
       site_id: string;
       working_day: string;
     }[];
-    queueRecords(
-      this.db,
-      resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),
+    this.db.engine.run(
+      queueRecords(
+        this.db.engine,
+        resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),
+      ),
     );
     return resolved.length;
   }

@@ -50,6 +50,7 @@ export * from './store/server-store.js';
 export * from './store/server-stores.js';
 export * from './store/sqlite-db.js';
 export * from './store/store-error.js';
+export { TapStore } from './store/tap-store.js';
 export * from './store/tenant-scope.js';
 export * from './updates/release-signing.js';
 export * from './updates/release-upload.js';

@@ -87,7 +87,7 @@ export class RecordRebuild<E extends StoreEngine = StoreEngine> {
       if (this.#engine.kind === 'postgres') {
         // In the queue's order, so two servers never wait on each other's workers crosswise.
         yield* rows(
-          sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${siteId}\u0000${workerId}`}, 0))`.compile(this.#db),
+          sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${siteId}/${workerId}`}, 0))`.compile(this.#db),
         );
       }
       for (const cluster of clusters(days.sort())) {

@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { decodeMessage, parseSiteId, parseTerminalId, type TapBatch, type WorkingDayRule } from '@ccus-gate/protocol';
+import {
+  CcusOutbox,
+  type EngineKind,
+  execute,
+  RecordRebuild,
+  rows,
+  type StoreEngine,
+  TapStore,
+} from '@ccus-gate/server';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ENGINES, StoreEngines } from '../support/store-engines.js';
+
+const SITE = parseSiteId('20260000000001');
+const RULE: WorkingDayRule = { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' };
+const GATE_IN = parseTerminalId('gate-in');
+const GATE_OUT = parseTerminalId('gate-out');
+const WORKER = '11110000000001';
+const CARD = { tech: 'felica' as const, id: '0101010101010101' };
+const BOOT = '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13';
+const BOOTED_AT = Date.parse('2026-09-01T00:00:00Z');
+
+/** The books a tap needs: a prime with its site, a worker with a card, and a place on the roster. */
+function* books(engine: StoreEngine) {
+  const { db } = engine;
+  yield* execute(
+    db.insertInto('tenants').values({
+      tenant_id: 'tenant-a',
+      company_id: '90000000000001',
+      name: 'A建設',
+      created_at: '2026-01-01T00:00:00Z',
+    }),
+  );
+  yield* execute(
+    db.insertInto('sites').values({
+      site_id: SITE,
+      tenant_id: 'tenant-a',
+      name: '現場 A',
+      day_boundary: RULE.dayBoundary,
+      time_zone: RULE.timeZone,
+    }),
+  );
+  yield* execute(
+    db
+      .insertInto('workers')
+      .values({ worker_id: WORKER, tenant_id: 'tenant-a', name: '技能者', trades: '["とび","鉄筋"]' }),
+  );
+  yield* execute(
+    db.insertInto('cards').values({ tech: CARD.tech, card_id: CARD.id, tenant_id: 'tenant-a', worker_id: WORKER }),
+  );
+  yield* execute(
+    db
+      .insertInto('site_roster')
+      .values({ site_id: SITE, worker_id: WORKER, tenant_id: 'tenant-a', trade: 'とび', position: 'foreman' }),
+  );
+}
+
+interface TapSpec {
+  seq: number;
+  direction: 'in' | 'out';
+  at: string;
+  clockSynced?: boolean;
+  mono?: number;
+}
+
+const batchOf = (terminalId: typeof GATE_IN, taps: TapSpec[]): TapBatch =>
+  decodeMessage(
+    'taps',
+    JSON.stringify({
+      v: 1,
+      terminalId,
+      batchId: randomUUID(),
+      sentAt: '2026-11-24T03:00:00.000Z',
+      taps: taps.map((tap) => ({
+        seq: tap.seq,
+        card: CARD,
+        workerId: WORKER,
+        direction: tap.direction,
+        at: tap.at,
+        bootId: BOOT,
+        mono: tap.mono ?? Date.parse(tap.at) - BOOTED_AT,
+        clockSynced: tap.clockSynced ?? true,
+        flags: [],
+      })),
+    }),
+  ) as TapBatch;
+
+/**
+ * Taps to work records to the CCUS outbox on both engines, through the same store code:
+ * shifts across midnight, two terminals at one gate, replays and conflicts, a clock put right
+ * later, trade and position on every record, who is on site.
+ */
+describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
+  const engines = new StoreEngines();
+  const clock = { value: new Date('2026-11-24T03:00:00.000Z') };
+  let engine: StoreEngine;
+  let taps: TapStore;
+  let records: RecordRebuild;
+  let outbox: CcusOutbox;
+
+  beforeEach(async () => {
+    clock.value = new Date('2026-11-24T03:00:00.000Z');
+    engine = await engines.open(kind, () => clock.value);
+    await engine.transaction(() => books(engine));
+    taps = new TapStore(engine);
+    outbox = new CcusOutbox(engine);
+    records = new RecordRebuild(engine, outbox.steps);
+  });
+  afterEach(() => engines.closeEngines());
+  afterAll(() => engines.close());
+
+  const store = (terminalId: typeof GATE_IN, specs: TapSpec[]) =>
+    taps.storeBatch(
+      { terminalId, tenantId: 'tenant-a', siteId: SITE, rule: RULE, earlier: [] },
+      batchOf(terminalId, specs),
+    );
+  const recordsNow = () =>
+    engine.run(
+      rows(
+        engine.db
+          .selectFrom('records')
+          .select(['working_day', 'first_in', 'last_out', 'tap_count', 'flags', 'trade', 'position'])
+          .orderBy('working_day'),
+      ),
+    );
+
+  it('keeps a night shift across midnight on the day it began, with trade and position, due to CCUS', async () => {
+    const stored = await store(GATE_IN, [
+      { seq: 1, direction: 'in', at: '2026-11-22T20:00:00.000+09:00' },
+      { seq: 2, direction: 'out', at: '2026-11-23T03:30:00.000+09:00' },
+    ]);
+    expect(stored).toMatchObject({ accepted: { from: 1, to: 2 }, rejected: [], inserted: 2 });
+    expect(await records.queued()).toBe(1);
+    expect(await records.rebuildQueued()).toEqual([{ siteId: SITE, workerId: WORKER, workingDay: '2026-11-22' }]);
+    expect(await records.queued()).toBe(0);
+    expect(await recordsNow()).toEqual([
+      {
+        working_day: '2026-11-22',
+        first_in: '2026-11-22T20:00:00.000+09:00',
+        last_out: '2026-11-23T03:30:00.000+09:00',
+        tap_count: 2,
+        flags: '[]',
+        trade: 'とび',
+        position: 'foreman',
+      },
+    ]);
+    const [due] = await outbox.claimDue(10, 'server-a', 60_000);
+    expect(due).toMatchObject({
+      workingDay: '2026-11-22',
+      trade: 'とび',
+      position: 'foreman',
+      companyId: '90000000000001',
+    });
+  });
+
+  it('pairs an entry at one terminal with the exit at another terminal of the same gate', async () => {
+    clock.value = new Date('2026-11-23T10:00:00.000+09:00');
+    await store(GATE_IN, [{ seq: 1, direction: 'in', at: '2026-11-23T07:55:00.000+09:00' }]);
+    await records.rebuildQueued();
+    expect(await taps.presence(SITE)).toMatchObject({
+      onSite: [{ workerId: WORKER, since: '2026-11-22T22:55:00.000Z', recordDay: '2026-11-23' }],
+    });
+    await store(GATE_OUT, [{ seq: 1, direction: 'out', at: '2026-11-23T17:05:00.000+09:00' }]);
+    await records.rebuildQueued();
+    expect(await recordsNow()).toMatchObject([
+      {
+        working_day: '2026-11-23',
+        first_in: '2026-11-23T07:55:00.000+09:00',
+        last_out: '2026-11-23T17:05:00.000+09:00',
+        tap_count: 2,
+      },
+    ]);
+    const presence = await taps.presence(SITE);
+    expect(presence.onSite).toEqual([]);
+    // Each snapshot carries a newer version, so a terminal keeps the latest.
+    expect(presence.version).toBeGreaterThan(0);
+    expect((await taps.presence(SITE)).version).toBeGreaterThan(presence.version);
+    expect(await taps.count(GATE_IN)).toBe(1);
+  });
+
+  it('stores a batch sent again once, and refuses a different tap under a stored number without storing any of it', async () => {
+    const day = [
+      { seq: 1, direction: 'in' as const, at: '2026-11-23T08:00:00.000+09:00' },
+      { seq: 2, direction: 'out' as const, at: '2026-11-23T17:00:00.000+09:00' },
+    ];
+    await store(GATE_IN, day);
+    expect(await store(GATE_IN, day)).toMatchObject({ rejected: [], inserted: 0, records: [] });
+    const conflicting = await store(GATE_IN, [
+      { seq: 2, direction: 'in', at: '2026-11-23T18:00:00.000+09:00' },
+      { seq: 3, direction: 'out', at: '2026-11-23T19:00:00.000+09:00' },
+    ]);
+    expect(conflicting.rejected).toEqual([
+      expect.objectContaining({
+        seq: 2,
+        reason: 'conflict',
+        message: expect.stringContaining('seq 2 is already stored'),
+      }),
+    ]);
+    expect(conflicting.inserted).toBe(1);
+    expect(await taps.count(GATE_IN)).toBe(3);
+  });
+
+  it('moves taps from a clock that was wrong to the day they were taken once the boot syncs', async () => {
+    // The terminal booted with its clock at 2020 and had not synchronised: the taps carry that date.
+    const mono = (at: string) => Date.parse(at) - BOOTED_AT;
+    await store(GATE_IN, [
+      {
+        seq: 1,
+        direction: 'in',
+        at: '2020-01-01T08:00:00.000+09:00',
+        clockSynced: false,
+        mono: mono('2026-11-23T08:00:00.000+09:00'),
+      },
+    ]);
+    await records.rebuildQueued();
+    expect((await recordsNow()).map((record) => record.working_day)).toEqual(['2020-01-01']);
+    await store(GATE_IN, [{ seq: 2, direction: 'out', at: '2026-11-23T17:00:00.000+09:00' }]);
+    await records.rebuildQueued();
+    const after = await recordsNow();
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatchObject({
+      working_day: '2026-11-23',
+      first_in: '2026-11-22T23:00:00.000Z',
+      last_out: '2026-11-23T17:00:00.000+09:00',
+      tap_count: 2,
+    });
+    const [first] = await engine.run(
+      rows(engine.db.selectFrom('taps').select(['raw_at', 'flags', 'clock_synced']).where('seq', '=', 1)),
+    );
+    expect(first).toEqual({ raw_at: '2020-01-01T08:00:00.000+09:00', flags: '["clock_corrected"]', clock_synced: 1 });
+  });
+
+  if (kind === 'postgres') {
+    it('builds every record right when three servers ingest and rebuild together, and offers each once', async () => {
+      const url = await engines.postgresUrl();
+      const servers = [0, 1, 2].map(() => {
+        const theirs = engines.postgres(url, () => clock.value);
+        const theirOutbox = new CcusOutbox(theirs);
+        return {
+          taps: new TapStore(theirs),
+          records: new RecordRebuild(theirs, theirOutbox.steps),
+          outbox: theirOutbox,
+        };
+      });
+      const first = engines.postgres(url);
+      await first.transaction(() => books(first));
+      // Thirty days of shifts, each day's entry and exit sent by a different server and terminal.
+      const days = Array.from({ length: 30 }, (_, i) => `2026-10-${String(i + 1).padStart(2, '0')}`);
+      await Promise.all(
+        days.flatMap((day, i) => [
+          servers[i % 3]?.taps.storeBatch(
+            { terminalId: GATE_IN, tenantId: 'tenant-a', siteId: SITE, rule: RULE, earlier: [] },
+            batchOf(GATE_IN, [{ seq: i + 1, direction: 'in', at: `${day}T08:00:00.000+09:00` }]),
+          ),
+          servers[(i + 1) % 3]?.taps.storeBatch(
+            { terminalId: GATE_OUT, tenantId: 'tenant-a', siteId: SITE, rule: RULE, earlier: [] },
+            batchOf(GATE_OUT, [{ seq: i + 1, direction: 'out', at: `${day}T17:00:00.000+09:00` }]),
+          ),
+          servers[(i + 2) % 3]?.records.rebuildQueued(3),
+        ]),
+      );
+      // All three drain what is left together.
+      await Promise.all(
+        servers.map(async (server) => {
+          while ((await server.records.rebuildQueued(2)).length > 0);
+        }),
+      );
+      expect(await servers[0]?.records.queued()).toBe(0);
+      const built = await first.run(
+        rows(
+          first.db
+            .selectFrom('records')
+            .select(['working_day', 'first_in', 'last_out', 'tap_count'])
+            .orderBy('working_day'),
+        ),
+      );
+      expect(built).toEqual(
+        days.map((day) => ({
+          working_day: day,
+          first_in: `${day}T08:00:00.000+09:00`,
+          last_out: `${day}T17:00:00.000+09:00`,
+          tap_count: 2,
+        })),
+      );
+      const claimed = (
+        await Promise.all(servers.map((server, i) => server.outbox.claimDue(100, `server-${i}`, 60_000)))
+      ).flat();
+      expect(claimed.map((item) => item.workingDay).sort()).toEqual(days);
+    });
+  }
+});

@@ -16,6 +16,7 @@ export * from './ccus/simulator/ccus-simulator.js';
 export * from './ccus/site-registration.js';
 export * from './ccus/site-registry.js';
 export * from './ccus/token-bucket.js';
+export * from './changes/notified-change-feed.js';
 export * from './credentials.js';
 export * from './export/csv-export.js';
 export * from './http/body-limit.js';

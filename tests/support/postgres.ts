@@ -10,6 +10,10 @@ export interface PostgresCluster {
   url: string;
   /** A URL for another database of the cluster, made empty. */
   database(name: string): string;
+  /** Stops the server, keeping its data (a database going away). */
+  halt(): void;
+  /** Starts it again on the same port, after `halt`. */
+  resume(): void;
   stop(): void;
 }
 
@@ -59,7 +63,8 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   // Tests do not need their writes to survive a power cut; a benchmark measures them as production would.
   const speed = options.durable ? '' : ' -c fsync=off -c full_page_writes=off';
   const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${speed}`;
-  run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', 'start']);
+  const start = () => run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', 'start']);
+  start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     url,
@@ -71,9 +76,14 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
       }
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
+    halt(): void {
+      run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    resume: start,
     stop(): void {
       try {
-        run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+        // Halted already by the test, it has nothing to stop.
+        if (existsSync(join(data, 'postmaster.pid'))) run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -34,6 +34,12 @@ export class StoreEngines {
     return this.postgres(await this.postgresUrl(), now);
   }
 
+  /** The file's PostgreSQL cluster, to stop and start under the engines. */
+  get cluster(): PostgresCluster {
+    if (this.#cluster === null) throw new Error('no PostgreSQL engine opened yet');
+    return this.#cluster;
+  }
+
   /** A migrated PostgreSQL database's URL, for several engines (servers) on one database. */
   async postgresUrl(): Promise<string> {
     this.#cluster ??= await startPostgres();

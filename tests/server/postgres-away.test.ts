@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { decodeMessage, parseSiteId, parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
+import { execute, isStoreError, type StoreEngine, TapStore } from '@ccus-gate/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreEngines } from '../support/store-engines.js';
+
+const SITE = parseSiteId('20260000000001');
+const GATE = parseTerminalId('gate-a');
+const RULE = { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' };
+
+const batch = (seq: number): TapBatch =>
+  decodeMessage(
+    'taps',
+    JSON.stringify({
+      v: 1,
+      terminalId: GATE,
+      batchId: randomUUID(),
+      sentAt: '2026-11-24T03:00:00.000Z',
+      taps: [
+        {
+          seq,
+          card: { tech: 'felica', id: '0101010101010101' },
+          workerId: null,
+          direction: 'in',
+          at: '2026-11-24T08:00:00.000+09:00',
+          bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
+          mono: 1000 + seq,
+          clockSynced: true,
+          flags: ['unknown_card'],
+        },
+      ],
+    }),
+  ) as TapBatch;
+
+/**
+ * PostgreSQL going away under a running server: each store call says plainly that the
+ * database cannot be reached (so ingest does not ack and the terminal keeps its taps), the
+ * process carries on, and once the database is back the same engine stores again with
+ * nothing lost.
+ */
+describe('a server store when PostgreSQL stops and starts again', () => {
+  const engines = new StoreEngines();
+  let engine: StoreEngine;
+  let taps: TapStore;
+  const store = (seq: number) =>
+    taps.storeBatch({ terminalId: GATE, tenantId: 'tenant-a', siteId: SITE, rule: RULE, earlier: [] }, batch(seq));
+
+  beforeAll(async () => {
+    engine = await engines.open('postgres');
+    await engine.transaction(function* () {
+      yield* execute(
+        engine.db.insertInto('tenants').values({
+          tenant_id: 'tenant-a',
+          company_id: '90000000000001',
+          name: 'A',
+          created_at: '2026-01-01T00:00:00Z',
+        }),
+      );
+      yield* execute(
+        engine.db
+          .insertInto('sites')
+          .values({ site_id: SITE, tenant_id: 'tenant-a', name: 'A', day_boundary: '04:00', time_zone: 'Asia/Tokyo' }),
+      );
+    });
+    taps = new TapStore(engine);
+  });
+  afterAll(() => engines.close());
+
+  it('refuses as unavailable while it is away, and stores again once it is back', async () => {
+    expect(await store(1)).toMatchObject({ inserted: 1 });
+    engines.cluster.halt();
+    for (const seq of [2, 3]) {
+      const refused = await Promise.resolve(store(seq)).catch((error: unknown) => error);
+      expect(isStoreError(refused), String(refused)).toBe(true);
+      expect(refused).toMatchObject({ code: 'unavailable', message: expect.stringContaining('PostgreSQL') });
+    }
+    expect(await Promise.resolve(taps.count(GATE)).catch((error: unknown) => (error as { code?: string }).code)).toBe(
+      'unavailable',
+    );
+    engines.cluster.resume();
+    // The terminal sends what was not acked again.
+    expect(await store(2)).toMatchObject({ inserted: 1, rejected: [] });
+    expect(await store(3)).toMatchObject({ inserted: 1, rejected: [] });
+    expect(await store(1)).toMatchObject({ inserted: 0, rejected: [] });
+    expect(await taps.count(GATE)).toBe(3);
+  }, 60_000);
+});

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { SqliteDb } from '../store/sqlite-db.js';
+import type { Answer, StoreEngine } from '../store/engine/store-engine.js';
+import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 
 /** What was refused: the whole payload as it came, before it is cut down to keep. */
@@ -86,16 +87,24 @@ const fromRow = (row: Row): QuarantinedMessage => ({
  * client, so a hostile or broken terminal cannot fill the disk (the oldest entries go first,
  * counted), and scoped by the lease in force when each came, never by today's.
  */
-export class QuarantineLog {
-  readonly #db: SqliteDb;
+export class QuarantineLog<E extends StoreEngine = StoreEngine> {
+  readonly #engine: E;
   readonly policy: QuarantinePolicy;
 
-  constructor(db: SqliteDb, policy: Partial<QuarantinePolicy> = {}) {
-    this.#db = db;
+  constructor(engine: E, policy: Partial<QuarantinePolicy> = {}) {
+    this.#engine = engine;
     this.policy = { ...DEFAULT_QUARANTINE_POLICY, ...policy };
   }
 
-  keep(entry: QuarantineEntry): number {
+  get #db() {
+    return this.#engine.db;
+  }
+
+  keep(entry: QuarantineEntry): Answer<E, number> {
+    return this.#engine.transaction(() => this.#keep(entry)) as Answer<E, number>;
+  }
+
+  *#keep(entry: QuarantineEntry): Work<number> {
     const { headBytes, perClientMessages, perClientBytes } = this.policy;
     const head = entry.payload.subarray(0, headBytes);
     const topic = entry.topic.slice(0, TOPIC_CHARS);
@@ -103,113 +112,149 @@ export class QuarantineLog {
     const kept = head.length + Buffer.byteLength(topic) + Buffer.byteLength(reason);
     const clientKey = entry.clientId ?? '';
     const sha256 = createHash('sha256').update(entry.payload).digest('hex');
-    return this.#db.transaction(() => {
-      const lease = this.#db.sql('SELECT tenant_id FROM terminals WHERE terminal_id = ?').get(clientKey) as
-        | { tenant_id: string | null }
-        | undefined;
-      const id = Number(
-        this.#db
-          .sql(
-            `INSERT INTO quarantine (received_at, topic, client_id, client_key, tenant_id, code, reason, size, sha256, head, kept_bytes)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            this.#db.iso(),
-            topic,
-            entry.clientId,
-            clientKey,
-            lease?.tenant_id ?? null,
-            entry.code,
-            reason,
-            entry.payload.length,
-            sha256,
-            head,
-            kept,
-          ).lastInsertRowid,
-      );
-      const usage = this.#db
-        .sql(
-          `INSERT INTO quarantine_usage (client_key, messages, bytes) VALUES (?, 1, ?)
-             ON CONFLICT (client_key) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes
-           RETURNING messages, bytes`,
+    const lease = yield* firstRow(
+      this.#db.selectFrom('terminals').select('tenant_id').where('terminal_id', '=', clientKey),
+    );
+    const inserted = yield* firstRow(
+      this.#db
+        .insertInto('quarantine')
+        .values({
+          received_at: this.#engine.now().toISOString(),
+          topic,
+          client_id: entry.clientId,
+          client_key: clientKey,
+          tenant_id: lease?.tenant_id ?? null,
+          code: entry.code,
+          reason,
+          size: entry.payload.length,
+          sha256,
+          head,
+          kept_bytes: kept,
+        })
+        .returning('id'),
+    );
+    const usage = (yield* firstRow(
+      this.#db
+        .insertInto('quarantine_usage')
+        .values({ client_key: clientKey, messages: 1, bytes: kept })
+        .onConflict((conflict) =>
+          conflict.column('client_key').doUpdateSet((eb) => ({
+            messages: eb('quarantine_usage.messages', '+', 1),
+            bytes: eb('quarantine_usage.bytes', '+', eb.ref('excluded.bytes')),
+          })),
         )
-        .get(clientKey, kept) as { messages: number; bytes: number };
-      if (usage.messages > perClientMessages || usage.bytes > perClientBytes) this.#dropOldest(clientKey, usage);
-      return id;
-    });
+        .returning(['messages', 'bytes']),
+    )) as { messages: number; bytes: number };
+    if (usage.messages > perClientMessages || usage.bytes > perClientBytes) yield* this.#dropOldest(clientKey, usage);
+    return Number(inserted?.id);
   }
 
   /** Drops the client's oldest entries until it is within its quota again, counted per lease. */
-  #dropOldest(clientKey: string, usage: { messages: number; bytes: number }): void {
+  *#dropOldest(clientKey: string, usage: { messages: number; bytes: number }): Work<void> {
     const { perClientMessages, perClientBytes } = this.policy;
     let { messages, bytes } = usage;
     const droppedBy = new Map<string, { messages: number; bytes: number }>();
-    const oldest = this.#db.sql(
-      'SELECT id, tenant_id, kept_bytes FROM quarantine WHERE client_key = ? AND id > ? ORDER BY id LIMIT 64',
-    );
     let after = 0;
     while (messages > perClientMessages || bytes > perClientBytes) {
-      const rows = oldest.all(clientKey, after) as { id: number; tenant_id: string | null; kept_bytes: number }[];
-      if (rows.length === 0) break;
-      for (const row of rows) {
+      const oldest = yield* rows(
+        this.#db
+          .selectFrom('quarantine')
+          .select(['id', 'tenant_id', 'kept_bytes'])
+          .where('client_key', '=', clientKey)
+          .where('id', '>', after)
+          .orderBy('id')
+          .limit(64),
+      );
+      if (oldest.length === 0) break;
+      for (const row of oldest) {
         if (messages <= perClientMessages && bytes <= perClientBytes) break;
-        this.#db.sql('DELETE FROM quarantine WHERE id = ?').run(row.id);
+        const id = row.id as number;
+        yield* execute(this.#db.deleteFrom('quarantine').where('id', '=', id));
         messages -= 1;
         bytes -= row.kept_bytes;
         const tally = droppedBy.get(row.tenant_id ?? '') ?? { messages: 0, bytes: 0 };
         tally.messages += 1;
         tally.bytes += row.kept_bytes;
         droppedBy.set(row.tenant_id ?? '', tally);
-        after = row.id;
+        after = id;
       }
     }
-    this.#db
-      .sql('UPDATE quarantine_usage SET messages = ?, bytes = ? WHERE client_key = ?')
-      .run(messages, bytes, clientKey);
+    yield* execute(
+      this.#db.updateTable('quarantine_usage').set({ messages, bytes }).where('client_key', '=', clientKey),
+    );
+    const now = this.#engine.now().toISOString();
     for (const [tenantKey, tally] of droppedBy) {
-      this.#db
-        .sql(
-          `INSERT INTO quarantine_dropped (client_key, tenant_key, messages, bytes, last_dropped_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (client_key, tenant_key) DO UPDATE SET messages = messages + excluded.messages,
-               bytes = bytes + excluded.bytes, last_dropped_at = excluded.last_dropped_at`,
-        )
-        .run(clientKey, tenantKey, tally.messages, tally.bytes, this.#db.iso());
+      yield* execute(
+        this.#db
+          .insertInto('quarantine_dropped')
+          .values({ client_key: clientKey, tenant_key: tenantKey, ...tally, last_dropped_at: now })
+          .onConflict((conflict) =>
+            conflict.columns(['client_key', 'tenant_key']).doUpdateSet((eb) => ({
+              messages: eb('quarantine_dropped.messages', '+', eb.ref('excluded.messages')),
+              bytes: eb('quarantine_dropped.bytes', '+', eb.ref('excluded.bytes')),
+              last_dropped_at: eb.ref('excluded.last_dropped_at'),
+            })),
+          ),
+      );
     }
   }
 
   /** Newest first: the tenant's (by the lease when each came), or everyone's for the operator (null). */
-  page(scope: TenantScope | null, paging: { limit: number; offset: number }): QuarantinedMessage[] {
-    const rows =
-      scope === null
-        ? this.#db.sql('SELECT * FROM quarantine ORDER BY id DESC LIMIT @limit OFFSET @offset').all(paging)
-        : this.#db
-            .sql('SELECT * FROM quarantine WHERE tenant_id = @tenantId ORDER BY id DESC LIMIT @limit OFFSET @offset')
-            .all({ tenantId: scope.tenantId, ...paging });
-    return (rows as Row[]).map(fromRow);
+  page(scope: TenantScope | null, paging: { limit: number; offset: number }): Answer<E, QuarantinedMessage[]> {
+    let query = this.#db
+      .selectFrom('quarantine')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(paging.limit)
+      .offset(paging.offset);
+    if (scope !== null) query = query.where('tenant_id', '=', scope.tenantId);
+    return this.#engine.run(this.#messages(query)) as Answer<E, QuarantinedMessage[]>;
+  }
+
+  *#messages(query: Parameters<typeof rows<Row>>[0]): Work<QuarantinedMessage[]> {
+    return (yield* rows(query)).map(fromRow);
   }
 
   /** What quotas have dropped, per client: everyone's for the operator (null), or what came under the tenant's leases. */
-  dropped(scope: TenantScope | null): QuarantineDropped[] {
-    const rows = (
+  dropped(scope: TenantScope | null): Answer<E, QuarantineDropped[]> {
+    return this.#engine.run(this.#dropped(scope)) as Answer<E, QuarantineDropped[]>;
+  }
+
+  *#dropped(scope: TenantScope | null): Work<QuarantineDropped[]> {
+    const found =
       scope === null
-        ? this.#db
-            .sql(
-              `SELECT client_key, sum(messages) AS messages, sum(bytes) AS bytes, max(last_dropped_at) AS last_dropped_at
-                 FROM quarantine_dropped GROUP BY client_key ORDER BY client_key`,
-            )
-            .all()
-        : this.#db.sql('SELECT * FROM quarantine_dropped WHERE tenant_key = ? ORDER BY client_key').all(scope.tenantId)
-    ) as { client_key: string; messages: number; bytes: number; last_dropped_at: string }[];
-    return rows.map((row) => ({
+        ? yield* rows(
+            this.#db
+              .selectFrom('quarantine_dropped')
+              .select((eb) => [
+                'client_key',
+                eb.fn.sum<number>('messages').as('messages'),
+                eb.fn.sum<number>('bytes').as('bytes'),
+                eb.fn.max('last_dropped_at').as('last_dropped_at'),
+              ])
+              .groupBy('client_key')
+              .orderBy('client_key'),
+          )
+        : yield* rows(
+            this.#db
+              .selectFrom('quarantine_dropped')
+              .select(['client_key', 'messages', 'bytes', 'last_dropped_at'])
+              .where('tenant_key', '=', scope.tenantId)
+              .orderBy('client_key'),
+          );
+    return found.map((row) => ({
       clientId: row.client_key === '' ? null : row.client_key,
-      messages: row.messages,
-      bytes: row.bytes,
+      messages: Number(row.messages),
+      bytes: Number(row.bytes),
       lastDroppedAt: row.last_dropped_at,
     }));
   }
 
   /** Every entry, oldest first (operators' tools and tests). */
-  all(): QuarantinedMessage[] {
-    return (this.#db.sql('SELECT * FROM quarantine ORDER BY id').all() as Row[]).map(fromRow);
+  all(): Answer<E, QuarantinedMessage[]> {
+    return this.#engine.run(this.#messages(this.#db.selectFrom('quarantine').selectAll().orderBy('id'))) as Answer<
+      E,
+      QuarantinedMessage[]
+    >;
   }
 }

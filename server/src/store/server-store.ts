@@ -37,7 +37,7 @@ export class ServerStore {
   readonly corrections: CorrectionStore;
   readonly outbox: CcusOutbox<SqliteEngine>;
   readonly records: RecordRebuild<SqliteEngine>;
-  readonly quarantineLog: QuarantineLog;
+  readonly quarantineLog: QuarantineLog<SqliteEngine>;
   readonly enrolments: EnrolmentStore;
   readonly workerLinks: WorkerLinkStore;
   readonly alertSubscriptions: AlertSubscriptionStore;
@@ -50,7 +50,7 @@ export class ServerStore {
     this.taps = new TapStore(this.engine);
     this.outbox = new CcusOutbox(this.engine, options.outbox);
     this.records = new RecordRebuild(this.engine, this.outbox.steps);
-    this.quarantineLog = new QuarantineLog(db, options.quarantine);
+    this.quarantineLog = new QuarantineLog(this.engine, options.quarantine);
     this.enrolments = new EnrolmentStore(db);
     this.workerLinks = new WorkerLinkStore(db);
     this.alertSubscriptions = new AlertSubscriptionStore(db);

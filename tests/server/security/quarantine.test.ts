@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { ServerStore } from '@ccus-gate/server';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type EngineKind, QuarantineLog, type QuarantinePolicy, rows } from '@ccus-gate/server';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ApiFixture, apiFixture } from '../../support/api-fixture.js';
-import { storeWithSite } from '../../support/server-fixture.js';
+import { ENGINES, StoreEngines } from '../../support/store-engines.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 interface Page {
@@ -19,54 +19,50 @@ const refused = (clientId: string, payload: Buffer, topic = `ccus/v1/t/${clientI
   payload,
 });
 
-describe('quarantine: what is kept of a refused message', () => {
-  const dir = tempDir('quarantine-keep');
-  let store: ServerStore;
-  beforeEach(() => {
-    store = storeWithSite(dir.path).store;
-  });
-  afterEach(() => {
-    store.close();
-    dir.remove();
-  });
+/** What is kept, and the quotas, on both engines through the same store code. */
+describe.each(ENGINES)('quarantine on %s: what is kept of a refused message', (kind: EngineKind) => {
+  const engines = new StoreEngines();
+  afterEach(() => engines.closeEngines());
+  afterAll(() => engines.close());
+  const quarantine = async (policy: Partial<QuarantinePolicy> = {}) => {
+    const engine = await engines.open(kind, () => new Date('2026-11-24T00:00:00Z'));
+    return { engine, log: new QuarantineLog(engine, policy) };
+  };
 
-  it('keeps the reason, size, SHA-256 and the first 4 KiB, never the whole payload', () => {
+  it('keeps the reason, size, SHA-256 and the first 4 KiB, never the whole payload', async () => {
+    const { engine, log } = await quarantine();
     const payload = Buffer.alloc(50 * 1024 * 1024, 'x');
-    store.quarantineLog.keep(refused('gate-q1', payload));
-    const [entry] = store.quarantineLog.all();
+    expect(await log.keep(refused('gate-q1', payload))).toBeGreaterThan(0);
+    const [entry] = await log.all();
     expect(entry).toMatchObject({ code: 'malformed', reason: 'not JSON', size: payload.length, clientId: 'gate-q1' });
     expect(entry?.sha256).toBe(createHash('sha256').update(payload).digest('hex'));
     expect(entry?.head.length).toBe(4096);
-    const stored = store.db.raw.prepare('SELECT sum(length(head)) AS n FROM quarantine').get() as { n: number };
-    expect(stored.n).toBe(4096);
+    const [stored] = await engine.run(
+      rows(engine.db.selectFrom('quarantine').select((eb) => eb.fn.sum<number>(eb.fn('length', ['head'])).as('n'))),
+    );
+    expect(Number(stored?.n)).toBe(4096);
   });
 
-  it('keeps each terminal within its quota, dropping its own oldest first and counting them', () => {
-    const small = ServerStore.open(`${dir.path}/small.db`, () => new Date('2026-11-24T00:00:00Z'), {
-      quarantine: { perClientMessages: 10, perClientBytes: 1024 * 1024, headBytes: 100 },
-    });
-    try {
-      small.quarantineLog.keep(refused('gate-other', Buffer.from('keep me')));
-      for (let i = 0; i < 25; i++) small.quarantineLog.keep(refused('gate-noisy', Buffer.from(`message ${i}`)));
-      const noisy = small.quarantineLog.all().filter((q) => q.clientId === 'gate-noisy');
-      expect(noisy.map((q) => q.head.toString())).toEqual(Array.from({ length: 10 }, (_, i) => `message ${i + 15}`));
-      expect(small.quarantineLog.all().filter((q) => q.clientId === 'gate-other')).toHaveLength(1);
-      expect(small.quarantineLog.dropped(null)).toEqual([
-        expect.objectContaining({ clientId: 'gate-noisy', messages: 15 }),
-      ]);
+  it('keeps each terminal within its quota, dropping its own oldest first and counting them', async () => {
+    const { log: small } = await quarantine({ perClientMessages: 10, perClientBytes: 1024 * 1024, headBytes: 100 });
+    await small.keep(refused('gate-other', Buffer.from('keep me')));
+    for (let i = 0; i < 25; i++) await small.keep(refused('gate-noisy', Buffer.from(`message ${i}`)));
+    const noisy = (await small.all()).filter((q) => q.clientId === 'gate-noisy');
+    expect(noisy.map((q) => q.head.toString())).toEqual(Array.from({ length: 10 }, (_, i) => `message ${i + 15}`));
+    expect((await small.all()).filter((q) => q.clientId === 'gate-other')).toHaveLength(1);
+    expect(await small.dropped(null)).toEqual([expect.objectContaining({ clientId: 'gate-noisy', messages: 15 })]);
+    expect((await small.page(null, { limit: 3, offset: 0 })).map((q) => q.head.toString())).toEqual([
+      'message 24',
+      'message 23',
+      'message 22',
+    ]);
 
-      // Bytes too: large heads push out the oldest even under the message count.
-      const bytesCapped = ServerStore.open(`${dir.path}/bytes.db`, () => new Date(), {
-        quarantine: { perClientMessages: 1000, perClientBytes: 2000, headBytes: 1000 },
-      });
-      for (let i = 0; i < 5; i++) bytesCapped.quarantineLog.keep(refused('gate-big', Buffer.alloc(900, 'b')));
-      const kept = bytesCapped.quarantineLog.all();
-      expect(kept.reduce((sum, q) => sum + q.head.length, 0)).toBeLessThanOrEqual(2000);
-      expect(kept.length).toBe(2);
-      bytesCapped.close();
-    } finally {
-      small.close();
-    }
+    // Bytes too: large heads push out the oldest even under the message count.
+    const { log: bytesCapped } = await quarantine({ perClientMessages: 1000, perClientBytes: 2000, headBytes: 1000 });
+    for (let i = 0; i < 5; i++) await bytesCapped.keep(refused('gate-big', Buffer.alloc(900, 'b')));
+    const kept = await bytesCapped.all();
+    expect(kept.reduce((sum, q) => sum + q.head.length, 0)).toBeLessThanOrEqual(2000);
+    expect(kept.length).toBe(2);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { RecordKey } from '../records/record-queue.js';
+import { prepared } from '../store/engine/prepared.js';
 import type { Answer, StoreEngine } from '../store/engine/store-engine.js';
 import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
 import type { DB } from '../store/schema.js';
@@ -36,6 +37,61 @@ export interface OutboxOptions {
 
 export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = { coalesceMs: 10 * 60_000 };
 
+type Key = { siteId: string; workerId: string; workingDay: string };
+// Offered at each record build: compiled once (store/engine/prepared.ts).
+const ENTER = prepared(
+  (db, p: Key & { idempotencyKey: string; state: string; now: string; held: string | null; content: string }) =>
+    db
+      .insertInto('ccus_outbox')
+      .values({
+        site_id: p.siteId,
+        worker_id: p.workerId,
+        working_day: p.workingDay,
+        idempotency_key: p.idempotencyKey,
+        state: p.state,
+        next_attempt_at: p.now,
+        held_reason: p.held,
+        content: p.content,
+      })
+      .onConflict((conflict) => conflict.columns(['site_id', 'worker_id', 'working_day']).doNothing()),
+);
+/** Another server's builder, or its forwarder marking the record, waits until this is decided. */
+const ENTRY = prepared((db, p: Key, kind) => {
+  const read = db
+    .selectFrom('ccus_outbox')
+    .select(['state', 'content', 'sent_content', 'held_reason', 'next_attempt_at', 'last_sent_at', 'accepted_at'])
+    .where('site_id', '=', p.siteId)
+    .where('worker_id', '=', p.workerId)
+    .where('working_day', '=', p.workingDay);
+  return kind === 'postgres' ? read.forUpdate() : read;
+});
+const REOFFER = prepared(
+  (db, p: Key & { content: string; state: string; held: string | null; nextAttemptAt: string }) =>
+    db
+      .updateTable('ccus_outbox')
+      .set({ content: p.content, state: p.state, held_reason: p.held, next_attempt_at: p.nextAttemptAt })
+      .where('site_id', '=', p.siteId)
+      .where('worker_id', '=', p.workerId)
+      .where('working_day', '=', p.workingDay),
+);
+const UNSENT_GONE = prepared((db, p: Key) =>
+  db
+    .deleteFrom('ccus_outbox')
+    .where('site_id', '=', p.siteId)
+    .where('worker_id', '=', p.workerId)
+    .where('working_day', '=', p.workingDay)
+    .where('state', 'not in', ['accepted', 'sending'])
+    .where('accepted_at', 'is', null),
+);
+const STILL_THERE = prepared((db, p: Key) =>
+  db
+    .selectFrom('ccus_outbox')
+    .select('state')
+    .where('site_id', '=', p.siteId)
+    .where('worker_id', '=', p.workerId)
+    .where('working_day', '=', p.workingDay),
+);
+
 /**
  * The outbox's steps, written once for both engines (store/engine/): the record builder
  * composes `offer` and `withdraw` into its own transaction; CcusOutbox runs each on its own.
@@ -69,54 +125,36 @@ export class OutboxSteps {
   *offer(key: RecordKey, submission: SubmissionContent, held: string | null): Work<void> {
     const now = this.#now();
     const content = contentOf(submission);
+    const place = { siteId: key.siteId, workerId: key.workerId, workingDay: key.workingDay };
     const inserted = yield* execute(
-      this.#db
-        .insertInto('ccus_outbox')
-        .values({
-          site_id: key.siteId,
-          worker_id: key.workerId,
-          working_day: key.workingDay,
-          idempotency_key: `${key.siteId}:${key.workerId}:${key.workingDay}`,
-          state: held === null ? 'pending' : 'held',
-          next_attempt_at: now,
-          held_reason: held,
-          content,
-        })
-        .onConflict((conflict) => conflict.columns(['site_id', 'worker_id', 'working_day']).doNothing()),
+      ENTER(this.#engine, {
+        ...place,
+        idempotencyKey: `${key.siteId}:${key.workerId}:${key.workingDay}`,
+        state: held === null ? 'pending' : 'held',
+        now,
+        held,
+        content,
+      }),
     );
     if (inserted === 1) return;
-    let read = this.#db
-      .selectFrom('ccus_outbox')
-      .select(['state', 'content', 'sent_content', 'held_reason', 'next_attempt_at', 'last_sent_at', 'accepted_at'])
-      .where('site_id', '=', key.siteId)
-      .where('worker_id', '=', key.workerId)
-      .where('working_day', '=', key.workingDay);
-    // Another server's builder, or its forwarder marking the record, waits until this is decided.
-    if (this.#engine.kind === 'postgres') read = read.forUpdate();
-    const entry = (yield* firstRow(read)) as OutboxEntry;
-    yield* execute(this.#key(key).set({ content, ...offered(entry, content, held, now, this.#coalesceSeconds) }));
+    const entry = (yield* firstRow(ENTRY(this.#engine, place))) as OutboxEntry;
+    const next = offered(entry, content, held, now, this.#coalesceSeconds);
+    yield* execute(
+      REOFFER(this.#engine, {
+        ...place,
+        content,
+        state: next.state,
+        held: next.held_reason,
+        nextAttemptAt: next.next_attempt_at,
+      }),
+    );
   }
 
   /** A record with no taps left (they moved to another day): gone, unless CCUS has it or is getting it. */
   *withdraw(key: RecordKey): Work<boolean> {
-    yield* execute(
-      this.#db
-        .deleteFrom('ccus_outbox')
-        .where('site_id', '=', key.siteId)
-        .where('worker_id', '=', key.workerId)
-        .where('working_day', '=', key.workingDay)
-        .where('state', 'not in', ['accepted', 'sending'])
-        .where('accepted_at', 'is', null),
-    );
-    const left = yield* firstRow(
-      this.#db
-        .selectFrom('ccus_outbox')
-        .select('state')
-        .where('site_id', '=', key.siteId)
-        .where('worker_id', '=', key.workerId)
-        .where('working_day', '=', key.workingDay),
-    );
-    return left === undefined;
+    const place = { siteId: key.siteId, workerId: key.workerId, workingDay: key.workingDay };
+    yield* execute(UNSENT_GONE(this.#engine, place));
+    return (yield* firstRow(STILL_THERE(this.#engine, place))) === undefined;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { prepared, preparedRows } from '../store/engine/prepared.js';
 import type { StoreEngine } from '../store/engine/store-engine.js';
 import { execute, firstRow, type Work } from '../store/engine/work.js';
 
@@ -7,6 +8,32 @@ export interface RecordKey {
   workerId: string;
   workingDay: string;
 }
+
+type QueuedDay = {
+  site_id: string;
+  worker_id: string;
+  working_day: string;
+  from_ms: number | null;
+};
+
+const QUEUE = preparedRows<QueuedDay, unknown>(['site_id', 'worker_id', 'working_day', 'from_ms'], (db, days) =>
+  db
+    .insertInto('record_queue')
+    .values(days)
+    .onConflict((conflict) =>
+      conflict.columns(['site_id', 'worker_id', 'working_day']).doUpdateSet((eb) => ({
+        from_ms: eb
+          .case()
+          .when(eb.or([eb('record_queue.from_ms', 'is', null), eb('excluded.from_ms', 'is', null)]))
+          .then(null)
+          .when('record_queue.from_ms', '<', eb.ref('excluded.from_ms'))
+          .then(eb.ref('record_queue.from_ms'))
+          .else(eb.ref('excluded.from_ms'))
+          .end(),
+      })),
+    ),
+);
+const QUEUED = prepared((db) => db.selectFrom('record_queue').select((eb) => eb.fn.countAll<number>().as('n')));
 
 /**
  * The worker-days whose records must be built again: written in the same transaction as the
@@ -18,7 +45,7 @@ export interface RecordKey {
  */
 export function* queueRecords(engine: StoreEngine, keys: Iterable<RecordKey & { fromMs?: number }>): Work<void> {
   // One statement for them all; PostgreSQL refuses one that would update a row twice.
-  const byKey = new Map<string, { site_id: string; worker_id: string; working_day: string; from_ms: number | null }>();
+  const byKey = new Map<string, QueuedDay>();
   for (const key of keys) {
     const id = `${key.siteId}\u0000${key.workerId}\u0000${key.workingDay}`;
     const fromMs = key.fromMs ?? null;
@@ -30,23 +57,7 @@ export function* queueRecords(engine: StoreEngine, keys: Iterable<RecordKey & { 
     }
   }
   if (byKey.size === 0) return;
-  yield* execute(
-    engine.db
-      .insertInto('record_queue')
-      .values([...byKey.values()])
-      .onConflict((conflict) =>
-        conflict.columns(['site_id', 'worker_id', 'working_day']).doUpdateSet((eb) => ({
-          from_ms: eb
-            .case()
-            .when(eb.or([eb('record_queue.from_ms', 'is', null), eb('excluded.from_ms', 'is', null)]))
-            .then(null)
-            .when('record_queue.from_ms', '<', eb.ref('excluded.from_ms'))
-            .then(eb.ref('record_queue.from_ms'))
-            .else(eb.ref('excluded.from_ms'))
-            .end(),
-        })),
-      ),
-  );
+  yield* execute(QUEUE(engine, [...byKey.values()]));
 }
 
 /** Every record the worker has at the site (a roster place or trade changed). */
@@ -70,8 +81,6 @@ export function* queueWorkerRecords(engine: StoreEngine, siteId: string, workerI
 
 /** How many records wait to be built. */
 export function* queuedRecords(engine: StoreEngine): Work<number> {
-  const counted = yield* firstRow(
-    engine.db.selectFrom('record_queue').select((eb) => eb.fn.countAll<number>().as('n')),
-  );
+  const counted = yield* firstRow(QUEUED(engine, {}));
   return counted?.n ?? 0;
 }

@@ -2,6 +2,7 @@ import type { Direction, ShiftState } from '@ccus-gate/protocol';
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { OutboxSteps } from '../ccus/outbox-store.js';
+import { prepared } from '../store/engine/prepared.js';
 import type { Answer, StoreEngine } from '../store/engine/store-engine.js';
 import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
 import type { Taps } from '../store/schema.js';
@@ -17,6 +18,132 @@ const DAY_MS = 24 * HOUR_MS;
 const CLUSTER_DAYS = 5;
 
 const dayMs = (day: string): number => Date.parse(`${day}T00:00:00Z`);
+
+type Key = { siteId: string; workerId: string; workingDay: string };
+/** Several servers on PostgreSQL each take days no other is building. */
+const DUE = prepared((db, p: { limit: number }, kind) => {
+  const due = db
+    .selectFrom('record_queue')
+    .select(['site_id', 'worker_id', 'working_day', 'from_ms'])
+    .orderBy('site_id')
+    .orderBy('worker_id')
+    .orderBy('working_day')
+    .limit(p.limit);
+  return kind === 'postgres' ? due.forUpdate().skipLocked() : due;
+});
+/** One worker's timeline at a site is paired by one server at a time, until its transaction ends. */
+const WORKER_LOCK = prepared((db, p: { key: string }) => ({
+  compile: () => sql<unknown>`SELECT pg_advisory_xact_lock(hashtextextended(${p.key}, 0))`.compile(db),
+}));
+const DONE = prepared((db, p: Key) =>
+  db
+    .deleteFrom('record_queue')
+    .where('site_id', '=', p.siteId)
+    .where('worker_id', '=', p.workerId)
+    .where('working_day', '=', p.workingDay),
+);
+const SITE_RULES = prepared((db, p: { siteId: string }) =>
+  db.selectFrom('sites').select(['day_boundary', 'max_shift_hours']).where('site_id', '=', p.siteId),
+);
+const OFF_SITE = prepared((db, p: { siteId: string; workerId: string }) =>
+  db.deleteFrom('worker_presence').where('site_id', '=', p.siteId).where('worker_id', '=', p.workerId),
+);
+const PRESENT = prepared(
+  (db, p: { siteId: string; workerId: string; last: string; recordDay: string; shiftStartMs: number; atMs: number }) =>
+    db
+      .insertInto('worker_presence')
+      .values({
+        site_id: p.siteId,
+        worker_id: p.workerId,
+        last_direction: p.last,
+        record_day: p.recordDay,
+        shift_start_ms: p.shiftStartMs,
+        last_at_ms: p.atMs,
+      })
+      .onConflict((conflict) =>
+        conflict.columns(['site_id', 'worker_id']).doUpdateSet((eb) => ({
+          last_direction: eb.ref('excluded.last_direction'),
+          record_day: eb.ref('excluded.record_day'),
+          shift_start_ms: eb.ref('excluded.shift_start_ms'),
+          last_at_ms: eb.ref('excluded.last_at_ms'),
+        })),
+      ),
+);
+const OVERRIDE = prepared((db, p: Key) =>
+  db
+    .selectFrom('record_overrides')
+    .select(['first_in', 'last_out', 'trade', 'position'])
+    .where('site_id', '=', p.siteId)
+    .where('worker_id', '=', p.workerId)
+    .where('working_day', '=', p.workingDay),
+);
+const GONE = prepared((db, p: Key) =>
+  db
+    .deleteFrom('records')
+    .where('site_id', '=', p.siteId)
+    .where('worker_id', '=', p.workerId)
+    .where('working_day', '=', p.workingDay),
+);
+const WITHDRAWN = prepared((db, p: Key & { now: string }) =>
+  db
+    .updateTable('records')
+    .set((eb) => ({ tap_count: 0, flags: '["withdrawn"]', revision: eb('revision', '+', 1), updated_at: p.now }))
+    .where('site_id', '=', p.siteId)
+    .where('worker_id', '=', p.workerId)
+    .where('working_day', '=', p.workingDay)
+    .where('flags', '<>', '["withdrawn"]'),
+);
+type Built = Key & {
+  firstIn: string | null;
+  lastOut: string | null;
+  tapCount: number;
+  flags: string;
+  trade: string | null;
+  position: string | null;
+  now: string;
+};
+/** Stored as built; unchanged, it keeps its revision: nothing to show or send. */
+const STORE_RECORD = prepared((db, p: Built) =>
+  db
+    .insertInto('records')
+    .values({
+      site_id: p.siteId,
+      worker_id: p.workerId,
+      working_day: p.workingDay,
+      first_in: p.firstIn,
+      last_out: p.lastOut,
+      tap_count: p.tapCount,
+      flags: p.flags,
+      trade: p.trade,
+      position: p.position,
+      revision: 1,
+      updated_at: p.now,
+    })
+    .onConflict((conflict) =>
+      conflict
+        .columns(['site_id', 'worker_id', 'working_day'])
+        .doUpdateSet((eb) => ({
+          first_in: eb.ref('excluded.first_in'),
+          last_out: eb.ref('excluded.last_out'),
+          tap_count: eb.ref('excluded.tap_count'),
+          flags: eb.ref('excluded.flags'),
+          trade: eb.ref('excluded.trade'),
+          position: eb.ref('excluded.position'),
+          revision: eb('records.revision', '+', 1),
+          updated_at: eb.ref('excluded.updated_at'),
+        }))
+        .where((eb) =>
+          eb.or([
+            eb('records.first_in', 'is distinct from', eb.ref('excluded.first_in')),
+            eb('records.last_out', 'is distinct from', eb.ref('excluded.last_out')),
+            eb('records.tap_count', '<>', eb.ref('excluded.tap_count')),
+            eb('records.flags', '<>', eb.ref('excluded.flags')),
+            eb('records.trade', 'is distinct from', eb.ref('excluded.trade')),
+            eb('records.position', 'is distinct from', eb.ref('excluded.position')),
+          ]),
+        ),
+    ),
+);
 
 /**
  * Builds work records from taps, the one place that does: it takes the queued worker-days,
@@ -37,10 +164,6 @@ export class RecordRebuild<E extends StoreEngine = StoreEngine> {
     this.#outbox = outbox;
   }
 
-  get #db() {
-    return this.#engine.db;
-  }
-
   /** How many worker-days wait to be rebuilt. */
   queued(): Answer<E, number> {
     return this.#engine.run(queuedRecords(this.#engine)) as Answer<E, number>;
@@ -57,15 +180,7 @@ export class RecordRebuild<E extends StoreEngine = StoreEngine> {
 
   *#rebuildQueued(limit: number, budgetMs: number): Work<RecordKey[]> {
     const started = performance.now();
-    let due = this.#db
-      .selectFrom('record_queue')
-      .select(['site_id', 'worker_id', 'working_day', 'from_ms'])
-      .orderBy('site_id')
-      .orderBy('worker_id')
-      .orderBy('working_day')
-      .limit(limit);
-    if (this.#engine.kind === 'postgres') due = due.forUpdate().skipLocked();
-    const queued = yield* rows(due);
+    const queued = yield* rows(DUE(this.#engine, { limit }));
     const byWorker = new Map<
       string,
       { siteId: string; workerId: string; days: string[]; fromMs: Map<string, number | null> }
@@ -86,21 +201,13 @@ export class RecordRebuild<E extends StoreEngine = StoreEngine> {
     for (const { siteId, workerId, days, fromMs } of byWorker.values()) {
       if (this.#engine.kind === 'postgres') {
         // In the queue's order, so two servers never wait on each other's workers crosswise.
-        yield* rows(
-          sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${siteId}/${workerId}`}, 0))`.compile(this.#db),
-        );
+        yield* rows(WORKER_LOCK(this.#engine, { key: `${siteId}/${workerId}` }));
       }
       for (const cluster of clusters(days.sort())) {
         const times = cluster.map((day) => fromMs.get(day) ?? null);
         const earliest = times.includes(null) ? null : Math.min(...(times as number[]));
         built.push(...(yield* this.#rebuildStretch(siteId, workerId, cluster, earliest)));
-        yield* execute(
-          this.#db
-            .deleteFrom('record_queue')
-            .where('site_id', '=', siteId)
-            .where('worker_id', '=', workerId)
-            .where('working_day', 'in', cluster),
-        );
+        for (const day of cluster) yield* execute(DONE(this.#engine, { siteId, workerId, workingDay: day }));
         if (performance.now() - started >= budgetMs) return built;
       }
     }
@@ -108,9 +215,7 @@ export class RecordRebuild<E extends StoreEngine = StoreEngine> {
   }
 
   *#rebuildStretch(siteId: string, workerId: string, queued: string[], fromMs: number | null): Work<RecordKey[]> {
-    const site = yield* firstRow(
-      this.#db.selectFrom('sites').select(['day_boundary', 'max_shift_hours']).where('site_id', '=', siteId),
-    );
+    const site = yield* firstRow(SITE_RULES(this.#engine, { siteId }));
     if (site === undefined) return [];
     const maxShiftMs = site.max_shift_hours * HOUR_MS;
     const change = yield* repairStretch(
@@ -133,51 +238,15 @@ export class RecordRebuild<E extends StoreEngine = StoreEngine> {
   /** Where the worker stands after their latest tap at the site: who is on site (records/presence.ts). */
   *#notePresence(siteId: string, workerId: string, latest: { state: ShiftState | null; atMs: number }): Work<void> {
     if (latest.state === null) {
-      yield* execute(
-        this.#db.deleteFrom('worker_presence').where('site_id', '=', siteId).where('worker_id', '=', workerId),
-      );
+      yield* execute(OFF_SITE(this.#engine, { siteId, workerId }));
       return;
     }
-    yield* execute(
-      this.#db
-        .insertInto('worker_presence')
-        .values({
-          site_id: siteId,
-          worker_id: workerId,
-          last_direction: latest.state.last,
-          record_day: latest.state.recordDay,
-          shift_start_ms: latest.state.shiftStartMs,
-          last_at_ms: latest.atMs,
-        })
-        .onConflict((conflict) =>
-          conflict.columns(['site_id', 'worker_id']).doUpdateSet((eb) => ({
-            last_direction: eb.ref('excluded.last_direction'),
-            record_day: eb.ref('excluded.record_day'),
-            shift_start_ms: eb.ref('excluded.shift_start_ms'),
-            last_at_ms: eb.ref('excluded.last_at_ms'),
-          })),
-        ),
-    );
-  }
-
-  #record(key: RecordKey) {
-    return this.#db
-      .updateTable('records')
-      .where('site_id', '=', key.siteId)
-      .where('worker_id', '=', key.workerId)
-      .where('working_day', '=', key.workingDay);
+    yield* execute(PRESENT(this.#engine, { siteId, workerId, ...latest.state, atMs: latest.atMs }));
   }
 
   /** Builds and stores one record; false when it had nothing left and is gone. */
   *#writeRecord(key: RecordKey, taps: Selectable<Taps>[], maxShiftMs: number): Work<boolean> {
-    const override = yield* firstRow(
-      this.#db
-        .selectFrom('record_overrides')
-        .select(['first_in', 'last_out', 'trade', 'position'])
-        .where('site_id', '=', key.siteId)
-        .where('worker_id', '=', key.workerId)
-        .where('working_day', '=', key.workingDay),
-    );
+    const override = yield* firstRow(OVERRIDE(this.#engine, key));
     const times: RecordOverride | null =
       override === undefined || (override.first_in === null && override.last_out === null)
         ? null
@@ -188,20 +257,10 @@ export class RecordRebuild<E extends StoreEngine = StoreEngine> {
       // Its taps moved to another day or were voided. Not yet at CCUS: gone with them.
       // Already at CCUS: kept as it is, for a person to correct there.
       if (yield* this.#outbox.withdraw(key)) {
-        yield* execute(
-          this.#db
-            .deleteFrom('records')
-            .where('site_id', '=', key.siteId)
-            .where('worker_id', '=', key.workerId)
-            .where('working_day', '=', key.workingDay),
-        );
+        yield* execute(GONE(this.#engine, key));
         return false;
       }
-      yield* execute(
-        this.#record(key)
-          .set((eb) => ({ tap_count: 0, flags: '["withdrawn"]', revision: eb('revision', '+', 1), updated_at: now }))
-          .where('flags', '<>', '["withdrawn"]'),
-      );
+      yield* execute(WITHDRAWN(this.#engine, { ...key, now }));
       return true;
     }
     const role = yield* workerRole(this.#engine, key);
@@ -225,46 +284,17 @@ export class RecordRebuild<E extends StoreEngine = StoreEngine> {
       { onRoster: role.onRoster, trade, maxShiftMs },
       times,
     );
-    const flags = JSON.stringify(detail.flags);
     yield* execute(
-      this.#db
-        .insertInto('records')
-        .values({
-          ...{ site_id: key.siteId, worker_id: key.workerId, working_day: key.workingDay },
-          first_in: detail.firstIn,
-          last_out: detail.lastOut,
-          tap_count: detail.tapCount,
-          flags,
-          trade,
-          position,
-          revision: 1,
-          updated_at: now,
-        })
-        .onConflict((conflict) =>
-          conflict
-            .columns(['site_id', 'worker_id', 'working_day'])
-            .doUpdateSet((eb) => ({
-              first_in: eb.ref('excluded.first_in'),
-              last_out: eb.ref('excluded.last_out'),
-              tap_count: eb.ref('excluded.tap_count'),
-              flags: eb.ref('excluded.flags'),
-              trade: eb.ref('excluded.trade'),
-              position: eb.ref('excluded.position'),
-              revision: eb('records.revision', '+', 1),
-              updated_at: eb.ref('excluded.updated_at'),
-            }))
-            // Unchanged, it keeps its revision: nothing to show or send.
-            .where((eb) =>
-              eb.or([
-                eb('records.first_in', 'is distinct from', eb.ref('excluded.first_in')),
-                eb('records.last_out', 'is distinct from', eb.ref('excluded.last_out')),
-                eb('records.tap_count', '<>', eb.ref('excluded.tap_count')),
-                eb('records.flags', '<>', eb.ref('excluded.flags')),
-                eb('records.trade', 'is distinct from', eb.ref('excluded.trade')),
-                eb('records.position', 'is distinct from', eb.ref('excluded.position')),
-              ]),
-            ),
-        ),
+      STORE_RECORD(this.#engine, {
+        ...key,
+        firstIn: detail.firstIn,
+        lastOut: detail.lastOut,
+        tapCount: detail.tapCount,
+        flags: JSON.stringify(detail.flags),
+        trade,
+        position,
+        now,
+      }),
     );
     yield* this.#outbox.offer(
       key,

@@ -1,8 +1,9 @@
 import { type CardRef, cardKey, type Direction, type ShiftState } from '@ccus-gate/protocol';
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import { prepared } from '../store/engine/prepared.js';
 import type { StoreEngine } from '../store/engine/store-engine.js';
 import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
-import type { Taps } from '../store/schema.js';
+import type { DB, Taps } from '../store/schema.js';
 import { CORRECTION_REACH_MS, pairShifts, type TimelineTap } from './pair-shifts.js';
 
 const HOUR_MS = 3_600_000;
@@ -49,6 +50,66 @@ const COLUMNS = [
   'void_correction',
 ] as const;
 
+type Worker = { siteId: string; workerId: string };
+const timeline = (db: Kysely<DB>, p: Worker) =>
+  db.selectFrom('taps').select(COLUMNS).where('site_id', '=', p.siteId).where('worker_id', '=', p.workerId);
+/** The last counted tap before the change: the state pairing starts from. */
+const SEED = prepared((db, p: Worker & { beforeMs: number }) =>
+  db
+    .selectFrom('taps')
+    .select(['effective_direction', 'record_day', 'shift_start_ms', 'at_ms'])
+    .where('site_id', '=', p.siteId)
+    .where('worker_id', '=', p.workerId)
+    .where('at_ms', '<', p.beforeMs)
+    .where('effective_direction', 'is not', null)
+    .orderBy('at_ms', 'desc')
+    .limit(1),
+);
+const BETWEEN = prepared((db, p: Worker & { fromMs: number; untilMs: number }) =>
+  timeline(db, p)
+    .where('at_ms', '>=', p.fromMs)
+    .where('at_ms', '<=', p.untilMs)
+    .orderBy('at_ms')
+    .orderBy('terminal_id')
+    .orderBy('seq'),
+);
+const AFTER_TIME = prepared((db, p: Worker & { afterMs: number; limit: number }) =>
+  timeline(db, p).where('at_ms', '>', p.afterMs).orderBy('at_ms').orderBy('terminal_id').orderBy('seq').limit(p.limit),
+);
+/** On from a tap, in the timeline's order (taps at one instant by terminal and number). */
+const AFTER_TAP = prepared((db, p: Worker & { atMs: number; terminalId: string; seq: number; limit: number }) =>
+  timeline(db, p)
+    .where((eb) => eb(eb.refTuple('at_ms', 'terminal_id', 'seq'), '>', eb.tuple(p.atMs, p.terminalId, p.seq)))
+    .orderBy('at_ms')
+    .orderBy('terminal_id')
+    .orderBy('seq')
+    .limit(p.limit),
+);
+const PAIRED = prepared(
+  (
+    db,
+    p: { recordDay: string; direction: string | null; shiftStartMs: number | null; terminalId: string; seq: number },
+  ) =>
+    db
+      .updateTable('taps')
+      .set({ record_day: p.recordDay, effective_direction: p.direction, shift_start_ms: p.shiftStartMs })
+      .where('terminal_id', '=', p.terminalId)
+      .where('seq', '=', p.seq),
+);
+const RECORD_TAPS = prepared((db, p: Worker & { fromMs: number; untilMs: number; day: string }) =>
+  db
+    .selectFrom('taps')
+    .selectAll()
+    .where('site_id', '=', p.siteId)
+    .where('worker_id', '=', p.workerId)
+    .where('at_ms', '>=', p.fromMs)
+    .where('at_ms', '<=', p.untilMs)
+    .where('record_day', '=', p.day)
+    .orderBy('at_ms')
+    .orderBy('terminal_id')
+    .orderBy('seq'),
+);
+
 function timelineTap(row: TapRow): TimelineTap {
   const flags = JSON.parse(row.flags) as string[];
   return {
@@ -89,24 +150,12 @@ export function* repairStretch(
   fromMs: number | null = null,
 ): Work<StretchChange> {
   const { siteId } = site;
-  const { db } = engine;
-  const timeline = () =>
-    db.selectFrom('taps').select(COLUMNS).where('site_id', '=', siteId).where('worker_id', '=', workerId);
+  const worker = { siteId, workerId };
   // A correction on the other reader replaces a tap up to an hour before it.
   const changedFrom =
     fromMs === null ? dayStartMs(queued[0] as string, site.dayBoundary) - ZONE_MARGIN_MS : fromMs - CORRECTION_REACH_MS;
   const changedUntil = dayStartMs(queued.at(-1) as string, site.dayBoundary) + 24 * HOUR_MS + ZONE_MARGIN_MS;
-  const seed = (yield* firstRow(
-    db
-      .selectFrom('taps')
-      .select(['effective_direction', 'record_day', 'shift_start_ms', 'at_ms'])
-      .where('site_id', '=', siteId)
-      .where('worker_id', '=', workerId)
-      .where('at_ms', '<', changedFrom)
-      .where('effective_direction', 'is not', null)
-      .orderBy('at_ms', 'desc')
-      .limit(1),
-  )) as
+  const seed = (yield* firstRow(SEED(engine, { ...worker, beforeMs: changedFrom }))) as
     | { effective_direction: Direction; record_day: string; shift_start_ms: number | null; at_ms: number }
     | undefined;
   let from = changedFrom;
@@ -116,11 +165,7 @@ export function* repairStretch(
   } else if (seed !== undefined) {
     from = yield* independentStart(engine, siteId, workerId, changedFrom);
   }
-  const inOrder = <Q extends ReturnType<typeof timeline>>(query: Q) =>
-    query.orderBy('at_ms').orderBy('terminal_id').orderBy('seq');
-  const read = (yield* rows(
-    inOrder(timeline().where('at_ms', '>=', from).where('at_ms', '<=', changedUntil)),
-  )) as TapRow[];
+  const read = (yield* rows(BETWEEN(engine, { ...worker, fromMs: from, untilMs: changedUntil }))) as TapRow[];
   let exhausted = false;
   for (;;) {
     const paired = pairShifts(read.map(timelineTap), site.maxShiftMs, initial);
@@ -135,13 +180,17 @@ export function* repairStretch(
     if (meets < 0 && !exhausted) {
       // On from the last tap read, in the same order (taps at one instant by terminal and number).
       const last = read.at(-1);
-      const after =
+      const more = (yield* rows(
         last === undefined || last.at_ms < changedUntil
-          ? timeline().where('at_ms', '>', changedUntil)
-          : timeline().where((eb) =>
-              eb(eb.refTuple('at_ms', 'terminal_id', 'seq'), '>', eb.tuple(last.at_ms, last.terminal_id, last.seq)),
-            );
-      const more = (yield* rows(inOrder(after).limit(PAGE))) as TapRow[];
+          ? AFTER_TIME(engine, { ...worker, afterMs: changedUntil, limit: PAGE })
+          : AFTER_TAP(engine, {
+              ...worker,
+              atMs: last.at_ms,
+              terminalId: last.terminal_id,
+              seq: last.seq,
+              limit: PAGE,
+            }),
+      )) as TapRow[];
       read.push(...more);
       exhausted = more.length < PAGE;
       if (more.length > 0) continue;
@@ -160,11 +209,13 @@ export function* repairStretch(
         row.shift_start_ms !== pair.shiftStartMs
       ) {
         yield* execute(
-          db
-            .updateTable('taps')
-            .set({ record_day: pair.recordDay, effective_direction: pair.direction, shift_start_ms: pair.shiftStartMs })
-            .where('terminal_id', '=', row.terminal_id)
-            .where('seq', '=', row.seq),
+          PAIRED(engine, {
+            recordDay: pair.recordDay,
+            direction: pair.direction,
+            shiftStartMs: pair.shiftStartMs,
+            terminalId: row.terminal_id,
+            seq: row.seq,
+          }),
         );
       }
       if (pair.direction !== null && pair.shiftStartMs !== null) {
@@ -214,17 +265,5 @@ export function* recordTaps(
 ): Work<Selectable<Taps>[]> {
   const from = dayStartMs(key.workingDay, dayBoundary) - ZONE_MARGIN_MS;
   const until = from + 2 * ZONE_MARGIN_MS + 48 * HOUR_MS + maxShiftMs;
-  return yield* rows(
-    engine.db
-      .selectFrom('taps')
-      .selectAll()
-      .where('site_id', '=', key.siteId)
-      .where('worker_id', '=', key.workerId)
-      .where('at_ms', '>=', from)
-      .where('at_ms', '<=', until)
-      .where('record_day', '=', key.workingDay)
-      .orderBy('at_ms')
-      .orderBy('terminal_id')
-      .orderBy('seq'),
-  );
+  return yield* rows(RECORD_TAPS(engine, { ...key, fromMs: from, untilMs: until, day: key.workingDay }));
 }

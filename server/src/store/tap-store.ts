@@ -15,6 +15,7 @@ import { presenceFor } from '../records/presence.js';
 import { queueRecords } from '../records/record-queue.js';
 import { type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-taps.js';
 import type { TerminalAssignment } from './directory-store.js';
+import { prepared, preparedRows } from './engine/prepared.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
 import { firstRow, rows, type Work } from './engine/work.js';
 import type { RecordKey } from './record-queries.js';
@@ -56,6 +57,59 @@ function compareTap(row: Selectable<Taps>, tap: Tap): 'replay' | 'correction' | 
   return 'conflict';
 }
 
+const SITE_PRIME = prepared((db, p: { siteId: string }) =>
+  db.selectFrom('sites').select('tenant_id').where('site_id', '=', p.siteId),
+);
+const SITE_SUBCONTRACTORS = prepared((db, p: { siteId: string }) =>
+  db
+    .selectFrom('site_companies as sc')
+    .innerJoin('tenants as t', 't.company_id', 'sc.company_id')
+    .select('t.tenant_id')
+    .where('sc.site_id', '=', p.siteId)
+    .orderBy('t.tenant_id'),
+);
+const WORKER_BOOKS = prepared((db, p: { workerId: string }) =>
+  db.selectFrom('workers').select(['tenant_id', 'worker_id']).where('worker_id', '=', p.workerId),
+);
+const CARD_BINDINGS = prepared((db, p: { tech: string; cardId: string }) =>
+  db.selectFrom('cards').select(['tenant_id', 'worker_id']).where('tech', '=', p.tech).where('card_id', '=', p.cardId),
+);
+const TAP_COLUMNS = [
+  'terminal_id',
+  'seq',
+  'site_id',
+  'tech',
+  'card_id',
+  'terminal_worker_id',
+  'worker_id',
+  'direction',
+  'at',
+  'at_ms',
+  'working_day',
+  'record_day',
+  'effective_direction',
+  'boot_id',
+  'mono',
+  'clock_synced',
+  'flags',
+  'received_at',
+] as const;
+type NewTap = Pick<Taps, (typeof TAP_COLUMNS)[number]>;
+/** A batch in one statement; the taps it did not insert were stored before. */
+const INSERT_TAPS = preparedRows<NewTap, { seq: number }>(TAP_COLUMNS, (db, taps) =>
+  db
+    .insertInto('taps')
+    .values(taps)
+    .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing())
+    .returning('seq'),
+);
+const TAP_COUNT = prepared((db, p: { terminalId: string }) =>
+  db
+    .selectFrom('taps')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('terminal_id', '=', p.terminalId),
+);
+
 /**
  * The taps, as ingest stores them: one transaction per batch (the records it touches queued
  * in the same one), how many a terminal has sent, and who is on site after them.
@@ -89,6 +143,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     const receivedAt = this.#engine.now().toISOString();
     const nowMs = Date.parse(receivedAt);
     const db = this.#db;
+    const engine = this.#engine;
     // A card resolves through the books of the tenants that see the tap's site: the prime's
     // first, then its subcontractors'. Another tenant's binding never reaches this site. Who
     // sees a site is looked up once per site a batch touches, the bindings once per card.
@@ -96,15 +151,8 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     const tenantsSeeing = function* (siteId: string): Work<string[]> {
       let tenants = readers.get(siteId);
       if (tenants === undefined) {
-        const prime = yield* rows(db.selectFrom('sites').select('tenant_id').where('site_id', '=', siteId));
-        const subcontractors = yield* rows(
-          db
-            .selectFrom('site_companies as sc')
-            .innerJoin('tenants as t', 't.company_id', 'sc.company_id')
-            .select('t.tenant_id')
-            .where('sc.site_id', '=', siteId)
-            .orderBy('t.tenant_id'),
-        );
+        const prime = yield* rows(SITE_PRIME(engine, { siteId }));
+        const subcontractors = yield* rows(SITE_SUBCONTRACTORS(engine, { siteId }));
         tenants = [...prime, ...subcontractors].map((row) => row.tenant_id as string);
         readers.set(siteId, tenants);
       }
@@ -119,16 +167,8 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         // A QR code names its worker: the books of the tenants that see the site say whether they know them.
         bound =
           tap.card.tech === 'qr'
-            ? yield* rows(
-                db.selectFrom('workers').select(['tenant_id', 'worker_id']).where('worker_id', '=', tap.card.id),
-              )
-            : yield* rows(
-                db
-                  .selectFrom('cards')
-                  .select(['tenant_id', 'worker_id'])
-                  .where('tech', '=', tap.card.tech)
-                  .where('card_id', '=', tap.card.id),
-              );
+            ? yield* rows(WORKER_BOOKS(engine, { workerId: tap.card.id }))
+            : yield* rows(CARD_BINDINGS(engine, { tech: tap.card.tech, cardId: tap.card.id }));
         boundByCard.set(key, bound);
       }
       if (bound.length === 0) return undefined;
@@ -171,7 +211,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     };
     /** Synchronised taps with plausible times: each tells how its boot's monotonic time maps to wall time. */
     const trusted: [Tap, number][] = [];
-    const values: Taps[] = [];
+    const values: NewTap[] = [];
     for (const tap of batch.taps) {
       const place = placeOf(tap.at);
       const workerId = (yield* resolveAt(place.siteId, tap)) ?? tap.workerId;
@@ -200,19 +240,9 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         clock_synced: tap.clockSynced && plausible ? 1 : 0,
         flags: flags.length === 0 ? '[]' : JSON.stringify(flags),
         received_at: receivedAt,
-        raw_at: null,
-        shift_start_ms: null,
-        void_correction: null,
       });
     }
-    // One statement for the batch; the taps it did not insert were stored before.
-    const insertedSeqs = yield* rows(
-      db
-        .insertInto('taps')
-        .values(values)
-        .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing())
-        .returning('seq'),
-    );
+    const insertedSeqs = yield* rows(INSERT_TAPS(engine, values));
     const isNew = new Set(insertedSeqs.map((row) => row.seq));
     for (const row of values) {
       if (isNew.has(row.seq)) touch(row.site_id, row.worker_id, row.working_day, row.at_ms as number);
@@ -295,12 +325,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
   }
 
   *#count(terminalId: TerminalId): Work<number> {
-    const counted = yield* firstRow(
-      this.#db
-        .selectFrom('taps')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('terminal_id', '=', terminalId),
-    );
+    const counted = yield* firstRow(TAP_COUNT(this.#engine, { terminalId }));
     return counted?.n ?? 0;
   }
 }

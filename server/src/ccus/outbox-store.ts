@@ -126,19 +126,28 @@ export class OutboxSteps {
     const now = this.#now();
     const content = contentOf(submission);
     const place = { siteId: key.siteId, workerId: key.workerId, workingDay: key.workingDay };
-    const inserted = yield* execute(
-      ENTER(this.#engine, {
+    let entry = (yield* firstRow(ENTRY(this.#engine, place))) as OutboxEntry | undefined;
+    if (entry === undefined) {
+      const entered = {
         ...place,
         idempotencyKey: `${key.siteId}:${key.workerId}:${key.workingDay}`,
         state: held === null ? 'pending' : 'held',
         now,
         held,
         content,
-      }),
-    );
-    if (inserted === 1) return;
-    const entry = (yield* firstRow(ENTRY(this.#engine, place))) as OutboxEntry;
+      };
+      if ((yield* execute(ENTER(this.#engine, entered))) === 1) return;
+      // Another server's builder entered it meanwhile (PostgreSQL): decide on what it stored.
+      entry = (yield* firstRow(ENTRY(this.#engine, place))) as OutboxEntry;
+    }
     const next = offered(entry, content, held, now, this.#coalesceSeconds);
+    const same =
+      entry.content === content &&
+      entry.state === next.state &&
+      entry.held_reason === next.held_reason &&
+      entry.next_attempt_at === next.next_attempt_at;
+    // A record rebuilt as it was (most rebuilds) leaves its place in the outbox untouched.
+    if (same) return;
     yield* execute(
       REOFFER(this.#engine, {
         ...place,

@@ -9,7 +9,7 @@ import type { Taps } from '../store/schema.js';
 import { buildRecord, type RecordOverride, type RecordTap } from './build-record.js';
 import { heldReason } from './record-flags.js';
 import { queuedRecords, type RecordKey } from './record-queue.js';
-import { recordTaps, repairStretch } from './shift-stretch.js';
+import { type RECORD_TAP_COLUMNS, recordTaps, repairStretch } from './shift-stretch.js';
 import { workerRole } from './worker-role.js';
 
 const HOUR_MS = 3_600_000;
@@ -20,6 +20,7 @@ const CLUSTER_DAYS = 5;
 const dayMs = (day: string): number => Date.parse(`${day}T00:00:00Z`);
 
 type Key = { siteId: string; workerId: string; workingDay: string };
+type BuildTap = Pick<Selectable<Taps>, (typeof RECORD_TAP_COLUMNS)['build'][number]>;
 /** Several servers on PostgreSQL each take days no other is building. */
 const DUE = prepared((db, p: { limit: number }, kind) => {
   const due = db
@@ -229,7 +230,7 @@ export class RecordRebuild<E extends StoreEngine = StoreEngine> {
     const built: RecordKey[] = [];
     for (const day of change.days) {
       const key = { siteId, workerId, workingDay: day };
-      const taps = yield* recordTaps(this.#engine, key, site.day_boundary, maxShiftMs);
+      const taps = yield* recordTaps(this.#engine, key, site.day_boundary, maxShiftMs, 'build');
       if (yield* this.#writeRecord(key, taps, maxShiftMs)) built.push(key);
     }
     return built;
@@ -245,7 +246,7 @@ export class RecordRebuild<E extends StoreEngine = StoreEngine> {
   }
 
   /** Builds and stores one record; false when it had nothing left and is gone. */
-  *#writeRecord(key: RecordKey, taps: Selectable<Taps>[], maxShiftMs: number): Work<boolean> {
+  *#writeRecord(key: RecordKey, taps: BuildTap[], maxShiftMs: number): Work<boolean> {
     const override = yield* firstRow(OVERRIDE(this.#engine, key));
     const times: RecordOverride | null =
       override === undefined || (override.first_in === null && override.last_out === null)

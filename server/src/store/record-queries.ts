@@ -285,7 +285,7 @@ export class RecordQueries {
       day_boundary: string;
     };
     const rows = this.#db.engine.run(
-      recordTaps(this.#db.engine, key, site.day_boundary, MAX_SHIFT_HOURS_LIMIT * 3_600_000),
+      recordTaps(this.#db.engine, key, site.day_boundary, MAX_SHIFT_HOURS_LIMIT * 3_600_000, 'show'),
     );
     return rows.map(tapFromRow);
   }

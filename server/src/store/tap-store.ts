@@ -17,7 +17,7 @@ import { type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-
 import type { TerminalAssignment } from './directory-store.js';
 import { prepared, preparedRows } from './engine/prepared.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { firstRow, rows, type Work } from './engine/work.js';
+import { execute, firstRow, rows, type Work } from './engine/work.js';
 import type { RecordKey } from './record-queries.js';
 import type { Taps } from './schema.js';
 import { nextVersion } from './version-counter.js';
@@ -95,7 +95,18 @@ const TAP_COLUMNS = [
   'received_at',
 ] as const;
 type NewTap = Pick<Taps, (typeof TAP_COLUMNS)[number]>;
-/** A batch in one statement; the taps it did not insert were stored before. */
+/**
+ * The one statement stored per engine, as measured: on PostgreSQL a batch in one INSERT (one
+ * round trip); on SQLite a prepared single-row INSERT per tap, three times faster there than
+ * the one many-row INSERT … RETURNING. Either way the taps not inserted were stored before.
+ */
+const INSERT_TAP = prepared((db, tap: NewTap) =>
+  db
+    .insertInto('taps')
+    // Each column named: a prepared query's values are markers that list no columns themselves.
+    .values(Object.fromEntries(TAP_COLUMNS.map((column) => [column, tap[column]])) as NewTap)
+    .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing()),
+);
 const INSERT_TAPS = preparedRows<NewTap, { seq: number }>(TAP_COLUMNS, (db, taps) =>
   db
     .insertInto('taps')
@@ -242,8 +253,12 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         received_at: receivedAt,
       });
     }
-    const insertedSeqs = yield* rows(INSERT_TAPS(engine, values));
-    const isNew = new Set(insertedSeqs.map((row) => row.seq));
+    const isNew = new Set<number>();
+    if (engine.kind === 'postgres') {
+      for (const row of yield* rows(INSERT_TAPS(engine, values))) isNew.add(row.seq);
+    } else {
+      for (const tap of values) if ((yield* execute(INSERT_TAP(engine, tap))) === 1) isNew.add(tap.seq);
+    }
     for (const row of values) {
       if (isNew.has(row.seq)) touch(row.site_id, row.worker_id, row.working_day, row.at_ms as number);
     }

@@ -159,31 +159,14 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     // first, then its subcontractors'. Another tenant's binding never reaches this site. Who
     // sees a site is looked up once per site a batch touches, the bindings once per card.
     const readers = new Map<string, string[]>();
-    const tenantsSeeing = function* (siteId: string): Work<string[]> {
-      let tenants = readers.get(siteId);
-      if (tenants === undefined) {
-        const prime = yield* rows(SITE_PRIME(engine, { siteId }));
-        const subcontractors = yield* rows(SITE_SUBCONTRACTORS(engine, { siteId }));
-        tenants = [...prime, ...subcontractors].map((row) => row.tenant_id as string);
-        readers.set(siteId, tenants);
-      }
-      return tenants;
-    };
+    const tenantsSeeing = (siteId: string): string[] => readers.get(siteId) ?? [];
     // A batch holds each worker's taps several times (in, out, day after day): one look-up per card.
     const boundByCard = new Map<string, { tenant_id: string; worker_id: string }[]>();
-    const resolveAt = function* (siteId: string, tap: Tap): Work<string | undefined> {
-      const key = `${tap.card.tech}:${tap.card.id}`;
-      let bound = boundByCard.get(key);
-      if (bound === undefined) {
-        // A QR code names its worker: the books of the tenants that see the site say whether they know them.
-        bound =
-          tap.card.tech === 'qr'
-            ? yield* rows(WORKER_BOOKS(engine, { workerId: tap.card.id }))
-            : yield* rows(CARD_BINDINGS(engine, { tech: tap.card.tech, cardId: tap.card.id }));
-        boundByCard.set(key, bound);
-      }
+    const cardKey = (tap: Tap): string => `${tap.card.tech}:${tap.card.id}`;
+    const resolveAt = (siteId: string, tap: Tap): string | undefined => {
+      const bound = boundByCard.get(cardKey(tap)) ?? [];
       if (bound.length === 0) return undefined;
-      for (const tenantId of yield* tenantsSeeing(siteId)) {
+      for (const tenantId of tenantsSeeing(siteId)) {
         const found = bound.find((binding) => binding.tenant_id === tenantId);
         if (found !== undefined) return found.worker_id;
       }
@@ -220,12 +203,34 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         else seen.fromMs = Math.min(seen.fromMs, atMs);
       }
     };
+    // Each site and card the batch names, looked up once, before its taps are resolved.
+    for (const tap of batch.taps) {
+      const { siteId } = placeOf(tap.at);
+      if (!readers.has(siteId)) {
+        const prime = yield* rows(SITE_PRIME(engine, { siteId }));
+        const subcontractors = yield* rows(SITE_SUBCONTRACTORS(engine, { siteId }));
+        readers.set(
+          siteId,
+          [...prime, ...subcontractors].map((row) => row.tenant_id as string),
+        );
+      }
+      const key = cardKey(tap);
+      if (!boundByCard.has(key)) {
+        // A QR code names its worker: the books of the tenants that see the site say whether they know them.
+        boundByCard.set(
+          key,
+          tap.card.tech === 'qr'
+            ? yield* rows(WORKER_BOOKS(engine, { workerId: tap.card.id }))
+            : yield* rows(CARD_BINDINGS(engine, { tech: tap.card.tech, cardId: tap.card.id })),
+        );
+      }
+    }
     /** Synchronised taps with plausible times: each tells how its boot's monotonic time maps to wall time. */
     const trusted: [Tap, number][] = [];
     const values: NewTap[] = [];
     for (const tap of batch.taps) {
       const place = placeOf(tap.at);
-      const workerId = (yield* resolveAt(place.siteId, tap)) ?? tap.workerId;
+      const workerId = resolveAt(place.siteId, tap) ?? tap.workerId;
       const day = place.days.of(tap.at);
       const atMs = Date.parse(tap.at);
       // Stored and acked all the same, but never trusted: not synchronised, and flagged for a person.

@@ -63,7 +63,9 @@ export class SqliteEngine implements StoreEngine {
 
   #execute(query: CompiledQuery): Outcome {
     const statement = this.sqlite.sql(query.sql);
-    const parameters = query.parameters.map(bindable);
+    const parameters = query.parameters.some((value) => typeof value === 'boolean')
+      ? query.parameters.map(bindable)
+      : query.parameters;
     if (statement.reader) {
       const rows = statement.all(...parameters) as unknown[];
       return { rows, affected: rows.length };

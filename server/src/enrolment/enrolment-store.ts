@@ -1,6 +1,7 @@
 import type { CardRef, WorkerId } from '@ccus-gate/protocol';
 import type { Actor } from '../store/correction-store.js';
-import type { SqliteDb } from '../store/sqlite-db.js';
+import type { Answer, StoreEngine } from '../store/engine/store-engine.js';
+import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
 import { StoreError } from '../store/store-error.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 
@@ -29,82 +30,122 @@ interface Row {
  * (a new request replaces the last), until it expires. Only the tenant leasing the terminal
  * may ask, and only for a worker on its own books.
  */
-export class EnrolmentStore {
-  readonly #db: SqliteDb;
+export class EnrolmentStore<E extends StoreEngine = StoreEngine> {
+  readonly #engine: E;
 
-  constructor(db: SqliteDb) {
-    this.#db = db;
+  constructor(engine: E) {
+    this.#engine = engine;
   }
 
-  request(actor: Actor, terminalId: string, workerId: WorkerId, windowMs: number): Enrolment {
-    return this.#db.transaction(() => {
-      const terminal = this.#db.sql('SELECT tenant_id FROM terminals WHERE terminal_id = ?').get(terminalId) as
-        | { tenant_id: string | null }
-        | undefined;
-      if (terminal?.tenant_id !== actor.tenantId) {
-        throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
-      }
-      const worker = this.#db
-        .sql('SELECT 1 FROM workers WHERE tenant_id = ? AND worker_id = ?')
-        .get(actor.tenantId, workerId);
-      if (worker === undefined) {
-        throw new StoreError('not_found', `no worker ${workerId} registered by this tenant`, 'workerId');
-      }
-      const now = Date.parse(this.#db.iso());
-      const row: Row = {
-        terminal_id: terminalId,
-        tenant_id: actor.tenantId,
-        company_id: actor.companyId,
-        worker_id: workerId,
-        requested_by: actor.name,
-        created_at: new Date(now).toISOString(),
-        expires_at: new Date(now + windowMs).toISOString(),
-      };
+  get #db() {
+    return this.#engine.db;
+  }
+
+  request(actor: Actor, terminalId: string, workerId: WorkerId, windowMs: number): Answer<E, Enrolment> {
+    return this.#engine.transaction(() => this.#request(actor, terminalId, workerId, windowMs)) as Answer<E, Enrolment>;
+  }
+
+  *#request(actor: Actor, terminalId: string, workerId: WorkerId, windowMs: number): Work<Enrolment> {
+    const terminal = yield* firstRow(
+      this.#db.selectFrom('terminals').select('tenant_id').where('terminal_id', '=', terminalId),
+    );
+    if (terminal?.tenant_id !== actor.tenantId) {
+      throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
+    }
+    const worker = yield* firstRow(
       this.#db
-        .sql(
-          `INSERT OR REPLACE INTO card_enrolments (terminal_id, tenant_id, company_id, worker_id, requested_by, created_at, expires_at)
-           VALUES (@terminal_id, @tenant_id, @company_id, @worker_id, @requested_by, @created_at, @expires_at)`,
-        )
-        .run(row);
-      return fromRow(row);
-    });
+        .selectFrom('workers')
+        .select('worker_id')
+        .where('tenant_id', '=', actor.tenantId)
+        .where('worker_id', '=', workerId),
+    );
+    if (worker === undefined) {
+      throw new StoreError('not_found', `no worker ${workerId} registered by this tenant`, 'workerId');
+    }
+    const now = this.#engine.now().getTime();
+    const row: Row = {
+      terminal_id: terminalId,
+      tenant_id: actor.tenantId,
+      company_id: actor.companyId,
+      worker_id: workerId,
+      requested_by: actor.name,
+      created_at: new Date(now).toISOString(),
+      expires_at: new Date(now + windowMs).toISOString(),
+    };
+    // A new request replaces the terminal's last.
+    yield* execute(
+      this.#db
+        .insertInto('card_enrolments')
+        .values(row)
+        .onConflict((conflict) =>
+          conflict.column('terminal_id').doUpdateSet((eb) => ({
+            tenant_id: eb.ref('excluded.tenant_id'),
+            company_id: eb.ref('excluded.company_id'),
+            worker_id: eb.ref('excluded.worker_id'),
+            requested_by: eb.ref('excluded.requested_by'),
+            created_at: eb.ref('excluded.created_at'),
+            expires_at: eb.ref('excluded.expires_at'),
+          })),
+        ),
+    );
+    return fromRow(row);
   }
 
   /** The terminal's waiting request and the first unknown card tapped there since it was made; expired ones are dropped. */
-  due(terminalId: string): { enrolment: Enrolment; card: CardRef } | null {
-    const row = this.#db.sql('SELECT * FROM card_enrolments WHERE terminal_id = ?').get(terminalId) as Row | undefined;
+  due(terminalId: string): Answer<E, { enrolment: Enrolment; card: CardRef } | null> {
+    return this.#engine.run(this.#due(terminalId)) as Answer<E, { enrolment: Enrolment; card: CardRef } | null>;
+  }
+
+  *#due(terminalId: string): Work<{ enrolment: Enrolment; card: CardRef } | null> {
+    const row = (yield* firstRow(
+      this.#db.selectFrom('card_enrolments').selectAll().where('terminal_id', '=', terminalId),
+    )) as Row | undefined;
     if (row === undefined) return null;
-    const now = this.#db.iso();
-    if (row.expires_at <= now) {
-      this.#db.sql('DELETE FROM card_enrolments WHERE terminal_id = ?').run(terminalId);
+    if (row.expires_at <= this.#engine.now().toISOString()) {
+      yield* execute(this.#db.deleteFrom('card_enrolments').where('terminal_id', '=', terminalId));
       return null;
     }
     // A card taken after the request (by the terminal's clock, as received) and known to no one
     // here. A QR code is not a card: it names its worker, and there is nothing to bind.
-    const tap = this.#db
-      .sql(
-        `SELECT tech, card_id FROM taps
-          WHERE terminal_id = ? AND worker_id IS NULL AND tech <> 'qr' AND received_at >= ? AND at_ms >= ?
-          ORDER BY seq LIMIT 1`,
-      )
-      .get(terminalId, row.created_at, Date.parse(row.created_at) - 60_000) as
-      | { tech: CardRef['tech']; card_id: string }
-      | undefined;
+    const tap = yield* firstRow(
+      this.#db
+        .selectFrom('taps')
+        .select(['tech', 'card_id'])
+        .where('terminal_id', '=', terminalId)
+        .where('worker_id', 'is', null)
+        .where('tech', '<>', 'qr')
+        .where('received_at', '>=', row.created_at)
+        .where('at_ms', '>=', Date.parse(row.created_at) - 60_000)
+        .orderBy('seq')
+        .limit(1),
+    );
     return tap === undefined ? null : { enrolment: fromRow(row), card: { tech: tap.tech, id: tap.card_id } as CardRef };
   }
 
   /** A request done (bound) or withdrawn. */
-  finish(terminalId: string): void {
-    this.#db.sql('DELETE FROM card_enrolments WHERE terminal_id = ?').run(terminalId);
+  finish(terminalId: string): Answer<E, void> {
+    return this.#engine.run(this.#finish(terminalId)) as Answer<E, void>;
+  }
+
+  *#finish(terminalId: string): Work<void> {
+    yield* execute(this.#db.deleteFrom('card_enrolments').where('terminal_id', '=', terminalId));
   }
 
   /** The tenant's waiting requests, for its pages. */
-  waiting(scope: TenantScope): Enrolment[] {
-    return (
+  waiting(scope: TenantScope): Answer<E, Enrolment[]> {
+    return this.#engine.run(this.#waiting(scope)) as Answer<E, Enrolment[]>;
+  }
+
+  *#waiting(scope: TenantScope): Work<Enrolment[]> {
+    const waiting = yield* rows(
       this.#db
-        .sql('SELECT * FROM card_enrolments WHERE tenant_id = ? AND expires_at > ? ORDER BY terminal_id')
-        .all(scope.tenantId, this.#db.iso()) as Row[]
-    ).map(fromRow);
+        .selectFrom('card_enrolments')
+        .selectAll()
+        .where('tenant_id', '=', scope.tenantId)
+        .where('expires_at', '>', this.#engine.now().toISOString())
+        .orderBy('terminal_id'),
+    );
+    return (waiting as Row[]).map(fromRow);
   }
 }
 

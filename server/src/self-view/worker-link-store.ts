@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { WorkerId } from '@ccus-gate/protocol';
 import type { Actor } from '../store/correction-store.js';
-import type { SqliteDb } from '../store/sqlite-db.js';
+import type { Answer, StoreEngine } from '../store/engine/store-engine.js';
+import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
 import { StoreError } from '../store/store-error.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 
@@ -56,84 +57,129 @@ const MAX_LIVE_LINKS = 5;
  * a random token in the link, kept here as a hash, for one worker at one tenant, until it
  * expires or the contractor revokes it.
  */
-export class WorkerLinkStore {
-  readonly #db: SqliteDb;
+export class WorkerLinkStore<E extends StoreEngine = StoreEngine> {
+  readonly #engine: E;
 
-  constructor(db: SqliteDb) {
-    this.#db = db;
+  constructor(engine: E) {
+    this.#engine = engine;
+  }
+
+  get #db() {
+    return this.#engine.db;
   }
 
   /** A new link for a worker on the tenant's own books; the token is in the answer only. */
-  issue(actor: Actor, workerId: WorkerId, days: number): { link: WorkerLink; token: string } {
-    return this.#db.transaction(() => {
-      const worker = this.#db
-        .sql('SELECT 1 FROM workers WHERE tenant_id = ? AND worker_id = ?')
-        .get(actor.tenantId, workerId);
-      if (worker === undefined) {
-        throw new StoreError('not_found', `no worker ${workerId} registered by this tenant`, 'workerId');
-      }
-      const now = this.#db.iso();
-      const live = this.#db
-        .sql(
-          `SELECT count(*) AS n FROM worker_links
-             WHERE tenant_id = ? AND worker_id = ? AND revoked_at IS NULL AND expires_at > ?`,
-        )
-        .get(actor.tenantId, workerId, now) as { n: number };
-      if (live.n >= MAX_LIVE_LINKS) {
-        throw new StoreError(
-          'conflict',
-          `worker ${workerId} has ${live.n} live links already: revoke one they no longer use`,
-          'workerId',
-        );
-      }
-      const token = randomBytes(24).toString('base64url');
-      const expiresAt = new Date(Date.parse(now) + days * 86_400_000).toISOString();
-      const { lastInsertRowid } = this.#db
-        .sql(
-          `INSERT INTO worker_links (token_hash, tenant_id, worker_id, created_by, created_at, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-        )
-        .run(hashOf(token), actor.tenantId, workerId, actor.name, now, expiresAt);
-      return { link: this.#get(Number(lastInsertRowid)), token };
-    });
+  issue(actor: Actor, workerId: WorkerId, days: number): Answer<E, { link: WorkerLink; token: string }> {
+    return this.#engine.transaction(() => this.#issue(actor, workerId, days)) as Answer<
+      E,
+      { link: WorkerLink; token: string }
+    >;
+  }
+
+  *#issue(actor: Actor, workerId: WorkerId, days: number): Work<{ link: WorkerLink; token: string }> {
+    const worker = yield* firstRow(
+      this.#db
+        .selectFrom('workers')
+        .select('worker_id')
+        .where('tenant_id', '=', actor.tenantId)
+        .where('worker_id', '=', workerId),
+    );
+    if (worker === undefined) {
+      throw new StoreError('not_found', `no worker ${workerId} registered by this tenant`, 'workerId');
+    }
+    const now = this.#engine.now().toISOString();
+    const live = Number(
+      (yield* firstRow(
+        this.#db
+          .selectFrom('worker_links')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('tenant_id', '=', actor.tenantId)
+          .where('worker_id', '=', workerId)
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', now),
+      ))?.n ?? 0,
+    );
+    if (live >= MAX_LIVE_LINKS) {
+      throw new StoreError(
+        'conflict',
+        `worker ${workerId} has ${live} live links already: revoke one they no longer use`,
+        'workerId',
+      );
+    }
+    const token = randomBytes(24).toString('base64url');
+    const expiresAt = new Date(Date.parse(now) + days * 86_400_000).toISOString();
+    const made = yield* firstRow(
+      this.#db
+        .insertInto('worker_links')
+        .values({
+          token_hash: hashOf(token),
+          tenant_id: actor.tenantId,
+          worker_id: workerId,
+          created_by: actor.name,
+          created_at: now,
+          expires_at: expiresAt,
+        })
+        .returning('id'),
+    );
+    return { link: yield* this.#get(Number(made?.id)), token };
   }
 
   /** The worker's links at the tenant, newest first (the tokens are not kept to show). */
-  links(scope: TenantScope, workerId: WorkerId): WorkerLink[] {
-    const rows = this.#db
-      .sql('SELECT * FROM worker_links WHERE tenant_id = ? AND worker_id = ? ORDER BY id DESC')
-      .all(scope.tenantId, workerId) as Row[];
-    return rows.map(fromRow);
+  links(scope: TenantScope, workerId: WorkerId): Answer<E, WorkerLink[]> {
+    return this.#engine.run(this.#links(scope, workerId)) as Answer<E, WorkerLink[]>;
   }
 
-  revoke(scope: TenantScope, id: number): WorkerLink {
-    const row = this.#db.sql('SELECT * FROM worker_links WHERE id = ? AND tenant_id = ?').get(id, scope.tenantId) as
-      | Row
-      | undefined;
+  *#links(scope: TenantScope, workerId: WorkerId): Work<WorkerLink[]> {
+    const found = yield* rows(
+      this.#db
+        .selectFrom('worker_links')
+        .selectAll()
+        .where('tenant_id', '=', scope.tenantId)
+        .where('worker_id', '=', workerId)
+        .orderBy('id', 'desc'),
+    );
+    return (found as Row[]).map(fromRow);
+  }
+
+  revoke(scope: TenantScope, id: number): Answer<E, WorkerLink> {
+    return this.#engine.transaction(() => this.#revoke(scope, id)) as Answer<E, WorkerLink>;
+  }
+
+  *#revoke(scope: TenantScope, id: number): Work<WorkerLink> {
+    const row = yield* firstRow(
+      this.#db.selectFrom('worker_links').selectAll().where('id', '=', id).where('tenant_id', '=', scope.tenantId),
+    );
     if (row === undefined) throw new StoreError('not_found', `no worker link ${id} issued by this tenant`, 'id');
     if (row.revoked_at === null) {
-      this.#db.sql('UPDATE worker_links SET revoked_at = ? WHERE id = ?').run(this.#db.iso(), id);
+      yield* execute(
+        this.#db.updateTable('worker_links').set({ revoked_at: this.#engine.now().toISOString() }).where('id', '=', id),
+      );
     }
-    return this.#get(id);
+    return yield* this.#get(id);
   }
 
   /** Whose link the token is, if it is live; null for any other token (unknown, revoked, expired). */
-  holder(token: string): LinkHolder | null {
-    if (token.length < 16 || token.length > 64) return null;
-    const now = this.#db.iso();
-    const row = this.#db
-      .sql(
-        `SELECT l.id, l.tenant_id, l.worker_id, l.expires_at, t.company_id, t.name FROM worker_links l
-           JOIN tenants t USING (tenant_id)
-           WHERE l.token_hash = ? AND l.revoked_at IS NULL AND l.expires_at > ?`,
-      )
-      .get(hashOf(token), now) as
-      | { id: number; tenant_id: string; worker_id: string; expires_at: string; company_id: string; name: string }
-      | undefined;
+  holder(token: string): Answer<E, LinkHolder | null> {
+    if (token.length < 16 || token.length > 64) return null as Answer<E, LinkHolder | null>;
+    return this.#engine.transaction(() => this.#holder(token)) as Answer<E, LinkHolder | null>;
+  }
+
+  *#holder(token: string): Work<LinkHolder | null> {
+    const now = this.#engine.now().toISOString();
+    const row = yield* firstRow(
+      this.#db
+        .selectFrom('worker_links as l')
+        .innerJoin('tenants as t', 't.tenant_id', 'l.tenant_id')
+        .select(['l.id', 'l.tenant_id', 'l.worker_id', 'l.expires_at', 't.company_id', 't.name'])
+        .where('l.token_hash', '=', hashOf(token))
+        .where('l.revoked_at', 'is', null)
+        .where('l.expires_at', '>', now),
+    );
     if (row === undefined) return null;
-    this.#db.sql('UPDATE worker_links SET last_used_at = ? WHERE id = ?').run(now, row.id);
+    const linkId = Number(row.id);
+    yield* execute(this.#db.updateTable('worker_links').set({ last_used_at: now }).where('id', '=', linkId));
     return {
-      linkId: row.id,
+      linkId,
       tenantId: row.tenant_id,
       companyId: row.company_id,
       workerId: row.worker_id as WorkerId,
@@ -142,7 +188,7 @@ export class WorkerLinkStore {
     };
   }
 
-  #get(id: number): WorkerLink {
-    return fromRow(this.#db.sql('SELECT * FROM worker_links WHERE id = ?').get(id) as Row);
+  *#get(id: number): Work<WorkerLink> {
+    return fromRow((yield* firstRow(this.#db.selectFrom('worker_links').selectAll().where('id', '=', id))) as Row);
   }
 }

@@ -38,10 +38,10 @@ export class ServerStore {
   readonly outbox: CcusOutbox<SqliteEngine>;
   readonly records: RecordRebuild<SqliteEngine>;
   readonly quarantineLog: QuarantineLog<SqliteEngine>;
-  readonly enrolments: EnrolmentStore;
-  readonly workerLinks: WorkerLinkStore;
+  readonly enrolments: EnrolmentStore<SqliteEngine>;
+  readonly workerLinks: WorkerLinkStore<SqliteEngine>;
   readonly alertSubscriptions: AlertSubscriptionStore;
-  readonly changes: ChangeFeedStore;
+  readonly changes: ChangeFeedStore<SqliteEngine>;
   readonly updates: UpdateStore;
 
   private constructor(db: SqliteDb, options: ServerStoreOptions) {
@@ -51,10 +51,10 @@ export class ServerStore {
     this.outbox = new CcusOutbox(this.engine, options.outbox);
     this.records = new RecordRebuild(this.engine, this.outbox.steps);
     this.quarantineLog = new QuarantineLog(this.engine, options.quarantine);
-    this.enrolments = new EnrolmentStore(db);
-    this.workerLinks = new WorkerLinkStore(db);
+    this.enrolments = new EnrolmentStore(this.engine);
+    this.workerLinks = new WorkerLinkStore(this.engine);
     this.alertSubscriptions = new AlertSubscriptionStore(db);
-    this.changes = new ChangeFeedStore(db);
+    this.changes = new ChangeFeedStore(this.engine);
     this.updates = new UpdateStore(db);
     this.directory = new DirectoryStore(db);
     this.queries = new RecordQueries(db, this.outbox);

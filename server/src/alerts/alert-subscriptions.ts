@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor } from '../store/correction-store.js';
-import type { SqliteDb } from '../store/sqlite-db.js';
+import type { Answer, StoreEngine } from '../store/engine/store-engine.js';
+import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
 import { StoreError } from '../store/store-error.js';
 import { scoped, type TenantScope } from '../store/tenant-scope.js';
 import type { Alert, AlertKind } from './tenant-alerts.js';
@@ -61,160 +62,225 @@ export function alertKey(alert: Alert, today: string): string {
     : `${alert.kind}:${alert.terminalId}:${alert.since ?? today}`;
 }
 
-/** Alert subscriptions and their deliveries (alert-dispatcher.ts sends them). */
-export class AlertSubscriptionStore {
-  readonly #db: SqliteDb;
+/** A tenant's recent delivery, as its page shows it. */
+export interface AlertDelivery {
+  id: number;
+  subscriptionId: number;
+  alertKey: string;
+  state: string;
+  attempts: number;
+  lastError: string | null;
+  sentAt: string | null;
+}
 
-  constructor(db: SqliteDb) {
-    this.#db = db;
+/** Alert subscriptions and their deliveries (alert-dispatcher.ts sends them). */
+export class AlertSubscriptionStore<E extends StoreEngine = StoreEngine> {
+  readonly #engine: E;
+
+  constructor(engine: E) {
+    this.#engine = engine;
+  }
+
+  get #db() {
+    return this.#engine.db;
+  }
+
+  #now(): string {
+    return this.#engine.now().toISOString();
   }
 
   /** A new subscription; a webhook's signing secret is in the answer only this once. */
   subscribe(
     actor: Actor,
     input: { channel: AlertChannel; target: string; kinds: AlertKind[]; lang: 'ja' | 'en' },
-  ): { subscription: AlertSubscription; secret: string | null } {
+  ): Answer<E, { subscription: AlertSubscription; secret: string | null }> {
+    return this.#engine.transaction(() => this.#subscribe(actor, input)) as Answer<
+      E,
+      { subscription: AlertSubscription; secret: string | null }
+    >;
+  }
+
+  *#subscribe(
+    actor: Actor,
+    input: { channel: AlertChannel; target: string; kinds: AlertKind[]; lang: 'ja' | 'en' },
+  ): Work<{ subscription: AlertSubscription; secret: string | null }> {
     const secret = input.channel === 'webhook' ? randomBytes(32).toString('base64url') : null;
-    const { lastInsertRowid } = this.#db
-      .sql(
-        `INSERT INTO alert_subscriptions (tenant_id, channel, target, secret, kinds, lang, created_by, created_at, sites)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        actor.tenantId,
-        input.channel,
-        input.target,
-        secret,
-        JSON.stringify(input.kinds),
-        input.lang,
-        actor.name,
-        this.#db.iso(),
-        scoped(actor).siteList,
-      );
-    return { subscription: this.#get(actor, Number(lastInsertRowid)), secret };
+    const made = yield* firstRow(
+      this.#db
+        .insertInto('alert_subscriptions')
+        .values({
+          tenant_id: actor.tenantId,
+          channel: input.channel,
+          target: input.target,
+          secret,
+          kinds: JSON.stringify(input.kinds),
+          lang: input.lang,
+          created_by: actor.name,
+          created_at: this.#now(),
+          sites: scoped(actor).siteList,
+        })
+        .returning('id'),
+    );
+    return { subscription: yield* this.#get(actor, Number(made?.id)), secret };
   }
 
-  subscriptions(scope: TenantScope): AlertSubscription[] {
-    const rows = this.#db
-      .sql('SELECT * FROM alert_subscriptions WHERE tenant_id = ? ORDER BY id')
-      .all(scope.tenantId) as SubscriptionRow[];
-    return rows.map(fromRow);
+  subscriptions(scope: TenantScope): Answer<E, AlertSubscription[]> {
+    return this.#engine.run(this.#subscriptions(scope)) as Answer<E, AlertSubscription[]>;
   }
 
-  unsubscribe(scope: TenantScope, id: number): AlertSubscription {
-    const subscription = this.#get(scope, id);
-    this.#db.sql('DELETE FROM alert_subscriptions WHERE id = ?').run(id);
+  *#subscriptions(scope: TenantScope): Work<AlertSubscription[]> {
+    const found = yield* rows(
+      this.#db.selectFrom('alert_subscriptions').selectAll().where('tenant_id', '=', scope.tenantId).orderBy('id'),
+    );
+    return (found as SubscriptionRow[]).map(fromRow);
+  }
+
+  unsubscribe(scope: TenantScope, id: number): Answer<E, AlertSubscription> {
+    return this.#engine.transaction(() => this.#unsubscribe(scope, id)) as Answer<E, AlertSubscription>;
+  }
+
+  *#unsubscribe(scope: TenantScope, id: number): Work<AlertSubscription> {
+    const subscription = yield* this.#get(scope, id);
+    yield* execute(this.#db.deleteFrom('alert_subscriptions').where('id', '=', id));
     return subscription;
   }
 
-  /** The tenants anyone subscribed at. */
   /** Each tenant with subscriptions, once per set of sites its subscribers are limited to. */
-  tenantsSubscribed(): TenantScope[] {
-    return (
+  tenantsSubscribed(): Answer<E, TenantScope[]> {
+    return this.#engine.run(this.#tenantsSubscribed()) as Answer<E, TenantScope[]>;
+  }
+
+  *#tenantsSubscribed(): Work<TenantScope[]> {
+    const found = yield* rows(
       this.#db
-        .sql(
-          `SELECT DISTINCT s.tenant_id AS tenantId, t.company_id AS companyId, s.sites
-             FROM alert_subscriptions s JOIN tenants t USING (tenant_id) ORDER BY s.tenant_id, s.sites`,
-        )
-        .all() as { tenantId: string; companyId: string; sites: string | null }[]
-    ).map((row) => ({ ...row, sites: row.sites === null ? null : (JSON.parse(row.sites) as string[]) }));
+        .selectFrom('alert_subscriptions as s')
+        .innerJoin('tenants as t', 't.tenant_id', 's.tenant_id')
+        .select(['s.tenant_id as tenantId', 't.company_id as companyId', 's.sites'])
+        .distinct()
+        .orderBy('s.tenant_id')
+        .orderBy('s.sites'),
+    );
+    return found.map((row) => ({
+      tenantId: row.tenantId,
+      companyId: row.companyId,
+      sites: row.sites === null ? null : (JSON.parse(row.sites) as string[]),
+    }));
   }
 
   /** Queues each alert for each subscription that wants its kind, unless it was queued before; returns how many were new. */
-  offer(scope: TenantScope, alerts: readonly Alert[], today: string): number {
-    return this.#db.transaction(() => {
-      const now = this.#db.iso();
-      const insert = this.#db.sql(
-        `INSERT OR IGNORE INTO alert_deliveries (subscription_id, alert_key, alert, state, next_attempt_at, created_at)
-         VALUES (?, ?, ?, 'pending', ?, ?)`,
-      );
-      let added = 0;
-      // Alerts of these sites go to the subscriptions limited to just these sites (null: all).
-      const rows = this.#db
-        .sql('SELECT * FROM alert_subscriptions WHERE tenant_id = ? AND sites IS ? ORDER BY id')
-        .all(scope.tenantId, scoped(scope).siteList) as SubscriptionRow[];
-      for (const subscription of rows.map(fromRow)) {
-        for (const alert of alerts) {
-          if (!subscription.kinds.includes(alert.kind)) continue;
-          added += insert.run(subscription.id, alertKey(alert, today), JSON.stringify(alert), now, now).changes;
-        }
-      }
-      return added;
-    });
+  offer(scope: TenantScope, alerts: readonly Alert[], today: string): Answer<E, number> {
+    return this.#engine.transaction(() => this.#offer(scope, alerts, today)) as Answer<E, number>;
   }
 
-  due(limit: number): DueDelivery[] {
-    const rows = this.#db
-      .sql(
-        `SELECT d.id AS delivery_id, d.alert_key, d.alert, d.attempts, s.*
-           FROM alert_deliveries d JOIN alert_subscriptions s ON s.id = d.subscription_id
-           WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.id LIMIT ?`,
-      )
-      .all(this.#db.iso(), limit) as (SubscriptionRow & {
-      delivery_id: number;
-      alert_key: string;
-      alert: string;
-      attempts: number;
-    })[];
-    return rows.map((row) => ({
-      id: row.delivery_id,
+  *#offer(scope: TenantScope, alerts: readonly Alert[], today: string): Work<number> {
+    const now = this.#now();
+    let added = 0;
+    // Alerts of these sites go to the subscriptions limited to just these sites (null: all).
+    const found = yield* rows(
+      this.#db
+        .selectFrom('alert_subscriptions')
+        .selectAll()
+        .where('tenant_id', '=', scope.tenantId)
+        .where('sites', 'is not distinct from', scoped(scope).siteList)
+        .orderBy('id'),
+    );
+    for (const subscription of (found as SubscriptionRow[]).map(fromRow)) {
+      for (const alert of alerts) {
+        if (!subscription.kinds.includes(alert.kind)) continue;
+        added += yield* execute(
+          this.#db
+            .insertInto('alert_deliveries')
+            .values({
+              subscription_id: subscription.id,
+              alert_key: alertKey(alert, today),
+              alert: JSON.stringify(alert),
+              state: 'pending',
+              next_attempt_at: now,
+              created_at: now,
+            })
+            .onConflict((conflict) => conflict.columns(['subscription_id', 'alert_key']).doNothing()),
+        );
+      }
+    }
+    return added;
+  }
+
+  due(limit: number): Answer<E, DueDelivery[]> {
+    return this.#engine.run(this.#due(limit)) as Answer<E, DueDelivery[]>;
+  }
+
+  *#due(limit: number): Work<DueDelivery[]> {
+    const found = yield* rows(
+      this.#db
+        .selectFrom('alert_deliveries as d')
+        .innerJoin('alert_subscriptions as s', 's.id', 'd.subscription_id')
+        .select(['d.id as delivery_id', 'd.alert_key', 'd.alert', 'd.attempts'])
+        .selectAll('s')
+        .where('d.state', '=', 'pending')
+        .where('d.next_attempt_at', '<=', this.#now())
+        .orderBy('d.next_attempt_at')
+        .orderBy('d.id')
+        .limit(limit),
+    );
+    return found.map((row) => ({
+      id: Number(row.delivery_id),
       tenantId: row.tenant_id,
       alertKey: row.alert_key,
       alert: JSON.parse(row.alert) as Alert,
       attempts: row.attempts,
-      subscription: { ...fromRow(row), secret: row.secret },
+      subscription: { ...fromRow(row as unknown as SubscriptionRow), secret: row.secret },
     }));
   }
 
-  markSent(id: number): void {
-    this.#db
-      .sql(
-        `UPDATE alert_deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ?`,
-      )
-      .run(this.#db.iso(), id);
+  markSent(id: number): Answer<E, void> {
+    return this.#engine.run(this.#markSent(id)) as Answer<E, void>;
+  }
+
+  *#markSent(id: number): Work<void> {
+    yield* execute(
+      this.#db
+        .updateTable('alert_deliveries')
+        .set((eb) => ({ state: 'sent', attempts: eb('attempts', '+', 1), sent_at: this.#now(), last_error: null }))
+        .where('id', '=', id),
+    );
   }
 
   /** A failed attempt: tried again at `retryAt`, or given up (null). */
-  markFailed(id: number, error: string, retryAt: string | null): void {
-    this.#db
-      .sql(
-        `UPDATE alert_deliveries SET attempts = attempts + 1, last_error = ?,
-           state = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END, next_attempt_at = coalesce(?, next_attempt_at)
-         WHERE id = ?`,
-      )
-      .run(error.slice(0, 300), retryAt, retryAt, id);
+  markFailed(id: number, error: string, retryAt: string | null): Answer<E, void> {
+    return this.#engine.run(this.#markFailed(id, error, retryAt)) as Answer<E, void>;
+  }
+
+  *#markFailed(id: number, error: string, retryAt: string | null): Work<void> {
+    yield* execute(
+      this.#db
+        .updateTable('alert_deliveries')
+        .set((eb) => ({
+          attempts: eb('attempts', '+', 1),
+          last_error: error.slice(0, 300),
+          state: retryAt === null ? 'failed' : 'pending',
+          next_attempt_at: retryAt ?? eb.ref('next_attempt_at'),
+        }))
+        .where('id', '=', id),
+    );
   }
 
   /** The tenant's recent deliveries, newest first: what went out, what is retrying, what gave up. */
-  deliveries(
-    scope: TenantScope,
-    limit = 100,
-  ): {
-    id: number;
-    subscriptionId: number;
-    alertKey: string;
-    state: string;
-    attempts: number;
-    lastError: string | null;
-    sentAt: string | null;
-  }[] {
-    return (
+  deliveries(scope: TenantScope, limit = 100): Answer<E, AlertDelivery[]> {
+    return this.#engine.run(this.#deliveries(scope, limit)) as Answer<E, AlertDelivery[]>;
+  }
+
+  *#deliveries(scope: TenantScope, limit: number): Work<AlertDelivery[]> {
+    const found = yield* rows(
       this.#db
-        .sql(
-          `SELECT d.* FROM alert_deliveries d JOIN alert_subscriptions s ON s.id = d.subscription_id
-             WHERE s.tenant_id = ? ORDER BY d.id DESC LIMIT ?`,
-        )
-        .all(scope.tenantId, limit) as {
-        id: number;
-        subscription_id: number;
-        alert_key: string;
-        state: string;
-        attempts: number;
-        last_error: string | null;
-        sent_at: string | null;
-      }[]
-    ).map((row) => ({
-      id: row.id,
+        .selectFrom('alert_deliveries as d')
+        .innerJoin('alert_subscriptions as s', 's.id', 'd.subscription_id')
+        .selectAll('d')
+        .where('s.tenant_id', '=', scope.tenantId)
+        .orderBy('d.id', 'desc')
+        .limit(limit),
+    );
+    return found.map((row) => ({
+      id: Number(row.id),
       subscriptionId: row.subscription_id,
       alertKey: row.alert_key,
       state: row.state,
@@ -224,11 +290,15 @@ export class AlertSubscriptionStore {
     }));
   }
 
-  #get(scope: TenantScope, id: number): AlertSubscription {
-    const row = this.#db
-      .sql('SELECT * FROM alert_subscriptions WHERE id = ? AND tenant_id = ?')
-      .get(id, scope.tenantId) as SubscriptionRow | undefined;
+  *#get(scope: TenantScope, id: number): Work<AlertSubscription> {
+    const row = yield* firstRow(
+      this.#db
+        .selectFrom('alert_subscriptions')
+        .selectAll()
+        .where('id', '=', id)
+        .where('tenant_id', '=', scope.tenantId),
+    );
     if (row === undefined) throw new StoreError('not_found', `no alert subscription ${id} at this tenant`, 'id');
-    return fromRow(row);
+    return fromRow(row as SubscriptionRow);
   }
 }

@@ -40,7 +40,7 @@ export class ServerStore {
   readonly quarantineLog: QuarantineLog<SqliteEngine>;
   readonly enrolments: EnrolmentStore<SqliteEngine>;
   readonly workerLinks: WorkerLinkStore<SqliteEngine>;
-  readonly alertSubscriptions: AlertSubscriptionStore;
+  readonly alertSubscriptions: AlertSubscriptionStore<SqliteEngine>;
   readonly changes: ChangeFeedStore<SqliteEngine>;
   readonly updates: UpdateStore;
 
@@ -53,7 +53,7 @@ export class ServerStore {
     this.quarantineLog = new QuarantineLog(this.engine, options.quarantine);
     this.enrolments = new EnrolmentStore(this.engine);
     this.workerLinks = new WorkerLinkStore(this.engine);
-    this.alertSubscriptions = new AlertSubscriptionStore(db);
+    this.alertSubscriptions = new AlertSubscriptionStore(this.engine);
     this.changes = new ChangeFeedStore(this.engine);
     this.updates = new UpdateStore(db);
     this.directory = new DirectoryStore(db);

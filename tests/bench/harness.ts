@@ -41,7 +41,7 @@ export function percentile(samples: readonly number[], p: number): number {
  * Tap `seq` of a raw primitive's load: both primitives insert exactly these rows, so their
  * figures compare the engines, not the data.
  */
-function rawTap(seq: number): {
+export function rawTap(seq: number): {
   card: string;
   worker: string;
   direction: string;

@@ -17,6 +17,7 @@ import {
   rawServerInsertRate,
 } from './harness.js';
 import { loadWorker, runLoad } from './load/run-load.js';
+import { pgStoreIngestRate } from './pg-store-ingest.js';
 
 const TERMINALS = 50;
 const BATCHES = 40;
@@ -87,7 +88,7 @@ async function startCluster(dir: string, servers: number, terminals: number) {
 
 export const benchmark: Benchmark = {
   name: 'scale-out',
-  description: `Several sync server processes on one SQLite file and one Mosquitto (MQTT 5 shared subscription): ${TERMINALS} simulated terminals (another process) each send ${BATCHES} batches of ${BATCH} taps, ${WINDOW} in flight, to 1, 2 and 3 servers; then ${STEADY_TERMINALS} terminals offer a steady load to 3 servers. PostgreSQL is not written yet: these are the one-machine figures.`,
+  description: `Several sync server processes on one SQLite file and one Mosquitto (MQTT 5 shared subscription): ${TERMINALS} simulated terminals (another process) each send ${BATCHES} batches of ${BATCH} taps, ${WINDOW} in flight, to 1, 2 and 3 servers; then ${STEADY_TERMINALS} terminals offer a steady load to 3 servers. On PostgreSQL: its raw insert rate and the ingest store alone (serve does not run there yet).`,
   async run() {
     const dir = mkdtempSync(join(tmpdir(), 'ccus-gate-bench-scale-'));
     // Mosquitto runs as its own user and must reach its folder inside this one.
@@ -107,14 +108,27 @@ export const benchmark: Benchmark = {
           TERMINALS,
         );
         figures.push(
-          figure(
-            `raw inserts into PostgreSQL's taps table (${BATCH}/txn, pg, fsync on)`,
-            pgRate,
-            'rows/s',
-            raw,
-            'the server on PostgreSQL: not built yet',
-          ),
+          figure(`raw inserts into PostgreSQL's taps table (${BATCH}/txn, pg, fsync on)`, pgRate, 'rows/s', raw, ''),
         );
+        const pgRaw = { metric: `raw inserts into PostgreSQL (${BATCH}/txn)`, value: pgRate, unit: 'rows/s' };
+        // The ingest store on PostgreSQL, without broker or HTTP (serve does not run there yet).
+        for (const servers of [1, 2, 3]) {
+          const rate = await pgStoreIngestRate(postgres.database(`ccus_bench_store_${servers}`), {
+            count: TERMINALS * BATCHES * BATCH,
+            batchSize: BATCH,
+            terminals: TERMINALS,
+            servers,
+          });
+          figures.push(
+            figure(
+              `TapStore on PostgreSQL, ${servers} engine${servers === 1 ? '' : 's'} side by side (no broker)`,
+              rate,
+              'taps/s',
+              pgRaw,
+              servers === 1 ? '≥ 0.5×' : '',
+            ),
+          );
+        }
       } finally {
         postgres.stop();
       }

@@ -68,12 +68,6 @@ const SITE_SUBCONTRACTORS = prepared((db, p: { siteId: string }) =>
     .where('sc.site_id', '=', p.siteId)
     .orderBy('t.tenant_id'),
 );
-const WORKER_BOOKS = prepared((db, p: { workerId: string }) =>
-  db.selectFrom('workers').select(['tenant_id', 'worker_id']).where('worker_id', '=', p.workerId),
-);
-const CARD_BINDINGS = prepared((db, p: { tech: string; cardId: string }) =>
-  db.selectFrom('cards').select(['tenant_id', 'worker_id']).where('tech', '=', p.tech).where('card_id', '=', p.cardId),
-);
 const TAP_COLUMNS = [
   'terminal_id',
   'seq',
@@ -203,7 +197,9 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         else seen.fromMs = Math.min(seen.fromMs, atMs);
       }
     };
-    // Each site and card the batch names, looked up once, before its taps are resolved.
+    // Each site and card the batch names, looked up once, before its taps are resolved: the
+    // cards in one query per kind (on PostgreSQL a query per card cost a round trip each).
+    const cardsByTech = new Map<string, Set<string>>();
     for (const tap of batch.taps) {
       const { siteId } = placeOf(tap.at);
       if (!readers.has(siteId)) {
@@ -214,16 +210,29 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
           [...prime, ...subcontractors].map((row) => row.tenant_id as string),
         );
       }
-      const key = cardKey(tap);
-      if (!boundByCard.has(key)) {
-        // A QR code names its worker: the books of the tenants that see the site say whether they know them.
-        boundByCard.set(
-          key,
-          tap.card.tech === 'qr'
-            ? yield* rows(WORKER_BOOKS(engine, { workerId: tap.card.id }))
-            : yield* rows(CARD_BINDINGS(engine, { tech: tap.card.tech, cardId: tap.card.id })),
-        );
-      }
+      const ids = cardsByTech.get(tap.card.tech) ?? new Set<string>();
+      ids.add(tap.card.id);
+      cardsByTech.set(tap.card.tech, ids);
+    }
+    for (const [tech, ids] of cardsByTech) {
+      for (const id of ids) boundByCard.set(`${tech}:${id}`, []);
+      // A QR code names its worker: the books of the tenants that see the site say whether they know them.
+      const bound =
+        tech === 'qr'
+          ? yield* rows(
+              db
+                .selectFrom('workers')
+                .select(['tenant_id', 'worker_id', 'worker_id as card_id'])
+                .where('worker_id', 'in', [...ids]),
+            )
+          : yield* rows(
+              db
+                .selectFrom('cards')
+                .select(['tenant_id', 'worker_id', 'card_id'])
+                .where('tech', '=', tech)
+                .where('card_id', 'in', [...ids]),
+            );
+      for (const row of bound) boundByCard.get(`${tech}:${row.card_id}`)?.push(row);
     }
     /** Synchronised taps with plausible times: each tells how its boot's monotonic time maps to wall time. */
     const trusted: [Tap, number][] = [];

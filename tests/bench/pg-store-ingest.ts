@@ -1,5 +1,6 @@
 import { parseSiteId, parseTerminalId, type Tap, type TapBatch } from '@ccus-gate/protocol';
-import { execute, migratePostgres, PostgresEngine, TapStore } from '@ccus-gate/server';
+import { migratePostgres, PostgresEngine, TapStore } from '@ccus-gate/server';
+import { tenantWithSite } from '../support/store-books.js';
 import { rawTap } from './harness.js';
 
 const SITE = parseSiteId('11');
@@ -20,18 +21,7 @@ export async function pgStoreIngestRate(
   const engines = Array.from({ length: options.servers }, () => new PostgresEngine({ url, poolSize: 4 }));
   try {
     const first = engines[0] as PostgresEngine;
-    await first.transaction(function* () {
-      yield* execute(
-        first.db
-          .insertInto('tenants')
-          .values({ tenant_id: 't1', company_id: '1', name: 'bench', created_at: '2026-01-01T00:00:00Z' }),
-      );
-      yield* execute(
-        first.db
-          .insertInto('sites')
-          .values({ site_id: SITE, tenant_id: 't1', name: 'bench', day_boundary: '04:00', time_zone: 'Asia/Tokyo' }),
-      );
-    });
+    await first.transaction(() => tenantWithSite(first, { tenantId: 't1', companyId: '1', siteId: SITE }));
     const batches: { terminalId: ReturnType<typeof parseTerminalId>; batch: TapBatch }[] = [];
     for (let done = 0, t = 0; done < options.count; done += options.batchSize, t++) {
       const terminalId = parseTerminalId(`gate-load-${String(t % options.terminals).padStart(3, '0')}`);

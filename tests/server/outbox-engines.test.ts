@@ -1,7 +1,12 @@
-import { CcusOutbox, type EngineKind, execute, type RecordKey, rows, type StoreEngine } from '@ccus-gate/server';
+import { CcusOutbox, type EngineKind, type RecordKey, rows, type StoreEngine } from '@ccus-gate/server';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tenantWithSite } from '../support/store-books.js';
 import { ENGINES, StoreEngines } from '../support/store-engines.js';
+
+/** A tenant and its site: what a claim reads besides the outbox (the company CCUS is told). */
+const books = (engine: StoreEngine) =>
+  tenantWithSite(engine, { tenantId: 'tenant-1', companyId: 'company-1', siteId: 'site-1', dayBoundary: '05:00' });
 
 const COALESCE_MS = 10 * 60_000;
 const LEASE_MS = 60_000;
@@ -12,24 +17,6 @@ const content = (firstIn: string | null, lastOut: string | null = null) => ({
   trade: 'とび',
   position: null,
 });
-
-/** A tenant and its site: what a claim reads besides the outbox (the company CCUS is told). */
-function* tenantWithSite(engine: StoreEngine) {
-  yield* execute(
-    engine.db
-      .insertInto('tenants')
-      .values({ tenant_id: 'tenant-1', company_id: 'company-1', name: 'A組', created_at: '2026-01-01T00:00:00Z' }),
-  );
-  yield* execute(
-    engine.db.insertInto('sites').values({
-      site_id: 'site-1',
-      tenant_id: 'tenant-1',
-      name: '現場',
-      day_boundary: '05:00',
-      time_zone: 'Asia/Tokyo',
-    }),
-  );
-}
 
 /**
  * The CCUS outbox's whole lifecycle on both engines, through the same code: each record goes
@@ -49,7 +36,7 @@ describe.each(ENGINES)('the CCUS outbox on %s', (kind: EngineKind) => {
   beforeEach(async () => {
     clock.value = new Date('2026-11-30T08:00:00Z');
     engine = await engines.open(kind, now);
-    await engine.transaction(() => tenantWithSite(engine));
+    await engine.transaction(() => books(engine));
     outbox = new CcusOutbox(engine, { coalesceMs: COALESCE_MS });
   });
   afterEach(() => engines.closeEngines());
@@ -189,7 +176,7 @@ describe.each(ENGINES)('the CCUS outbox on %s', (kind: EngineKind) => {
         outbox: new CcusOutbox(engines.postgres(url, now), { coalesceMs: COALESCE_MS }),
       }));
       const first = engines.postgres(url, now);
-      await first.transaction(() => tenantWithSite(first));
+      await first.transaction(() => books(first));
       for (let n = 0; n < 300; n++)
         await servers[n % 3]?.outbox.offer(key(`w${n}`), content('2026-11-30T08:00:00.000Z'), null);
       const claimed: Record<string, string[]> = {};

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { decodeMessage, parseSiteId, parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
-import { execute, isStoreError, type StoreEngine, TapStore } from '@ccus-gate/server';
+import { isStoreError, type StoreEngine, TapStore } from '@ccus-gate/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenantWithSite } from '../support/store-books.js';
 import { StoreEngines } from '../support/store-engines.js';
 
 const SITE = parseSiteId('20260000000001');
@@ -47,21 +48,9 @@ describe('a server store when PostgreSQL stops and starts again', () => {
 
   beforeAll(async () => {
     engine = await engines.open('postgres');
-    await engine.transaction(function* () {
-      yield* execute(
-        engine.db.insertInto('tenants').values({
-          tenant_id: 'tenant-a',
-          company_id: '90000000000001',
-          name: 'A',
-          created_at: '2026-01-01T00:00:00Z',
-        }),
-      );
-      yield* execute(
-        engine.db
-          .insertInto('sites')
-          .values({ site_id: SITE, tenant_id: 'tenant-a', name: 'A', day_boundary: '04:00', time_zone: 'Asia/Tokyo' }),
-      );
-    });
+    await engine.transaction(() =>
+      tenantWithSite(engine, { tenantId: 'tenant-a', companyId: '90000000000001', siteId: SITE }),
+    );
     taps = new TapStore(engine);
   });
   afterAll(() => engines.close());

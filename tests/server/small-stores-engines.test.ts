@@ -9,6 +9,7 @@ import {
   WorkerLinkStore,
 } from '@ccus-gate/server';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tenantWithSite } from '../support/store-books.js';
 import { ENGINES, StoreEngines } from '../support/store-engines.js';
 
 const WORKER = parseWorkerId('11110000000001');
@@ -17,16 +18,8 @@ const other = { tenantId: 'tenant-b', companyId: '90000000000002', name: '佐藤
 
 function* books(engine: StoreEngine) {
   const { db } = engine;
-  for (const tenant of [actor, other]) {
-    yield* execute(
-      db.insertInto('tenants').values({
-        tenant_id: tenant.tenantId,
-        company_id: tenant.companyId,
-        name: tenant.name,
-        created_at: '2026-01-01T00:00:00Z',
-      }),
-    );
-  }
+  for (const tenant of [actor, other]) yield* tenantWithSite(engine, { ...tenant });
+
   yield* execute(
     db
       .insertInto('workers')

@@ -10,6 +10,7 @@ import {
   TapStore,
 } from '@ccus-gate/server';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tenantWithSite } from '../support/store-books.js';
 import { ENGINES, StoreEngines } from '../support/store-engines.js';
 
 const SITE = parseSiteId('20260000000001');
@@ -24,23 +25,7 @@ const BOOTED_AT = Date.parse('2026-09-01T00:00:00Z');
 /** The books a tap needs: a prime with its site, a worker with a card, and a place on the roster. */
 function* books(engine: StoreEngine) {
   const { db } = engine;
-  yield* execute(
-    db.insertInto('tenants').values({
-      tenant_id: 'tenant-a',
-      company_id: '90000000000001',
-      name: 'A建設',
-      created_at: '2026-01-01T00:00:00Z',
-    }),
-  );
-  yield* execute(
-    db.insertInto('sites').values({
-      site_id: SITE,
-      tenant_id: 'tenant-a',
-      name: '現場 A',
-      day_boundary: RULE.dayBoundary,
-      time_zone: RULE.timeZone,
-    }),
-  );
+  yield* tenantWithSite(engine, { tenantId: 'tenant-a', companyId: '90000000000001', siteId: SITE });
   yield* execute(
     db
       .insertInto('workers')

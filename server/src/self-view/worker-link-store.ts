@@ -3,6 +3,7 @@ import type { WorkerId } from '@ccus-gate/protocol';
 import type { Actor } from '../store/correction-store.js';
 import type { Answer, StoreEngine } from '../store/engine/store-engine.js';
 import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
+import { requireOwnWorker } from '../store/own-worker.js';
 import { StoreError } from '../store/store-error.js';
 import type { TenantScope } from '../store/tenant-scope.js';
 
@@ -77,16 +78,7 @@ export class WorkerLinkStore<E extends StoreEngine = StoreEngine> {
   }
 
   *#issue(actor: Actor, workerId: WorkerId, days: number): Work<{ link: WorkerLink; token: string }> {
-    const worker = yield* firstRow(
-      this.#db
-        .selectFrom('workers')
-        .select('worker_id')
-        .where('tenant_id', '=', actor.tenantId)
-        .where('worker_id', '=', workerId),
-    );
-    if (worker === undefined) {
-      throw new StoreError('not_found', `no worker ${workerId} registered by this tenant`, 'workerId');
-    }
+    yield* requireOwnWorker(this.#engine, actor.tenantId, workerId);
     const now = this.#engine.now().toISOString();
     const live = Number(
       (yield* firstRow(

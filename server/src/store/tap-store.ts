@@ -9,7 +9,7 @@ import {
   type WorkingDayRule,
   workingDayCache,
 } from '@ccus-gate/protocol';
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { isPlausibleTime } from '../records/plausible-time.js';
 import { presenceFor } from '../records/presence.js';
 import { queueRecords } from '../records/record-queue.js';
@@ -57,16 +57,22 @@ function compareTap(row: Selectable<Taps>, tap: Tap): 'replay' | 'correction' | 
   return 'conflict';
 }
 
-const SITE_PRIME = prepared((db, p: { siteId: string }) =>
-  db.selectFrom('sites').select('tenant_id').where('site_id', '=', p.siteId),
-);
-const SITE_SUBCONTRACTORS = prepared((db, p: { siteId: string }) =>
+/** Who sees a site: its prime first, then its subcontractors (one round trip on PostgreSQL). */
+const SITE_READERS = prepared((db, p: { siteId: string }) =>
   db
-    .selectFrom('site_companies as sc')
-    .innerJoin('tenants as t', 't.company_id', 'sc.company_id')
-    .select('t.tenant_id')
-    .where('sc.site_id', '=', p.siteId)
-    .orderBy('t.tenant_id'),
+    .selectFrom('sites')
+    .select(['tenant_id', sql.lit(0).as('rank')])
+    .where('site_id', '=', p.siteId)
+    .unionAll(
+      db
+        .selectFrom('site_companies as sc')
+        .innerJoin('tenants as t', 't.company_id', 'sc.company_id')
+        // A tenant's id is its primary key: never null, whatever SQLite's column type says.
+        .select((eb) => [eb.ref('t.tenant_id').$castTo<string>().as('tenant_id'), sql.lit(1).as('rank')])
+        .where('sc.site_id', '=', p.siteId),
+    )
+    .orderBy('rank')
+    .orderBy('tenant_id'),
 );
 const TAP_COLUMNS = [
   'terminal_id',
@@ -203,11 +209,10 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     for (const tap of batch.taps) {
       const { siteId } = placeOf(tap.at);
       if (!readers.has(siteId)) {
-        const prime = yield* rows(SITE_PRIME(engine, { siteId }));
-        const subcontractors = yield* rows(SITE_SUBCONTRACTORS(engine, { siteId }));
+        const found = yield* rows(SITE_READERS(engine, { siteId }));
         readers.set(
           siteId,
-          [...prime, ...subcontractors].map((row) => row.tenant_id as string),
+          found.map((row) => row.tenant_id as string),
         );
       }
       const ids = cardsByTech.get(tap.card.tech) ?? new Set<string>();

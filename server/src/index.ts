@@ -43,6 +43,7 @@ export * from './server.js';
 export * from './store/correction-store.js';
 export * from './store/directory-store.js';
 export * from './store/engine/postgres-engine.js';
+export * from './store/engine/prepared.js';
 export * from './store/engine/sqlite-engine.js';
 export * from './store/engine/store-engine.js';
 export * from './store/engine/work.js';

@@ -21,6 +21,8 @@ interface Compiled {
 
 function compileMarked(query: Compilable): Compiled {
   const base = query.compile();
+  // A marker written into the SQL itself (sql.lit, a name) would run as text: refuse it at once.
+  if (base.sql.includes(MARK)) throw new Error(`a prepared query's value was written into its SQL: ${base.sql}`);
   const slots = base.parameters.map((value) =>
     typeof value === 'string' && value.startsWith(MARK) ? value.slice(MARK.length) : null,
   );

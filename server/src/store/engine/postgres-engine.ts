@@ -47,7 +47,7 @@ function isAway(error: unknown): boolean {
   );
 }
 
-/** A database that cannot be reached says so plainly (503 at the API, no ack at ingest). */
+/** A database that cannot be reached says so plainly (503 at the API; at ingest, "not stored" in the ack). */
 function unavailable(error: unknown): unknown {
   if (!isAway(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);

@@ -36,8 +36,8 @@ const batch = (seq: number): TapBatch =>
 /**
  * PostgreSQL going away under a running server: each store call says plainly that the
  * database cannot be reached (so ingest answers that the batch was not stored, and the
- * terminal keeps its taps), the process carries on, and once the database is back the same engine stores again with
- * nothing lost.
+ * terminal keeps its taps), the process carries on, and once the database is back the
+ * same engine stores again with nothing lost.
  */
 describe('a server store when PostgreSQL stops and starts again', () => {
   const engines = new StoreEngines();

@@ -9,8 +9,8 @@ const KEEP_MS = 10 * 60_000;
 /**
  * Live pages across several servers on one database: each server notes the changes it makes
  * (taps stored, a terminal's status, records built) in the database, and follows the others',
- * emitting `change` for each so its own live pages refresh. (On PostgreSQL this would be
- * LISTEN/NOTIFY; on SQLite the feed is read every `pollMs`.)
+ * emitting `change` for each so its own live pages refresh. This one reads the feed's table
+ * every `pollMs` (SQLite); on PostgreSQL, NotifiedChangeFeed does the same by LISTEN/NOTIFY.
  */
 export class ChangeFeed extends EventEmitter<{ change: [Change] }> {
   readonly #store: Eventually<ChangeFeedStore>;

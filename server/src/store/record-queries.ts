@@ -2,7 +2,7 @@ import { ccusDeadline, MAX_SHIFT_HOURS_LIMIT } from '@ccus-gate/protocol';
 import type { CcusOutbox } from '../ccus/outbox-store.js';
 import type { RecordFlag } from '../records/record-flags.js';
 import type { RecordKey } from '../records/record-queue.js';
-import { recordTaps } from '../records/shift-stretch.js';
+import { RECORD_TAP_COLUMNS, recordTaps } from '../records/shift-stretch.js';
 import type { SqliteEngine } from './engine/sqlite-engine.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
@@ -131,8 +131,8 @@ const SCOPED_RECORDS = `WITH ${VISIBLE_SITES}
     LEFT JOIN workers w ON w.worker_id = r.worker_id AND w.tenant_id = ${WORKER_BOOKS('r')}
     LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)`;
 
-const TAP_COLUMNS = `t.terminal_id, t.seq, t.site_id, t.tech, t.card_id, t.worker_id, t.direction, t.effective_direction,
-  t.at, t.working_day, t.record_day, t.clock_synced, t.flags, t.received_at, t.void_correction`;
+/** The columns people see of a tap: the same as of a record's taps (records/shift-stretch.ts). */
+const TAP_COLUMNS = RECORD_TAP_COLUMNS.show.map((column) => `t.${column}`).join(', ');
 
 function tapFromRow(row: Record<string, unknown>): StoredTap {
   return {

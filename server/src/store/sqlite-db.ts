@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
 import { SqliteEngine } from './engine/sqlite-engine.js';
 import { MIGRATIONS } from './migrations.js';
+import { nextVersion } from './version-counter.js';
 
 /**
  * The server's SQLite database, shared by the repositories that work on it: opened once,
@@ -79,13 +80,9 @@ export class SqliteDb {
     return this.now().toISOString();
   }
 
-  /** The next value of the one counter that roster and config versions share. */
+  /** The next value of the one counter that roster and config versions share (version-counter.ts). */
   nextVersion(): number {
-    return (
-      this.sql(`UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value`).get() as {
-        value: number;
-      }
-    ).value;
+    return this.engine.run(nextVersion(this.engine));
   }
 
   close(): void {

@@ -156,17 +156,13 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     const db = this.#db;
     const engine = this.#engine;
     // A card resolves through the books of the tenants that see the tap's site: the prime's
-    // first, then its subcontractors'. Another tenant's binding never reaches this site. Who
-    // sees a site is looked up once per site a batch touches, the bindings once per card.
+    // first, then its subcontractors'. Another tenant's binding never reaches this site.
     const readers = new Map<string, string[]>();
-    const tenantsSeeing = (siteId: string): string[] => readers.get(siteId) ?? [];
-    // A batch holds each worker's taps several times (in, out, day after day): one look-up per card.
     const boundByCard = new Map<string, { tenant_id: string; worker_id: string }[]>();
-    const cardKey = (tap: Tap): string => `${tap.card.tech}:${tap.card.id}`;
+    const cardKey = (tech: string, id: string): string => `${tech}:${id}`;
     const resolveAt = (siteId: string, tap: Tap): string | undefined => {
-      const bound = boundByCard.get(cardKey(tap)) ?? [];
-      if (bound.length === 0) return undefined;
-      for (const tenantId of tenantsSeeing(siteId)) {
+      const bound = boundByCard.get(cardKey(tap.card.tech, tap.card.id)) ?? [];
+      for (const tenantId of readers.get(siteId) ?? []) {
         const found = bound.find((binding) => binding.tenant_id === tenantId);
         if (found !== undefined) return found.worker_id;
       }
@@ -183,6 +179,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
       if (ms < (earlier[0] as { fromMs: number }).fromMs) return earlier[0] as (typeof earlier)[number];
       return earlier.find((lease) => ms >= lease.fromMs && ms < lease.untilMs) ?? current;
     };
+    const places = batch.taps.map((tap) => placeOf(tap.at));
     const rejected: StoredBatch['rejected'] = [];
     const touched = new Map<string, RecordKey & { fromMs?: number }>();
     // `atMs`: the tap that changed, so pairing starts there; none for a tap that moved (a whole day).
@@ -203,11 +200,12 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         else seen.fromMs = Math.min(seen.fromMs, atMs);
       }
     };
-    // Each site and card the batch names, looked up once, before its taps are resolved: the
-    // cards in one query per kind (on PostgreSQL a query per card cost a round trip each).
+    // Who sees each site the batch names, and its cards, looked up once before its taps are
+    // resolved: the cards in one query per kind (on PostgreSQL a query per card cost a round
+    // trip each; a batch holds each worker's taps several times).
     const cardsByTech = new Map<string, Set<string>>();
-    for (const tap of batch.taps) {
-      const { siteId } = placeOf(tap.at);
+    for (const [i, tap] of batch.taps.entries()) {
+      const { siteId } = places[i] as (typeof places)[number];
       if (!readers.has(siteId)) {
         const found = yield* rows(SITE_READERS(engine, { siteId }));
         readers.set(
@@ -220,7 +218,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
       cardsByTech.set(tap.card.tech, ids);
     }
     for (const [tech, ids] of cardsByTech) {
-      for (const id of ids) boundByCard.set(`${tech}:${id}`, []);
+      for (const id of ids) boundByCard.set(cardKey(tech, id), []);
       // A QR code names its worker: the books of the tenants that see the site say whether they know them.
       const bound =
         tech === 'qr'
@@ -237,13 +235,13 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
                 .where('tech', '=', tech)
                 .where('card_id', 'in', [...ids]),
             );
-      for (const row of bound) boundByCard.get(`${tech}:${row.card_id}`)?.push(row);
+      for (const row of bound) boundByCard.get(cardKey(tech, row.card_id))?.push(row);
     }
     /** Synchronised taps with plausible times: each tells how its boot's monotonic time maps to wall time. */
     const trusted: [Tap, number][] = [];
     const values: NewTap[] = [];
-    for (const tap of batch.taps) {
-      const place = placeOf(tap.at);
+    for (const [i, tap] of batch.taps.entries()) {
+      const place = places[i] as (typeof places)[number];
       const workerId = resolveAt(place.siteId, tap) ?? tap.workerId;
       const day = place.days.of(tap.at);
       const atMs = Date.parse(tap.at);

@@ -40,8 +40,15 @@ describe('the SD card image', () => {
     existsSync(consoleLog) ? `\nconsole:\n${readFileSync(consoleLog, 'utf8').split('\n').slice(-40).join('\n')}` : '';
   const status = (): OnlineStatus | null =>
     harness.store.directory.terminalView(null, harness.terminalId).status as OnlineStatus | null;
+  let qemuSaid = '';
+  // A QEMU that exits (a missing file, a bad option) fails the wait at once, with what it said,
+  // instead of after the whole boot's timeout.
+  const qemuGone = (): boolean => {
+    if (qemu === null || (qemu.exitCode === null && qemu.signalCode === null)) return false;
+    throw new Error(`QEMU exited (${qemu.exitCode ?? qemu.signalCode}): ${qemuSaid.trim() || 'it said nothing'}`);
+  };
   const waitFor = (what: string, check: () => boolean, ms: number) =>
-    waitForAny(what, check, ms).catch((error: Error) => {
+    waitForAny(what, () => qemuGone() || check(), ms).catch((error: Error) => {
       throw new Error(`${error.message}${consoleTail()}`);
     });
 
@@ -100,14 +107,19 @@ describe('the SD card image', () => {
         // stays the reader's; the journal on it too, so what the terminal said is in a failure's message.
         ...['-append', 'root=LABEL=RASPIROOT rw rootwait console=ttyS0 systemd.journald.forward_to_console=1'],
         ...['-drive', `if=none,id=card,file=${card},format=raw`, '-device', 'virtio-blk-pci,drive=card'],
-        ...['-netdev', 'user,id=net', '-device', 'virtio-net-pci,netdev=net'],
+        // No option ROM: the kernel is loaded directly, and Debian ships the ROM only as a
+        // recommended package (ipxe-qemu) that a --no-install-recommends install leaves out.
+        ...['-netdev', 'user,id=net', '-device', 'virtio-net-pci,netdev=net,romfile='],
         // The UART (PL011, ttyAMA0): the PN532's line, to the fake reader's socket.
         ...['-chardev', `socket,id=uart,host=127.0.0.1,port=${uartPort}`, '-serial', 'chardev:uart'],
         ...['-chardev', `file,id=con,path=${consoleLog}`, '-device', 'pci-serial,chardev=con'],
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    qemu.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    qemu.stderr?.on('data', (chunk: Buffer) => {
+      qemuSaid = (qemuSaid + chunk.toString()).slice(-4000);
+      process.stderr.write(chunk);
+    });
   }, 60 * 60_000);
 
   afterAll(async () => {

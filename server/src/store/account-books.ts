@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { generateSecret, hashSecret } from '../credentials.js';
-import type { SqliteDb } from './sqlite-db.js';
-import { fromSqlite, StoreError } from './store-error.js';
+import { EngineStore } from './engine/engine-store.js';
+import type { Answer, StoreEngine } from './engine/store-engine.js';
+import { execute, firstRow, mapFirst, mapRows, mapWork, mustChange, type Work } from './engine/work.js';
+import { fromConstraint, StoreError } from './store-error.js';
 import type { TenantScope } from './tenant-scope.js';
 
 export type Role = 'operator' | 'admin' | 'viewer';
@@ -48,38 +50,41 @@ export interface SignedIn {
   sites: string[] | null;
 }
 
+/** As the schema types it (a TEXT primary key SQLite lets be null, roles as text). */
 interface UserRow {
-  user_id: string;
+  user_id: string | null;
   tenant_id: string;
   login: string;
   name: string;
-  role: 'admin' | 'viewer';
-  created_at: string;
+  role: string;
+  created_at?: string;
   two_factor?: number;
   sites: string | null;
 }
 
+const USER_COLUMNS = ['u.user_id', 'u.tenant_id', 'u.login', 'u.name', 'u.role', 'u.sites'] as const;
+
 const sitesOf = (row: UserRow): string[] | null => (row.sites === null ? null : (JSON.parse(row.sites) as string[]));
 
 const userFromRow = (row: UserRow): User => ({
-  userId: row.user_id,
+  userId: row.user_id as string,
   tenantId: row.tenant_id,
   login: row.login,
   name: row.name,
-  role: row.role,
-  createdAt: row.created_at,
+  role: row.role as User['role'],
+  createdAt: row.created_at as string,
   twoFactor: row.two_factor === 1,
   sites: sitesOf(row),
 });
 
 const signedInFromRow = (row: UserRow & { company_id: string; tenant_name: string }): SignedIn => ({
-  userId: row.user_id,
+  userId: row.user_id as string,
   tenantId: row.tenant_id,
   companyId: row.company_id,
   tenantName: row.tenant_name,
   login: row.login,
   name: row.name,
-  role: row.role,
+  role: row.role as SignedIn['role'],
   sites: sitesOf(row),
 });
 
@@ -94,93 +99,118 @@ export interface Tenant {
  * Tenants and their API tokens, dashboard users and their sessions: who may sign in, and as
  * whom. Only hashes of tokens, session tokens and passwords are kept.
  */
-export abstract class AccountBooks {
-  protected readonly db: SqliteDb;
-
-  protected constructor(db: SqliteDb) {
-    this.db = db;
-  }
-
+export abstract class AccountBooks<E extends StoreEngine = StoreEngine> extends EngineStore<E> {
   // ---- tenants and tokens -----------------------------------------------------------
 
-  createTenant(tenant: { tenantId: string; companyId: string; name: string }): Tenant {
-    const createdAt = this.db.iso();
-    try {
-      this.db
-        .sql('INSERT INTO tenants (tenant_id, company_id, name, created_at) VALUES (?, ?, ?, ?)')
-        .run(tenant.tenantId, tenant.companyId, tenant.name, createdAt);
-    } catch (error) {
-      throw fromSqlite(error, `a tenant with id ${tenant.tenantId} or company ${tenant.companyId}`, 'tenantId');
-    }
-    return { ...tenant, createdAt };
+  createTenant(tenant: { tenantId: string; companyId: string; name: string }): Answer<E, Tenant> {
+    const createdAt = this.iso();
+    const db = this.db;
+    return this.run(
+      (function* () {
+        try {
+          yield* execute(
+            db.insertInto('tenants').values({
+              tenant_id: tenant.tenantId,
+              company_id: tenant.companyId,
+              name: tenant.name,
+              created_at: createdAt,
+            }),
+          );
+        } catch (error) {
+          throw fromConstraint(error, `a tenant with id ${tenant.tenantId} or company ${tenant.companyId}`, 'tenantId');
+        }
+        return { ...tenant, createdAt };
+      })(),
+    );
   }
 
-  tenants(): Tenant[] {
-    return (
-      this.db.sql('SELECT * FROM tenants ORDER BY tenant_id').all() as {
-        tenant_id: string;
-        company_id: string;
-        name: string;
-        created_at: string;
-      }[]
-    ).map((row) => ({ tenantId: row.tenant_id, companyId: row.company_id, name: row.name, createdAt: row.created_at }));
+  tenants(): Answer<E, Tenant[]> {
+    return this.run(
+      mapRows(this.db.selectFrom('tenants').selectAll().orderBy('tenant_id'), (row) => ({
+        tenantId: row.tenant_id as string,
+        companyId: row.company_id,
+        name: row.name,
+        createdAt: row.created_at,
+      })),
+    );
   }
 
-  tenantScope(tenantId: string): TenantScope {
-    const row = this.db.sql('SELECT company_id FROM tenants WHERE tenant_id = ?').get(tenantId) as
-      | { company_id: string }
-      | undefined;
+  tenantScope(tenantId: string): Answer<E, TenantScope> {
+    return this.run(this.tenantScopeWork(tenantId));
+  }
+
+  protected *tenantScopeWork(tenantId: string): Work<TenantScope> {
+    const row = yield* firstRow(this.db.selectFrom('tenants').select('company_id').where('tenant_id', '=', tenantId));
     if (row === undefined) throw new StoreError('not_found', `no tenant ${tenantId}`, 'tenantId');
     return { tenantId, companyId: row.company_id };
   }
 
   /** Returns the token; only its hash is kept. An operator token has no tenant. */
-  createApiToken(tenantId: string | null, role: Role, label: string, token = generateSecret('ccg')): string {
+  createApiToken(tenantId: string | null, role: Role, label: string, token = generateSecret('ccg')): Answer<E, string> {
     if ((role === 'operator') !== (tenantId === null)) {
       throw new StoreError('invalid', 'operator tokens belong to no tenant; admin and viewer tokens to one', 'role');
     }
-    try {
-      this.db
-        .sql('INSERT INTO api_tokens (token_hash, tenant_id, role, label, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(hashSecret(token), tenantId, role, label, this.db.iso());
-    } catch (error) {
-      throw fromSqlite(error, `tenant ${tenantId}`, 'tenantId');
-    }
-    return token;
+    const insert = this.db.insertInto('api_tokens').values({
+      token_hash: hashSecret(token),
+      tenant_id: tenantId,
+      role,
+      label,
+      created_at: this.iso(),
+    });
+    return this.run(
+      (function* () {
+        try {
+          yield* execute(insert);
+        } catch (error) {
+          throw fromConstraint(error, `tenant ${tenantId}`, 'tenantId');
+        }
+        return token;
+      })(),
+    );
   }
 
   /** A tenant's tokens (the operator's, for null), never the secrets: `id` is the start of the hash. */
-  tokens(tenantId: string | null): ApiTokenInfo[] {
-    return (
-      this.db
-        .sql(
-          'SELECT token_hash, role, label, created_at FROM api_tokens WHERE tenant_id IS ? ORDER BY created_at, label',
-        )
-        .all(tenantId) as { token_hash: string; role: Role; label: string; created_at: string }[]
-    ).map((row) => ({ id: row.token_hash.slice(0, 16), role: row.role, label: row.label, createdAt: row.created_at }));
+  tokens(tenantId: string | null): Answer<E, ApiTokenInfo[]> {
+    const query = this.db
+      .selectFrom('api_tokens')
+      .select(['token_hash', 'role', 'label', 'created_at'])
+      .where('tenant_id', 'is not distinct from', tenantId)
+      .orderBy('created_at')
+      .orderBy('label');
+    return this.run(
+      mapRows(query, (row) => ({
+        id: (row.token_hash as string).slice(0, 16),
+        role: row.role as Role,
+        label: row.label,
+        createdAt: row.created_at,
+      })),
+    );
   }
 
   /** Revokes a token of the tenant (the operator's, for null) by its id; it stops working at once. */
-  revokeToken(tenantId: string | null, id: string): void {
+  revokeToken(tenantId: string | null, id: string): Answer<E, void> {
     if (!/^[0-9a-f]{16}$/.test(id)) throw new StoreError('invalid', 'a token id is 16 hex digits, as listed', 'id');
-    const result = this.db
-      .sql('DELETE FROM api_tokens WHERE substr(token_hash, 1, 16) = ? AND tenant_id IS ?')
-      .run(id, tenantId);
-    if (result.changes === 0) throw new StoreError('not_found', `no token ${id}`, 'id');
+    const remove = this.db
+      .deleteFrom('api_tokens')
+      .where((eb) => eb.fn('substr', ['token_hash', eb.val(1), eb.val(16)]), '=', id)
+      .where('tenant_id', 'is not distinct from', tenantId);
+    return this.run(mustChange(remove, () => new StoreError('not_found', `no token ${id}`, 'id')));
   }
 
-  tokenOwner(token: string): TokenOwner | null {
-    const row = this.db
-      .sql(
-        `SELECT k.tenant_id, k.role, k.label, t.company_id FROM api_tokens k
-           LEFT JOIN tenants t ON t.tenant_id = k.tenant_id WHERE k.token_hash = ?`,
-      )
-      .get(hashSecret(token)) as
-      | { tenant_id: string | null; role: Role; label: string; company_id: string | null }
-      | undefined;
-    return row === undefined
-      ? null
-      : { tenantId: row.tenant_id, companyId: row.company_id, role: row.role, label: row.label };
+  tokenOwner(token: string): Answer<E, TokenOwner | null> {
+    const query = this.db
+      .selectFrom('api_tokens as k')
+      .leftJoin('tenants as t', 't.tenant_id', 'k.tenant_id')
+      .select(['k.tenant_id', 'k.role', 'k.label', 't.company_id'])
+      .where('k.token_hash', '=', hashSecret(token));
+    return this.run(
+      mapFirst(query, (row) => ({
+        tenantId: row.tenant_id,
+        companyId: row.company_id,
+        role: row.role as Role,
+        label: row.label,
+      })),
+    );
   }
 
   // ---- dashboard users and their sessions -------------------------------------------
@@ -189,111 +219,143 @@ export abstract class AccountBooks {
   createUser(
     tenantId: string,
     user: { login: string; name: string; role: 'admin' | 'viewer'; passwordHash: string },
-  ): User {
+  ): Answer<E, User> {
     const created: User = {
       userId: `u_${randomBytes(9).toString('base64url')}`,
       tenantId,
       login: user.login,
       name: user.name,
       role: user.role,
-      createdAt: this.db.iso(),
+      createdAt: this.iso(),
       twoFactor: false,
       sites: null,
     };
-    try {
-      this.db
-        .sql(
-          `INSERT INTO users (user_id, tenant_id, login, name, role, password_hash, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(created.userId, tenantId, user.login, user.name, user.role, user.passwordHash, created.createdAt);
-    } catch (error) {
-      throw fromSqlite(error, `a user with login ${user.login}`, 'login');
-    }
-    return created;
+    const db = this.db;
+    return this.transaction(function* () {
+      // Logins are one regardless of case (SQLite's NOCASE column, PostgreSQL's index on lower()).
+      const taken = yield* firstRow(
+        db
+          .selectFrom('users')
+          .select('user_id')
+          .where((eb) => eb(eb.fn('lower', ['login']), '=', eb.fn('lower', [eb.val(user.login)]))),
+      );
+      if (taken !== undefined)
+        throw new StoreError('conflict', `a user with login ${user.login} already exists`, 'login');
+      try {
+        yield* execute(
+          db.insertInto('users').values({
+            user_id: created.userId,
+            tenant_id: tenantId,
+            login: user.login,
+            name: user.name,
+            role: user.role,
+            password_hash: user.passwordHash,
+            created_at: created.createdAt,
+          }),
+        );
+      } catch (error) {
+        throw fromConstraint(error, `a user with login ${user.login}`, 'login');
+      }
+      return created;
+    });
   }
 
-  users(tenantId: string): User[] {
-    return (
-      this.db
-        .sql(
-          `SELECT user_id, tenant_id, login, name, role, created_at, sites, totp_secret IS NOT NULL AS two_factor
-             FROM users WHERE tenant_id = ? ORDER BY login`,
-        )
-        .all(tenantId) as UserRow[]
-    ).map(userFromRow);
+  users(tenantId: string): Answer<E, User[]> {
+    const query = this.db
+      .selectFrom('users as u')
+      .select([...USER_COLUMNS, 'u.created_at'])
+      .select((eb) => eb.case().when('u.totp_secret', 'is', null).then(0).else(1).end().as('two_factor'))
+      .where('u.tenant_id', '=', tenantId)
+      .orderBy('u.login');
+    return this.run(mapRows(query, (row) => userFromRow(row)));
   }
 
   /** Removes the user and ends its sessions at once. */
-  removeUser(tenantId: string, userId: string): void {
-    const result = this.db.sql('DELETE FROM users WHERE user_id = ? AND tenant_id = ?').run(userId, tenantId);
-    if (result.changes === 0) throw new StoreError('not_found', `no user ${userId}`, 'userId');
+  removeUser(tenantId: string, userId: string): Answer<E, void> {
+    const remove = this.db.deleteFrom('users').where('user_id', '=', userId).where('tenant_id', '=', tenantId);
+    return this.run(mustChange(remove, () => new StoreError('not_found', `no user ${userId}`, 'userId')));
   }
 
   /** A new password: every session of the user ends at once, so a stolen cookie stops working too. */
-  setPassword(tenantId: string, userId: string, passwordHash: string): void {
-    this.db.transaction(() => {
-      const result = this.db
-        .sql('UPDATE users SET password_hash = ? WHERE user_id = ? AND tenant_id = ?')
-        .run(passwordHash, userId, tenantId);
-      if (result.changes === 0) throw new StoreError('not_found', `no user ${userId}`, 'userId');
-      this.db.sql('DELETE FROM web_sessions WHERE user_id = ?').run(userId);
+  setPassword(tenantId: string, userId: string, passwordHash: string): Answer<E, void> {
+    const db = this.db;
+    return this.transaction(function* () {
+      yield* mustChange(
+        db
+          .updateTable('users')
+          .set({ password_hash: passwordHash })
+          .where('user_id', '=', userId)
+          .where('tenant_id', '=', tenantId),
+        () => new StoreError('not_found', `no user ${userId}`, 'userId'),
+      );
+      yield* execute(db.deleteFrom('web_sessions').where('user_id', '=', userId));
     });
   }
 
   /** What sign-in checks a password (and a second factor) against; null when no such login exists. */
-  userForSignIn(login: string): (SignedIn & { passwordHash: string; totpSecret: string | null }) | null {
-    const row = this.db
-      .sql(
-        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, u.sites, u.password_hash, u.totp_secret, t.company_id,
-                t.name AS tenant_name
-           FROM users u JOIN tenants t ON t.tenant_id = u.tenant_id WHERE u.login = ?`,
-      )
-      .get(login) as
-      | (UserRow & { password_hash: string; totp_secret: string | null; company_id: string; tenant_name: string })
-      | undefined;
-    return row === undefined
-      ? null
-      : { ...signedInFromRow(row), passwordHash: row.password_hash, totpSecret: row.totp_secret };
-  }
-
-  /** Turns two-factor sign-in on (a base32 secret) or off (null) for the user. */
-  setTotp(tenantId: string, userId: string, secret: string | null): void {
-    const result = this.db
-      .sql('UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE user_id = ? AND tenant_id = ?')
-      .run(secret, userId, tenantId);
-    if (result.changes === 0) throw new StoreError('not_found', `no user ${userId}`, 'userId');
-  }
-
-  /** Takes a code's time step as used: false when it (or a later one) was used already, a replay. */
-  useTotpStep(userId: string, step: number): boolean {
-    return (
-      this.db
-        .sql(`UPDATE users SET totp_last_step = ? WHERE user_id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)`)
-        .run(step, userId, step).changes === 1
+  userForSignIn(login: string): Answer<E, (SignedIn & { passwordHash: string; totpSecret: string | null }) | null> {
+    const query = this.db
+      .selectFrom('users as u')
+      .innerJoin('tenants as t', 't.tenant_id', 'u.tenant_id')
+      .select([...USER_COLUMNS, 'u.password_hash', 'u.totp_secret', 't.company_id', 't.name as tenant_name'])
+      .where((eb) => eb(eb.fn('lower', ['u.login']), '=', eb.fn('lower', [eb.val(login)])));
+    return this.run(
+      mapFirst(query, (row) => ({
+        ...signedInFromRow(row),
+        passwordHash: row.password_hash,
+        totpSecret: row.totp_secret,
+      })),
     );
   }
 
+  /** Turns two-factor sign-in on (a base32 secret) or off (null) for the user. */
+  setTotp(tenantId: string, userId: string, secret: string | null): Answer<E, void> {
+    const update = this.db
+      .updateTable('users')
+      .set({ totp_secret: secret, totp_last_step: null })
+      .where('user_id', '=', userId)
+      .where('tenant_id', '=', tenantId);
+    return this.run(mustChange(update, () => new StoreError('not_found', `no user ${userId}`, 'userId')));
+  }
+
+  /** Takes a code's time step as used: false when it (or a later one) was used already, a replay. */
+  useTotpStep(userId: string, step: number): Answer<E, boolean> {
+    const update = this.db
+      .updateTable('users')
+      .set({ totp_last_step: step })
+      .where('user_id', '=', userId)
+      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]));
+    return this.run(mapWork(execute(update), (changed) => changed === 1));
+  }
+
   /** Opens a session for the user; only the hash of the returned token is kept. */
-  createSession(userId: string, lifetimeMs: number, token = generateSecret('cgw')): { token: string } {
-    const now = Date.parse(this.db.iso());
-    this.db.sql('DELETE FROM web_sessions WHERE expires_at < ?').run(new Date(now).toISOString());
-    this.db
-      .sql('INSERT INTO web_sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)')
-      .run(hashSecret(token), userId, new Date(now).toISOString(), new Date(now + lifetimeMs).toISOString());
-    return { token };
+  createSession(userId: string, lifetimeMs: number, token = generateSecret('cgw')): Answer<E, { token: string }> {
+    const now = this.engine.now().getTime();
+    const db = this.db;
+    return this.transaction(function* () {
+      yield* execute(db.deleteFrom('web_sessions').where('expires_at', '<', new Date(now).toISOString()));
+      yield* execute(
+        db.insertInto('web_sessions').values({
+          token_hash: hashSecret(token),
+          user_id: userId,
+          created_at: new Date(now).toISOString(),
+          expires_at: new Date(now + lifetimeMs).toISOString(),
+        }),
+      );
+      return { token };
+    });
   }
 
   /** The session's user, or null when the token is unknown, expired, or its user was removed. */
-  session(token: string): SignedIn | null {
-    const row = this.db
-      .sql(
-        `SELECT u.user_id, u.tenant_id, u.login, u.name, u.role, u.sites, t.company_id, t.name AS tenant_name
-           FROM web_sessions s JOIN users u ON u.user_id = s.user_id JOIN tenants t ON t.tenant_id = u.tenant_id
-          WHERE s.token_hash = ? AND s.expires_at > ?`,
-      )
-      .get(hashSecret(token), this.db.iso()) as (UserRow & { company_id: string; tenant_name: string }) | undefined;
-    return row === undefined ? null : signedInFromRow(row);
+  session(token: string): Answer<E, SignedIn | null> {
+    const query = this.db
+      .selectFrom('web_sessions as s')
+      .innerJoin('users as u', 'u.user_id', 's.user_id')
+      .innerJoin('tenants as t', 't.tenant_id', 'u.tenant_id')
+      .select([...USER_COLUMNS, 't.company_id', 't.name as tenant_name'])
+      .where('s.token_hash', '=', hashSecret(token))
+      .where('s.expires_at', '>', this.iso());
+    return this.run(mapFirst(query, (row) => signedInFromRow(row)));
   }
 
   // ---- the fleet operator on the dashboard --------------------------------------------
@@ -302,36 +364,52 @@ export abstract class AccountBooks {
    * Opens the fleet pages for the holder of an operator API token; null for any other token.
    * Only the hash of the returned session token is kept, and revoking the API token ends it.
    */
-  createOperatorSession(apiToken: string, lifetimeMs: number, token = generateSecret('cgo')): { token: string } | null {
+  createOperatorSession(
+    apiToken: string,
+    lifetimeMs: number,
+    token = generateSecret('cgo'),
+  ): Answer<E, { token: string } | null> {
     const apiTokenHash = hashSecret(apiToken);
-    const operator = this.db
-      .sql(`SELECT 1 FROM api_tokens WHERE token_hash = ? AND role = 'operator'`)
-      .get(apiTokenHash);
-    if (operator === undefined) return null;
-    const now = Date.parse(this.db.iso());
-    this.db.sql('DELETE FROM operator_sessions WHERE expires_at < ?').run(new Date(now).toISOString());
-    this.db
-      .sql('INSERT INTO operator_sessions (token_hash, api_token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)')
-      .run(hashSecret(token), apiTokenHash, new Date(now).toISOString(), new Date(now + lifetimeMs).toISOString());
-    return { token };
+    const now = this.engine.now().getTime();
+    const db = this.db;
+    return this.transaction(function* () {
+      const operator = yield* firstRow(
+        db
+          .selectFrom('api_tokens')
+          .select('token_hash')
+          .where('token_hash', '=', apiTokenHash)
+          .where('role', '=', 'operator'),
+      );
+      if (operator === undefined) return null;
+      yield* execute(db.deleteFrom('operator_sessions').where('expires_at', '<', new Date(now).toISOString()));
+      yield* execute(
+        db.insertInto('operator_sessions').values({
+          token_hash: hashSecret(token),
+          api_token_hash: apiTokenHash,
+          created_at: new Date(now).toISOString(),
+          expires_at: new Date(now + lifetimeMs).toISOString(),
+        }),
+      );
+      return { token };
+    });
   }
 
   /** The operator's session: the label of the token it was opened with, or null (unknown, expired, revoked). */
-  operatorSession(token: string): { label: string } | null {
-    const row = this.db
-      .sql(
-        `SELECT k.label FROM operator_sessions s JOIN api_tokens k ON k.token_hash = s.api_token_hash
-          WHERE s.token_hash = ? AND s.expires_at > ?`,
-      )
-      .get(hashSecret(token), this.db.iso()) as { label: string } | undefined;
-    return row ?? null;
+  operatorSession(token: string): Answer<E, { label: string } | null> {
+    const query = this.db
+      .selectFrom('operator_sessions as s')
+      .innerJoin('api_tokens as k', 'k.token_hash', 's.api_token_hash')
+      .select('k.label')
+      .where('s.token_hash', '=', hashSecret(token))
+      .where('s.expires_at', '>', this.iso());
+    return this.run(mapFirst(query, (row) => row));
   }
 
-  endOperatorSession(token: string): void {
-    this.db.sql('DELETE FROM operator_sessions WHERE token_hash = ?').run(hashSecret(token));
+  endOperatorSession(token: string): Answer<E, number> {
+    return this.run(execute(this.db.deleteFrom('operator_sessions').where('token_hash', '=', hashSecret(token))));
   }
 
-  endSession(token: string): void {
-    this.db.sql('DELETE FROM web_sessions WHERE token_hash = ?').run(hashSecret(token));
+  endSession(token: string): Answer<E, number> {
+    return this.run(execute(this.db.deleteFrom('web_sessions').where('token_hash', '=', hashSecret(token))));
   }
 }

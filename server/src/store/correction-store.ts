@@ -43,12 +43,17 @@ interface TapRow extends RedatedTapRow {
  */
 export class CorrectionStore {
   readonly #db: SqliteDb;
-  readonly #directory: DirectoryStore;
+  readonly #directory: DirectoryStore<SqliteEngine>;
   readonly #queries: RecordQueries;
   readonly #outbox: CcusOutbox<SqliteEngine>;
   readonly #log: AuditLog;
 
-  constructor(db: SqliteDb, directory: DirectoryStore, queries: RecordQueries, outbox: CcusOutbox<SqliteEngine>) {
+  constructor(
+    db: SqliteDb,
+    directory: DirectoryStore<SqliteEngine>,
+    queries: RecordQueries,
+    outbox: CcusOutbox<SqliteEngine>,
+  ) {
     this.#log = new AuditLog(db);
     this.#db = db;
     this.#directory = directory;

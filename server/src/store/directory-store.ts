@@ -1,4 +1,4 @@
-import type { SqliteDb } from './sqlite-db.js';
+import type { StoreEngine } from './engine/store-engine.js';
 import { TerminalBooks } from './terminal-books.js';
 
 export type { ApiTokenInfo, Role, SignedIn, Tenant, TokenOwner, User } from './account-books.js';
@@ -20,8 +20,4 @@ export { POSITIONS, type Position, type Worker } from './worker-books.js';
  * and writes take a TenantScope and see only what that tenant may see; the operator's calls
  * (tenants, terminals, leases) do not.
  */
-export class DirectoryStore extends TerminalBooks {
-  constructor(db: SqliteDb) {
-    super(db);
-  }
-}
+export class DirectoryStore<E extends StoreEngine = StoreEngine> extends TerminalBooks<E> {}

@@ -32,7 +32,7 @@ export class ServerStore {
   /** The same database, for the stores written once for both engines (engine/). */
   readonly engine: SqliteEngine;
   readonly taps: TapStore<SqliteEngine>;
-  readonly directory: DirectoryStore;
+  readonly directory: DirectoryStore<SqliteEngine>;
   readonly queries: RecordQueries;
   readonly corrections: CorrectionStore;
   readonly outbox: CcusOutbox<SqliteEngine>;
@@ -56,7 +56,7 @@ export class ServerStore {
     this.alertSubscriptions = new AlertSubscriptionStore(this.engine);
     this.changes = new ChangeFeedStore(this.engine);
     this.updates = new UpdateStore(db);
-    this.directory = new DirectoryStore(db);
+    this.directory = new DirectoryStore(this.engine);
     this.queries = new RecordQueries(db, this.outbox);
     this.corrections = new CorrectionStore(db, this.directory, this.queries, this.outbox);
   }

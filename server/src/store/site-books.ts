@@ -6,9 +6,11 @@ import {
   type WorkingDayRule,
 } from '@ccus-gate/protocol';
 import { AccountBooks } from './account-books.js';
-import type { SqliteDb } from './sqlite-db.js';
-import { fromSqlite, StoreError } from './store-error.js';
-import { scoped, type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
+import type { Answer, StoreEngine } from './engine/store-engine.js';
+import { execute, firstRow, mapRows, mustChange, rows, type Work } from './engine/work.js';
+import { fromConstraint, StoreError } from './store-error.js';
+import { type TenantScope, visibleSites } from './tenant-scope.js';
+import { bumpRosterVersion, bumpTerminalConfig } from './version-counter.js';
 
 export type SiteAccess = 'prime' | 'sub';
 
@@ -35,13 +37,13 @@ export interface Site {
 }
 
 interface SiteRow {
-  site_id: string;
+  site_id: string | null;
   name: string;
   time_zone: string;
   day_boundary: string;
   max_shift_hours: number;
-  language: GateLanguage;
-  prime_company_id: string;
+  language: string;
+  prime_company_id: string | null;
   roster_version: number;
   scope: SiteAccess;
 }
@@ -50,16 +52,7 @@ interface SiteRow {
  * Sites and their structure (施工体制: the prime and its subcontractors, tier by tier): who
  * sees a site, as prime or subcontractor, and the rule of its working day.
  */
-export abstract class SiteBooks extends AccountBooks {
-  protected constructor(db: SqliteDb) {
-    super(db);
-  }
-
-  /** A terminal's config changed (its site's rule did): terminal-books.ts keeps the versions. */
-  protected abstract bumpConfig(terminalId: string): void;
-  /** The terminals leased at a site, told when its rule changes (terminal-books.ts). */
-  abstract terminalsAtSite(siteId: string): TerminalId[];
-
+export abstract class SiteBooks<E extends StoreEngine = StoreEngine> extends AccountBooks<E> {
   // ---- sites --------------------------------------------------------------------------
 
   /** The tenant registers the site as its prime contractor. */
@@ -70,39 +63,53 @@ export abstract class SiteBooks extends AccountBooks {
     rule: WorkingDayRule;
     maxShiftHours?: number;
     language?: GateLanguage;
-  }): void {
-    try {
-      this.db
-        .sql(
-          `INSERT INTO sites (site_id, tenant_id, name, time_zone, day_boundary, max_shift_hours, language, prime_company_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT company_id FROM tenants WHERE tenant_id = ?))`,
-        )
-        .run(
-          site.siteId,
-          site.tenantId,
-          site.name,
-          site.rule.timeZone,
-          site.rule.dayBoundary,
-          site.maxShiftHours ?? DEFAULT_MAX_SHIFT_HOURS,
-          site.language ?? 'ja',
-          site.tenantId,
+  }): Answer<E, void> {
+    const db = this.db;
+    return this.transaction(function* () {
+      const tenant = yield* firstRow(
+        db.selectFrom('tenants').select('company_id').where('tenant_id', '=', site.tenantId),
+      );
+      if (tenant === undefined) {
+        throw new StoreError('invalid', `site ${site.siteId} refers to something that does not exist`, 'siteId');
+      }
+      try {
+        yield* execute(
+          db.insertInto('sites').values({
+            site_id: site.siteId,
+            tenant_id: site.tenantId,
+            name: site.name,
+            time_zone: site.rule.timeZone,
+            day_boundary: site.rule.dayBoundary,
+            max_shift_hours: site.maxShiftHours ?? DEFAULT_MAX_SHIFT_HOURS,
+            language: site.language ?? 'ja',
+            prime_company_id: tenant.company_id,
+          }),
         );
-    } catch (error) {
-      throw fromSqlite(error, `site ${site.siteId}`, 'siteId');
-    }
+      } catch (error) {
+        throw fromConstraint(error, `site ${site.siteId}`, 'siteId');
+      }
+    });
   }
 
   /** How the tenant sees the site, or null when it may not. */
-  siteAccess(scope: TenantScope, siteId: string): SiteAccess | null {
-    const row = this.db
-      .sql(`WITH ${VISIBLE_SITES} SELECT scope FROM visible WHERE site_id = @siteId`)
-      .get({ ...scoped(scope), siteId }) as { scope: SiteAccess } | undefined;
+  siteAccess(scope: TenantScope, siteId: string): Answer<E, SiteAccess | null> {
+    return this.run(this.siteAccessWork(scope, siteId));
+  }
+
+  protected *siteAccessWork(scope: TenantScope, siteId: string): Work<SiteAccess | null> {
+    const row = yield* firstRow(
+      this.db.with('visible', visibleSites(scope)).selectFrom('visible').select('scope').where('site_id', '=', siteId),
+    );
     return row?.scope ?? null;
   }
 
   /** Throws not_found unless the tenant sees the site (as prime, when `prime` is asked). */
-  requireSite(scope: TenantScope, siteId: string, need: 'any' | 'prime' = 'any'): SiteAccess {
-    const access = this.siteAccess(scope, siteId);
+  requireSite(scope: TenantScope, siteId: string, need: 'any' | 'prime' = 'any'): Answer<E, SiteAccess> {
+    return this.run(this.requireSiteWork(scope, siteId, need));
+  }
+
+  protected *requireSiteWork(scope: TenantScope, siteId: string, need: 'any' | 'prime' = 'any'): Work<SiteAccess> {
+    const access = yield* this.siteAccessWork(scope, siteId);
     if (access === null) throw new StoreError('not_found', `no site ${siteId}`, 'siteId');
     if (need === 'prime' && access !== 'prime') {
       throw new StoreError('forbidden', `only the prime contractor of site ${siteId} may do this`, 'siteId');
@@ -110,44 +117,58 @@ export abstract class SiteBooks extends AccountBooks {
     return access;
   }
 
-  sites(scope: TenantScope): Site[] {
-    const rows = this.db
-      .sql(`WITH ${VISIBLE_SITES} SELECT s.*, v.scope FROM sites s JOIN visible v USING (site_id) ORDER BY s.site_id`)
-      .all(scoped(scope)) as SiteRow[];
-    return rows.map((row) => this.#site(row));
+  sites(scope: TenantScope): Answer<E, Site[]> {
+    return this.run(this.#sites(scope, null));
   }
 
-  site(scope: TenantScope, siteId: string): Site {
-    const row = this.db
-      .sql(
-        `WITH ${VISIBLE_SITES} SELECT s.*, v.scope FROM sites s JOIN visible v USING (site_id) WHERE site_id = @siteId`,
-      )
-      .get({ ...scoped(scope), siteId }) as SiteRow | undefined;
-    if (row === undefined) throw new StoreError('not_found', `no site ${siteId}`, 'siteId');
-    return this.#site(row);
+  site(scope: TenantScope, siteId: string): Answer<E, Site> {
+    return this.run(this.siteWork(scope, siteId));
   }
 
-  #site(row: SiteRow): Site {
-    const companies = (
-      this.db.sql('SELECT * FROM site_companies WHERE site_id = ? ORDER BY tier, company_id').all(row.site_id) as {
-        company_id: string;
-        name: string;
-        tier: number;
-        parent_company_id: string;
-      }[]
-    ).map((c) => ({ companyId: c.company_id, name: c.name, tier: c.tier, parentCompanyId: c.parent_company_id }));
-    return {
-      siteId: row.site_id,
+  protected *siteWork(scope: TenantScope, siteId: string): Work<Site> {
+    const [site] = yield* this.#sites(scope, siteId);
+    if (site === undefined) throw new StoreError('not_found', `no site ${siteId}`, 'siteId');
+    return site;
+  }
+
+  /** The sites the scope sees (one, when `siteId` is given), each with its structure. */
+  *#sites(scope: TenantScope, siteId: string | null): Work<Site[]> {
+    let query = this.db
+      .with('visible', visibleSites(scope))
+      .selectFrom('sites as s')
+      .innerJoin('visible as v', 'v.site_id', 's.site_id')
+      .selectAll('s')
+      .select('v.scope')
+      .orderBy('s.site_id');
+    if (siteId !== null) query = query.where('s.site_id', '=', siteId);
+    const found = (yield* rows(query)) as SiteRow[];
+    if (found.length === 0) return [];
+    const companies = yield* rows(
+      this.db
+        .selectFrom('site_companies')
+        .selectAll()
+        .where(
+          'site_id',
+          'in',
+          found.map((row) => row.site_id as string),
+        )
+        .orderBy('tier')
+        .orderBy('company_id'),
+    );
+    return found.map((row) => ({
+      siteId: row.site_id as string,
       name: row.name,
       timeZone: row.time_zone,
       dayBoundary: row.day_boundary,
       maxShiftHours: row.max_shift_hours,
-      language: row.language,
-      primeCompanyId: row.prime_company_id,
+      language: row.language as GateLanguage,
+      primeCompanyId: row.prime_company_id as string,
       access: row.scope,
       rosterVersion: row.roster_version,
-      companies,
-    };
+      companies: companies
+        .filter((c) => c.site_id === row.site_id)
+        .map((c) => ({ companyId: c.company_id, name: c.name, tier: c.tier, parentCompanyId: c.parent_company_id })),
+    }));
   }
 
   /**
@@ -158,26 +179,57 @@ export abstract class SiteBooks extends AccountBooks {
     scope: TenantScope,
     siteId: string,
     change: { name?: string; rule?: WorkingDayRule; maxShiftHours?: number; language?: GateLanguage },
-  ): TerminalId[] {
-    this.requireSite(scope, siteId, 'prime');
-    return this.db.transaction(() => {
-      if (change.name !== undefined)
-        this.db.sql('UPDATE sites SET name = ? WHERE site_id = ?').run(change.name, siteId);
-      if (change.maxShiftHours !== undefined) {
-        this.db.sql('UPDATE sites SET max_shift_hours = ? WHERE site_id = ?').run(change.maxShiftHours, siteId);
-      }
-      if (change.language !== undefined) {
-        this.db.sql('UPDATE sites SET language = ? WHERE site_id = ?').run(change.language, siteId);
-      }
-      if (change.rule !== undefined) {
-        this.db
-          .sql('UPDATE sites SET time_zone = ?, day_boundary = ? WHERE site_id = ?')
-          .run(change.rule.timeZone, change.rule.dayBoundary, siteId);
+  ): Answer<E, TerminalId[]> {
+    const self = this;
+    return this.transaction(function* () {
+      yield* self.requireSiteWork(scope, siteId, 'prime');
+      const set = {
+        ...(change.name === undefined ? {} : { name: change.name }),
+        ...(change.maxShiftHours === undefined ? {} : { max_shift_hours: change.maxShiftHours }),
+        ...(change.language === undefined ? {} : { language: change.language }),
+        ...(change.rule === undefined
+          ? {}
+          : { time_zone: change.rule.timeZone, day_boundary: change.rule.dayBoundary }),
+      };
+      if (Object.keys(set).length > 0) {
+        yield* execute(self.db.updateTable('sites').set(set).where('site_id', '=', siteId));
       }
       if (change.rule === undefined && change.maxShiftHours === undefined && change.language === undefined) return [];
-      const terminals = this.terminalsAtSite(siteId);
-      for (const terminalId of terminals) this.bumpConfig(terminalId);
+      const terminals = yield* self.terminalsAtSiteWork(siteId);
+      for (const terminalId of terminals) yield* bumpTerminalConfig(self.engine, terminalId);
       return terminals;
+    });
+  }
+
+  /** The terminals leased at a site: told when its rule changes. */
+  protected *terminalsAtSiteWork(siteId: string): Work<TerminalId[]> {
+    return yield* mapRows(
+      this.db.selectFrom('terminals').select('terminal_id').where('site_id', '=', siteId).orderBy('terminal_id'),
+      (row) => row.terminal_id as TerminalId,
+    );
+  }
+
+  /**
+   * Limits a user to some of the sites the tenant sees (null: every site). Applies at the
+   * user's next request; a site the tenant does not see is refused by name.
+   */
+  limitUserToSites(scope: TenantScope, userId: string, sites: readonly string[] | null): Answer<E, void> {
+    const self = this;
+    const whole = { tenantId: scope.tenantId, companyId: scope.companyId };
+    return this.transaction(function* () {
+      for (const siteId of sites ?? []) {
+        if ((yield* self.siteAccessWork(whole, siteId)) === null) {
+          throw new StoreError('not_found', `no site ${siteId}`, 'sites');
+        }
+      }
+      yield* mustChange(
+        self.db
+          .updateTable('users')
+          .set({ sites: sites === null ? null : JSON.stringify([...new Set(sites)].sort()) })
+          .where('user_id', '=', userId)
+          .where('tenant_id', '=', scope.tenantId),
+        () => new StoreError('not_found', `no user ${userId}`, 'userId'),
+      );
     });
   }
 
@@ -185,65 +237,76 @@ export abstract class SiteBooks extends AccountBooks {
    * Places a company in the site's structure (施工体制) under a parent already in it (or the
    * prime). Its tenant, if it has one, then sees the site and its own workers there.
    */
-  /**
-   * Limits a user to some of the sites the tenant sees (null: every site). Applies at the
-   * user's next request; a site the tenant does not see is refused by name.
-   */
-  limitUserToSites(scope: TenantScope, userId: string, sites: readonly string[] | null): void {
-    const whole = { tenantId: scope.tenantId, companyId: scope.companyId };
-    for (const siteId of sites ?? []) {
-      if (this.siteAccess(whole, siteId) === null) throw new StoreError('not_found', `no site ${siteId}`, 'sites');
-    }
-    const result = this.db
-      .sql('UPDATE users SET sites = ? WHERE user_id = ? AND tenant_id = ?')
-      .run(sites === null ? null : JSON.stringify([...new Set(sites)].sort()), userId, scope.tenantId);
-    if (result.changes === 0) throw new StoreError('not_found', `no user ${userId}`, 'userId');
-  }
-
-  putSiteCompany(scope: TenantScope, siteId: string, company: SiteCompany): void {
-    this.requireSite(scope, siteId, 'prime');
-    const site = this.site(scope, siteId);
-    if (company.companyId === site.primeCompanyId) {
-      throw new StoreError('invalid', `company ${company.companyId} is the prime contractor of this site`, 'companyId');
-    }
-    const parentTier =
-      company.parentCompanyId === site.primeCompanyId
-        ? 0
-        : site.companies.find((c) => c.companyId === company.parentCompanyId)?.tier;
-    if (parentTier === undefined) {
-      throw new StoreError(
-        'invalid',
-        `parent company ${company.parentCompanyId} is neither the prime nor in the site's structure`,
-        'parentCompanyId',
+  putSiteCompany(scope: TenantScope, siteId: string, company: SiteCompany): Answer<E, void> {
+    const self = this;
+    return this.transaction(function* () {
+      yield* self.requireSiteWork(scope, siteId, 'prime');
+      const site = yield* self.siteWork(scope, siteId);
+      if (company.companyId === site.primeCompanyId) {
+        throw new StoreError(
+          'invalid',
+          `company ${company.companyId} is the prime contractor of this site`,
+          'companyId',
+        );
+      }
+      const parentTier =
+        company.parentCompanyId === site.primeCompanyId
+          ? 0
+          : site.companies.find((c) => c.companyId === company.parentCompanyId)?.tier;
+      if (parentTier === undefined) {
+        throw new StoreError(
+          'invalid',
+          `parent company ${company.parentCompanyId} is neither the prime nor in the site's structure`,
+          'parentCompanyId',
+        );
+      }
+      if (company.tier !== parentTier + 1) {
+        throw new StoreError('invalid', `tier must be ${parentTier + 1}, one below its parent`, 'tier');
+      }
+      yield* execute(
+        self.db
+          .insertInto('site_companies')
+          .values({
+            site_id: siteId,
+            company_id: company.companyId,
+            name: company.name,
+            tier: company.tier,
+            parent_company_id: company.parentCompanyId,
+          })
+          .onConflict((conflict) =>
+            conflict.columns(['site_id', 'company_id']).doUpdateSet((eb) => ({
+              name: eb.ref('excluded.name'),
+              tier: eb.ref('excluded.tier'),
+              parent_company_id: eb.ref('excluded.parent_company_id'),
+            })),
+          ),
       );
-    }
-    if (company.tier !== parentTier + 1) {
-      throw new StoreError('invalid', `tier must be ${parentTier + 1}, one below its parent`, 'tier');
-    }
-    this.db
-      .sql(
-        `INSERT INTO site_companies (site_id, company_id, name, tier, parent_company_id) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (site_id, company_id) DO UPDATE SET name = excluded.name, tier = excluded.tier,
-           parent_company_id = excluded.parent_company_id`,
-      )
-      .run(siteId, company.companyId, company.name, company.tier, company.parentCompanyId);
+    });
   }
 
-  removeSiteCompany(scope: TenantScope, siteId: string, companyId: string): void {
-    this.requireSite(scope, siteId, 'prime');
-    const below = this.db
-      .sql('SELECT count(*) AS n FROM site_companies WHERE site_id = ? AND parent_company_id = ?')
-      .get(siteId, companyId) as { n: number };
-    if (below.n > 0) {
-      throw new StoreError('conflict', `company ${companyId} still has ${below.n} companies under it`, 'companyId');
-    }
-    const result = this.db
-      .sql('DELETE FROM site_companies WHERE site_id = ? AND company_id = ?')
-      .run(siteId, companyId);
-    if (result.changes === 0) throw new StoreError('not_found', `company ${companyId} is not on site ${siteId}`);
+  removeSiteCompany(scope: TenantScope, siteId: string, companyId: string): Answer<E, void> {
+    const self = this;
+    return this.transaction(function* () {
+      yield* self.requireSiteWork(scope, siteId, 'prime');
+      const below = yield* firstRow(
+        self.db
+          .selectFrom('site_companies')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('site_id', '=', siteId)
+          .where('parent_company_id', '=', companyId),
+      );
+      const n = Number(below?.n ?? 0);
+      if (n > 0) {
+        throw new StoreError('conflict', `company ${companyId} still has ${n} companies under it`, 'companyId');
+      }
+      yield* mustChange(
+        self.db.deleteFrom('site_companies').where('site_id', '=', siteId).where('company_id', '=', companyId),
+        () => new StoreError('not_found', `company ${companyId} is not on site ${siteId}`),
+      );
+    });
   }
 
-  protected bumpRoster(siteId: string): void {
-    this.db.sql('UPDATE sites SET roster_version = ? WHERE site_id = ?').run(this.db.nextVersion(), siteId);
+  protected *bumpRoster(siteId: string): Work<void> {
+    yield* bumpRosterVersion(this.engine, siteId);
   }
 }

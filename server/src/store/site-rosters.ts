@@ -1,7 +1,10 @@
 import type { CardRef, Roster, SiteId, WorkerId } from '@ccus-gate/protocol';
+import { sql } from 'kysely';
 import { queueWorkerRecords } from '../records/record-queue.js';
-import { fromSqlite, StoreError } from './store-error.js';
-import { scoped, type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
+import type { Answer, StoreEngine } from './engine/store-engine.js';
+import { execute, firstRow, mapRows, mustChange, rows, type Work } from './engine/work.js';
+import { fromConstraint, StoreError } from './store-error.js';
+import { type TenantScope, visibleSites, workerInScope } from './tenant-scope.js';
 import { type Position, type SiteAccess, WorkerBooks, type WorkerRow } from './worker-books.js';
 
 /** A worker's place on a site roster (作業員名簿): what they do there, as what, and when. */
@@ -23,6 +26,12 @@ export interface RosterEntry extends RosterPlace {
 }
 
 /** What a bulk roster load did. */
+type RosterWrites = {
+  create: { workerId: WorkerId; name: string; trades: string[]; employerCompanyId: string }[];
+  update: { workerId: WorkerId; name: string; trades: string[]; employerCompanyId: string }[];
+  places: (Partial<RosterPlace> & { workerId: WorkerId })[];
+};
+
 export interface RosterLoad {
   siteId: string;
   listed: number;
@@ -35,19 +44,27 @@ export interface RosterLoad {
  * The site rosters (作業員名簿), drawing on the tenants' books of workers: who may place whom,
  * one place or a whole roster at once, and what a terminal at the site is sent.
  */
-export abstract class SiteRosters extends WorkerBooks {
+export abstract class SiteRosters<E extends StoreEngine = StoreEngine> extends WorkerBooks<E> {
   /**
    * Registers a worker on the site's roster (作業員名簿), or changes their place there. The
    * prime may place anyone on its own books or already on its rosters; a subcontractor only its
    * own employees. Without a scope (seeding), the worker comes from the site's prime, or from the
    * only tenant that has them.
    */
-  addToRoster(siteId: SiteId, workerId: WorkerId, detail: Partial<RosterPlace> = {}, scope?: TenantScope): void {
-    this.db.transaction(() => {
+  addToRoster(
+    siteId: SiteId,
+    workerId: WorkerId,
+    detail: Partial<RosterPlace> = {},
+    scope?: TenantScope,
+  ): Answer<E, void> {
+    const self = this;
+    return this.transaction(function* () {
       const worker =
-        scope === undefined ? this.#seedWorker(siteId, workerId) : this.#mayRoster(scope, siteId, workerId);
-      this.#place(siteId, worker, detail, '');
-      this.bumpRoster(siteId);
+        scope === undefined
+          ? yield* self.#seedWorker(siteId, workerId)
+          : yield* self.#mayRoster(scope, siteId, workerId);
+      yield* self.#place(siteId, worker, detail, '');
+      yield* self.bumpRoster(siteId);
     });
   }
 
@@ -61,64 +78,73 @@ export abstract class SiteRosters extends WorkerBooks {
     siteId: SiteId,
     entries: readonly (Partial<RosterPlace> & { workerId: WorkerId })[],
     options: { removeUnlisted?: boolean } = {},
-  ): RosterLoad {
-    return this.db.transaction(() => {
-      const access = this.requireSite(scope, siteId);
-      const before = new Set(
+  ): Answer<E, RosterLoad> {
+    return this.transaction(() => this.#loadRoster(scope, siteId, entries, options));
+  }
+
+  *#loadRoster(
+    scope: TenantScope,
+    siteId: SiteId,
+    entries: readonly (Partial<RosterPlace> & { workerId: WorkerId })[],
+    options: { removeUnlisted?: boolean },
+  ): Work<RosterLoad> {
+    const access = yield* this.requireSiteWork(scope, siteId);
+    const before = new Set(
+      yield* mapRows(
         this.db
-          .sql('SELECT worker_id FROM site_roster WHERE site_id = ? AND tenant_id = ?')
-          .pluck()
-          .all(siteId, scope.tenantId) as string[],
-      );
-      const listed = new Set<string>();
-      let added = 0;
-      entries.forEach((entry, index) => {
-        const at = `entries.${index}`;
-        if (listed.has(entry.workerId)) {
-          throw new StoreError('invalid', `${at}: worker ${entry.workerId} is listed twice`, `${at}.workerId`);
-        }
-        listed.add(entry.workerId);
-        const worker = this.#mayRosterWith(access, scope, entry.workerId, at);
-        const { workerId: _, ...detail } = entry;
-        this.#place(siteId, worker, detail, `${at}: `);
-        if (!before.has(entry.workerId)) added++;
-      });
-      let removed = 0;
-      if (options.removeUnlisted === true) {
-        const remove = this.db.sql('DELETE FROM site_roster WHERE site_id = ? AND tenant_id = ? AND worker_id = ?');
-        for (const workerId of before) {
-          if (listed.has(workerId)) continue;
-          remove.run(siteId, scope.tenantId, workerId);
-          this.db.engine.run(queueWorkerRecords(this.db.engine, siteId, workerId));
-          removed++;
-        }
+          .selectFrom('site_roster')
+          .select('worker_id')
+          .where('site_id', '=', siteId)
+          .where('tenant_id', '=', scope.tenantId),
+        (row) => row.worker_id,
+      ),
+    );
+    const listed = new Set<string>();
+    let added = 0;
+    for (const [index, entry] of entries.entries()) {
+      const at = `entries.${index}`;
+      if (listed.has(entry.workerId)) {
+        throw new StoreError('invalid', `${at}: worker ${entry.workerId} is listed twice`, `${at}.workerId`);
       }
-      this.bumpRoster(siteId);
-      return { siteId, listed: entries.length, added, changed: entries.length - added, removed };
-    });
+      listed.add(entry.workerId);
+      const worker = yield* this.#mayRosterWith(access, scope, entry.workerId, at);
+      const { workerId: _, ...detail } = entry;
+      yield* this.#place(siteId, worker, detail, `${at}: `);
+      if (!before.has(entry.workerId)) added++;
+    }
+    let removed = 0;
+    if (options.removeUnlisted === true) {
+      for (const workerId of before) {
+        if (listed.has(workerId)) continue;
+        yield* execute(
+          this.db
+            .deleteFrom('site_roster')
+            .where('site_id', '=', siteId)
+            .where('tenant_id', '=', scope.tenantId)
+            .where('worker_id', '=', workerId),
+        );
+        yield* queueWorkerRecords(this.engine, siteId, workerId);
+        removed++;
+      }
+    }
+    yield* this.bumpRoster(siteId);
+    return { siteId, listed: entries.length, added, changed: entries.length - added, removed };
   }
 
   /**
    * Carries out an import of CCUS's roster (ccus/roster-import.ts decides what), all or nothing:
    * workers created or changed on the importer's books, then their places. Nobody is removed.
    */
-  importRoster(
-    scope: TenantScope,
-    siteId: SiteId,
-    writes: {
-      create: { workerId: WorkerId; name: string; trades: string[]; employerCompanyId: string }[];
-      update: { workerId: WorkerId; name: string; trades: string[]; employerCompanyId: string }[];
-      places: (Partial<RosterPlace> & { workerId: WorkerId })[];
-    },
-  ): RosterLoad {
-    return this.db.transaction(() => {
-      this.importWorkers(scope, writes);
-      return this.loadRoster(scope, siteId, writes.places);
+  importRoster(scope: TenantScope, siteId: SiteId, writes: RosterWrites): Answer<E, RosterLoad> {
+    const self = this;
+    return this.transaction(function* () {
+      yield* self.importWorkersWork(scope, writes);
+      return yield* self.#loadRoster(scope, siteId, writes.places, {});
     });
   }
 
   /** Writes one place (the caller holds the transaction and bumps the roster once). */
-  #place(siteId: string, worker: WorkerRow, detail: Partial<RosterPlace>, at: string): void {
+  *#place(siteId: string, worker: WorkerRow, detail: Partial<RosterPlace>, at: string): Work<void> {
     const workerId = worker.worker_id;
     const place = { trade: null, position: null, workContent: null, periodFrom: null, periodUntil: null, ...detail };
     if (place.periodFrom !== null && place.periodUntil !== null && place.periodUntil < place.periodFrom) {
@@ -134,53 +160,75 @@ export abstract class SiteRosters extends WorkerBooks {
     }
     // PUT: a worker already on the roster keeps the place with what is given now.
     try {
-      this.db
-        .sql(
-          `INSERT INTO site_roster (site_id, worker_id, tenant_id, trade, position, work_content, period_from, period_until)
-           VALUES (@siteId, @workerId, @tenantId, @trade, @position, @workContent, @periodFrom, @periodUntil)
-           ON CONFLICT (site_id, worker_id) DO UPDATE SET tenant_id = excluded.tenant_id, trade = excluded.trade,
-             position = excluded.position, work_content = excluded.work_content, period_from = excluded.period_from,
-             period_until = excluded.period_until`,
-        )
-        .run({ siteId, workerId, tenantId: worker.tenant_id, ...place });
+      yield* execute(
+        this.db
+          .insertInto('site_roster')
+          .values({
+            site_id: siteId,
+            worker_id: workerId,
+            tenant_id: worker.tenant_id,
+            trade: place.trade,
+            position: place.position,
+            work_content: place.workContent,
+            period_from: place.periodFrom,
+            period_until: place.periodUntil,
+          })
+          .onConflict((conflict) =>
+            conflict.columns(['site_id', 'worker_id']).doUpdateSet((eb) => ({
+              tenant_id: eb.ref('excluded.tenant_id'),
+              trade: eb.ref('excluded.trade'),
+              position: eb.ref('excluded.position'),
+              work_content: eb.ref('excluded.work_content'),
+              period_from: eb.ref('excluded.period_from'),
+              period_until: eb.ref('excluded.period_until'),
+            })),
+          ),
+      );
     } catch (error) {
-      throw fromSqlite(error, `${at}worker ${workerId} on the roster of site ${siteId}`, 'workerId');
+      throw fromConstraint(error, `${at}worker ${workerId} on the roster of site ${siteId}`, 'workerId');
     }
     // Records already built for this worker here lose (or gain) their not-on-roster flag.
-    this.db.engine.run(queueWorkerRecords(this.db.engine, siteId, workerId));
+    yield* queueWorkerRecords(this.engine, siteId, workerId);
   }
 
-  #seedWorker(siteId: string, workerId: string): WorkerRow {
-    const row = this.db
-      .sql(
-        `SELECT w.* FROM workers w LEFT JOIN sites s ON s.site_id = ? AND s.tenant_id = w.tenant_id
-           WHERE w.worker_id = ? ORDER BY s.site_id IS NULL, w.tenant_id LIMIT 1`,
-      )
-      .get(siteId, workerId) as WorkerRow | undefined;
+  *#seedWorker(siteId: string, workerId: string): Work<WorkerRow> {
+    const row = yield* firstRow(
+      this.db
+        .selectFrom('workers as w')
+        .leftJoin('sites as s', (join) => join.on('s.site_id', '=', siteId).onRef('s.tenant_id', '=', 'w.tenant_id'))
+        .selectAll('w')
+        .where('w.worker_id', '=', workerId)
+        // The site's prime's entry first, then the first tenant's.
+        .orderBy(sql`CASE WHEN s.site_id IS NULL THEN 1 ELSE 0 END`)
+        .orderBy('w.tenant_id')
+        .limit(1),
+    );
     if (row === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
     return row;
   }
 
-  removeFromRoster(scope: TenantScope, siteId: SiteId, workerId: WorkerId): void {
-    this.db.transaction(() => {
-      this.#mayRoster(scope, siteId, workerId);
-      const result = this.db.sql('DELETE FROM site_roster WHERE site_id = ? AND worker_id = ?').run(siteId, workerId);
-      if (result.changes === 0)
-        throw new StoreError('not_found', `worker ${workerId} is not on the roster of site ${siteId}`, 'workerId');
-      this.bumpRoster(siteId);
-      this.db.engine.run(queueWorkerRecords(this.db.engine, siteId, workerId));
+  removeFromRoster(scope: TenantScope, siteId: SiteId, workerId: WorkerId): Answer<E, void> {
+    const self = this;
+    return this.transaction(function* () {
+      yield* self.#mayRoster(scope, siteId, workerId);
+      yield* mustChange(
+        self.db.deleteFrom('site_roster').where('site_id', '=', siteId).where('worker_id', '=', workerId),
+        () => new StoreError('not_found', `worker ${workerId} is not on the roster of site ${siteId}`, 'workerId'),
+      );
+      yield* self.bumpRoster(siteId);
+      yield* queueWorkerRecords(self.engine, siteId, workerId);
     });
   }
 
   /** The worker's entry the actor may place on the site's roster; not_found for any other. */
-  #mayRoster(scope: TenantScope, siteId: string, workerId: string): WorkerRow {
-    return this.#mayRosterWith(this.requireSite(scope, siteId), scope, workerId, '');
+  *#mayRoster(scope: TenantScope, siteId: string, workerId: string): Work<WorkerRow> {
+    return yield* this.#mayRosterWith(yield* this.requireSiteWork(scope, siteId), scope, workerId, '');
   }
 
-  #mayRosterWith(access: SiteAccess, scope: TenantScope, workerId: string, at: string): WorkerRow {
+  *#mayRosterWith(access: SiteAccess, scope: TenantScope, workerId: string, at: string): Work<WorkerRow> {
     const field = at === '' ? 'workerId' : `${at}.workerId`;
     const prefix = at === '' ? '' : `${at}: `;
-    const worker = this.visibleWorker(scope, workerId);
+    const worker = yield* this.visibleWorker(scope, workerId);
     if (worker === undefined || (worker.tenant_id !== scope.tenantId && access !== 'prime')) {
       throw new StoreError('not_found', `${prefix}no worker ${workerId}`, field);
     }
@@ -195,60 +243,78 @@ export abstract class SiteRosters extends WorkerBooks {
     scope: TenantScope,
     siteId: string,
     paging: { limit: number; offset: number } = { limit: -1, offset: 0 },
-  ): RosterEntry[] {
-    this.requireSite(scope, siteId);
-    return this.#entries(scope, siteId, null, paging);
+  ): Answer<E, RosterEntry[]> {
+    const self = this;
+    return this.run(
+      (function* () {
+        yield* self.requireSiteWork(scope, siteId);
+        return yield* self.#entries(scope, siteId, null, paging);
+      })(),
+    );
   }
 
   /** One worker's place on the roster; not_found when they have none the actor may see. */
-  rosterEntry(scope: TenantScope, siteId: string, workerId: string): RosterEntry {
-    this.requireSite(scope, siteId);
-    const [entry] = this.#entries(scope, siteId, workerId, { limit: 1, offset: 0 });
-    if (entry === undefined) {
-      throw new StoreError('not_found', `worker ${workerId} is not on the roster of site ${siteId}`, 'workerId');
-    }
-    return entry;
+  rosterEntry(scope: TenantScope, siteId: string, workerId: string): Answer<E, RosterEntry> {
+    const self = this;
+    return this.run(
+      (function* () {
+        yield* self.requireSiteWork(scope, siteId);
+        const [entry] = yield* self.#entries(scope, siteId, workerId, { limit: 1, offset: 0 });
+        if (entry === undefined) {
+          throw new StoreError('not_found', `worker ${workerId} is not on the roster of site ${siteId}`, 'workerId');
+        }
+        return entry;
+      })(),
+    );
   }
 
-  #entries(
+  *#entries(
     scope: TenantScope,
     siteId: string,
     workerId: string | null,
     paging: { limit: number; offset: number },
-  ): RosterEntry[] {
-    return (
-      this.db
-        .sql(
-          `WITH ${VISIBLE_SITES}
-           SELECT r.worker_id, w.name, w.employer_company_id, r.trade, r.position, r.work_content, r.period_from,
-               r.period_until,
-               (SELECT count(*) FROM cards c WHERE c.tenant_id = r.tenant_id AND c.worker_id = r.worker_id) AS cards
-             FROM site_roster r JOIN workers w ON w.tenant_id = r.tenant_id AND w.worker_id = r.worker_id
-               JOIN visible v USING (site_id)
-             WHERE r.site_id = @siteId AND (@workerId IS NULL OR r.worker_id = @workerId) AND ${WORKER_IN_SCOPE}
-             ORDER BY r.worker_id LIMIT @limit OFFSET @offset`,
-        )
-        .all({ ...scoped(scope), siteId, workerId, ...paging }) as {
-        worker_id: string;
-        name: string;
-        employer_company_id: string;
-        trade: string | null;
-        position: Position | null;
-        work_content: string | null;
-        period_from: string | null;
-        period_until: string | null;
-        cards: number;
-      }[]
-    ).map((row) => ({
+  ): Work<RosterEntry[]> {
+    let query = this.db
+      .with('visible', visibleSites(scope))
+      .selectFrom('site_roster as r')
+      .innerJoin('workers as w', (join) =>
+        join.onRef('w.tenant_id', '=', 'r.tenant_id').onRef('w.worker_id', '=', 'r.worker_id'),
+      )
+      .innerJoin('visible as v', 'v.site_id', 'r.site_id')
+      .select([
+        'r.worker_id',
+        'w.name',
+        'w.employer_company_id',
+        'r.trade',
+        'r.position',
+        'r.work_content',
+        'r.period_from',
+        'r.period_until',
+      ])
+      .select((eb) =>
+        eb
+          .selectFrom('cards as c')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('c.tenant_id', '=', 'r.tenant_id')
+          .whereRef('c.worker_id', '=', 'r.worker_id')
+          .as('cards'),
+      )
+      .where('r.site_id', '=', siteId)
+      .where(workerInScope(scope))
+      .orderBy('r.worker_id')
+      .limit(paging.limit < 0 ? Number.MAX_SAFE_INTEGER : paging.limit)
+      .offset(paging.offset);
+    if (workerId !== null) query = query.where('r.worker_id', '=', workerId);
+    return yield* mapRows(query, (row) => ({
       workerId: row.worker_id,
       name: row.name,
-      employerCompanyId: row.employer_company_id,
+      employerCompanyId: row.employer_company_id as string,
       trade: row.trade,
-      position: row.position,
+      position: row.position as Position | null,
       workContent: row.work_content,
       periodFrom: row.period_from,
       periodUntil: row.period_until,
-      cards: row.cards,
+      cards: Number(row.cards ?? 0),
     }));
   }
 
@@ -259,36 +325,54 @@ export abstract class SiteRosters extends WorkerBooks {
    * terminal that reads the 建キャリ QR code), each worker on the roster with no card is there
    * too, by their worker ID, so the gate knows them when they show the app.
    */
-  rosterFor(siteId: SiteId, options: { qrCodes?: boolean } = {}): Roster {
-    const site = this.db.sql('SELECT roster_version, tenant_id FROM sites WHERE site_id = ?').get(siteId) as
-      | { roster_version: number; tenant_id: string }
-      | undefined;
-    if (site === undefined) throw new StoreError('not_found', `roster: no site ${siteId}`, 'siteId');
-    const rows = this.db
-      .sql(
-        `SELECT c.tech, c.card_id, c.worker_id FROM site_roster r
-           JOIN cards c ON c.tenant_id = r.tenant_id AND c.worker_id = r.worker_id
-           WHERE r.site_id = ? ORDER BY c.tech, c.card_id, r.tenant_id = ? DESC, r.tenant_id`,
-      )
-      .all(siteId, site.tenant_id) as { tech: CardRef['tech']; card_id: string; worker_id: WorkerId }[];
-    const seen = new Set<string>();
-    const entries: Roster['entries'] = [];
-    for (const row of rows) {
-      const key = `${row.tech}:${row.card_id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      entries.push({ card: { tech: row.tech, id: row.card_id } as CardRef, workerId: row.worker_id });
-    }
-    if (options.qrCodes === true) {
-      const carded = new Set(entries.map((entry) => entry.workerId));
-      const cardless = this.db
-        .sql('SELECT DISTINCT worker_id FROM site_roster WHERE site_id = ? ORDER BY worker_id')
-        .pluck()
-        .all(siteId) as WorkerId[];
-      for (const workerId of cardless) {
-        if (!carded.has(workerId)) entries.push({ card: { tech: 'qr', id: workerId } as CardRef, workerId });
-      }
-    }
-    return { v: 1, siteId, version: Math.max(1, site.roster_version), issuedAt: this.db.iso(), entries };
+  rosterFor(siteId: SiteId, options: { qrCodes?: boolean } = {}): Answer<E, Roster> {
+    const db = this.db;
+    const issuedAt = this.iso();
+    return this.run(
+      (function* () {
+        const site = yield* firstRow(
+          db.selectFrom('sites').select(['roster_version', 'tenant_id']).where('site_id', '=', siteId),
+        );
+        if (site === undefined) throw new StoreError('not_found', `roster: no site ${siteId}`, 'siteId');
+        const cards = yield* rows(
+          db
+            .selectFrom('site_roster as r')
+            .innerJoin('cards as c', (join) =>
+              join.onRef('c.tenant_id', '=', 'r.tenant_id').onRef('c.worker_id', '=', 'r.worker_id'),
+            )
+            .select(['c.tech', 'c.card_id', 'c.worker_id'])
+            .where('r.site_id', '=', siteId)
+            .orderBy('c.tech')
+            .orderBy('c.card_id')
+            // The prime's binding first, then the first tenant's.
+            .orderBy(sql`CASE WHEN r.tenant_id = ${site.tenant_id} THEN 0 ELSE 1 END`)
+            .orderBy('r.tenant_id'),
+        );
+        const seen = new Set<string>();
+        const entries: Roster['entries'] = [];
+        for (const row of cards) {
+          const key = `${row.tech}:${row.card_id}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          entries.push({ card: { tech: row.tech, id: row.card_id } as CardRef, workerId: row.worker_id as WorkerId });
+        }
+        if (options.qrCodes === true) {
+          const carded = new Set(entries.map((entry) => entry.workerId));
+          const onRoster = yield* mapRows(
+            db
+              .selectFrom('site_roster')
+              .select('worker_id')
+              .distinct()
+              .where('site_id', '=', siteId)
+              .orderBy('worker_id'),
+            (row) => row.worker_id as WorkerId,
+          );
+          for (const workerId of onRoster) {
+            if (!carded.has(workerId)) entries.push({ card: { tech: 'qr', id: workerId } as CardRef, workerId });
+          }
+        }
+        return { v: 1, siteId, version: Math.max(1, site.roster_version), issuedAt, entries } as Roster;
+      })(),
+    );
   }
 }

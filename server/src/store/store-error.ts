@@ -22,13 +22,15 @@ export function isStoreError(error: unknown): error is StoreError {
   return error instanceof StoreError;
 }
 
-/** SQLite constraint failures as StoreErrors; anything else passes through. */
-export function fromSqlite(error: unknown, what: string, field: string | null = null): unknown {
+/** A key already taken: SQLite's codes, and PostgreSQL's unique_violation. */
+const TAKEN = new Set(['SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE', '23505']);
+/** A reference to a row that is not there: SQLite's code, and PostgreSQL's foreign_key_violation. */
+const DANGLING = new Set(['SQLITE_CONSTRAINT_FOREIGNKEY', '23503']);
+
+/** Either engine's constraint failures as StoreErrors; anything else passes through. */
+export function fromConstraint(error: unknown, what: string, field: string | null = null): unknown {
   const code = (error as { code?: string }).code ?? '';
-  if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
-    return new StoreError('conflict', `${what} already exists`, field);
-  }
-  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY')
-    return new StoreError('invalid', `${what} refers to something that does not exist`, field);
+  if (TAKEN.has(code)) return new StoreError('conflict', `${what} already exists`, field);
+  if (DANGLING.has(code)) return new StoreError('invalid', `${what} refers to something that does not exist`, field);
   return error;
 }

@@ -1,3 +1,7 @@
+import { type QueryCreator, sql } from 'kysely';
+import type { DB } from './schema.js';
+import type { SiteAccess } from './site-books.js';
+
 /**
  * The sites a tenant may see, as a CTE named `visible` with (site_id, scope): `prime` for
  * sites it registered as prime contractor, `sub` for sites whose structure lists its company;
@@ -45,3 +49,35 @@ export function withinSites(scope: TenantScope, siteId: string): boolean {
 export const WORKER_BOOKS = (alias: string): string => `coalesce(
     (SELECT sr.tenant_id FROM site_roster sr WHERE sr.site_id = ${alias}.site_id AND sr.worker_id = ${alias}.worker_id),
     @tenantId)`;
+
+/** The rows a scope's site list lets through: all without a list, none with an empty one. */
+const onListedSites = (scope: TenantScope, column: string) =>
+  scope.sites == null
+    ? sql<boolean>`true`
+    : scope.sites.length === 0
+      ? sql<boolean>`false`
+      : sql<boolean>`${sql.ref(column)} IN (${sql.join([...scope.sites])})`;
+
+/**
+ * VISIBLE_SITES for the stores written for both engines: `db.with('visible', visibleSites(scope))`
+ * gives the CTE `visible` (site_id, scope), the user's site list written in as values.
+ */
+export const visibleSites = (scope: TenantScope) => (qb: QueryCreator<DB>) =>
+  qb
+    .selectFrom('sites as s')
+    .select(['s.site_id', sql<SiteAccess>`'prime'`.as('scope')])
+    .where('s.tenant_id', '=', scope.tenantId)
+    .where(onListedSites(scope, 's.site_id'))
+    .unionAll(
+      qb
+        .selectFrom('site_companies as sc')
+        .innerJoin('sites as s', 's.site_id', 'sc.site_id')
+        .select(['sc.site_id', sql<SiteAccess>`'sub'`.as('scope')])
+        .where('sc.company_id', '=', scope.companyId)
+        .where('s.tenant_id', '<>', scope.tenantId)
+        .where(onListedSites(scope, 's.site_id')),
+    );
+
+/** WORKER_IN_SCOPE, with `visible v` and `workers w` joined: the prime's every worker, a subcontractor's own. */
+export const workerInScope = (scope: TenantScope) =>
+  sql<boolean>`(v.scope = 'prime' OR w.employer_company_id = ${scope.companyId})`;

@@ -7,10 +7,12 @@ import {
   type WorkingDayRule,
 } from '@ccus-gate/protocol';
 import { generateSecret, hashSecret, mosquittoHash, secretMatches } from '../credentials.js';
+import type { Answer, StoreEngine } from './engine/store-engine.js';
+import { execute, firstRow, mapFirst, mapRows, mustChange, type Work } from './engine/work.js';
 import { SiteRosters } from './site-rosters.js';
-import type { SqliteDb } from './sqlite-db.js';
-import { fromSqlite, StoreError } from './store-error.js';
+import { fromConstraint, StoreError } from './store-error.js';
 import { type TenantScope, withinSites } from './tenant-scope.js';
+import { bumpTerminalConfig, nextVersion } from './version-counter.js';
 
 export interface TerminalAssignment {
   terminalId: TerminalId;
@@ -58,7 +60,7 @@ export interface Lease {
 }
 
 interface TerminalRow {
-  terminal_id: string;
+  terminal_id: string | null;
   tenant_id: string | null;
   site_id: string | null;
   lease_from: string | null;
@@ -79,7 +81,7 @@ function terminalFromRow(row: TerminalRow, scope: TenantScope | null = null): Te
   const ownStatus =
     scope === null || (row.status_at !== null && (row.lease_from === null || row.status_at >= row.lease_from));
   return {
-    terminalId: row.terminal_id,
+    terminalId: row.terminal_id as string,
     tenantId: row.tenant_id,
     siteId: row.site_id,
     leaseFrom: row.lease_from,
@@ -96,11 +98,7 @@ function terminalFromRow(row: TerminalRow, scope: TenantScope | null = null): Te
  * Terminals, their credentials and leases, settings, status and the config each is sent.
  * A terminal's taps belong to the lease in force when they were taken.
  */
-export abstract class TerminalBooks extends SiteRosters {
-  protected constructor(db: SqliteDb) {
-    super(db);
-  }
-
+export abstract class TerminalBooks<E extends StoreEngine = StoreEngine> extends SiteRosters<E> {
   // ---- terminals ----------------------------------------------------------------------
 
   /** Registers a terminal (leased at once when tenant and site are given) and returns its password. */
@@ -110,47 +108,51 @@ export abstract class TerminalBooks extends SiteRosters {
     siteId?: SiteId;
     secret?: string;
     hardwareProfile?: string;
-  }): string {
+  }): Answer<E, string> {
     const secret = terminal.secret ?? generateSecret('cgt');
-    const now = this.db.iso();
-    this.db.transaction(() => {
+    const now = this.iso();
+    const self = this;
+    return this.transaction(function* () {
+      const version = yield* nextVersion(self.engine);
       try {
-        this.db
-          .sql(
-            `INSERT INTO terminals (terminal_id, secret_hash, broker_hash, created_at, hardware_profile, config_version)
-             VALUES (?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            terminal.terminalId,
-            hashSecret(secret),
-            mosquittoHash(secret),
-            now,
-            terminal.hardwareProfile ?? null,
-            this.db.nextVersion(),
-          );
+        yield* execute(
+          self.db.insertInto('terminals').values({
+            terminal_id: terminal.terminalId,
+            secret_hash: hashSecret(secret),
+            broker_hash: mosquittoHash(secret),
+            created_at: now,
+            hardware_profile: terminal.hardwareProfile ?? null,
+            config_version: version,
+          }),
+        );
       } catch (error) {
-        throw fromSqlite(error, `terminal ${terminal.terminalId}`, 'terminalId');
+        throw fromConstraint(error, `terminal ${terminal.terminalId}`, 'terminalId');
       }
       if (terminal.tenantId !== undefined && terminal.siteId !== undefined) {
-        this.lease(terminal.terminalId, {
+        yield* self.#lease(terminal.terminalId, {
           tenantId: terminal.tenantId,
           siteId: terminal.siteId,
           from: now,
           until: null,
         });
       }
+      return secret;
     });
-    return secret;
   }
 
   /** New credentials for a terminal (provisioning); the old password stops working. */
-  rotateTerminalSecret(terminalId: TerminalId): string {
+  rotateTerminalSecret(terminalId: TerminalId): Answer<E, string> {
     const secret = generateSecret('cgt');
-    const result = this.db
-      .sql('UPDATE terminals SET secret_hash = ?, broker_hash = ? WHERE terminal_id = ?')
-      .run(hashSecret(secret), mosquittoHash(secret), terminalId);
-    if (result.changes === 0) throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
-    return secret;
+    const update = this.db
+      .updateTable('terminals')
+      .set({ secret_hash: hashSecret(secret), broker_hash: mosquittoHash(secret) })
+      .where('terminal_id', '=', terminalId);
+    return this.run(
+      (function* () {
+        yield* mustChange(update, () => new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId'));
+        return secret;
+      })(),
+    );
   }
 
   /**
@@ -158,164 +160,203 @@ export abstract class TerminalBooks extends SiteRosters {
    * terminal is then sent a newer config and roster, which replace everything it held of
    * the previous tenant. Returns the previous lease's tenant.
    */
-  lease(terminalId: TerminalId, lease: Lease): { previousTenantId: string | null } {
-    return this.db.transaction(() => {
-      const current = this.db.sql('SELECT tenant_id FROM terminals WHERE terminal_id = ?').get(terminalId) as
-        | { tenant_id: string | null }
-        | undefined;
-      if (current === undefined) throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
-      const scope = this.tenantScope(lease.tenantId);
-      this.requireSite(scope, lease.siteId);
-      if (lease.until !== null && lease.until <= lease.from) {
-        throw new StoreError('invalid', 'until must be after from', 'until');
-      }
+  lease(terminalId: TerminalId, lease: Lease): Answer<E, { previousTenantId: string | null }> {
+    return this.transaction(() => this.#lease(terminalId, lease));
+  }
+
+  *#lease(terminalId: TerminalId, lease: Lease): Work<{ previousTenantId: string | null }> {
+    const current = yield* firstRow(
+      this.db.selectFrom('terminals').select('tenant_id').where('terminal_id', '=', terminalId),
+    );
+    if (current === undefined) throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
+    const scope = yield* this.tenantScopeWork(lease.tenantId);
+    yield* this.requireSiteWork(scope, lease.siteId);
+    if (lease.until !== null && lease.until <= lease.from) {
+      throw new StoreError('invalid', 'until must be after from', 'until');
+    }
+    yield* execute(
       this.db
-        .sql('UPDATE terminal_leases SET lease_until = ? WHERE terminal_id = ? AND lease_until IS NULL')
-        .run(lease.from, terminalId);
+        .updateTable('terminal_leases')
+        .set({ lease_until: lease.from })
+        .where('terminal_id', '=', terminalId)
+        .where('lease_until', 'is', null),
+    );
+    yield* execute(
+      this.db.insertInto('terminal_leases').values({
+        terminal_id: terminalId,
+        tenant_id: lease.tenantId,
+        site_id: lease.siteId,
+        lease_from: lease.from,
+        lease_until: lease.until,
+        created_at: this.iso(),
+      }),
+    );
+    yield* execute(
       this.db
-        .sql(
-          `INSERT INTO terminal_leases (terminal_id, tenant_id, site_id, lease_from, lease_until, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-        )
-        .run(terminalId, lease.tenantId, lease.siteId, lease.from, lease.until, this.db.iso());
-      this.db
-        .sql(
-          `UPDATE terminals SET tenant_id = ?, site_id = ?, lease_from = ?, lease_until = ?,
-             config = CASE WHEN tenant_id IS ? THEN config ELSE NULL END WHERE terminal_id = ?`,
-        )
-        .run(lease.tenantId, lease.siteId, lease.from, lease.until, lease.tenantId, terminalId);
-      this.bumpConfig(terminalId);
-      this.bumpRoster(lease.siteId);
-      return { previousTenantId: current.tenant_id };
-    });
+        .updateTable('terminals')
+        .set((eb) => ({
+          tenant_id: lease.tenantId,
+          site_id: lease.siteId,
+          lease_from: lease.from,
+          lease_until: lease.until,
+          // The settings stay with the same tenant; a new tenant starts from the defaults.
+          config: eb
+            .case()
+            .when('tenant_id', 'is not distinct from', lease.tenantId)
+            .then(eb.ref('config'))
+            .else(null)
+            .end(),
+        }))
+        .where('terminal_id', '=', terminalId),
+    );
+    yield* bumpTerminalConfig(this.engine, terminalId);
+    yield* this.bumpRoster(lease.siteId);
+    return { previousTenantId: current.tenant_id };
   }
 
   /** Ends the lease: the terminal keeps its credentials but belongs to no tenant and sends nowhere. */
-  endLease(terminalId: TerminalId): void {
-    this.db.transaction(() => {
-      const result = this.db
-        .sql(
-          'UPDATE terminals SET tenant_id = NULL, site_id = NULL, lease_until = ?, config = NULL WHERE terminal_id = ?',
-        )
-        .run(this.db.iso(), terminalId);
-      if (result.changes === 0) throw new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId');
-      this.db
-        .sql('UPDATE terminal_leases SET lease_until = ? WHERE terminal_id = ? AND lease_until IS NULL')
-        .run(this.db.iso(), terminalId);
-      this.bumpConfig(terminalId);
+  endLease(terminalId: TerminalId): Answer<E, void> {
+    const self = this;
+    const now = this.iso();
+    return this.transaction(function* () {
+      yield* mustChange(
+        self.db
+          .updateTable('terminals')
+          .set({ tenant_id: null, site_id: null, lease_until: now, config: null })
+          .where('terminal_id', '=', terminalId),
+        () => new StoreError('not_found', `no terminal ${terminalId}`, 'terminalId'),
+      );
+      yield* execute(
+        self.db
+          .updateTable('terminal_leases')
+          .set({ lease_until: now })
+          .where('terminal_id', '=', terminalId)
+          .where('lease_until', 'is', null),
+      );
+      yield* bumpTerminalConfig(self.engine, terminalId);
     });
   }
 
   /** Every terminal's broker account, for an external broker's password file. */
-  brokerAccounts(): { username: string; hash: string }[] {
-    return (
-      this.db
-        .sql('SELECT terminal_id, broker_hash FROM terminals WHERE broker_hash IS NOT NULL ORDER BY terminal_id')
-        .all() as { terminal_id: string; broker_hash: string }[]
-    ).map((row) => ({ username: row.terminal_id, hash: row.broker_hash }));
+  brokerAccounts(): Answer<E, { username: string; hash: string }[]> {
+    return this.run(
+      mapRows(
+        this.db
+          .selectFrom('terminals')
+          .select(['terminal_id', 'broker_hash'])
+          .where('broker_hash', 'is not', null)
+          .orderBy('terminal_id'),
+        (row) => ({ username: row.terminal_id as string, hash: row.broker_hash as string }),
+      ),
+    );
   }
 
-  terminalSecretMatches(terminalId: string, secret: string): boolean {
-    const row = this.db.sql('SELECT secret_hash FROM terminals WHERE terminal_id = ?').get(terminalId) as
-      | { secret_hash: string }
-      | undefined;
-    return row !== undefined && secretMatches(secret, row.secret_hash);
+  terminalSecretMatches(terminalId: string, secret: string): Answer<E, boolean> {
+    const query = this.db.selectFrom('terminals').select('secret_hash').where('terminal_id', '=', terminalId);
+    return this.run(
+      (function* () {
+        const row = yield* firstRow(query);
+        return row !== undefined && secretMatches(secret, row.secret_hash);
+      })(),
+    );
   }
 
   /** Whether the terminal's hardware profile reads the 建キャリ QR code (its roster then carries cardless workers). */
-  readsQrCodes(terminalId: TerminalId): boolean {
-    const row = this.db.sql('SELECT hardware_profile FROM terminals WHERE terminal_id = ?').get(terminalId) as
-      | { hardware_profile: string | null }
-      | undefined;
-    return (QR_HARDWARE_PROFILES as readonly (string | null)[]).includes(row?.hardware_profile ?? null);
+  readsQrCodes(terminalId: TerminalId): Answer<E, boolean> {
+    const query = this.db.selectFrom('terminals').select('hardware_profile').where('terminal_id', '=', terminalId);
+    return this.run(
+      (function* () {
+        const row = yield* firstRow(query);
+        return (QR_HARDWARE_PROFILES as readonly (string | null)[]).includes(row?.hardware_profile ?? null);
+      })(),
+    );
   }
 
-  terminal(terminalId: TerminalId): TerminalAssignment | null {
-    const row = this.db
-      .sql(
-        `SELECT t.terminal_id, t.tenant_id, t.site_id, s.time_zone, s.day_boundary,
-             (SELECT count(*) FROM terminal_leases l WHERE l.terminal_id = t.terminal_id) AS leases
-           FROM terminals t LEFT JOIN sites s ON s.site_id = t.site_id WHERE t.terminal_id = ?`,
-      )
-      .get(terminalId) as
-      | {
-          tenant_id: string | null;
-          site_id: string | null;
-          time_zone: string | null;
-          day_boundary: string | null;
-          leases: number;
-        }
-      | undefined;
-    if (row === undefined) return null;
-    const earlier =
-      row.leases <= 1
-        ? []
-        : (
-            this.db
-              .sql(
-                `SELECT l.site_id, l.lease_from, l.lease_until, s.time_zone, s.day_boundary
-                   FROM terminal_leases l JOIN sites s USING (site_id)
-                   WHERE l.terminal_id = ? AND l.lease_until IS NOT NULL ORDER BY l.lease_from`,
-              )
-              .all(terminalId) as {
-              site_id: SiteId;
-              lease_from: string;
-              lease_until: string;
-              time_zone: string;
-              day_boundary: string;
-            }[]
-          ).map((lease) => ({
-            siteId: lease.site_id,
+  terminal(terminalId: TerminalId): Answer<E, TerminalAssignment | null> {
+    const db = this.db;
+    return this.run(
+      (function* () {
+        const row = yield* firstRow(
+          db
+            .selectFrom('terminals as t')
+            .leftJoin('sites as s', 's.site_id', 't.site_id')
+            .select(['t.tenant_id', 't.site_id', 's.time_zone', 's.day_boundary'])
+            .where('t.terminal_id', '=', terminalId),
+        );
+        if (row === undefined) return null;
+        const earlier = yield* mapRows(
+          db
+            .selectFrom('terminal_leases as l')
+            .innerJoin('sites as s', 's.site_id', 'l.site_id')
+            .select(['l.site_id', 'l.lease_from', 'l.lease_until', 's.time_zone', 's.day_boundary'])
+            .where('l.terminal_id', '=', terminalId)
+            .where('l.lease_until', 'is not', null)
+            .orderBy('l.lease_from'),
+          (lease) => ({
+            siteId: lease.site_id as SiteId,
             rule: { timeZone: lease.time_zone, dayBoundary: lease.day_boundary },
             fromMs: Date.parse(lease.lease_from),
-            untilMs: Date.parse(lease.lease_until),
-          }));
-    return {
-      terminalId,
-      tenantId: row.tenant_id,
-      siteId: row.site_id as SiteId | null,
-      rule:
-        row.time_zone === null || row.day_boundary === null
-          ? null
-          : { timeZone: row.time_zone, dayBoundary: row.day_boundary },
-      earlier,
-    };
+            untilMs: Date.parse(lease.lease_until as string),
+          }),
+        );
+        return {
+          terminalId,
+          tenantId: row.tenant_id,
+          siteId: row.site_id as SiteId | null,
+          rule:
+            row.time_zone === null || row.day_boundary === null
+              ? null
+              : { timeZone: row.time_zone, dayBoundary: row.day_boundary },
+          earlier,
+        };
+      })(),
+    );
   }
 
-  terminalsAtSite(siteId: string): TerminalId[] {
-    return (
-      this.db.sql('SELECT terminal_id FROM terminals WHERE site_id = ? ORDER BY terminal_id').all(siteId) as {
-        terminal_id: TerminalId;
-      }[]
-    ).map((row) => row.terminal_id);
+  terminalsAtSite(siteId: string): Answer<E, TerminalId[]> {
+    return this.run(this.terminalsAtSiteWork(siteId));
   }
 
-  allTerminals(): TerminalId[] {
-    return (
-      this.db.sql('SELECT terminal_id FROM terminals ORDER BY terminal_id').all() as { terminal_id: TerminalId }[]
-    ).map((row) => row.terminal_id);
+  allTerminals(): Answer<E, TerminalId[]> {
+    return this.run(
+      mapRows(
+        this.db.selectFrom('terminals').select('terminal_id').orderBy('terminal_id'),
+        (row) => row.terminal_id as TerminalId,
+      ),
+    );
   }
 
-  setTerminalStatus(terminalId: TerminalId, status: unknown): void {
-    this.db
-      .sql('UPDATE terminals SET status = ?, status_at = ? WHERE terminal_id = ?')
-      .run(JSON.stringify(status), this.db.iso(), terminalId);
+  setTerminalStatus(terminalId: TerminalId, status: unknown): Answer<E, number> {
+    return this.run(
+      execute(
+        this.db
+          .updateTable('terminals')
+          .set({ status: JSON.stringify(status), status_at: this.iso() })
+          .where('terminal_id', '=', terminalId),
+      ),
+    );
   }
 
   /** The terminals leased to the tenant; the operator (no scope) sees the whole fleet. */
-  terminals(scope: TenantScope | null): TerminalView[] {
-    const rows =
-      scope === null
-        ? this.db.sql('SELECT * FROM terminals ORDER BY terminal_id').all()
-        : this.db.sql('SELECT * FROM terminals WHERE tenant_id = ? ORDER BY terminal_id').all(scope.tenantId);
-    return (rows as TerminalRow[])
-      .filter((row) => scope === null || row.site_id === null || withinSites(scope, row.site_id))
-      .map((row) => terminalFromRow(row, scope));
+  terminals(scope: TenantScope | null): Answer<E, TerminalView[]> {
+    let query = this.db.selectFrom('terminals').selectAll().orderBy('terminal_id');
+    if (scope !== null) query = query.where('tenant_id', '=', scope.tenantId);
+    return this.run(
+      (function* () {
+        return (yield* mapRows(query, (row) => row as TerminalRow))
+          .filter((row) => scope === null || row.site_id === null || withinSites(scope, row.site_id))
+          .map((row) => terminalFromRow(row, scope));
+      })(),
+    );
   }
 
-  terminalView(scope: TenantScope | null, terminalId: string): TerminalView {
-    const row = this.db.sql('SELECT * FROM terminals WHERE terminal_id = ?').get(terminalId) as
-      | (TerminalRow & { tenant_id: string | null })
+  terminalView(scope: TenantScope | null, terminalId: string): Answer<E, TerminalView> {
+    return this.run(this.#terminalView(scope, terminalId));
+  }
+
+  *#terminalView(scope: TenantScope | null, terminalId: string): Work<TerminalView> {
+    const row = (yield* firstRow(this.db.selectFrom('terminals').selectAll().where('terminal_id', '=', terminalId))) as
+      | TerminalRow
       | undefined;
     const outside =
       scope !== null &&
@@ -326,74 +367,68 @@ export abstract class TerminalBooks extends SiteRosters {
     return terminalFromRow(row, scope);
   }
 
-  setTerminalSettings(scope: TenantScope, terminalId: TerminalId, settings: TerminalSettings): void {
-    this.terminalView(scope, terminalId);
-    this.db.transaction(() => {
-      this.db.sql('UPDATE terminals SET config = ? WHERE terminal_id = ?').run(JSON.stringify(settings), terminalId);
-      this.bumpConfig(terminalId);
+  setTerminalSettings(scope: TenantScope, terminalId: TerminalId, settings: TerminalSettings): Answer<E, void> {
+    const self = this;
+    return this.transaction(function* () {
+      yield* self.#terminalView(scope, terminalId);
+      yield* execute(
+        self.db
+          .updateTable('terminals')
+          .set({ config: JSON.stringify(settings) })
+          .where('terminal_id', '=', terminalId),
+      );
+      yield* bumpTerminalConfig(self.engine, terminalId);
     });
   }
 
   /** The config a terminal runs by, or null while it is not leased to a site. */
-  configFor(terminalId: TerminalId): TerminalConfig | null {
-    const row = this.db
-      .sql(
-        `SELECT t.config, t.config_version, s.site_id, s.time_zone, s.day_boundary, s.max_shift_hours, s.language,
-                r.version AS update_version, u.url AS update_url, r.sha256 AS update_sha256, r.size AS update_size,
-                r.signature AS update_signature
-           FROM terminals t JOIN sites s ON s.site_id = t.site_id
-           LEFT JOIN terminal_updates u ON u.terminal_id = t.terminal_id
-           LEFT JOIN releases r ON r.version = u.version
-          WHERE t.terminal_id = ?`,
-      )
-      .get(terminalId) as
-      | {
-          config: string | null;
-          config_version: number;
-          site_id: SiteId;
-          time_zone: string;
-          day_boundary: string;
-          max_shift_hours: number;
-          language: GateLanguage;
-          update_version: string | null;
-          update_url: string | null;
-          update_sha256: string | null;
-          update_size: number | null;
-          update_signature: string | null;
-        }
-      | undefined;
-    if (row === undefined) return null;
-    const settings = row.config === null ? DEFAULT_TERMINAL_SETTINGS : (JSON.parse(row.config) as TerminalSettings);
-    return {
-      v: 1,
-      version: Math.max(1, row.config_version),
-      siteId: row.site_id,
-      timeZone: row.time_zone,
-      dayBoundary: row.day_boundary,
-      ...settings,
-      maxShiftHours: row.max_shift_hours,
-      language: row.language,
-      // A release a rollout offers this terminal (updates/).
-      ...(row.update_version === null
-        ? {}
-        : {
-            update: {
-              version: row.update_version,
-              url: row.update_url as string,
-              sha256: row.update_sha256 as string,
-              size: row.update_size as number,
-              signature: row.update_signature as string,
-            },
-          }),
-    };
+  configFor(terminalId: TerminalId): Answer<E, TerminalConfig | null> {
+    const query = this.db
+      .selectFrom('terminals as t')
+      .innerJoin('sites as s', 's.site_id', 't.site_id')
+      .leftJoin('terminal_updates as u', 'u.terminal_id', 't.terminal_id')
+      .leftJoin('releases as r', 'r.version', 'u.version')
+      .select([
+        't.config',
+        't.config_version',
+        's.site_id',
+        's.time_zone',
+        's.day_boundary',
+        's.max_shift_hours',
+        's.language',
+        'r.version as update_version',
+        'u.url as update_url',
+        'r.sha256 as update_sha256',
+        'r.size as update_size',
+        'r.signature as update_signature',
+      ])
+      .where('t.terminal_id', '=', terminalId);
+    return this.run(
+      mapFirst(query, (row): TerminalConfig => {
+        const settings = row.config === null ? DEFAULT_TERMINAL_SETTINGS : (JSON.parse(row.config) as TerminalSettings);
+        return {
+          v: 1,
+          version: Math.max(1, row.config_version),
+          siteId: row.site_id as SiteId,
+          timeZone: row.time_zone,
+          dayBoundary: row.day_boundary,
+          ...settings,
+          maxShiftHours: row.max_shift_hours,
+          language: row.language as GateLanguage,
+          // A release a rollout offers this terminal (updates/).
+          ...(row.update_version == null
+            ? {}
+            : {
+                update: {
+                  version: row.update_version,
+                  url: row.update_url as string,
+                  sha256: row.update_sha256 as string,
+                  size: row.update_size as number,
+                  signature: row.update_signature as string,
+                },
+              }),
+        };
+      }),
+    );
   }
-
-  protected bumpConfig(terminalId: string): void {
-    bumpTerminalConfig(this.db, terminalId);
-  }
-}
-
-/** Moves a terminal's config version on, so its config is sent again (what it is offered changed). */
-export function bumpTerminalConfig(db: SqliteDb, terminalId: string): void {
-  db.sql('UPDATE terminals SET config_version = ? WHERE terminal_id = ?').run(db.nextVersion(), terminalId);
 }

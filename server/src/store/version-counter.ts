@@ -1,5 +1,5 @@
 import type { StoreEngine } from './engine/store-engine.js';
-import { firstRow, type Work } from './engine/work.js';
+import { execute, firstRow, type Work } from './engine/work.js';
 
 /** The next value of the one counter that roster, config and presence versions share. */
 export function* nextVersion(engine: StoreEngine): Work<number> {
@@ -11,4 +11,18 @@ export function* nextVersion(engine: StoreEngine): Work<number> {
       .returning('value'),
   );
   return next?.value as number;
+}
+
+/** Moves a terminal's config version on, so its config is sent again (what it is offered changed). */
+export function* bumpTerminalConfig(engine: StoreEngine, terminalId: string): Work<void> {
+  const version = yield* nextVersion(engine);
+  yield* execute(
+    engine.db.updateTable('terminals').set({ config_version: version }).where('terminal_id', '=', terminalId),
+  );
+}
+
+/** Moves a site's roster version on, so its terminals are sent the roster again. */
+export function* bumpRosterVersion(engine: StoreEngine, siteId: string): Work<void> {
+  const version = yield* nextVersion(engine);
+  yield* execute(engine.db.updateTable('sites').set({ roster_version: version }).where('site_id', '=', siteId));
 }

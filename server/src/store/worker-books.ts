@@ -1,9 +1,11 @@
 import type { CardRef, WorkerId } from '@ccus-gate/protocol';
+import { sql } from 'kysely';
 import { queueRecords, queueWorkerRecords } from '../records/record-queue.js';
+import type { Answer, StoreEngine } from './engine/store-engine.js';
+import { execute, firstRow, mapRows, rows, type Work } from './engine/work.js';
 import { SiteBooks } from './site-books.js';
-import type { SqliteDb } from './sqlite-db.js';
-import { fromSqlite, StoreError } from './store-error.js';
-import { scoped, type TenantScope, VISIBLE_SITES, WORKER_IN_SCOPE } from './tenant-scope.js';
+import { fromConstraint, StoreError } from './store-error.js';
+import { type TenantScope, visibleSites, workerInScope } from './tenant-scope.js';
 
 /**
  * 立場 on a site: 職長 foreman, 班長 leader, 安全衛生責任者 safety manager, 主任技術者 chief
@@ -32,15 +34,38 @@ export interface Worker {
   cards: CardRef[];
 }
 
+/** A worker's row as the schema types it. */
 export interface WorkerRow {
   worker_id: string;
   tenant_id: string;
   name: string;
-  employer_company_id: string;
+  employer_company_id: string | null;
   trade: string | null;
   trades: string;
-  position: Position | null;
+  position: string | null;
 }
+
+type NewWorker = {
+  workerId: WorkerId;
+  tenantId: string;
+  name: string;
+  employerCompanyId?: string;
+  trades?: string[];
+  /** One trade, as before a worker could have several. */
+  trade?: string | null;
+  position?: Position | null;
+};
+
+type WorkerChange = {
+  name?: string;
+  employerCompanyId?: string;
+  trades?: string[];
+  trade?: string | null;
+  position?: Position | null;
+};
+
+/** How many worker IDs one `IN (...)` list carries: well inside both engines' limits on parameters. */
+const CHUNK = 500;
 
 /**
  * Each tenant's own books of workers and their cards, and the site rosters that draw on them.
@@ -48,73 +73,45 @@ export interface WorkerRow {
  * bound by one tenant resolves taps only at the sites that tenant sees. Nothing here tells one
  * tenant what another has: another tenant's worker or card is as absent as one never registered.
  */
-export abstract class WorkerBooks extends SiteBooks {
-  protected constructor(db: SqliteDb) {
-    super(db);
+export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends SiteBooks<E> {
+  addWorker(worker: NewWorker): Answer<E, void> {
+    return this.transaction(() => this.#addWorker(worker));
   }
 
-  addWorker(worker: {
-    workerId: WorkerId;
-    tenantId: string;
-    name: string;
-    employerCompanyId?: string;
-    trades?: string[];
-    /** One trade, as before a worker could have several. */
-    trade?: string | null;
-    position?: Position | null;
-  }): void {
+  *#addWorker(worker: NewWorker): Work<void> {
     const trades = worker.trades ?? (worker.trade == null ? [] : [worker.trade]);
-    try {
-      this.db.transaction(() => {
-        this.#insertWorker(worker, trades);
-        this.#resolveQrTaps(worker.tenantId, worker.workerId);
-      });
-    } catch (error) {
-      throw fromSqlite(error, `worker ${worker.workerId} on this tenant's books`, 'workerId');
-    }
-  }
-
-  #insertWorker(worker: Parameters<WorkerBooks['addWorker']>[0], trades: string[]): void {
-    this.db
-      .sql(
-        `INSERT INTO workers (worker_id, tenant_id, name, employer_company_id, trade, trades, position)
-           VALUES (?, ?, ?, coalesce(?, (SELECT company_id FROM tenants WHERE tenant_id = ?)), ?, ?, ?)`,
-      )
-      .run(
-        worker.workerId,
-        worker.tenantId,
-        worker.name,
-        worker.employerCompanyId ?? null,
-        worker.tenantId,
-        trades[0] ?? null,
-        JSON.stringify(trades),
-        worker.position ?? null,
+    const tenant = yield* firstRow(
+      this.db.selectFrom('tenants').select('company_id').where('tenant_id', '=', worker.tenantId),
+    );
+    if (tenant === undefined) {
+      throw new StoreError(
+        'invalid',
+        `worker ${worker.workerId} on this tenant's books refers to something that does not exist`,
+        'workerId',
       );
-  }
-
-  /**
-   * A worker's QR code scanned before they were on the books: those taps at the sites the
-   * tenant sees become theirs now, as a card's do when it is bound, and their records are queued.
-   */
-  #resolveQrTaps(tenantId: string, workerId: WorkerId): void {
-    const scope = this.db
-      .sql('SELECT tenant_id AS tenantId, company_id AS companyId FROM tenants WHERE tenant_id = ?')
-      .get(tenantId) as TenantScope | undefined;
-    if (scope === undefined) return;
-    const resolved = this.db
-      .sql(
-        `WITH ${VISIBLE_SITES}
-         UPDATE taps SET worker_id = @workerId
-           WHERE tech = 'qr' AND card_id = @workerId AND worker_id IS NULL
-             AND site_id IN (SELECT site_id FROM visible)
-         RETURNING site_id, working_day`,
-      )
-      .all({ ...scoped(scope), workerId }) as { site_id: string; working_day: string }[];
-    this.db.engine.run(
-      queueRecords(
-        this.db.engine,
-        resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),
-      ),
+    }
+    try {
+      yield* execute(
+        this.db.insertInto('workers').values({
+          worker_id: worker.workerId,
+          tenant_id: worker.tenantId,
+          name: worker.name,
+          employer_company_id: worker.employerCompanyId ?? tenant.company_id,
+          trade: trades[0] ?? null,
+          trades: JSON.stringify(trades),
+          position: worker.position ?? null,
+        }),
+      );
+    } catch (error) {
+      throw fromConstraint(error, `worker ${worker.workerId} on this tenant's books`, 'workerId');
+    }
+    // A worker's QR code scanned before they were on the books: those taps at the sites the
+    // tenant sees become theirs now, as a card's do when it is bound, and their records are queued.
+    yield* this.#resolveTaps(
+      { tenantId: worker.tenantId, companyId: tenant.company_id },
+      'qr',
+      worker.workerId,
+      worker.workerId,
     );
   }
 
@@ -122,36 +119,81 @@ export abstract class WorkerBooks extends SiteBooks {
    * The workers on the tenant's own books, and (for a prime) those other tenants placed on its
    * sites' rosters; the tenant's own entry wins where both have one.
    */
-  workers(scope: TenantScope, filter: { limit: number; offset: number }): Worker[] {
-    const rows = this.db
-      .sql(
-        `WITH ${VISIBLE_SITES}
-         SELECT w.* FROM workers w WHERE w.tenant_id = @tenantId OR (
-           EXISTS (SELECT 1 FROM site_roster r JOIN visible v USING (site_id)
-             WHERE r.worker_id = w.worker_id AND r.tenant_id = w.tenant_id AND ${WORKER_IN_SCOPE})
-           AND NOT EXISTS (SELECT 1 FROM workers own WHERE own.tenant_id = @tenantId AND own.worker_id = w.worker_id))
-         ORDER BY w.worker_id, w.tenant_id LIMIT @limit OFFSET @offset`,
+  workers(scope: TenantScope, filter: { limit: number; offset: number }): Answer<E, Worker[]> {
+    const query = this.db
+      .with('visible', visibleSites(scope))
+      .selectFrom('workers as w')
+      .selectAll('w')
+      .where((eb) =>
+        eb.or([
+          eb('w.tenant_id', '=', scope.tenantId),
+          eb.and([
+            eb.exists(
+              eb
+                .selectFrom('site_roster as r')
+                .innerJoin('visible as v', 'v.site_id', 'r.site_id')
+                .select(sql.lit(1).as('one'))
+                .whereRef('r.worker_id', '=', 'w.worker_id')
+                .whereRef('r.tenant_id', '=', 'w.tenant_id')
+                .where(workerInScope(scope)),
+            ),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('workers as own')
+                  .select(sql.lit(1).as('one'))
+                  .where('own.tenant_id', '=', scope.tenantId)
+                  .whereRef('own.worker_id', '=', 'w.worker_id'),
+              ),
+            ),
+          ]),
+        ]),
       )
-      .all({ ...scoped(scope), ...filter }) as WorkerRow[];
-    return rows.map((row) => this.#worker(row));
+      .orderBy('w.worker_id')
+      .orderBy('w.tenant_id')
+      .limit(filter.limit < 0 ? Number.MAX_SAFE_INTEGER : filter.limit)
+      .offset(filter.offset);
+    const self = this;
+    return this.run(
+      (function* () {
+        return yield* self.#workers(yield* rows(query));
+      })(),
+    );
   }
 
-  worker(scope: TenantScope, workerId: string): Worker {
-    const row = this.visibleWorker(scope, workerId);
-    if (row === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
-    return this.#worker(row);
+  worker(scope: TenantScope, workerId: string): Answer<E, Worker> {
+    const self = this;
+    return this.run(
+      (function* () {
+        const row = yield* self.visibleWorker(scope, workerId);
+        if (row === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
+        const [worker] = yield* self.#workers([row]);
+        return worker as Worker;
+      })(),
+    );
   }
 
-  /** The tenant's own entry for the worker, else one on a roster of a site it sees. */
   /** The tenant's own entries among these worker IDs (an import compares against them). */
-  ownWorkers(scope: TenantScope, workerIds: readonly string[]): Worker[] {
-    const found: Worker[] = [];
-    const one = this.db.sql('SELECT * FROM workers WHERE tenant_id = ? AND worker_id = ?');
-    for (const workerId of workerIds) {
-      const row = one.get(scope.tenantId, workerId) as WorkerRow | undefined;
-      if (row !== undefined) found.push(this.#worker(row));
-    }
-    return found;
+  ownWorkers(scope: TenantScope, workerIds: readonly string[]): Answer<E, Worker[]> {
+    const self = this;
+    return this.run(
+      (function* () {
+        const found: Worker[] = [];
+        for (let i = 0; i < workerIds.length; i += CHUNK) {
+          const chunk = workerIds.slice(i, i + CHUNK);
+          const own = yield* rows(
+            self.db
+              .selectFrom('workers')
+              .selectAll()
+              .where('tenant_id', '=', scope.tenantId)
+              .where('worker_id', 'in', chunk),
+          );
+          found.push(...(yield* self.#workers(own)));
+        }
+        const order = new Map(workerIds.map((id, i) => [id, i]));
+        return found.sort((a, b) => (order.get(a.workerId) ?? 0) - (order.get(b.workerId) ?? 0));
+      })(),
+    );
   }
 
   /** Adds and changes many of the tenant's own workers at once, all or nothing (an import). */
@@ -161,70 +203,100 @@ export abstract class WorkerBooks extends SiteBooks {
       create: { workerId: WorkerId; name: string; trades: string[]; employerCompanyId?: string }[];
       update: { workerId: string; name: string; trades: string[]; employerCompanyId?: string }[];
     },
-  ): void {
-    this.db.transaction(() => {
-      for (const worker of plan.create) this.addWorker({ ...worker, tenantId: scope.tenantId });
-      for (const { workerId, ...change } of plan.update) this.updateWorker(scope, workerId, change);
-    });
+  ): Answer<E, void> {
+    return this.transaction(() => this.importWorkersWork(scope, plan));
   }
 
-  protected visibleWorker(scope: TenantScope, workerId: string): WorkerRow | undefined {
+  protected *importWorkersWork(
+    scope: TenantScope,
+    plan: {
+      create: { workerId: WorkerId; name: string; trades: string[]; employerCompanyId?: string }[];
+      update: { workerId: string; name: string; trades: string[]; employerCompanyId?: string }[];
+    },
+  ): Work<void> {
+    for (const worker of plan.create) yield* this.#addWorker({ ...worker, tenantId: scope.tenantId });
+    for (const { workerId, ...change } of plan.update) yield* this.#updateWorker(scope, workerId, change);
+  }
+
+  /** The tenant's own entry for the worker, else one on a roster of a site it sees. */
+  protected *visibleWorker(scope: TenantScope, workerId: string): Work<WorkerRow | undefined> {
     // The tenant's own entry first, by its key: the common case, and a roster load asks 25,000 times.
-    const own = this.db
-      .sql('SELECT * FROM workers WHERE tenant_id = ? AND worker_id = ?')
-      .get(scope.tenantId, workerId) as WorkerRow | undefined;
+    const own = yield* firstRow(
+      this.db
+        .selectFrom('workers')
+        .selectAll()
+        .where('tenant_id', '=', scope.tenantId)
+        .where('worker_id', '=', workerId),
+    );
     if (own !== undefined) return own;
-    return this.db
-      .sql(
-        `WITH ${VISIBLE_SITES}
-         SELECT w.* FROM workers w WHERE w.worker_id = @workerId AND EXISTS (
-           SELECT 1 FROM site_roster r JOIN visible v USING (site_id)
-             WHERE r.worker_id = w.worker_id AND r.tenant_id = w.tenant_id AND ${WORKER_IN_SCOPE})
-         ORDER BY w.tenant_id LIMIT 1`,
-      )
-      .get({ ...scoped(scope), workerId }) as WorkerRow | undefined;
+    return yield* firstRow(
+      this.db
+        .with('visible', visibleSites(scope))
+        .selectFrom('workers as w')
+        .selectAll('w')
+        .where('w.worker_id', '=', workerId)
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('site_roster as r')
+              .innerJoin('visible as v', 'v.site_id', 'r.site_id')
+              .select(sql.lit(1).as('one'))
+              .whereRef('r.worker_id', '=', 'w.worker_id')
+              .whereRef('r.tenant_id', '=', 'w.tenant_id')
+              .where(workerInScope(scope)),
+          ),
+        )
+        .orderBy('w.tenant_id')
+        .limit(1),
+    );
   }
 
   /** Only the tenant whose books hold a worker changes or removes them. */
-  #ownWorker(scope: TenantScope, workerId: string): WorkerRow {
-    const row = this.db
-      .sql('SELECT * FROM workers WHERE tenant_id = ? AND worker_id = ?')
-      .get(scope.tenantId, workerId) as WorkerRow | undefined;
+  *#ownWorker(scope: TenantScope, workerId: string): Work<WorkerRow> {
+    const row = yield* firstRow(
+      this.db
+        .selectFrom('workers')
+        .selectAll()
+        .where('tenant_id', '=', scope.tenantId)
+        .where('worker_id', '=', workerId),
+    );
     if (row === undefined) {
       throw new StoreError('not_found', `no worker ${workerId} registered by this tenant`, 'workerId');
     }
     return row;
   }
 
-  #worker(row: WorkerRow): Worker {
-    const cards = (
+  /** The workers with their cards, read in one query. */
+  *#workers(found: readonly WorkerRow[]): Work<Worker[]> {
+    if (found.length === 0) return [];
+    const cards = yield* rows(
       this.db
-        .sql('SELECT tech, card_id FROM cards WHERE tenant_id = ? AND worker_id = ? ORDER BY tech, card_id')
-        .all(row.tenant_id, row.worker_id) as { tech: CardRef['tech']; card_id: string }[]
-    ).map((c) => ({ tech: c.tech, id: c.card_id }) as CardRef);
-    return {
+        .selectFrom('cards')
+        .select(['tenant_id', 'worker_id', 'tech', 'card_id'])
+        .where('tenant_id', 'in', [...new Set(found.map((row) => row.tenant_id))])
+        .where('worker_id', 'in', [...new Set(found.map((row) => row.worker_id))])
+        .orderBy('tech')
+        .orderBy('card_id'),
+    );
+    return found.map((row) => ({
       workerId: row.worker_id,
       name: row.name,
-      employerCompanyId: row.employer_company_id,
+      employerCompanyId: row.employer_company_id as string,
       trades: JSON.parse(row.trades) as string[],
       trade: row.trade,
-      position: row.position,
-      cards,
-    };
+      position: row.position as Position | null,
+      cards: cards
+        .filter((c) => c.tenant_id === row.tenant_id && c.worker_id === row.worker_id)
+        .map((c) => ({ tech: c.tech, id: c.card_id }) as CardRef),
+    }));
   }
 
-  updateWorker(
-    scope: TenantScope,
-    workerId: string,
-    change: {
-      name?: string;
-      employerCompanyId?: string;
-      trades?: string[];
-      trade?: string | null;
-      position?: Position | null;
-    },
-  ): void {
-    const current = this.#ownWorker(scope, workerId);
+  updateWorker(scope: TenantScope, workerId: string, change: WorkerChange): Answer<E, void> {
+    return this.transaction(() => this.#updateWorker(scope, workerId, change));
+  }
+
+  *#updateWorker(scope: TenantScope, workerId: string, change: WorkerChange): Work<void> {
+    const current = yield* this.#ownWorker(scope, workerId);
     const trades =
       change.trades ??
       (change.trade === undefined
@@ -232,36 +304,40 @@ export abstract class WorkerBooks extends SiteBooks {
         : change.trade === null
           ? []
           : [change.trade]);
-    this.db.transaction(() => {
+    yield* execute(
       this.db
-        .sql(
-          `UPDATE workers SET name = ?, employer_company_id = ?, trade = ?, trades = ?, position = ?
-             WHERE tenant_id = ? AND worker_id = ?`,
-        )
-        .run(
-          change.name ?? current.name,
-          change.employerCompanyId ?? current.employer_company_id,
-          trades[0] ?? null,
-          JSON.stringify(trades),
-          change.position === undefined ? current.position : change.position,
-          scope.tenantId,
-          workerId,
-        );
-      // A record may take its trade from the worker's one registered trade.
-      for (const siteId of this.#rosterSites(scope.tenantId, workerId))
-        this.db.engine.run(queueWorkerRecords(this.db.engine, siteId, workerId));
-    });
+        .updateTable('workers')
+        .set({
+          name: change.name ?? current.name,
+          employer_company_id: change.employerCompanyId ?? current.employer_company_id,
+          trade: trades[0] ?? null,
+          trades: JSON.stringify(trades),
+          position: change.position === undefined ? current.position : change.position,
+        })
+        .where('tenant_id', '=', scope.tenantId)
+        .where('worker_id', '=', workerId),
+    );
+    // A record may take its trade from the worker's one registered trade.
+    for (const siteId of yield* this.#rosterSites(scope.tenantId, workerId)) {
+      yield* queueWorkerRecords(this.engine, siteId, workerId);
+    }
   }
 
   /** Removes a worker, their cards and roster places; their taps and records stay. Returns the sites whose roster changed. */
-  removeWorker(scope: TenantScope, workerId: string): string[] {
-    this.#ownWorker(scope, workerId);
-    return this.db.transaction(() => {
-      const sites = this.#rosterSites(scope.tenantId, workerId);
-      this.db.sql('DELETE FROM cards WHERE tenant_id = ? AND worker_id = ?').run(scope.tenantId, workerId);
-      this.db.sql('DELETE FROM site_roster WHERE tenant_id = ? AND worker_id = ?').run(scope.tenantId, workerId);
-      this.db.sql('DELETE FROM workers WHERE tenant_id = ? AND worker_id = ?').run(scope.tenantId, workerId);
-      for (const siteId of sites) this.bumpRoster(siteId);
+  removeWorker(scope: TenantScope, workerId: string): Answer<E, string[]> {
+    const self = this;
+    const db = this.db;
+    return this.transaction(function* () {
+      yield* self.#ownWorker(scope, workerId);
+      const sites = yield* self.#rosterSites(scope.tenantId, workerId);
+      yield* execute(db.deleteFrom('cards').where('tenant_id', '=', scope.tenantId).where('worker_id', '=', workerId));
+      yield* execute(
+        db.deleteFrom('site_roster').where('tenant_id', '=', scope.tenantId).where('worker_id', '=', workerId),
+      );
+      yield* execute(
+        db.deleteFrom('workers').where('tenant_id', '=', scope.tenantId).where('worker_id', '=', workerId),
+      );
+      for (const siteId of sites) yield* self.bumpRoster(siteId);
       return sites;
     });
   }
@@ -272,15 +348,27 @@ export abstract class WorkerBooks extends SiteBooks {
    * unresolved taps at the sites the tenant sees to the worker, queueing their records. Returns
    * the sites whose roster changed and how many taps were resolved.
    */
-  addCard(card: CardRef, workerId: WorkerId, scope?: TenantScope): { sites: string[]; resolvedTaps: number } {
+  addCard(
+    card: CardRef,
+    workerId: WorkerId,
+    scope?: TenantScope,
+  ): Answer<E, { sites: string[]; resolvedTaps: number }> {
     if (card.tech === 'qr') {
       throw new StoreError('invalid', `a QR code names its worker (${card.id}); only a card is bound`, 'card');
     }
-    return this.db.transaction(() => {
-      const tenantId = scope === undefined ? this.#onlyTenantOf(workerId) : this.#ownWorker(scope, workerId).tenant_id;
-      const owner = this.db
-        .sql('SELECT worker_id FROM cards WHERE tenant_id = ? AND tech = ? AND card_id = ?')
-        .get(tenantId, card.tech, card.id) as { worker_id: string } | undefined;
+    const self = this;
+    const db = this.db;
+    return this.transaction(function* () {
+      const tenantId =
+        scope === undefined ? yield* self.#onlyTenantOf(workerId) : (yield* self.#ownWorker(scope, workerId)).tenant_id;
+      const owner = yield* firstRow(
+        db
+          .selectFrom('cards')
+          .select('worker_id')
+          .where('tenant_id', '=', tenantId)
+          .where('tech', '=', card.tech)
+          .where('card_id', '=', card.id),
+      );
       if (owner !== undefined) {
         throw new StoreError(
           'conflict',
@@ -290,19 +378,22 @@ export abstract class WorkerBooks extends SiteBooks {
           'card',
         );
       }
-      this.db
-        .sql('INSERT INTO cards (tenant_id, tech, card_id, worker_id) VALUES (?, ?, ?, ?)')
-        .run(tenantId, card.tech, card.id, workerId);
-      const sites = this.#rosterSites(tenantId, workerId);
-      for (const siteId of sites) this.bumpRoster(siteId);
-      const resolvedTaps = scope === undefined ? 0 : this.#resolveCardTaps(scope, card, workerId);
+      yield* execute(
+        db.insertInto('cards').values({ tenant_id: tenantId, tech: card.tech, card_id: card.id, worker_id: workerId }),
+      );
+      const sites = yield* self.#rosterSites(tenantId, workerId);
+      for (const siteId of sites) yield* self.bumpRoster(siteId);
+      const resolvedTaps = scope === undefined ? 0 : yield* self.#resolveTaps(scope, card.tech, card.id, workerId);
       return { sites, resolvedTaps };
     });
   }
 
   /** For the server's own seeding (demo, tests): the one tenant whose books hold the worker. */
-  #onlyTenantOf(workerId: string): string {
-    const tenants = this.db.sql('SELECT tenant_id FROM workers WHERE worker_id = ?').pluck().all(workerId) as string[];
+  *#onlyTenantOf(workerId: string): Work<string> {
+    const tenants = yield* mapRows(
+      this.db.selectFrom('workers').select('tenant_id').where('worker_id', '=', workerId),
+      (row) => row.tenant_id,
+    );
     if (tenants.length !== 1) {
       throw new StoreError(
         'invalid',
@@ -313,50 +404,63 @@ export abstract class WorkerBooks extends SiteBooks {
     return tenants[0] as string;
   }
 
-  #resolveCardTaps(scope: TenantScope, card: CardRef, workerId: string): number {
-    const resolved = this.db
-      .sql(
-        `WITH ${VISIBLE_SITES}
-         UPDATE taps SET worker_id = @workerId
-           WHERE tech = @tech AND card_id = @cardId AND worker_id IS NULL
-             AND site_id IN (SELECT site_id FROM visible)
-         RETURNING site_id, working_day`,
-      )
-      .all({ ...scoped(scope), workerId, tech: card.tech, cardId: card.id }) as {
-      site_id: string;
-      working_day: string;
-    }[];
-    this.db.engine.run(
-      queueRecords(
-        this.db.engine,
-        resolved.map((row) => ({ siteId: row.site_id, workerId, workingDay: row.working_day })),
-      ),
+  /** The card's (or QR code's) unresolved taps at the sites the scope sees become the worker's; their records are queued. */
+  *#resolveTaps(scope: TenantScope, tech: string, cardId: string, workerId: string): Work<number> {
+    const resolved = yield* rows(
+      this.db
+        .with('visible', visibleSites(scope))
+        .updateTable('taps')
+        .set({ worker_id: workerId })
+        .where('tech', '=', tech)
+        .where('card_id', '=', cardId)
+        .where('worker_id', 'is', null)
+        .where('site_id', 'in', (eb) => eb.selectFrom('visible').select('visible.site_id'))
+        .returning(['site_id', 'working_day']),
+    );
+    yield* queueRecords(
+      this.engine,
+      resolved.map((row) => ({ siteId: row.site_id as string, workerId, workingDay: row.working_day as string })),
     );
     return resolved.length;
   }
 
-  removeCard(scope: TenantScope, card: CardRef): string[] {
-    const row = this.db
-      .sql('SELECT worker_id FROM cards WHERE tenant_id = ? AND tech = ? AND card_id = ?')
-      .get(scope.tenantId, card.tech, card.id) as { worker_id: string } | undefined;
-    // Another tenant's card is as invisible here as one that does not exist, and so is its holder.
-    if (row === undefined) {
-      throw new StoreError('not_found', `no card ${card.tech}:${card.id} held by this tenant's workers`, 'card');
-    }
-    return this.db.transaction(() => {
-      this.db
-        .sql('DELETE FROM cards WHERE tenant_id = ? AND tech = ? AND card_id = ?')
-        .run(scope.tenantId, card.tech, card.id);
-      const sites = this.#rosterSites(scope.tenantId, row.worker_id);
-      for (const siteId of sites) this.bumpRoster(siteId);
+  removeCard(scope: TenantScope, card: CardRef): Answer<E, string[]> {
+    const self = this;
+    const db = this.db;
+    return this.transaction(function* () {
+      const row = yield* firstRow(
+        db
+          .selectFrom('cards')
+          .select('worker_id')
+          .where('tenant_id', '=', scope.tenantId)
+          .where('tech', '=', card.tech)
+          .where('card_id', '=', card.id),
+      );
+      // Another tenant's card is as invisible here as one that does not exist, and so is its holder.
+      if (row === undefined) {
+        throw new StoreError('not_found', `no card ${card.tech}:${card.id} held by this tenant's workers`, 'card');
+      }
+      yield* execute(
+        db
+          .deleteFrom('cards')
+          .where('tenant_id', '=', scope.tenantId)
+          .where('tech', '=', card.tech)
+          .where('card_id', '=', card.id),
+      );
+      const sites = yield* self.#rosterSites(scope.tenantId, row.worker_id);
+      for (const siteId of sites) yield* self.bumpRoster(siteId);
       return sites;
     });
   }
 
-  #rosterSites(tenantId: string, workerId: string): string[] {
-    return this.db
-      .sql('SELECT site_id FROM site_roster WHERE tenant_id = ? AND worker_id = ?')
-      .pluck()
-      .all(tenantId, workerId) as string[];
+  *#rosterSites(tenantId: string, workerId: string): Work<string[]> {
+    return yield* mapRows(
+      this.db
+        .selectFrom('site_roster')
+        .select('site_id')
+        .where('tenant_id', '=', tenantId)
+        .where('worker_id', '=', workerId),
+      (row) => row.site_id,
+    );
   }
 }

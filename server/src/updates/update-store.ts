@@ -1,6 +1,6 @@
 import type { SqliteDb } from '../store/sqlite-db.js';
 import { StoreError } from '../store/store-error.js';
-import { bumpTerminalConfig } from '../store/terminal-books.js';
+import { bumpTerminalConfig } from '../store/version-counter.js';
 
 /** A terminal release as published: its tarball is `<version>.tar.gz` in the updates folder. */
 export interface Release {
@@ -85,7 +85,7 @@ export class UpdateStore {
                requested_at = excluded.requested_at`,
           )
           .run(terminalId, version, url, at);
-        bumpTerminalConfig(this.#db, terminalId);
+        this.#db.engine.run(bumpTerminalConfig(this.#db.engine, terminalId));
       }
       return [...terminalIds];
     });
@@ -99,7 +99,7 @@ export class UpdateStore {
         .filter((terminalId) => terminalIds === undefined || terminalIds.includes(terminalId));
       for (const terminalId of offered) {
         this.#db.sql('DELETE FROM terminal_updates WHERE terminal_id = ?').run(terminalId);
-        bumpTerminalConfig(this.#db, terminalId);
+        this.#db.engine.run(bumpTerminalConfig(this.#db.engine, terminalId));
       }
       return offered;
     });

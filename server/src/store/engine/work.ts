@@ -30,3 +30,24 @@ export function* firstRow<R>(query: Compilable<R> | CompiledQuery<R>): Work<R | 
 export function* execute(query: Compilable | CompiledQuery): Work<number> {
   return (yield compiled(query)).affected;
 }
+
+/** Every row the query returns, each made into what the store answers. */
+export function* mapRows<R, T>(query: Compilable<R> | CompiledQuery<R>, map: (row: R) => T): Work<T[]> {
+  return (yield* rows(query)).map(map);
+}
+
+/** The first row the query returns made into what the store answers, or null when there is none. */
+export function* mapFirst<R, T>(query: Compilable<R> | CompiledQuery<R>, map: (row: R) => T): Work<T | null> {
+  const row = yield* firstRow(query);
+  return row === undefined ? null : map(row);
+}
+
+/** Runs a change that must touch a row; `missing` says what was not there when none was. */
+export function* mustChange(query: Compilable | CompiledQuery, missing: () => Error): Work<void> {
+  if ((yield* execute(query)) === 0) throw missing();
+}
+
+/** The work's answer made into another. */
+export function* mapWork<A, B>(work: Work<A>, map: (answer: A) => B): Work<B> {
+  return map(yield* work);
+}

@@ -1,12 +1,12 @@
 import { ccusDeadline, ccusToday, workingDay } from '@ccus-gate/protocol';
-import type { CcusOutbox } from '../ccus/outbox-store.js';
+import type { OutboxSteps } from '../ccus/outbox-store.js';
 import { queueRecords } from '../records/record-queue.js';
 import { redateTap, untrustedTaps } from '../records/redate-taps.js';
 import { workerRole } from '../records/worker-role.js';
 import type { Position } from '../store/directory-store.js';
-import type { SqliteEngine } from '../store/engine/sqlite-engine.js';
+import type { StoreEngine } from '../store/engine/store-engine.js';
+import { execute, firstRow, type Work } from '../store/engine/work.js';
 import type { RecordKey } from '../store/record-queries.js';
-import type { SqliteDb } from '../store/sqlite-db.js';
 import { StoreError } from '../store/store-error.js';
 
 /** A change to a record's times, as a person gives it. */
@@ -35,21 +35,22 @@ export type Change =
  */
 
 /** Whether the change may be made now: CCUS still takes the day it is for, and times fit it. */
-export function checkChange(db: SqliteDb, key: RecordKey, change: Change): void {
+export function* checkChange(engine: StoreEngine, key: RecordKey, change: Change): Work<void> {
   switch (change.kind) {
     case 'add_day':
     case 'set_times':
     case 'confirm_clock':
-      checkTimes(db, { ...key, firstIn: change.firstIn, lastOut: change.lastOut, reason: '' });
+      yield* checkTimes(engine, { ...key, firstIn: change.firstIn, lastOut: change.lastOut, reason: '' });
       return;
     case 'set_trade':
-      checkOpen(db, key.workingDay);
-      if (change.trade !== null) checkTrade(db, key, change.trade);
+      checkOpen(engine, key.workingDay);
+      if (change.trade !== null) yield* checkTrade(engine, key, change.trade);
       return;
     case 'set_tap_time': {
       const at = Date.parse(change.at);
-      if (at > db.now().getTime()) throw new StoreError('invalid', `${change.at} is in the future`, 'at');
-      checkOpen(db, dayAt(db, key.siteId, change.at), 'at');
+      if (at > engine.now().getTime()) throw new StoreError('invalid', `${change.at} is in the future`, 'at');
+      const site = yield* siteRule(engine, key.siteId);
+      checkOpen(engine, dayAt(site, change.at), 'at');
       return;
     }
     case 'void_tap':
@@ -58,16 +59,16 @@ export function checkChange(db: SqliteDb, key: RecordKey, change: Change): void 
 }
 
 /** CCUS still takes input for the day: not in the future, not past the end of the month after it. */
-function checkOpen(db: SqliteDb, day: string, field = 'workingDay'): void {
-  const today = ccusToday(db.now());
+function checkOpen(engine: StoreEngine, day: string, field = 'workingDay'): void {
+  const today = ccusToday(engine.now());
   if (day > today) throw new StoreError('invalid', `${day} is in the future`, field);
   const deadline = ccusDeadline(day);
   if (today > deadline)
     throw new StoreError('invalid', `CCUS took input for ${day} until ${deadline}; it is closed`, field);
 }
 
-function checkTrade(db: SqliteDb, key: RecordKey, trade: string): void {
-  const registered = db.engine.run(workerRole(db.engine, key)).registeredTrades;
+function* checkTrade(engine: StoreEngine, key: RecordKey, trade: string): Work<void> {
+  const registered = (yield* workerRole(engine, key)).registeredTrades;
   if (registered.length > 0 && !registered.includes(trade)) {
     throw new StoreError(
       'invalid',
@@ -77,26 +78,36 @@ function checkTrade(db: SqliteDb, key: RecordKey, trade: string): void {
   }
 }
 
-function dayAt(db: SqliteDb, siteId: string, at: string): string {
-  const rule = db.sql('SELECT time_zone, day_boundary FROM sites WHERE site_id = ?').get(siteId) as {
-    time_zone: string;
-    day_boundary: string;
-  };
-  return workingDay(new Date(at), { timeZone: rule.time_zone, dayBoundary: rule.day_boundary });
+interface SiteRule {
+  time_zone: string;
+  day_boundary: string;
+  max_shift_hours: number;
 }
+
+function* siteRule(engine: StoreEngine, siteId: string): Work<SiteRule> {
+  const site = yield* firstRow(
+    engine.db
+      .selectFrom('sites')
+      .select(['time_zone', 'day_boundary', 'max_shift_hours'])
+      .where('site_id', '=', siteId),
+  );
+  if (site === undefined) throw new StoreError('not_found', `no site ${siteId}`, 'siteId');
+  return site;
+}
+
+const dayAt = (site: SiteRule, at: string): string =>
+  workingDay(new Date(at), { timeZone: site.time_zone, dayBoundary: site.day_boundary });
 
 /**
  * Times must lie in the working day they are for (an exit may run past the day boundary
  * within the site's maximum shift, as a night shift does), entry before exit, within CCUS's
  * deadline.
  */
-export function checkTimes(db: SqliteDb, change: TimesChange): void {
-  checkOpen(db, change.workingDay);
-  const site = db.sql('SELECT max_shift_hours FROM sites WHERE site_id = ?').get(change.siteId) as {
-    max_shift_hours: number;
-  };
+export function* checkTimes(engine: StoreEngine, change: TimesChange): Work<void> {
+  checkOpen(engine, change.workingDay);
+  const site = yield* siteRule(engine, change.siteId);
   if (change.firstIn !== null) {
-    const day = dayAt(db, change.siteId, change.firstIn);
+    const day = dayAt(site, change.firstIn);
     if (day !== change.workingDay) {
       throw new StoreError(
         'invalid',
@@ -106,7 +117,7 @@ export function checkTimes(db: SqliteDb, change: TimesChange): void {
     }
   }
   if (change.lastOut !== null) {
-    const day = dayAt(db, change.siteId, change.lastOut);
+    const day = dayAt(site, change.lastOut);
     const withinShift =
       change.firstIn !== null &&
       Date.parse(change.lastOut) - Date.parse(change.firstIn) <= site.max_shift_hours * 3_600_000;
@@ -123,47 +134,68 @@ export function checkTimes(db: SqliteDb, change: TimesChange): void {
   }
 }
 
-export function applyChange(
-  db: SqliteDb,
-  outbox: CcusOutbox<SqliteEngine>,
+export function* applyChange(
+  engine: StoreEngine,
+  outbox: OutboxSteps,
   id: number,
   key: RecordKey,
   change: Change,
-): void {
+): Work<void> {
+  const { db } = engine;
   const touched: RecordKey[] = [key];
+  const override = { site_id: key.siteId, worker_id: key.workerId, working_day: key.workingDay, correction_id: id };
   switch (change.kind) {
     case 'add_day':
     case 'set_times':
     case 'confirm_clock':
-      db.sql(
-        `INSERT INTO record_overrides (site_id, worker_id, working_day, first_in, last_out, correction_id)
-           VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
-             first_in = excluded.first_in, last_out = excluded.last_out, correction_id = excluded.correction_id`,
-      ).run(key.siteId, key.workerId, key.workingDay, change.firstIn, change.lastOut, id);
+      yield* execute(
+        db
+          .insertInto('record_overrides')
+          .values({ ...override, first_in: change.firstIn, last_out: change.lastOut })
+          .onConflict((conflict) =>
+            conflict.columns(['site_id', 'worker_id', 'working_day']).doUpdateSet((eb) => ({
+              first_in: eb.ref('excluded.first_in'),
+              last_out: eb.ref('excluded.last_out'),
+              correction_id: eb.ref('excluded.correction_id'),
+            })),
+          ),
+      );
       break;
     case 'set_trade':
-      db.sql(
-        `INSERT INTO record_overrides (site_id, worker_id, working_day, trade, position, correction_id)
-           VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (site_id, worker_id, working_day) DO UPDATE SET
-             trade = excluded.trade, position = excluded.position, correction_id = excluded.correction_id`,
-      ).run(key.siteId, key.workerId, key.workingDay, change.trade, change.position, id);
+      yield* execute(
+        db
+          .insertInto('record_overrides')
+          .values({ ...override, trade: change.trade, position: change.position })
+          .onConflict((conflict) =>
+            conflict.columns(['site_id', 'worker_id', 'working_day']).doUpdateSet((eb) => ({
+              trade: eb.ref('excluded.trade'),
+              position: eb.ref('excluded.position'),
+              correction_id: eb.ref('excluded.correction_id'),
+            })),
+          ),
+      );
       break;
     case 'void_tap':
-      db.sql('UPDATE taps SET void_correction = ? WHERE terminal_id = ? AND seq = ?').run(
-        id,
-        change.terminalId,
-        change.seq,
+      yield* execute(
+        db
+          .updateTable('taps')
+          .set({ void_correction: id })
+          .where('terminal_id', '=', change.terminalId)
+          .where('seq', '=', change.seq),
       );
       break;
     case 'set_tap_time': {
-      const tap = db
-        .sql('SELECT boot_id, mono FROM taps WHERE terminal_id = ? AND seq = ?')
-        .get(change.terminalId, change.seq) as { boot_id: string; mono: number };
+      const tap = yield* firstRow(
+        db
+          .selectFrom('taps')
+          .select(['boot_id', 'mono'])
+          .where('terminal_id', '=', change.terminalId)
+          .where('seq', '=', change.seq),
+      );
+      if (tap === undefined) throw new StoreError('not_found', `no tap ${change.terminalId}/${change.seq}`, 'seq');
       const offsetMs = Date.parse(change.at) - tap.mono;
-      for (const row of db.engine.run(untrustedTaps(db.engine, change.terminalId, tap.boot_id))) {
-        const moved = db.engine.run(redateTap(db.engine, row, offsetMs));
+      for (const row of yield* untrustedTaps(engine, change.terminalId, tap.boot_id)) {
+        const moved = yield* redateTap(engine, row, offsetMs);
         if (moved.workerId === null) continue;
         for (const day of moved.days) touched.push({ siteId: moved.siteId, workerId: moved.workerId, workingDay: day });
       }
@@ -171,6 +203,6 @@ export function applyChange(
     }
   }
   // A person has fixed it: a record CCUS refused may go again.
-  outbox.release(key, ['refused']);
-  db.engine.run(queueRecords(db.engine, touched));
+  yield* outbox.release(key, ['refused']);
+  yield* queueRecords(engine, touched);
 }

@@ -1,4 +1,5 @@
-import type { SqliteDb } from './sqlite-db.js';
+import type { StoreEngine } from './engine/store-engine.js';
+import { execute, mapRows, type Work } from './engine/work.js';
 import type { TenantScope } from './tenant-scope.js';
 
 export interface AuditEntry {
@@ -12,69 +13,78 @@ export interface AuditEntry {
   after: unknown;
 }
 
+const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
+
+/** The day after a YYYY-MM-DD day. */
+const dayAfter = (day: string): string =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
 /**
  * The tenant's audit trail: who changed what, when and why, with before and after; every
  * correction, approval and change to its books writes one line, and nothing removes any.
  */
 export class AuditLog {
-  readonly #db: SqliteDb;
+  readonly #engine: StoreEngine;
 
-  constructor(db: SqliteDb) {
-    this.#db = db;
+  constructor(engine: StoreEngine) {
+    this.#engine = engine;
   }
 
-  write(
+  /** One line, in the transaction of the change it is about. */
+  *write(
     actor: { tenantId: string | null; name: string },
     action: string,
     target: string,
     reason: string | null,
     before: unknown,
     after: unknown,
-  ): void {
-    this.#db
-      .sql(
-        'INSERT INTO audit_log (at, tenant_id, actor, action, target, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        this.#db.iso(),
-        actor.tenantId,
-        actor.name,
+  ): Work<void> {
+    yield* execute(
+      this.#engine.db.insertInto('audit_log').values({
+        at: this.#engine.now().toISOString(),
+        tenant_id: actor.tenantId,
+        actor: actor.name,
         action,
         target,
         reason,
-        before === null || before === undefined ? null : JSON.stringify(before),
-        after === null || after === undefined ? null : JSON.stringify(after),
-      );
+        before: json(before),
+        after: json(after),
+      }),
+    );
   }
 
   /**
    * The tenant's audit trail, newest first: optionally one kind of action, days (YYYY-MM-DD,
    * UTC, inclusive) and text found in who did it, what it was done to, or why.
    */
-  entries(
+  *entries(
     scope: TenantScope,
     filter: { limit: number; offset: number; action?: string; from?: string; to?: string; text?: string },
-  ): AuditEntry[] {
-    const rows = this.#db
-      .sql(
-        `SELECT * FROM audit_log WHERE tenant_id = @tenantId
-           AND (@action IS NULL OR action = @action)
-           AND (@from IS NULL OR at >= @from) AND (@to IS NULL OR at < date(@to, '+1 day'))
-           AND (@text IS NULL OR instr(actor, @text) > 0 OR instr(target, @text) > 0 OR instr(coalesce(reason, ''), @text) > 0)
-         ORDER BY id DESC LIMIT @limit OFFSET @offset`,
-      )
-      .all({ action: null, from: null, to: null, text: null, ...scope, ...filter }) as {
-      id: number;
-      at: string;
-      actor: string;
-      action: string;
-      target: string;
-      reason: string | null;
-      before: string | null;
-      after: string | null;
-    }[];
-    return rows.map((row) => ({
-      id: row.id,
+  ): Work<AuditEntry[]> {
+    // Found as written, case and all: SQLite's instr, PostgreSQL's strpos.
+    const find = this.#engine.kind === 'sqlite' ? 'instr' : 'strpos';
+    let query = this.#engine.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('tenant_id', '=', scope.tenantId)
+      .orderBy('id', 'desc')
+      .limit(filter.limit)
+      .offset(filter.offset);
+    if (filter.action != null) query = query.where('action', '=', filter.action);
+    if (filter.from != null) query = query.where('at', '>=', filter.from);
+    if (filter.to != null) query = query.where('at', '<', dayAfter(filter.to));
+    const text = filter.text;
+    if (text != null) {
+      query = query.where((eb) =>
+        eb.or([
+          eb(eb.fn<number>(find, ['actor', eb.val(text)]), '>', 0),
+          eb(eb.fn<number>(find, ['target', eb.val(text)]), '>', 0),
+          eb(eb.fn<number>(find, [eb.fn.coalesce('reason', eb.val('')), eb.val(text)]), '>', 0),
+        ]),
+      );
+    }
+    return yield* mapRows(query, (row) => ({
+      id: Number(row.id),
       at: row.at,
       actor: row.actor,
       action: row.action,

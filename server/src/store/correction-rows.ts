@@ -1,5 +1,6 @@
-import type { SqliteDb } from './sqlite-db.js';
-import { scoped, type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
+import type { StoreEngine } from './engine/store-engine.js';
+import { firstRow, mapFirst, mapRows, pageLimit, type Work } from './engine/work.js';
+import { type TenantScope, visibleSites } from './tenant-scope.js';
 
 export type CorrectionKind =
   | 'add_day'
@@ -43,7 +44,7 @@ export interface Correction {
 
 /** A correction as stored. */
 export interface CorrectionRow {
-  id: number;
+  id: number | null;
   tenant_id: string;
   site_id: string;
   worker_id: string | null;
@@ -62,7 +63,7 @@ export interface CorrectionRow {
 
 export function correctionFromRow(row: CorrectionRow): Correction {
   return {
-    id: row.id,
+    id: Number(row.id),
     kind: row.kind,
     state: row.state,
     siteId: row.site_id,
@@ -81,8 +82,8 @@ export function correctionFromRow(row: CorrectionRow): Correction {
 }
 
 /** Keeps a new correction; returns its id. */
-export function insertCorrection(
-  db: SqliteDb,
+export function* insertCorrection(
+  engine: StoreEngine,
   actor: Actor,
   c: {
     kind: CorrectionKind;
@@ -94,58 +95,56 @@ export function insertCorrection(
     before: unknown;
     after: unknown;
   },
-): number {
-  const result = db
-    .sql(
-      `INSERT INTO corrections (tenant_id, site_id, worker_id, working_day, kind, state, actor, reason, before, after, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      actor.tenantId,
-      c.siteId,
-      c.workerId,
-      c.workingDay,
-      c.kind,
-      c.state,
-      actor.name,
-      c.reason,
-      c.before === null ? null : JSON.stringify(c.before),
-      JSON.stringify(c.after),
-      db.iso(),
-    );
-  return Number(result.lastInsertRowid);
+): Work<number> {
+  const made = yield* firstRow(
+    engine.db
+      .insertInto('corrections')
+      .values({
+        tenant_id: actor.tenantId,
+        site_id: c.siteId,
+        worker_id: c.workerId,
+        working_day: c.workingDay,
+        kind: c.kind,
+        state: c.state,
+        actor: actor.name,
+        reason: c.reason,
+        before: c.before === null ? null : JSON.stringify(c.before),
+        after: JSON.stringify(c.after),
+        created_at: engine.now().toISOString(),
+      })
+      .returning('id'),
+  );
+  return Number(made?.id);
 }
 
-export function correctionById(db: SqliteDb, id: number): Correction {
-  return correctionFromRow(db.sql('SELECT * FROM corrections WHERE id = ?').get(id) as CorrectionRow);
+export function* correctionById(engine: StoreEngine, id: number): Work<Correction> {
+  const row = yield* firstRow(engine.db.selectFrom('corrections').selectAll().where('id', '=', id));
+  return correctionFromRow(row as CorrectionRow);
 }
 
 /** The corrections at the sites a tenant sees: the prime's every one there, a subcontractor's its own. */
-export function visibleCorrections(
-  db: SqliteDb,
+const visible = (engine: StoreEngine, scope: TenantScope) =>
+  engine.db
+    .with('visible', visibleSites(scope))
+    .selectFrom('corrections as c')
+    .innerJoin('visible as v', 'v.site_id', 'c.site_id')
+    .selectAll('c')
+    .where((eb) => eb.or([eb('v.scope', '=', 'prime'), eb('c.tenant_id', '=', scope.tenantId)]));
+
+export function* visibleCorrections(
+  engine: StoreEngine,
   scope: TenantScope,
   filter: { siteId?: string; state?: CorrectionState; limit: number; offset: number },
-): Correction[] {
-  const rows = db
-    .sql(
-      `WITH ${VISIBLE_SITES}
-       SELECT c.* FROM corrections c JOIN visible v USING (site_id)
-         WHERE (v.scope = 'prime' OR c.tenant_id = @tenantId)
-           AND (@siteId IS NULL OR c.site_id = @siteId) AND (@state IS NULL OR c.state = @state)
-         ORDER BY c.id DESC LIMIT @limit OFFSET @offset`,
-    )
-    .all({ siteId: null, state: null, ...scoped(scope), ...filter }) as CorrectionRow[];
-  return rows.map(correctionFromRow);
+): Work<Correction[]> {
+  let query = visible(engine, scope).orderBy('c.id', 'desc').limit(pageLimit(filter.limit)).offset(filter.offset);
+  if (filter.siteId != null) query = query.where('c.site_id', '=', filter.siteId);
+  if (filter.state != null) query = query.where('c.state', '=', filter.state);
+  return yield* mapRows(query, (row) => correctionFromRow(row as CorrectionRow));
 }
 
 /** One correction, if the tenant sees it (as for the list); null otherwise. */
-export function visibleCorrection(db: SqliteDb, scope: TenantScope, id: number): Correction | null {
-  const found = db
-    .sql(
-      `WITH ${VISIBLE_SITES}
-       SELECT c.* FROM corrections c JOIN visible v USING (site_id)
-         WHERE c.id = @id AND (v.scope = 'prime' OR c.tenant_id = @tenantId)`,
-    )
-    .get({ ...scoped(scope), id }) as CorrectionRow | undefined;
-  return found === undefined ? null : correctionFromRow(found);
+export function* visibleCorrection(engine: StoreEngine, scope: TenantScope, id: number): Work<Correction | null> {
+  return yield* mapFirst(visible(engine, scope).where('c.id', '=', id), (row) =>
+    correctionFromRow(row as CorrectionRow),
+  );
 }

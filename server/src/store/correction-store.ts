@@ -1,5 +1,5 @@
 import type { CardRef, WorkerId } from '@ccus-gate/protocol';
-import type { CcusOutbox } from '../ccus/outbox-store.js';
+import type { OutboxSteps } from '../ccus/outbox-store.js';
 import { applyChange, type Change, checkChange, type TimesChange } from '../corrections/apply-correction.js';
 import type { RedatedTapRow } from '../records/redate-taps.js';
 import { type AuditEntry, AuditLog } from './audit-log.js';
@@ -14,11 +14,12 @@ import {
   visibleCorrections,
 } from './correction-rows.js';
 import type { DirectoryStore, Position, SiteAccess } from './directory-store.js';
-import type { SqliteEngine } from './engine/sqlite-engine.js';
+import { EngineStore } from './engine/engine-store.js';
+import type { Answer, StoreEngine } from './engine/store-engine.js';
+import { execute, firstRow, type Work } from './engine/work.js';
 import type { RecordKey, RecordQueries } from './record-queries.js';
-import type { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './store-error.js';
-import { scoped, type TenantScope, VISIBLE_SITES } from './tenant-scope.js';
+import { type TenantScope, visibleSites } from './tenant-scope.js';
 
 export type { TimesChange } from '../corrections/apply-correction.js';
 export type { AuditEntry } from './audit-log.js';
@@ -35,37 +36,34 @@ interface TapRow extends RedatedTapRow {
   void_correction: number | null;
 }
 
+type Decided = Correction & { sites: string[]; resolvedTaps: number };
+
 /**
  * A person's word on work records: a missed day added, times fixed, an unknown card bound
  * to its worker, an unsynchronised clock's times confirmed. Each is kept with who, when,
  * why, before and after. A subcontractor's entries wait for the prime contractor's
  * approval; the prime's own apply at once.
  */
-export class CorrectionStore {
-  readonly #db: SqliteDb;
-  readonly #directory: DirectoryStore<SqliteEngine>;
-  readonly #queries: RecordQueries;
-  readonly #outbox: CcusOutbox<SqliteEngine>;
+export class CorrectionStore<E extends StoreEngine = StoreEngine> extends EngineStore<E> {
+  readonly #directory: DirectoryStore<E>;
+  readonly #queries: RecordQueries<E>;
+  readonly #outbox: OutboxSteps;
   readonly #log: AuditLog;
 
-  constructor(
-    db: SqliteDb,
-    directory: DirectoryStore<SqliteEngine>,
-    queries: RecordQueries,
-    outbox: CcusOutbox<SqliteEngine>,
-  ) {
-    this.#log = new AuditLog(db);
-    this.#db = db;
+  constructor(engine: E, directory: DirectoryStore<E>, queries: RecordQueries<E>, outbox: OutboxSteps) {
+    super(engine);
+    this.#log = new AuditLog(engine);
     this.#directory = directory;
     this.#queries = queries;
     this.#outbox = outbox;
   }
 
   /** Adds a day the worker worked but the taps do not show (a forgotten card, no terminal). */
-  addDay(actor: Actor, change: TimesChange): Correction {
-    return this.#db.transaction(() => {
-      const access = this.#mayCorrect(actor, change);
-      if (this.#queries.recordByKey(change) !== null) {
+  addDay(actor: Actor, change: TimesChange): Answer<E, Correction> {
+    const self = this;
+    return this.transaction(function* () {
+      const access = yield* self.#mayCorrect(actor, change);
+      if ((yield* self.#queries.recordByKeyWork(change)) !== null) {
         throw new StoreError(
           'conflict',
           `a record for worker ${change.workerId} on ${change.workingDay} exists already: correct its times instead`,
@@ -74,7 +72,7 @@ export class CorrectionStore {
       }
       if (change.firstIn === null)
         throw new StoreError('invalid', 'an added day needs at least its entry time', 'firstIn');
-      return this.#propose(actor, access, change, change.reason, null, {
+      return yield* self.#propose(actor, access, change, change.reason, null, {
         kind: 'add_day',
         firstIn: change.firstIn,
         lastOut: change.lastOut,
@@ -87,10 +85,11 @@ export class CorrectionStore {
    * taps do not show whole: a forgotten card (a day added) or a forgotten exit (times set). It
    * always waits for the site's prime contractor, whoever the worker's employer is.
    */
-  claimDay(actor: Actor, change: TimesChange): Correction {
-    return this.#db.transaction(() => {
-      const access = this.#mayCorrect(actor, change);
-      const existing = this.#queries.recordByKey(change);
+  claimDay(actor: Actor, change: TimesChange): Answer<E, Correction> {
+    const self = this;
+    return this.transaction(function* () {
+      const access = yield* self.#mayCorrect(actor, change);
+      const existing = yield* self.#queries.recordByKeyWork(change);
       if (existing === null) {
         if (change.firstIn === null) throw new StoreError('invalid', 'a missed day needs its entry time', 'firstIn');
         const after = {
@@ -99,7 +98,7 @@ export class CorrectionStore {
           lastOut: change.lastOut,
           byWorker: true as const,
         };
-        return this.#propose(actor, access, change, change.reason, null, after, true);
+        return yield* self.#propose(actor, access, change, change.reason, null, after, true);
       }
       const times = {
         firstIn: change.firstIn ?? existing.firstIn,
@@ -107,7 +106,7 @@ export class CorrectionStore {
       };
       const before = { firstIn: existing.firstIn, lastOut: existing.lastOut };
       const after = { kind: 'set_times' as const, ...times, byWorker: true as const };
-      return this.#propose(actor, access, change, change.reason, before, after, true);
+      return yield* self.#propose(actor, access, change, change.reason, before, after, true);
     });
   }
 
@@ -117,16 +116,17 @@ export class CorrectionStore {
   }
 
   /** Sets the entry or exit time of an existing record (a missed exit, a wrong time). */
-  setTimes(actor: Actor, change: TimesChange): Correction {
-    return this.#db.transaction(() => {
-      const access = this.#mayCorrect(actor, change);
-      const existing = this.#queries.record(actor, change);
+  setTimes(actor: Actor, change: TimesChange): Answer<E, Correction> {
+    const self = this;
+    return this.transaction(function* () {
+      const access = yield* self.#mayCorrect(actor, change);
+      const existing = yield* self.#queries.recordWork(actor, change);
       const merged = {
         ...change,
         firstIn: change.firstIn ?? existing.firstIn,
         lastOut: change.lastOut ?? existing.lastOut,
       };
-      return this.#propose(
+      return yield* self.#propose(
         actor,
         access,
         change,
@@ -141,15 +141,16 @@ export class CorrectionStore {
    * Vouches for a record's times where they are in doubt: taken on an unsynchronised clock, across
    * a jump of the clock, or a shift longer than the site allows.
    */
-  confirmClock(actor: Actor, key: RecordKey & { reason: string }): Correction {
-    return this.#db.transaction(() => {
-      const access = this.#mayCorrect(actor, key);
-      const existing = this.#queries.record(actor, key);
+  confirmClock(actor: Actor, key: RecordKey & { reason: string }): Answer<E, Correction> {
+    const self = this;
+    return this.transaction(function* () {
+      const access = yield* self.#mayCorrect(actor, key);
+      const existing = yield* self.#queries.recordWork(actor, key);
       if (!CONFIRMABLE.some((flag) => existing.flags.includes(flag))) {
         throw new StoreError('conflict', `the record is flagged none of ${CONFIRMABLE.join(', ')}; nothing to confirm`);
       }
       const times = { firstIn: existing.firstIn, lastOut: existing.lastOut };
-      return this.#propose(actor, access, key, key.reason, times, { kind: 'confirm_clock', ...times });
+      return yield* self.#propose(actor, access, key, key.reason, times, { kind: 'confirm_clock', ...times });
     });
   }
 
@@ -157,11 +158,12 @@ export class CorrectionStore {
   setTrade(
     actor: Actor,
     change: RecordKey & { trade: string | null; position: Position | null; reason: string },
-  ): Correction {
-    return this.#db.transaction(() => {
-      const access = this.#mayCorrect(actor, change);
-      const existing = this.#queries.record(actor, change);
-      return this.#propose(
+  ): Answer<E, Correction> {
+    const self = this;
+    return this.transaction(function* () {
+      const access = yield* self.#mayCorrect(actor, change);
+      const existing = yield* self.#queries.recordWork(actor, change);
+      return yield* self.#propose(
         actor,
         access,
         change,
@@ -173,22 +175,19 @@ export class CorrectionStore {
   }
 
   /** Leaves a mistaken tap out of its record (a wrong reader, a card tapped for someone else); it is kept. */
-  voidTap(actor: Actor, ref: TapRef & { reason: string }): Correction {
-    return this.#db.transaction(() => {
-      const { tap, key, access } = this.#tapFor(actor, ref);
+  voidTap(actor: Actor, ref: TapRef & { reason: string }): Answer<E, Correction> {
+    const self = this;
+    return this.transaction(function* () {
+      const { tap, key, access } = yield* self.#tapFor(actor, ref);
       if (tap.void_correction !== null)
         throw new StoreError('conflict', `tap ${ref.terminalId}/${ref.seq} is void already`);
-      return this.#propose(
+      return yield* self.#propose(
         actor,
         access,
         key,
         ref.reason,
         { at: tap.at, direction: tap.direction },
-        {
-          kind: 'void_tap',
-          terminalId: ref.terminalId,
-          seq: ref.seq,
-        },
+        { kind: 'void_tap', terminalId: ref.terminalId, seq: ref.seq },
       );
     });
   }
@@ -198,40 +197,36 @@ export class CorrectionStore {
    * impossible. Every such tap of the same terminal boot moves with it (monotonic time keeps
    * their spacing), so a terminal that never set its clock is mended with one known time.
    */
-  setTapTime(actor: Actor, ref: TapRef & { at: string; reason: string }): Correction {
-    return this.#db.transaction(() => {
-      const { tap, key, access } = this.#tapFor(actor, ref);
-      if (tap.clock_synced === 1) {
+  setTapTime(actor: Actor, ref: TapRef & { at: string; reason: string }): Answer<E, Correction> {
+    const self = this;
+    return this.transaction(function* () {
+      const { tap, key, access } = yield* self.#tapFor(actor, ref);
+      if (Number(tap.clock_synced) === 1) {
         throw new StoreError(
           'conflict',
           `tap ${ref.terminalId}/${ref.seq} was taken on a synchronised clock: correct its record's times instead`,
           'seq',
         );
       }
-      return this.#propose(
+      return yield* self.#propose(
         actor,
         access,
         key,
         ref.reason,
         { at: tap.at },
-        {
-          kind: 'set_tap_time',
-          terminalId: ref.terminalId,
-          seq: ref.seq,
-          at: ref.at,
-        },
+        { kind: 'set_tap_time', terminalId: ref.terminalId, seq: ref.seq, at: ref.at },
       );
     });
   }
 
   /** The tap, the record that holds it, and how the actor may correct it. */
-  #tapFor(actor: Actor, ref: TapRef): { tap: TapRow; key: RecordKey; access: SiteAccess } {
-    const tap = this.#db.sql('SELECT * FROM taps WHERE terminal_id = ? AND seq = ?').get(ref.terminalId, ref.seq) as
-      | TapRow
-      | undefined;
+  *#tapFor(actor: Actor, ref: TapRef): Work<{ tap: TapRow; key: RecordKey; access: SiteAccess }> {
+    const tap = (yield* firstRow(
+      this.db.selectFrom('taps').selectAll().where('terminal_id', '=', ref.terminalId).where('seq', '=', ref.seq),
+    )) as TapRow | undefined;
     // Another tenant's tap is as invisible here as one that does not exist.
     const notFound = new StoreError('not_found', `no tap ${ref.terminalId}/${ref.seq}`, 'seq');
-    if (tap === undefined || this.#directory.siteAccess(actor, tap.site_id) === null) throw notFound;
+    if (tap === undefined || (yield* this.#directory.siteAccessWork(actor, tap.site_id)) === null) throw notFound;
     if (tap.worker_id === null) {
       throw new StoreError(
         'conflict',
@@ -241,9 +236,11 @@ export class CorrectionStore {
     }
     const key = { siteId: tap.site_id, workerId: tap.worker_id, workingDay: tap.record_day ?? tap.working_day };
     try {
-      return { tap, key, access: this.#mayCorrect(actor, key) };
-    } catch {
-      throw notFound;
+      return { tap, key, access: yield* this.#mayCorrect(actor, key) };
+    } catch (error) {
+      // Refusals become not found; a database that is away stays what it is.
+      if (error instanceof StoreError && error.code !== 'unavailable') throw notFound;
+      throw error;
     }
   }
 
@@ -251,57 +248,60 @@ export class CorrectionStore {
    * Binds a card seen at the gate to a worker: the card joins the worker, the terminals'
    * rosters change, and the card's taps at the tenant's sites become the worker's records.
    */
-  bindCard(
-    actor: Actor,
-    card: CardRef,
-    workerId: WorkerId,
-    reason: string,
-  ): Correction & { sites: string[]; resolvedTaps: number } {
-    return this.#db.transaction(() => {
-      const sites = (
-        this.#db
-          .sql(
-            `WITH ${VISIBLE_SITES} SELECT DISTINCT t.site_id FROM taps t JOIN visible v USING (site_id)
-               WHERE t.tech = @tech AND t.card_id = @cardId AND t.worker_id IS NULL LIMIT 1`,
-          )
-          .all({ ...scoped(actor), tech: card.tech, cardId: card.id }) as { site_id: string }[]
-      ).map((row) => row.site_id);
-      const bound = this.#directory.addCard(card, workerId, actor);
+  bindCard(actor: Actor, card: CardRef, workerId: WorkerId, reason: string): Answer<E, Decided> {
+    const self = this;
+    return this.transaction(function* () {
+      const seen = yield* firstRow(
+        self.db
+          .with('visible', visibleSites(actor))
+          .selectFrom('taps as t')
+          .innerJoin('visible as v', 'v.site_id', 't.site_id')
+          .select('t.site_id')
+          .where('t.tech', '=', card.tech)
+          .where('t.card_id', '=', card.id)
+          .where('t.worker_id', 'is', null)
+          .limit(1),
+      );
+      const bound = yield* self.#directory.addCardWork(card, workerId, actor);
       const after = { card, workerId, resolvedTaps: bound.resolvedTaps };
-      const id = insertCorrection(this.#db, actor, {
+      const id = yield* insertCorrection(self.engine, actor, {
         kind: 'bind_card',
         state: 'applied',
-        siteId: sites[0] ?? bound.sites[0] ?? '',
+        siteId: seen?.site_id ?? bound.sites[0] ?? '',
         workerId,
         workingDay: null,
         reason,
         before: null,
         after,
       });
-      this.#audit(actor, 'bind_card', `card ${card.tech}:${card.id}`, reason, null, after);
-      return { ...correctionById(this.#db, id), sites: bound.sites, resolvedTaps: bound.resolvedTaps };
+      yield* self.#log.write(actor, 'bind_card', `card ${card.tech}:${card.id}`, reason, null, after);
+      return { ...(yield* correctionById(self.engine, id)), sites: bound.sites, resolvedTaps: bound.resolvedTaps };
     });
   }
 
   /** The prime contractor approves a subcontractor's entry; it applies now. */
-  approve(actor: Actor, id: number, reason: string | null): Correction {
-    return this.#decide(actor, id, 'applied', reason);
+  approve(actor: Actor, id: number, reason: string | null): Answer<E, Correction> {
+    return this.transaction(() => this.#decide(actor, id, 'applied', reason));
   }
 
-  reject(actor: Actor, id: number, reason: string): Correction {
-    return this.#decide(actor, id, 'rejected', reason);
+  reject(actor: Actor, id: number, reason: string): Answer<E, Correction> {
+    return this.transaction(() => this.#decide(actor, id, 'rejected', reason));
   }
 
   /** The prime sees every correction at its sites; a subcontractor the ones it made. */
   corrections(
     scope: TenantScope,
     filter: { siteId?: string; state?: CorrectionState; limit: number; offset: number },
-  ): Correction[] {
-    return visibleCorrections(this.#db, scope, filter);
+  ): Answer<E, Correction[]> {
+    return this.run(visibleCorrections(this.engine, scope, filter));
   }
 
-  correction(scope: TenantScope, id: number): Correction {
-    const found = visibleCorrection(this.#db, scope, id);
+  correction(scope: TenantScope, id: number): Answer<E, Correction> {
+    return this.run(this.#correction(scope, id));
+  }
+
+  *#correction(scope: TenantScope, id: number): Work<Correction> {
+    const found = yield* visibleCorrection(this.engine, scope, id);
     if (found === null) throw new StoreError('not_found', `no correction ${id}`, 'id');
     return found;
   }
@@ -310,8 +310,8 @@ export class CorrectionStore {
   audit(
     scope: TenantScope,
     filter: { limit: number; offset: number; action?: string; from?: string; to?: string; text?: string },
-  ): AuditEntry[] {
-    return this.#log.entries(scope, filter);
+  ): Answer<E, AuditEntry[]> {
+    return this.run(this.#log.entries(scope, filter));
   }
 
   /** Records a change made elsewhere (a worker added, a terminal leased) in the tenant's audit trail. */
@@ -321,21 +321,21 @@ export class CorrectionStore {
     target: string,
     before: unknown,
     after: unknown,
-  ): void {
-    this.#audit(actor, action, target, null, before, after);
+  ): Answer<E, void> {
+    return this.run(this.#log.write(actor, action, target, null, before, after));
   }
 
   /** The actor may correct this worker's records at this site: the prime any, a subcontractor its own employees'. */
-  #mayCorrect(actor: Actor, key: RecordKey): SiteAccess {
-    const access = this.#directory.requireSite(actor, key.siteId);
-    const worker = this.#directory.worker(actor, key.workerId);
+  *#mayCorrect(actor: Actor, key: RecordKey): Work<SiteAccess> {
+    const access = yield* this.#directory.requireSiteWork(actor, key.siteId);
+    const worker = yield* this.#directory.workerWork(actor, key.workerId);
     if (access === 'sub' && worker.employerCompanyId !== actor.companyId) {
       throw new StoreError('forbidden', "a subcontractor corrects only its own employees' records", 'workerId');
     }
     return access;
   }
 
-  #propose(
+  *#propose(
     actor: Actor,
     access: SiteAccess,
     key: RecordKey,
@@ -344,65 +344,55 @@ export class CorrectionStore {
     change: Change,
     /** Waits for the prime even when the actor is the prime (a worker's own claim). */
     waits = false,
-  ): Correction {
-    checkChange(this.#db, key, change);
+  ): Work<Correction> {
+    yield* checkChange(this.engine, key, change);
     const state: CorrectionState = access === 'prime' && !waits ? 'applied' : 'awaiting_approval';
     const { kind, ...after } = change;
-    const id = insertCorrection(this.#db, actor, { kind, state, ...key, reason, before, after });
+    const id = yield* insertCorrection(this.engine, actor, { kind, state, ...key, reason, before, after });
     const target =
       'seq' in change
         ? `tap ${change.terminalId}/${change.seq}`
         : `record ${key.siteId}/${key.workerId}/${key.workingDay}`;
-    this.#audit(actor, kind, target, reason, before, { ...after, state });
-    if (state === 'applied') applyChange(this.#db, this.#outbox, id, key, change);
-    return correctionById(this.#db, id);
+    yield* this.#log.write(actor, kind, target, reason, before, { ...after, state });
+    if (state === 'applied') yield* applyChange(this.engine, this.#outbox, id, key, change);
+    return yield* correctionById(this.engine, id);
   }
 
-  #decide(actor: Actor, id: number, state: 'applied' | 'rejected', reason: string | null): Correction {
-    return this.#db.transaction(() => {
-      const correction = this.correction(actor, id);
-      // A worker's own claim is decided by the site's prime or by the worker's employer, whose
-      // link it came through; anything else a subcontractor proposes waits for the prime.
-      const employersClaim = isWorkerClaim(correction) && correction.byTenant === actor.tenantId;
-      if (!employersClaim) this.#directory.requireSite(actor, correction.siteId, 'prime');
-      if (correction.state !== 'awaiting_approval') {
-        throw new StoreError('conflict', `correction ${id} is ${correction.state}, not awaiting approval`, 'id');
-      }
-      if (state === 'applied') {
-        const key = {
-          siteId: correction.siteId,
-          workerId: correction.workerId as string,
-          workingDay: correction.workingDay as string,
-        };
-        const change = { kind: correction.kind, ...(correction.after as object) } as Change;
-        // The deadline may have passed while it waited.
-        checkChange(this.#db, key, change);
-        applyChange(this.#db, this.#outbox, id, key, change);
-      }
-      this.#db
-        .sql('UPDATE corrections SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ?')
-        .run(state, actor.name, this.#db.iso(), reason, id);
-      this.#audit(
-        actor,
-        state === 'applied' ? 'approve' : 'reject',
-        `correction ${id}`,
-        reason,
-        correction.state,
-        state,
-      );
-      return correctionById(this.#db, id);
-    });
-  }
-
-  #audit(
-    actor: { tenantId: string | null; name: string },
-    action: string,
-    target: string,
-    reason: string | null,
-    before: unknown,
-    after: unknown,
-  ): void {
-    this.#log.write(actor, action, target, reason, before, after);
+  *#decide(actor: Actor, id: number, state: 'applied' | 'rejected', reason: string | null): Work<Correction> {
+    const correction = yield* this.#correction(actor, id);
+    // A worker's own claim is decided by the site's prime or by the worker's employer, whose
+    // link it came through; anything else a subcontractor proposes waits for the prime.
+    const employersClaim = isWorkerClaim(correction) && correction.byTenant === actor.tenantId;
+    if (!employersClaim) yield* this.#directory.requireSiteWork(actor, correction.siteId, 'prime');
+    if (correction.state !== 'awaiting_approval') {
+      throw new StoreError('conflict', `correction ${id} is ${correction.state}, not awaiting approval`, 'id');
+    }
+    if (state === 'applied') {
+      const key = {
+        siteId: correction.siteId,
+        workerId: correction.workerId as string,
+        workingDay: correction.workingDay as string,
+      };
+      const change = { kind: correction.kind, ...(correction.after as object) } as Change;
+      // The deadline may have passed while it waited.
+      yield* checkChange(this.engine, key, change);
+      yield* applyChange(this.engine, this.#outbox, id, key, change);
+    }
+    yield* execute(
+      this.db
+        .updateTable('corrections')
+        .set({ state, decided_by: actor.name, decided_at: this.iso(), decision_reason: reason })
+        .where('id', '=', id),
+    );
+    yield* this.#log.write(
+      actor,
+      state === 'applied' ? 'approve' : 'reject',
+      `correction ${id}`,
+      reason,
+      correction.state,
+      state,
+    );
+    return yield* correctionById(this.engine, id);
   }
 }
 

@@ -1,12 +1,14 @@
 import { ccusDeadline, MAX_SHIFT_HOURS_LIMIT } from '@ccus-gate/protocol';
-import type { CcusOutbox } from '../ccus/outbox-store.js';
+import { sql } from 'kysely';
+import type { OutboxSteps } from '../ccus/outbox-store.js';
 import type { RecordFlag } from '../records/record-flags.js';
 import type { RecordKey } from '../records/record-queue.js';
 import { RECORD_TAP_COLUMNS, recordTaps } from '../records/shift-stretch.js';
-import type { SqliteEngine } from './engine/sqlite-engine.js';
-import type { SqliteDb } from './sqlite-db.js';
+import { EngineStore } from './engine/engine-store.js';
+import type { Answer, StoreEngine } from './engine/store-engine.js';
+import { firstRow, mapFirst, mapRows, pageLimit, type Work } from './engine/work.js';
 import { StoreError } from './store-error.js';
-import { scoped, type TenantScope, VISIBLE_SITES, WORKER_BOOKS, WORKER_IN_SCOPE } from './tenant-scope.js';
+import { type TenantScope, visibleSites, workerBooks, workerInScope } from './tenant-scope.js';
 import { type WorkingDayCount, workingDayCounts } from './working-day-counts.js';
 
 export type OutboxState = 'held' | 'pending' | 'sending' | 'accepted' | 'refused' | 'retrying';
@@ -87,7 +89,7 @@ interface RecordRow {
   trade: string | null;
   position: string | null;
   revision: number;
-  state: OutboxState | null;
+  state: string | null;
   attempts: number | null;
   last_error: string | null;
   held_reason: string | null;
@@ -112,7 +114,7 @@ function recordFromRow(row: RecordRow): WorkRecord {
       row.state === null
         ? null
         : {
-            state: row.state,
+            state: row.state as OutboxState,
             attempts: row.attempts ?? 0,
             lastError: row.last_error,
             heldReason: row.held_reason,
@@ -122,17 +124,17 @@ function recordFromRow(row: RecordRow): WorkRecord {
   };
 }
 
-const RECORD_COLUMNS = `r.*, o.state, o.attempts, o.last_error, o.held_reason, o.receipt, o.accepted_at`;
-
-/** The records the caller sees, with their CCUS state; add WHERE conditions (WORKER_IN_SCOPE among them). */
-const SCOPED_RECORDS = `WITH ${VISIBLE_SITES}
-  SELECT ${RECORD_COLUMNS}
-    FROM records r JOIN visible v USING (site_id)
-    LEFT JOIN workers w ON w.worker_id = r.worker_id AND w.tenant_id = ${WORKER_BOOKS('r')}
-    LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)`;
+const OUTBOX_COLUMNS = [
+  'o.state',
+  'o.attempts',
+  'o.last_error',
+  'o.held_reason',
+  'o.receipt',
+  'o.accepted_at',
+] as const;
 
 /** The columns people see of a tap: the same as of a record's taps (records/shift-stretch.ts). */
-const TAP_COLUMNS = RECORD_TAP_COLUMNS.show.map((column) => `t.${column}`).join(', ');
+const TAP_COLUMNS = RECORD_TAP_COLUMNS.show.map((column) => `t.${column}` as const);
 
 function tapFromRow(row: Record<string, unknown>): StoredTap {
   return {
@@ -147,7 +149,7 @@ function tapFromRow(row: Record<string, unknown>): StoredTap {
     at: String(row.at),
     workingDay: String(row.working_day),
     recordDay: String(row.record_day ?? row.working_day),
-    clockSynced: row.clock_synced === 1,
+    clockSynced: Number(row.clock_synced) === 1,
     flags: JSON.parse(String(row.flags)) as string[],
     receivedAt: String(row.received_at),
   };
@@ -163,64 +165,95 @@ function monthsBack(day: string, months: number): string {
  * What a tenant reads about taps and records: every query is limited to the sites it sees,
  * and at a subcontractor's sites to its own employees.
  */
-export class RecordQueries {
-  readonly #db: SqliteDb;
-  readonly #outbox: CcusOutbox<SqliteEngine>;
+export class RecordQueries<E extends StoreEngine = StoreEngine> extends EngineStore<E> {
+  readonly #outbox: OutboxSteps;
 
-  constructor(db: SqliteDb, outbox: CcusOutbox<SqliteEngine>) {
-    this.#db = db;
+  constructor(engine: E, outbox: OutboxSteps) {
+    super(engine);
     this.#outbox = outbox;
   }
 
-  records(scope: TenantScope, filter: RecordFilter): WorkRecord[] {
-    const rows = this.#db
-      .sql(
-        `${SCOPED_RECORDS}
-           WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR r.site_id = @siteId)
-             AND (@month IS NULL OR r.working_day BETWEEN @month || '-01' AND @month || '-31')
-             AND (@from IS NULL OR r.working_day >= @from) AND (@to IS NULL OR r.working_day <= @to)
-             AND (@state IS NULL OR o.state = @state) AND (@workerId IS NULL OR r.worker_id = @workerId)
-           ORDER BY r.working_day DESC, r.site_id, r.worker_id LIMIT @limit OFFSET @offset`,
+  /** The records the caller sees, with their CCUS state; the caller adds its conditions. */
+  #scopedRecords(scope: TenantScope) {
+    return this.db
+      .with('visible', visibleSites(scope))
+      .selectFrom('records as r')
+      .innerJoin('visible as v', 'v.site_id', 'r.site_id')
+      .leftJoin('workers as w', (join) => join.onRef('w.worker_id', '=', 'r.worker_id').on(workerBooks('r', scope)))
+      .leftJoin('ccus_outbox as o', (join) =>
+        join
+          .onRef('o.site_id', '=', 'r.site_id')
+          .onRef('o.worker_id', '=', 'r.worker_id')
+          .onRef('o.working_day', '=', 'r.working_day'),
       )
-      .all({
-        siteId: null,
-        month: null,
-        from: null,
-        to: null,
-        state: null,
-        workerId: null,
-        ...scoped(scope),
-        ...filter,
-      }) as RecordRow[];
-    return rows.map(recordFromRow);
+      .selectAll('r')
+      .select(OUTBOX_COLUMNS)
+      .where(workerInScope(scope));
+  }
+
+  records(scope: TenantScope, filter: RecordFilter): Answer<E, WorkRecord[]> {
+    let query = this.#scopedRecords(scope);
+    if (filter.siteId != null) query = query.where('r.site_id', '=', filter.siteId);
+    if (filter.month != null)
+      query = query
+        .where('r.working_day', '>=', `${filter.month}-01`)
+        .where('r.working_day', '<=', `${filter.month}-31`);
+    if (filter.from != null) query = query.where('r.working_day', '>=', filter.from);
+    if (filter.to != null) query = query.where('r.working_day', '<=', filter.to);
+    if (filter.state != null) query = query.where('o.state', '=', filter.state);
+    if (filter.workerId != null) query = query.where('r.worker_id', '=', filter.workerId);
+    query = query
+      .orderBy('r.working_day', 'desc')
+      .orderBy('r.site_id')
+      .orderBy('r.worker_id')
+      .limit(pageLimit(filter.limit))
+      .offset(filter.offset);
+    return this.run(mapRows(query, (row) => recordFromRow(row as RecordRow)));
   }
 
   /** One record as the tenant sees it; not_found when it does not exist or is not theirs to see. */
-  record(scope: TenantScope, key: RecordKey): WorkRecord {
-    const row = this.#db
-      .sql(
-        `${SCOPED_RECORDS}
-           WHERE r.site_id = @siteId AND r.worker_id = @workerId AND r.working_day = @workingDay AND ${WORKER_IN_SCOPE}`,
-      )
-      .get({ ...scoped(scope), ...key }) as RecordRow | undefined;
+  record(scope: TenantScope, key: RecordKey): Answer<E, WorkRecord> {
+    return this.run(this.recordWork(scope, key));
+  }
+
+  *recordWork(scope: TenantScope, key: RecordKey): Work<WorkRecord> {
+    const row = yield* firstRow(
+      this.#scopedRecords(scope)
+        .where('r.site_id', '=', key.siteId)
+        .where('r.worker_id', '=', key.workerId)
+        .where('r.working_day', '=', key.workingDay),
+    );
     if (row === undefined) {
       throw new StoreError(
         'not_found',
         `no record for worker ${key.workerId} at site ${key.siteId} on ${key.workingDay}`,
       );
     }
-    return recordFromRow(row);
+    return recordFromRow(row as RecordRow);
   }
 
   /** Unscoped, for the server's own use (tests, the forwarder's events). */
-  recordByKey(key: RecordKey): WorkRecord | null {
-    const row = this.#db
-      .sql(
-        `SELECT ${RECORD_COLUMNS} FROM records r LEFT JOIN ccus_outbox o USING (site_id, worker_id, working_day)
-           WHERE r.site_id = ? AND r.worker_id = ? AND r.working_day = ?`,
-      )
-      .get(key.siteId, key.workerId, key.workingDay) as RecordRow | undefined;
-    return row === undefined ? null : recordFromRow(row);
+  recordByKey(key: RecordKey): Answer<E, WorkRecord | null> {
+    return this.run(this.recordByKeyWork(key));
+  }
+
+  *recordByKeyWork(key: RecordKey): Work<WorkRecord | null> {
+    return yield* mapFirst(
+      this.db
+        .selectFrom('records as r')
+        .leftJoin('ccus_outbox as o', (join) =>
+          join
+            .onRef('o.site_id', '=', 'r.site_id')
+            .onRef('o.worker_id', '=', 'r.worker_id')
+            .onRef('o.working_day', '=', 'r.working_day'),
+        )
+        .selectAll('r')
+        .select(OUTBOX_COLUMNS)
+        .where('r.site_id', '=', key.siteId)
+        .where('r.worker_id', '=', key.workerId)
+        .where('r.working_day', '=', key.workingDay),
+      (row) => recordFromRow(row as RecordRow),
+    );
   }
 
   /**
@@ -230,103 +263,130 @@ export class RecordQueries {
   atRisk(
     scope: TenantScope,
     filter: { today: string; withinDays: number; siteId?: string; limit: number },
-  ): WorkRecord[] {
+  ): Answer<E, WorkRecord[]> {
     // A deadline is the end of the month after the working day: records older than three months
     // are long past it and no longer listed; the last two months hold everything still open.
-    const oldest = monthsBack(filter.today, 3);
-    const rows = this.#db
-      .sql(
-        `${SCOPED_RECORDS}
-           WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR r.site_id = @siteId)
-             AND r.working_day >= @oldest AND coalesce(o.state, 'pending') <> 'accepted'
-           ORDER BY r.working_day, r.site_id, r.worker_id`,
-      )
-      .all({ siteId: null, ...scoped(scope), oldest, ...filter }) as RecordRow[];
+    let query = this.#scopedRecords(scope)
+      .where('r.working_day', '>=', monthsBack(filter.today, 3))
+      .where((eb) => eb(eb.fn.coalesce('o.state', sql.lit('pending')), '<>', 'accepted'))
+      .orderBy('r.working_day')
+      .orderBy('r.site_id')
+      .orderBy('r.worker_id');
+    if (filter.siteId != null) query = query.where('r.site_id', '=', filter.siteId);
     const horizon = new Date(Date.parse(`${filter.today}T00:00:00Z`) + filter.withinDays * 86_400_000)
       .toISOString()
       .slice(0, 10);
-    return rows
-      .map(recordFromRow)
-      .filter((record) => record.deadline <= horizon)
-      .slice(0, filter.limit);
+    return this.run(
+      (function* () {
+        return (yield* mapRows(query, (row) => recordFromRow(row as RecordRow)))
+          .filter((record) => record.deadline <= horizon)
+          .slice(0, filter.limit);
+      })(),
+    );
   }
 
   /** Distinct working days of these workers at the tenant's sites, per trade and in all (working-day-counts.ts). */
-  workingDays(scope: TenantScope, filter: { workerIds: readonly string[]; today: string }): WorkingDayCount[] {
-    return workingDayCounts(this.#db, scope, filter);
+  workingDays(
+    scope: TenantScope,
+    filter: { workerIds: readonly string[]; today: string },
+  ): Answer<E, WorkingDayCount[]> {
+    return this.run(workingDayCounts(this.engine, scope, filter));
   }
 
   taps(
     scope: TenantScope,
     filter: { siteId?: string; workerId?: string; from?: string; to?: string; limit: number; offset: number },
-  ): StoredTap[] {
-    const rows = this.#db
-      .sql(
-        `WITH ${VISIBLE_SITES}
-         SELECT ${TAP_COLUMNS}
-           FROM taps t JOIN visible v USING (site_id)
-             LEFT JOIN workers w ON w.worker_id = t.worker_id AND w.tenant_id = ${WORKER_BOOKS('t')}
-           WHERE ${WORKER_IN_SCOPE} AND (@siteId IS NULL OR t.site_id = @siteId)
-             AND (@workerId IS NULL OR t.worker_id = @workerId)
-             AND (@from IS NULL OR t.working_day >= @from) AND (@to IS NULL OR t.working_day <= @to)
-           ORDER BY t.received_at DESC, t.terminal_id, t.seq DESC LIMIT @limit OFFSET @offset`,
-      )
-      .all({ siteId: null, workerId: null, from: null, to: null, ...scoped(scope), ...filter }) as Record<
-      string,
-      unknown
-    >[];
-    return rows.map(tapFromRow);
+  ): Answer<E, StoredTap[]> {
+    let query = this.db
+      .with('visible', visibleSites(scope))
+      .selectFrom('taps as t')
+      .innerJoin('visible as v', 'v.site_id', 't.site_id')
+      .leftJoin('workers as w', (join) => join.onRef('w.worker_id', '=', 't.worker_id').on(workerBooks('t', scope)))
+      .select(TAP_COLUMNS)
+      .where(workerInScope(scope));
+    if (filter.siteId != null) query = query.where('t.site_id', '=', filter.siteId);
+    if (filter.workerId != null) query = query.where('t.worker_id', '=', filter.workerId);
+    if (filter.from != null) query = query.where('t.working_day', '>=', filter.from);
+    if (filter.to != null) query = query.where('t.working_day', '<=', filter.to);
+    query = query
+      .orderBy('t.received_at', 'desc')
+      .orderBy('t.terminal_id')
+      .orderBy('t.seq', 'desc')
+      .limit(pageLimit(filter.limit))
+      .offset(filter.offset);
+    return this.run(mapRows(query, (row) => tapFromRow(row)));
   }
 
   /** The taps a record holds (its shift's, from every terminal), voided and replaced ones too, in time order. */
-  recordTaps(scope: TenantScope, key: RecordKey): StoredTap[] {
-    this.record(scope, key);
-    const site = this.#db.sql('SELECT day_boundary FROM sites WHERE site_id = ?').get(key.siteId) as {
-      day_boundary: string;
-    };
-    const rows = this.#db.engine.run(
-      recordTaps(this.#db.engine, key, site.day_boundary, MAX_SHIFT_HOURS_LIMIT * 3_600_000, 'show'),
+  recordTaps(scope: TenantScope, key: RecordKey): Answer<E, StoredTap[]> {
+    const self = this;
+    return this.run(
+      (function* () {
+        yield* self.recordWork(scope, key);
+        const site = yield* firstRow(
+          self.db.selectFrom('sites').select('day_boundary').where('site_id', '=', key.siteId),
+        );
+        const found = yield* recordTaps(
+          self.engine,
+          key,
+          site?.day_boundary as string,
+          MAX_SHIFT_HOURS_LIMIT * 3_600_000,
+          'show',
+        );
+        return found.map((row) => tapFromRow(row as Record<string, unknown>));
+      })(),
     );
-    return rows.map(tapFromRow);
   }
 
   /** Cards tapped at the tenant's sites (as prime) that no worker holds yet: a person binds them. */
-  unknownCards(scope: TenantScope, filter: { siteId?: string; limit?: number; offset?: number }): UnknownCard[] {
-    const rows = this.#db
-      .sql(
-        `WITH ${VISIBLE_SITES}
-         SELECT t.site_id, t.tech, t.card_id, count(*) AS n, min(t.at) AS first_at, max(t.at) AS last_at
-           FROM taps t JOIN visible v USING (site_id)
-           WHERE t.worker_id IS NULL AND v.scope = 'prime' AND (@siteId IS NULL OR t.site_id = @siteId)
-           GROUP BY t.site_id, t.tech, t.card_id ORDER BY max(t.at) DESC, t.card_id LIMIT @limit OFFSET @offset`,
-      )
-      .all({ siteId: null, limit: -1, offset: 0, ...scoped(scope), ...filter }) as {
-      site_id: string;
-      tech: string;
-      card_id: string;
-      n: number;
-      first_at: string;
-      last_at: string;
-    }[];
-    return rows.map((row) => ({
-      siteId: row.site_id,
-      card: { tech: row.tech, id: row.card_id },
-      taps: row.n,
-      firstAt: row.first_at,
-      lastAt: row.last_at,
-    }));
+  unknownCards(
+    scope: TenantScope,
+    filter: { siteId?: string; limit?: number; offset?: number },
+  ): Answer<E, UnknownCard[]> {
+    let query = this.db
+      .with('visible', visibleSites(scope))
+      .selectFrom('taps as t')
+      .innerJoin('visible as v', 'v.site_id', 't.site_id')
+      .select((eb) => [
+        't.site_id',
+        't.tech',
+        't.card_id',
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.min('t.at').as('first_at'),
+        eb.fn.max('t.at').as('last_at'),
+      ])
+      .where('t.worker_id', 'is', null)
+      .where('v.scope', '=', 'prime')
+      .groupBy(['t.site_id', 't.tech', 't.card_id'])
+      .orderBy((eb) => eb.fn.max('t.at'), 'desc')
+      .orderBy('t.card_id')
+      .limit(pageLimit(filter.limit))
+      .offset(filter.offset ?? 0);
+    if (filter.siteId != null) query = query.where('t.site_id', '=', filter.siteId);
+    return this.run(
+      mapRows(query, (row) => ({
+        siteId: row.site_id,
+        card: { tech: row.tech, id: row.card_id },
+        taps: Number(row.n),
+        firstAt: row.first_at,
+        lastAt: row.last_at,
+      })),
+    );
   }
 
   /** Sends a refused or held record again, once a person has fixed what stopped it (in CCUS or here). */
-  retry(scope: TenantScope, key: RecordKey): WorkRecord {
-    const record = this.record(scope, key);
-    if (record.ccus === null || !['refused', 'held'].includes(record.ccus.state)) {
-      throw new StoreError(
-        'conflict',
-        `the record is ${record.ccus?.state ?? 'not in the outbox'}; only refused or held records are sent again`,
-      );
-    }
-    this.#outbox.release(key, ['refused', 'held']);
-    return this.record(scope, key);
+  retry(scope: TenantScope, key: RecordKey): Answer<E, WorkRecord> {
+    const self = this;
+    return this.transaction(function* () {
+      const record = yield* self.recordWork(scope, key);
+      if (record.ccus === null || !['refused', 'held'].includes(record.ccus.state)) {
+        throw new StoreError(
+          'conflict',
+          `the record is ${record.ccus?.state ?? 'not in the outbox'}; only refused or held records are sent again`,
+        );
+      }
+      yield* self.#outbox.release(key, ['refused', 'held']);
+      return yield* self.recordWork(scope, key);
+    });
   }
 }

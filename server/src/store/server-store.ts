@@ -33,8 +33,8 @@ export class ServerStore {
   readonly engine: SqliteEngine;
   readonly taps: TapStore<SqliteEngine>;
   readonly directory: DirectoryStore<SqliteEngine>;
-  readonly queries: RecordQueries;
-  readonly corrections: CorrectionStore;
+  readonly queries: RecordQueries<SqliteEngine>;
+  readonly corrections: CorrectionStore<SqliteEngine>;
   readonly outbox: CcusOutbox<SqliteEngine>;
   readonly records: RecordRebuild<SqliteEngine>;
   readonly quarantineLog: QuarantineLog<SqliteEngine>;
@@ -42,7 +42,7 @@ export class ServerStore {
   readonly workerLinks: WorkerLinkStore<SqliteEngine>;
   readonly alertSubscriptions: AlertSubscriptionStore<SqliteEngine>;
   readonly changes: ChangeFeedStore<SqliteEngine>;
-  readonly updates: UpdateStore;
+  readonly updates: UpdateStore<SqliteEngine>;
 
   private constructor(db: SqliteDb, options: ServerStoreOptions) {
     this.db = db;
@@ -55,10 +55,10 @@ export class ServerStore {
     this.workerLinks = new WorkerLinkStore(this.engine);
     this.alertSubscriptions = new AlertSubscriptionStore(this.engine);
     this.changes = new ChangeFeedStore(this.engine);
-    this.updates = new UpdateStore(db);
+    this.updates = new UpdateStore(this.engine);
     this.directory = new DirectoryStore(this.engine);
-    this.queries = new RecordQueries(db, this.outbox);
-    this.corrections = new CorrectionStore(db, this.directory, this.queries, this.outbox);
+    this.queries = new RecordQueries(this.engine, this.outbox.steps);
+    this.corrections = new CorrectionStore(this.engine, this.directory, this.queries, this.outbox.steps);
   }
 
   static open(path: string, now: () => Date = () => new Date(), options: ServerStoreOptions = {}): ServerStore {

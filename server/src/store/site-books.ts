@@ -96,7 +96,8 @@ export abstract class SiteBooks<E extends StoreEngine = StoreEngine> extends Acc
     return this.run(this.siteAccessWork(scope, siteId));
   }
 
-  protected *siteAccessWork(scope: TenantScope, siteId: string): Work<SiteAccess | null> {
+  /** As siteAccess, a step of a larger work (corrections check it in their transaction). */
+  *siteAccessWork(scope: TenantScope, siteId: string): Work<SiteAccess | null> {
     const row = yield* firstRow(
       this.db.with('visible', visibleSites(scope)).selectFrom('visible').select('scope').where('site_id', '=', siteId),
     );
@@ -108,7 +109,7 @@ export abstract class SiteBooks<E extends StoreEngine = StoreEngine> extends Acc
     return this.run(this.requireSiteWork(scope, siteId, need));
   }
 
-  protected *requireSiteWork(scope: TenantScope, siteId: string, need: 'any' | 'prime' = 'any'): Work<SiteAccess> {
+  *requireSiteWork(scope: TenantScope, siteId: string, need: 'any' | 'prime' = 'any'): Work<SiteAccess> {
     const access = yield* this.siteAccessWork(scope, siteId);
     if (access === null) throw new StoreError('not_found', `no site ${siteId}`, 'siteId');
     if (need === 'prime' && access !== 'prime') {

@@ -2,7 +2,7 @@ import type { CardRef, Roster, SiteId, WorkerId } from '@ccus-gate/protocol';
 import { sql } from 'kysely';
 import { queueWorkerRecords } from '../records/record-queue.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { execute, firstRow, mapRows, mustChange, rows, type Work } from './engine/work.js';
+import { execute, firstRow, mapRows, mustChange, pageLimit, rows, type Work } from './engine/work.js';
 import { fromConstraint, StoreError } from './store-error.js';
 import { type TenantScope, visibleSites, workerInScope } from './tenant-scope.js';
 import { type Position, type SiteAccess, WorkerBooks, type WorkerRow } from './worker-books.js';
@@ -302,7 +302,7 @@ export abstract class SiteRosters<E extends StoreEngine = StoreEngine> extends W
       .where('r.site_id', '=', siteId)
       .where(workerInScope(scope))
       .orderBy('r.worker_id')
-      .limit(paging.limit < 0 ? Number.MAX_SAFE_INTEGER : paging.limit)
+      .limit(pageLimit(paging.limit))
       .offset(paging.offset);
     if (workerId !== null) query = query.where('r.worker_id', '=', workerId);
     return yield* mapRows(query, (row) => ({

@@ -81,3 +81,10 @@ export const visibleSites = (scope: TenantScope) => (qb: QueryCreator<DB>) =>
 /** WORKER_IN_SCOPE, with `visible v` and `workers w` joined: the prime's every worker, a subcontractor's own. */
 export const workerInScope = (scope: TenantScope) =>
   sql<boolean>`(v.scope = 'prime' OR w.employer_company_id = ${scope.companyId})`;
+
+/** WORKER_BOOKS as a join condition on `workers w`: the worker's entry in the books the caller reads them from. */
+export const workerBooks = (alias: string, scope: TenantScope) =>
+  sql<boolean>`w.tenant_id = coalesce(
+    (SELECT sr.tenant_id FROM site_roster sr
+      WHERE sr.site_id = ${sql.ref(`${alias}.site_id`)} AND sr.worker_id = ${sql.ref(`${alias}.worker_id`)}),
+    ${scope.tenantId})`;

@@ -2,7 +2,7 @@ import type { CardRef, WorkerId } from '@ccus-gate/protocol';
 import { sql } from 'kysely';
 import { queueRecords, queueWorkerRecords } from '../records/record-queue.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { execute, firstRow, mapRows, rows, type Work } from './engine/work.js';
+import { execute, firstRow, mapRows, pageLimit, rows, type Work } from './engine/work.js';
 import { SiteBooks } from './site-books.js';
 import { fromConstraint, StoreError } from './store-error.js';
 import { type TenantScope, visibleSites, workerInScope } from './tenant-scope.js';
@@ -151,7 +151,7 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
       )
       .orderBy('w.worker_id')
       .orderBy('w.tenant_id')
-      .limit(filter.limit < 0 ? Number.MAX_SAFE_INTEGER : filter.limit)
+      .limit(pageLimit(filter.limit))
       .offset(filter.offset);
     const self = this;
     return this.run(
@@ -162,15 +162,15 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
   }
 
   worker(scope: TenantScope, workerId: string): Answer<E, Worker> {
-    const self = this;
-    return this.run(
-      (function* () {
-        const row = yield* self.visibleWorker(scope, workerId);
-        if (row === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
-        const [worker] = yield* self.#workers([row]);
-        return worker as Worker;
-      })(),
-    );
+    return this.run(this.workerWork(scope, workerId));
+  }
+
+  /** As worker, a step of a larger work. */
+  *workerWork(scope: TenantScope, workerId: string): Work<Worker> {
+    const row = yield* this.visibleWorker(scope, workerId);
+    if (row === undefined) throw new StoreError('not_found', `no worker ${workerId}`, 'workerId');
+    const [worker] = yield* this.#workers([row]);
+    return worker as Worker;
   }
 
   /** The tenant's own entries among these worker IDs (an import compares against them). */
@@ -353,39 +353,46 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
     workerId: WorkerId,
     scope?: TenantScope,
   ): Answer<E, { sites: string[]; resolvedTaps: number }> {
+    return this.transaction(() => this.addCardWork(card, workerId, scope));
+  }
+
+  /** As addCard, a step of a larger work (a correction binding an unknown card). */
+  *addCardWork(
+    card: CardRef,
+    workerId: WorkerId,
+    scope?: TenantScope,
+  ): Work<{ sites: string[]; resolvedTaps: number }> {
     if (card.tech === 'qr') {
       throw new StoreError('invalid', `a QR code names its worker (${card.id}); only a card is bound`, 'card');
     }
-    const self = this;
-    const db = this.db;
-    return this.transaction(function* () {
-      const tenantId =
-        scope === undefined ? yield* self.#onlyTenantOf(workerId) : (yield* self.#ownWorker(scope, workerId)).tenant_id;
-      const owner = yield* firstRow(
-        db
-          .selectFrom('cards')
-          .select('worker_id')
-          .where('tenant_id', '=', tenantId)
-          .where('tech', '=', card.tech)
-          .where('card_id', '=', card.id),
+    const tenantId =
+      scope === undefined ? yield* this.#onlyTenantOf(workerId) : (yield* this.#ownWorker(scope, workerId)).tenant_id;
+    const owner = yield* firstRow(
+      this.db
+        .selectFrom('cards')
+        .select('worker_id')
+        .where('tenant_id', '=', tenantId)
+        .where('tech', '=', card.tech)
+        .where('card_id', '=', card.id),
+    );
+    if (owner !== undefined) {
+      throw new StoreError(
+        'conflict',
+        owner.worker_id === workerId
+          ? `card ${card.tech}:${card.id} is already this worker's`
+          : `card ${card.tech}:${card.id} belongs to another of this tenant's workers`,
+        'card',
       );
-      if (owner !== undefined) {
-        throw new StoreError(
-          'conflict',
-          owner.worker_id === workerId
-            ? `card ${card.tech}:${card.id} is already this worker's`
-            : `card ${card.tech}:${card.id} belongs to another of this tenant's workers`,
-          'card',
-        );
-      }
-      yield* execute(
-        db.insertInto('cards').values({ tenant_id: tenantId, tech: card.tech, card_id: card.id, worker_id: workerId }),
-      );
-      const sites = yield* self.#rosterSites(tenantId, workerId);
-      for (const siteId of sites) yield* self.bumpRoster(siteId);
-      const resolvedTaps = scope === undefined ? 0 : yield* self.#resolveTaps(scope, card.tech, card.id, workerId);
-      return { sites, resolvedTaps };
-    });
+    }
+    yield* execute(
+      this.db
+        .insertInto('cards')
+        .values({ tenant_id: tenantId, tech: card.tech, card_id: card.id, worker_id: workerId }),
+    );
+    const sites = yield* this.#rosterSites(tenantId, workerId);
+    for (const siteId of sites) yield* this.bumpRoster(siteId);
+    const resolvedTaps = scope === undefined ? 0 : yield* this.#resolveTaps(scope, card.tech, card.id, workerId);
+    return { sites, resolvedTaps };
   }
 
   /** For the server's own seeding (demo, tests): the one tenant whose books hold the worker. */

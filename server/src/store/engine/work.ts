@@ -51,3 +51,7 @@ export function* mustChange(query: Compilable | CompiledQuery, missing: () => Er
 export function* mapWork<A, B>(work: Work<A>, map: (answer: A) => B): Work<B> {
   return map(yield* work);
 }
+
+/** A page's LIMIT: SQLite's "no limit" is -1, PostgreSQL has none; the largest safe number means the same on both. */
+export const pageLimit = (limit: number | undefined): number =>
+  limit === undefined || limit < 0 ? Number.MAX_SAFE_INTEGER : limit;

@@ -11,6 +11,7 @@ import type { CcusGateway } from './ccus/gateway.js';
 import type { OutboxItem } from './ccus/outbox-store.js';
 import { ChangeFeed } from './changes/change-feed.js';
 import type { Change } from './changes/change-feed-store.js';
+import { NotifiedChangeFeed } from './changes/notified-change-feed.js';
 import { EnrolByTap } from './enrolment/enrol-by-tap.js';
 import type { BodyLimits } from './http/body-limit.js';
 import { clientAddressOf, httpsOf } from './http/client-address.js';
@@ -48,7 +49,8 @@ export interface ServerDeps {
    * Several servers on one database: this one's name, and how often it reads what the others
    * changed, so its live pages follow their taps too. Absent: the only server.
    */
-  changeFeed?: { serverId: string; pollMs?: number };
+  /** Polled from the database's feed table (SQLite), or by LISTEN/NOTIFY at `postgresUrl`. */
+  changeFeed?: { serverId: string; pollMs?: number } | { serverId: string; postgresUrl: string };
   /** Over-the-air updates of terminals (updates/): absent, none are offered. */
   updates?: UpdatesSetup;
   http?: {
@@ -87,10 +89,13 @@ export function createServer(deps: ServerDeps): SyncServer {
   const events = new EventEmitter<SyncServerEvents>();
   const { taps, records: recordStore, outbox, directory, queries, corrections, quarantineLog } = deps.stores;
   const { enrolments, workerLinks, alertSubscriptions, changes, updates } = deps.stores;
+  const feedLog = deps.log.child({ module: 'server:changes' });
   const feed =
     deps.changeFeed === undefined
       ? null
-      : new ChangeFeed({ store: changes, ...deps.changeFeed, log: deps.log.child({ module: 'server:changes' }), now });
+      : 'postgresUrl' in deps.changeFeed
+        ? new NotifiedChangeFeed({ url: deps.changeFeed.postgresUrl, serverId: deps.changeFeed.serverId, log: feedLog })
+        : new ChangeFeed({ store: changes, ...deps.changeFeed, log: feedLog, now });
   feed?.on('change', (change) => events.emit('remote', change));
   const ingest = new MqttIngest(deps.broker, {
     stores: { taps, directory, quarantineLog },
@@ -121,12 +126,18 @@ export function createServer(deps: ServerDeps): SyncServer {
     queuedRecords: () => recordStore.queued(),
     ...(deps.brokerConnections === undefined ? {} : { brokerConnections: deps.brokerConnections }),
   });
+  // What the server sends terminals on its own (a roster, a config) when something changed: a
+  // database that is away for now costs this one send, and the terminal gets the next.
+  const publishLog = deps.log.child({ module: 'server:publish' });
+  const inBackground = (what: string, send: Promise<void>): void => {
+    send.catch((error: unknown) => publishLog.warn({ err: error }, `could not send ${what}`));
+  };
   const enrol = new EnrolByTap({
     stores: { enrolments, corrections },
     log: deps.log.child({ module: 'server:enrolment' }),
     effects: {
       rosterChanged: (siteIds) => {
-        for (const siteId of new Set(siteIds)) void ingest.publishSiteRoster(siteId as SiteId);
+        for (const siteId of new Set(siteIds)) inBackground('a roster', ingest.publishSiteRoster(siteId as SiteId));
       },
       recordsQueued: () => records.kick(),
     },
@@ -198,12 +209,15 @@ export function createServer(deps: ServerDeps): SyncServer {
       updates: deps.updates ?? null,
       effects: {
         rosterChanged: (siteIds) => {
-          for (const siteId of new Set(siteIds)) void ingest.publishSiteRoster(siteId as SiteId);
+          for (const siteId of new Set(siteIds)) inBackground('a roster', ingest.publishSiteRoster(siteId as SiteId));
         },
         configChanged: (terminalIds) => {
           for (const terminalId of terminalIds) {
             // Config first: a terminal moved to another site applies the new roster under its new config.
-            void ingest.publishConfig(terminalId).then(() => ingest.publishRoster(terminalId));
+            inBackground(
+              'a config',
+              ingest.publishConfig(terminalId).then(() => ingest.publishRoster(terminalId)),
+            );
           }
         },
         recordsQueued: () => records.kick(),
@@ -244,7 +258,7 @@ export function createServer(deps: ServerDeps): SyncServer {
       await feed?.start();
     },
     async stop(): Promise<void> {
-      feed?.stop();
+      await feed?.stop();
       dashboard.close();
       await forwarder.stop();
       await alerts.stop();

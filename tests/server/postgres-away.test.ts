@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { decodeMessage, parseSiteId, parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
 import { isStoreError, type StoreEngine, TapStore } from '@ccus-gate/server';
+import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantWithSite } from '../support/store-books.js';
 import { StoreEngines } from '../support/store-engines.js';
+import { waitForAsync } from '../support/wait.js';
 
 const SITE = parseSiteId('20260000000001');
 const GATE = parseTerminalId('gate-a');
@@ -72,5 +75,32 @@ describe('a server store when PostgreSQL stops and starts again', () => {
     expect(await store(3)).toMatchObject({ inserted: 1, rejected: [] });
     expect(await store(1)).toMatchObject({ inserted: 0, rejected: [] });
     expect(await taps.count(GATE)).toBe(3);
+  }, 60_000);
+
+  it('refuses a transaction whose connection is cut under it, and the process carries on', async () => {
+    const url = new URL(engines.cluster.url);
+    const admin = new pg.Client({ connectionString: url.href });
+    await admin.connect();
+    try {
+      // A transaction holding its connection, in the middle of a statement, when the database
+      // ends that connection (as it does to every one when it stops).
+      const held = Promise.resolve(
+        engine.transaction(function* () {
+          yield sql`SELECT pg_sleep(30)`.compile(engine.db);
+        }),
+      ).catch((error: unknown) => error);
+      await waitForAsync('the transaction to be running', async () => {
+        const { rows } = await admin.query(
+          "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'",
+        );
+        return rows.length > 0;
+      });
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'");
+      expect(await held).toMatchObject({ code: 'unavailable' });
+      // The pool makes a new connection: the same engine works on.
+      expect(await taps.count(GATE)).toBe(3);
+    } finally {
+      await admin.end();
+    }
   }, 60_000);
 });

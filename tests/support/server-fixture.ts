@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type CardRef, parseSiteId, type SiteId, type TerminalId, type WorkerId } from '@ccus-gate/protocol';
-import { ServerStore } from '@ccus-gate/server';
+import { ServerStore, type StoreEngine } from '@ccus-gate/server';
 
 /** A server store in `dir` with tenant `t1` and its site `11` (Asia/Tokyo, day from 04:00). */
 export function storeWithSite(
@@ -37,4 +37,34 @@ export function staffSite(
     store.directory.addToRoster(siteId, workerId);
     store.directory.addCard(card, workerId);
   }
+}
+
+/**
+ * As storeWithSite and staffSite at once, on a store of either engine: tenant t1, its site 11,
+ * the gate's terminals leased there (their passwords returned, by terminal), its workers on
+ * the roster with their cards.
+ */
+export async function seedGate(
+  store: ServerStore<StoreEngine>,
+  gate: { terminals: readonly TerminalId[]; workers: readonly { workerId: WorkerId; card: CardRef }[] },
+): Promise<{ siteId: SiteId; passwords: Map<TerminalId, string> }> {
+  const { directory } = store;
+  await directory.createTenant({ tenantId: 't1', companyId: '1', name: 'one' });
+  const siteId = parseSiteId('11');
+  await directory.createSite({
+    siteId,
+    tenantId: 't1',
+    name: 's',
+    rule: { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' },
+  });
+  const passwords = new Map<TerminalId, string>();
+  for (const terminalId of gate.terminals) {
+    passwords.set(terminalId, await directory.createTerminal({ terminalId, tenantId: 't1', siteId }));
+  }
+  for (const { workerId, card } of gate.workers) {
+    await directory.addWorker({ workerId, tenantId: 't1', name: `worker ${workerId}`, trades: ['とび'] });
+    await directory.addToRoster(siteId, workerId);
+    await directory.addCard(card, workerId);
+  }
+  return { siteId, passwords };
 }

@@ -124,13 +124,16 @@ export class CcusForwarder extends EventEmitter<ForwarderEvents> {
       this.#again = true;
       return;
     }
-    this.#running = this.#drain().finally(() => {
-      this.#running = null;
-      if (this.#again) {
-        this.#again = false;
-        this.kick();
-      }
-    });
+    this.#running = this.#drain()
+      // The store away (PostgreSQL stopped): what is due stays due, and the next poll tries again.
+      .catch((error: unknown) => this.#log.warn({ err: error }, 'could not send to CCUS now; trying at the next poll'))
+      .finally(() => {
+        this.#running = null;
+        if (this.#again) {
+          this.#again = false;
+          this.kick();
+        }
+      });
   }
 
   #onBreaker(state: BreakerState): void {

@@ -7,10 +7,9 @@ import { pino } from 'pino';
 import { carriedOver, mosquittoAcl, mosquittoPasswordFile } from '../broker/mosquitto-files.js';
 import { mosquittoHash } from '../credentials.js';
 import { isPostgresUrl, migratePostgres } from '../store/postgres/pg-migrate.js';
-import { ServerStore } from '../store/server-store.js';
 import { makeReleaseKey, signRelease } from '../updates/release-signing.js';
 import { ownerOnlyFromNowOn, tightenDatabase } from './file-modes.js';
-import { startFromConfig } from './run-server.js';
+import { openStore, startFromConfig } from './run-server.js';
 import { loadServerConfig } from './server-config.js';
 
 const USAGE = `usage: ccus-gate-server <command> [--config FILE]
@@ -70,24 +69,17 @@ async function main(argv: string[]): Promise<number> {
   // The database URL may hold a password: it can come from the environment instead of the file.
   const url = process.env.CCUS_GATE_DATABASE_URL;
   const config = url === undefined || url === '' ? loaded : { ...loaded, database: url };
-  if (isPostgresUrl(config.database)) {
-    if (command !== 'migrate') {
-      console.error(
-        `ccus-gate-server: ${command} needs a SQLite database for now: on PostgreSQL, \`migrate\` makes the schema, and the stores do not run on it yet (server/README.md, "PostgreSQL")`,
-      );
-      return 78;
-    }
+  const postgres = isPostgresUrl(config.database);
+  if (postgres && command === 'migrate') {
     const { from, to } = await migratePostgres(config.database);
-    const where = new URL(config.database);
-    where.password = '';
     process.stdout.write(
       from === to
-        ? `database ${where.href} is up to date (schema ${to})\n`
-        : `database ${where.href} migrated from schema ${from} to ${to}\n`,
+        ? `database ${withoutPassword(config.database)} is up to date (schema ${to})\n`
+        : `database ${withoutPassword(config.database)} migrated from schema ${from} to ${to}\n`,
     );
     return 0;
   }
-  tightenDatabase(config.database);
+  if (!postgres) tightenDatabase(config.database);
   const log = pino({ level: config.log.level });
   const print = (line: string): void => {
     process.stdout.write(`${line}\n`);
@@ -107,10 +99,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const store = ServerStore.open(config.database);
+  const store = await openStore(config, log);
   try {
     if (command === 'operator-token') {
-      print(store.directory.createApiToken(null, 'operator', values.label));
+      print(await store.directory.createApiToken(null, 'operator', values.label));
     } else if (command === 'mosquitto-files') {
       if (config.broker.mode !== 'external') {
         console.error('ccus-gate-server: mosquitto-files is for broker.mode "external"');
@@ -131,18 +123,26 @@ async function main(argv: string[]): Promise<number> {
       const others = config.broker.mosquitto?.otherServices ?? [];
       writeFileSync(acl, mosquittoAcl([config.broker.username, ...others]));
       const kept = carriedOver(passwd, new Set(others));
-      writeFileSync(passwd, mosquittoPasswordFile([service, ...kept, ...store.directory.brokerAccounts()]));
+      writeFileSync(passwd, mosquittoPasswordFile([service, ...kept, ...(await store.directory.brokerAccounts())]));
       // Mosquitto reads them as its own user: the hashes for its group (chgrp passwd mosquitto), the ACL for anyone.
       chmodSync(passwd, 0o640);
       chmodSync(acl, 0o644);
       print(`wrote ${join(values.out, 'acl')} and ${join(values.out, 'passwd')}`);
     } else {
-      print(`database ${config.database} is up to date`);
+      print(`database ${withoutPassword(config.database)} is up to date`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
   return 0;
+}
+
+/** A database URL as it may be printed: without its password. */
+function withoutPassword(database: string): string {
+  if (!isPostgresUrl(database)) return database;
+  const url = new URL(database);
+  url.password = '';
+  return url.href;
 }
 
 main(process.argv.slice(2)).then(

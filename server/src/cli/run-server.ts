@@ -11,13 +11,15 @@ import { CcusSimulator } from '../ccus/simulator/ccus-simulator.js';
 import { type HttpListener, listenHttp, type TlsFiles } from '../http/http-listen.js';
 import type { MqttIngestOptions } from '../ingest/mqtt-ingest.js';
 import { createServer, type SyncServer } from '../server.js';
+import type { StoreEngine } from '../store/engine/store-engine.js';
+import { isPostgresUrl } from '../store/postgres/pg-migrate.js';
 import { ServerStore } from '../store/server-store.js';
 import type { UpdatesSetup } from '../updates/release-upload.js';
 import type { ServerConfig } from './server-config.js';
 
 export interface RunningServer {
   server: SyncServer;
-  store: ServerStore;
+  store: ServerStore<StoreEngine>;
   http: HttpListener;
   broker: EmbeddedBroker | null;
   ccus: HttpListener | null;
@@ -40,6 +42,14 @@ const readTls = (tls: { certFile: string; keyFile: string }): TlsFiles => ({
   key: readFileSync(tls.keyFile),
 });
 
+/** The server's stores on its database: a SQLite file, or PostgreSQL (migrated first, as `migrate` does). */
+export async function openStore(config: ServerConfig, log: Logger): Promise<ServerStore<StoreEngine>> {
+  const options = { outbox: { coalesceMs: config.forwarder.coalesceSeconds * 1000 } };
+  return isPostgresUrl(config.database)
+    ? await ServerStore.openPostgres(config.database, { ...options, log: log.child({ module: 'server:store' }) })
+    : ServerStore.open(config.database, () => new Date(), options);
+}
+
 /** Starts the sync server as its config says: store, broker (embedded or joined), CCUS side, HTTP. */
 export async function startFromConfig(config: ServerConfig, log: Logger): Promise<RunningServer> {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -48,9 +58,7 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
     cleanups.length = 0;
   };
   try {
-    const store = ServerStore.open(config.database, () => new Date(), {
-      outbox: { coalesceMs: config.forwarder.coalesceSeconds * 1000 },
-    });
+    const store = await openStore(config, log);
     cleanups.push(() => store.close());
 
     let ccusListener: HttpListener | null = null;
@@ -125,10 +133,13 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
     }
 
     const server = createServer({
-      // Several servers share the ingest: each follows what the others change, for its live pages.
-      ...(config.broker.mode === 'external' && config.broker.sharedGroup !== undefined
-        ? { changeFeed: { serverId: config.serverId } }
-        : {}),
+      // Several servers share the ingest: each follows what the others change, for its live pages;
+      // on PostgreSQL (where several servers are the point) by LISTEN/NOTIFY, on SQLite by polling.
+      ...(isPostgresUrl(config.database)
+        ? { changeFeed: { serverId: config.serverId, postgresUrl: config.database } }
+        : config.broker.mode === 'external' && config.broker.sharedGroup !== undefined
+          ? { changeFeed: { serverId: config.serverId } }
+          : {}),
       stores: store,
       broker: join,
       ccus: gateway,

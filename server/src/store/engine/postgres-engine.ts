@@ -68,9 +68,11 @@ export class PostgresEngine implements StoreEngine {
   readonly db = postgresBuilder();
   readonly pool: pg.Pool;
   readonly #now: () => Date;
+  readonly #log: Logger | undefined;
 
   constructor(options: PostgresEngineOptions) {
     this.#now = options.now ?? (() => new Date());
+    this.#log = options.log;
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
@@ -105,6 +107,13 @@ export class PostgresEngine implements StoreEngine {
         throw unavailable(error);
       }
       let broken = false;
+      // A connection lost while this transaction holds it is reported on the client itself
+      // (the pool listens only to idle ones): unheard, that event would end the process.
+      const lost = (error: Error): void => {
+        broken = true;
+        this.#log?.warn({ err: error }, 'PostgreSQL connection lost during a transaction');
+      };
+      client.on('error', lost);
       try {
         await client.query('BEGIN');
         const result = await this.#drive(work(), (query) => client.query(query.sql, query.parameters as unknown[]));
@@ -117,6 +126,7 @@ export class PostgresEngine implements StoreEngine {
         if (RETRYABLE.has(code) && attempt < ATTEMPTS) continue;
         throw unavailable(error);
       } finally {
+        client.off('error', lost);
         // A connection that failed mid-transaction is discarded, not handed to the next caller.
         client.release(broken);
       }

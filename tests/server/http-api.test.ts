@@ -1,5 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ApiFixture, apiFixture } from '../support/api-fixture.js';
+import { type EngineKind, rows, type StoreEngine } from '@ccus-gate/server';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ApiFixture, apiFixtureOn } from '../support/api-fixture.js';
+import { ENGINES, StoreEngines } from '../support/store-engines.js';
 import { tempDir } from '../support/temp-dir.js';
 
 interface ProblemBody {
@@ -15,27 +17,26 @@ async function problemOf(response: Response): Promise<ProblemBody> {
   return (await response.json()) as ProblemBody;
 }
 
-describe.each([
-  ['a repository answering at once (SQLite)', false],
-  ['a repository answering later (as PostgreSQL would)', true],
-])('HTTP API, on %s', (_name, answerLater) => {
+describe.each(ENGINES)('HTTP API, on %s', (kind: EngineKind) => {
+  const engines = new StoreEngines();
   let dir: ReturnType<typeof tempDir>;
-  let f: ApiFixture;
+  let f: ApiFixture<StoreEngine>;
   const json = async <T>(response: Response, status = 200): Promise<T> => {
     const text = await response.text();
     expect({ status: response.status, text: response.status === status ? '' : text }).toEqual({ status, text: '' });
     return JSON.parse(text) as T;
   };
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir('api');
-    f = apiFixture(dir.path, { answerLater });
+    f = await apiFixtureOn(kind, dir.path, kind === 'postgres' ? { postgresUrl: await engines.postgresUrl() } : {});
   });
 
-  afterEach(() => {
-    f.close();
+  afterEach(async () => {
+    await f.close();
     dir.remove();
   });
+  afterAll(() => engines.close());
 
   describe('the contract', () => {
     it('serves its OpenAPI document without a token, with the bearer scheme and every route', async () => {
@@ -154,7 +155,7 @@ describe.each([
         expect.objectContaining({ workerId: '44440000000004', name: '新人 太郎', workContent: '足場' }),
       );
       // The terminal's roster holds card and worker IDs only.
-      expect(JSON.stringify(f.store.directory.rosterFor(f.a.siteId))).not.toContain('新人');
+      expect(JSON.stringify(await f.store.directory.rosterFor(f.a.siteId))).not.toContain('新人');
     });
 
     it("binds an unknown card to a worker: its taps become the worker's, the record is rebuilt and audited", async () => {
@@ -200,7 +201,7 @@ describe.each([
   });
 
   describe('corrections and approvals', () => {
-    const subEntry = (f: ApiFixture, day = '2026-11-21') => ({
+    const subEntry = (f: ApiFixture<StoreEngine>, day = '2026-11-21') => ({
       kind: 'add_day',
       siteId: f.a.siteId,
       workerId: f.sub.worker,
@@ -274,7 +275,7 @@ describe.each([
         before: { firstIn: '2026-11-20T08:00:00.000+09:00', lastOut: null },
         after: { firstIn: '2026-11-20T08:00:00.000+09:00', lastOut: '2026-11-20T17:30:00+09:00' },
       });
-      const record = f.store.queries.recordByKey(key);
+      const record = await f.store.queries.recordByKey(key);
       expect(record?.flags).toEqual(['manual']);
       expect(record?.lastOut).toBe('2026-11-20T17:30:00+09:00');
     });
@@ -323,8 +324,10 @@ describe.each([
 
       const key = { siteId: f.a.siteId, workerId: f.a.worker, workingDay: '2026-11-20' };
       // As the forwarder does: claimed for sending, then refused by CCUS.
-      expect(f.store.outbox.claimDue(100, 'test', 60_000).map((item) => item.workingDay)).toContain(key.workingDay);
-      f.store.outbox.markRefused(key, 'not_on_roster: the worker is not on the CCUS site roster', 'test');
+      expect((await f.store.outbox.claimDue(100, 'test', 60_000)).map((item) => item.workingDay)).toContain(
+        key.workingDay,
+      );
+      await f.store.outbox.markRefused(key, 'not_on_roster: the worker is not on the CCUS site roster', 'test');
       const refused = await json<{ records: { ccus: { state: string; lastError: string } }[] }>(
         await f.call(f.a.viewer, 'GET', '/api/v1/outbox?state=refused'),
       );
@@ -426,8 +429,8 @@ describe.each([
 
   describe('the fleet operator', () => {
     it('leases a terminal to another tenant: the old tenant loses it, the terminal gets newer config and roster', async () => {
-      const configBefore = f.store.directory.configFor(f.a.terminalId);
-      const rosterBefore = f.store.directory.rosterFor(f.a.siteId);
+      const configBefore = await f.store.directory.configFor(f.a.terminalId);
+      const rosterBefore = await f.store.directory.rosterFor(f.a.siteId);
       const leased = await json<{ previousTenantId: string; terminal: { siteId: string } }>(
         await f.call(f.operator, 'PUT', `/api/v1/fleet/terminals/${f.a.terminalId}/lease`, {
           tenantId: f.b.tenantId,
@@ -436,11 +439,11 @@ describe.each([
       );
       expect(leased).toMatchObject({ previousTenantId: f.a.tenantId, terminal: { siteId: f.b.siteId } });
       expect(f.effects.configs).toContain(f.a.terminalId);
-      const config = f.store.directory.configFor(f.a.terminalId);
+      const config = await f.store.directory.configFor(f.a.terminalId);
       expect(config?.siteId).toBe(f.b.siteId);
       expect(config?.version).toBeGreaterThan(configBefore?.version ?? 0);
       // A terminal ignores a roster older than its own: the new site's must be newer than the old one's.
-      expect(f.store.directory.rosterFor(f.b.siteId).version).toBeGreaterThan(rosterBefore.version);
+      expect((await f.store.directory.rosterFor(f.b.siteId)).version).toBeGreaterThan(rosterBefore.version);
       const aTerminals = await json<{ terminals: unknown[] }>(await f.call(f.a.viewer, 'GET', '/api/v1/terminals'));
       expect(aTerminals.terminals).toEqual([]);
       const notBs = await f.call(f.operator, 'PUT', `/api/v1/fleet/terminals/${f.a.terminalId}/lease`, {
@@ -494,9 +497,10 @@ describe.each([
         hardwareProfile: 'pi-pn532-uart',
         broker: { url: 'mqtts://broker.example:8883' },
       });
-      expect(f.store.directory.terminalSecretMatches('gate-new-01', bundle.password)).toBe(true);
-      expect(f.store.directory.terminalSecretMatches('gate-new-01', first.password)).toBe(false);
-      expect(JSON.stringify(f.store.db.raw.prepare('SELECT * FROM terminals').all())).not.toContain(bundle.password);
+      expect(await f.store.directory.terminalSecretMatches('gate-new-01', bundle.password)).toBe(true);
+      expect(await f.store.directory.terminalSecretMatches('gate-new-01', first.password)).toBe(false);
+      const terminals = await f.store.engine.run(rows(f.store.engine.db.selectFrom('terminals').selectAll()));
+      expect(JSON.stringify(terminals)).not.toContain(bundle.password);
     });
 
     it('sends a command to a leased terminal for its tenant', async () => {

@@ -12,7 +12,18 @@ import {
   type TerminalId,
   type WorkerId,
 } from '@ccus-gate/protocol';
-import { clientAddressOf, createHttpApi, ServerStore, SignInLimiter, type UpdatesSetup } from '@ccus-gate/server';
+import {
+  type Answer,
+  clientAddressOf,
+  createHttpApi,
+  type EngineKind,
+  ServerStore,
+  SignInLimiter,
+  type SqliteEngine,
+  type StoreEngine,
+  type TerminalAssignment,
+  type UpdatesSetup,
+} from '@ccus-gate/server';
 import { answeringLater } from './answering-later.js';
 
 export interface TapSpec {
@@ -38,8 +49,8 @@ export interface TenantFixture {
   viewer: string;
 }
 
-export interface ApiFixture {
-  store: ServerStore;
+export interface ApiFixture<E extends StoreEngine = SqliteEngine> {
+  store: ServerStore<E>;
   app: ReturnType<typeof createHttpApi>;
   /** The API's budget of failed sign-ins, which the dashboard shares. */
   limiter: SignInLimiter;
@@ -52,9 +63,31 @@ export interface ApiFixture {
   /** A subcontractor tenant on tenant A's site, with its own employee there. */
   sub: { tenantId: string; companyId: string; admin: string; worker: WorkerId; card: CardRef };
   /** Stores taps from a terminal as its batch would, then builds their records. */
-  tap(terminalId: TerminalId, taps: TapSpec[]): void;
+  tap(terminalId: TerminalId, taps: TapSpec[]): Answer<E, void>;
+  /** Answers once the records any change queued are built, as the server's builder would. */
   call(token: string, method: string, path: string, body?: unknown): Promise<Response>;
-  close(): void;
+  close(): void | Promise<void>;
+}
+
+type FixtureOptions = { answerLater?: boolean; trustedProxies?: string[]; updates?: UpdatesSetup };
+
+/**
+ * The fixture's steps, written once: each yields a store call's answer and is given it back,
+ * so on SQLite they run to the end at once (`runNow`), on PostgreSQL awaiting each (`runLater`).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each step's answer is typed where it is received.
+type Steps<T> = Generator<unknown, T, any>;
+
+function runNow<T>(steps: Steps<T>): T {
+  let step = steps.next();
+  while (step.done !== true) step = steps.next(step.value);
+  return step.value;
+}
+
+async function runLater<T>(steps: Steps<T>): Promise<T> {
+  let step = steps.next();
+  while (step.done !== true) step = steps.next(await step.value);
+  return step.value;
 }
 
 const BOOT = '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13';
@@ -66,12 +99,36 @@ const BOOTED_AT = Date.parse('2020-01-01T00:00:00Z');
  * The clock is fixed at 2026-11-24 12:00 JST unless a test moves it. With `answerLater`, the
  * API runs on a repository that answers every call later, as PostgreSQL would.
  */
-export function apiFixture(
-  dir: string,
-  options: { answerLater?: boolean; trustedProxies?: string[]; updates?: UpdatesSetup } = {},
-): ApiFixture {
+export function apiFixture(dir: string, options: FixtureOptions = {}): ApiFixture {
   const now = { value: new Date('2026-11-24T03:00:00.000Z') };
   const store = ServerStore.open(join(dir, 'server.db'), () => now.value);
+  return runNow(seededFixture(store, now, runNow, options));
+}
+
+/**
+ * The same fixture on either engine; on PostgreSQL, in the fresh database at `postgresUrl`
+ * (tests/support/store-engines.ts makes one).
+ */
+export async function apiFixtureOn(
+  kind: EngineKind,
+  dir: string,
+  options: FixtureOptions & { postgresUrl?: string } = {},
+): Promise<ApiFixture<StoreEngine>> {
+  if (kind === 'sqlite') return apiFixture(dir, options) as unknown as ApiFixture<StoreEngine>;
+  if (options.postgresUrl === undefined) throw new Error('apiFixtureOn: a PostgreSQL fixture needs postgresUrl');
+  const now = { value: new Date('2026-11-24T03:00:00.000Z') };
+  const store = await ServerStore.openPostgres(options.postgresUrl, { now: () => now.value, poolSize: 4 });
+  return (await runLater(seededFixture(store, now, runLater, options))) as ApiFixture<StoreEngine>;
+}
+
+function* seededFixture<E extends StoreEngine>(
+  store: ServerStore<E>,
+  now: { value: Date },
+  run: <T>(steps: Steps<T>) => T | Promise<T>,
+  options: FixtureOptions,
+): Steps<ApiFixture<E>> {
+  /** Records being built after a change, which a call waits for before it answers. */
+  let building: Promise<unknown> = Promise.resolve();
   const effects = { rosters: [] as string[], configs: [] as string[], recordKicks: 0, commands: [] as string[] };
   const repository = options.answerLater ? answeringLater(store, ['directory', 'queries', 'corrections']) : store;
   const limiter = new SignInLimiter();
@@ -86,7 +143,7 @@ export function apiFixture(
       configChanged: (terminals) => effects.configs.push(...terminals),
       recordsQueued: () => {
         effects.recordKicks++;
-        store.records.rebuildQueued(10_000);
+        building = Promise.resolve(building).then(() => store.records.rebuildQueued(10_000));
       },
       sendCommand: (terminalId, command) => {
         effects.commands.push(`${terminalId}:${command}`);
@@ -95,10 +152,10 @@ export function apiFixture(
     },
   });
   const dirStore = store.directory;
-  const operator = dirStore.createApiToken(null, 'operator', 'fleet');
+  const operator: string = yield dirStore.createApiToken(null, 'operator', 'fleet');
   let seq = 0;
 
-  const tap = (terminalId: TerminalId, taps: TapSpec[]): void => {
+  function* tapSteps(terminalId: TerminalId, taps: TapSpec[]): Steps<void> {
     const batch: TapBatch = {
       v: 1,
       terminalId,
@@ -120,36 +177,43 @@ export function apiFixture(
         };
       }),
     } as TapBatch;
-    // What ingest does with a valid batch, through the store's synchronous SQLite API, so
-    // that a fixture can tap between two lines of a test without awaiting.
-    const terminal = store.directory.terminal(terminalId);
+    // What ingest does with a valid batch; on SQLite at once, so that a fixture can tap
+    // between two lines of a test without awaiting.
+    const terminal: TerminalAssignment | null = yield store.directory.terminal(terminalId);
     if (terminal?.siteId == null || terminal.rule === null) throw new Error(`fixture: ${terminalId} is not leased`);
-    const stored = store.taps.storeBatch(
+    const stored: { rejected: unknown[] } = yield store.taps.storeBatch(
       { ...terminal, siteId: terminal.siteId, rule: terminal.rule },
       decodeMessage('taps', JSON.stringify(batch)),
     );
     if (stored.rejected.length > 0) throw new Error(`fixture taps refused: ${JSON.stringify(stored.rejected)}`);
-    store.records.rebuildQueued(10_000);
-  };
+    yield store.records.rebuildQueued(10_000);
+  }
+  const tap = (terminalId: TerminalId, taps: TapSpec[]) => run(tapSteps(terminalId, taps)) as Answer<E, void>;
 
-  const tenant = (name: string, n: number, ids: { worker: string; card: string; unknown: string }): TenantFixture => {
+  function* tenant(
+    name: string,
+    n: number,
+    ids: { worker: string; card: string; unknown: string },
+  ): Steps<TenantFixture> {
     const tenantId = `tenant-${name}`;
     const companyId = `9000000000000${n}`;
-    dirStore.createTenant({ tenantId, companyId, name: `${name} 建設` });
+    yield dirStore.createTenant({ tenantId, companyId, name: `${name} 建設` });
     const siteId = parseSiteId(`2026000000000${n}`);
-    dirStore.createSite({
+    yield dirStore.createSite({
       siteId,
       tenantId,
       name: `現場 ${name}`,
       rule: { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' },
     });
     const terminalId = parseTerminalId(`gate-${name}`);
-    dirStore.createTerminal({ terminalId, tenantId, siteId });
+    yield dirStore.createTerminal({ terminalId, tenantId, siteId });
     const worker = parseWorkerId(ids.worker);
-    dirStore.addWorker({ workerId: worker, tenantId, name: `技能者 ${name}`, trades: ['とび'] });
-    dirStore.addToRoster(siteId, worker);
+    yield dirStore.addWorker({ workerId: worker, tenantId, name: `技能者 ${name}`, trades: ['とび'] });
+    yield dirStore.addToRoster(siteId, worker);
     const card = parseCardRef(ids.card);
-    dirStore.addCard(card, worker);
+    yield dirStore.addCard(card, worker);
+    const admin: string = yield dirStore.createApiToken(tenantId, 'admin', `${name} admin`);
+    const viewer: string = yield dirStore.createApiToken(tenantId, 'viewer', `${name} viewer`);
     const fixture: TenantFixture = {
       tenantId,
       companyId,
@@ -158,36 +222,39 @@ export function apiFixture(
       worker,
       card,
       unknownCard: parseCardRef(ids.unknown),
-      admin: dirStore.createApiToken(tenantId, 'admin', `${name} admin`),
-      viewer: dirStore.createApiToken(tenantId, 'viewer', `${name} viewer`),
+      admin,
+      viewer,
     };
-    tap(terminalId, [
+    yield* tapSteps(terminalId, [
       { card, workerId: worker, direction: 'in', at: '2026-11-20T07:50:00.000+09:00' },
       { card, workerId: worker, direction: 'out', at: '2026-11-20T17:10:00.000+09:00' },
       { card: fixture.unknownCard, workerId: null, direction: 'in', at: '2026-11-20T07:55:00.000+09:00' },
     ]);
     return fixture;
-  };
+  }
 
-  const a = tenant('a', 1, { worker: '11110000000001', card: '0101010101010101', unknown: 'A1A1A1A1' });
-  const b = tenant('b', 2, { worker: '22220000000002', card: '0202020202020202', unknown: 'B2B2B2B2' });
+  const a = yield* tenant('a', 1, { worker: '11110000000001', card: '0101010101010101', unknown: 'A1A1A1A1' });
+  const b = yield* tenant('b', 2, { worker: '22220000000002', card: '0202020202020202', unknown: 'B2B2B2B2' });
 
   const subCompany = '90000000000009';
-  dirStore.createTenant({ tenantId: 'tenant-sub', companyId: subCompany, name: '下請 工業' });
+  yield dirStore.createTenant({ tenantId: 'tenant-sub', companyId: subCompany, name: '下請 工業' });
   const subScope = { tenantId: 'tenant-sub', companyId: subCompany };
   const aScope = { tenantId: a.tenantId, companyId: a.companyId };
-  dirStore.putSiteCompany(aScope, a.siteId, {
+  yield dirStore.putSiteCompany(aScope, a.siteId, {
     companyId: subCompany,
     name: '下請 工業',
     tier: 1,
     parentCompanyId: a.companyId,
   });
   const subWorker = parseWorkerId('33330000000003');
-  dirStore.addWorker({ workerId: subWorker, tenantId: 'tenant-sub', name: '技能者 下請', trades: ['型枠'] });
+  yield dirStore.addWorker({ workerId: subWorker, tenantId: 'tenant-sub', name: '技能者 下請', trades: ['型枠'] });
   const subCard = parseCardRef('0303030303030303');
-  dirStore.addCard(subCard, subWorker);
-  dirStore.addToRoster(a.siteId, subWorker, {}, subScope);
-  tap(a.terminalId, [{ card: subCard, workerId: subWorker, direction: 'in', at: '2026-11-20T08:00:00.000+09:00' }]);
+  yield dirStore.addCard(subCard, subWorker);
+  yield dirStore.addToRoster(a.siteId, subWorker, {}, subScope);
+  yield* tapSteps(a.terminalId, [
+    { card: subCard, workerId: subWorker, direction: 'in', at: '2026-11-20T08:00:00.000+09:00' },
+  ]);
+  const subAdmin: string = yield dirStore.createApiToken('tenant-sub', 'admin', 'sub admin');
 
   return {
     store,
@@ -201,25 +268,25 @@ export function apiFixture(
     sub: {
       tenantId: 'tenant-sub',
       companyId: subCompany,
-      admin: dirStore.createApiToken('tenant-sub', 'admin', 'sub admin'),
+      admin: subAdmin,
       worker: subWorker,
       card: subCard,
     },
     tap,
-    call(token, method, path, body) {
-      return Promise.resolve(
-        app.request(path, {
-          method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-        }),
-      );
+    async call(token, method, path, body) {
+      const response = await app.request(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      await building;
+      return response;
     },
     close() {
-      store.close();
+      return store.close();
     },
   };
 }

@@ -1,5 +1,8 @@
+import { type EngineKind, rows, type StoreEngine } from '@ccus-gate/server';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiFixture, apiFixture } from '../support/api-fixture.js';
+import { type ApiFixture, apiFixtureOn } from '../support/api-fixture.js';
+import { ENGINES, StoreEngines } from '../support/store-engines.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /**
@@ -20,7 +23,7 @@ const LIST = { status: [200] };
 /** Allowed, on the caller's own books only: undone at once, so later routes find nothing of B's there. */
 const OWN_BOOKS = { status: [201], undo: true };
 
-function attempts(f: ApiFixture): Record<string, Attempt> {
+function attempts(f: ApiFixture<StoreEngine>): Record<string, Attempt> {
   const { a, b } = f;
   const settings = { directionMode: 'in', debounceSeconds: 5, unknownCard: 'accept', retentionDays: 30 };
   return {
@@ -149,29 +152,38 @@ function attempts(f: ApiFixture): Record<string, Attempt> {
   };
 }
 
-/** Everything in the database but B's own tokens, users and audit lines. */
-function snapshot(f: ApiFixture): string {
-  const db = f.store.db.raw;
+/** Everything in the database but B's own tokens, users and audit lines, each table's rows sorted. */
+async function snapshot(f: ApiFixture<StoreEngine>): Promise<string> {
+  const { engine } = f.store;
   const tables = (
-    db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]
+    await engine.run(
+      rows<{ name: string }>(
+        (engine.kind === 'sqlite'
+          ? sql`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`
+          : sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`
+        ).compile(engine.db),
+      ),
+    )
   )
     .map((t) => t.name)
     .filter((name) => !['api_tokens', 'audit_log'].includes(name));
   // B's own users and books are B's to change.
   const own = ['users', 'workers', 'cards', 'site_roster', 'alert_subscriptions'];
-  const rows = (name: string) =>
-    db
-      .prepare(own.includes(name) ? `SELECT * FROM ${name} WHERE tenant_id <> 'tenant-b'` : `SELECT * FROM ${name}`)
-      .all();
-  return JSON.stringify(tables.map((name) => [name, rows(name)]));
+  const whole: [string, string[]][] = [];
+  for (const name of tables) {
+    const query = own.includes(name)
+      ? sql`SELECT * FROM ${sql.table(name)} WHERE tenant_id <> 'tenant-b'`
+      : sql`SELECT * FROM ${sql.table(name)}`;
+    const found = await engine.run(rows(query.compile(engine.db)));
+    whole.push([name, found.map((row) => JSON.stringify(row)).sort()]);
+  }
+  return JSON.stringify(whole);
 }
 
-describe.each([
-  ['a repository answering at once (SQLite)', false],
-  ['a repository answering later (as PostgreSQL would)', true],
-])('tenant isolation, on %s', (_name, answerLater) => {
+describe.each(ENGINES)('tenant isolation, on %s', (kind: EngineKind) => {
+  const engines = new StoreEngines();
   let dir: ReturnType<typeof tempDir>;
-  let f: ApiFixture;
+  let f: ApiFixture<StoreEngine>;
   let correctionId: number;
   let aLinkId: number;
   let aSubscriptionId: number;
@@ -180,13 +192,15 @@ describe.each([
 
   beforeAll(async () => {
     dir = tempDir('isolation');
-    f = apiFixture(dir.path, { answerLater });
-    aUserId = f.store.directory.createUser(f.a.tenantId, {
-      login: 'a-person',
-      name: 'A の人',
-      role: 'admin',
-      passwordHash: 'scrypt$not-used-here',
-    }).userId;
+    f = await apiFixtureOn(kind, dir.path, kind === 'postgres' ? { postgresUrl: await engines.postgresUrl() } : {});
+    aUserId = (
+      await f.store.directory.createUser(f.a.tenantId, {
+        login: 'a-person',
+        name: 'A の人',
+        role: 'admin',
+        passwordHash: 'scrypt$not-used-here',
+      })
+    ).userId;
     // A subcontractor's manual entry waiting for A's approval, so the approval routes have a target.
     const response = await f.call(f.sub.admin, 'POST', '/api/v1/corrections', {
       kind: 'add_day',
@@ -213,9 +227,10 @@ describe.each([
     );
   });
 
-  afterAll(() => {
-    f.close();
+  afterAll(async () => {
+    await f.close();
     dir.remove();
+    await engines.close();
   });
 
   it('has an attempt for every route the server documents', () => {
@@ -239,7 +254,7 @@ describe.each([
       version: '1.0.0',
     };
     // Identifiers of A's that must never appear in anything B is shown.
-    const aToken = f.store.directory.tokens(f.a.tenantId)[0]?.id as string;
+    const aToken = (await f.store.directory.tokens(f.a.tenantId))[0]?.id as string;
     const secrets = [
       f.a.siteId,
       f.a.worker,
@@ -266,7 +281,7 @@ describe.each([
         return encodeURIComponent(params[name] as string);
       });
       if (route.startsWith('GET /api/v1/exports/')) path += '?month=2026-11';
-      const before = snapshot(f);
+      const before = await snapshot(f);
       const response = await f.call(f.b.admin, method, path, attempt.body);
       const text = await response.text();
       if (!attempt.expect.status.includes(response.status)) {
@@ -277,7 +292,7 @@ describe.each([
       const asked = [...told, path + JSON.stringify(attempt.body ?? '')].join(' ');
       const leaked = secrets.filter((secret) => text.includes(secret) && !asked.includes(secret));
       if (leaked.length > 0) failures.push(`${route}: shows ${leaked.join(', ')}`);
-      if (snapshot(f) !== before) failures.push(`${route}: changed the database`);
+      if ((await snapshot(f)) !== before) failures.push(`${route}: changed the database`);
       if (attempt.expect.undo) {
         told.add(path + JSON.stringify(attempt.body ?? ''));
         await f.call(f.b.admin, 'DELETE', `/api/v1/workers/${f.a.worker}`);

@@ -24,7 +24,6 @@ import {
   type TerminalAssignment,
   type UpdatesSetup,
 } from '@ccus-gate/server';
-import { answeringLater } from './answering-later.js';
 
 export interface TapSpec {
   card: CardRef;
@@ -69,7 +68,7 @@ export interface ApiFixture<E extends StoreEngine = SqliteEngine> {
   close(): void | Promise<void>;
 }
 
-type FixtureOptions = { answerLater?: boolean; trustedProxies?: string[]; updates?: UpdatesSetup };
+type FixtureOptions = { trustedProxies?: string[]; updates?: UpdatesSetup };
 
 /**
  * The fixture's steps, written once: each yields a store call's answer and is given it back,
@@ -96,8 +95,8 @@ const BOOTED_AT = Date.parse('2020-01-01T00:00:00Z');
 /**
  * Two unrelated contractors (A and B), each prime of its own site with a leased terminal,
  * a worker with a card, taps and records; and a subcontractor under A on A's site.
- * The clock is fixed at 2026-11-24 12:00 JST unless a test moves it. With `answerLater`, the
- * API runs on a repository that answers every call later, as PostgreSQL would.
+ * The clock is fixed at 2026-11-24 12:00 JST unless a test moves it. On SQLite; apiFixtureOn
+ * makes the same on either engine.
  */
 export function apiFixture(dir: string, options: FixtureOptions = {}): ApiFixture {
   const now = { value: new Date('2026-11-24T03:00:00.000Z') };
@@ -130,9 +129,8 @@ function* seededFixture<E extends StoreEngine>(
   /** Records being built after a change, which a call waits for before it answers. */
   let building: Promise<unknown> = Promise.resolve();
   const effects = { rosters: [] as string[], configs: [] as string[], recordKicks: 0, commands: [] as string[] };
-  const repository = options.answerLater ? answeringLater(store, ['directory', 'queries', 'corrections']) : store;
   const limiter = new SignInLimiter();
-  const app = createHttpApi(repository, {
+  const app = createHttpApi(store, {
     now: () => now.value,
     broker: { url: 'mqtts://broker.example:8883' },
     limiter,

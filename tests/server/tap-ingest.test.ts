@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
-import { ingestTapBatch, ServerStore } from '@ccus-gate/server';
+import { type EngineKind, ingestTapBatch, ServerStore, type StoreEngine } from '@ccus-gate/server';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { storeWithSite, T1 } from '../support/server-fixture.js';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seedGate, T1 } from '../support/server-fixture.js';
+import { ENGINES, StoreEngines } from '../support/store-engines.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const terminalId = parseTerminalId('gate-a1');
@@ -32,25 +33,30 @@ function batch(
   } as unknown as TapBatch;
 }
 
-describe('tap ingest', () => {
+describe.each(ENGINES)('tap ingest on %s', (kind: EngineKind) => {
+  const engines = new StoreEngines();
   let dir: ReturnType<typeof tempDir>;
-  let store: ServerStore;
+  let database: string;
+  let store: ServerStore<StoreEngine>;
+  /** The server's database, opened as a server (re)starting opens it. */
+  const open = async (): Promise<ServerStore<StoreEngine>> =>
+    kind === 'postgres' ? await ServerStore.openPostgres(database) : ServerStore.open(database);
   const deps = () => ({ stores: store, log: pino({ level: 'silent' }), now: () => new Date('2026-11-24T00:00:00Z') });
   const send = (payload: string | TapBatch, as = terminalId) =>
     ingestTapBatch(deps(), as, topic, Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)));
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir('ingest');
-    const seeded = storeWithSite(dir.path);
-    store = seeded.store;
-    const site = seeded.siteId;
-    store.directory.createTerminal({ terminalId, tenantId: 't1', siteId: site });
+    database = kind === 'postgres' ? await engines.postgresUrl() : join(dir.path, 'server.db');
+    store = await open();
+    await seedGate(store, { terminals: [terminalId], workers: [] });
   });
 
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     dir.remove();
   });
+  afterAll(() => engines.close());
 
   it('stores a batch once, acks its range, and acks a replay without storing again', async () => {
     const first = await send(batch([{ seq: 1 }, { seq: 2, card: '04A2B3C5' }]));
@@ -59,7 +65,7 @@ describe('tap ingest', () => {
     const again = await send(batch([{ seq: 1 }, { seq: 2, card: '04A2B3C5' }]));
     expect(again.ack).toMatchObject({ accepted: { from: 1, to: 2 }, rejected: [], error: null });
     expect(again.inserted).toBe(0);
-    expect(store.taps.count(terminalId)).toBe(2);
+    expect(await store.taps.count(terminalId)).toBe(2);
   });
 
   it('rejects a tap that reuses a stored sequence number with different content, keeping the first', async () => {
@@ -67,7 +73,7 @@ describe('tap ingest', () => {
     const result = await send(batch([{ seq: 7, card: 'DEADBEEF' }, { seq: 8 }]));
     expect(result.ack.accepted).toEqual({ from: 7, to: 8 });
     expect(result.ack.rejected).toEqual([{ seq: 7, reason: 'conflict', message: expect.stringContaining('04A2B3C4') }]);
-    expect(store.taps.count(terminalId)).toBe(2);
+    expect(await store.taps.count(terminalId)).toBe(2);
   });
 
   it.each([
@@ -78,8 +84,8 @@ describe('tap ingest', () => {
     const result = await send(payload);
     expect(result.ack).toMatchObject({ accepted: null, error: { code } });
     expect(result.ack.error?.message.length).toBeGreaterThan(10);
-    expect(store.taps.count(terminalId)).toBe(0);
-    const [entry] = store.quarantineLog.all();
+    expect(await store.taps.count(terminalId)).toBe(0);
+    const [entry] = await store.quarantineLog.all();
     expect(entry?.head.toString()).toBe(payload);
     expect(entry?.size).toBe(Buffer.byteLength(payload));
     expect(entry?.code).toBe(code);
@@ -89,7 +95,7 @@ describe('tap ingest', () => {
     const other = { ...batch([{ seq: 1 }]), terminalId: 'gate-b1' };
     const result = await send(JSON.stringify(other));
     expect(result.ack.error?.code).toBe('wrong_terminal');
-    expect(store.taps.count(terminalId)).toBe(0);
+    expect(await store.taps.count(terminalId)).toBe(0);
   });
 
   it('builds one record per worker, site and working day; an exit after midnight stays on its day', async () => {
@@ -100,13 +106,13 @@ describe('tap ingest', () => {
       ]),
     );
     // Queued with the taps, built after the ack; a crash in between loses nothing.
-    expect(store.queries.records(T1, { limit: 10, offset: 0 })).toHaveLength(0);
-    expect(store.records.queued()).toBe(1);
-    store.close();
-    store = ServerStore.open(join(dir.path, 'server.db'));
-    expect(store.records.rebuildQueued()).toHaveLength(1);
-    expect(store.records.queued()).toBe(0);
-    const records = store.queries.records(T1, { limit: 10, offset: 0 });
+    expect(await store.queries.records(T1, { limit: 10, offset: 0 })).toHaveLength(0);
+    expect(await store.records.queued()).toBe(1);
+    await store.close();
+    store = await open();
+    expect(await store.records.rebuildQueued()).toHaveLength(1);
+    expect(await store.records.queued()).toBe(0);
+    const records = await store.queries.records(T1, { limit: 10, offset: 0 });
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ workingDay: '2026-11-24', tapCount: 2, deadline: '2026-12-31' });
   });
@@ -123,17 +129,17 @@ describe('tap ingest', () => {
     // The later batch arrives first (a retry overtook it), then the earlier one, then both again.
     expect((await send(late)).inserted).toBe(2);
     expect((await send(early)).inserted).toBe(2);
-    store.records.rebuildQueued();
-    const records = () => store.queries.records(T1, { limit: 10, offset: 0 });
-    const built = records();
+    await store.records.rebuildQueued();
+    const records = async () => await store.queries.records(T1, { limit: 10, offset: 0 });
+    const built = await records();
     expect(built.map((r) => r.tapCount)).toEqual([4]);
     for (const again of [late, early, late, { ...early, batchId: '0b8e2f4a-1c3d-4e5f-8a9b-0c1d2e3f4a53' }]) {
       const result = await send(again);
       expect(result.inserted).toBe(0);
       expect(result.ack).toMatchObject({ error: null, rejected: [] });
     }
-    expect(store.taps.count(terminalId)).toBe(4);
-    expect(store.records.queued()).toBe(0);
-    expect(records()).toEqual(built);
+    expect(await store.taps.count(terminalId)).toBe(4);
+    expect(await store.records.queued()).toBe(0);
+    expect(await records()).toEqual(built);
   });
 });

@@ -2,11 +2,18 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTerminalId } from '@ccus-gate/protocol';
-import { CcusSimulator, listenHttp, mosquittoAcl, mosquittoHash } from '@ccus-gate/server';
+import {
+  CcusSimulator,
+  listenHttp,
+  mosquittoAcl,
+  mosquittoHash,
+  ServerStore,
+  type StoreEngine,
+} from '@ccus-gate/server';
 import { startMosquitto } from '../support/mosquitto.js';
-import { startPostgres } from '../support/postgres.js';
+import { type PostgresCluster, startPostgres } from '../support/postgres.js';
 import { startClusterServer } from '../support/server-cluster.js';
-import { storeWithSite } from '../support/server-fixture.js';
+import { seedGate } from '../support/server-fixture.js';
 import type { TerminalProcess } from '../support/terminal-process.js';
 import {
   type BenchFigure,
@@ -33,25 +40,20 @@ const workerId = (w: number) => loadWorker(w).workerId;
 const cardOf = (w: number) => loadWorker(w).card;
 
 /**
- * `servers` sync server processes (`ccus-gate-server serve`) on one SQLite file and one
- * Mosquitto of the run's own, sharing the ingest; `terminals` accounts made for the load.
+ * `servers` sync server processes (`ccus-gate-server serve`) on one database (a SQLite file
+ * in `dir`, or the PostgreSQL database at `postgresUrl`) and one Mosquitto of the run's own,
+ * sharing the ingest; `terminals` accounts made for the load.
  */
-async function startCluster(dir: string, servers: number, terminals: number) {
+async function startCluster(dir: string, servers: number, terminals: number, postgresUrl?: string) {
   mkdirSync(dir, { recursive: true });
-  const { store, siteId } = storeWithSite(dir);
-  const accounts: { id: string; password: string }[] = [];
-  for (let i = 0; i < terminals; i++) {
-    const id = parseTerminalId(`gate-${String(i).padStart(3, '0')}`);
-    accounts.push({ id, password: store.directory.createTerminal({ terminalId: id, tenantId: 't1', siteId }) });
-  }
-  const workers = [];
-  for (let w = 0; w < WORKERS; w++) {
-    store.directory.addWorker({ workerId: workerId(w), tenantId: 't1', name: `worker ${w}`, trades: ['とび'] });
-    store.directory.addToRoster(siteId, workerId(w));
-    store.directory.addCard(cardOf(w), workerId(w));
-    workers.push({ workerId: workerId(w), card: cardOf(w) });
-  }
-  store.close();
+  const database = postgresUrl ?? join(dir, 'server.db');
+  const store: ServerStore<StoreEngine> =
+    postgresUrl === undefined ? ServerStore.open(database) : await ServerStore.openPostgres(postgresUrl);
+  const ids = Array.from({ length: terminals }, (_, i) => parseTerminalId(`gate-${String(i).padStart(3, '0')}`));
+  const workers = Array.from({ length: WORKERS }, (_, w) => ({ workerId: workerId(w), card: cardOf(w) }));
+  const { siteId, passwords } = await seedGate(store, { terminals: ids, workers });
+  const accounts = ids.map((id) => ({ id, password: passwords.get(id) as string }));
+  await store.close();
   const simulator = new CcusSimulator();
   simulator.setRoster(
     siteId,
@@ -71,7 +73,7 @@ async function startCluster(dir: string, servers: number, terminals: number) {
   );
   const processes: TerminalProcess[] = [];
   for (const [i, service] of services.entries()) {
-    const shared = { database: join(dir, 'server.db'), mosquittoUrl: mosquitto.url, service, ccusUrl: ccus.url };
+    const shared = { database, mosquittoUrl: mosquitto.url, service, ccusUrl: ccus.url };
     processes.push(await startClusterServer(dir, i, shared));
   }
   return {
@@ -86,9 +88,70 @@ async function startCluster(dir: string, servers: number, terminals: number) {
   };
 }
 
+/** Burst ingest through Mosquitto to `servers` serve processes, against the raw rate of their engine. */
+async function burst(
+  dir: string,
+  servers: number,
+  raw: { metric: string; value: number; unit: string },
+  engine: 'SQLite' | 'PostgreSQL',
+  postgres?: PostgresCluster,
+  database?: string,
+): Promise<BenchFigure> {
+  const url = postgres === undefined || database === undefined ? undefined : postgres.database(database);
+  const cluster = await startCluster(dir, servers, TERMINALS, url);
+  try {
+    const result = await runLoad<{ taps: number; elapsedMs: number }>({
+      mode: 'burst',
+      url: cluster.url,
+      terminals: cluster.accounts,
+      workers: cluster.workers,
+      batches: BATCHES,
+      batchSize: BATCH,
+      window: WINDOW,
+      startAt: Date.parse('2026-10-01T00:00:00Z'),
+    });
+    return figure(
+      `ingest through Mosquitto on ${engine}, ${servers} server process${servers === 1 ? '' : 'es'}`,
+      result.taps / (result.elapsedMs / 1000),
+      'taps/s',
+      raw,
+      servers === 1 ? '≥ 0.5×' : 'on 2 cores: no faster than 1',
+    );
+  } finally {
+    await cluster.close();
+  }
+}
+
+/** Ack latency under a steady offered load, three servers. */
+async function steady(dir: string, engine: 'SQLite' | 'PostgreSQL', postgres?: PostgresCluster): Promise<BenchFigure> {
+  const cluster = await startCluster(dir, 3, STEADY_TERMINALS, postgres?.database('ccus_bench_steady'));
+  try {
+    const result = await runLoad<{ taps: number; ackMs: number[] }>({
+      mode: 'steady',
+      url: cluster.url,
+      terminals: cluster.accounts,
+      workers: cluster.workers,
+      batchSize: STEADY_BATCH,
+      intervalMs: STEADY_INTERVAL_MS,
+      durationMs: STEADY_SECONDS * 1000,
+      startAt: Date.parse('2026-10-01T00:00:00Z'),
+    });
+    const offered = (STEADY_TERMINALS * STEADY_BATCH * 1000) / STEADY_INTERVAL_MS;
+    return figure(
+      `ack latency p99 on ${engine}, 3 servers, ${STEADY_TERMINALS} terminals offering ${offered.toLocaleString('en')} taps/s`,
+      percentile(result.ackMs, 99),
+      'ms',
+      { metric: 'p50', value: percentile(result.ackMs, 50), unit: 'ms' },
+      '≤ 250 ms',
+    );
+  } finally {
+    await cluster.close();
+  }
+}
+
 export const benchmark: Benchmark = {
   name: 'scale-out',
-  description: `Several sync server processes on one SQLite file and one Mosquitto (MQTT 5 shared subscription): ${TERMINALS} simulated terminals (another process) each send ${BATCHES} batches of ${BATCH} taps, ${WINDOW} in flight, to 1, 2 and 3 servers; then ${STEADY_TERMINALS} terminals offer a steady load to 3 servers. On PostgreSQL: its raw insert rate and the ingest store alone (serve does not run there yet).`,
+  description: `Several sync server processes on one SQLite file and one Mosquitto (MQTT 5 shared subscription): ${TERMINALS} simulated terminals (another process) each send ${BATCHES} batches of ${BATCH} taps, ${WINDOW} in flight, to 1, 2 and 3 servers; then ${STEADY_TERMINALS} terminals offer a steady load to 3 servers. The same on PostgreSQL, beside its raw insert rate and the ingest store alone.`,
   async run() {
     const dir = mkdtempSync(join(tmpdir(), 'ccus-gate-bench-scale-'));
     // Mosquitto runs as its own user and must reach its folder inside this one.
@@ -97,8 +160,8 @@ export const benchmark: Benchmark = {
       const rawRate = rawServerInsertRate(join(dir, 'raw'), TERMINALS * BATCHES * BATCH, BATCH, TERMINALS);
       const raw = { metric: `raw inserts into the server's taps table (${BATCH}/txn)`, value: rawRate, unit: 'rows/s' };
       const figures: BenchFigure[] = [];
-      // PostgreSQL's own rate for the same rows, on a durable cluster of the run's own: what a
-      // server on PostgreSQL would be measured against once the stores run there.
+      // PostgreSQL's own rate for the same rows, on a durable cluster of the run's own: what
+      // servers on PostgreSQL are measured against.
       const postgres = await startPostgres({ durable: true });
       try {
         const pgRate = await rawPostgresInsertRate(
@@ -111,7 +174,7 @@ export const benchmark: Benchmark = {
           figure(`raw inserts into PostgreSQL's taps table (${BATCH}/txn, pg, fsync on)`, pgRate, 'rows/s', raw, ''),
         );
         const pgRaw = { metric: `raw inserts into PostgreSQL (${BATCH}/txn)`, value: pgRate, unit: 'rows/s' };
-        // The ingest store on PostgreSQL, without broker or HTTP (serve does not run there yet).
+        // The ingest store on PostgreSQL alone, without broker or HTTP: what the engine costs.
         for (const servers of [1, 2, 3]) {
           const rate = await pgStoreIngestRate(postgres.database(`ccus_bench_store_${servers}`), {
             count: TERMINALS * BATCHES * BATCH,
@@ -125,64 +188,29 @@ export const benchmark: Benchmark = {
               rate,
               'taps/s',
               pgRaw,
-              servers === 1 ? '≥ 0.5×' : '',
+              '',
             ),
           );
         }
+        // The whole path on PostgreSQL: serve processes, Mosquitto, terminals in another process.
+        for (const servers of [1, 2, 3]) {
+          figures.push(
+            await burst(
+              join(dir, `pg-burst-${servers}`),
+              servers,
+              pgRaw,
+              'PostgreSQL',
+              postgres,
+              `ccus_bench_serve_${servers}`,
+            ),
+          );
+        }
+        figures.push(await steady(join(dir, 'pg-steady'), 'PostgreSQL', postgres));
       } finally {
         postgres.stop();
       }
-      for (const servers of [1, 2, 3]) {
-        const cluster = await startCluster(join(dir, `burst-${servers}`), servers, TERMINALS);
-        try {
-          const result = await runLoad<{ taps: number; elapsedMs: number }>({
-            mode: 'burst',
-            url: cluster.url,
-            terminals: cluster.accounts,
-            workers: cluster.workers,
-            batches: BATCHES,
-            batchSize: BATCH,
-            window: WINDOW,
-            startAt: Date.parse('2026-10-01T00:00:00Z'),
-          });
-          figures.push(
-            figure(
-              `ingest through Mosquitto, ${servers} server process${servers === 1 ? '' : 'es'}`,
-              result.taps / (result.elapsedMs / 1000),
-              'taps/s',
-              raw,
-              servers === 1 ? '≥ 0.5×' : 'on 2 cores: no faster than 1',
-            ),
-          );
-        } finally {
-          await cluster.close();
-        }
-      }
-      const cluster = await startCluster(join(dir, 'steady'), 3, STEADY_TERMINALS);
-      try {
-        const steady = await runLoad<{ taps: number; ackMs: number[] }>({
-          mode: 'steady',
-          url: cluster.url,
-          terminals: cluster.accounts,
-          workers: cluster.workers,
-          batchSize: STEADY_BATCH,
-          intervalMs: STEADY_INTERVAL_MS,
-          durationMs: STEADY_SECONDS * 1000,
-          startAt: Date.parse('2026-10-01T00:00:00Z'),
-        });
-        const offered = (STEADY_TERMINALS * STEADY_BATCH * 1000) / STEADY_INTERVAL_MS;
-        figures.push(
-          figure(
-            `ack latency p99, 3 servers, ${STEADY_TERMINALS} terminals offering ${offered.toLocaleString('en')} taps/s`,
-            percentile(steady.ackMs, 99),
-            'ms',
-            { metric: 'p50', value: percentile(steady.ackMs, 50), unit: 'ms' },
-            '≤ 250 ms',
-          ),
-        );
-      } finally {
-        await cluster.close();
-      }
+      for (const servers of [1, 2, 3]) figures.push(await burst(join(dir, `burst-${servers}`), servers, raw, 'SQLite'));
+      figures.push(await steady(join(dir, 'steady'), 'SQLite'));
       return figures;
     } finally {
       rmSync(dir, { recursive: true, force: true });

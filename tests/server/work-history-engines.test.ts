@@ -9,9 +9,11 @@ import {
   type StoreEngine,
   TapStore,
 } from '@ccus-gate/server';
+import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tenantWithSite } from '../support/store-books.js';
 import { ENGINES, StoreEngines } from '../support/store-engines.js';
+import { waitForAsync } from '../support/wait.js';
 
 const SITE = parseSiteId('20260000000001');
 const RULE: WorkingDayRule = { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' };
@@ -217,6 +219,32 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
   });
 
   if (kind === 'postgres') {
+    it("waits for another server pairing the same worker's timeline at the site, then builds on what it stored", async () => {
+      await store(GATE_IN, [{ seq: 1, direction: 'in', at: '2026-11-22T20:00:00.000+09:00' }]);
+      // Another server holds this worker's timeline at the site (the lock its rebuild takes).
+      const other = new pg.Client({ connectionString: engines.postgresUrlOf(engine) });
+      await other.connect();
+      try {
+        await other.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`${SITE}/${WORKER}`]);
+        let done = false;
+        const rebuilding = Promise.resolve(records.rebuildQueued()).then((keys) => {
+          done = true;
+          return keys;
+        });
+        await waitForAsync('the rebuild to wait on that lock', async () => {
+          const { rows: waiting } = await other.query(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid <> pg_backend_pid()",
+          );
+          return waiting.length > 0;
+        });
+        expect(done).toBe(false);
+        await other.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`${SITE}/${WORKER}`]);
+        expect(await rebuilding).toEqual([{ siteId: SITE, workerId: WORKER, workingDay: '2026-11-22' }]);
+      } finally {
+        await other.end();
+      }
+    });
+
     it('builds every record right when three servers ingest and rebuild together, and offers each once', async () => {
       const url = await engines.postgresUrl();
       const servers = [0, 1, 2].map(() => {

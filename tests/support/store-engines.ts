@@ -22,6 +22,7 @@ export class StoreEngines {
   #cluster: PostgresCluster | null = null;
   #databases = 0;
   readonly #open: { engine: StoreEngine; remove?: () => void }[] = [];
+  readonly #urls = new Map<StoreEngine, string>();
 
   /** A database of its own, migrated to this server's schema, with `now` as its clock. */
   async open(kind: EngineKind, now: () => Date = () => new Date()): Promise<StoreEngine> {
@@ -52,7 +53,15 @@ export class StoreEngines {
   postgres(url: string, now: () => Date = () => new Date()): PostgresEngine {
     const engine = new PostgresEngine({ url, now, poolSize: 4 });
     this.#open.push({ engine });
+    this.#urls.set(engine, url);
     return engine;
+  }
+
+  /** The database URL a PostgreSQL engine opened here is on: for a client of the test's own beside it. */
+  postgresUrlOf(engine: StoreEngine): string {
+    const url = this.#urls.get(engine);
+    if (url === undefined) throw new Error('not a PostgreSQL engine opened here');
+    return url;
   }
 
   /** Closes every engine opened since the last call (after each test). */

@@ -5,11 +5,11 @@ import {
   type TerminalId,
   type WorkingDayRule,
 } from '@ccus-gate/protocol';
-import { AccountBooks } from './account-books.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
 import { execute, firstRow, mapRows, mustChange, rows, type Work } from './engine/work.js';
 import { fromConstraint, StoreError } from './store-error.js';
 import { type TenantScope, visibleSites } from './tenant-scope.js';
+import { UserBooks } from './user-books.js';
 import { bumpRosterVersion, bumpTerminalConfig } from './version-counter.js';
 
 export type SiteAccess = 'prime' | 'sub';
@@ -52,7 +52,7 @@ interface SiteRow {
  * Sites and their structure (施工体制: the prime and its subcontractors, tier by tier): who
  * sees a site, as prime or subcontractor, and the rule of its working day.
  */
-export abstract class SiteBooks<E extends StoreEngine = StoreEngine> extends AccountBooks<E> {
+export abstract class SiteBooks<E extends StoreEngine = StoreEngine> extends UserBooks<E> {
   // ---- sites --------------------------------------------------------------------------
 
   /** The tenant registers the site as its prime contractor. */

@@ -5,7 +5,8 @@ import type { Answer, StoreEngine } from './engine/store-engine.js';
 import { execute, firstRow, mapRows, mustChange, pageLimit, rows, type Work } from './engine/work.js';
 import { fromConstraint, StoreError } from './store-error.js';
 import { type TenantScope, visibleSites, workerInScope } from './tenant-scope.js';
-import { type Position, type SiteAccess, WorkerBooks, type WorkerRow } from './worker-books.js';
+import type { Position, SiteAccess, WorkerRow } from './worker-books.js';
+import { WorkerCards } from './worker-cards.js';
 
 /** A worker's place on a site roster (作業員名簿): what they do there, as what, and when. */
 export interface RosterPlace {
@@ -44,7 +45,7 @@ export interface RosterLoad {
  * The site rosters (作業員名簿), drawing on the tenants' books of workers: who may place whom,
  * one place or a whole roster at once, and what a terminal at the site is sent.
  */
-export abstract class SiteRosters<E extends StoreEngine = StoreEngine> extends WorkerBooks<E> {
+export abstract class SiteRosters<E extends StoreEngine = StoreEngine> extends WorkerCards<E> {
   /**
    * Registers a worker on the site's roster (作業員名簿), or changes their place there. The
    * prime may place anyone on its own books or already on its rosters; a subcontractor only its

@@ -107,7 +107,7 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
     }
     // A worker's QR code scanned before they were on the books: those taps at the sites the
     // tenant sees become theirs now, as a card's do when it is bound, and their records are queued.
-    yield* this.#resolveTaps(
+    yield* this.resolveTaps(
       { tenantId: worker.tenantId, companyId: tenant.company_id },
       'qr',
       worker.workerId,
@@ -252,7 +252,7 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
   }
 
   /** Only the tenant whose books hold a worker changes or removes them. */
-  *#ownWorker(scope: TenantScope, workerId: string): Work<WorkerRow> {
+  protected *ownWorker(scope: TenantScope, workerId: string): Work<WorkerRow> {
     const row = yield* firstRow(
       this.db
         .selectFrom('workers')
@@ -296,7 +296,7 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
   }
 
   *#updateWorker(scope: TenantScope, workerId: string, change: WorkerChange): Work<void> {
-    const current = yield* this.#ownWorker(scope, workerId);
+    const current = yield* this.ownWorker(scope, workerId);
     const trades =
       change.trades ??
       (change.trade === undefined
@@ -318,7 +318,7 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
         .where('worker_id', '=', workerId),
     );
     // A record may take its trade from the worker's one registered trade.
-    for (const siteId of yield* this.#rosterSites(scope.tenantId, workerId)) {
+    for (const siteId of yield* this.rosterSites(scope.tenantId, workerId)) {
       yield* queueWorkerRecords(this.engine, siteId, workerId);
     }
   }
@@ -328,8 +328,8 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
     const self = this;
     const db = this.db;
     return this.transaction(function* () {
-      yield* self.#ownWorker(scope, workerId);
-      const sites = yield* self.#rosterSites(scope.tenantId, workerId);
+      yield* self.ownWorker(scope, workerId);
+      const sites = yield* self.rosterSites(scope.tenantId, workerId);
       yield* execute(db.deleteFrom('cards').where('tenant_id', '=', scope.tenantId).where('worker_id', '=', workerId));
       yield* execute(
         db.deleteFrom('site_roster').where('tenant_id', '=', scope.tenantId).where('worker_id', '=', workerId),
@@ -342,77 +342,8 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
     });
   }
 
-  /**
-   * Binds a card to a worker on the tenant's books (`scope`; without one, the only tenant that
-   * has the worker), bumps the roster of every site the worker is on, and gives the card's
-   * unresolved taps at the sites the tenant sees to the worker, queueing their records. Returns
-   * the sites whose roster changed and how many taps were resolved.
-   */
-  addCard(
-    card: CardRef,
-    workerId: WorkerId,
-    scope?: TenantScope,
-  ): Answer<E, { sites: string[]; resolvedTaps: number }> {
-    return this.transaction(() => this.addCardWork(card, workerId, scope));
-  }
-
-  /** As addCard, a step of a larger work (a correction binding an unknown card). */
-  *addCardWork(
-    card: CardRef,
-    workerId: WorkerId,
-    scope?: TenantScope,
-  ): Work<{ sites: string[]; resolvedTaps: number }> {
-    if (card.tech === 'qr') {
-      throw new StoreError('invalid', `a QR code names its worker (${card.id}); only a card is bound`, 'card');
-    }
-    const tenantId =
-      scope === undefined ? yield* this.#onlyTenantOf(workerId) : (yield* this.#ownWorker(scope, workerId)).tenant_id;
-    const owner = yield* firstRow(
-      this.db
-        .selectFrom('cards')
-        .select('worker_id')
-        .where('tenant_id', '=', tenantId)
-        .where('tech', '=', card.tech)
-        .where('card_id', '=', card.id),
-    );
-    if (owner !== undefined) {
-      throw new StoreError(
-        'conflict',
-        owner.worker_id === workerId
-          ? `card ${card.tech}:${card.id} is already this worker's`
-          : `card ${card.tech}:${card.id} belongs to another of this tenant's workers`,
-        'card',
-      );
-    }
-    yield* execute(
-      this.db
-        .insertInto('cards')
-        .values({ tenant_id: tenantId, tech: card.tech, card_id: card.id, worker_id: workerId }),
-    );
-    const sites = yield* this.#rosterSites(tenantId, workerId);
-    for (const siteId of sites) yield* this.bumpRoster(siteId);
-    const resolvedTaps = scope === undefined ? 0 : yield* this.#resolveTaps(scope, card.tech, card.id, workerId);
-    return { sites, resolvedTaps };
-  }
-
-  /** For the server's own seeding (demo, tests): the one tenant whose books hold the worker. */
-  *#onlyTenantOf(workerId: string): Work<string> {
-    const tenants = yield* mapRows(
-      this.db.selectFrom('workers').select('tenant_id').where('worker_id', '=', workerId),
-      (row) => row.tenant_id,
-    );
-    if (tenants.length !== 1) {
-      throw new StoreError(
-        'invalid',
-        `worker ${workerId} is on ${tenants.length} tenants' books: say whose`,
-        'workerId',
-      );
-    }
-    return tenants[0] as string;
-  }
-
   /** The card's (or QR code's) unresolved taps at the sites the scope sees become the worker's; their records are queued. */
-  *#resolveTaps(scope: TenantScope, tech: string, cardId: string, workerId: string): Work<number> {
+  protected *resolveTaps(scope: TenantScope, tech: string, cardId: string, workerId: string): Work<number> {
     const resolved = yield* rows(
       this.db
         .with('visible', visibleSites(scope))
@@ -431,36 +362,7 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
     return resolved.length;
   }
 
-  removeCard(scope: TenantScope, card: CardRef): Answer<E, string[]> {
-    const self = this;
-    const db = this.db;
-    return this.transaction(function* () {
-      const row = yield* firstRow(
-        db
-          .selectFrom('cards')
-          .select('worker_id')
-          .where('tenant_id', '=', scope.tenantId)
-          .where('tech', '=', card.tech)
-          .where('card_id', '=', card.id),
-      );
-      // Another tenant's card is as invisible here as one that does not exist, and so is its holder.
-      if (row === undefined) {
-        throw new StoreError('not_found', `no card ${card.tech}:${card.id} held by this tenant's workers`, 'card');
-      }
-      yield* execute(
-        db
-          .deleteFrom('cards')
-          .where('tenant_id', '=', scope.tenantId)
-          .where('tech', '=', card.tech)
-          .where('card_id', '=', card.id),
-      );
-      const sites = yield* self.#rosterSites(scope.tenantId, row.worker_id);
-      for (const siteId of sites) yield* self.bumpRoster(siteId);
-      return sites;
-    });
-  }
-
-  *#rosterSites(tenantId: string, workerId: string): Work<string[]> {
+  protected *rosterSites(tenantId: string, workerId: string): Work<string[]> {
     return yield* mapRows(
       this.db
         .selectFrom('site_roster')

@@ -4,32 +4,37 @@ import {
   CcusSimulator,
   createServer,
   type EmbeddedBroker,
+  type EngineKind,
   HttpCcusGateway,
   type HttpListener,
   hashPassword,
   listenHttp,
   ServerStore,
+  type StoreEngine,
   type SyncServer,
   startEmbeddedBroker,
 } from '@ccus-gate/server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchSender } from '../support/batch-sender.js';
-import { staffSite, storeWithSite } from '../support/server-fixture.js';
+import { seedGate } from '../support/server-fixture.js';
+import { ENGINES, StoreEngines } from '../support/store-engines.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startTestTerminal, testClock } from '../support/test-terminal.js';
 import { WebClient } from '../support/web-client.js';
 
 /**
  * Two servers on one database, each with its own connection: a browser on one of them sees
- * live the taps and terminal status the other stored, through the change feed.
+ * live the taps and terminal status the other stored, through the change feed (polled from
+ * a table on SQLite, LISTEN/NOTIFY on PostgreSQL).
  */
-describe('live pages across servers', () => {
+describe.each(ENGINES)('live pages across servers on %s', (kind: EngineKind) => {
+  const engines = new StoreEngines();
   const dir = tempDir('change-feed');
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   const terminalId = parseTerminalId('gate-feed');
   const worker = { workerId: parseWorkerId('10000000000001'), card: parseCardRef('04A2B3C4') };
-  const stores: ServerStore[] = [];
+  const stores: ServerStore<StoreEngine>[] = [];
   const brokers: EmbeddedBroker[] = [];
   const servers: SyncServer[] = [];
   let ccus: HttpListener;
@@ -37,16 +42,19 @@ describe('live pages across servers', () => {
   let office: WebClient;
 
   beforeAll(async () => {
-    const seeded = storeWithSite(dir.path);
-    staffSite(seeded.store, seeded.siteId, { terminals: [terminalId], workers: [worker] });
-    password = seeded.store.directory.rotateTerminalSecret(terminalId);
-    seeded.store.directory.createUser('t1', {
+    const database = kind === 'postgres' ? await engines.postgresUrl() : join(dir.path, 'server.db');
+    const open = async () =>
+      kind === 'postgres' ? await ServerStore.openPostgres(database) : ServerStore.open(database);
+    const first = await open();
+    const seeded = await seedGate(first, { terminals: [terminalId], workers: [worker] });
+    password = seeded.passwords.get(terminalId) as string;
+    await first.directory.createUser('t1', {
       login: 'office',
       name: 'office',
       role: 'admin',
       passwordHash: await hashPassword('office password 2026'),
     });
-    stores.push(seeded.store, ServerStore.open(join(dir.path, 'server.db')));
+    stores.push(first, await open());
     ccus = await listenHttp(new CcusSimulator().app, { host: '127.0.0.1', port: 0 });
     for (const [i, store] of stores.entries()) {
       const service = { username: 'ccus-gate-server', password: `service-${i}` };
@@ -59,7 +67,10 @@ describe('live pages across servers', () => {
         ccus: new HttpCcusGateway(ccus.url),
         clock: { now: () => new Date() },
         log,
-        changeFeed: { serverId: `server-${i}`, pollMs: 50 },
+        changeFeed:
+          kind === 'postgres'
+            ? { serverId: `server-${i}`, postgresUrl: database }
+            : { serverId: `server-${i}`, pollMs: 50 },
       });
       await server.start();
       servers.push(server);
@@ -71,9 +82,10 @@ describe('live pages across servers', () => {
   afterAll(async () => {
     for (const server of servers) await server.stop();
     for (const broker of brokers) await broker.close();
-    for (const store of stores) store.close();
+    for (const store of stores) await store.close();
     await ccus?.close();
     dir.remove();
+    await engines.close();
   });
 
   const stream = async (path: string) => {

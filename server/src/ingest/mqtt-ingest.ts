@@ -18,6 +18,9 @@ import type { RecordKey } from '../records/record-queue.js';
 import { StoreError } from '../store/store-error.js';
 import { type IngestResult, type IngestStores, ingestTapBatch } from './tap-ingest.js';
 
+/** How long a stopping server waits for the broker to acknowledge what it published. */
+const STOP_GRACE_MS = 5_000;
+
 export interface MqttIngestOptions {
   url: string;
   username: string;
@@ -111,8 +114,15 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
   async stop(): Promise<void> {
     const client = this.#client;
     this.#client = null;
-    // Disconnected, nothing can be flushed, and a graceful end would wait for a broker that is not there.
-    await client?.endAsync(!client.connected);
+    if (client === null) return;
+    // What is in flight (acks, rosters) gets a moment to be acknowledged. mqtt.js's own graceful
+    // end waits for every acknowledgement, forever for one that never comes (mqttjs/MQTT.js#952),
+    // which kept a stopping server from ever exiting: past the moment, the end is forced.
+    const deadline = performance.now() + STOP_GRACE_MS;
+    while (client.connected && Object.keys(client.outgoing).length > 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await client.endAsync(!client.connected || Object.keys(client.outgoing).length > 0);
   }
 
   async #republishAll(): Promise<void> {

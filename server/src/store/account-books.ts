@@ -1,8 +1,8 @@
 import { generateSecret, hashSecret } from '../credentials.js';
 import { EngineStore } from './engine/engine-store.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { execute, firstRow, mapFirst, mapRows, mustChange, type Work } from './engine/work.js';
-import { fromConstraint, StoreError } from './store-error.js';
+import { firstRow, mapFirst, mapRows, mustChange, refusing, type Work } from './engine/work.js';
+import { StoreError } from './store-error.js';
 import type { TenantScope } from './tenant-scope.js';
 
 export type Role = 'operator' | 'admin' | 'viewer';
@@ -42,18 +42,16 @@ export abstract class AccountBooks<E extends StoreEngine = StoreEngine> extends 
     const db = this.db;
     return this.run(
       (function* () {
-        try {
-          yield* execute(
-            db.insertInto('tenants').values({
-              tenant_id: tenant.tenantId,
-              company_id: tenant.companyId,
-              name: tenant.name,
-              created_at: createdAt,
-            }),
-          );
-        } catch (error) {
-          throw fromConstraint(error, `a tenant with id ${tenant.tenantId} or company ${tenant.companyId}`, 'tenantId');
-        }
+        yield* refusing(
+          db.insertInto('tenants').values({
+            tenant_id: tenant.tenantId,
+            company_id: tenant.companyId,
+            name: tenant.name,
+            created_at: createdAt,
+          }),
+          `a tenant with id ${tenant.tenantId} or company ${tenant.companyId}`,
+          'tenantId',
+        );
         return { ...tenant, createdAt };
       })(),
     );
@@ -94,11 +92,7 @@ export abstract class AccountBooks<E extends StoreEngine = StoreEngine> extends 
     });
     return this.run(
       (function* () {
-        try {
-          yield* execute(insert);
-        } catch (error) {
-          throw fromConstraint(error, `tenant ${tenantId}`, 'tenantId');
-        }
+        yield* refusing(insert, `tenant ${tenantId}`, 'tenantId');
         return token;
       })(),
     );

@@ -124,6 +124,8 @@ function recordFromRow(row: RecordRow): WorkRecord {
   };
 }
 
+/** The outbox entry `o` of the record `r`. */
+const SAME_RECORD = sql<boolean>`o.site_id = r.site_id AND o.worker_id = r.worker_id AND o.working_day = r.working_day`;
 const OUTBOX_COLUMNS = [
   'o.state',
   'o.attempts',
@@ -180,12 +182,7 @@ export class RecordQueries<E extends StoreEngine = StoreEngine> extends EngineSt
       .selectFrom('records as r')
       .innerJoin('visible as v', 'v.site_id', 'r.site_id')
       .leftJoin('workers as w', (join) => join.onRef('w.worker_id', '=', 'r.worker_id').on(workerBooks('r', scope)))
-      .leftJoin('ccus_outbox as o', (join) =>
-        join
-          .onRef('o.site_id', '=', 'r.site_id')
-          .onRef('o.worker_id', '=', 'r.worker_id')
-          .onRef('o.working_day', '=', 'r.working_day'),
-      )
+      .leftJoin('ccus_outbox as o', (join) => join.on(SAME_RECORD))
       .selectAll('r')
       .select(OUTBOX_COLUMNS)
       .where(workerInScope(scope));
@@ -241,12 +238,7 @@ export class RecordQueries<E extends StoreEngine = StoreEngine> extends EngineSt
     return yield* mapFirst(
       this.db
         .selectFrom('records as r')
-        .leftJoin('ccus_outbox as o', (join) =>
-          join
-            .onRef('o.site_id', '=', 'r.site_id')
-            .onRef('o.worker_id', '=', 'r.worker_id')
-            .onRef('o.working_day', '=', 'r.working_day'),
-        )
+        .leftJoin('ccus_outbox as o', (join) => join.on(SAME_RECORD))
         .selectAll('r')
         .select(OUTBOX_COLUMNS)
         .where('r.site_id', '=', key.siteId)

@@ -6,8 +6,8 @@ import {
   type WorkingDayRule,
 } from '@ccus-gate/protocol';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { execute, firstRow, mapRows, mustChange, rows, type Work } from './engine/work.js';
-import { fromConstraint, StoreError } from './store-error.js';
+import { execute, firstRow, mapRows, mustChange, refusing, rows, type Work } from './engine/work.js';
+import { StoreError } from './store-error.js';
 import { type TenantScope, visibleSites } from './tenant-scope.js';
 import { UserBooks } from './user-books.js';
 import { bumpRosterVersion, bumpTerminalConfig } from './version-counter.js';
@@ -72,22 +72,20 @@ export abstract class SiteBooks<E extends StoreEngine = StoreEngine> extends Use
       if (tenant === undefined) {
         throw new StoreError('invalid', `site ${site.siteId} refers to something that does not exist`, 'siteId');
       }
-      try {
-        yield* execute(
-          db.insertInto('sites').values({
-            site_id: site.siteId,
-            tenant_id: site.tenantId,
-            name: site.name,
-            time_zone: site.rule.timeZone,
-            day_boundary: site.rule.dayBoundary,
-            max_shift_hours: site.maxShiftHours ?? DEFAULT_MAX_SHIFT_HOURS,
-            language: site.language ?? 'ja',
-            prime_company_id: tenant.company_id,
-          }),
-        );
-      } catch (error) {
-        throw fromConstraint(error, `site ${site.siteId}`, 'siteId');
-      }
+      yield* refusing(
+        db.insertInto('sites').values({
+          site_id: site.siteId,
+          tenant_id: site.tenantId,
+          name: site.name,
+          time_zone: site.rule.timeZone,
+          day_boundary: site.rule.dayBoundary,
+          max_shift_hours: site.maxShiftHours ?? DEFAULT_MAX_SHIFT_HOURS,
+          language: site.language ?? 'ja',
+          prime_company_id: tenant.company_id,
+        }),
+        `site ${site.siteId}`,
+        'siteId',
+      );
     });
   }
 

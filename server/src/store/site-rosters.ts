@@ -2,8 +2,8 @@ import type { CardRef, Roster, SiteId, WorkerId } from '@ccus-gate/protocol';
 import { sql } from 'kysely';
 import { queueWorkerRecords } from '../records/record-queue.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { execute, firstRow, mapRows, mustChange, pageLimit, rows, type Work } from './engine/work.js';
-import { fromConstraint, StoreError } from './store-error.js';
+import { execute, firstRow, mapRows, mustChange, pageLimit, refusing, rows, type Work } from './engine/work.js';
+import { StoreError } from './store-error.js';
 import { type TenantScope, visibleSites, workerInScope } from './tenant-scope.js';
 import type { Position, SiteAccess, WorkerRow } from './worker-books.js';
 import { WorkerCards } from './worker-cards.js';
@@ -160,34 +160,32 @@ export abstract class SiteRosters<E extends StoreEngine = StoreEngine> extends W
       );
     }
     // PUT: a worker already on the roster keeps the place with what is given now.
-    try {
-      yield* execute(
-        this.db
-          .insertInto('site_roster')
-          .values({
-            site_id: siteId,
-            worker_id: workerId,
-            tenant_id: worker.tenant_id,
-            trade: place.trade,
-            position: place.position,
-            work_content: place.workContent,
-            period_from: place.periodFrom,
-            period_until: place.periodUntil,
-          })
-          .onConflict((conflict) =>
-            conflict.columns(['site_id', 'worker_id']).doUpdateSet((eb) => ({
-              tenant_id: eb.ref('excluded.tenant_id'),
-              trade: eb.ref('excluded.trade'),
-              position: eb.ref('excluded.position'),
-              work_content: eb.ref('excluded.work_content'),
-              period_from: eb.ref('excluded.period_from'),
-              period_until: eb.ref('excluded.period_until'),
-            })),
-          ),
-      );
-    } catch (error) {
-      throw fromConstraint(error, `${at}worker ${workerId} on the roster of site ${siteId}`, 'workerId');
-    }
+    yield* refusing(
+      this.db
+        .insertInto('site_roster')
+        .values({
+          site_id: siteId,
+          worker_id: workerId,
+          tenant_id: worker.tenant_id,
+          trade: place.trade,
+          position: place.position,
+          work_content: place.workContent,
+          period_from: place.periodFrom,
+          period_until: place.periodUntil,
+        })
+        .onConflict((conflict) =>
+          conflict.columns(['site_id', 'worker_id']).doUpdateSet((eb) => ({
+            tenant_id: eb.ref('excluded.tenant_id'),
+            trade: eb.ref('excluded.trade'),
+            position: eb.ref('excluded.position'),
+            work_content: eb.ref('excluded.work_content'),
+            period_from: eb.ref('excluded.period_from'),
+            period_until: eb.ref('excluded.period_until'),
+          })),
+        ),
+      `${at}worker ${workerId} on the roster of site ${siteId}`,
+      'workerId',
+    );
     // Records already built for this worker here lose (or gain) their not-on-roster flag.
     yield* queueWorkerRecords(this.engine, siteId, workerId);
   }

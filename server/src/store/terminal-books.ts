@@ -8,9 +8,9 @@ import {
 } from '@ccus-gate/protocol';
 import { generateSecret, hashSecret, mosquittoHash, secretMatches } from '../credentials.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { execute, firstRow, mapFirst, mapRows, mustChange, type Work } from './engine/work.js';
+import { execute, firstRow, mapFirst, mapRows, mustChange, refusing, type Work } from './engine/work.js';
 import { SiteRosters } from './site-rosters.js';
-import { fromConstraint, StoreError } from './store-error.js';
+import { StoreError } from './store-error.js';
 import { type TenantScope, withinSites } from './tenant-scope.js';
 import { bumpTerminalConfig, nextVersion } from './version-counter.js';
 
@@ -114,20 +114,18 @@ export abstract class TerminalBooks<E extends StoreEngine = StoreEngine> extends
     const self = this;
     return this.transaction(function* () {
       const version = yield* nextVersion(self.engine);
-      try {
-        yield* execute(
-          self.db.insertInto('terminals').values({
-            terminal_id: terminal.terminalId,
-            secret_hash: hashSecret(secret),
-            broker_hash: mosquittoHash(secret),
-            created_at: now,
-            hardware_profile: terminal.hardwareProfile ?? null,
-            config_version: version,
-          }),
-        );
-      } catch (error) {
-        throw fromConstraint(error, `terminal ${terminal.terminalId}`, 'terminalId');
-      }
+      yield* refusing(
+        self.db.insertInto('terminals').values({
+          terminal_id: terminal.terminalId,
+          secret_hash: hashSecret(secret),
+          broker_hash: mosquittoHash(secret),
+          created_at: now,
+          hardware_profile: terminal.hardwareProfile ?? null,
+          config_version: version,
+        }),
+        `terminal ${terminal.terminalId}`,
+        'terminalId',
+      );
       if (terminal.tenantId !== undefined && terminal.siteId !== undefined) {
         yield* self.#lease(terminal.terminalId, {
           tenantId: terminal.tenantId,

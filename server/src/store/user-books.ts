@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { generateSecret, hashSecret } from '../credentials.js';
 import { AccountBooks } from './account-books.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { execute, firstRow, mapFirst, mapRows, mapWork, mustChange } from './engine/work.js';
-import { fromConstraint, StoreError } from './store-error.js';
+import { execute, firstRow, mapFirst, mapRows, mapWork, mustChange, refusing } from './engine/work.js';
+import { StoreError } from './store-error.js';
 
 export interface User {
   userId: string;
@@ -102,21 +102,19 @@ export abstract class UserBooks<E extends StoreEngine = StoreEngine> extends Acc
       );
       if (taken !== undefined)
         throw new StoreError('conflict', `a user with login ${user.login} already exists`, 'login');
-      try {
-        yield* execute(
-          db.insertInto('users').values({
-            user_id: created.userId,
-            tenant_id: tenantId,
-            login: user.login,
-            name: user.name,
-            role: user.role,
-            password_hash: user.passwordHash,
-            created_at: created.createdAt,
-          }),
-        );
-      } catch (error) {
-        throw fromConstraint(error, `a user with login ${user.login}`, 'login');
-      }
+      yield* refusing(
+        db.insertInto('users').values({
+          user_id: created.userId,
+          tenant_id: tenantId,
+          login: user.login,
+          name: user.name,
+          role: user.role,
+          password_hash: user.passwordHash,
+          created_at: created.createdAt,
+        }),
+        `a user with login ${user.login}`,
+        'login',
+      );
       return created;
     });
   }

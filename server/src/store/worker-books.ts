@@ -2,9 +2,9 @@ import type { CardRef, WorkerId } from '@ccus-gate/protocol';
 import { sql } from 'kysely';
 import { queueRecords, queueWorkerRecords } from '../records/record-queue.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { execute, firstRow, mapRows, pageLimit, rows, type Work } from './engine/work.js';
+import { execute, firstRow, mapRows, pageLimit, refusing, rows, type Work } from './engine/work.js';
 import { SiteBooks } from './site-books.js';
-import { fromConstraint, StoreError } from './store-error.js';
+import { StoreError } from './store-error.js';
 import { type TenantScope, visibleSites, workerInScope } from './tenant-scope.js';
 
 /**
@@ -64,6 +64,14 @@ type WorkerChange = {
   position?: Position | null;
 };
 
+/**
+ * With `visible` and `workers w`: the worker has a place on the roster of a site the scope
+ * sees, drawn from the books that hold that entry, and is the scope's to see there.
+ */
+const onVisibleRoster = (scope: TenantScope) =>
+  sql<boolean>`EXISTS (SELECT 1 FROM site_roster r JOIN visible v ON v.site_id = r.site_id
+    WHERE r.worker_id = w.worker_id AND r.tenant_id = w.tenant_id AND ${workerInScope(scope)})`;
+
 /** How many worker IDs one `IN (...)` list carries: well inside both engines' limits on parameters. */
 const CHUNK = 500;
 
@@ -90,21 +98,19 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
         'workerId',
       );
     }
-    try {
-      yield* execute(
-        this.db.insertInto('workers').values({
-          worker_id: worker.workerId,
-          tenant_id: worker.tenantId,
-          name: worker.name,
-          employer_company_id: worker.employerCompanyId ?? tenant.company_id,
-          trade: trades[0] ?? null,
-          trades: JSON.stringify(trades),
-          position: worker.position ?? null,
-        }),
-      );
-    } catch (error) {
-      throw fromConstraint(error, `worker ${worker.workerId} on this tenant's books`, 'workerId');
-    }
+    yield* refusing(
+      this.db.insertInto('workers').values({
+        worker_id: worker.workerId,
+        tenant_id: worker.tenantId,
+        name: worker.name,
+        employer_company_id: worker.employerCompanyId ?? tenant.company_id,
+        trade: trades[0] ?? null,
+        trades: JSON.stringify(trades),
+        position: worker.position ?? null,
+      }),
+      `worker ${worker.workerId} on this tenant's books`,
+      'workerId',
+    );
     // A worker's QR code scanned before they were on the books: those taps at the sites the
     // tenant sees become theirs now, as a card's do when it is bound, and their records are queued.
     yield* this.resolveTaps(
@@ -128,15 +134,7 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
         eb.or([
           eb('w.tenant_id', '=', scope.tenantId),
           eb.and([
-            eb.exists(
-              eb
-                .selectFrom('site_roster as r')
-                .innerJoin('visible as v', 'v.site_id', 'r.site_id')
-                .select(sql.lit(1).as('one'))
-                .whereRef('r.worker_id', '=', 'w.worker_id')
-                .whereRef('r.tenant_id', '=', 'w.tenant_id')
-                .where(workerInScope(scope)),
-            ),
+            onVisibleRoster(scope),
             eb.not(
               eb.exists(
                 eb
@@ -235,17 +233,7 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
         .selectFrom('workers as w')
         .selectAll('w')
         .where('w.worker_id', '=', workerId)
-        .where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('site_roster as r')
-              .innerJoin('visible as v', 'v.site_id', 'r.site_id')
-              .select(sql.lit(1).as('one'))
-              .whereRef('r.worker_id', '=', 'w.worker_id')
-              .whereRef('r.tenant_id', '=', 'w.tenant_id')
-              .where(workerInScope(scope)),
-          ),
-        )
+        .where(onVisibleRoster(scope))
         .orderBy('w.tenant_id')
         .limit(1),
     );

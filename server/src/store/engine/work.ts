@@ -1,4 +1,5 @@
 import { type Compilable, type CompiledQuery, isCompilable } from 'kysely';
+import { fromConstraint } from '../store-error.js';
 
 /** What the engine answers for one statement: the rows it returned, and how many it changed. */
 export interface Outcome {
@@ -55,3 +56,15 @@ export function* mapWork<A, B>(work: Work<A>, map: (answer: A) => B): Work<B> {
 /** A page's LIMIT: SQLite's "no limit" is -1, PostgreSQL has none; the largest safe number means the same on both. */
 export const pageLimit = (limit: number | undefined): number =>
   limit === undefined || limit < 0 ? Number.MAX_SAFE_INTEGER : limit;
+
+/**
+ * Runs an insert or change whose refusal by a constraint is the caller's to name: a key taken
+ * is a `conflict`, a reference to nothing `invalid`, each naming `what` (store-error.ts).
+ */
+export function* refusing(query: Compilable | CompiledQuery, what: string, field: string | null = null): Work<number> {
+  try {
+    return yield* execute(query);
+  } catch (error) {
+    throw fromConstraint(error, what, field);
+  }
+}

@@ -46,10 +46,10 @@ export interface ServerDeps {
   /** Alert delivery: the SMTP server for e-mail (none: e-mail deliveries wait and retry), and how often to look. */
   alerts?: { mailer?: Mailer | null; intervalMs?: number; firstRetryMs?: number };
   /**
-   * Several servers on one database: this one's name, and how often it reads what the others
-   * changed, so its live pages follow their taps too. Absent: the only server.
+   * Several servers on one database: this one's name, and how it hears what the others changed,
+   * so its live pages follow their taps too: polling the feed's table every `pollMs` (SQLite),
+   * or LISTEN/NOTIFY at `postgresUrl`. Absent: the only server.
    */
-  /** Polled from the database's feed table (SQLite), or by LISTEN/NOTIFY at `postgresUrl`. */
   changeFeed?: { serverId: string; pollMs?: number } | { serverId: string; postgresUrl: string };
   /** Over-the-air updates of terminals (updates/): absent, none are offered. */
   updates?: UpdatesSetup;

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { queueRecords, queueWorkerRecords } from '../records/record-queue.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
 import { execute, firstRow, mapRows, pageLimit, refusing, rows, type Work } from './engine/work.js';
+import { ownWorkerEntry, requireOwnWorker } from './own-worker.js';
 import { SiteBooks } from './site-books.js';
 import { StoreError } from './store-error.js';
 import { type TenantScope, visibleSites, workerInScope } from './tenant-scope.js';
@@ -219,13 +220,7 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
   /** The tenant's own entry for the worker, else one on a roster of a site it sees. */
   protected *visibleWorker(scope: TenantScope, workerId: string): Work<WorkerRow | undefined> {
     // The tenant's own entry first, by its key: the common case, and a roster load asks 25,000 times.
-    const own = yield* firstRow(
-      this.db
-        .selectFrom('workers')
-        .selectAll()
-        .where('tenant_id', '=', scope.tenantId)
-        .where('worker_id', '=', workerId),
-    );
+    const own = yield* ownWorkerEntry(this.engine, scope.tenantId, workerId);
     if (own !== undefined) return own;
     return yield* firstRow(
       this.db
@@ -241,17 +236,7 @@ export abstract class WorkerBooks<E extends StoreEngine = StoreEngine> extends S
 
   /** Only the tenant whose books hold a worker changes or removes them. */
   protected *ownWorker(scope: TenantScope, workerId: string): Work<WorkerRow> {
-    const row = yield* firstRow(
-      this.db
-        .selectFrom('workers')
-        .selectAll()
-        .where('tenant_id', '=', scope.tenantId)
-        .where('worker_id', '=', workerId),
-    );
-    if (row === undefined) {
-      throw new StoreError('not_found', `no worker ${workerId} registered by this tenant`, 'workerId');
-    }
-    return row;
+    return yield* requireOwnWorker(this.engine, scope.tenantId, workerId);
   }
 
   /** The workers with their cards, read in one query. */

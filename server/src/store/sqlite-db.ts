@@ -4,7 +4,6 @@ import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
 import { SqliteEngine } from './engine/sqlite-engine.js';
 import { MIGRATIONS } from './migrations.js';
-import { nextVersion } from './version-counter.js';
 
 /**
  * The server's SQLite database, shared by the repositories that work on it: opened once,
@@ -70,19 +69,10 @@ export class SqliteDb {
     return this.raw.transaction(run).immediate();
   }
 
-  /** This database for the stores written once for both engines (engine/), run synchronously. */
+  /** This database as a store engine (engine/): every store's work runs through it, synchronously. */
   get engine(): SqliteEngine {
     this.#engine ??= new SqliteEngine(this);
     return this.#engine;
-  }
-
-  iso(): string {
-    return this.now().toISOString();
-  }
-
-  /** The next value of the one counter that roster and config versions share (version-counter.ts). */
-  nextVersion(): number {
-    return this.engine.run(nextVersion(this.engine));
   }
 
   close(): void {

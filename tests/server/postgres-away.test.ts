@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
 import { decodeMessage, parseSiteId, parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
-import { isStoreError, type StoreEngine, TapStore } from '@ccus-gate/server';
+import { isStoreError, migratePostgres, PostgresEngine, rows, type StoreEngine, TapStore } from '@ccus-gate/server';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,4 +104,84 @@ describe('a server store when PostgreSQL stops and starts again', () => {
       await admin.end();
     }
   }, 60_000);
+});
+
+/** A PostgreSQL backend's message: type byte, then its length (itself included) and body. */
+const message = (type: string, body: Buffer): Buffer => {
+  const head = Buffer.alloc(5);
+  head.write(type, 0, 'latin1');
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+};
+const int32 = (value: number): Buffer => {
+  const bytes = Buffer.alloc(4);
+  bytes.writeInt32BE(value);
+  return bytes;
+};
+const fields = (pairs: Record<string, string>): Buffer =>
+  Buffer.concat([
+    ...Object.entries(pairs).map(([key, value]) => Buffer.from(`${key}${value}\0`, 'utf8')),
+    Buffer.of(0),
+  ]);
+
+/**
+ * A database stopping just as a connection is made: the backend finishes the start-up
+ * (AuthenticationOk, ReadyForQuery) and, in the same packet, is told to end (FATAL 57P01).
+ * The pool hands the connection out between the two, with no listener of its own on it;
+ * unheard, that error ended the server (CI, the failover test with the database stopped).
+ */
+describe('a connection the database ends as it is handed out', () => {
+  let server: Server;
+  let engine: PostgresEngine;
+  let url: string;
+
+  beforeAll(async () => {
+    server = createServer((socket) => {
+      // The start-up message (no SSL asked: the URL says none) is answered at once, in one write.
+      socket.once('data', () => {
+        socket.end(
+          Buffer.concat([
+            message('R', int32(0)),
+            message('Z', Buffer.from('I')),
+            message(
+              'E',
+              fields({
+                S: 'FATAL',
+                V: 'FATAL',
+                C: '57P01',
+                M: 'terminating connection due to administrator command',
+              }),
+            ),
+          ]),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    url = `postgres://ccus@127.0.0.1:${port}/gate?sslmode=disable`;
+    engine = new PostgresEngine({ url });
+  });
+  afterAll(async () => {
+    await engine.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('refuses the transaction as unavailable, and the process carries on', async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const refused = await Promise.resolve(
+        engine.transaction(function* () {
+          yield sql`SELECT 1`.compile(engine.db);
+        }),
+      ).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ code: 'unavailable' });
+      const alone = await Promise.resolve(engine.run(rows(sql`SELECT 1`.compile(engine.db)))).catch(
+        (error: unknown) => error,
+      );
+      expect(alone).toMatchObject({ code: 'unavailable' });
+    }
+  });
+
+  it('fails a migration with the reason, and the process carries on', async () => {
+    await expect(migratePostgres(url)).rejects.toThrow(/not queryable|terminat/);
+  });
 });

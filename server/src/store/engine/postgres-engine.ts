@@ -84,6 +84,13 @@ export class PostgresEngine implements StoreEngine {
     // An idle connection dropped by a restarting database is not this process's end: the pool
     // makes a new one when next asked. Unhandled, this event would end the process.
     this.pool.on('error', (error) => options.log?.warn({ err: error }, 'PostgreSQL connection lost'));
+    // The pool stops listening to a connection as it hands it out, and the caller starts only
+    // after a tick: an error read in that gap (a database stopping just as the connection is
+    // made) would be unheard. Every connection therefore keeps a listener of its own for life;
+    // the caller then finds the connection not queryable and is told the database is away.
+    this.pool.on('connect', (client) =>
+      client.on('error', (error) => this.#log?.debug({ err: error }, 'PostgreSQL connection ended')),
+    );
   }
 
   now(): Date {

@@ -22,6 +22,9 @@ export const isPostgresUrl = (database: string): boolean => /^postgres(ql)?:\/\/
  */
 export async function migratePostgres(url: string): Promise<{ from: number; to: number }> {
   const client = new pg.Client({ connectionString: url, application_name: 'ccus-gate-server migrate' });
+  // A connection the database ends is reported as the next query's failure; the event itself,
+  // unheard, would end the process instead of the migration.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
@@ -46,7 +49,8 @@ export async function migratePostgres(url: string): Promise<{ from: number; to: 
         await client.query('INSERT INTO schema_version (version) VALUES ($1)', [version]);
         await client.query('COMMIT');
       } catch (error) {
-        await client.query('ROLLBACK');
+        // On a lost connection the rollback fails too; the step's own error is the one to tell.
+        await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
     }

@@ -1,5 +1,6 @@
 import type { CardRef, WorkerId } from '@ccus-gate/protocol';
 import type { Actor } from '../store/correction-store.js';
+import { prepared } from '../store/engine/prepared.js';
 import type { Answer, StoreEngine } from '../store/engine/store-engine.js';
 import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
 import { requireOwnWorker } from '../store/own-worker.js';
@@ -25,6 +26,11 @@ interface Row {
   created_at: string;
   expires_at: string;
 }
+
+/** Asked after every batch a terminal sends: compiled once, not built again per batch. */
+const WAITING = prepared((db, p: { terminalId: string }) =>
+  db.selectFrom('card_enrolments').selectAll().where('terminal_id', '=', p.terminalId),
+);
 
 /**
  * Requests to bind the next unknown card tapped at a terminal to a worker: one per terminal
@@ -89,9 +95,7 @@ export class EnrolmentStore<E extends StoreEngine = StoreEngine> {
   }
 
   *#due(terminalId: string): Work<{ enrolment: Enrolment; card: CardRef } | null> {
-    const row = (yield* firstRow(
-      this.#db.selectFrom('card_enrolments').selectAll().where('terminal_id', '=', terminalId),
-    )) as Row | undefined;
+    const row = (yield* firstRow(WAITING(this.#engine, { terminalId }))) as Row | undefined;
     if (row === undefined) return null;
     if (row.expires_at <= this.#engine.now().toISOString()) {
       yield* execute(this.#db.deleteFrom('card_enrolments').where('terminal_id', '=', terminalId));

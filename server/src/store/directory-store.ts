@@ -4,10 +4,10 @@ import { TerminalBooks } from './terminal-books.js';
 export type { ApiTokenInfo, Role, Tenant, TokenOwner } from './account-books.js';
 export type { Site, SiteAccess, SiteCompany } from './site-books.js';
 export type { RosterEntry, RosterLoad, RosterPlace } from './site-rosters.js';
+export type { TerminalAssignment } from './terminal-assignment.js';
 export {
   DEFAULT_TERMINAL_SETTINGS,
   type Lease,
-  type TerminalAssignment,
   type TerminalSettings,
   type TerminalView,
 } from './terminal-books.js';

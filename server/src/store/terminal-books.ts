@@ -4,7 +4,6 @@ import {
   type SiteId,
   type TerminalConfig,
   type TerminalId,
-  type WorkingDayRule,
 } from '@ccus-gate/protocol';
 import { generateSecret, hashSecret, mosquittoHash, secretMatches } from '../credentials.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
@@ -12,16 +11,8 @@ import { execute, firstRow, mapFirst, mapRows, mustChange, refusing, type Work }
 import { SiteRosters } from './site-rosters.js';
 import { StoreError } from './store-error.js';
 import { type TenantScope, withinSites } from './tenant-scope.js';
+import { type TerminalAssignment, terminalAssignment } from './terminal-assignment.js';
 import { bumpTerminalConfig, nextVersion } from './version-counter.js';
-
-export interface TerminalAssignment {
-  terminalId: TerminalId;
-  tenantId: string | null;
-  siteId: SiteId | null;
-  rule: WorkingDayRule | null;
-  /** Leases before the current one, when there were any: their taps belong to their site. */
-  earlier: { siteId: SiteId; rule: WorkingDayRule; fromMs: number; untilMs: number }[];
-}
 
 /** How a terminal behaves at the gate; the site adds its time zone and day boundary. */
 export interface TerminalSettings {
@@ -270,45 +261,9 @@ export abstract class TerminalBooks<E extends StoreEngine = StoreEngine> extends
     );
   }
 
+  /** Where the terminal's taps belong (terminal-assignment.ts); null for one not registered. */
   terminal(terminalId: TerminalId): Answer<E, TerminalAssignment | null> {
-    const db = this.db;
-    return this.run(
-      (function* () {
-        const row = yield* firstRow(
-          db
-            .selectFrom('terminals as t')
-            .leftJoin('sites as s', 's.site_id', 't.site_id')
-            .select(['t.tenant_id', 't.site_id', 's.time_zone', 's.day_boundary'])
-            .where('t.terminal_id', '=', terminalId),
-        );
-        if (row === undefined) return null;
-        const earlier = yield* mapRows(
-          db
-            .selectFrom('terminal_leases as l')
-            .innerJoin('sites as s', 's.site_id', 'l.site_id')
-            .select(['l.site_id', 'l.lease_from', 'l.lease_until', 's.time_zone', 's.day_boundary'])
-            .where('l.terminal_id', '=', terminalId)
-            .where('l.lease_until', 'is not', null)
-            .orderBy('l.lease_from'),
-          (lease) => ({
-            siteId: lease.site_id as SiteId,
-            rule: { timeZone: lease.time_zone, dayBoundary: lease.day_boundary },
-            fromMs: Date.parse(lease.lease_from),
-            untilMs: Date.parse(lease.lease_until as string),
-          }),
-        );
-        return {
-          terminalId,
-          tenantId: row.tenant_id,
-          siteId: row.site_id as SiteId | null,
-          rule:
-            row.time_zone === null || row.day_boundary === null
-              ? null
-              : { timeZone: row.time_zone, dayBoundary: row.day_boundary },
-          earlier,
-        };
-      })(),
-    );
+    return this.run(terminalAssignment(this.engine, terminalId));
   }
 
   terminalsAtSite(siteId: string): Answer<E, TerminalId[]> {

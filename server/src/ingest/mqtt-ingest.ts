@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { RecordKey } from '../records/record-queue.js';
 import { StoreError } from '../store/store-error.js';
 import { type IngestResult, type IngestStores, ingestTapBatch } from './tap-ingest.js';
+import { TapWriter } from './tap-writer.js';
 
 /** How long a stopping server waits for the broker to acknowledge what it published. */
 const STOP_GRACE_MS = 5_000;
@@ -55,6 +56,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
   #client: MqttClient | null = null;
   /** Per terminal: the handling of its latest message, which the next one waits for. */
   readonly #lanes = new Map<string, Promise<void>>();
+  readonly #writer: TapWriter;
 
   constructor(options: MqttIngestOptions, deps: { stores: IngestStores; log: Logger; now: () => Date }) {
     super();
@@ -62,6 +64,10 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
     this.#stores = deps.stores;
     this.#log = deps.log;
     this.#now = deps.now;
+    // Half the store's connections at most: the pages, the record builder and the forwarder need some too.
+    this.#writer = new TapWriter(deps.stores.taps, deps.log, {
+      inFlight: Math.max(1, Math.floor(deps.stores.taps.connections / 2)),
+    });
   }
 
   async start(): Promise<void> {
@@ -223,7 +229,12 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
 
   async #onTaps(terminalId: TerminalId, topic: string, payload: Buffer, arrivedAt: number): Promise<void> {
     const result = await ingestTapBatch(
-      { stores: this.#stores, log: this.#log, now: this.#now },
+      {
+        stores: this.#stores,
+        log: this.#log,
+        now: this.#now,
+        write: (terminal, batch) => this.#writer.store(terminal, batch),
+      },
       terminalId,
       topic,
       payload,

@@ -4,11 +4,13 @@ import {
   decodeMessage,
   isProtocolError,
   type ProtocolError,
+  type TapBatch,
   type TerminalId,
 } from '@ccus-gate/protocol';
 import type { Logger } from 'pino';
 import type { RecordKey } from '../records/record-queue.js';
 import type { ServerStores } from '../store/server-stores.js';
+import type { BatchTerminal, StoredBatch } from '../store/tap-store.js';
 
 /** What ingest reads and writes: taps, terminals' assignments and status, refused messages. */
 export type IngestStores = Pick<ServerStores, 'taps' | 'directory' | 'quarantineLog'>;
@@ -36,7 +38,13 @@ function errorCode(error: ProtocolError): BatchErrorCode {
  * terminal sends gets an answer with a reason; nothing it sends can throw out of here.
  */
 export async function ingestTapBatch(
-  deps: { stores: IngestStores; log: Logger; now: () => Date },
+  deps: {
+    stores: IngestStores;
+    log: Logger;
+    now: () => Date;
+    /** How the batch is stored: by default alone; MqttIngest groups those that arrive together (tap-writer.ts). */
+    write?: (terminal: BatchTerminal, batch: TapBatch) => Promise<StoredBatch> | StoredBatch;
+  },
   terminalId: TerminalId,
   topic: string,
   payload: Buffer,
@@ -76,7 +84,8 @@ export async function ingestTapBatch(
     return refuse('not_permitted', `terminal ${terminalId} is not assigned to a site`, batch.batchId);
   }
   try {
-    const stored = await stores.taps.storeBatch({ ...terminal, siteId: terminal.siteId, rule: terminal.rule }, batch);
+    const write = deps.write ?? ((to: BatchTerminal, taps: TapBatch) => stores.taps.storeBatch(to, taps));
+    const stored = await write({ ...terminal, siteId: terminal.siteId, rule: terminal.rule }, batch);
     log.debug({ terminalId, ...stored.accepted, inserted: stored.inserted }, 'batch stored');
     return {
       ack: {

@@ -16,6 +16,8 @@ type QueuedDay = {
   from_ms: number | null;
 };
 
+/** The most days one statement queues: each count of rows is a statement compiled and kept. */
+const QUEUE_ROWS = 100;
 const QUEUE = preparedRows<QueuedDay, unknown>(['site_id', 'worker_id', 'working_day', 'from_ms'], (db, days) =>
   db
     .insertInto('record_queue')
@@ -56,8 +58,13 @@ export function* queueRecords(engine: StoreEngine, keys: Iterable<RecordKey & { 
       seen.from_ms = seen.from_ms === null || fromMs === null ? null : Math.min(seen.from_ms, fromMs);
     }
   }
-  if (byKey.size === 0) return;
-  yield* execute(QUEUE(engine, [...byKey.values()]));
+  // In one order everywhere, so two servers queueing the same days lock them in the same order
+  // (not each waiting on the other); in statements of at most QUEUE_ROWS rows, so a group of
+  // batches compiles no statement of its own size.
+  const days = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, day]) => day);
+  for (let from = 0; from < days.length; from += QUEUE_ROWS) {
+    yield* execute(QUEUE(engine, days.slice(from, from + QUEUE_ROWS)));
+  }
 }
 
 /** Every record the worker has at the site (a roster place or trade changed). */

@@ -17,18 +17,21 @@ import { type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-
 import type { TerminalAssignment } from './directory-store.js';
 import { prepared, preparedRows } from './engine/prepared.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { execute, firstRow, rows, type Work } from './engine/work.js';
+import { execute, firstRow, mapWork, rows, type Work } from './engine/work.js';
 import type { RecordKey } from './record-queries.js';
 import type { Taps } from './schema.js';
 import { nextVersion } from './version-counter.js';
+
+/** A terminal as its batch is stored: where its taps belong, now and under its earlier leases. */
+export type BatchTerminal = TerminalAssignment & { siteId: SiteId; rule: WorkingDayRule };
 
 export interface StoredBatch {
   accepted: { from: number; to: number };
   rejected: { seq: number; reason: TapRejectReason; message: string }[];
   /** How many taps were new (not seen before). */
   inserted: number;
-  /** Records created or changed by this batch. */
-  records: RecordKey[];
+  /** Records created or changed by this batch (from the earliest tap that changed, when one did). */
+  records: (RecordKey & { fromMs?: number })[];
 }
 
 /** The same card, direction and moment of the same boot: the same tap, whatever the wall clock said. */
@@ -136,21 +139,44 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     return this.#engine.db;
   }
 
+  /** Transactions the store can run at once (its engine's connections). */
+  get connections(): number {
+    return this.#engine.connections;
+  }
+
   /**
    * Stores a batch idempotently by (terminal, seq) and queues the records it touches, all in
    * one transaction: either the whole batch is in and its ack may go, or nothing is.
    */
-  storeBatch(
-    terminal: TerminalAssignment & { siteId: SiteId; rule: WorkingDayRule },
-    batch: TapBatch,
-  ): Answer<E, StoredBatch> {
-    return this.#engine.transaction(() => this.#storeBatch(terminal, batch)) as Answer<E, StoredBatch>;
+  storeBatch(terminal: BatchTerminal, batch: TapBatch): Answer<E, StoredBatch> {
+    return this.#engine.transaction(() => mapWork(this.#storeBatches([{ terminal, batch }]), ([one]) => one)) as Answer<
+      E,
+      StoredBatch
+    >;
   }
 
-  *#storeBatch(
-    terminal: TerminalAssignment & { siteId: SiteId; rule: WorkingDayRule },
-    batch: TapBatch,
-  ): Work<StoredBatch> {
+  /**
+   * Several batches (from different terminals, as they arrived together) in one transaction,
+   * each as storeBatch would store it: one commit for them all, which is most of what a small
+   * batch costs. All are in, or none is.
+   */
+  storeBatches(items: readonly { terminal: BatchTerminal; batch: TapBatch }[]): Answer<E, StoredBatch[]> {
+    return this.#engine.transaction(() => this.#storeBatches(items)) as Answer<E, StoredBatch[]>;
+  }
+
+  *#storeBatches(items: readonly { terminal: BatchTerminal; batch: TapBatch }[]): Work<StoredBatch[]> {
+    const stored: StoredBatch[] = [];
+    for (const { terminal, batch } of items) stored.push(yield* this.#storeBatch(terminal, batch));
+    // Records are rebuilt after the ack (records/record-rebuild.ts), so a big backlog drains at
+    // the speed of storing taps; the queue is written here, in the same transaction as the taps.
+    yield* queueRecords(
+      this.#engine,
+      stored.flatMap((one) => one.records),
+    );
+    return stored;
+  }
+
+  *#storeBatch(terminal: BatchTerminal, batch: TapBatch): Work<StoredBatch> {
     const receivedAt = this.#engine.now().toISOString();
     const nowMs = Date.parse(receivedAt);
     const db = this.#db;
@@ -318,9 +344,6 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         yield* this.#correctTap(row, offsetMs, touch);
       }
     }
-    // Records are rebuilt after the ack (records/record-rebuild.ts), so a big backlog drains at the
-    // speed of storing taps; the queue is written here, in the same transaction as the taps.
-    yield* queueRecords(this.#engine, touched.values());
     const first = batch.taps[0] as Tap;
     const last = batch.taps[batch.taps.length - 1] as Tap;
     return {

@@ -67,15 +67,17 @@ export class PostgresEngine implements StoreEngine {
   readonly kind = 'postgres' as const;
   readonly db = postgresBuilder();
   readonly pool: pg.Pool;
+  readonly connections: number;
   readonly #now: () => Date;
   readonly #log: Logger | undefined;
 
   constructor(options: PostgresEngineOptions) {
     this.#now = options.now ?? (() => new Date());
     this.#log = options.log;
+    this.connections = options.poolSize ?? 10;
     this.pool = new pg.Pool({
       connectionString: options.url,
-      max: options.poolSize ?? 10,
+      max: this.connections,
       // While the database is away, a caller hears so within seconds rather than waiting on.
       connectionTimeoutMillis: 5_000,
       application_name: 'ccus-gate-server',

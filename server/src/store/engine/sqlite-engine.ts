@@ -26,6 +26,7 @@ const bindable = (value: unknown): unknown => (typeof value === 'boolean' ? (val
 export class SqliteEngine implements StoreEngine {
   readonly kind = 'sqlite' as const;
   readonly db = sqliteBuilder();
+  readonly connections = 1;
   readonly sqlite: SqliteDb;
 
   constructor(sqlite: SqliteDb) {

@@ -20,6 +20,8 @@ export interface StoreEngine {
   readonly kind: EngineKind;
   /** Builds and compiles queries for this engine; it never runs them itself. */
   readonly db: Kysely<DB>;
+  /** Transactions that can run at once: 1 on SQLite (one writer), the pool's size on PostgreSQL. */
+  readonly connections: number;
   now(): Date;
   /** Runs the work, each statement on its own (reads, or one statement). */
   run<T>(work: Work<T>): T | Promise<T>;

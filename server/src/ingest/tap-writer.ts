@@ -55,12 +55,20 @@ export class TapWriter {
   store(terminal: BatchTerminal, batch: TapBatch): Promise<StoredBatch> {
     return new Promise<StoredBatch>((resolve, reject) => {
       this.#waiting.push({ terminal, batch, resolve, reject });
-      if (this.#scheduled === null && this.#running < this.#inFlight) {
-        this.#scheduled = setImmediate(() => {
-          this.#scheduled = null;
-          this.#pump();
-        });
-      }
+      this.#schedule();
+    });
+  }
+
+  /**
+   * The next group goes on a later turn of the event loop, never straight after the last: SQLite
+   * answers at once, and groups run back to back would hold the thread, and every ack already
+   * published, until the last was stored.
+   */
+  #schedule(): void {
+    if (this.#scheduled !== null || this.#waiting.length === 0 || this.#running >= this.#inFlight) return;
+    this.#scheduled = setImmediate(() => {
+      this.#scheduled = null;
+      this.#pump();
     });
   }
 
@@ -70,7 +78,7 @@ export class TapWriter {
       this.#running++;
       void this.#write(group).finally(() => {
         this.#running--;
-        this.#pump();
+        this.#schedule();
       });
     }
   }

@@ -4,7 +4,6 @@ import {
   type CardRef,
   cardKey,
   type Direction,
-  decodeMessage,
   type Roster,
   type Tap,
   type TapFlag,
@@ -15,6 +14,7 @@ import {
 import Database from 'better-sqlite3';
 import { StoreError, toStoreError } from '../errors.js';
 import { MIGRATIONS, migrate } from './migrations.js';
+import { RosterCache } from './roster-cache.js';
 import {
   fromRow,
   type NewTap,
@@ -38,8 +38,8 @@ import { SequenceFloor } from './sequence-floor.js';
 const PAGE_CACHE_KIB = 2048;
 
 /**
- * The terminal's own disk: the outbox of taps, the roster cache and small settings.
- * Every tap is committed with WAL and synchronous=FULL before the worker gets feedback,
+ * The terminal's own disk: the outbox of taps, and beside it the roster and config the server
+ * sent (roster-cache.ts). Every tap is committed with WAL and synchronous=FULL before the worker gets feedback,
  * so a green light survives a power cut.
  */
 export class TerminalStore {
@@ -50,8 +50,7 @@ export class TerminalStore {
   readonly #insertTap: Database.Statement;
   readonly #pendingAfter: Database.Statement<[number, number], TapRow>;
   readonly #recentTaps: Database.Statement<[string, string], { direction: Direction; at: string; working_day: string }>;
-  readonly #resolve: Database.Statement<[string, string], { worker_id: string }>;
-  readonly #rosterWorker: Database.Statement<[string], { worker_id: string }>;
+  readonly #roster: RosterCache;
   /** Kept in memory so status costs nothing with a million taps queued; this store is the only writer. */
   readonly #counts: TapCounts = { pending: 0, delivered: 0, rejected: 0 };
   readonly #floor: SequenceFloor | null;
@@ -83,10 +82,7 @@ export class TerminalStore {
     this.#recentTaps = this.#sql(
       `SELECT direction, at, working_day FROM taps WHERE subject = ? AND working_day >= ? ORDER BY seq`,
     );
-    this.#resolve = this.#sql(`SELECT worker_id FROM roster WHERE tech = ? AND card_id = ?`);
-    this.#rosterWorker = this.#sql<[string], { worker_id: string }>(
-      `SELECT worker_id FROM roster WHERE worker_id = ? LIMIT 1`,
-    );
+    this.#roster = new RosterCache(db, (text) => this.#sql(text));
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: statements are typed where their rows are read.
@@ -386,8 +382,7 @@ export class TerminalStore {
     const waiting = this.#counts.pending;
     const forgotten = this.#db.transaction(() => {
       const taps = this.#sql(`DELETE FROM taps WHERE state <> 'pending'`).run().changes;
-      this.#sql('DELETE FROM roster').run();
-      this.#sql(`DELETE FROM meta WHERE key IN ('roster_version', 'config')`).run();
+      this.#roster.forget();
       return taps;
     })();
     this.#counts.delivered = 0;
@@ -436,64 +431,25 @@ export class TerminalStore {
 
   /** The worker a card is bound to on the roster; a QR code's worker when the roster has them. */
   resolveCard(card: CardRef): WorkerId | null {
-    if (card.tech === 'qr') return (this.#rosterWorker.get(card.id)?.worker_id ?? null) as WorkerId | null;
-    return (this.#resolve.get(card.tech, card.id)?.worker_id ?? null) as WorkerId | null;
+    return this.#roster.resolveCard(card);
   }
 
   rosterVersion(): number | null {
-    const value = this.#meta('roster_version');
-    return value === null ? null : Number(value);
+    return this.#roster.rosterVersion();
   }
 
   /** Replaces the roster in one transaction; an older or equal version is ignored. */
   applyRoster(roster: Roster): boolean {
-    const current = this.rosterVersion();
-    if (current !== null && roster.version <= current) return false;
-    const run = this.#db.transaction(() => {
-      this.#sql('DELETE FROM roster').run();
-      const insert = this.#sql('INSERT INTO roster (tech, card_id, worker_id) VALUES (?, ?, ?)');
-      for (const entry of roster.entries) insert.run(entry.card.tech, entry.card.id, entry.workerId);
-      this.#setMeta('roster_version', String(roster.version));
-    });
-    try {
-      run();
-    } catch (error) {
-      throw toStoreError(error, `applying roster version ${roster.version}`);
-    }
-    return true;
+    return this.#roster.applyRoster(roster);
   }
 
   /** The server's last config, kept so a restart without network still runs by it. */
   savedConfig(): TerminalConfig | null {
-    const value = this.#meta('config');
-    if (value === null) return null;
-    try {
-      return decodeMessage('config', value);
-    } catch {
-      return null; // from an older firmware that wrote another shape: wait for the server's
-    }
+    return this.#roster.savedConfig();
   }
 
   /** Writes the config only when its version is new: nothing is written on a mere reconnect. */
   saveConfig(config: TerminalConfig): boolean {
-    if ((this.savedConfig()?.version ?? 0) >= config.version) return false;
-    try {
-      this.#setMeta('config', JSON.stringify(config));
-    } catch (error) {
-      throw toStoreError(error, `saving config version ${config.version}`);
-    }
-    return true;
-  }
-
-  #meta(key: string): string | null {
-    const row = this.#sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return row?.value ?? null;
-  }
-
-  #setMeta(key: string, value: string): void {
-    this.#sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
-      key,
-      value,
-    );
+    return this.#roster.saveConfig(config);
   }
 }

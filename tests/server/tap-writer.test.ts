@@ -130,4 +130,16 @@ describe.each(ENGINES)('the tap writer on %s', (kind: EngineKind) => {
       expect(writers.map((row) => row.n)).toEqual([4, 2, 8]);
     }
   });
+
+  it('stores each batch in a transaction of its own when groups are off (on a pool), many at once', async () => {
+    const writer = new TapWriter(taps, silent, { maxTaps: 0, inFlight: 2 });
+    const answers = await Promise.all([1, 2, 3, 4].map((i) => writer.store(at(gate(i)), batchOf(gate(i), 1, 3))));
+    expect(answers.map((answer) => answer.inserted)).toEqual([3, 3, 3, 3]);
+    if (kind === 'postgres') {
+      const writers = await engine.run(
+        rows(sql<{ n: number }>`SELECT count(*)::int AS n FROM taps GROUP BY xmin::text`.compile(engine.db)),
+      );
+      expect(writers.map((row) => row.n)).toEqual([3, 3, 3, 3]);
+    }
+  });
 });

@@ -64,10 +64,19 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
     this.#stores = deps.stores;
     this.#log = deps.log;
     this.#now = deps.now;
-    // Half the store's connections at most: the pages, the record builder and the forwarder need some too.
-    this.#writer = new TapWriter(deps.stores.taps, deps.log, {
-      inFlight: Math.max(1, Math.floor(deps.stores.taps.connections / 2)),
-    });
+    const { connections } = deps.stores.taps;
+    this.#writer = new TapWriter(
+      deps.stores.taps,
+      deps.log,
+      connections === 1
+        ? // One connection (SQLite): transactions run one after another anyway, so grouping only saves.
+          { inFlight: 1 }
+        : // A pool (PostgreSQL): transactions run side by side, and a group holding many record-queue
+          // rows makes the others wait; measured through Mosquitto, grouping took one server from
+          // 9,300 taps/s to 6,800 and three from 5,100 to 2,500. Each batch alone, then, on half the
+          // pool: the pages, the record builder and the forwarder need connections too.
+          { inFlight: Math.max(1, Math.floor(connections / 2)), maxTaps: 0 },
+    );
   }
 
   async start(): Promise<void> {

@@ -10,7 +10,7 @@ export interface BatchStore {
 }
 
 export interface TapWriterOptions {
-  /** The most taps one transaction stores: on SQLite the thread is the store's meanwhile. */
+  /** The most taps one transaction stores (on SQLite the thread is the store's meanwhile); 0 stores each batch alone. */
   maxTaps?: number;
   /** Transactions under way at once: 1 for SQLite (one writer anyway); more for PostgreSQL's pool. */
   inFlight?: number;

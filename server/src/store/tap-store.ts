@@ -9,11 +9,12 @@ import {
   type WorkingDayRule,
   workingDayCache,
 } from '@ccus-gate/protocol';
-import { type Selectable, sql } from 'kysely';
+import type { Selectable } from 'kysely';
 import { isPlausibleTime } from '../records/plausible-time.js';
 import { presenceFor } from '../records/presence.js';
 import { queueRecords } from '../records/record-queue.js';
 import { type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-taps.js';
+import { workersForCards } from './cards-at-site.js';
 import type { TerminalAssignment } from './directory-store.js';
 import { prepared, preparedRows } from './engine/prepared.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
@@ -60,23 +61,6 @@ function compareTap(row: Selectable<Taps>, tap: Tap): 'replay' | 'correction' | 
   return 'conflict';
 }
 
-/** Who sees a site: its prime first, then its subcontractors (one round trip on PostgreSQL). */
-const SITE_READERS = prepared((db, p: { siteId: string }) =>
-  db
-    .selectFrom('sites')
-    .select(['tenant_id', sql.lit(0).as('rank')])
-    .where('site_id', '=', p.siteId)
-    .unionAll(
-      db
-        .selectFrom('site_companies as sc')
-        .innerJoin('tenants as t', 't.company_id', 'sc.company_id')
-        // A tenant's id is its primary key: never null, whatever SQLite's column type says.
-        .select((eb) => [eb.ref('t.tenant_id').$castTo<string>().as('tenant_id'), sql.lit(1).as('rank')])
-        .where('sc.site_id', '=', p.siteId),
-    )
-    .orderBy('rank')
-    .orderBy('tenant_id'),
-);
 const TAP_COLUMNS = [
   'terminal_id',
   'seq',
@@ -181,19 +165,9 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     const nowMs = Date.parse(receivedAt);
     const db = this.#db;
     const engine = this.#engine;
-    // A card resolves through the books of the tenants that see the tap's site: the prime's
-    // first, then its subcontractors'. Another tenant's binding never reaches this site.
-    const readers = new Map<string, string[]>();
-    const boundByCard = new Map<string, { tenant_id: string; worker_id: string }[]>();
+    // Each card, by site: the worker it stands for there (cards-at-site.ts).
+    const resolved = new Map<string, Map<string, string>>();
     const cardKey = (tech: string, id: string): string => `${tech}:${id}`;
-    const resolveAt = (siteId: string, tap: Tap): string | undefined => {
-      const bound = boundByCard.get(cardKey(tap.card.tech, tap.card.id)) ?? [];
-      for (const tenantId of readers.get(siteId) ?? []) {
-        const found = bound.find((binding) => binding.tenant_id === tenantId);
-        if (found !== undefined) return found.worker_id;
-      }
-      return undefined;
-    };
     // Where a tap belongs: the site of the lease in force when it was taken. A terminal moved
     // to another tenant may still deliver taps from its last lease; they stay that tenant's.
     const current = { siteId: terminal.siteId, days: workingDayCache(terminal.rule) };
@@ -226,49 +200,29 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         else seen.fromMs = Math.min(seen.fromMs, atMs);
       }
     };
-    // Who sees each site the batch names, and its cards, looked up once before its taps are
-    // resolved: the cards in one query per kind (on PostgreSQL a query per card cost a round
-    // trip each; a batch holds each worker's taps several times).
-    const cardsByTech = new Map<string, Set<string>>();
+    // The cards a batch names, looked up once per site and kind before its taps are resolved
+    // (a batch holds each worker's taps several times; on PostgreSQL a query per card would
+    // cost a round trip each).
+    const named = new Map<string, { siteId: string; tech: string; ids: Set<string> }>();
     for (const [i, tap] of batch.taps.entries()) {
       const { siteId } = places[i] as (typeof places)[number];
-      if (!readers.has(siteId)) {
-        const found = yield* rows(SITE_READERS(engine, { siteId }));
-        readers.set(
-          siteId,
-          found.map((row) => row.tenant_id as string),
-        );
-      }
-      const ids = cardsByTech.get(tap.card.tech) ?? new Set<string>();
-      ids.add(tap.card.id);
-      cardsByTech.set(tap.card.tech, ids);
+      const key = `${siteId}\u0000${tap.card.tech}`;
+      const cards = named.get(key) ?? { siteId, tech: tap.card.tech, ids: new Set<string>() };
+      cards.ids.add(tap.card.id);
+      named.set(key, cards);
     }
-    for (const [tech, ids] of cardsByTech) {
-      for (const id of ids) boundByCard.set(cardKey(tech, id), []);
-      // A QR code names its worker: the books of the tenants that see the site say whether they know them.
-      const bound =
-        tech === 'qr'
-          ? yield* rows(
-              db
-                .selectFrom('workers')
-                .select(['tenant_id', 'worker_id', 'worker_id as card_id'])
-                .where('worker_id', 'in', [...ids]),
-            )
-          : yield* rows(
-              db
-                .selectFrom('cards')
-                .select(['tenant_id', 'worker_id', 'card_id'])
-                .where('tech', '=', tech)
-                .where('card_id', 'in', [...ids]),
-            );
-      for (const row of bound) boundByCard.get(cardKey(tech, row.card_id))?.push(row);
+    for (const { siteId, tech, ids } of named.values()) {
+      const workers = yield* workersForCards(engine, siteId, tech, [...ids]);
+      const atSite = resolved.get(siteId) ?? new Map<string, string>();
+      for (const [id, workerId] of workers) atSite.set(cardKey(tech, id), workerId);
+      resolved.set(siteId, atSite);
     }
     /** Synchronised taps with plausible times: each tells how its boot's monotonic time maps to wall time. */
     const trusted: [Tap, number][] = [];
     const values: NewTap[] = [];
     for (const [i, tap] of batch.taps.entries()) {
       const place = places[i] as (typeof places)[number];
-      const workerId = resolveAt(place.siteId, tap) ?? tap.workerId;
+      const workerId = resolved.get(place.siteId)?.get(cardKey(tap.card.tech, tap.card.id)) ?? tap.workerId;
       const day = place.days.of(tap.at);
       const atMs = Date.parse(tap.at);
       // Stored and acked all the same, but never trusted: not synchronised, and flagged for a person.

@@ -113,7 +113,7 @@ export class TapWriter {
       for (const waiting of group) await this.#writeAlone(waiting);
       return;
     }
-    group.forEach((waiting, i) => waiting.resolve(stored[i] as StoredBatch));
+    for (const [i, waiting] of group.entries()) waiting.resolve(stored[i] as StoredBatch);
   }
 
   async #writeAlone(waiting: Waiting): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Actor } from '../store/correction-store.js';
 import type { Answer, StoreEngine } from '../store/engine/store-engine.js';
 import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
@@ -216,7 +217,9 @@ export class AlertSubscriptionStore<E extends StoreEngine = StoreEngine> {
         .innerJoin('alert_subscriptions as s', 's.id', 'd.subscription_id')
         .select(['d.id as delivery_id', 'd.alert_key', 'd.alert', 'd.attempts'])
         .selectAll('s')
-        .where('d.state', '=', 'pending')
+        // Written into the SQL, not bound: a bound value deciding whether the partial index
+        // alert_deliveries_due applies makes SQLite compile the statement again at every run.
+        .where('d.state', '=', sql.lit('pending'))
         .where('d.next_attempt_at', '<=', this.#now())
         .orderBy('d.next_attempt_at')
         .orderBy('d.id')

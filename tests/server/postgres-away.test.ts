@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { decodeMessage, parseSiteId, parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
+import { parseSiteId, parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
 import { isStoreError, migratePostgres, PostgresEngine, rows, type StoreEngine, TapStore } from '@ccus-gate/server';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantWithSite } from '../support/store-books.js';
 import { StoreEngines } from '../support/store-engines.js';
+import { tapBatch } from '../support/tap-batch.js';
 import { waitForAsync } from '../support/wait.js';
 
 const SITE = parseSiteId('20260000000001');
@@ -14,28 +14,15 @@ const GATE = parseTerminalId('gate-a');
 const RULE = { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' };
 
 const batch = (seq: number): TapBatch =>
-  decodeMessage(
-    'taps',
-    JSON.stringify({
-      v: 1,
-      terminalId: GATE,
-      batchId: randomUUID(),
-      sentAt: '2026-11-24T03:00:00.000Z',
-      taps: [
-        {
-          seq,
-          card: { tech: 'felica', id: '0101010101010101' },
-          workerId: null,
-          direction: 'in',
-          at: '2026-11-24T08:00:00.000+09:00',
-          bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
-          mono: 1000 + seq,
-          clockSynced: true,
-          flags: ['unknown_card'],
-        },
-      ],
-    }),
-  ) as TapBatch;
+  tapBatch(GATE, [
+    {
+      seq,
+      card: { tech: 'felica', id: '0101010101010101' },
+      at: '2026-11-24T08:00:00.000+09:00',
+      mono: 1000 + seq,
+      flags: ['unknown_card'],
+    },
+  ]);
 
 /**
  * PostgreSQL going away under a running server: each store call says plainly that the

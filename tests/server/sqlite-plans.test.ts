@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { decodeMessage, parseSiteId, parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
+import { parseSiteId, parseTerminalId, type TapBatch } from '@ccus-gate/protocol';
 import {
   AlertSubscriptionStore,
   CcusOutbox,
@@ -14,6 +13,7 @@ import type { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantWithSite } from '../support/store-books.js';
 import { StoreEngines } from '../support/store-engines.js';
+import { tapBatch } from '../support/tap-batch.js';
 
 const SITE = parseSiteId('20260000000001');
 const GATE = parseTerminalId('gate-a');
@@ -46,28 +46,16 @@ function noting(engine: SqliteEngine, seen: CompiledQuery[]): StoreEngine {
 }
 
 const batch = (seq: number, clockSynced: boolean): TapBatch =>
-  decodeMessage(
-    'taps',
-    JSON.stringify({
-      v: 1,
-      terminalId: GATE,
-      batchId: randomUUID(),
-      sentAt: '2026-11-24T03:00:00.000Z',
-      taps: [
-        {
-          seq,
-          card: CARD,
-          workerId: WORKER,
-          direction: seq % 2 === 1 ? 'in' : 'out',
-          at: `2026-11-24T0${seq}:00:00.000+09:00`,
-          bootId: '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13',
-          mono: seq * 3_600_000,
-          clockSynced,
-          flags: [],
-        },
-      ],
-    }),
-  ) as TapBatch;
+  tapBatch(GATE, [
+    {
+      seq,
+      card: CARD,
+      workerId: WORKER,
+      direction: seq % 2 === 1 ? 'in' : 'out',
+      at: `2026-11-24T0${seq}:00:00.000+09:00`,
+      clockSynced,
+    },
+  ]);
 
 /**
  * SQLite compiles a statement again at every run when a bound value decides whether a

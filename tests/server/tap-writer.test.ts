@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { decodeMessage, parseSiteId, parseTerminalId, type TapBatch, type TerminalId } from '@ccus-gate/protocol';
+import { parseSiteId, parseTerminalId, type TapBatch, type TerminalId } from '@ccus-gate/protocol';
 import {
   type BatchTerminal,
   type EngineKind,
@@ -14,10 +13,10 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tenantWithSite } from '../support/store-books.js';
 import { ENGINES, StoreEngines } from '../support/store-engines.js';
+import { tapBatch } from '../support/tap-batch.js';
 
 const SITE = parseSiteId('20260000000001');
 const RULE = { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' };
-const BOOT = '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13';
 const silent = pino({ level: 'silent' });
 
 const gate = (i: number): TerminalId => parseTerminalId(`gate-${i}`);
@@ -31,26 +30,16 @@ const at = (terminalId: TerminalId, rule = RULE): BatchTerminal => ({
 
 /** `count` taps of unknown cards from the terminal, numbered from `from`. */
 const batchOf = (terminalId: TerminalId, from: number, count: number): TapBatch =>
-  decodeMessage(
-    'taps',
-    JSON.stringify({
-      v: 1,
-      terminalId,
-      batchId: randomUUID(),
-      sentAt: '2026-11-24T03:00:00.000Z',
-      taps: Array.from({ length: count }, (_, i) => ({
-        seq: from + i,
-        card: { tech: 'felica', id: `01010101010${String(from + i).padStart(5, '0')}` },
-        workerId: null,
-        direction: i % 2 === 0 ? 'in' : 'out',
-        at: new Date(Date.parse('2026-11-24T08:00:00.000+09:00') + (from + i) * 1000).toISOString(),
-        bootId: BOOT,
-        mono: 1_000 + from + i,
-        clockSynced: true,
-        flags: ['unknown_card'],
-      })),
-    }),
-  ) as TapBatch;
+  tapBatch(
+    terminalId,
+    Array.from({ length: count }, (_, i) => ({
+      seq: from + i,
+      card: { tech: 'felica', id: `01010101010${String(from + i).padStart(5, '0')}` },
+      direction: i % 2 === 0 ? 'in' : 'out',
+      at: new Date(Date.parse('2026-11-24T08:00:00.000+09:00') + (from + i) * 1000).toISOString(),
+      flags: ['unknown_card'],
+    })),
+  );
 
 /**
  * Batches that arrive together are stored in one transaction (a commit costs about what a

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { decodeMessage, parseSiteId, parseTerminalId, type TapBatch, type WorkingDayRule } from '@ccus-gate/protocol';
+import { parseSiteId, parseTerminalId, type TapBatch, type WorkingDayRule } from '@ccus-gate/protocol';
 import {
   CcusOutbox,
   type EngineKind,
@@ -13,6 +12,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tenantWithSite } from '../support/store-books.js';
 import { ENGINES, StoreEngines } from '../support/store-engines.js';
+import { tapBatch } from '../support/tap-batch.js';
 import { waitForAsync } from '../support/wait.js';
 
 const SITE = parseSiteId('20260000000001');
@@ -21,7 +21,6 @@ const GATE_IN = parseTerminalId('gate-in');
 const GATE_OUT = parseTerminalId('gate-out');
 const WORKER = '11110000000001';
 const CARD = { tech: 'felica' as const, id: '0101010101010101' };
-const BOOT = '7d1e6c2a-3b4f-4c8e-9a51-2f6d8b0c4e13';
 const BOOTED_AT = Date.parse('2026-09-01T00:00:00Z');
 
 /** The books a tap needs: a prime with its site, a worker with a card, and a place on the roster. */
@@ -52,26 +51,10 @@ interface TapSpec {
 }
 
 const batchOf = (terminalId: typeof GATE_IN, taps: TapSpec[]): TapBatch =>
-  decodeMessage(
-    'taps',
-    JSON.stringify({
-      v: 1,
-      terminalId,
-      batchId: randomUUID(),
-      sentAt: '2026-11-24T03:00:00.000Z',
-      taps: taps.map((tap) => ({
-        seq: tap.seq,
-        card: CARD,
-        workerId: WORKER,
-        direction: tap.direction,
-        at: tap.at,
-        bootId: BOOT,
-        mono: tap.mono ?? Date.parse(tap.at) - BOOTED_AT,
-        clockSynced: tap.clockSynced ?? true,
-        flags: [],
-      })),
-    }),
-  ) as TapBatch;
+  tapBatch(
+    terminalId,
+    taps.map((tap) => ({ ...tap, card: CARD, workerId: WORKER })),
+  );
 
 /**
  * Taps to work records to the CCUS outbox on both engines, through the same store code:

@@ -1,4 +1,4 @@
-import { parseSiteId, parseTerminalId, type TapBatch, type TerminalId } from '@ccus-gate/protocol';
+import { LIMITS, parseSiteId, parseTerminalId, type TapBatch, type TerminalId } from '@ccus-gate/protocol';
 import {
   type BatchTerminal,
   type EngineKind,
@@ -130,5 +130,68 @@ describe.each(ENGINES)('the tap writer on %s', (kind: EngineKind) => {
       );
       expect(writers.map((row) => row.n)).toEqual([3, 3, 3, 3]);
     }
+  });
+});
+
+/**
+ * On PostgreSQL a batch goes in as column arrays (one statement text for any number of taps);
+ * on SQLite tap by tap. Either way each column is stored as the batch gave it: nulls as nulls,
+ * flags as their JSON, numbers as numbers, whatever the batch's size.
+ */
+describe.each(ENGINES)('a batch stored on %s', (kind: EngineKind) => {
+  const engines = new StoreEngines();
+  afterAll(() => engines.close());
+
+  it('keeps every column as given, for one tap and for the most a batch may hold', async () => {
+    const engine = await engines.open(kind, () => new Date('2026-11-24T03:00:00.000Z'));
+    await engine.transaction(() =>
+      tenantWithSite(engine, { tenantId: 'tenant-a', companyId: '90000000000001', siteId: SITE }),
+    );
+    const taps = new TapStore(engine);
+    const big = batchOf(gate(2), 1, LIMITS.tapsPerBatch);
+    const one = tapBatch(gate(1), [
+      {
+        seq: 7,
+        card: { tech: 'mifare', id: '04A1B2C3' },
+        workerId: null,
+        direction: 'out',
+        at: '2026-11-24T09:15:00.250Z',
+        mono: 9_007_199_254,
+        clockSynced: false,
+        flags: ['unknown_card', 'toggle'],
+      },
+    ]);
+    expect((await taps.storeBatch(at(gate(1)), one)).inserted).toBe(1);
+    expect((await taps.storeBatch(at(gate(2)), big)).inserted).toBe(LIMITS.tapsPerBatch);
+    const [row] = await engine.run(
+      rows(
+        engine.db
+          .selectFrom('taps')
+          .select(['seq', 'tech', 'card_id', 'terminal_worker_id', 'worker_id', 'direction', 'at', 'at_ms'])
+          .select(['working_day', 'record_day', 'mono', 'clock_synced', 'flags', 'received_at'])
+          .where('terminal_id', '=', gate(1)),
+      ),
+    );
+    expect(row).toEqual({
+      seq: 7,
+      tech: 'mifare',
+      card_id: '04A1B2C3',
+      terminal_worker_id: null,
+      worker_id: null,
+      direction: 'out',
+      at: '2026-11-24T09:15:00.250Z',
+      at_ms: Date.parse('2026-11-24T09:15:00.250Z'),
+      working_day: '2026-11-24',
+      record_day: '2026-11-24',
+      mono: 9_007_199_254,
+      clock_synced: 0,
+      flags: '["unknown_card","toggle"]',
+      received_at: '2026-11-24T03:00:00.000Z',
+    });
+    expect(await taps.count(gate(2))).toBe(LIMITS.tapsPerBatch);
+    // Sent again: nothing new, in either size.
+    expect((await taps.storeBatch(at(gate(2)), big)).inserted).toBe(0);
+    expect((await taps.storeBatch(at(gate(1)), one)).inserted).toBe(0);
+    await engines.closeEngines();
   });
 });

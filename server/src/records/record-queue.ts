@@ -1,6 +1,9 @@
+import type { OnConflictBuilder } from 'kysely';
 import { prepared, preparedRows } from '../store/engine/prepared.js';
 import type { StoreEngine } from '../store/engine/store-engine.js';
+import { columnArrays, type PgColumnType, unnestRows } from '../store/engine/unnest.js';
 import { execute, firstRow, type Work } from '../store/engine/work.js';
+import type { DB } from '../store/schema.js';
 
 /** A work record's identity: one worker, one site, one working day. */
 export interface RecordKey {
@@ -16,24 +19,40 @@ type QueuedDay = {
   from_ms: number | null;
 };
 
-/** The most days one statement queues: each count of rows is a statement compiled and kept. */
+type QueueColumn = keyof QueuedDay;
+const QUEUE_TYPES = {
+  site_id: 'text',
+  worker_id: 'text',
+  working_day: 'text',
+  from_ms: 'bigint',
+} as const satisfies Record<QueueColumn, PgColumnType>;
+const QUEUE_COLUMNS = Object.keys(QUEUE_TYPES) as QueueColumn[];
+
+/** A day queued again keeps its earliest change; a change without a time asks for the whole day. */
+const keepEarliest = (conflict: OnConflictBuilder<DB, 'record_queue'>) =>
+  conflict.columns(['site_id', 'worker_id', 'working_day']).doUpdateSet((eb) => ({
+    from_ms: eb
+      .case()
+      .when(eb.or([eb('record_queue.from_ms', 'is', null), eb('excluded.from_ms', 'is', null)]))
+      .then(null)
+      .when('record_queue.from_ms', '<', eb.ref('excluded.from_ms'))
+      .then(eb.ref('record_queue.from_ms'))
+      .else(eb.ref('excluded.from_ms'))
+      .end(),
+  }));
+
+/** On SQLite, the most days one statement queues: each count of rows is a statement compiled and kept. */
 const QUEUE_ROWS = 100;
-const QUEUE = preparedRows<QueuedDay, unknown>(['site_id', 'worker_id', 'working_day', 'from_ms'], (db, days) =>
+const QUEUE = preparedRows<QueuedDay, unknown>(QUEUE_COLUMNS, (db, days) =>
+  db.insertInto('record_queue').values(days).onConflict(keepEarliest),
+);
+/** On PostgreSQL, any number of days in one statement from column arrays, parsed once per connection. */
+const QUEUE_ARRAYS = prepared((db, days: Record<QueueColumn, unknown>) =>
   db
     .insertInto('record_queue')
-    .values(days)
-    .onConflict((conflict) =>
-      conflict.columns(['site_id', 'worker_id', 'working_day']).doUpdateSet((eb) => ({
-        from_ms: eb
-          .case()
-          .when(eb.or([eb('record_queue.from_ms', 'is', null), eb('excluded.from_ms', 'is', null)]))
-          .then(null)
-          .when('record_queue.from_ms', '<', eb.ref('excluded.from_ms'))
-          .then(eb.ref('record_queue.from_ms'))
-          .else(eb.ref('excluded.from_ms'))
-          .end(),
-      })),
-    ),
+    .columns(QUEUE_COLUMNS)
+    .expression(unnestRows(QUEUE_TYPES, days))
+    .onConflict(keepEarliest),
 );
 const QUEUED = prepared((db) => db.selectFrom('record_queue').select((eb) => eb.fn.countAll<number>().as('n')));
 
@@ -59,9 +78,14 @@ export function* queueRecords(engine: StoreEngine, keys: Iterable<RecordKey & { 
     }
   }
   // In one order everywhere, so two servers queueing the same days lock them in the same order
-  // (not each waiting on the other); in statements of at most QUEUE_ROWS rows, so a group of
-  // batches compiles no statement of its own size.
+  // (not each waiting on the other); on SQLite in statements of at most QUEUE_ROWS rows, so a
+  // group of batches compiles no statement of its own size.
   const days = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, day]) => day);
+  if (days.length === 0) return;
+  if (engine.kind === 'postgres') {
+    yield* execute(QUEUE_ARRAYS(engine, columnArrays(days, QUEUE_COLUMNS)));
+    return;
+  }
   for (let from = 0; from < days.length; from += QUEUE_ROWS) {
     yield* execute(QUEUE(engine, days.slice(from, from + QUEUE_ROWS)));
   }

@@ -16,8 +16,9 @@ import { queueRecords } from '../records/record-queue.js';
 import { type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-taps.js';
 import { workersForCards } from './cards-at-site.js';
 import type { TerminalAssignment } from './directory-store.js';
-import { prepared, preparedRows } from './engine/prepared.js';
+import { prepared } from './engine/prepared.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
+import { columnArrays, type PgColumnType, unnestRows } from './engine/unnest.js';
 import { execute, firstRow, mapWork, rows, type Work } from './engine/work.js';
 import type { RecordKey } from './record-queries.js';
 import type { Taps } from './schema.js';
@@ -61,31 +62,35 @@ function compareTap(row: Selectable<Taps>, tap: Tap): 'replay' | 'correction' | 
   return 'conflict';
 }
 
-const TAP_COLUMNS = [
-  'terminal_id',
-  'seq',
-  'site_id',
-  'tech',
-  'card_id',
-  'terminal_worker_id',
-  'worker_id',
-  'direction',
-  'at',
-  'at_ms',
-  'working_day',
-  'record_day',
-  'effective_direction',
-  'boot_id',
-  'mono',
-  'clock_synced',
-  'flags',
-  'received_at',
-] as const;
-type NewTap = Pick<Taps, (typeof TAP_COLUMNS)[number]>;
+/** The columns ingest writes for a tap, with their PostgreSQL types (for unnest). */
+const TAP_TYPES = {
+  terminal_id: 'text',
+  seq: 'bigint',
+  site_id: 'text',
+  tech: 'text',
+  card_id: 'text',
+  terminal_worker_id: 'text',
+  worker_id: 'text',
+  direction: 'text',
+  at: 'text',
+  at_ms: 'bigint',
+  working_day: 'text',
+  record_day: 'text',
+  effective_direction: 'text',
+  boot_id: 'text',
+  mono: 'bigint',
+  clock_synced: 'bigint',
+  flags: 'text',
+  received_at: 'text',
+} as const satisfies Partial<Record<keyof Taps, PgColumnType>>;
+type TapColumn = keyof typeof TAP_TYPES;
+const TAP_COLUMNS = Object.keys(TAP_TYPES) as TapColumn[];
+type NewTap = Pick<Taps, TapColumn>;
 /**
- * The one statement stored per engine, as measured: on PostgreSQL a batch in one INSERT (one
- * round trip); on SQLite a prepared single-row INSERT per tap, three times faster there than
- * the one many-row INSERT … RETURNING. Either way the taps not inserted were stored before.
+ * The one statement stored per engine, as measured: on PostgreSQL a batch in one INSERT from
+ * column arrays (one round trip, parsed once per connection); on SQLite a prepared single-row
+ * INSERT per tap, three times faster there than the one many-row INSERT … RETURNING. Either
+ * way the taps not inserted were stored before.
  */
 const INSERT_TAP = prepared((db, tap: NewTap) =>
   db
@@ -94,10 +99,11 @@ const INSERT_TAP = prepared((db, tap: NewTap) =>
     .values(Object.fromEntries(TAP_COLUMNS.map((column) => [column, tap[column]])) as NewTap)
     .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing()),
 );
-const INSERT_TAPS = preparedRows<NewTap, { seq: number }>(TAP_COLUMNS, (db, taps) =>
+const INSERT_TAPS = prepared((db, taps: Record<TapColumn, unknown>) =>
   db
     .insertInto('taps')
-    .values(taps)
+    .columns(TAP_COLUMNS)
+    .expression(unnestRows(TAP_TYPES, taps))
     .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing())
     .returning('seq'),
 );
@@ -252,7 +258,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     }
     const isNew = new Set<number>();
     if (engine.kind === 'postgres') {
-      for (const row of yield* rows(INSERT_TAPS(engine, values))) isNew.add(row.seq);
+      for (const row of yield* rows(INSERT_TAPS(engine, columnArrays(values, TAP_COLUMNS)))) isNew.add(row.seq);
     } else {
       for (const tap of values) if ((yield* execute(INSERT_TAP(engine, tap))) === 1) isNew.add(tap.seq);
     }

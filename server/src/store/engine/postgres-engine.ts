@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DB } from '../schema.js';
 import { StoreError } from '../store-error.js';
+import { statementName } from './prepared.js';
 import type { StoreEngine } from './store-engine.js';
 import type { Outcome, Work } from './work.js';
 
@@ -29,6 +30,17 @@ const types = {
     oid === INT8 || oid === NUMERIC
       ? (value: string) => Number(value)
       : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * A query as pg sends it. One prepared here (engine/prepared.ts) goes as a named statement:
+ * PostgreSQL parses and plans it once per connection, not at every run (a batch's INSERT took
+ * twice as long as the raw insert through that alone).
+ */
+const statement = (query: CompiledQuery): pg.QueryConfig => {
+  const name = statementName(query);
+  const values = query.parameters as unknown[];
+  return name === undefined ? { text: query.sql, values } : { name, text: query.sql, values };
 };
 
 /** Deadlock victim, or a serialisation failure: the whole transaction may simply run again. */
@@ -101,7 +113,7 @@ export class PostgresEngine implements StoreEngine {
 
   async run<T>(work: Work<T>): Promise<T> {
     try {
-      return await this.#drive(work, (query) => this.pool.query(query.sql, query.parameters as unknown[]));
+      return await this.#drive(work, (query) => this.pool.query(statement(query)));
     } catch (error) {
       throw unavailable(error);
     }
@@ -125,7 +137,7 @@ export class PostgresEngine implements StoreEngine {
       client.on('error', lost);
       try {
         await client.query('BEGIN');
-        const result = await this.#drive(work(), (query) => client.query(query.sql, query.parameters as unknown[]));
+        const result = await this.#drive(work(), (query) => client.query(statement(query)));
         await client.query('COMMIT');
         return result;
       } catch (error) {

@@ -17,7 +17,18 @@ interface Compiled {
   base: CompiledQuery;
   /** For each parameter, where its value comes from; null keeps the value compiled in. */
   slots: (string | null)[];
+  /** The name PostgreSQL knows it by on each connection, once it has been parsed there. */
+  statement: string;
 }
+
+/** A query prepared here, run again with new values: PostgresEngine runs it as a named statement. */
+export type PreparedQuery<R = unknown> = CompiledQuery<R> & { readonly statement: string };
+
+/** The statement name of a prepared query, or undefined for a query built for one run. */
+export const statementName = (query: CompiledQuery): string | undefined => (query as Partial<PreparedQuery>).statement;
+
+// One name per compiled text, unique in the process: PostgreSQL refuses a name prepared twice.
+let statements = 0;
 
 function compileMarked(query: Compilable): Compiled {
   const base = query.compile();
@@ -26,12 +37,14 @@ function compileMarked(query: Compilable): Compiled {
   const slots = base.parameters.map((value) =>
     typeof value === 'string' && value.startsWith(MARK) ? value.slice(MARK.length) : null,
   );
-  return { base, slots };
+  statements += 1;
+  return { base, slots, statement: `ccus_gate_${statements}` };
 }
 
-const filled = (compiled: Compiled, value: (slot: string) => unknown): CompiledQuery => ({
+const filled = (compiled: Compiled, value: (slot: string) => unknown): PreparedQuery => ({
   ...compiled.base,
   parameters: compiled.slots.map((slot, i) => (slot === null ? compiled.base.parameters[i] : value(slot))),
+  statement: compiled.statement,
 });
 
 /**
@@ -55,7 +68,8 @@ export function prepared<P extends Record<string, unknown>, R>(
 
 /**
  * A many-row statement (one INSERT for a batch), compiled once per engine and row count:
- * `columns` are each row's values, in the rows given at each call.
+ * `columns` are each row's values, in the rows given at each call. Its text changes with the
+ * count, so it is not named for PostgreSQL: there, rows go as column arrays (unnest.ts).
  */
 export function preparedRows<Row extends Record<string, unknown>, R>(
   columns: readonly (keyof Row & string)[],

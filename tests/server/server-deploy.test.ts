@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBinary } from '../support/system-package.js';
 import { tempDir } from '../support/temp-dir.js';
-import { buildOnce, SERVER_CLI } from '../support/terminal-process.js';
+import { buildOnce, CLI, productionNodeArgs, SERVER_CLI, TerminalProcess } from '../support/terminal-process.js';
 
 const DEPLOY = new URL('../../server/deploy/', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, DEPLOY), 'utf8');
@@ -37,6 +37,17 @@ describe('server deployment files', () => {
     const result = spawnSync(analyze, ['verify', ...paths], { encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/unknown|invalid|not executable|failed/i);
+  });
+
+  it('is what tests and benchmarks run: the server with the Node flags of its own unit, never those of the terminal', async () => {
+    // The terminal's unit caps Node for a Raspberry Pi (128 MB heap, a 1 MB young generation);
+    // a server run under those caps collects garbage most of the time and measures nothing true.
+    const terminalFlags = productionNodeArgs(CLI);
+    expect(terminalFlags).toContain('--max-old-space-size=128');
+    expect(productionNodeArgs(SERVER_CLI)).toEqual([]);
+    const server = new TerminalProcess('serve', join(dir.path, 'missing.json'), SERVER_CLI);
+    await server.exited;
+    expect(server.child.spawnargs.slice(1)).toEqual([SERVER_CLI, 'serve', '--config', join(dir.path, 'missing.json')]);
   });
 
   it('runs the server as its own user, owner-only, hardened, and not in a loop on a bad config', () => {

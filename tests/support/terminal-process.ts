@@ -16,9 +16,17 @@ export function unitEnvironment(): Record<string, string> {
   return Object.fromEntries([...unit.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
 }
 
-/** The Node flags the systemd unit runs the terminal with, so tests and benchmarks run the same. */
-export function productionNodeArgs(): string[] {
-  return (unitEnvironment().CCUS_GATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+/**
+ * The Node flags a program's systemd unit runs it with, so tests and benchmarks run the same:
+ * the terminal's are in its environment (CCUS_GATE_NODE_ARGS, sized for a Raspberry Pi), the
+ * server's on its ExecStart line, between node and the program.
+ */
+export function productionNodeArgs(cli = CLI): string[] {
+  if (cli !== SERVER_CLI) return (unitEnvironment().CCUS_GATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const unit = readFileSync(join(ROOT, 'server/deploy/systemd/ccus-gate-server.service'), 'utf8');
+  const exec = /^ExecStart=\S*node((?: --?\S+)*) \S+\/cli\/main\.js /m.exec(unit);
+  if (exec === null) throw new Error('ccus-gate-server.service: no ExecStart running node on the server CLI');
+  return (exec[1] ?? '').split(' ').filter((a) => a !== '');
 }
 
 /** Compiles the packages (incrementally) so the child runs what the tests see. */
@@ -69,7 +77,7 @@ export class TerminalProcess {
   constructor(command: string, configPath: string, cli = CLI, env: Record<string, string> = {}) {
     // CCUS_GATE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside a benchmark's terminal.
     const nodeArgs = [
-      ...productionNodeArgs(),
+      ...productionNodeArgs(cli),
       ...(process.env.CCUS_GATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
     ];
     this.child = spawn(process.execPath, [...nodeArgs, cli, command, '--config', configPath], {

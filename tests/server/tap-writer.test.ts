@@ -134,7 +134,7 @@ describe.each(ENGINES)('the tap writer on %s', (kind: EngineKind) => {
 });
 
 /**
- * On PostgreSQL a batch goes in as column arrays (one statement text for any number of taps);
+ * On PostgreSQL a batch goes in as one JSON array (one statement text for any number of taps);
  * on SQLite tap by tap. Either way each column is stored as the batch gave it: nulls as nulls,
  * flags as their JSON, numbers as numbers, whatever the batch's size.
  */

@@ -1,4 +1,4 @@
-import { parseSiteId, parseTerminalId, type TapBatch, type WorkingDayRule } from '@ccus-gate/protocol';
+import { parseSiteId, parseTerminalId, type TapBatch, type TapFlag, type WorkingDayRule } from '@ccus-gate/protocol';
 import {
   CcusOutbox,
   type EngineKind,
@@ -48,6 +48,7 @@ interface TapSpec {
   at: string;
   clockSynced?: boolean;
   mono?: number;
+  flags?: TapFlag[];
 }
 
 const batchOf = (terminalId: typeof GATE_IN, taps: TapSpec[]): TapBatch =>
@@ -199,6 +200,44 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
       rows(engine.db.selectFrom('taps').select(['raw_at', 'flags', 'clock_synced']).where('seq', '=', 1)),
     );
     expect(first).toEqual({ raw_at: '2020-01-01T08:00:00.000+09:00', flags: '["clock_corrected"]', clock_synced: 1 });
+  });
+
+  it('corrects the taps a batch carries from before its boot synchronised, by the synchronised tap after them', async () => {
+    const mono = (at: string) => Date.parse(at) - BOOTED_AT;
+    const stored = await store(GATE_IN, [
+      {
+        seq: 1,
+        direction: 'in',
+        at: '2020-01-01T08:00:00.000+09:00',
+        clockSynced: false,
+        mono: mono('2026-11-23T08:00:00.000+09:00'),
+      },
+      { seq: 2, direction: 'out', at: '2026-11-23T17:00:00.000+09:00' },
+    ]);
+    expect(stored.records.map((record) => record.workingDay).sort()).toEqual(['2020-01-01', '2026-11-23']);
+    await records.rebuildQueued();
+    expect(await recordsNow()).toMatchObject([
+      { working_day: '2026-11-23', first_in: '2026-11-22T23:00:00.000Z', tap_count: 2 },
+    ]);
+  });
+
+  it('re-dates a stored tap once when the terminal sends it again corrected beside a synchronised one', async () => {
+    const mono = (at: string) => Date.parse(at) - BOOTED_AT;
+    const taken = mono('2026-11-23T08:00:00.000+09:00');
+    await store(GATE_IN, [
+      { seq: 1, direction: 'in', at: '2020-01-01T08:00:00.000+09:00', clockSynced: false, mono: taken },
+    ]);
+    // The terminal synchronised and corrected its own copy (sent again, its ack lost), and a
+    // new tap of the same boot comes with it. Its boot's offset is off by a second from the
+    // terminal's own correction: the correction of the tap sent again is the one kept.
+    await store(GATE_IN, [
+      { seq: 1, direction: 'in', at: '2026-11-23T08:00:00.000+09:00', mono: taken, flags: ['clock_corrected'] },
+      { seq: 2, direction: 'out', at: '2026-11-23T17:00:01.000+09:00', mono: mono('2026-11-23T17:00:00.000+09:00') },
+    ]);
+    const [first] = await engine.run(
+      rows(engine.db.selectFrom('taps').select(['at', 'raw_at', 'clock_synced']).where('seq', '=', 1)),
+    );
+    expect(first).toEqual({ at: '2026-11-22T23:00:00.000Z', raw_at: '2020-01-01T08:00:00.000+09:00', clock_synced: 1 });
   });
 
   if (kind === 'postgres') {

@@ -1,7 +1,7 @@
 import type { OnConflictBuilder } from 'kysely';
+import { jsonRows } from '../store/engine/json-rows.js';
 import { prepared, preparedRows } from '../store/engine/prepared.js';
 import type { StoreEngine } from '../store/engine/store-engine.js';
-import { columnArrays, type PgColumnType, unnestRows } from '../store/engine/unnest.js';
 import { execute, firstRow, type Work } from '../store/engine/work.js';
 import type { DB } from '../store/schema.js';
 
@@ -19,14 +19,7 @@ type QueuedDay = {
   from_ms: number | null;
 };
 
-type QueueColumn = keyof QueuedDay;
-const QUEUE_TYPES = {
-  site_id: 'text',
-  worker_id: 'text',
-  working_day: 'text',
-  from_ms: 'bigint',
-} as const satisfies Record<QueueColumn, PgColumnType>;
-const QUEUE_COLUMNS = Object.keys(QUEUE_TYPES) as QueueColumn[];
+const QUEUE_COLUMNS = ['site_id', 'worker_id', 'working_day', 'from_ms'] as const satisfies (keyof QueuedDay)[];
 
 /** A day queued again keeps its earliest change; a change without a time asks for the whole day. */
 const keepEarliest = (conflict: OnConflictBuilder<DB, 'record_queue'>) =>
@@ -46,12 +39,12 @@ const QUEUE_ROWS = 100;
 const QUEUE = preparedRows<QueuedDay, unknown>(QUEUE_COLUMNS, (db, days) =>
   db.insertInto('record_queue').values(days).onConflict(keepEarliest),
 );
-/** On PostgreSQL, any number of days in one statement from column arrays, parsed once per connection. */
-const QUEUE_ARRAYS = prepared((db, days: Record<QueueColumn, unknown>) =>
+/** On PostgreSQL, any number of days in one statement from one JSON array, parsed once per connection. */
+const QUEUE_JSON = prepared((db, p: { days: string }) =>
   db
     .insertInto('record_queue')
     .columns(QUEUE_COLUMNS)
-    .expression(unnestRows(QUEUE_TYPES, days))
+    .expression(jsonRows('record_queue', QUEUE_COLUMNS, p.days))
     .onConflict(keepEarliest),
 );
 const QUEUED = prepared((db) => db.selectFrom('record_queue').select((eb) => eb.fn.countAll<number>().as('n')));
@@ -83,7 +76,7 @@ export function* queueRecords(engine: StoreEngine, keys: Iterable<RecordKey & { 
   const days = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, day]) => day);
   if (days.length === 0) return;
   if (engine.kind === 'postgres') {
-    yield* execute(QUEUE_ARRAYS(engine, columnArrays(days, QUEUE_COLUMNS)));
+    yield* execute(QUEUE_JSON(engine, { days: JSON.stringify(days) }));
     return;
   }
   for (let from = 0; from < days.length; from += QUEUE_ROWS) {

@@ -4,6 +4,18 @@ import { prepared } from '../store/engine/prepared.js';
 import type { StoreEngine } from '../store/engine/store-engine.js';
 import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
 
+/** The columns of a stored tap that re-dating reads (RedatedTapRow). */
+export const REDATED_COLUMNS = [
+  'terminal_id',
+  'seq',
+  'site_id',
+  'worker_id',
+  'working_day',
+  'record_day',
+  'mono',
+  'flags',
+] as const;
+
 /** A stored tap as re-dating needs it. */
 export interface RedatedTapRow {
   terminal_id: string;
@@ -58,7 +70,7 @@ export function* redateTap(
 const UNTRUSTED = prepared((db, p: { terminalId: string; bootId: string }) =>
   db
     .selectFrom('taps')
-    .select(['terminal_id', 'seq', 'site_id', 'worker_id', 'working_day', 'record_day', 'mono', 'flags'])
+    .select(REDATED_COLUMNS)
     .where('terminal_id', '=', p.terminalId)
     .where('boot_id', '=', p.bootId)
     .where('clock_synced', '=', sql.lit(0)),

@@ -9,16 +9,16 @@ import {
   type WorkingDayRule,
   workingDayCache,
 } from '@ccus-gate/protocol';
-import type { Selectable } from 'kysely';
+import { type Selectable, type SqlBool, sql } from 'kysely';
 import { isPlausibleTime } from '../records/plausible-time.js';
 import { presenceFor } from '../records/presence.js';
 import { queueRecords } from '../records/record-queue.js';
-import { type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-taps.js';
+import { REDATED_COLUMNS, type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-taps.js';
 import { workersForCards } from './cards-at-site.js';
 import type { TerminalAssignment } from './directory-store.js';
+import { jsonRows } from './engine/json-rows.js';
 import { prepared } from './engine/prepared.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { columnArrays, type PgColumnType, unnestRows } from './engine/unnest.js';
 import { execute, firstRow, mapWork, rows, type Work } from './engine/work.js';
 import type { RecordKey } from './record-queries.js';
 import type { Taps } from './schema.js';
@@ -62,33 +62,32 @@ function compareTap(row: Selectable<Taps>, tap: Tap): 'replay' | 'correction' | 
   return 'conflict';
 }
 
-/** The columns ingest writes for a tap, with their PostgreSQL types (for unnest). */
-const TAP_TYPES = {
-  terminal_id: 'text',
-  seq: 'bigint',
-  site_id: 'text',
-  tech: 'text',
-  card_id: 'text',
-  terminal_worker_id: 'text',
-  worker_id: 'text',
-  direction: 'text',
-  at: 'text',
-  at_ms: 'bigint',
-  working_day: 'text',
-  record_day: 'text',
-  effective_direction: 'text',
-  boot_id: 'text',
-  mono: 'bigint',
-  clock_synced: 'bigint',
-  flags: 'text',
-  received_at: 'text',
-} as const satisfies Partial<Record<keyof Taps, PgColumnType>>;
-type TapColumn = keyof typeof TAP_TYPES;
-const TAP_COLUMNS = Object.keys(TAP_TYPES) as TapColumn[];
-type NewTap = Pick<Taps, TapColumn>;
+const TAP_COLUMNS = [
+  'terminal_id',
+  'seq',
+  'site_id',
+  'tech',
+  'card_id',
+  'terminal_worker_id',
+  'worker_id',
+  'direction',
+  'at',
+  'at_ms',
+  'working_day',
+  'record_day',
+  'effective_direction',
+  'boot_id',
+  'mono',
+  'clock_synced',
+  'flags',
+  'received_at',
+] as const;
+type NewTap = Pick<Taps, (typeof TAP_COLUMNS)[number]>;
+/** A stored tap not yet trusted, and the boot it was taken in. */
+type UntrustedTap = RedatedTapRow & { boot_id: string };
 /**
  * The one statement stored per engine, as measured: on PostgreSQL a batch in one INSERT from
- * column arrays (one round trip, parsed once per connection); on SQLite a prepared single-row
+ * one JSON array (one round trip, parsed once per connection: json-rows.ts); on SQLite a prepared single-row
  * INSERT per tap, three times faster there than the one many-row INSERT … RETURNING. Either
  * way the taps not inserted were stored before.
  */
@@ -99,13 +98,40 @@ const INSERT_TAP = prepared((db, tap: NewTap) =>
     .values(Object.fromEntries(TAP_COLUMNS.map((column) => [column, tap[column]])) as NewTap)
     .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing()),
 );
-const INSERT_TAPS = prepared((db, taps: Record<TapColumn, unknown>) =>
+/**
+ * On PostgreSQL the batch's INSERT also reads its boots' untrusted taps, as they were before
+ * it (every part of one statement sees the same snapshot): a round trip a batch saved. A row
+ * with `seq` is a tap inserted; one with `untrusted`, a tap stored before whose time is not
+ * trusted yet.
+ */
+const INSERT_TAPS = prepared((db, p: { taps: string; terminalId: string; boots: unknown }) =>
   db
-    .insertInto('taps')
-    .columns(TAP_COLUMNS)
-    .expression(unnestRows(TAP_TYPES, taps))
-    .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing())
-    .returning('seq'),
+    .with('untrusted', (db) =>
+      db
+        .selectFrom('taps')
+        .select([...REDATED_COLUMNS, 'boot_id'])
+        .where('terminal_id', '=', p.terminalId)
+        .where(sql<SqlBool>`boot_id = ANY(${p.boots}::text[])`)
+        .where('clock_synced', '=', sql.lit(0)),
+    )
+    .with('inserted', (db) =>
+      db
+        .insertInto('taps')
+        .columns(TAP_COLUMNS)
+        .expression(jsonRows('taps', TAP_COLUMNS, p.taps))
+        .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing())
+        .returning('seq'),
+    )
+    .selectFrom('inserted')
+    .select((eb) => [
+      eb.ref('seq').$castTo<number | null>().as('seq'),
+      sql<UntrustedTap | null>`NULL::json`.as('untrusted'),
+    ])
+    .unionAll((eb) =>
+      eb
+        .selectFrom('untrusted as u')
+        .select([sql<number | null>`NULL::bigint`.as('seq'), sql<UntrustedTap | null>`row_to_json(u)`.as('untrusted')]),
+    ),
 );
 const TAP_COUNT = prepared((db, p: { terminalId: string }) =>
   db
@@ -256,16 +282,38 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         received_at: receivedAt,
       });
     }
+    // A synchronised tap tells how this boot's monotonic time maps to wall time, which
+    // corrects the boot's taps whose time could not be trusted (an implausible time tells
+    // nothing). Those stored before are read as they were before this batch: on PostgreSQL by
+    // the INSERT itself, on SQLite just before it.
+    const offsets = new Map<string, number>();
+    for (const [tap, atMs] of trusted) offsets.set(tap.bootId, atMs - tap.mono);
+    const untrustedBefore: UntrustedTap[] = [];
     const isNew = new Set<number>();
     if (engine.kind === 'postgres') {
-      for (const row of yield* rows(INSERT_TAPS(engine, columnArrays(values, TAP_COLUMNS)))) isNew.add(row.seq);
+      const inserted = INSERT_TAPS(engine, {
+        taps: JSON.stringify(values),
+        terminalId: terminal.terminalId,
+        boots: [...offsets.keys()],
+      });
+      for (const row of yield* rows(inserted)) {
+        if (row.untrusted === null) isNew.add(row.seq as number);
+        else untrustedBefore.push(row.untrusted);
+      }
     } else {
+      for (const bootId of offsets.keys()) {
+        for (const row of yield* untrustedTaps(engine, terminal.terminalId, bootId)) {
+          untrustedBefore.push({ ...row, boot_id: bootId });
+        }
+      }
       for (const tap of values) if ((yield* execute(INSERT_TAP(engine, tap))) === 1) isNew.add(tap.seq);
     }
     for (const row of values) {
       if (isNew.has(row.seq)) touch(row.site_id, row.worker_id, row.working_day, row.at_ms as number);
     }
     const seenBefore = batch.taps.filter((tap) => !isNew.has(tap.seq));
+    /** Stored taps this batch sent again corrected by the terminal itself: re-dated already. */
+    const redated = new Set<number>();
     if (seenBefore.length > 0) {
       const stored = yield* rows(
         db
@@ -285,6 +333,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         const relation = compareTap(before, tap);
         if (relation === 'correction') {
           yield* this.#correctTap(before, Date.parse(tap.at) - tap.mono, touch);
+          redated.add(tap.seq);
         } else if (relation === 'conflict') {
           rejected.push({
             seq: tap.seq,
@@ -294,15 +343,19 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         }
       }
     }
-    // A synchronised tap tells how this boot's monotonic time maps to wall time, which
-    // corrects the boot's earlier taps that went out before the clock could be trusted.
-    const offsets = new Map<string, number>();
-    // An implausible time says nothing about the boot's clock.
-    for (const [tap, atMs] of trusted) offsets.set(tap.bootId, atMs - tap.mono);
-    for (const [bootId, offsetMs] of offsets) {
-      for (const row of yield* untrustedTaps(this.#engine, terminal.terminalId, bootId)) {
-        yield* this.#correctTap(row, offsetMs, touch);
-      }
+    // The boots' untrusted taps: those stored before (but for any just re-dated) and this
+    // batch's own new ones, as a query after the insert would find them.
+    const untrusted: [RedatedTapRow, string][] = [
+      ...untrustedBefore
+        .filter((row) => !redated.has(row.seq))
+        .map((row): [RedatedTapRow, string] => [row, row.boot_id]),
+      ...values
+        .filter((row) => row.clock_synced === 0 && isNew.has(row.seq))
+        .map((row): [RedatedTapRow, string] => [row, row.boot_id]),
+    ];
+    for (const [row, bootId] of untrusted) {
+      const offsetMs = offsets.get(bootId);
+      if (offsetMs !== undefined) yield* this.#correctTap(row, offsetMs, touch);
     }
     const first = batch.taps[0] as Tap;
     const last = batch.taps[batch.taps.length - 1] as Tap;

@@ -69,7 +69,7 @@ export function prepared<P extends Record<string, unknown>, R>(
 /**
  * A many-row statement (one INSERT for a batch), compiled once per engine and row count:
  * `columns` are each row's values, in the rows given at each call. Its text changes with the
- * count, so it is not named for PostgreSQL: there, rows go as column arrays (unnest.ts).
+ * count, so it is not named for PostgreSQL: there, rows go as one JSON array (json-rows.ts).
  */
 export function preparedRows<Row extends Record<string, unknown>, R>(
   columns: readonly (keyof Row & string)[],

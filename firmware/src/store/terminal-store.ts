@@ -1,5 +1,3 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { dirname } from 'node:path';
 import {
   type CardRef,
   cardKey,
@@ -11,10 +9,11 @@ import {
   type TerminalConfig,
   type WorkerId,
 } from '@ccus-gate/protocol';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { StoreError, toStoreError } from '../errors.js';
-import { MIGRATIONS, migrate } from './migrations.js';
 import { RosterCache } from './roster-cache.js';
+import type { SequenceFloor } from './sequence-floor.js';
+import { moveStoreFileAside, openStoreFile, openStoreFileReadOnly } from './store-file.js';
 import {
   fromRow,
   type NewTap,
@@ -31,8 +30,6 @@ import {
 } from './tap-rows.js';
 
 export * from './tap-rows.js';
-
-import { SequenceFloor } from './sequence-floor.js';
 
 /** The page cache of the store's connection, in KiB. */
 const PAGE_CACHE_KIB = 2048;
@@ -95,69 +92,40 @@ export class TerminalStore {
     return statement as unknown as Database.Statement<P, R>;
   }
 
+  /** Opens (creating and migrating) the store at `path` (store-file.ts). */
   static open(path: string, options: StoreOptions = {}): TerminalStore {
-    let db: Database.Database | undefined;
+    const { db, floor } = openStoreFile(path);
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = ON');
-      migrate(db);
-      const floor = path === ':memory:' ? null : new SequenceFloor(`${path}.seq`);
-      const used = (
-        db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'taps'`).get() as { seq: number } | undefined
-      )?.seq;
-      if (used === undefined && floor !== null && floor.reservedUpTo > 0) {
-        // A new store replacing one that was lost: carry on above every number ever given out.
-        db.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES ('taps', ?)`).run(floor.reservedUpTo);
-      } else if (used !== undefined) {
-        floor?.cover(used);
-      }
       const store = new TerminalStore(path, db, floor);
       if (options.maxBytes !== undefined) store.setSizeLimit(options.maxBytes);
       return store;
     } catch (error) {
-      db?.close();
+      db.close();
       throw toStoreError(error, `opening the terminal store at ${path}`);
     }
   }
 
   /**
-   * Opens the store; if the file is corrupt, moves it (with its WAL) aside, never deleting
-   * it, since it may hold taps not yet sent, and starts a new one above the sequence floor.
+   * Opens the store; if the file is corrupt, moves it aside (never deleting it: it may hold
+   * taps not yet sent) and starts a new one above the sequence floor.
    */
   static openOrRecover(path: string, options: StoreOptions = {}): { store: TerminalStore; movedAside: string | null } {
     try {
       return { store: TerminalStore.open(path, options), movedAside: null };
     } catch (error) {
       if (!(error instanceof StoreError) || error.code !== 'corrupt') throw error;
-      const aside = `${path}.broken-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      for (const suffix of ['', '-wal', '-shm']) {
-        if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
-      }
+      const aside = moveStoreFileAside(path);
       return { store: TerminalStore.open(path, options), movedAside: aside };
     }
   }
 
-  /**
-   * Opens an existing store for reading only, beside a running terminal (WAL lets both work):
-   * for `status` and `doctor`, which must never change what the terminal holds.
-   */
+  /** Opens an existing store for `status` and `doctor`, which only read it. */
   static openReadOnly(path: string): TerminalStore {
-    let db: Database.Database | undefined;
+    const db = openStoreFileReadOnly(path);
     try {
-      db = new Database(path, { readonly: true, fileMustExist: true });
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version !== MIGRATIONS.length) {
-        throw new StoreError(
-          'unknown',
-          `${path} has schema version ${version}, this firmware expects ${MIGRATIONS.length}; run the terminal once to migrate it`,
-        );
-      }
       return new TerminalStore(path, db);
     } catch (error) {
-      db?.close();
+      db.close();
       throw toStoreError(error, `opening the terminal store at ${path} to read`);
     }
   }

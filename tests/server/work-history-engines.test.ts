@@ -202,6 +202,25 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
     expect(first).toEqual({ raw_at: '2020-01-01T08:00:00.000+09:00', flags: '["clock_corrected"]', clock_synced: 1 });
   });
 
+  it('queues each day a batch changes once, from its earliest new tap, and nothing for a replay', async () => {
+    const queue = () =>
+      engine.run(rows(engine.db.selectFrom('record_queue').select(['site_id', 'worker_id', 'working_day', 'from_ms'])));
+    const day = { site_id: SITE, worker_id: WORKER, working_day: '2026-11-23' };
+    const first = [
+      { seq: 1, direction: 'in' as const, at: '2026-11-23T08:00:00.000+09:00' },
+      { seq: 2, direction: 'out' as const, at: '2026-11-23T17:00:00.000+09:00' },
+    ];
+    await store(GATE_IN, first);
+    expect(await queue()).toEqual([{ ...day, from_ms: Date.parse(first[0]?.at as string) }]);
+    await records.rebuildQueued();
+    await store(GATE_IN, first);
+    expect(await queue()).toEqual([]);
+    // Two later batches before the rebuild: the day stays queued once, from the earlier tap.
+    await store(GATE_IN, [{ seq: 3, direction: 'in', at: '2026-11-23T18:00:00.000+09:00' }]);
+    await store(GATE_IN, [{ seq: 4, direction: 'out', at: '2026-11-23T17:30:00.000+09:00' }]);
+    expect(await queue()).toEqual([{ ...day, from_ms: Date.parse('2026-11-23T17:30:00.000+09:00') }]);
+  });
+
   it('corrects the taps a batch carries from before its boot synchronised, by the synchronised tap after them', async () => {
     const mono = (at: string) => Date.parse(at) - BOOTED_AT;
     const stored = await store(GATE_IN, [

@@ -22,7 +22,7 @@ type QueuedDay = {
 const QUEUE_COLUMNS = ['site_id', 'worker_id', 'working_day', 'from_ms'] as const satisfies (keyof QueuedDay)[];
 
 /** A day queued again keeps its earliest change; a change without a time asks for the whole day. */
-const keepEarliest = (conflict: OnConflictBuilder<DB, 'record_queue'>) =>
+export const keepEarliest = (conflict: OnConflictBuilder<DB, 'record_queue'>) =>
   conflict.columns(['site_id', 'worker_id', 'working_day']).doUpdateSet((eb) => ({
     from_ms: eb
       .case()
@@ -81,6 +81,30 @@ export function* queueRecords(engine: StoreEngine, keys: Iterable<RecordKey & { 
   }
   for (let from = 0; from < days.length; from += QUEUE_ROWS) {
     yield* execute(QUEUE(engine, days.slice(from, from + QUEUE_ROWS)));
+  }
+}
+
+/**
+ * The records a change touches, each once: with the earliest tap that changed (pairing starts
+ * there), or with none when a tap moved and the whole day must be paired again.
+ */
+export class TouchedRecords {
+  readonly #keys = new Map<string, RecordKey & { fromMs?: number }>();
+
+  touch(siteId: string, workerId: string | null, workingDay: string, atMs?: number): void {
+    if (workerId === null) return;
+    const id = `${siteId}/${workerId}/${workingDay}`;
+    const seen = this.#keys.get(id);
+    if (seen === undefined) {
+      this.#keys.set(id, { siteId, workerId, workingDay, ...(atMs === undefined ? {} : { fromMs: atMs }) });
+    } else if (seen.fromMs !== undefined) {
+      if (atMs === undefined) delete seen.fromMs;
+      else seen.fromMs = Math.min(seen.fromMs, atMs);
+    }
+  }
+
+  get keys(): (RecordKey & { fromMs?: number })[] {
+    return [...this.#keys.values()];
   }
 }
 

@@ -5,23 +5,22 @@ import {
   type TapBatch,
   type TapRejectReason,
   type TerminalId,
-  type WorkerId,
   type WorkingDayRule,
   workingDayCache,
 } from '@ccus-gate/protocol';
-import { type Selectable, type SqlBool, sql } from 'kysely';
+import type { Selectable } from 'kysely';
 import { isPlausibleTime } from '../records/plausible-time.js';
 import { presenceFor } from '../records/presence.js';
-import { queueRecords } from '../records/record-queue.js';
-import { REDATED_COLUMNS, type RedatedTapRow, redateTap, untrustedTaps } from '../records/redate-taps.js';
+import { queueRecords, TouchedRecords } from '../records/record-queue.js';
+import { type RedatedTapRow, redateTap } from '../records/redate-taps.js';
 import { workersForCards } from './cards-at-site.js';
 import type { TerminalAssignment } from './directory-store.js';
-import { jsonRows } from './engine/json-rows.js';
 import { prepared } from './engine/prepared.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { execute, firstRow, mapWork, rows, type Work } from './engine/work.js';
+import { firstRow, mapWork, rows, type Work } from './engine/work.js';
 import type { RecordKey } from './record-queries.js';
 import type { Taps } from './schema.js';
+import { insertTaps, type NewTap } from './tap-insert.js';
 import { nextVersion } from './version-counter.js';
 
 /** A terminal as its batch is stored: where its taps belong, now and under its earlier leases. */
@@ -62,77 +61,6 @@ function compareTap(row: Selectable<Taps>, tap: Tap): 'replay' | 'correction' | 
   return 'conflict';
 }
 
-const TAP_COLUMNS = [
-  'terminal_id',
-  'seq',
-  'site_id',
-  'tech',
-  'card_id',
-  'terminal_worker_id',
-  'worker_id',
-  'direction',
-  'at',
-  'at_ms',
-  'working_day',
-  'record_day',
-  'effective_direction',
-  'boot_id',
-  'mono',
-  'clock_synced',
-  'flags',
-  'received_at',
-] as const;
-type NewTap = Pick<Taps, (typeof TAP_COLUMNS)[number]>;
-/** A stored tap not yet trusted, and the boot it was taken in. */
-type UntrustedTap = RedatedTapRow & { boot_id: string };
-/**
- * The one statement stored per engine, as measured: on PostgreSQL a batch in one INSERT from
- * one JSON array (one round trip, parsed once per connection: json-rows.ts); on SQLite a prepared single-row
- * INSERT per tap, three times faster there than the one many-row INSERT … RETURNING. Either
- * way the taps not inserted were stored before.
- */
-const INSERT_TAP = prepared((db, tap: NewTap) =>
-  db
-    .insertInto('taps')
-    // Each column named: a prepared query's values are markers that list no columns themselves.
-    .values(Object.fromEntries(TAP_COLUMNS.map((column) => [column, tap[column]])) as NewTap)
-    .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing()),
-);
-/**
- * On PostgreSQL the batch's INSERT also reads its boots' untrusted taps, as they were before
- * it (every part of one statement sees the same snapshot): a round trip a batch saved. A row
- * with `seq` is a tap inserted; one with `untrusted`, a tap stored before whose time is not
- * trusted yet.
- */
-const INSERT_TAPS = prepared((db, p: { taps: string; terminalId: string; boots: unknown }) =>
-  db
-    .with('untrusted', (db) =>
-      db
-        .selectFrom('taps')
-        .select([...REDATED_COLUMNS, 'boot_id'])
-        .where('terminal_id', '=', p.terminalId)
-        .where(sql<SqlBool>`boot_id = ANY(${p.boots}::text[])`)
-        .where('clock_synced', '=', sql.lit(0)),
-    )
-    .with('inserted', (db) =>
-      db
-        .insertInto('taps')
-        .columns(TAP_COLUMNS)
-        .expression(jsonRows('taps', TAP_COLUMNS, p.taps))
-        .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing())
-        .returning('seq'),
-    )
-    .selectFrom('inserted')
-    .select((eb) => [
-      eb.ref('seq').$castTo<number | null>().as('seq'),
-      sql<UntrustedTap | null>`NULL::json`.as('untrusted'),
-    ])
-    .unionAll((eb) =>
-      eb
-        .selectFrom('untrusted as u')
-        .select([sql<number | null>`NULL::bigint`.as('seq'), sql<UntrustedTap | null>`row_to_json(u)`.as('untrusted')]),
-    ),
-);
 const TAP_COUNT = prepared((db, p: { terminalId: string }) =>
   db
     .selectFrom('taps')
@@ -182,17 +110,19 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
 
   *#storeBatches(items: readonly { terminal: BatchTerminal; batch: TapBatch }[]): Work<StoredBatch[]> {
     const stored: StoredBatch[] = [];
-    for (const { terminal, batch } of items) stored.push(yield* this.#storeBatch(terminal, batch));
+    const unqueued: StoredBatch['records'] = [];
+    for (const { terminal, batch } of items) {
+      const { unqueued: left, ...one } = yield* this.#storeBatch(terminal, batch);
+      stored.push(one);
+      unqueued.push(...left);
+    }
     // Records are rebuilt after the ack (records/record-rebuild.ts), so a big backlog drains at
     // the speed of storing taps; the queue is written here, in the same transaction as the taps.
-    yield* queueRecords(
-      this.#engine,
-      stored.flatMap((one) => one.records),
-    );
+    yield* queueRecords(this.#engine, unqueued);
     return stored;
   }
 
-  *#storeBatch(terminal: BatchTerminal, batch: TapBatch): Work<StoredBatch> {
+  *#storeBatch(terminal: BatchTerminal, batch: TapBatch): Work<StoredBatch & { unqueued: StoredBatch['records'] }> {
     const receivedAt = this.#engine.now().toISOString();
     const nowMs = Date.parse(receivedAt);
     const db = this.#db;
@@ -213,25 +143,6 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     };
     const places = batch.taps.map((tap) => placeOf(tap.at));
     const rejected: StoredBatch['rejected'] = [];
-    const touched = new Map<string, RecordKey & { fromMs?: number }>();
-    // `atMs`: the tap that changed, so pairing starts there; none for a tap that moved (a whole day).
-    const touch = (siteId: string, workerId: string | null, day: string, atMs?: number): void => {
-      if (workerId === null) return;
-      const id = `${siteId}/${workerId}/${day}`;
-      const seen = touched.get(id);
-      if (seen === undefined) {
-        touched.set(id, {
-          siteId,
-          workerId: workerId as WorkerId,
-          workingDay: day,
-          ...(atMs === undefined ? {} : { fromMs: atMs }),
-        });
-      } else if (seen.fromMs !== undefined) {
-        // A change with no time (a tap moved) asks for the whole day; otherwise the earliest counts.
-        if (atMs === undefined) delete seen.fromMs;
-        else seen.fromMs = Math.min(seen.fromMs, atMs);
-      }
-    };
     // The cards a batch names, looked up once per site and kind before its taps are resolved
     // (a batch holds each worker's taps several times; on PostgreSQL a query per card would
     // cost a round trip each).
@@ -288,28 +199,19 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     // the INSERT itself, on SQLite just before it.
     const offsets = new Map<string, number>();
     for (const [tap, atMs] of trusted) offsets.set(tap.bootId, atMs - tap.mono);
-    const untrustedBefore: UntrustedTap[] = [];
-    const isNew = new Set<number>();
-    if (engine.kind === 'postgres') {
-      const inserted = INSERT_TAPS(engine, {
-        taps: JSON.stringify(values),
-        terminalId: terminal.terminalId,
-        boots: [...offsets.keys()],
-      });
-      for (const row of yield* rows(inserted)) {
-        if (row.untrusted === null) isNew.add(row.seq as number);
-        else untrustedBefore.push(row.untrusted);
-      }
-    } else {
-      for (const bootId of offsets.keys()) {
-        for (const row of yield* untrustedTaps(engine, terminal.terminalId, bootId)) {
-          untrustedBefore.push({ ...row, boot_id: bootId });
-        }
-      }
-      for (const tap of values) if ((yield* execute(INSERT_TAP(engine, tap))) === 1) isNew.add(tap.seq);
-    }
+    const { isNew, untrustedBefore, queued } = yield* insertTaps(engine, terminal.terminalId, values, [
+      ...offsets.keys(),
+    ]);
+    // Every record the batch changes (its answer), and those still to queue: on PostgreSQL the
+    // insert queued its new taps' days itself, and only what a correction moves is left.
+    const touched = new TouchedRecords();
+    const unqueued = queued ? new TouchedRecords() : touched;
+    const moved = (siteId: string, workerId: string | null, day: string): void => {
+      touched.touch(siteId, workerId, day);
+      if (unqueued !== touched) unqueued.touch(siteId, workerId, day);
+    };
     for (const row of values) {
-      if (isNew.has(row.seq)) touch(row.site_id, row.worker_id, row.working_day, row.at_ms as number);
+      if (isNew.has(row.seq)) touched.touch(row.site_id, row.worker_id, row.working_day, row.at_ms as number);
     }
     const seenBefore = batch.taps.filter((tap) => !isNew.has(tap.seq));
     /** Stored taps this batch sent again corrected by the terminal itself: re-dated already. */
@@ -332,7 +234,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         const before = bySeq.get(tap.seq) as Selectable<Taps>;
         const relation = compareTap(before, tap);
         if (relation === 'correction') {
-          yield* this.#correctTap(before, Date.parse(tap.at) - tap.mono, touch);
+          yield* this.#correctTap(before, Date.parse(tap.at) - tap.mono, moved);
           redated.add(tap.seq);
         } else if (relation === 'conflict') {
           rejected.push({
@@ -355,7 +257,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     ];
     for (const [row, bootId] of untrusted) {
       const offsetMs = offsets.get(bootId);
-      if (offsetMs !== undefined) yield* this.#correctTap(row, offsetMs, touch);
+      if (offsetMs !== undefined) yield* this.#correctTap(row, offsetMs, moved);
     }
     const first = batch.taps[0] as Tap;
     const last = batch.taps[batch.taps.length - 1] as Tap;
@@ -363,7 +265,8 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
       accepted: { from: first.seq, to: last.seq },
       rejected,
       inserted: isNew.size,
-      records: [...touched.values()],
+      records: touched.keys,
+      unqueued: unqueued.keys,
     };
   }
 

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { prepared } from '../store/engine/prepared.js';
 import type { StoreEngine } from '../store/engine/store-engine.js';
 import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
+import type { Taps } from '../store/schema.js';
 
 /** The columns of a stored tap that re-dating reads (RedatedTapRow). */
 export const REDATED_COLUMNS = [
@@ -17,16 +18,7 @@ export const REDATED_COLUMNS = [
 ] as const;
 
 /** A stored tap as re-dating needs it. */
-export interface RedatedTapRow {
-  terminal_id: string;
-  seq: number;
-  site_id: string;
-  worker_id: string | null;
-  working_day: string;
-  record_day: string | null;
-  mono: number;
-  flags: string;
-}
+export type RedatedTapRow = Pick<Taps, (typeof REDATED_COLUMNS)[number]>;
 
 /**
  * Rewrites one stored tap's wall time from its monotonic time and the boot's offset (learnt

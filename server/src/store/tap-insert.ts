@@ -1,11 +1,11 @@
-import { type SqlBool, sql } from 'kysely';
+import { type OnConflictBuilder, type SqlBool, sql } from 'kysely';
 import { keepEarliest } from '../records/record-queue.js';
 import { REDATED_COLUMNS, type RedatedTapRow, untrustedTaps } from '../records/redate-taps.js';
 import { jsonRows } from './engine/json-rows.js';
 import { prepared } from './engine/prepared.js';
 import type { StoreEngine } from './engine/store-engine.js';
 import { execute, rows, type Work } from './engine/work.js';
-import type { Taps } from './schema.js';
+import type { DB, Taps } from './schema.js';
 
 /*
  * The one statement kept per engine, as measured (tap-store.ts stores a batch with it).
@@ -43,12 +43,15 @@ export type NewTap = Pick<Taps, (typeof TAP_COLUMNS)[number]>;
 /** A stored tap not yet trusted, and the boot it was taken in. */
 export type UntrustedTap = RedatedTapRow & { boot_id: string };
 
+/** A tap stored before stays as it was: the caller compares the two. */
+const keepStored = (conflict: OnConflictBuilder<DB, 'taps'>) => conflict.columns(['terminal_id', 'seq']).doNothing();
+
 const INSERT_TAP = prepared((db, tap: NewTap) =>
   db
     .insertInto('taps')
     // Each column named: a prepared query's values are markers that list no columns themselves.
     .values(Object.fromEntries(TAP_COLUMNS.map((column) => [column, tap[column]])) as NewTap)
-    .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing()),
+    .onConflict(keepStored),
 );
 
 const QUEUE_KEY = ['site_id', 'worker_id', 'working_day'] as const;
@@ -73,7 +76,7 @@ const INSERT_TAPS = prepared((db, p: { taps: string; terminalId: string; boots: 
         .insertInto('taps')
         .columns(TAP_COLUMNS)
         .expression(jsonRows('taps', TAP_COLUMNS, p.taps))
-        .onConflict((conflict) => conflict.columns(['terminal_id', 'seq']).doNothing())
+        .onConflict(keepStored)
         .returning(['seq', ...QUEUE_KEY, 'at_ms']),
     )
     .with('queued', (db) =>

@@ -20,7 +20,7 @@ import type { Answer, StoreEngine } from './engine/store-engine.js';
 import { firstRow, mapWork, rows, type Work } from './engine/work.js';
 import type { RecordKey } from './record-queries.js';
 import type { Taps } from './schema.js';
-import { insertTaps, type NewTap } from './tap-insert.js';
+import { insertTaps, type NewTap, type UntrustedTap } from './tap-insert.js';
 import { nextVersion } from './version-counter.js';
 
 /** A terminal as its batch is stored: where its taps belong, now and under its earlier leases. */
@@ -205,13 +205,15 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     // Every record the batch changes (its answer), and those still to queue: on PostgreSQL the
     // insert queued its new taps' days itself, and only what a correction moves is left.
     const touched = new TouchedRecords();
-    const unqueued = queued ? new TouchedRecords() : touched;
+    const toQueue = new TouchedRecords();
     const moved = (siteId: string, workerId: string | null, day: string): void => {
       touched.touch(siteId, workerId, day);
-      if (unqueued !== touched) unqueued.touch(siteId, workerId, day);
+      toQueue.touch(siteId, workerId, day);
     };
     for (const row of values) {
-      if (isNew.has(row.seq)) touched.touch(row.site_id, row.worker_id, row.working_day, row.at_ms as number);
+      if (!isNew.has(row.seq)) continue;
+      touched.touch(row.site_id, row.worker_id, row.working_day, row.at_ms as number);
+      if (!queued) toQueue.touch(row.site_id, row.worker_id, row.working_day, row.at_ms as number);
     }
     const seenBefore = batch.taps.filter((tap) => !isNew.has(tap.seq));
     /** Stored taps this batch sent again corrected by the terminal itself: re-dated already. */
@@ -247,16 +249,12 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     }
     // The boots' untrusted taps: those stored before (but for any just re-dated) and this
     // batch's own new ones, as a query after the insert would find them.
-    const untrusted: [RedatedTapRow, string][] = [
-      ...untrustedBefore
-        .filter((row) => !redated.has(row.seq))
-        .map((row): [RedatedTapRow, string] => [row, row.boot_id]),
-      ...values
-        .filter((row) => row.clock_synced === 0 && isNew.has(row.seq))
-        .map((row): [RedatedTapRow, string] => [row, row.boot_id]),
+    const untrusted: UntrustedTap[] = [
+      ...untrustedBefore.filter((row) => !redated.has(row.seq)),
+      ...values.filter((row) => row.clock_synced === 0 && isNew.has(row.seq)),
     ];
-    for (const [row, bootId] of untrusted) {
-      const offsetMs = offsets.get(bootId);
+    for (const row of untrusted) {
+      const offsetMs = offsets.get(row.boot_id);
       if (offsetMs !== undefined) yield* this.#correctTap(row, offsetMs, moved);
     }
     const first = batch.taps[0] as Tap;
@@ -266,7 +264,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
       rejected,
       inserted: isNew.size,
       records: touched.keys,
-      unqueued: unqueued.keys,
+      unqueued: toQueue.keys,
     };
   }
 

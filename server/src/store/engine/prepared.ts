@@ -22,7 +22,7 @@ interface Compiled {
 }
 
 /** A query prepared here, run again with new values: PostgresEngine runs it as a named statement. */
-export type PreparedQuery<R = unknown> = CompiledQuery<R> & { readonly statement: string };
+type PreparedQuery<R = unknown> = CompiledQuery<R> & { readonly statement: string };
 
 /** The statement name of a prepared query, or undefined for a query built for one run. */
 export const statementName = (query: CompiledQuery): string | undefined => (query as Partial<PreparedQuery>).statement;

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SYNC_DEFAULTS } from '@ccus-gate/firmware';
 import { parseTerminalId } from '@ccus-gate/protocol';
 import {
   CcusSimulator,
@@ -15,15 +16,8 @@ import { type PostgresCluster, startPostgres } from '../support/postgres.js';
 import { startClusterServer } from '../support/server-cluster.js';
 import { seedGate } from '../support/server-fixture.js';
 import type { TerminalProcess } from '../support/terminal-process.js';
-import {
-  type BenchFigure,
-  type Benchmark,
-  figure,
-  percentile,
-  rawPostgresInsertRate,
-  rawServerInsertRate,
-} from './harness.js';
-import { loadWorker, runLoad } from './load/run-load.js';
+import { type BenchFigure, type Benchmark, figure, rawPostgresInsertRate, rawServerInsertRate } from './harness.js';
+import { loadWorker, runLoad, type SteadyLoad, steadyFigures } from './load/run-load.js';
 import { pgStoreIngestRate } from './pg-store-ingest.js';
 
 const TERMINALS = 50;
@@ -122,11 +116,19 @@ async function burst(
   }
 }
 
-/** Ack latency under a steady offered load, three servers. */
-async function steady(dir: string, engine: 'SQLite' | 'PostgreSQL', postgres?: PostgresCluster): Promise<BenchFigure> {
+/**
+ * Ack latency under a steady offered load, three servers: per batch, publish to ack (the
+ * target), and per tap, taken on the terminal to acked, which shows any backlog the terminals
+ * hold back under their in-flight window.
+ */
+async function steady(
+  dir: string,
+  engine: 'SQLite' | 'PostgreSQL',
+  postgres?: PostgresCluster,
+): Promise<BenchFigure[]> {
   const cluster = await startCluster(dir, 3, STEADY_TERMINALS, postgres?.database('ccus_bench_steady'));
   try {
-    const result = await runLoad<{ taps: number; ackMs: number[]; unacked: number }>({
+    const result = await runLoad<SteadyLoad>({
       mode: 'steady',
       url: cluster.url,
       terminals: cluster.accounts,
@@ -134,17 +136,14 @@ async function steady(dir: string, engine: 'SQLite' | 'PostgreSQL', postgres?: P
       batchSize: STEADY_BATCH,
       intervalMs: STEADY_INTERVAL_MS,
       durationMs: STEADY_SECONDS * 1000,
+      window: SYNC_DEFAULTS.window,
+      maxBatch: SYNC_DEFAULTS.batchSize,
       startAt: Date.parse('2026-10-01T00:00:00Z'),
     });
     const offered = (STEADY_TERMINALS * STEADY_BATCH * 1000) / STEADY_INTERVAL_MS;
-    return figure(
-      `ack latency p99 on ${engine}, 3 servers, ${STEADY_TERMINALS} terminals offering ${offered.toLocaleString('en')} taps/s${
-        result.unacked > 0 ? ` (${result.unacked} batches unacked 10 s after the load, counted at that age)` : ''
-      }`,
-      percentile(result.ackMs, 99),
-      'ms',
-      { metric: 'p50', value: percentile(result.ackMs, 50), unit: 'ms' },
-      '≤ 250 ms',
+    return steadyFigures(
+      result,
+      `on ${engine}, 3 servers, ${STEADY_TERMINALS} terminals offering ${offered.toLocaleString('en')} taps/s`,
     );
   } finally {
     await cluster.close();
@@ -207,12 +206,12 @@ export const benchmark: Benchmark = {
             ),
           );
         }
-        figures.push(await steady(join(dir, 'pg-steady'), 'PostgreSQL', postgres));
+        figures.push(...(await steady(join(dir, 'pg-steady'), 'PostgreSQL', postgres)));
       } finally {
         postgres.stop();
       }
       for (const servers of [1, 2, 3]) figures.push(await burst(join(dir, `burst-${servers}`), servers, raw, 'SQLite'));
-      figures.push(await steady(join(dir, 'steady'), 'SQLite'));
+      figures.push(...(await steady(join(dir, 'steady'), 'SQLite')));
       return figures;
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -40,6 +40,14 @@ export interface SyncOptions {
   statusIntervalMs?: number;
 }
 
+/** How a terminal sends when its config says nothing (the server's benchmarks load it the same way). */
+export const SYNC_DEFAULTS = {
+  window: 4,
+  batchSize: 500,
+  ackTimeoutMs: 30_000,
+  statusIntervalMs: 60_000,
+} as const satisfies Omit<Required<SyncOptions>, 'url' | 'terminalId' | 'password' | 'ca'>;
+
 export interface SyncAgentEvents {
   connected: [];
   disconnected: [];
@@ -101,13 +109,7 @@ export class SyncAgent extends EventEmitter<SyncAgentEvents> {
     deps: { store: TerminalStore; clock: Clock; log: Logger; status: () => OnlineStatus },
   ) {
     super();
-    this.#options = {
-      window: 4,
-      batchSize: 500,
-      ackTimeoutMs: 30_000,
-      statusIntervalMs: 60_000,
-      ...options,
-    };
+    this.#options = { ...SYNC_DEFAULTS, ...options };
     if (this.#options.batchSize > LIMITS.tapsPerBatch) {
       throw new Error(
         `sync: batchSize ${this.#options.batchSize} is over the protocol limit of ${LIMITS.tapsPerBatch}`,

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { type CardRef, parseCardRef, parseWorkerId, type WorkerId } from '@ccus-gate/protocol';
+import { type BenchFigure, figure, percentile } from '../harness.js';
 
 const LOAD = new URL('./terminal-load.mjs', import.meta.url).pathname;
 
@@ -17,3 +18,31 @@ export const loadWorker = (w: number): { workerId: WorkerId; card: CardRef } => 
   workerId: parseWorkerId(String(10_000_000_000_001 + w)),
   card: parseCardRef(`04${w.toString(16).toUpperCase().padStart(6, '0')}`),
 });
+
+/** What the steady mode prints: per batch publish to ack, per tap taken to acked, and taps never acked. */
+export interface SteadyLoad {
+  taps: number;
+  ackMs: number[];
+  tapMs: number[];
+  unacked: number;
+}
+
+/** The steady load's figures: ack latency per batch (the target) and, beside it, per tap. */
+export function steadyFigures(result: SteadyLoad, load: string): BenchFigure[] {
+  const unacked =
+    result.unacked > 0 ? ` (${result.unacked} taps unacked 10 s after the load, counted at that age)` : '';
+  return [
+    figure(
+      `ack latency p99 ${load}${unacked}`,
+      percentile(result.ackMs, 99),
+      'ms',
+      { metric: 'p50', value: percentile(result.ackMs, 50), unit: 'ms' },
+      '≤ 250 ms',
+    ),
+    figure(`tap taken → acked p99 ${load} (waits on the terminal included)`, percentile(result.tapMs, 99), 'ms', {
+      metric: 'p50',
+      value: percentile(result.tapMs, 50),
+      unit: 'ms',
+    }),
+  ];
+}

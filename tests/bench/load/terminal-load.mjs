@@ -4,8 +4,12 @@
 // argv[2] is a JSON plan: { url, terminals: [{ id, password }], mode, ... }.
 //   mode "burst":  each terminal sends `batches` batches of `batchSize` taps, `window` in flight;
 //                  prints { taps, elapsedMs, ackMs: [...] } (ackMs: publish to ack, per batch).
-//   mode "steady": each terminal sends a batch of `batchSize` every `intervalMs` for `durationMs`
-//                  (starts spread over the first interval); prints { taps, ackMs: [...] }.
+//   mode "steady": `batchSize` taps reach each terminal every `intervalMs` for `durationMs` (starts
+//                  spread over the first interval), and it sends them as the firmware's SyncAgent
+//                  does: at once, at most `window` batches awaiting an ack and `maxBatch` taps a
+//                  batch, the rest waiting on the terminal for the next ack. Prints { taps,
+//                  ackMs: [...] (publish to ack, per batch), tapMs: [...] (tap taken to acked,
+//                  per tap), unacked }.
 //   mode "online": each terminal sends one tap every `intervalMs`, `taps` times in all;
 //                  prints { sent: [{ workerId, workingDay, sentAt }] }.
 import { randomUUID } from 'node:crypto';
@@ -115,31 +119,61 @@ async function burst(terminal, index) {
 async function steady(terminal, index) {
   const client = await connect(terminal);
   await client.subscribeAsync(`ccus/v1/t/${terminal.id}/ack`, { qos: 1 });
-  const pending = new Map();
+  /** Taps taken and not yet sent, with when; the batches awaiting an ack, with theirs. */
+  const waiting = [];
+  const inFlight = new Map();
   const ackMs = [];
+  const tapMs = [];
   let seq = 0;
+  const send = () => {
+    while (inFlight.size < plan.window && waiting.length > 0) {
+      const taken = waiting.splice(0, plan.maxBatch);
+      const batchId = randomUUID();
+      inFlight.set(batchId, { sentAt: performance.now(), takenAt: taken.map((t) => t.at) });
+      const message = batchMessage(
+        terminal.id,
+        taken.map((t) => t.tap),
+        batchId,
+      );
+      client.publish(`ccus/v1/t/${terminal.id}/taps`, message, { qos: 1 });
+    }
+  };
   client.on('message', (_topic, payload) => {
     const ack = JSON.parse(payload.toString());
-    const at = pending.get(ack.batchId);
-    if (at === undefined) return;
-    pending.delete(ack.batchId);
-    ackMs.push(performance.now() - at);
+    const batch = inFlight.get(ack.batchId);
+    if (batch === undefined) return;
+    inFlight.delete(ack.batchId);
+    const now = performance.now();
+    ackMs.push(now - batch.sentAt);
+    for (const at of batch.takenAt) tapMs.push(now - at);
+    send();
   });
   await new Promise((resolve) => setTimeout(resolve, (index * plan.intervalMs) / plan.terminals.length));
   const until = performance.now() + plan.durationMs;
   while (performance.now() < until) {
-    publishBatch(client, terminal.id, nextTaps(index, seq), pending);
+    const at = performance.now();
+    for (const tap of nextTaps(index, seq)) waiting.push({ tap, at });
     seq += plan.batchSize;
+    send();
     await new Promise((resolve) => setTimeout(resolve, plan.intervalMs));
   }
   const settle = performance.now() + 10_000;
-  while (pending.size > 0 && performance.now() < settle) await new Promise((resolve) => setTimeout(resolve, 20));
-  // Servers that cannot keep up with the offered load: a batch still unacked after the settling
+  while (inFlight.size + waiting.length > 0 && performance.now() < settle) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  // Servers that cannot keep up with the offered load: what is still unacked after the settling
   // time counts at its age then, a lower bound, so the figure shows the backlog instead of failing.
-  const unacked = pending.size;
-  for (const at of pending.values()) ackMs.push(performance.now() - at);
+  // `unacked` counts taps.
+  const now = performance.now();
+  let unacked = waiting.length;
+  for (const batch of inFlight.values()) {
+    unacked += batch.takenAt.length;
+    ackMs.push(now - batch.sentAt);
+    for (const at of batch.takenAt) tapMs.push(now - at);
+  }
+  for (const { at } of waiting) tapMs.push(now - at);
   await client.endAsync();
-  return { taps: seq, ackMs, unacked };
+  return { taps: seq, ackMs, tapMs, unacked };
 }
 
 async function online(terminal, index) {
@@ -158,28 +192,30 @@ async function online(terminal, index) {
   return sent;
 }
 
+/** Prints the result and exits once it is written: a pipe takes a large write in parts. */
+function finish(result) {
+  process.stdout.write(JSON.stringify(result), () => process.exit(0));
+}
+
 const started = performance.now();
 if (plan.mode === 'burst') {
   const results = await Promise.all(plan.terminals.map((t, i) => burst(t, i)));
   const elapsedMs = performance.now() - started;
-  process.stdout.write(
-    JSON.stringify({
-      taps: results.reduce((n, r) => n + r.taps, 0),
-      elapsedMs,
-      ackMs: results.flatMap((r) => r.ackMs),
-    }),
-  );
+  finish({
+    taps: results.reduce((n, r) => n + r.taps, 0),
+    elapsedMs,
+    ackMs: results.flatMap((r) => r.ackMs),
+  });
 } else if (plan.mode === 'steady') {
   const results = await Promise.all(plan.terminals.map((t, i) => steady(t, i)));
-  process.stdout.write(
-    JSON.stringify({
-      taps: results.reduce((n, r) => n + r.taps, 0),
-      ackMs: results.flatMap((r) => r.ackMs),
-      unacked: results.reduce((n, r) => n + r.unacked, 0),
-    }),
-  );
+  finish({
+    taps: results.reduce((n, r) => n + r.taps, 0),
+    ackMs: results.flatMap((r) => r.ackMs),
+    // Whole milliseconds: one figure per tap is a long list.
+    tapMs: results.flatMap((r) => r.tapMs.map(Math.round)),
+    unacked: results.reduce((n, r) => n + r.unacked, 0),
+  });
 } else {
   const results = await Promise.all(plan.terminals.map((t, i) => online(t, i)));
-  process.stdout.write(JSON.stringify({ sent: results.flat() }));
+  finish({ sent: results.flat() });
 }
-process.exit(0);

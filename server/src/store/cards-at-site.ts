@@ -1,77 +1,117 @@
-import { type Expression, type QueryCreator, type SqlBool, sql } from 'kysely';
+import { type QueryCreator, sql } from 'kysely';
 import { prepared } from './engine/prepared.js';
 import type { EngineKind, StoreEngine } from './engine/store-engine.js';
 import { rows, type Work } from './engine/work.js';
 import type { DB } from './schema.js';
 
+/** A card as taps name it: the site it was read at, its kind and its id (a QR code's id is its worker). */
+export interface NamedCard {
+  site_id: string;
+  tech: string;
+  card_id: string;
+}
+/** A named card and the worker it stands for at that site. */
+export type BoundCard = NamedCard & { worker_id: string };
+
+/** Where a statement holds its named cards, as the CTE `named`. */
+type WithNamed = DB & { named: NamedCard };
+
 /**
- * Who sees a site: its prime first, then its subcontractors, in a fixed order. A card
- * resolves through their books in that order; another tenant's binding never reaches the site.
+ * Who sees each named site: its prime first (rank 0), then its subcontractors (rank 1), in a
+ * fixed order. A card resolves through their books in that order; another tenant's binding
+ * never reaches the site.
  */
-const readers = (db: QueryCreator<DB>, siteId: string) =>
+const readers = (db: QueryCreator<WithNamed>) =>
   db
     .selectFrom('sites')
-    .select(['tenant_id', sql.lit(0).as('rank')])
-    .where('site_id', '=', siteId)
+    .select(['site_id', 'tenant_id', sql.lit(0).as('rank')])
+    .where('site_id', 'in', db.selectFrom('named').select('site_id'))
     .unionAll(
       db
         .selectFrom('site_companies as sc')
         .innerJoin('tenants as t', 't.company_id', 'sc.company_id')
         // A tenant's id is its primary key: never null, whatever SQLite's column type says.
-        .select((eb) => [eb.ref('t.tenant_id').$castTo<string>().as('tenant_id'), sql.lit(1).as('rank')])
-        .where('sc.site_id', '=', siteId),
+        .select((eb) => ['sc.site_id', eb.ref('t.tenant_id').$castTo<string>().as('tenant_id'), sql.lit(1).as('rank')])
+        .where('sc.site_id', 'in', db.selectFrom('named').select('site_id')),
     );
 
 /**
- * `column` is one of the ids, given as one value so that the statement is compiled and
- * prepared once, whatever their number: a JSON array on SQLite, a text array on PostgreSQL.
+ * Each card of the CTE `named` that a reader of its site binds, once, with the worker of the
+ * first such binding: a card in the books (a QR code: its worker in the books). The caller's
+ * statement holds `named`; this is the rule both engines run, alone (workersForCards) or
+ * inside PostgreSQL's tap INSERT (tap-insert.ts).
  */
-const oneOf = (kind: EngineKind, column: string, ids: unknown): Expression<SqlBool> =>
-  kind === 'sqlite'
-    ? sql<SqlBool>`${sql.ref(column)} IN (SELECT value FROM json_each(${ids}))`
-    : sql<SqlBool>`${sql.ref(column)} = ANY(${ids}::text[])`;
-
-// One round trip for the site's readers and the cards they bind (on PostgreSQL a round trip
-// is most of what a statement costs); the bindings come in the readers' order.
-const CARDS = prepared((db, p: { siteId: string; tech: string; ids: unknown }, kind) =>
-  db
-    .with('readers', (db) => readers(db, p.siteId))
-    .selectFrom('readers as r')
-    .innerJoin('cards as c', 'c.tenant_id', 'r.tenant_id')
-    .select(['c.card_id', 'c.worker_id'])
-    .where('c.tech', '=', p.tech)
-    .where(oneOf(kind, 'c.card_id', p.ids))
-    .orderBy('r.rank')
-    .orderBy('r.tenant_id'),
-);
-// A QR code names its worker: the books of the tenants that see the site say whether they know them.
-const QR_CODES = prepared((db, p: { siteId: string; ids: unknown }, kind) =>
-  db
-    .with('readers', (db) => readers(db, p.siteId))
-    .selectFrom('readers as r')
-    .innerJoin('workers as w', 'w.tenant_id', 'r.tenant_id')
-    .select(['w.worker_id as card_id', 'w.worker_id'])
-    .where(oneOf(kind, 'w.worker_id', p.ids))
-    .orderBy('r.rank')
-    .orderBy('r.tenant_id'),
-);
+export function boundCards<D extends WithNamed>(creator: QueryCreator<D>) {
+  // Written against the tables it reads, whatever else the caller's statement holds.
+  const db = creator as unknown as QueryCreator<WithNamed>;
+  return db
+    .with('r', readers)
+    .selectFrom((db) =>
+      db
+        .selectFrom('named as n')
+        .innerJoin('r', 'r.site_id', 'n.site_id')
+        .leftJoin('cards as c', (join) =>
+          join
+            .on('n.tech', '<>', sql.lit('qr'))
+            .onRef('c.tenant_id', '=', 'r.tenant_id')
+            .onRef('c.tech', '=', 'n.tech')
+            .onRef('c.card_id', '=', 'n.card_id'),
+        )
+        .leftJoin('workers as w', (join) =>
+          join
+            .on('n.tech', '=', sql.lit('qr'))
+            .onRef('w.tenant_id', '=', 'r.tenant_id')
+            .onRef('w.worker_id', '=', 'n.card_id'),
+        )
+        .select((eb) => [
+          'n.site_id',
+          'n.tech',
+          'n.card_id',
+          eb.fn.coalesce('c.worker_id', 'w.worker_id').$castTo<string>().as('worker_id'),
+          sql<number>`ROW_NUMBER() OVER (PARTITION BY n.site_id, n.tech, n.card_id ORDER BY r.rank, r.tenant_id)`.as(
+            'nth',
+          ),
+        ])
+        .where((eb) => eb.or([eb('c.worker_id', 'is not', null), eb('w.worker_id', 'is not', null)]))
+        .as('b'),
+    )
+    .select(['b.site_id', 'b.tech', 'b.card_id', 'b.worker_id'])
+    .where('b.nth', '=', sql.lit(1));
+}
 
 /**
- * The worker each of the cards (of one kind) stands for at the site, by card id: bound in
- * the books of a tenant that sees the site, the prime's binding first. A card no such tenant
- * binds is not in the answer.
+ * The named cards from one JSON array of {site_id, tech, card_id}, as a CTE's body (in
+ * brackets: Kysely adds none around raw SQL): one statement text for any number.
  */
-export function* workersForCards(
-  engine: StoreEngine,
-  siteId: string,
-  tech: string,
-  ids: readonly string[],
-): Work<Map<string, string>> {
-  const given = engine.kind === 'sqlite' ? JSON.stringify(ids) : ids;
-  const bound = yield* rows(
-    tech === 'qr' ? QR_CODES(engine, { siteId, ids: given }) : CARDS(engine, { siteId, tech, ids: given }),
-  );
+const namedFromJson = (kind: EngineKind, json: unknown) =>
+  kind === 'sqlite'
+    ? sql<NamedCard>`(SELECT DISTINCT json_extract(value, '$.site_id') AS site_id, json_extract(value, '$.tech') AS tech,
+        json_extract(value, '$.card_id') AS card_id FROM json_each(${json}))`
+    : sql<NamedCard>`(SELECT DISTINCT site_id, tech, card_id
+        FROM json_to_recordset(${json}::json) AS x(site_id text, tech text, card_id text))`;
+
+const CARDS = prepared((db, p: { cards: string }, kind) =>
+  db
+    .with('named(site_id, tech, card_id)', () => namedFromJson(kind, p.cards))
+    .with('bound', (db) => boundCards(db))
+    .selectFrom('bound')
+    .selectAll(),
+);
+
+/** The key of a card at a site in workersForCards' answer. */
+export const cardAtSite = (siteId: string, tech: string, cardId: string): string =>
+  `${siteId}\u0000${tech}\u0000${cardId}`;
+
+/**
+ * The worker each card stands for at the site it names, keyed by cardAtSite, in one
+ * statement whatever their number: bound in the books of a tenant that sees the site, the
+ * prime's binding first. A card no such tenant binds is not in the answer.
+ */
+export function* workersForCards(engine: StoreEngine, cards: readonly NamedCard[]): Work<Map<string, string>> {
   const workers = new Map<string, string>();
-  for (const row of bound) if (!workers.has(row.card_id)) workers.set(row.card_id, row.worker_id);
+  if (cards.length === 0) return workers;
+  for (const row of yield* rows(CARDS(engine, { cards: JSON.stringify(cards) }))) {
+    workers.set(cardAtSite(row.site_id, row.tech, row.card_id), row.worker_id);
+  }
   return workers;
 }

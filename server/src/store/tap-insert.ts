@@ -1,6 +1,7 @@
 import { type OnConflictBuilder, type SqlBool, sql } from 'kysely';
 import { keepEarliest } from '../records/record-queue.js';
 import { REDATED_COLUMNS, type RedatedTapRow, untrustedTaps } from '../records/redate-taps.js';
+import { boundCards, cardAtSite, workersForCards } from './cards-at-site.js';
 import { jsonRows } from './engine/json-rows.js';
 import { prepared } from './engine/prepared.js';
 import type { StoreEngine } from './engine/store-engine.js';
@@ -10,11 +11,12 @@ import type { DB, Taps } from './schema.js';
 /*
  * The one statement kept per engine, as measured (tap-store.ts stores a batch with it).
  * - PostgreSQL: the batch in one INSERT from one JSON array (json-rows.ts), which in the same
- *   round trip reads the boots' untrusted taps as they were before it and queues the record
- *   days of the taps it inserted: a batch costs begin, its cards, this, commit.
- * - SQLite: a prepared single-row INSERT per tap, three times faster there than one many-row
- *   INSERT … RETURNING, with the untrusted taps read just before; the record days are queued
- *   by the caller.
+ *   round trip resolves its cards (cards-at-site.ts), reads the boots' untrusted taps as they
+ *   were before it, and queues the record days of the taps it inserted: a batch costs begin,
+ *   this, commit.
+ * - SQLite: the cards resolved in one query, then a prepared single-row INSERT per tap, three
+ *   times faster there than one many-row INSERT … RETURNING, with the untrusted taps read
+ *   just before; the record days are queued by the caller.
  * Either way a tap not inserted was stored before.
  */
 
@@ -38,7 +40,7 @@ export const TAP_COLUMNS = [
   'flags',
   'received_at',
 ] as const;
-/** A tap as ingest writes it. */
+/** A tap as ingest writes it: its `worker_id` is the terminal's, which a card bound at the site replaces. */
 export type NewTap = Pick<Taps, (typeof TAP_COLUMNS)[number]>;
 /** A stored tap not yet trusted, and the boot it was taken in. */
 export type UntrustedTap = RedatedTapRow & { boot_id: string };
@@ -57,12 +59,16 @@ const INSERT_TAP = prepared((db, tap: NewTap) =>
 const QUEUE_KEY = ['site_id', 'worker_id', 'working_day'] as const;
 /**
  * Every part of one statement sees the same snapshot, so `untrusted` is what was stored before
- * the batch. A row with `seq` is a tap inserted; one with `untrusted`, a tap stored before whose
- * time is not trusted yet. The days are queued in byte order, as queueRecords sorts them, so
- * two servers lock them in the same order.
+ * the batch. A row with `seq` is a tap inserted, with the worker it was stored under; one with
+ * `untrusted`, a tap stored before whose time is not trusted yet. The days are queued in byte
+ * order, as queueRecords sorts them, so two servers lock them in the same order.
  */
 const INSERT_TAPS = prepared((db, p: { taps: string; terminalId: string; boots: unknown }) =>
   db
+    // In brackets: Kysely adds none around raw SQL.
+    .with('batch', () => sql<NewTap>`(${jsonRows('taps', TAP_COLUMNS, p.taps)})`)
+    .with('named', (db) => db.selectFrom('batch').select(['site_id', 'tech', 'card_id']).distinct())
+    .with('bound', (db) => boundCards(db))
     .with('untrusted', (db) =>
       db
         .selectFrom('taps')
@@ -75,7 +81,23 @@ const INSERT_TAPS = prepared((db, p: { taps: string; terminalId: string; boots: 
       db
         .insertInto('taps')
         .columns(TAP_COLUMNS)
-        .expression(jsonRows('taps', TAP_COLUMNS, p.taps))
+        .expression((eb) =>
+          eb
+            .selectFrom('batch as b')
+            .leftJoin('bound as k', (join) =>
+              join
+                .onRef('k.site_id', '=', 'b.site_id')
+                .onRef('k.tech', '=', 'b.tech')
+                .onRef('k.card_id', '=', 'b.card_id'),
+            )
+            .select((eb) =>
+              TAP_COLUMNS.map((column) =>
+                column === 'worker_id'
+                  ? eb.fn.coalesce('k.worker_id', 'b.worker_id').as('worker_id')
+                  : eb.ref(`b.${column}`).as(column),
+              ),
+            ),
+        )
         .onConflict(keepStored)
         .returning(['seq', ...QUEUE_KEY, 'at_ms']),
     )
@@ -99,45 +121,59 @@ const INSERT_TAPS = prepared((db, p: { taps: string; terminalId: string; boots: 
     .selectFrom('inserted')
     .select((eb) => [
       eb.ref('seq').$castTo<number | null>().as('seq'),
+      'worker_id',
       sql<UntrustedTap | null>`NULL::json`.as('untrusted'),
     ])
     .unionAll((eb) =>
       eb
         .selectFrom('untrusted as u')
-        .select([sql<number | null>`NULL::bigint`.as('seq'), sql<UntrustedTap | null>`row_to_json(u)`.as('untrusted')]),
+        .select([
+          sql<number | null>`NULL::bigint`.as('seq'),
+          sql<string | null>`NULL::text`.as('worker_id'),
+          sql<UntrustedTap | null>`row_to_json(u)`.as('untrusted'),
+        ]),
     ),
 );
 
 export interface InsertedTaps {
-  /** The sequence numbers inserted; the others were stored before. */
-  isNew: Set<number>;
+  /** The taps inserted, by sequence number, with the worker each was stored under; the others were stored before. */
+  inserted: Map<number, string | null>;
   /** The taps of `boots` stored before these whose times are not trusted yet. */
   untrustedBefore: UntrustedTap[];
   /** Whether the record days of the taps inserted are queued already (on PostgreSQL, they are). */
   queued: boolean;
 }
 
-/** Inserts one terminal's taps (those stored before are left as they are), within the caller's transaction. */
+/**
+ * Inserts one terminal's taps (those stored before are left as they are), within the caller's
+ * transaction, each under the worker its card stands for at its site (cards-at-site.ts), or
+ * the terminal's own when no reader of the site binds the card.
+ */
 export function* insertTaps(
   engine: StoreEngine,
   terminalId: string,
   taps: readonly NewTap[],
   boots: readonly string[],
 ): Work<InsertedTaps> {
-  const isNew = new Set<number>();
+  const inserted = new Map<number, string | null>();
   const untrustedBefore: UntrustedTap[] = [];
   if (engine.kind === 'postgres') {
-    const inserted = INSERT_TAPS(engine, { taps: JSON.stringify(taps), terminalId, boots });
-    for (const row of yield* rows(inserted)) {
-      if (row.untrusted === null) isNew.add(row.seq as number);
+    const statement = INSERT_TAPS(engine, { taps: JSON.stringify(taps), terminalId, boots });
+    for (const row of yield* rows(statement)) {
+      if (row.untrusted === null) inserted.set(row.seq as number, row.worker_id);
       else untrustedBefore.push(row.untrusted);
     }
-    return { isNew, untrustedBefore, queued: true };
+    return { inserted, untrustedBefore, queued: true };
   }
+  const named = taps.map((tap) => ({ site_id: tap.site_id, tech: tap.tech, card_id: tap.card_id }));
+  const bound = yield* workersForCards(engine, named);
   for (const bootId of boots) {
     for (const row of yield* untrustedTaps(engine, terminalId, bootId))
       untrustedBefore.push({ ...row, boot_id: bootId });
   }
-  for (const tap of taps) if ((yield* execute(INSERT_TAP(engine, tap))) === 1) isNew.add(tap.seq);
-  return { isNew, untrustedBefore, queued: false };
+  for (const tap of taps) {
+    const worker_id = bound.get(cardAtSite(tap.site_id, tap.tech, tap.card_id)) ?? tap.worker_id;
+    if ((yield* execute(INSERT_TAP(engine, { ...tap, worker_id }))) === 1) inserted.set(tap.seq, worker_id);
+  }
+  return { inserted, untrustedBefore, queued: false };
 }

@@ -13,7 +13,6 @@ import { isPlausibleTime } from '../records/plausible-time.js';
 import { presenceFor } from '../records/presence.js';
 import { queueRecords, TouchedRecords } from '../records/record-queue.js';
 import { type RedatedTapRow, redateTap } from '../records/redate-taps.js';
-import { workersForCards } from './cards-at-site.js';
 import type { TerminalAssignment } from './directory-store.js';
 import { prepared } from './engine/prepared.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
@@ -127,9 +126,6 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     const nowMs = Date.parse(receivedAt);
     const db = this.#db;
     const engine = this.#engine;
-    // Each card, by site: the worker it stands for there (cards-at-site.ts).
-    const resolved = new Map<string, Map<string, string>>();
-    const cardKey = (tech: string, id: string): string => `${tech}:${id}`;
     // Where a tap belongs: the site of the lease in force when it was taken. A terminal moved
     // to another tenant may still deliver taps from its last lease; they stay that tenant's.
     const current = { siteId: terminal.siteId, days: workingDayCache(terminal.rule) };
@@ -143,29 +139,11 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     };
     const places = batch.taps.map((tap) => placeOf(tap.at));
     const rejected: StoredBatch['rejected'] = [];
-    // The cards a batch names, looked up once per site and kind before its taps are resolved
-    // (a batch holds each worker's taps several times; on PostgreSQL a query per card would
-    // cost a round trip each).
-    const named = new Map<string, { siteId: string; tech: string; ids: Set<string> }>();
-    for (const [i, tap] of batch.taps.entries()) {
-      const { siteId } = places[i] as (typeof places)[number];
-      const key = `${siteId}\u0000${tap.card.tech}`;
-      const cards = named.get(key) ?? { siteId, tech: tap.card.tech, ids: new Set<string>() };
-      cards.ids.add(tap.card.id);
-      named.set(key, cards);
-    }
-    for (const { siteId, tech, ids } of named.values()) {
-      const workers = yield* workersForCards(engine, siteId, tech, [...ids]);
-      const atSite = resolved.get(siteId) ?? new Map<string, string>();
-      for (const [id, workerId] of workers) atSite.set(cardKey(tech, id), workerId);
-      resolved.set(siteId, atSite);
-    }
     /** Synchronised taps with plausible times: each tells how its boot's monotonic time maps to wall time. */
     const trusted: [Tap, number][] = [];
     const values: NewTap[] = [];
     for (const [i, tap] of batch.taps.entries()) {
       const place = places[i] as (typeof places)[number];
-      const workerId = resolved.get(place.siteId)?.get(cardKey(tap.card.tech, tap.card.id)) ?? tap.workerId;
       const day = place.days.of(tap.at);
       const atMs = Date.parse(tap.at);
       // Stored and acked all the same, but never trusted: not synchronised, and flagged for a person.
@@ -179,7 +157,8 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
         tech: tap.card.tech,
         card_id: tap.card.id,
         terminal_worker_id: tap.workerId,
-        worker_id: workerId,
+        // The insert puts the worker the card stands for at the site in its place (tap-insert.ts).
+        worker_id: tap.workerId,
         direction: tap.direction,
         at: tap.at,
         at_ms: atMs,
@@ -199,9 +178,13 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     // the INSERT itself, on SQLite just before it.
     const offsets = new Map<string, number>();
     for (const [tap, atMs] of trusted) offsets.set(tap.bootId, atMs - tap.mono);
-    const { isNew, untrustedBefore, queued } = yield* insertTaps(engine, terminal.terminalId, values, [
+    const { inserted, untrustedBefore, queued } = yield* insertTaps(engine, terminal.terminalId, values, [
       ...offsets.keys(),
     ]);
+    // The taps new to the store, as stored: each under the worker its card stands for.
+    const stored = values.flatMap((row) =>
+      inserted.has(row.seq) ? [{ ...row, worker_id: inserted.get(row.seq) as string | null }] : [],
+    );
     // Every record the batch changes (its answer), and those still to queue: on PostgreSQL the
     // insert queued its new taps' days itself, and only what a correction moves is left.
     const touched = new TouchedRecords();
@@ -210,16 +193,15 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
       touched.touch(siteId, workerId, day);
       toQueue.touch(siteId, workerId, day);
     };
-    for (const row of values) {
-      if (!isNew.has(row.seq)) continue;
+    for (const row of stored) {
       touched.touch(row.site_id, row.worker_id, row.working_day, row.at_ms as number);
       if (!queued) toQueue.touch(row.site_id, row.worker_id, row.working_day, row.at_ms as number);
     }
-    const seenBefore = batch.taps.filter((tap) => !isNew.has(tap.seq));
+    const seenBefore = batch.taps.filter((tap) => !inserted.has(tap.seq));
     /** Stored taps this batch sent again corrected by the terminal itself: re-dated already. */
     const redated = new Set<number>();
     if (seenBefore.length > 0) {
-      const stored = yield* rows(
+      const previous = yield* rows(
         db
           .selectFrom('taps')
           .selectAll()
@@ -230,7 +212,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
             seenBefore.map((tap) => tap.seq),
           ),
       );
-      const bySeq = new Map(stored.map((row) => [row.seq, row]));
+      const bySeq = new Map(previous.map((row) => [row.seq, row]));
       // Seen before: a replay when it is the same tap, a conflict when it is not.
       for (const tap of seenBefore) {
         const before = bySeq.get(tap.seq) as Selectable<Taps>;
@@ -251,7 +233,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     // batch's own new ones, as a query after the insert would find them.
     const untrusted: UntrustedTap[] = [
       ...untrustedBefore.filter((row) => !redated.has(row.seq)),
-      ...values.filter((row) => row.clock_synced === 0 && isNew.has(row.seq)),
+      ...stored.filter((row) => row.clock_synced === 0),
     ];
     for (const row of untrusted) {
       const offsetMs = offsets.get(row.boot_id);
@@ -262,7 +244,7 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     return {
       accepted: { from: first.seq, to: last.seq },
       rejected,
-      inserted: isNew.size,
+      inserted: inserted.size,
       records: touched.keys,
       unqueued: toQueue.keys,
     };

@@ -24,7 +24,14 @@ const TERMINALS = 50;
 const BATCHES = 40;
 const BATCH = 100;
 const WINDOW = 2;
-const WORKERS = 1_000;
+/**
+ * Each worker taps ten times in the hour a burst's taps cover (50 terminals × 4,000 taps, a
+ * second apart): more than a real morning's two, but not the 200 a worker-day that 1,000
+ * workers gave, where rebuilding a worker's day after each batch (its cost grows with the
+ * day's taps) took most of the machine. A real site's roster is smaller still; this one goes
+ * to every terminal.
+ */
+const WORKERS = 20_000;
 const STEADY_TERMINALS = 200;
 const STEADY_BATCH = 50;
 const STEADY_INTERVAL_MS = 500;

@@ -1,16 +1,28 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type CardRef, parseCardRef, parseWorkerId, type WorkerId } from '@ccus-gate/protocol';
 import { type BenchFigure, figure, percentile } from '../harness.js';
 
 const LOAD = new URL('./terminal-load.mjs', import.meta.url).pathname;
 
-/** Runs the simulated terminals (terminal-load.mjs) in their own process with this plan; resolves with what they print. */
+/**
+ * Runs the simulated terminals (terminal-load.mjs) in their own process with this plan;
+ * resolves with what they print. The plan goes in a file: one argument holds at most 128 KB
+ * on Linux, about two thousand workers.
+ */
 export async function runLoad<T>(plan: unknown): Promise<T> {
-  const { stdout } = await promisify(execFile)(process.execPath, [LOAD, JSON.stringify(plan)], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return JSON.parse(stdout) as T;
+  const dir = mkdtempSync(join(tmpdir(), 'ccus-gate-load-'));
+  try {
+    const file = join(dir, 'plan.json');
+    writeFileSync(file, JSON.stringify(plan));
+    const { stdout } = await promisify(execFile)(process.execPath, [LOAD, file], { maxBuffer: 256 * 1024 * 1024 });
+    return JSON.parse(stdout) as T;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The load's w-th worker: a 14-digit ID and a MIFARE card of their own. */

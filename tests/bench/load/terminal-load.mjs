@@ -1,7 +1,7 @@
 // Simulated terminals for the server ingest benchmark, in their own process so that the
 // load does not share the server's thread. Plain JavaScript: the child runs on bare Node.
 //
-// argv[2] is a JSON plan: { url, terminals: [{ id, password }], mode, ... }.
+// argv[2] is a file holding a JSON plan: { url, terminals: [{ id, password }], mode, ... }.
 //   mode "burst":  each terminal sends `batches` batches of `batchSize` taps, `window` in flight;
 //                  prints { taps, elapsedMs, ackMs: [...] } (ackMs: publish to ack, per batch).
 //   mode "steady": `batchSize` taps reach each terminal every `intervalMs` for `durationMs` (starts
@@ -13,9 +13,10 @@
 //   mode "online": each terminal sends one tap every `intervalMs`, `taps` times in all;
 //                  prints { sent: [{ workerId, workingDay, sentAt }] }.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 
-const plan = JSON.parse(process.argv[2]);
+const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const BOOT = randomUUID();
 /** When the load's terminals booted: monotonic time keeps step with the taps' wall times, as on a terminal. */
 const BOOTED_AT = Date.parse('2026-01-01T00:00:00Z');
@@ -55,12 +56,17 @@ function batchMessage(terminalId, taps, batchId = randomUUID()) {
   return JSON.stringify({ v: 1, terminalId, batchId, sentAt: new Date().toISOString(), taps });
 }
 
-/** The next `plan.batchSize` taps of the terminal at `index`, numbered on after `seq`. */
+/**
+ * The next `plan.batchSize` taps of the terminal at `index`, numbered on after `seq`. Tap n of
+ * terminal i is worker i + n × terminals (modulo the workers): every worker taps, each at one
+ * terminal, equally often and spread over the load.
+ */
 function nextTaps(index, seq) {
   const taps = [];
+  const terminals = plan.terminals.length;
   for (let i = 1; i <= plan.batchSize; i++) {
     const n = seq + i;
-    taps.push(tap(n, plan.workers[(index * 7 + n) % plan.workers.length], plan.startAt + n * 1000));
+    taps.push(tap(n, plan.workers[(index + n * terminals) % plan.workers.length], plan.startAt + n * 1000));
   }
   return taps;
 }

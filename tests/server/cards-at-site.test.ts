@@ -55,6 +55,17 @@ function* bind(engine: StoreEngine, tenantId: string, cardId: string, workerId: 
 }
 
 /**
+ * 0A000001 in the prime's and the subcontractor's books (the prime's counts at the prime's
+ * site), 0A000002 in the subcontractor's only, 0A000003 in the outsider's only.
+ */
+function* bindings(engine: StoreEngine) {
+  yield* bind(engine, 'sub', '0A000001', '11110000000002');
+  yield* bind(engine, 'prime', '0A000001', '11110000000001');
+  yield* bind(engine, 'sub', '0A000002', '11110000000002');
+  yield* bind(engine, 'outsider', '0A000003', '11110000000003');
+}
+
+/**
  * The worker a card stands for at a site: bound in the books of a tenant that sees the site,
  * the prime's first, then its subcontractors'; never through a tenant with no part in it.
  */
@@ -82,13 +93,7 @@ describe.each(ENGINES)('cards at a site on %s', (kind: EngineKind) => {
   };
 
   it("takes the prime's binding first, a subcontractor's next, and never an outsider's", async () => {
-    await engine.transaction(function* () {
-      // The same card in the prime's and the subcontractor's books: the prime's counts at its site.
-      yield* bind(engine, 'sub', '0A000001', '11110000000002');
-      yield* bind(engine, 'prime', '0A000001', '11110000000001');
-      yield* bind(engine, 'sub', '0A000002', '11110000000002');
-      yield* bind(engine, 'outsider', '0A000003', '11110000000003');
-    });
+    await engine.transaction(() => bindings(engine));
     expect(await resolve('mifare', ['0A000001', '0A000002', '0A000003', '0A000004'])).toEqual({
       '0A000001': '11110000000001',
       '0A000002': '11110000000002',
@@ -119,12 +124,7 @@ describe.each(ENGINES)('cards at a site on %s', (kind: EngineKind) => {
   });
 
   it('stores each tap under the worker its card stands for at the site of its lease, else the terminal one', async () => {
-    await engine.transaction(function* () {
-      yield* bind(engine, 'sub', '0A000001', '11110000000002');
-      yield* bind(engine, 'prime', '0A000001', '11110000000001');
-      yield* bind(engine, 'sub', '0A000002', '11110000000002');
-      yield* bind(engine, 'outsider', '0A000003', '11110000000003');
-    });
+    await engine.transaction(() => bindings(engine));
     const gate = parseTerminalId('gate-1');
     const rule = { timeZone: 'Asia/Tokyo', dayBoundary: '04:00' };
     const moved = Date.parse('2026-11-24T00:00:00.000Z');

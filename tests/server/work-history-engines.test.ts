@@ -286,6 +286,40 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
       }
     });
 
+    it('stores a batch at once while a rebuild waits on the same worker, and builds it then', async () => {
+      await store(GATE_IN, [{ seq: 1, direction: 'in', at: '2026-11-22T08:00:00.000+09:00' }]);
+      const other = new pg.Client({ connectionString: engines.postgresUrlOf(engine) });
+      await other.connect();
+      try {
+        await other.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`${SITE}/${WORKER}`]);
+        const rebuilding = Promise.resolve(records.rebuildQueued());
+        await waitForAsync('the rebuild to wait on that lock', async () => {
+          const { rows: waiting } = await other.query(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid <> pg_backend_pid()",
+          );
+          return waiting.length > 0;
+        });
+        // The day is queued already: the batch queues it again. A rebuild that claimed its
+        // queue entry before waiting would hold this ack until the lock was let go.
+        let stored = false;
+        const storing = Promise.resolve(
+          store(GATE_OUT, [{ seq: 1, direction: 'out', at: '2026-11-22T17:00:00.000+09:00' }]),
+        ).then(() => {
+          stored = true;
+        });
+        await waitForAsync('the batch to be stored while the lock is held', async () => stored);
+        await storing;
+        await other.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`${SITE}/${WORKER}`]);
+        expect(await rebuilding).toEqual([{ siteId: SITE, workerId: WORKER, workingDay: '2026-11-22' }]);
+        expect(await records.queued()).toBe(0);
+        expect((await recordsNow()).map((r) => [r.first_in, r.last_out, r.tap_count])).toEqual([
+          ['2026-11-22T08:00:00.000+09:00', '2026-11-22T17:00:00.000+09:00', 2],
+        ]);
+      } finally {
+        await other.end();
+      }
+    });
+
     it('builds every record right when three servers ingest and rebuild together, and offers each once', async () => {
       const url = await engines.postgresUrl();
       const servers = [0, 1, 2].map(() => {

@@ -20,22 +20,53 @@ const CLUSTER_DAYS = 5;
 const dayMs = (day: string): number => Date.parse(`${day}T00:00:00Z`);
 
 type Key = { siteId: string; workerId: string; workingDay: string };
+type QueuedRow = { site_id: string; worker_id: string; working_day: string; from_ms: number | null };
+/** One worker's queued days at a site, with the earliest change of each (null: the whole day). */
+type QueuedWorker = { siteId: string; workerId: string; days: string[]; fromMs: Map<string, number | null> };
 type BuildTap = Pick<Selectable<Taps>, (typeof RECORD_TAP_COLUMNS)['build'][number]>;
-/** Several servers on PostgreSQL each take days no other is building. */
-const DUE = prepared((db, p: { limit: number }, kind) => {
-  const due = db
+/**
+ * The days due, in the queue's order. Read without locks: on PostgreSQL each worker's days are
+ * claimed in a transaction of that worker's own (WORKER_DAYS).
+ */
+const DUE = prepared((db, p: { limit: number }) =>
+  db
     .selectFrom('record_queue')
     .select(['site_id', 'worker_id', 'working_day', 'from_ms'])
     .orderBy('site_id')
     .orderBy('worker_id')
     .orderBy('working_day')
-    .limit(p.limit);
-  return kind === 'postgres' ? due.forUpdate().skipLocked() : due;
-});
-/** One worker's timeline at a site is paired by one server at a time, until its transaction ends. */
-const WORKER_LOCK = prepared((db, p: { key: string }) => ({
-  compile: () => sql<unknown>`SELECT pg_advisory_xact_lock(hashtextextended(${p.key}, 0))`.compile(db),
+    .limit(p.limit),
+);
+/**
+ * One worker's timeline at a site is paired by one server at a time, until its transaction
+ * ends. A server that finds it taken goes on to the next worker first, and waits for it last.
+ */
+const TRY_WORKER_LOCK = prepared((db, p: { key: string }) => ({
+  compile: () =>
+    sql<{ got: boolean }>`SELECT pg_try_advisory_xact_lock(hashtextextended(${p.key}, 0)) AS got`.compile(db),
 }));
+const WORKER_LOCK = prepared((db, p: { key: string }) => ({
+  compile: () =>
+    sql<{ got: boolean }>`SELECT true AS got FROM pg_advisory_xact_lock(hashtextextended(${p.key}, 0))`.compile(db),
+}));
+/**
+ * A rebuild is derived from what is stored and its queue entries go with it: lost in a crash,
+ * both come back and the days are built again. So its commit need not wait for the disk; a
+ * later synchronous commit (an ack, the forwarder's claim) flushes it with its own.
+ */
+const NO_FLUSH = prepared((db) => ({
+  compile: () => sql<unknown>`SET LOCAL synchronous_commit = off`.compile(db),
+}));
+/** The worker's queued days as they are now, held until the rebuild commits. */
+const WORKER_DAYS = prepared((db, p: { siteId: string; workerId: string }) =>
+  db
+    .selectFrom('record_queue')
+    .select(['site_id', 'worker_id', 'working_day', 'from_ms'])
+    .where('site_id', '=', p.siteId)
+    .where('worker_id', '=', p.workerId)
+    .orderBy('working_day')
+    .forUpdate(),
+);
 const DONE = prepared((db, p: Key) =>
   db
     .deleteFrom('record_queue')
@@ -146,15 +177,34 @@ const STORE_RECORD = prepared((db, p: Built) =>
     ),
 );
 
+/** Queued days grouped by worker, in the queue's order. */
+function byWorker(queued: readonly QueuedRow[]): QueuedWorker[] {
+  const workers = new Map<string, QueuedWorker>();
+  for (const row of queued) {
+    const id = `${row.site_id}\u0000${row.worker_id}`;
+    const entry: QueuedWorker = workers.get(id) ?? {
+      siteId: row.site_id,
+      workerId: row.worker_id,
+      days: [],
+      fromMs: new Map(),
+    };
+    entry.days.push(row.working_day);
+    entry.fromMs.set(row.working_day, row.from_ms);
+    workers.set(id, entry);
+  }
+  return [...workers.values()];
+}
+
 /**
  * Builds work records from taps, the one place that does: it takes the queued worker-days,
  * pairs each worker's taps at the site into shifts (every terminal and reader, in time
  * order), builds each day's record with its flags, trade and position, stores it, and offers
  * it to the CCUS outbox.
  *
- * Several servers on PostgreSQL rebuild together: each takes queued days no other is
- * building (SKIP LOCKED), and one worker's timeline at a site is paired by one of them at a
- * time (a lock held to the transaction's end), so the second reads what the first stored.
+ * Several servers on PostgreSQL rebuild together: one worker's timeline at a site is paired by
+ * one of them at a time (a lock held to the transaction's end; another server skips that
+ * worker), and its queued days are claimed in the same transaction, so a change queued while
+ * it is built is queued again after it and built next time.
  */
 export class RecordRebuild<E extends StoreEngine = StoreEngine> {
   readonly #engine: E;
@@ -171,46 +221,73 @@ export class RecordRebuild<E extends StoreEngine = StoreEngine> {
   }
 
   /**
-   * Rebuilds queued records in one transaction and returns the keys of the records built,
-   * stopping once `budgetMs` have passed (a stretch with many taps takes long). At least one
-   * stretch is built each call, so the queue always moves.
+   * Rebuilds queued records and returns the keys of the records built, stopping once
+   * `budgetMs` have passed (a stretch with many taps takes long). At least one stretch is
+   * built each call, so the queue always moves. On SQLite in one transaction (one writer: a
+   * commit each would cost more than the work); on PostgreSQL a transaction per worker, so a
+   * tap batch queueing one of that worker's days waits at most for that worker, never for a
+   * whole chunk (which held every ack on the days it had claimed).
    */
   rebuildQueued(limit = 200, budgetMs = Number.POSITIVE_INFINITY): Answer<E, RecordKey[]> {
-    return this.#engine.transaction(() => this.#rebuildQueued(limit, budgetMs)) as Answer<E, RecordKey[]>;
+    const started = performance.now();
+    const spent = () => performance.now() - started >= budgetMs;
+    if (this.#engine.kind === 'postgres') return this.#rebuildEach(limit, spent) as Answer<E, RecordKey[]>;
+    const self = this;
+    return this.#engine.transaction(function* () {
+      const built: RecordKey[] = [];
+      for (const worker of byWorker(yield* rows(DUE(self.#engine, { limit })))) {
+        built.push(...(yield* self.#rebuildWorker(worker, spent)));
+        if (spent()) break;
+      }
+      return built;
+    }) as Answer<E, RecordKey[]>;
   }
 
-  *#rebuildQueued(limit: number, budgetMs: number): Work<RecordKey[]> {
-    const started = performance.now();
-    const queued = yield* rows(DUE(this.#engine, { limit }));
-    const byWorker = new Map<
-      string,
-      { siteId: string; workerId: string; days: string[]; fromMs: Map<string, number | null> }
-    >();
-    for (const row of queued) {
-      const id = `${row.site_id}\u0000${row.worker_id}`;
-      const entry = byWorker.get(id) ?? {
-        siteId: row.site_id,
-        workerId: row.worker_id,
-        days: [],
-        fromMs: new Map<string, number | null>(),
-      };
-      entry.days.push(row.working_day);
-      entry.fromMs.set(row.working_day, row.from_ms);
-      byWorker.set(id, entry);
-    }
+  async #rebuildEach(limit: number, spent: () => boolean): Promise<RecordKey[]> {
     const built: RecordKey[] = [];
-    for (const { siteId, workerId, days, fromMs } of byWorker.values()) {
-      if (this.#engine.kind === 'postgres') {
-        // In the queue's order, so two servers never wait on each other's workers crosswise.
-        yield* rows(WORKER_LOCK(this.#engine, { key: `${siteId}/${workerId}` }));
-      }
-      for (const cluster of clusters(days.sort())) {
-        const times = cluster.map((day) => fromMs.get(day) ?? null);
-        const earliest = times.includes(null) ? null : Math.min(...(times as number[]));
-        built.push(...(yield* this.#rebuildStretch(siteId, workerId, cluster, earliest)));
-        for (const day of cluster) yield* execute(DONE(this.#engine, { siteId, workerId, workingDay: day }));
-        if (performance.now() - started >= budgetMs) return built;
-      }
+    const taken: QueuedWorker[] = [];
+    for (const worker of byWorker(await this.#engine.run(rows(DUE(this.#engine, { limit }))))) {
+      const keys = await this.#rebuildClaimed(worker, spent, TRY_WORKER_LOCK);
+      if (keys === null) taken.push(worker);
+      else built.push(...keys);
+      if (spent() && built.length > 0) return built;
+    }
+    // Workers another server was building: what it had not claimed is built here once it is done.
+    for (const worker of taken) {
+      built.push(...((await this.#rebuildClaimed(worker, spent, WORKER_LOCK)) ?? []));
+      if (spent() && built.length > 0) break;
+    }
+    return built;
+  }
+
+  /** One worker's queued days in a transaction of their own; null when another server holds the worker. */
+  #rebuildClaimed(
+    { siteId, workerId }: QueuedWorker,
+    spent: () => boolean,
+    lock: typeof TRY_WORKER_LOCK,
+  ): Promise<RecordKey[] | null> {
+    const engine = this.#engine;
+    const self = this;
+    return Promise.resolve(
+      engine.transaction(function* () {
+        yield* execute(NO_FLUSH(engine, {}));
+        const held = yield* firstRow(lock(engine, { key: `${siteId}/${workerId}` }));
+        if (held?.got !== true) return null;
+        const [claimed] = byWorker(yield* rows(WORKER_DAYS(engine, { siteId, workerId })));
+        return claimed === undefined ? [] : yield* self.#rebuildWorker(claimed, spent);
+      }),
+    );
+  }
+
+  /** Rebuilds the worker's queued days, stretch by stretch, each taken off the queue once built. */
+  *#rebuildWorker({ siteId, workerId, days, fromMs }: QueuedWorker, spent: () => boolean): Work<RecordKey[]> {
+    const built: RecordKey[] = [];
+    for (const cluster of clusters(days.sort())) {
+      const times = cluster.map((day) => fromMs.get(day) ?? null);
+      const earliest = times.includes(null) ? null : Math.min(...(times as number[]));
+      built.push(...(yield* this.#rebuildStretch(siteId, workerId, cluster, earliest)));
+      for (const day of cluster) yield* execute(DONE(this.#engine, { siteId, workerId, workingDay: day }));
+      if (spent()) break;
     }
     return built;
   }

@@ -22,6 +22,9 @@ import { TapWriter } from './tap-writer.js';
 /** How long a stopping server waits for the broker to acknowledge what it published. */
 const STOP_GRACE_MS = 5_000;
 
+/** Rosters encoded in one publishing pass, by site and whether its terminal reads QR codes. */
+type RosterPass = Map<string, Buffer>;
+
 export interface MqttIngestOptions {
   url: string;
   username: string;
@@ -142,22 +145,32 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
 
   async #republishAll(): Promise<void> {
     const sites = new Set<SiteId>();
+    const rosters: RosterPass = new Map();
     for (const terminalId of await this.#stores.directory.allTerminals()) {
       await this.publishConfig(terminalId);
-      await this.publishRoster(terminalId);
+      await this.publishRoster(terminalId, rosters);
       const siteId = (await this.#stores.directory.terminal(terminalId))?.siteId;
       if (siteId != null) sites.add(siteId);
     }
     for (const siteId of sites) await this.publishSitePresence(siteId);
   }
 
-  /** Publishes the terminal's site roster, retained, so it arrives whenever the terminal connects. */
-  async publishRoster(terminalId: TerminalId): Promise<void> {
+  /**
+   * Publishes the terminal's site roster, retained, so it arrives whenever the terminal connects.
+   * Within one `pass` (a site's terminals, or all of them after the broker lost them) each
+   * site's roster is read and encoded once: a big site's roster is tens of thousands of rows.
+   */
+  async publishRoster(terminalId: TerminalId, pass: RosterPass = new Map()): Promise<void> {
     const terminal = await this.#stores.directory.terminal(terminalId);
     if (terminal?.siteId == null || this.#client === null) return;
     const qrCodes = await this.#stores.directory.readsQrCodes(terminalId);
-    const roster = await this.#stores.directory.rosterFor(terminal.siteId, { qrCodes });
-    this.#client?.publish(topicFor(terminalId, 'roster'), encodeMessage('roster', roster), { qos: 1, retain: true });
+    const key = `${terminal.siteId}/${qrCodes}`;
+    let message = pass.get(key);
+    if (message === undefined) {
+      message = encodeMessage('roster', await this.#stores.directory.rosterFor(terminal.siteId, { qrCodes }));
+      pass.set(key, message);
+    }
+    this.#client?.publish(topicFor(terminalId, 'roster'), message, { qos: 1, retain: true });
   }
 
   /**
@@ -191,7 +204,10 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
   }
 
   async publishSiteRoster(siteId: SiteId): Promise<void> {
-    for (const terminalId of await this.#stores.directory.terminalsAtSite(siteId)) await this.publishRoster(terminalId);
+    const pass: RosterPass = new Map();
+    for (const terminalId of await this.#stores.directory.terminalsAtSite(siteId)) {
+      await this.publishRoster(terminalId, pass);
+    }
   }
 
   /** Publishes who is on site to every terminal there, retained, so a terminal that connects later has it. */

@@ -194,7 +194,7 @@ export function* applyChange(
       );
       if (tap === undefined) throw new StoreError('not_found', `no tap ${change.terminalId}/${change.seq}`, 'seq');
       const offsetMs = Date.parse(change.at) - tap.mono;
-      for (const row of yield* untrustedTaps(engine, change.terminalId, tap.boot_id)) {
+      for (const row of yield* untrustedTaps(engine, change.terminalId, [tap.boot_id])) {
         const moved = yield* redateTap(engine, row, offsetMs);
         if (moved.workerId === null) continue;
         for (const day of moved.days) touched.push({ siteId: moved.siteId, workerId: moved.workerId, workingDay: day });

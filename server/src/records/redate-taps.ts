@@ -1,9 +1,9 @@
 import { workingDay } from '@ccus-gate/protocol';
-import { sql } from 'kysely';
+import { type Kysely, type SqlBool, sql } from 'kysely';
 import { prepared } from '../store/engine/prepared.js';
-import type { StoreEngine } from '../store/engine/store-engine.js';
+import type { EngineKind, StoreEngine } from '../store/engine/store-engine.js';
 import { execute, firstRow, rows, type Work } from '../store/engine/work.js';
-import type { Taps } from '../store/schema.js';
+import type { DB, Taps } from '../store/schema.js';
 
 /** The columns of a stored tap that re-dating reads (RedatedTapRow). */
 export const REDATED_COLUMNS = [
@@ -54,21 +54,40 @@ export function* redateTap(
   return { siteId: row.site_id, workerId: row.worker_id, days: [row.record_day ?? row.working_day, day] };
 }
 
+/** A stored tap not yet trusted, and the boot it was taken in. */
+export type UntrustedTap = RedatedTapRow & { boot_id: string };
+
 /**
- * Asked for every boot in every batch. The 0 is written into the SQL, not bound: a bound value
- * that decides whether a partial index (here `taps_unsynced`) applies makes SQLite compile the
- * statement again at every run, five times what running it costs.
+ * The terminal's taps of the given boots whose times cannot be trusted (never synchronised,
+ * or impossible): `boots` is one value, a JSON array on SQLite and a text array on PostgreSQL,
+ * so the statement is the same for any number. Asked for in every batch, alone on SQLite and
+ * inside the tap INSERT on PostgreSQL (store/tap-insert.ts). The 0 is written into the SQL,
+ * not bound: a bound value that decides whether a partial index (here `taps_unsynced`) applies
+ * makes SQLite compile the statement again at every run, five times what running it costs.
  */
-const UNTRUSTED = prepared((db, p: { terminalId: string; bootId: string }) =>
+export const untrustedOf = (db: Kysely<DB>, kind: EngineKind, terminalId: string, boots: unknown) =>
   db
     .selectFrom('taps')
-    .select(REDATED_COLUMNS)
-    .where('terminal_id', '=', p.terminalId)
-    .where('boot_id', '=', p.bootId)
-    .where('clock_synced', '=', sql.lit(0)),
+    .select([...REDATED_COLUMNS, 'boot_id'])
+    .where('terminal_id', '=', terminalId)
+    .where(
+      kind === 'sqlite'
+        ? sql<SqlBool>`boot_id IN (SELECT value FROM json_each(${boots}))`
+        : sql<SqlBool>`boot_id = ANY(${boots}::text[])`,
+    )
+    .where('clock_synced', '=', sql.lit(0));
+
+const UNTRUSTED = prepared((db, p: { terminalId: string; boots: unknown }, kind) =>
+  untrustedOf(db, kind, p.terminalId, p.boots),
 );
 
-/** The boot's taps whose times cannot be trusted (never synchronised, or impossible). */
-export function* untrustedTaps(engine: StoreEngine, terminalId: string, bootId: string): Work<RedatedTapRow[]> {
-  return yield* rows(UNTRUSTED(engine, { terminalId, bootId }));
+/** The terminal's taps of these boots whose times cannot be trusted. */
+export function* untrustedTaps(
+  engine: StoreEngine,
+  terminalId: string,
+  boots: readonly string[],
+): Work<UntrustedTap[]> {
+  if (boots.length === 0) return [];
+  const given = engine.kind === 'sqlite' ? JSON.stringify(boots) : boots;
+  return yield* rows(UNTRUSTED(engine, { terminalId, boots: given }));
 }

@@ -1,6 +1,6 @@
-import { type OnConflictBuilder, type SqlBool, sql } from 'kysely';
+import { type OnConflictBuilder, sql } from 'kysely';
 import { keepEarliest } from '../records/record-queue.js';
-import { REDATED_COLUMNS, type RedatedTapRow, untrustedTaps } from '../records/redate-taps.js';
+import { type UntrustedTap, untrustedOf, untrustedTaps } from '../records/redate-taps.js';
 import { boundCards, cardAtSite, workersForCards } from './cards-at-site.js';
 import { jsonRows } from './engine/json-rows.js';
 import { prepared } from './engine/prepared.js';
@@ -42,8 +42,6 @@ export const TAP_COLUMNS = [
 ] as const;
 /** A tap as ingest writes it: its `worker_id` is the terminal's, which a card bound at the site replaces. */
 export type NewTap = Pick<Taps, (typeof TAP_COLUMNS)[number]>;
-/** A stored tap not yet trusted, and the boot it was taken in. */
-export type UntrustedTap = RedatedTapRow & { boot_id: string };
 
 /** A tap stored before stays as it was: the caller compares the two. */
 const keepStored = (conflict: OnConflictBuilder<DB, 'taps'>) => conflict.columns(['terminal_id', 'seq']).doNothing();
@@ -69,14 +67,7 @@ const INSERT_TAPS = prepared((db, p: { taps: string; terminalId: string; boots: 
     .with('batch', () => sql<NewTap>`(${jsonRows('taps', TAP_COLUMNS, p.taps)})`)
     .with('named', (db) => db.selectFrom('batch').select(['site_id', 'tech', 'card_id']).distinct())
     .with('bound', (db) => boundCards(db))
-    .with('untrusted', (db) =>
-      db
-        .selectFrom('taps')
-        .select([...REDATED_COLUMNS, 'boot_id'])
-        .where('terminal_id', '=', p.terminalId)
-        .where(sql<SqlBool>`boot_id = ANY(${p.boots}::text[])`)
-        .where('clock_synced', '=', sql.lit(0)),
-    )
+    .with('untrusted', () => untrustedOf(db, 'postgres', p.terminalId, p.boots))
     .with('inserted', (db) =>
       db
         .insertInto('taps')
@@ -167,10 +158,7 @@ export function* insertTaps(
   }
   const named = taps.map((tap) => ({ site_id: tap.site_id, tech: tap.tech, card_id: tap.card_id }));
   const bound = yield* workersForCards(engine, named);
-  for (const bootId of boots) {
-    for (const row of yield* untrustedTaps(engine, terminalId, bootId))
-      untrustedBefore.push({ ...row, boot_id: bootId });
-  }
+  untrustedBefore.push(...(yield* untrustedTaps(engine, terminalId, boots)));
   for (const tap of taps) {
     const worker_id = bound.get(cardAtSite(tap.site_id, tap.tech, tap.card_id)) ?? tap.worker_id;
     if ((yield* execute(INSERT_TAP(engine, { ...tap, worker_id }))) === 1) inserted.set(tap.seq, worker_id);

@@ -12,14 +12,14 @@ import type { Selectable } from 'kysely';
 import { isPlausibleTime } from '../records/plausible-time.js';
 import { presenceFor } from '../records/presence.js';
 import { queueRecords, TouchedRecords } from '../records/record-queue.js';
-import { type RedatedTapRow, redateTap } from '../records/redate-taps.js';
+import { type RedatedTapRow, redateTap, type UntrustedTap } from '../records/redate-taps.js';
 import type { TerminalAssignment } from './directory-store.js';
 import { prepared } from './engine/prepared.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
 import { firstRow, mapWork, rows, type Work } from './engine/work.js';
 import type { RecordKey } from './record-queries.js';
 import type { Taps } from './schema.js';
-import { insertTaps, type NewTap, type UntrustedTap } from './tap-insert.js';
+import { insertTaps, type NewTap } from './tap-insert.js';
 import { nextVersion } from './version-counter.js';
 
 /** A terminal as its batch is stored: where its taps belong, now and under its earlier leases. */

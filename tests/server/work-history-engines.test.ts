@@ -260,45 +260,49 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
   });
 
   if (kind === 'postgres') {
-    it("waits for another server pairing the same worker's timeline at the site, then builds on what it stored", async () => {
-      await store(GATE_IN, [{ seq: 1, direction: 'in', at: '2026-11-22T20:00:00.000+09:00' }]);
-      // Another server holds this worker's timeline at the site (the lock its rebuild takes).
+    /** Another server's hold on the worker's timeline at the site: the lock its rebuild takes. */
+    const holdWorker = async () => {
       const other = new pg.Client({ connectionString: engines.postgresUrlOf(engine) });
       await other.connect();
+      await other.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`${SITE}/${WORKER}`]);
+      return {
+        /** Resolves once a rebuild waits on the lock. */
+        waitedOn: () =>
+          waitForAsync('the rebuild to wait on that lock', async () => {
+            const { rows: waiting } = await other.query(
+              "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid <> pg_backend_pid()",
+            );
+            return waiting.length > 0;
+          }),
+        release: () => other.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`${SITE}/${WORKER}`]),
+        end: () => other.end(),
+      };
+    };
+
+    it("waits for another server pairing the same worker's timeline at the site, then builds on what it stored", async () => {
+      await store(GATE_IN, [{ seq: 1, direction: 'in', at: '2026-11-22T20:00:00.000+09:00' }]);
+      const hold = await holdWorker();
       try {
-        await other.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`${SITE}/${WORKER}`]);
         let done = false;
         const rebuilding = Promise.resolve(records.rebuildQueued()).then((keys) => {
           done = true;
           return keys;
         });
-        await waitForAsync('the rebuild to wait on that lock', async () => {
-          const { rows: waiting } = await other.query(
-            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid <> pg_backend_pid()",
-          );
-          return waiting.length > 0;
-        });
+        await hold.waitedOn();
         expect(done).toBe(false);
-        await other.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`${SITE}/${WORKER}`]);
+        await hold.release();
         expect(await rebuilding).toEqual([{ siteId: SITE, workerId: WORKER, workingDay: '2026-11-22' }]);
       } finally {
-        await other.end();
+        await hold.end();
       }
     });
 
     it('stores a batch at once while a rebuild waits on the same worker, and builds it then', async () => {
       await store(GATE_IN, [{ seq: 1, direction: 'in', at: '2026-11-22T08:00:00.000+09:00' }]);
-      const other = new pg.Client({ connectionString: engines.postgresUrlOf(engine) });
-      await other.connect();
+      const hold = await holdWorker();
       try {
-        await other.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`${SITE}/${WORKER}`]);
         const rebuilding = Promise.resolve(records.rebuildQueued());
-        await waitForAsync('the rebuild to wait on that lock', async () => {
-          const { rows: waiting } = await other.query(
-            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid <> pg_backend_pid()",
-          );
-          return waiting.length > 0;
-        });
+        await hold.waitedOn();
         // The day is queued already: the batch queues it again. A rebuild that claimed its
         // queue entry before waiting would hold this ack until the lock was let go.
         let stored = false;
@@ -309,14 +313,14 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
         });
         await waitForAsync('the batch to be stored while the lock is held', async () => stored);
         await storing;
-        await other.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`${SITE}/${WORKER}`]);
+        await hold.release();
         expect(await rebuilding).toEqual([{ siteId: SITE, workerId: WORKER, workingDay: '2026-11-22' }]);
         expect(await records.queued()).toBe(0);
         expect((await recordsNow()).map((r) => [r.first_in, r.last_out, r.tap_count])).toEqual([
           ['2026-11-22T08:00:00.000+09:00', '2026-11-22T17:00:00.000+09:00', 2],
         ]);
       } finally {
-        await other.end();
+        await hold.end();
       }
     });
 

@@ -41,7 +41,7 @@ export * from './self-view/self-view-messages.js';
 export * from './self-view/self-view-routes.js';
 export * from './self-view/worker-link-store.js';
 export * from './server.js';
-export { type BoundCard, cardAtSite, type NamedCard, workersForCards } from './store/cards-at-site.js';
+export { cardAtSite, type NamedCard, workersForCards } from './store/cards-at-site.js';
 export * from './store/correction-store.js';
 export * from './store/directory-store.js';
 export * from './store/engine/postgres-engine.js';

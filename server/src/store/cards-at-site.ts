@@ -10,8 +10,6 @@ export interface NamedCard {
   tech: string;
   card_id: string;
 }
-/** A named card and the worker it stands for at that site. */
-export type BoundCard = NamedCard & { worker_id: string };
 
 /** Where a statement holds its named cards, as the CTE `named`. */
 type WithNamed = DB & { named: NamedCard };

@@ -147,8 +147,8 @@ export function* insertTaps(
   boots: readonly string[],
 ): Work<InsertedTaps> {
   const inserted = new Map<number, string | null>();
-  const untrustedBefore: UntrustedTap[] = [];
   if (engine.kind === 'postgres') {
+    const untrustedBefore: UntrustedTap[] = [];
     const statement = INSERT_TAPS(engine, { taps: JSON.stringify(taps), terminalId, boots });
     for (const row of yield* rows(statement)) {
       if (row.untrusted === null) inserted.set(row.seq as number, row.worker_id);
@@ -158,7 +158,7 @@ export function* insertTaps(
   }
   const named = taps.map((tap) => ({ site_id: tap.site_id, tech: tap.tech, card_id: tap.card_id }));
   const bound = yield* workersForCards(engine, named);
-  untrustedBefore.push(...(yield* untrustedTaps(engine, terminalId, boots)));
+  const untrustedBefore = yield* untrustedTaps(engine, terminalId, boots);
   for (const tap of taps) {
     const worker_id = bound.get(cardAtSite(tap.site_id, tap.tech, tap.card_id)) ?? tap.worker_id;
     if ((yield* execute(INSERT_TAP(engine, { ...tap, worker_id }))) === 1) inserted.set(tap.seq, worker_id);

@@ -71,11 +71,11 @@ function nextTaps(index, seq) {
   return taps;
 }
 
-/** Publishes a batch and notes when, under its id, for the ack to find. */
-function publishBatch(client, terminalId, taps, pending) {
+/** Publishes a batch; returns its id, under which its ack comes back. */
+function publishBatch(client, terminalId, taps) {
   const batchId = randomUUID();
-  pending.set(batchId, performance.now());
   client.publish(`ccus/v1/t/${terminalId}/taps`, batchMessage(terminalId, taps, batchId), { qos: 1 });
+  return batchId;
 }
 
 async function burst(terminal, index) {
@@ -89,7 +89,7 @@ async function burst(terminal, index) {
   await new Promise((resolve, reject) => {
     const sendNext = () => {
       if (sent >= plan.batches) return;
-      publishBatch(client, terminal.id, nextTaps(index, seq), pending);
+      pending.set(publishBatch(client, terminal.id, nextTaps(index, seq)), performance.now());
       seq += plan.batchSize;
       sent++;
     };
@@ -134,14 +134,12 @@ async function steady(terminal, index) {
   const send = () => {
     while (inFlight.size < plan.window && waiting.length > 0) {
       const taken = waiting.splice(0, plan.maxBatch);
-      const batchId = randomUUID();
-      inFlight.set(batchId, { sentAt: performance.now(), takenAt: taken.map((t) => t.at) });
-      const message = batchMessage(
+      const batchId = publishBatch(
+        client,
         terminal.id,
         taken.map((t) => t.tap),
-        batchId,
       );
-      client.publish(`ccus/v1/t/${terminal.id}/taps`, message, { qos: 1 });
+      inFlight.set(batchId, { sentAt: performance.now(), takenAt: taken.map((t) => t.at) });
     }
   };
   client.on('message', (_topic, payload) => {

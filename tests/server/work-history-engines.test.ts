@@ -3,6 +3,7 @@ import {
   CcusOutbox,
   type EngineKind,
   execute,
+  queueRecords,
   RecordRebuild,
   rows,
   type StoreEngine,
@@ -202,7 +203,7 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
     expect(first).toEqual({ raw_at: '2020-01-01T08:00:00.000+09:00', flags: '["clock_corrected"]', clock_synced: 1 });
   });
 
-  it('queues each day a batch changes once, from its earliest new tap, and nothing for a replay', async () => {
+  it('queues each day a batch changes once, from its earliest change, and nothing for a replay', async () => {
     const queue = () =>
       engine.run(rows(engine.db.selectFrom('record_queue').select(['site_id', 'worker_id', 'working_day', 'from_ms'])));
     const day = { site_id: SITE, worker_id: WORKER, working_day: '2026-11-23' };
@@ -219,6 +220,15 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
     await store(GATE_IN, [{ seq: 3, direction: 'in', at: '2026-11-23T18:00:00.000+09:00' }]);
     await store(GATE_IN, [{ seq: 4, direction: 'out', at: '2026-11-23T17:30:00.000+09:00' }]);
     expect(await queue()).toEqual([{ ...day, from_ms: Date.parse('2026-11-23T17:30:00.000+09:00') }]);
+    // A later tap leaves the day's start where it was.
+    await store(GATE_IN, [{ seq: 5, direction: 'in', at: '2026-11-23T19:00:00.000+09:00' }]);
+    expect(await queue()).toEqual([{ ...day, from_ms: Date.parse('2026-11-23T17:30:00.000+09:00') }]);
+    // A change without a time (a correction) asks for the whole day, and no tap narrows it again.
+    await engine.transaction(() =>
+      queueRecords(engine, [{ siteId: SITE, workerId: WORKER, workingDay: '2026-11-23' }]),
+    );
+    await store(GATE_IN, [{ seq: 6, direction: 'out', at: '2026-11-23T20:00:00.000+09:00' }]);
+    expect(await queue()).toEqual([{ ...day, from_ms: null }]);
   });
 
   it('corrects the taps a batch carries from before its boot synchronised, by the synchronised tap after them', async () => {

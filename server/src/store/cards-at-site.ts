@@ -34,47 +34,53 @@ const readers = (db: QueryCreator<WithNamed>) =>
     );
 
 /**
- * Each card of the CTE `named` that a reader of its site binds, once, with the worker of the
- * first such binding: a card in the books (a QR code: its worker in the books). The caller's
+ * Each card of the CTE `named` with the worker of the first binding a reader of its site has
+ * (a card in the books; a QR code: its worker in the books), or null when none has. The caller's
  * statement holds `named`; this is the rule both engines run, alone (workersForCards) or
  * inside PostgreSQL's tap INSERT (tap-insert.ts).
+ *
+ * Each card is looked up on its own (a subquery per card, by the books' keys, in the books of
+ * the site's few readers): joined to the books instead, PostgreSQL chose from its estimates of
+ * the small tables (which autovacuum never analyses) to read the whole cards table for every
+ * batch (postgres-plans.test.ts).
  */
 export function boundCards<D extends WithNamed>(creator: QueryCreator<D>) {
   // Written against the tables it reads, whatever else the caller's statement holds.
   const db = creator as unknown as QueryCreator<WithNamed>;
-  return db
-    .with('r', readers)
-    .selectFrom((db) =>
-      db
-        .selectFrom('named as n')
-        .innerJoin('r', 'r.site_id', 'n.site_id')
-        .leftJoin('cards as c', (join) =>
-          join
-            .on('n.tech', '<>', sql.lit('qr'))
-            .onRef('c.tenant_id', '=', 'r.tenant_id')
-            .onRef('c.tech', '=', 'n.tech')
-            .onRef('c.card_id', '=', 'n.card_id'),
-        )
-        .leftJoin('workers as w', (join) =>
-          join
-            .on('n.tech', '=', sql.lit('qr'))
-            .onRef('w.tenant_id', '=', 'r.tenant_id')
-            .onRef('w.worker_id', '=', 'n.card_id'),
-        )
-        .select((eb) => [
-          'n.site_id',
-          'n.tech',
-          'n.card_id',
-          eb.fn.coalesce('c.worker_id', 'w.worker_id').$castTo<string>().as('worker_id'),
-          sql<number>`ROW_NUMBER() OVER (PARTITION BY n.site_id, n.tech, n.card_id ORDER BY r.rank, r.tenant_id)`.as(
-            'nth',
-          ),
-        ])
-        .where((eb) => eb.or([eb('c.worker_id', 'is not', null), eb('w.worker_id', 'is not', null)]))
-        .as('b'),
-    )
-    .select(['b.site_id', 'b.tech', 'b.card_id', 'b.worker_id'])
-    .where('b.nth', '=', sql.lit(1));
+  return (
+    db
+      // Worked out once, not again inside each card's look-up.
+      .with((cte) => cte('r').materialized(), readers)
+      .selectFrom('named as n')
+      .select((eb) => [
+        'n.site_id',
+        'n.tech',
+        'n.card_id',
+        eb
+          .selectFrom('r')
+          .leftJoin('cards as c', (join) =>
+            join
+              .on('n.tech', '<>', sql.lit('qr'))
+              .onRef('c.tenant_id', '=', 'r.tenant_id')
+              .onRef('c.tech', '=', 'n.tech')
+              .onRef('c.card_id', '=', 'n.card_id'),
+          )
+          .leftJoin('workers as w', (join) =>
+            join
+              .on('n.tech', '=', sql.lit('qr'))
+              .onRef('w.tenant_id', '=', 'r.tenant_id')
+              .onRef('w.worker_id', '=', 'n.card_id'),
+          )
+          .select((eb) => eb.fn.coalesce('c.worker_id', 'w.worker_id').as('worker_id'))
+          .whereRef('r.site_id', '=', 'n.site_id')
+          .where((eb) => eb.or([eb('c.worker_id', 'is not', null), eb('w.worker_id', 'is not', null)]))
+          .orderBy('r.rank')
+          .orderBy('r.tenant_id')
+          .limit(sql.lit(1))
+          .$castTo<string | null>()
+          .as('worker_id'),
+      ])
+  );
 }
 
 /**
@@ -109,7 +115,7 @@ export function* workersForCards(engine: StoreEngine, cards: readonly NamedCard[
   const workers = new Map<string, string>();
   if (cards.length === 0) return workers;
   for (const row of yield* rows(CARDS(engine, { cards: JSON.stringify(cards) }))) {
-    workers.set(cardAtSite(row.site_id, row.tech, row.card_id), row.worker_id);
+    if (row.worker_id !== null) workers.set(cardAtSite(row.site_id, row.tech, row.card_id), row.worker_id);
   }
   return workers;
 }

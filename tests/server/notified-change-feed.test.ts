@@ -52,6 +52,19 @@ describe('the change feed on PostgreSQL', () => {
     expect(heard.get('server-a')).toEqual([]);
   });
 
+  it('sends what changes while a notice is on its way together with the next, each change once', async () => {
+    const [a] = feeds as [NotifiedChangeFeed];
+    heard.set('server-b', []);
+    // The morning rush: a batch stored every moment at five terminals.
+    for (let i = 0; i < 500; i++) a.publish({ kind: 'taps', terminalId: `gate-${i % 5}` });
+    a.publish({ kind: 'records', siteIds: ['20260000000001'] });
+    const terminals = () => new Set((heard.get('server-b') ?? []).map((change) => JSON.stringify(change)));
+    await waitFor('server-b heard of every terminal and the records', () => terminals().size === 6);
+    // The first went at once; the rest, waiting on it, went in one send, each once.
+    expect(heard.get('server-b')?.length).toBeLessThanOrEqual(7);
+    expect(heard.get('server-b')?.at(-1)).toEqual({ kind: 'records', siteIds: ['20260000000001'] });
+  });
+
   it('listens again once the database is back', async () => {
     const b = feeds[1] as NotifiedChangeFeed;
     heard.set('server-a', []);

@@ -1,6 +1,7 @@
 import { parseSiteId, parseTerminalId } from '@ccus-gate/protocol';
 import {
   CcusOutbox,
+  DirectoryStore,
   type PostgresEngine,
   RecordRebuild,
   type StoreEngine,
@@ -17,6 +18,9 @@ const SITE = parseSiteId('20260000000001');
 const GATE = parseTerminalId('gate-a');
 /** A contractor's books as a fleet holds them: far more workers and cards than one batch names. */
 const WORKERS = 20_000;
+/** A fleet's terminals, each leased a few times over the years. */
+const TERMINALS = 2_000;
+const LEASES = 3;
 const worker = (n: number) => `1111${String(n).padStart(10, '0')}`;
 const card = (n: number) => `0101${String(n).padStart(12, '0')}`;
 
@@ -52,8 +56,9 @@ const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatM
  * A batch of a hundred taps must cost a hundred index look-ups in the books, not a pass over
  * them: a plan that read the whole cards table (a hash join, chosen from the statement's
  * shape) spent 8 ms of a 12 ms tap INSERT on it with 20,000 cards, and grows with every card a
- * fleet binds. So on the hot paths (storing taps, building records, claiming the outbox) no
- * statement may scan a table of the books, as PostgreSQL plans it with their true sizes.
+ * fleet binds. So on the hot paths (a terminal's assignment, storing taps, building records,
+ * claiming the outbox) no statement may scan a table of the books, as PostgreSQL plans it with
+ * their true sizes: a fleet's workers and cards, its terminals and their leases.
  */
 describe('PostgreSQL plans on the hot paths', () => {
   const engines = new StoreEngines();
@@ -88,6 +93,19 @@ describe('PostgreSQL plans on the hot paths', () => {
     await bind(0, WORKERS * 0.4);
     await engine.pool.query('ANALYZE workers, cards, site_roster');
     await bind(WORKERS * 0.4, WORKERS);
+    await engine.pool.query(
+      `INSERT INTO terminals (terminal_id, tenant_id, site_id, secret_hash, created_at)
+         SELECT CASE WHEN n = 0 THEN $1 ELSE 'gate-' || n END, 'tenant-a', $2, 'x', '2024-01-01T00:00:00Z'
+         FROM generate_series(0, $3::int - 1) AS n`,
+      [GATE, SITE, TERMINALS],
+    );
+    await engine.pool.query(
+      `INSERT INTO terminal_leases (terminal_id, tenant_id, site_id, lease_from, lease_until, created_at)
+         SELECT terminal_id, 'tenant-a', $1, (2023 + k) || '-01-01T00:00:00Z', (2023 + k) || '-12-31T00:00:00Z', '2024-01-01T00:00:00Z'
+         FROM terminals, generate_series(0, $2::int - 1) AS k`,
+      [SITE, LEASES],
+    );
+    await engine.pool.query('ANALYZE terminals, terminal_leases');
     const noted = noting(engine, seen);
     const terminal = {
       terminalId: GATE,
@@ -102,6 +120,8 @@ describe('PostgreSQL plans on the hot paths', () => {
       workerId: worker(i * 97),
       at: `2026-11-24T08:${String(Math.floor(i / 2)).padStart(2, '0')}:0${i % 2}.000+09:00`,
     }));
+    const assigned = await new DirectoryStore(noted).terminal(GATE);
+    expect(assigned?.earlier).toHaveLength(LEASES);
     await new TapStore(noted).storeBatch(terminal, tapBatch(GATE, taps));
     const outbox = new CcusOutbox(noted);
     await new RecordRebuild(noted, outbox.steps).rebuildQueued();
@@ -117,7 +137,7 @@ describe('PostgreSQL plans on the hot paths', () => {
   });
 
   it('reads the books by index, never a whole table of them', async () => {
-    const books = ['workers', 'cards', 'site_roster'];
+    const books = ['workers', 'cards', 'site_roster', 'terminals', 'terminal_leases'];
     let planned = 0;
     for (const query of seen) {
       if (!/^\s*(with|select|insert|update|delete)/i.test(query.sql)) continue;
@@ -135,7 +155,7 @@ describe('PostgreSQL plans on the hot paths', () => {
         `${query.sql}\nscans a whole table of the books`,
       ).toEqual([]);
     }
-    // The paths above ran: the tap INSERT, the rebuild's reads and writes, the outbox's claim.
+    // The paths above ran: the terminal's assignment, the tap INSERT, the rebuild's reads and writes, the outbox's claim.
     expect(planned).toBeGreaterThanOrEqual(10);
   });
 });

@@ -15,6 +15,11 @@ export const OPERATOR_SESSIONS = `
   );
 `;
 
+export const LEASES_BY_TERMINAL = `
+  -- A terminal's earlier leases are read for every batch it sends (store/terminal-assignment.ts).
+  CREATE INDEX terminal_leases_terminal ON terminal_leases (terminal_id, lease_from);
+`;
+
 /**
  * Server schema migrations, applied in order; `user_version` records progress. Versions 1–4
  * (the first releases' schema) are in migrations-first.ts; each new one goes at the end here.
@@ -338,4 +343,5 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX terminal_updates_version ON terminal_updates (version);
   `,
   OPERATOR_SESSIONS,
+  LEASES_BY_TERMINAL,
 ];

@@ -1,11 +1,12 @@
 import pg from 'pg';
-import { OPERATOR_SESSIONS } from '../migrations.js';
+import { LEASES_BY_TERMINAL, OPERATOR_SESSIONS } from '../migrations.js';
 import { BASELINE_VERSION, PG_BASELINE } from './pg-baseline.js';
 
 /** Later migrations on PostgreSQL, after the baseline, each SQLite's of the same number. Each is one transaction. */
 const PG_MIGRATIONS: readonly string[] = [
-  // 18, as SQLite's
+  // 18 and 19, as SQLite's
   OPERATOR_SESSIONS,
+  LEASES_BY_TERMINAL,
 ];
 const KNOWN = BASELINE_VERSION + PG_MIGRATIONS.length;
 /** One server migrates at a time; the others wait, then find nothing to do. */

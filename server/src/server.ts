@@ -144,7 +144,7 @@ export function createServer(deps: ServerDeps): SyncServer {
   });
   ingest.on('batch', (batch) => {
     records.noteIngest();
-    if (batch.result.inserted > 0) void enrol.onBatch(batch.terminalId);
+    if (batch.result.inserted > 0 && batch.result.enrolmentWaiting) void enrol.onBatch(batch.terminalId);
     metrics.ackSeconds.observe(batch.ackMs / 1000);
     metrics.batches.inc({ outcome: batch.result.ack.error === null ? 'stored' : 'refused' });
     metrics.tapsStored.inc(batch.result.inserted);

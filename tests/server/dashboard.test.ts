@@ -1054,7 +1054,7 @@ describe('the contractor dashboard', () => {
       expect(await next()).toContain('data: hello');
       const batch = (terminalId: string) => ({
         terminalId: parseTerminalId(terminalId),
-        result: { ack: {} as never, inserted: 1, records: [] },
+        result: { ack: {} as never, inserted: 1, records: [], enrolmentWaiting: false },
         ackMs: 1,
       });
       const pending = reader.read();

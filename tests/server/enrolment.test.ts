@@ -52,8 +52,11 @@ describe('enrolment requests', () => {
 
   it('takes the first unknown card tapped after the request, and nothing once it has expired', () => {
     tapUnknown(1, '04000001'); // before the request: not taken
+    // Ingest asks for the request only when the terminal's assignment, read for each batch, says one waits.
+    expect(store.directory.terminal(terminalId)?.enrolmentWaiting).toBe(false);
     clock.ms += 1000;
     store.enrolments.request({ ...T1, name: 'office' }, terminalId, newcomer, 120_000);
+    expect(store.directory.terminal(terminalId)?.enrolmentWaiting).toBe(true);
     expect(store.enrolments.due(terminalId)).toBeNull();
     clock.ms += 5_000;
     tapUnknown(2, '04000002');
@@ -63,5 +66,6 @@ describe('enrolment requests', () => {
     clock.ms += 120_000;
     expect(store.enrolments.due(terminalId)).toBeNull();
     expect(store.enrolments.waiting(T1)).toEqual([]);
+    expect(store.directory.terminal(terminalId)?.enrolmentWaiting).toBe(false);
   });
 });

@@ -20,6 +20,8 @@ export interface IngestResult {
   /** Taps newly stored (0 for a replay). */
   inserted: number;
   records: RecordKey[];
+  /** A card enrolment waited at the terminal as the batch came (read with its assignment). */
+  enrolmentWaiting: boolean;
 }
 
 function errorCode(error: ProtocolError): BatchErrorCode {
@@ -65,6 +67,7 @@ export async function ingestTapBatch(
       },
       inserted: 0,
       records: [],
+      enrolmentWaiting: false,
     };
   };
 
@@ -98,6 +101,7 @@ export async function ingestTapBatch(
       },
       inserted: stored.inserted,
       records: stored.records,
+      enrolmentWaiting: terminal.enrolmentWaiting,
     };
   } catch (error) {
     // Not stored, so not acked as stored: the terminal keeps the taps and sends them again.
@@ -113,6 +117,7 @@ export async function ingestTapBatch(
       },
       inserted: 0,
       records: [],
+      enrolmentWaiting: false,
     };
   }
 }

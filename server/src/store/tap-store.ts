@@ -23,7 +23,7 @@ import { insertTaps, type NewTap } from './tap-insert.js';
 import { nextVersion } from './version-counter.js';
 
 /** A terminal as its batch is stored: where its taps belong, now and under its earlier leases. */
-export type BatchTerminal = TerminalAssignment & { siteId: SiteId; rule: WorkingDayRule };
+export type BatchTerminal = Omit<TerminalAssignment, 'enrolmentWaiting'> & { siteId: SiteId; rule: WorkingDayRule };
 
 export interface StoredBatch {
   accepted: { from: number; to: number };

@@ -10,12 +10,14 @@ export interface TerminalAssignment {
   rule: WorkingDayRule | null;
   /** Leases before the current one, when there were any: their taps belong to their site. */
   earlier: { siteId: SiteId; rule: WorkingDayRule; fromMs: number; untilMs: number }[];
+  /** A card enrolment waits at the terminal (enrolment/): a card its next taps read may be the one. */
+  enrolmentWaiting: boolean;
 }
 
 /**
  * Read for every batch a terminal sends, so in one statement (compiled once): the terminal
- * with its site now, on one row per lease it had before (their sites' rules too), or on one
- * row with no lease when it had none.
+ * with its site now and any enrolment waiting there, on one row per lease it had before (their
+ * sites' rules too), or on one row with no lease when it had none.
  */
 const ASSIGNMENT = prepared((db, p: { terminalId: string }) =>
   db
@@ -25,6 +27,7 @@ const ASSIGNMENT = prepared((db, p: { terminalId: string }) =>
       join.onRef('l.terminal_id', '=', 't.terminal_id').on('l.lease_until', 'is not', null),
     )
     .leftJoin('sites as ls', 'ls.site_id', 'l.site_id')
+    .leftJoin('card_enrolments as e', 'e.terminal_id', 't.terminal_id')
     .select([
       't.tenant_id',
       't.site_id',
@@ -35,6 +38,7 @@ const ASSIGNMENT = prepared((db, p: { terminalId: string }) =>
       'l.lease_until',
       'ls.time_zone as lease_time_zone',
       'ls.day_boundary as lease_day_boundary',
+      'e.terminal_id as enrolment',
     ])
     .where('t.terminal_id', '=', p.terminalId)
     .orderBy('l.lease_from'),
@@ -66,5 +70,6 @@ export function* terminalAssignment(engine: StoreEngine, terminalId: TerminalId)
         ? null
         : { timeZone: row.time_zone, dayBoundary: row.day_boundary },
     earlier,
+    enrolmentWaiting: row.enrolment !== null,
   };
 }

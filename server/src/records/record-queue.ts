@@ -25,7 +25,7 @@ const QUEUE_COLUMNS = ['site_id', 'worker_id', 'working_day', 'from_ms'] as cons
  * A day queued again keeps its earliest change; a change without a time asks for the whole
  * day. A row that stays as it was is not written again: taps come in time order, so most days
  * queued again already start earlier, and rewriting each (a new row version on PostgreSQL, with
- * its index entries) cost half of a tap batch's INSERT there.
+ * its index entries) was a large part of a tap batch's INSERT there.
  */
 export const keepEarliest = (conflict: OnConflictBuilder<DB, 'record_queue'>) =>
   conflict

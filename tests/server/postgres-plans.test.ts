@@ -1,15 +1,8 @@
 import { parseSiteId, parseTerminalId } from '@ccus-gate/protocol';
-import {
-  CcusOutbox,
-  DirectoryStore,
-  type PostgresEngine,
-  RecordRebuild,
-  type StoreEngine,
-  TapStore,
-  type Work,
-} from '@ccus-gate/server';
+import { CcusOutbox, DirectoryStore, type PostgresEngine, RecordRebuild, TapStore } from '@ccus-gate/server';
 import type { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { notingEngine } from '../support/noting-engine.js';
 import { tenantWithSite } from '../support/store-books.js';
 import { StoreEngines } from '../support/store-engines.js';
 import { tapBatch } from '../support/tap-batch.js';
@@ -24,39 +17,14 @@ const LEASES = 3;
 const worker = (n: number) => `1111${String(n).padStart(10, '0')}`;
 const card = (n: number) => `0101${String(n).padStart(12, '0')}`;
 
-/** The engine, noting every statement the stores run on it. */
-function noting(engine: PostgresEngine, seen: CompiledQuery[]): StoreEngine {
-  function* note<T>(work: Work<T>): Work<T> {
-    let step = work.next();
-    while (step.done !== true) {
-      seen.push(step.value);
-      try {
-        step = work.next(yield step.value);
-      } catch (error) {
-        step = work.throw(error);
-      }
-    }
-    return step.value;
-  }
-  return {
-    kind: 'postgres',
-    db: engine.db,
-    connections: engine.connections,
-    now: () => engine.now(),
-    run: (work) => engine.run(note(work)),
-    transaction: (work) => engine.transaction(() => note(work())),
-    close: () => engine.close(),
-  };
-}
-
 type PlanNode = { 'Node Type': string; 'Relation Name'?: string; Plans?: PlanNode[] };
 const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
 
 /**
  * A batch of a hundred taps must cost a hundred index look-ups in the books, not a pass over
- * them: a plan that read the whole cards table (a hash join, chosen from the statement's
- * shape) spent 8 ms of a 12 ms tap INSERT on it with 20,000 cards, and grows with every card a
- * fleet binds. So on the hot paths (a terminal's assignment, storing taps, building records,
+ * them: a plan that read the whole cards table (a hash join, chosen from the planner's guesses
+ * about small tables) spent 8 ms of a 12 ms tap INSERT on it with 20,000 cards, and grows with
+ * every card a fleet binds. So on the hot paths (a terminal's assignment, storing taps, building records,
  * claiming the outbox) no statement may scan a table of the books, as PostgreSQL plans it with
  * their true sizes: a fleet's workers and cards, its terminals and their leases.
  */
@@ -106,7 +74,7 @@ describe('PostgreSQL plans on the hot paths', () => {
       [SITE, LEASES],
     );
     await engine.pool.query('ANALYZE terminals, terminal_leases');
-    const noted = noting(engine, seen);
+    const noted = notingEngine(engine, seen);
     const terminal = {
       terminalId: GATE,
       tenantId: 'tenant-a',

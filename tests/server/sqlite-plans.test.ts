@@ -5,12 +5,11 @@ import {
   execute,
   RecordRebuild,
   type SqliteEngine,
-  type StoreEngine,
   TapStore,
-  type Work,
 } from '@ccus-gate/server';
 import type { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { notingEngine } from '../support/noting-engine.js';
 import { tenantWithSite } from '../support/store-books.js';
 import { StoreEngines } from '../support/store-engines.js';
 import { tapBatch } from '../support/tap-batch.js';
@@ -19,31 +18,6 @@ const SITE = parseSiteId('20260000000001');
 const GATE = parseTerminalId('gate-a');
 const WORKER = '11110000000001';
 const CARD = { tech: 'felica' as const, id: '0101010101010101' };
-
-/** The engine, noting every statement the stores run on it. */
-function noting(engine: SqliteEngine, seen: CompiledQuery[]): StoreEngine {
-  function* note<T>(work: Work<T>): Work<T> {
-    let step = work.next();
-    while (step.done !== true) {
-      seen.push(step.value);
-      try {
-        step = work.next(yield step.value);
-      } catch (error) {
-        step = work.throw(error);
-      }
-    }
-    return step.value;
-  }
-  return {
-    kind: 'sqlite',
-    db: engine.db,
-    connections: 1,
-    now: () => engine.now(),
-    run: (work) => engine.run(note(work)),
-    transaction: (work) => engine.transaction(() => note(work())),
-    close: () => engine.close(),
-  };
-}
 
 const batch = (seq: number, clockSynced: boolean): TapBatch =>
   tapBatch(GATE, [
@@ -80,7 +54,7 @@ describe('SQLite plans on the hot paths', () => {
         db.insertInto('cards').values({ tech: CARD.tech, card_id: CARD.id, tenant_id: 'tenant-a', worker_id: WORKER }),
       );
     });
-    const noted = noting(engine, seen);
+    const noted = notingEngine(engine, seen);
     const taps = new TapStore(noted);
     const outbox = new CcusOutbox(noted);
     const terminal = {

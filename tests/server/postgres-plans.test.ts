@@ -91,6 +91,8 @@ describe('PostgreSQL plans on the hot paths', () => {
     const assigned = await new DirectoryStore(noted).terminal(GATE);
     expect(assigned?.earlier).toHaveLength(LEASES);
     await new TapStore(noted).storeBatch(terminal, tapBatch(GATE, taps));
+    // Sent again after a lost ack, to another server: it goes in keeping the stored taps.
+    await new TapStore(noted).storeBatch(terminal, tapBatch(GATE, taps));
     const outbox = new CcusOutbox(noted);
     await new RecordRebuild(noted, outbox.steps).rebuildQueued();
     await outbox.claimDue(10, 'server-a', 60_000);
@@ -102,6 +104,11 @@ describe('PostgreSQL plans on the hot paths', () => {
       `SELECT count(*) AS n FROM taps WHERE worker_id = '1111' || lpad(((seq - 1) * 97)::text, 10, '0')`,
     );
     expect(Number(stored.rows[0]?.n)).toBe(100);
+  });
+
+  it('inserts a batch thought new without a conflict check, and one sent again keeping the stored taps', () => {
+    const inserts = seen.filter((query) => /insert into "taps"/i.test(query.sql)).map((query) => query.sql);
+    expect(inserts.map((text) => /on conflict \("terminal_id", "seq"\)/i.test(text))).toEqual([false, false, true]);
   });
 
   it('reads the books by index, never a whole table of them', async () => {

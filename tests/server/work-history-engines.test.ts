@@ -173,6 +173,40 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
     expect(await taps.count(GATE_IN)).toBe(3);
   });
 
+  it('stores a batch sent again to another server once, with the new taps beside it, and nothing of a refused try', async () => {
+    await store(GATE_IN, [
+      { seq: 1, direction: 'in', at: '2026-11-23T08:00:00.000+09:00' },
+      { seq: 2, direction: 'out', at: '2026-11-23T17:00:00.000+09:00' },
+    ]);
+    await records.rebuildQueued();
+    // The ack was lost and the terminal sent its taps again, with one taken since, to another server.
+    const other = new TapStore(engine);
+    const again = await other.storeBatch(
+      { terminalId: GATE_IN, tenantId: 'tenant-a', siteId: SITE, rule: RULE, earlier: [] },
+      batchOf(GATE_IN, [
+        { seq: 1, direction: 'in', at: '2026-11-23T08:00:00.000+09:00' },
+        { seq: 2, direction: 'out', at: '2026-11-23T17:00:00.000+09:00' },
+        { seq: 3, direction: 'in', at: '2026-11-24T08:00:00.000+09:00' },
+      ]),
+    );
+    expect(again).toMatchObject({ rejected: [], inserted: 1, records: [{ workingDay: '2026-11-24' }] });
+    expect(await taps.count(GATE_IN)).toBe(3);
+    // Only the new tap's day is queued: the first try, refused, left nothing behind.
+    expect(await engine.run(rows(engine.db.selectFrom('record_queue').select(['working_day', 'from_ms'])))).toEqual([
+      { working_day: '2026-11-24', from_ms: Date.parse('2026-11-24T08:00:00.000+09:00') },
+    ]);
+    // And a different tap under a stored number is still refused there, the rest stored.
+    const conflicting = await new TapStore(engine).storeBatch(
+      { terminalId: GATE_IN, tenantId: 'tenant-a', siteId: SITE, rule: RULE, earlier: [] },
+      batchOf(GATE_IN, [
+        { seq: 3, direction: 'out', at: '2026-11-24T18:00:00.000+09:00' },
+        { seq: 4, direction: 'out', at: '2026-11-24T19:00:00.000+09:00' },
+      ]),
+    );
+    expect(conflicting).toMatchObject({ rejected: [{ seq: 3, reason: 'conflict' }], inserted: 1 });
+    expect(await taps.count(GATE_IN)).toBe(4);
+  });
+
   it('moves taps from a clock that was wrong to the day they were taken once the boot syncs', async () => {
     // The terminal booted with its clock at 2020 and had not synchronised: the taps carry that date.
     const mono = (at: string) => Date.parse(at) - BOOTED_AT;

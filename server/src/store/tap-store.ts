@@ -16,10 +16,10 @@ import { type RedatedTapRow, redateTap, type UntrustedTap } from '../records/red
 import type { TerminalAssignment } from './directory-store.js';
 import { prepared } from './engine/prepared.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
-import { firstRow, mapWork, rows, type Work } from './engine/work.js';
+import { firstRow, rows, type Work } from './engine/work.js';
 import type { RecordKey } from './record-queries.js';
 import type { Taps } from './schema.js';
-import { insertTaps, type NewTap } from './tap-insert.js';
+import { insertTaps, isTapStoredBefore, type NewTap, type StoredBefore } from './tap-insert.js';
 import { nextVersion } from './version-counter.js';
 
 /** A terminal as its batch is stored: where its taps belong, now and under its earlier leases. */
@@ -73,6 +73,8 @@ const TAP_COUNT = prepared((db, p: { terminalId: string }) =>
  */
 export class TapStore<E extends StoreEngine = StoreEngine> {
   readonly #engine: E;
+  /** The highest sequence number this store has stored for each terminal (one entry a terminal). */
+  readonly #storedUpTo = new Map<string, number>();
 
   constructor(engine: E) {
     this.#engine = engine;
@@ -92,10 +94,8 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
    * one transaction: either the whole batch is in and its ack may go, or nothing is.
    */
   storeBatch(terminal: BatchTerminal, batch: TapBatch): Answer<E, StoredBatch> {
-    return this.#engine.transaction(() => mapWork(this.#storeBatches([{ terminal, batch }]), ([one]) => one)) as Answer<
-      E,
-      StoredBatch
-    >;
+    const stored = this.storeBatches([{ terminal, batch }]);
+    return (stored instanceof Promise ? stored.then(([one]) => one) : stored[0]) as Answer<E, StoredBatch>;
   }
 
   /**
@@ -104,14 +104,48 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
    * batch costs. All are in, or none is.
    */
   storeBatches(items: readonly { terminal: BatchTerminal; batch: TapBatch }[]): Answer<E, StoredBatch[]> {
-    return this.#engine.transaction(() => this.#storeBatches(items)) as Answer<E, StoredBatch[]>;
+    if (this.#engine.kind === 'sqlite') {
+      return this.#engine.transaction(() => this.#storeBatches(items, 'keep')) as Answer<E, StoredBatch[]>;
+    }
+    return this.#storeOnPostgres(items) as Answer<E, StoredBatch[]>;
   }
 
-  *#storeBatches(items: readonly { terminal: BatchTerminal; batch: TapBatch }[]): Work<StoredBatch[]> {
+  /**
+   * Batches above what this store has stored for their terminals are thought all new and go in
+   * by a plain INSERT (tap-insert.ts, `StoredBefore`); when one was stored before after all (a
+   * batch sent again after a lost ack, perhaps to another server), they go in again keeping it.
+   */
+  async #storeOnPostgres(items: readonly { terminal: BatchTerminal; batch: TapBatch }[]): Promise<StoredBatch[]> {
+    const store = (storedBefore: StoredBefore) =>
+      this.#engine.transaction(() => this.#storeBatches(items, storedBefore)) as Promise<StoredBatch[]>;
+    let stored: StoredBatch[] | undefined;
+    const allNew = items.every(({ terminal, batch }) => {
+      const upTo = this.#storedUpTo.get(terminal.terminalId);
+      return upTo === undefined || batch.taps.every((tap) => tap.seq > upTo);
+    });
+    if (allNew) {
+      try {
+        stored = await store('refuse');
+      } catch (error) {
+        if (!isTapStoredBefore(error)) throw error;
+      }
+    }
+    stored ??= await store('keep');
+    for (const { terminal, batch } of items) {
+      const last = Math.max(...batch.taps.map((tap) => tap.seq));
+      this.#storedUpTo.set(terminal.terminalId, Math.max(last, this.#storedUpTo.get(terminal.terminalId) ?? 0));
+    }
+    return stored;
+  }
+
+  *#storeBatches(
+    items: readonly { terminal: BatchTerminal; batch: TapBatch }[],
+    storedBefore: StoredBefore,
+  ): Work<StoredBatch[]> {
     const stored: StoredBatch[] = [];
     const unqueued: StoredBatch['records'] = [];
     for (const { terminal, batch } of items) {
-      const { unqueued: left, ...one } = yield* this.#storeBatch(terminal, batch);
+      const { unqueued: left, ...one } = yield* this.#storeBatch(terminal, batch, storedBefore);
       stored.push(one);
       unqueued.push(...left);
     }
@@ -121,7 +155,11 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     return stored;
   }
 
-  *#storeBatch(terminal: BatchTerminal, batch: TapBatch): Work<StoredBatch & { unqueued: StoredBatch['records'] }> {
+  *#storeBatch(
+    terminal: BatchTerminal,
+    batch: TapBatch,
+    storedBefore: StoredBefore,
+  ): Work<StoredBatch & { unqueued: StoredBatch['records'] }> {
     const receivedAt = this.#engine.now().toISOString();
     const nowMs = Date.parse(receivedAt);
     const db = this.#db;
@@ -178,9 +216,13 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     // the INSERT itself, on SQLite just before it.
     const offsets = new Map<string, number>();
     for (const [tap, atMs] of trusted) offsets.set(tap.bootId, atMs - tap.mono);
-    const { inserted, untrustedBefore, queued } = yield* insertTaps(engine, terminal.terminalId, values, [
-      ...offsets.keys(),
-    ]);
+    const { inserted, untrustedBefore, queued } = yield* insertTaps(
+      engine,
+      terminal.terminalId,
+      values,
+      [...offsets.keys()],
+      storedBefore,
+    );
     // The taps new to the store, as stored: each under the worker its card stands for.
     const stored = values.flatMap((row) =>
       inserted.has(row.seq) ? [{ ...row, worker_id: inserted.get(row.seq) as string | null }] : [],

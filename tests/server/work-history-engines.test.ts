@@ -11,6 +11,7 @@ import {
 } from '@ccus-gate/server';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type NotedAlone, notingEngine } from '../support/noting-engine.js';
 import { tenantWithSite } from '../support/store-books.js';
 import { ENGINES, StoreEngines } from '../support/store-engines.js';
 import { tapBatch } from '../support/tap-batch.js';
@@ -221,7 +222,18 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
     ]);
     await records.rebuildQueued();
     expect((await recordsNow()).map((record) => record.working_day)).toEqual(['2020-01-01']);
-    await store(GATE_IN, [{ seq: 2, direction: 'out', at: '2026-11-23T17:00:00.000+09:00' }]);
+    // Sent to another server. A new batch may go in by its INSERT alone, outside a transaction,
+    // but not this one: its corrections must commit with it.
+    const alone: NotedAlone[] = [];
+    await new TapStore(notingEngine(engine, [], alone)).storeBatch(
+      { terminalId: GATE_IN, tenantId: 'tenant-a', siteId: SITE, rule: RULE, earlier: [] },
+      batchOf(GATE_IN, [{ seq: 2, direction: 'out', at: '2026-11-23T17:00:00.000+09:00' }]),
+    );
+    const insertsAlone = alone.filter(({ query }) => /insert into "taps"/i.test(query.sql));
+    expect(insertsAlone).toHaveLength(kind === 'postgres' ? 1 : 0);
+    for (const { outcome } of insertsAlone) {
+      expect((outcome.rows as { seq: number | null }[]).filter((row) => row.seq !== null)).toEqual([]);
+    }
     await records.rebuildQueued();
     const after = await recordsNow();
     expect(after).toHaveLength(1);

@@ -47,14 +47,19 @@ export type NewTap = Pick<Taps, (typeof TAP_COLUMNS)[number]>;
 const keepStored = (conflict: OnConflictBuilder<DB, 'taps'>) => conflict.columns(['terminal_id', 'seq']).doNothing();
 
 /**
- * What the INSERT does with a tap stored before: keeps the stored one (the caller then compares
- * the two), or refuses it, which ends the transaction. On PostgreSQL a batch thought all new
- * goes in by a plain INSERT, which costs the database a quarter less than `ON CONFLICT DO
- * NOTHING` (that checks, inserts and confirms each row on its own: a lock and a WAL record
- * more); the store runs the batch again keeping the stored taps when a tap was stored before
- * (`isTapStoredBefore`). SQLite always keeps: its conflict check costs nothing extra.
+ * How the INSERT goes in:
+ * - `keep`: a tap stored before stays as it was (the caller then compares the two);
+ * - `refuse`: a tap stored before is refused, which ends the transaction. On PostgreSQL a batch
+ *   thought all new goes in so: a plain INSERT costs the database a quarter less than `ON
+ *   CONFLICT DO NOTHING`, which checks, inserts and confirms each row on its own (a lock and a
+ *   WAL record more). The store runs the batch again keeping stored taps when one was
+ *   (`isTapStoredBefore`);
+ * - `alone`: as `refuse`, run outside a transaction, so it inserts nothing when the batch's
+ *   boots have untrusted taps stored: correcting those takes statements of their own, which
+ *   must commit with it.
+ * SQLite always keeps: its conflict check costs nothing extra.
  */
-export type StoredBefore = 'keep' | 'refuse';
+export type InsertMode = 'keep' | 'refuse' | 'alone';
 
 /** PostgreSQL refused a tap whose terminal and sequence number are stored already. */
 export const isTapStoredBefore = (error: unknown): boolean =>
@@ -75,7 +80,7 @@ const QUEUE_KEY = ['site_id', 'worker_id', 'working_day'] as const;
  * `untrusted`, a tap stored before whose time is not trusted yet. The days are queued in byte
  * order, as queueRecords sorts them, so two servers lock them in the same order.
  */
-const insertTapsStatement = (storedBefore: StoredBefore) =>
+const insertTapsStatement = (mode: InsertMode) =>
   prepared((db, p: { taps: string; terminalId: string; boots: unknown }) =>
     db
       // In brackets: Kysely adds none around raw SQL.
@@ -102,9 +107,14 @@ const insertTapsStatement = (storedBefore: StoredBefore) =>
                     ? eb.fn.coalesce('k.worker_id', 'b.worker_id').as('worker_id')
                     : eb.ref(`b.${column}`).as(column),
                 ),
+              )
+              .$if(mode === 'alone', (select) =>
+                select.where(({ not, exists, selectFrom }) =>
+                  not(exists(selectFrom('untrusted').select(sql.lit(1).as('one')))),
+                ),
               ),
           )
-          .$call((insert) => (storedBefore === 'keep' ? insert.onConflict(keepStored) : insert))
+          .$call((insert) => (mode === 'keep' ? insert.onConflict(keepStored) : insert))
           .returning(['seq', ...QUEUE_KEY, 'at_ms']),
       )
       .with('queued', (db) =>
@@ -140,7 +150,11 @@ const insertTapsStatement = (storedBefore: StoredBefore) =>
           ]),
       ),
   );
-const INSERT_TAPS = { keep: insertTapsStatement('keep'), refuse: insertTapsStatement('refuse') };
+const INSERT_TAPS = {
+  keep: insertTapsStatement('keep'),
+  refuse: insertTapsStatement('refuse'),
+  alone: insertTapsStatement('alone'),
+};
 
 export interface InsertedTaps {
   /** The taps inserted, by sequence number, with the worker each was stored under; the others were stored before. */
@@ -154,19 +168,19 @@ export interface InsertedTaps {
 /**
  * Inserts one terminal's taps within the caller's transaction, each under the worker its card
  * stands for at its site (cards-at-site.ts), or the terminal's own when no reader of the site
- * binds the card. Those stored before are left as they are, or refused (`StoredBefore`).
+ * binds the card. Those stored before are left as they are, or refused (`InsertMode`).
  */
 export function* insertTaps(
   engine: StoreEngine,
   terminalId: string,
   taps: readonly NewTap[],
   boots: readonly string[],
-  storedBefore: StoredBefore,
+  mode: InsertMode,
 ): Work<InsertedTaps> {
   const inserted = new Map<number, string | null>();
   if (engine.kind === 'postgres') {
     const untrustedBefore: UntrustedTap[] = [];
-    const statement = INSERT_TAPS[storedBefore](engine, { taps: JSON.stringify(taps), terminalId, boots });
+    const statement = INSERT_TAPS[mode](engine, { taps: JSON.stringify(taps), terminalId, boots });
     for (const row of yield* rows(statement)) {
       if (row.untrusted === null) inserted.set(row.seq as number, row.worker_id);
       else untrustedBefore.push(row.untrusted);

@@ -129,7 +129,7 @@ export function createServer(deps: ServerDeps): SyncServer {
   // What the server sends terminals on its own (a roster, a config) when something changed: a
   // database that is away for now costs this one send, and the terminal gets the next.
   const publishLog = deps.log.child({ module: 'server:publish' });
-  const inBackground = (what: string, send: Promise<void>): void => {
+  const inBackground = (what: string, send: Promise<unknown>): void => {
     send.catch((error: unknown) => publishLog.warn({ err: error }, `could not send ${what}`));
   };
   const enrol = new EnrolByTap({

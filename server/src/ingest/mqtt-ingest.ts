@@ -148,9 +148,8 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
     const rosters: RosterPass = new Map();
     for (const terminalId of await this.#stores.directory.allTerminals()) {
       await this.publishConfig(terminalId);
-      await this.publishRoster(terminalId, rosters);
-      const siteId = (await this.#stores.directory.terminal(terminalId))?.siteId;
-      if (siteId != null) sites.add(siteId);
+      const siteId = await this.publishRoster(terminalId, rosters);
+      if (siteId !== null) sites.add(siteId);
     }
     for (const siteId of sites) await this.publishSitePresence(siteId);
   }
@@ -159,10 +158,11 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
    * Publishes the terminal's site roster, retained, so it arrives whenever the terminal connects.
    * Within one `pass` (a site's terminals, or all of them after the broker lost them) each
    * site's roster is read and encoded once: a big site's roster is tens of thousands of rows.
+   * Answers the site whose roster it published, or null when it published none.
    */
-  async publishRoster(terminalId: TerminalId, pass: RosterPass = new Map()): Promise<void> {
+  async publishRoster(terminalId: TerminalId, pass: RosterPass = new Map()): Promise<SiteId | null> {
     const terminal = await this.#stores.directory.terminal(terminalId);
-    if (terminal?.siteId == null || this.#client === null) return;
+    if (terminal?.siteId == null || this.#client === null) return null;
     const qrCodes = await this.#stores.directory.readsQrCodes(terminalId);
     const key = `${terminal.siteId}/${qrCodes}`;
     let message = pass.get(key);
@@ -171,6 +171,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
       pass.set(key, message);
     }
     this.#client?.publish(topicFor(terminalId, 'roster'), message, { qos: 1, retain: true });
+    return terminal.siteId;
   }
 
   /**

@@ -12,12 +12,12 @@ import type { DB, Taps } from './schema.js';
  * The one statement kept per engine, as measured (tap-store.ts stores a batch with it).
  * - PostgreSQL: the batch in one INSERT from one JSON array (json-rows.ts), which in the same
  *   round trip resolves its cards (cards-at-site.ts), reads the boots' untrusted taps as they
- *   were before it, and queues the record days of the taps it inserted: a batch costs begin,
- *   this, commit.
+ *   were before it, and queues the record days of the taps it inserted: a new batch costs
+ *   this alone (`InsertMode`), another begin, this, commit.
  * - SQLite: the cards resolved in one query, then a prepared single-row INSERT per tap, three
  *   times faster there than one many-row INSERT … RETURNING, with the untrusted taps read
  *   just before; the record days are queued by the caller.
- * Either way a tap not inserted was stored before.
+ * Either way a tap not inserted was stored before, but for `alone`, which may insert none.
  */
 
 export const TAP_COLUMNS = [
@@ -166,9 +166,10 @@ export interface InsertedTaps {
 }
 
 /**
- * Inserts one terminal's taps within the caller's transaction, each under the worker its card
- * stands for at its site (cards-at-site.ts), or the terminal's own when no reader of the site
- * binds the card. Those stored before are left as they are, or refused (`InsertMode`).
+ * Inserts one terminal's taps within the caller's transaction (or, `alone`, on its own), each
+ * under the worker its card stands for at its site (cards-at-site.ts), or the terminal's own
+ * when no reader of the site binds the card. Those stored before are left as they are, or
+ * refused (`InsertMode`).
  */
 export function* insertTaps(
   engine: StoreEngine,

@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import { presenceFor } from '../records/presence.js';
 import { queueRecords, TouchedRecords } from '../records/record-queue.js';
 import { type RedatedTapRow, redateTap, type UntrustedTap } from '../records/redate-taps.js';
+import { isRetryable } from './engine/postgres-engine.js';
 import { prepared } from './engine/prepared.js';
 import type { Answer, StoreEngine } from './engine/store-engine.js';
 import { firstRow, rows as selectRows, type Work } from './engine/work.js';
@@ -80,7 +81,8 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
 
   /**
    * Stores a batch idempotently by (terminal, seq) and queues the records it touches, all in
-   * one transaction: either the whole batch is in and its ack may go, or nothing is.
+   * one transaction (on PostgreSQL, a new batch often in one statement, atomic on its own):
+   * either the whole batch is in and its ack may go, or nothing is.
    */
   storeBatch(terminal: BatchTerminal, batch: TapBatch): Answer<E, StoredBatch> {
     const stored = this.storeBatches([{ terminal, batch }]);
@@ -113,15 +115,24 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
       return upTo === undefined || batch.taps.every((tap) => tap.seq > upTo);
     });
     let stored: StoredBatch[] | null = null;
-    try {
-      const [one] = items;
-      if (thoughtNew && items.length === 1 && one !== undefined) {
+    let mode: InsertMode = thoughtNew ? 'refuse' : 'keep';
+    const [one] = items;
+    if (mode === 'refuse' && items.length === 1 && one !== undefined) {
+      try {
         const alone = await this.#storeAlone(one.terminal, one.batch);
         if (alone !== null) stored = [alone];
+      } catch (error) {
+        // A deadlock's victim stored nothing, and goes in a transaction, which is tried again.
+        if (isTapStoredBefore(error)) mode = 'keep';
+        else if (!isRetryable(error)) throw error;
       }
-      if (thoughtNew) stored ??= await store('refuse');
-    } catch (error) {
-      if (!isTapStoredBefore(error)) throw error;
+    }
+    if (stored === null && mode === 'refuse') {
+      try {
+        stored = await store('refuse');
+      } catch (error) {
+        if (!isTapStoredBefore(error)) throw error;
+      }
     }
     stored ??= await store('keep');
     for (const { terminal, batch } of items) {
@@ -154,8 +165,8 @@ export class TapStore<E extends StoreEngine = StoreEngine> {
     mode: InsertMode,
   ): Work<StoredBatch & { unqueued: StoredBatch['records'] }> {
     const rows = tapRows(terminal, batch, this.#engine.now().toISOString());
-    // Those stored before are read as they were before this batch: on PostgreSQL by the INSERT
-    // itself, on SQLite just before it.
+    // The boots' untrusted taps stored before are read as they were before this batch: on
+    // PostgreSQL by the INSERT itself, on SQLite just before it.
     const insert = yield* insertTaps(this.#engine, terminal.terminalId, rows.values, [...rows.offsets.keys()], mode);
     return yield* this.#afterInsert(terminal, batch, rows, insert);
   }

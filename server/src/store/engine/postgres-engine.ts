@@ -45,6 +45,7 @@ const statement = (query: CompiledQuery): pg.QueryConfig => {
 
 /** Deadlock victim, or a serialisation failure: the whole transaction may simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
+export const isRetryable = (error: unknown): boolean => RETRYABLE.has((error as { code?: string }).code ?? '');
 const ATTEMPTS = 5;
 /** Connection refused or lost, the server shutting down or starting: the database is away for now. */
 const AWAY = /^(08|57P0[123])/;
@@ -143,8 +144,7 @@ export class PostgresEngine implements StoreEngine {
       } catch (error) {
         broken = isAway(error);
         if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-        const code = (error as { code?: string }).code ?? '';
-        if (RETRYABLE.has(code) && attempt < ATTEMPTS) continue;
+        if (isRetryable(error) && attempt < ATTEMPTS) continue;
         throw unavailable(error);
       } finally {
         client.off('error', lost);

@@ -1,4 +1,13 @@
-import { type EngineKind, execute, firstRow, prepared, preparedRows, rows, type StoreEngine } from '@ccus-gate/server';
+import {
+  type EngineKind,
+  execute,
+  firstRow,
+  type PostgresEngine,
+  prepared,
+  preparedRows,
+  rows,
+  type StoreEngine,
+} from '@ccus-gate/server';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENGINES, StoreEngines } from '../support/store-engines.js';
@@ -97,5 +106,31 @@ describe.each(ENGINES)('the %s store engine', (kind: EngineKind) => {
   it('refuses a prepared query whose value would be written into its SQL', () => {
     const inlined = prepared((db, p: { name: string }) => db.selectFrom('counters').select(sql.lit(p.name).as('n')));
     expect(() => inlined(engine, { name: 'x' })).toThrow("a prepared query's value was written into its SQL");
+  });
+});
+
+/** What only PostgreSQL has: a pool of connections, each with the statements prepared on it. */
+describe('the postgres store engine', () => {
+  const engines = new StoreEngines();
+  afterAll(() => engines.close());
+
+  it('keeps its connection, and the statements prepared there, when a statement outside a transaction is refused', async () => {
+    const engine = (await engines.open('postgres')) as PostgresEngine;
+    const removed: unknown[] = [];
+    engine.pool.on('remove', (client) => removed.push(client));
+    const day = { site_id: 's', worker_id: 'w', working_day: '2026-11-24', from_ms: null };
+    await engine.run(execute(QUEUE(engine, [day])));
+    for (let i = 0; i < 3; i++) {
+      await expect(Promise.resolve().then(() => engine.run(execute(QUEUE(engine, [day]))))).rejects.toMatchObject({
+        code: '23505',
+      });
+    }
+    await expect(
+      Promise.resolve().then(() => engine.transaction(() => execute(QUEUE(engine, [day])))),
+    ).rejects.toMatchObject({ code: '23505' });
+    // A refusal is an answer, not a broken connection: the pool would otherwise open and prepare anew each time.
+    expect(removed).toEqual([]);
+    expect(engine.pool.totalCount).toBe(1);
+    await engines.closeEngines();
   });
 });

@@ -112,45 +112,64 @@ export class PostgresEngine implements StoreEngine {
     return this.#now();
   }
 
+  /**
+   * On one pooled connection, each statement committing on its own. Not `pool.query`: the pool
+   * drops a connection whose query failed, so every refusal (a key taken, a tap stored before)
+   * would cost a new connection and every statement prepared on it again.
+   */
   async run<T>(work: Work<T>): Promise<T> {
-    try {
-      return await this.#drive(work, (query) => this.pool.query(statement(query)));
-    } catch (error) {
-      throw unavailable(error);
-    }
+    return this.#onConnection(async (client) => await this.#drive(work, (query) => client.query(statement(query))));
   }
 
   async transaction<T>(work: () => Work<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient;
       try {
-        client = await this.pool.connect();
+        return await this.#onConnection(async (client) => {
+          await client.query('BEGIN');
+          try {
+            const result = await this.#drive(work(), (query) => client.query(statement(query)));
+            await client.query('COMMIT');
+            return result;
+          } catch (error) {
+            if (!isAway(error)) await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+        });
       } catch (error) {
-        throw unavailable(error);
-      }
-      let broken = false;
-      // A connection lost while this transaction holds it is reported on the client itself
-      // (the pool listens only to idle ones): unheard, that event would end the process.
-      const lost = (error: Error): void => {
-        broken = true;
-        this.#log?.warn({ err: error }, 'PostgreSQL connection lost during a transaction');
-      };
-      client.on('error', lost);
-      try {
-        await client.query('BEGIN');
-        const result = await this.#drive(work(), (query) => client.query(statement(query)));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        broken = isAway(error);
-        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
         if (isRetryable(error) && attempt < ATTEMPTS) continue;
-        throw unavailable(error);
-      } finally {
-        client.off('error', lost);
-        // A connection that failed mid-transaction is discarded, not handed to the next caller.
-        client.release(broken);
+        throw error;
       }
+    }
+  }
+
+  /**
+   * Runs `use` on a pooled connection, handed back to the pool afterwards unless the database
+   * went away under it. An unreachable database is reported as such (`unavailable`).
+   */
+  async #onConnection<T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw unavailable(error);
+    }
+    let broken = false;
+    // A connection lost while in use is reported on the client itself (the pool listens only to
+    // idle ones): unheard, that event would end the process.
+    const lost = (error: Error): void => {
+      broken = true;
+      this.#log?.warn({ err: error }, 'PostgreSQL connection lost while in use');
+    };
+    client.on('error', lost);
+    try {
+      return await use(client);
+    } catch (error) {
+      broken ||= isAway(error);
+      throw unavailable(error);
+    } finally {
+      client.off('error', lost);
+      // A connection that failed in use is discarded, not handed to the next caller.
+      client.release(broken);
     }
   }
 

@@ -114,7 +114,7 @@ describe('the postgres store engine', () => {
   const engines = new StoreEngines();
   afterAll(() => engines.close());
 
-  it('keeps its connection, and the statements prepared there, when a statement outside a transaction is refused', async () => {
+  it('keeps its connection, and the statements prepared there, when a statement is refused, outside a transaction or in one', async () => {
     const engine = (await engines.open('postgres')) as PostgresEngine;
     const removed: unknown[] = [];
     engine.pool.on('remove', (client) => removed.push(client));

@@ -24,9 +24,10 @@ const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatM
  * A batch of a hundred taps must cost a hundred index look-ups in the books, not a pass over
  * them: a plan that read the whole cards table (a hash join, chosen from the planner's guesses
  * about small tables) spent 8 ms of a 12 ms tap INSERT on it with 20,000 cards, and grows with
- * every card a fleet binds. So on the hot paths (a terminal's assignment, storing taps, building records,
- * claiming the outbox) no statement may scan a table of the books, as PostgreSQL plans it with
- * their true sizes: a fleet's workers and cards, its terminals and their leases.
+ * every card a fleet binds. So on the hot paths (a terminal's assignment, storing taps,
+ * building records, claiming the outbox) no statement may scan a table of the books, as
+ * PostgreSQL plans it with their true sizes: a fleet's workers and cards, its terminals and
+ * their leases.
  */
 describe('PostgreSQL plans on the hot paths', () => {
   const engines = new StoreEngines();

@@ -83,8 +83,9 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
   afterEach(() => engines.closeEngines());
   afterAll(() => engines.close());
 
-  const store = (terminalId: typeof GATE_IN, specs: TapSpec[]) =>
-    taps.storeBatch(
+  /** Stores the taps as a batch from the terminal, by this server's tap store or another server's (`by`). */
+  const store = (terminalId: typeof GATE_IN, specs: TapSpec[], by: TapStore = taps) =>
+    by.storeBatch(
       { terminalId, tenantId: 'tenant-a', siteId: SITE, rule: RULE, earlier: [] },
       batchOf(terminalId, specs),
     );
@@ -181,14 +182,14 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
     ]);
     await records.rebuildQueued();
     // The ack was lost and the terminal sent its taps again, with one taken since, to another server.
-    const other = new TapStore(engine);
-    const again = await other.storeBatch(
-      { terminalId: GATE_IN, tenantId: 'tenant-a', siteId: SITE, rule: RULE, earlier: [] },
-      batchOf(GATE_IN, [
+    const again = await store(
+      GATE_IN,
+      [
         { seq: 1, direction: 'in', at: '2026-11-23T08:00:00.000+09:00' },
         { seq: 2, direction: 'out', at: '2026-11-23T17:00:00.000+09:00' },
         { seq: 3, direction: 'in', at: '2026-11-24T08:00:00.000+09:00' },
-      ]),
+      ],
+      new TapStore(engine),
     );
     expect(again).toMatchObject({ rejected: [], inserted: 1, records: [{ workingDay: '2026-11-24' }] });
     expect(await taps.count(GATE_IN)).toBe(3);
@@ -197,12 +198,13 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
       { working_day: '2026-11-24', from_ms: Date.parse('2026-11-24T08:00:00.000+09:00') },
     ]);
     // And a different tap under a stored number is still refused there, the rest stored.
-    const conflicting = await new TapStore(engine).storeBatch(
-      { terminalId: GATE_IN, tenantId: 'tenant-a', siteId: SITE, rule: RULE, earlier: [] },
-      batchOf(GATE_IN, [
+    const conflicting = await store(
+      GATE_IN,
+      [
         { seq: 3, direction: 'out', at: '2026-11-24T18:00:00.000+09:00' },
         { seq: 4, direction: 'out', at: '2026-11-24T19:00:00.000+09:00' },
-      ]),
+      ],
+      new TapStore(engine),
     );
     expect(conflicting).toMatchObject({ rejected: [{ seq: 3, reason: 'conflict' }], inserted: 1 });
     expect(await taps.count(GATE_IN)).toBe(4);
@@ -225,9 +227,10 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
     // Sent to another server. A new batch may go in by its INSERT alone, outside a transaction,
     // but not this one: its corrections must commit with it.
     const alone: NotedAlone[] = [];
-    await new TapStore(notingEngine(engine, [], alone)).storeBatch(
-      { terminalId: GATE_IN, tenantId: 'tenant-a', siteId: SITE, rule: RULE, earlier: [] },
-      batchOf(GATE_IN, [{ seq: 2, direction: 'out', at: '2026-11-23T17:00:00.000+09:00' }]),
+    await store(
+      GATE_IN,
+      [{ seq: 2, direction: 'out', at: '2026-11-23T17:00:00.000+09:00' }],
+      new TapStore(notingEngine(engine, [], alone)),
     );
     const insertsAlone = alone.filter(({ query }) => /insert into "taps"/i.test(query.sql));
     expect(insertsAlone).toHaveLength(kind === 'postgres' ? 1 : 0);

@@ -1,4 +1,4 @@
-import { type SiteId, type Tap, type TapBatch, type WorkingDayRule, workingDayCache } from '@ccus-gate/protocol';
+import { type SiteId, type TapBatch, type WorkingDayRule, workingDayCache } from '@ccus-gate/protocol';
 import { isPlausibleTime } from '../records/plausible-time.js';
 import type { TerminalAssignment } from './directory-store.js';
 import type { NewTap } from './tap-insert.js';
@@ -33,15 +33,15 @@ export function tapRows(terminal: BatchTerminal, batch: TapBatch, receivedAt: st
     if (ms < (earlier[0] as { fromMs: number }).fromMs) return earlier[0] as (typeof earlier)[number];
     return earlier.find((lease) => ms >= lease.fromMs && ms < lease.untilMs) ?? current;
   };
-  const trusted: [Tap, number][] = [];
   const values: NewTap[] = [];
+  const offsets = new Map<string, number>();
   for (const tap of batch.taps) {
     const place = placeOf(tap.at);
     const day = place.days.of(tap.at);
     const atMs = Date.parse(tap.at);
     // Stored and acked all the same, but never trusted: not synchronised, and flagged for a person.
     const plausible = isPlausibleTime(atMs, nowMs);
-    if (plausible && tap.clockSynced) trusted.push([tap, atMs]);
+    if (plausible && tap.clockSynced) offsets.set(tap.bootId, atMs - tap.mono);
     const flags: string[] = plausible ? tap.flags : [...tap.flags, 'implausible_time'];
     values.push({
       terminal_id: terminal.terminalId,
@@ -65,7 +65,5 @@ export function tapRows(terminal: BatchTerminal, batch: TapBatch, receivedAt: st
       received_at: receivedAt,
     });
   }
-  const offsets = new Map<string, number>();
-  for (const [tap, atMs] of trusted) offsets.set(tap.bootId, atMs - tap.mono);
   return { values, offsets };
 }

@@ -383,6 +383,57 @@ describe.each(ENGINES)('work history on %s', (kind: EngineKind) => {
       }
     });
 
+    it("stores a batch once when its INSERT outside a transaction is a deadlock's victim", async () => {
+      // Two days of the worker queued and not built yet.
+      await store(GATE_IN, [
+        { seq: 1, direction: 'in', at: '2026-11-21T08:00:00.000+09:00' },
+        { seq: 2, direction: 'in', at: '2026-11-22T08:00:00.000+09:00' },
+      ]);
+      const other = new pg.Client({ connectionString: engines.postgresUrlOf(engine) });
+      await other.connect();
+      const deadlocks = async () =>
+        Number(
+          (await other.query('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()')).rows[0]
+            .deadlocks,
+        );
+      try {
+        const before = await deadlocks();
+        // Another transaction holds the later day's queue entry. Its deadlock check waits longer
+        // than the server's default second, so the batch's INSERT is the one PostgreSQL cancels.
+        await other.query("BEGIN; SET LOCAL deadlock_timeout = '30s'");
+        await other.query("SELECT 1 FROM record_queue WHERE working_day = '2026-11-22' FOR UPDATE");
+        // The batch queues both days in their order: it takes the earlier one, then waits.
+        const storing = store(GATE_IN, [
+          { seq: 3, direction: 'out', at: '2026-11-21T17:00:00.000+09:00' },
+          { seq: 4, direction: 'out', at: '2026-11-22T17:00:00.000+09:00' },
+        ]);
+        await waitForAsync('the INSERT to wait on the queue entry', async () => {
+          const { rows: waiting } = await other.query(
+            "SELECT 1 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid' AND pid <> pg_backend_pid()",
+          );
+          return waiting.length > 0;
+        });
+        // The other transaction now wants the earlier day: a cycle. Once the INSERT is cancelled
+        // it has it, and the batch waits in a transaction of its own until it commits.
+        await other.query("SELECT 1 FROM record_queue WHERE working_day = '2026-11-21' FOR UPDATE");
+        await other.query('COMMIT');
+        expect(await storing).toMatchObject({ accepted: { from: 3, to: 4 }, rejected: [], inserted: 2 });
+        expect(await deadlocks()).toBe(before + 1);
+      } finally {
+        await other.end();
+      }
+      const stored = await engine.run(rows(engine.db.selectFrom('taps').select('seq').orderBy('seq')));
+      expect(stored.map((tap) => tap.seq)).toEqual([1, 2, 3, 4]);
+      expect(await records.rebuildQueued()).toEqual([
+        { siteId: SITE, workerId: WORKER, workingDay: '2026-11-21' },
+        { siteId: SITE, workerId: WORKER, workingDay: '2026-11-22' },
+      ]);
+      expect((await recordsNow()).map((r) => [r.working_day, r.first_in, r.last_out, r.tap_count])).toEqual([
+        ['2026-11-21', '2026-11-21T08:00:00.000+09:00', '2026-11-21T17:00:00.000+09:00', 2],
+        ['2026-11-22', '2026-11-22T08:00:00.000+09:00', '2026-11-22T17:00:00.000+09:00', 2],
+      ]);
+    });
+
     it('builds every record right when three servers ingest and rebuild together, and offers each once', async () => {
       const url = await engines.postgresUrl();
       const servers = [0, 1, 2].map(() => {

@@ -144,3 +144,15 @@ export async function webFixture(
     },
   };
 }
+
+/** How many entries the audit trail holds. */
+export const auditCount = (f: WebFixture): number =>
+  (f.store.db.sql('SELECT count(*) AS n FROM audit_log').get() as { n: number } | undefined)?.n ?? 0;
+
+/** The IDs of the unknown cards the API lists to the holder of `token`. */
+export const unknownCardIds = async (f: WebFixture, token: string): Promise<string[]> =>
+  (
+    (await (await f.call(token, 'GET', '/api/v1/unknown-cards')).json()) as {
+      unknownCards: { card: { id: string } }[];
+    }
+  ).unknownCards.map((u) => u.card.id);

@@ -35,6 +35,32 @@ describe('ccus-gate-server', () => {
     );
   });
 
+  it('names every file its config names that cannot be read, and exits with EX_CONFIG before opening anything', () => {
+    // The production example as a newcomer copies it, before making its certificates and keys.
+    const example = JSON.parse(
+      readFileSync(new URL('../../server/deploy/server.example.json', import.meta.url), 'utf8'),
+    );
+    const path = writeConfig('files.json', { ...example, database: 'files.db' });
+    const result = run('serve', '--config', path);
+    expect(result.status).toBe(78);
+    for (const [option, file] of [
+      ['http.tls.certFile', '/etc/ccus-gate/tls/server.crt'],
+      ['http.tls.keyFile', '/etc/ccus-gate/tls/server.key'],
+      ['broker.passwordFile', '/etc/ccus-gate/broker.password'],
+      ['broker.caFile', '/etc/ccus-gate/tls/ca.crt'],
+      ['updates.publicKeyFile', '/etc/ccus-gate/release-signing.pub'],
+    ]) {
+      expect(result.stderr).toContain(`${option}: ${JSON.stringify(file)}; cannot be read: no such file`);
+    }
+    expect(result.stderr).not.toContain('    at ');
+    expect(readdirSync(dir.path)).not.toContain('files.db');
+    // mosquitto-files reads only the server's broker password.
+    const files = run('mosquitto-files', '--config', path, '--out', join(dir.path, 'mosquitto'));
+    expect(files.status).toBe(78);
+    expect(files.stderr).toContain('broker.passwordFile');
+    expect(files.stderr).not.toContain('http.tls.certFile');
+  });
+
   it('refuses a CCUS claim too short for a send to fit in, since a second server could then send the record too', () => {
     const path = writeConfig('claim.json', {
       database: 'server.db',

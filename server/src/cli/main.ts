@@ -8,6 +8,7 @@ import { carriedOver, mosquittoAcl, mosquittoPasswordFile } from '../broker/mosq
 import { mosquittoHash } from '../credentials.js';
 import { isPostgresUrl, migratePostgres } from '../store/postgres/pg-migrate.js';
 import { makeReleaseKey, signRelease } from '../updates/release-signing.js';
+import { requireReadableFiles } from './config-files.js';
 import { ownerOnlyFromNowOn, tightenDatabase } from './file-modes.js';
 import { openStore, startFromConfig } from './run-server.js';
 import { loadServerConfig } from './server-config.js';
@@ -79,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  if (command === 'serve' || command === 'mosquitto-files') requireReadableFiles(config, command);
   if (!postgres) tightenDatabase(config.database);
   const log = pino({ level: config.log.level });
   const print = (line: string): void => {

@@ -48,11 +48,26 @@ export interface RunningMosquitto {
 }
 
 /**
- * Starts Mosquitto with the project's shipped config and ACL. Only what must differ on a
- * test machine is changed: paths into `dir`, one plain listener on a free port instead of
- * the TLS and local listeners, and no persistence. Started as root (as CI is), it drops to
- * its own `mosquitto` user as in production, and reads its password file through the
- * file's group, as the server must keep it readable (server/README.md).
+ * /etc/mosquitto/mosquitto.conf as Debian 12's mosquitto package ships it: what it sets, the
+ * shipped ccus-gate.conf in conf.d must not set again (Mosquitto refuses a duplicate).
+ */
+const DEBIAN_MAIN_CONFIG = `pid_file /run/mosquitto/mosquitto.pid
+
+persistence true
+persistence_location /var/lib/mosquitto/
+
+log_dest file /var/log/mosquitto/mosquitto.log
+
+include_dir /etc/mosquitto/conf.d
+`;
+
+/**
+ * Starts Mosquitto as installed on Debian: the package's main config, including the project's
+ * shipped config from its conf.d, and the shipped ACL. Only what must differ on a test machine
+ * is changed: paths into `dir`, the log on stderr, one plain listener on a free port instead
+ * of the TLS and local listeners. Started as root (as CI is), it drops to its own `mosquitto`
+ * user as in production, and reads its password file through the file's group, as the server
+ * must keep it readable (server/README.md).
  */
 export async function startMosquitto(
   dir: string,
@@ -79,19 +94,26 @@ export async function startMosquitto(
     chmodSync(passwordFile, 0o640);
   }
   const shipped = readFileSync(new URL('mosquitto.conf', SHIPPED), 'utf8');
-  const config = shipped
+  const ours = shipped
     .replace(/^password_file .*$/m, `password_file ${passwordFile}`)
-    .replace(/^pid_file .*$/m, `pid_file ${pidFile}`)
     .replace(/^acl_file .*$/m, `acl_file ${aclFile}`)
-    .replace(/^persistence true$/m, 'persistence false')
-    .replace(/^persistence_location .*$/m, '')
     .replace(/^listener 8883\n(certfile .*\n)(keyfile .*\n)/m, `listener ${port} 127.0.0.1\n`)
-    .replace(/^listener 1883 127\.0\.0\.1\nuse_username_as_clientid true\n/m, '')
-    .concat(asRoot ? '\nuser mosquitto\n' : '\n');
-  if (!config.includes(`listener ${port} 127.0.0.1`))
+    .replace(/^listener 1883 127\.0\.0\.1\nuse_username_as_clientid true\n/m, '');
+  if (!ours.includes(`listener ${port} 127.0.0.1`))
     throw new Error('the shipped mosquitto.conf no longer has the listeners this test rewrites');
+  const confDir = join(dir, 'conf.d');
+  const dataDir = join(dir, 'lib');
+  mkdirSync(confDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true });
+  if (asRoot) chownSync(dataDir, mosquittoUser().uid, mosquittoUser().gid);
+  writeFileSync(join(confDir, 'ccus-gate.conf'), ours);
+  const main = DEBIAN_MAIN_CONFIG.replace(/^pid_file .*$/m, `pid_file ${pidFile}`)
+    .replace(/^persistence_location .*$/m, `persistence_location ${dataDir}/`)
+    .replace(/^log_dest .*$/m, 'log_dest stderr')
+    .replace(/^include_dir .*$/m, `include_dir ${confDir}`)
+    .concat(asRoot ? '\nuser mosquitto\n' : '\n');
   const configFile = join(dir, 'mosquitto.conf');
-  writeFileSync(configFile, config);
+  writeFileSync(configFile, main);
   let output = '';
   const child: ChildProcess = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => {

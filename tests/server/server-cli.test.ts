@@ -40,7 +40,11 @@ describe('ccus-gate-server', () => {
     const example = JSON.parse(
       readFileSync(new URL('../../server/deploy/server.example.json', import.meta.url), 'utf8'),
     );
-    const path = writeConfig('files.json', { ...example, database: 'files.db' });
+    const path = writeConfig('files.json', {
+      ...example,
+      database: 'files.db',
+      ccus: { mode: 'file', dir: 'files-uploads' },
+    });
     const result = run('serve', '--config', path);
     expect(result.status).toBe(78);
     for (const [option, file] of [
@@ -54,6 +58,7 @@ describe('ccus-gate-server', () => {
     }
     expect(result.stderr).not.toContain('    at ');
     expect(readdirSync(dir.path)).not.toContain('files.db');
+    expect(readdirSync(dir.path)).not.toContain('files-uploads');
     // mosquitto-files reads only the server's broker password.
     const files = run('mosquitto-files', '--config', path, '--out', join(dir.path, 'mosquitto'));
     expect(files.status).toBe(78);

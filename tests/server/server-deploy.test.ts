@@ -69,6 +69,18 @@ describe('server deployment files', () => {
     }
   });
 
+  it('gives every server of the machine the database URL that server/README.md has the operator write once', () => {
+    // A second server reading only its own file would start on the config's SQLite file beside
+    // the others on PostgreSQL, and store the batches Mosquitto hands it there.
+    const unit = read('systemd/ccus-gate-server.service');
+    const environmentFiles = (instance: string) =>
+      [...unit.matchAll(/^EnvironmentFile=-?(.*)$/gm)].map((match) => match[1]?.replaceAll('%i', instance));
+    for (const instance of ['', '-2', '-3']) {
+      expect(environmentFiles(instance), `ccus-gate-server@${instance}`).toContain('/etc/ccus-gate/database.env');
+    }
+    expect(environmentFiles('-2')).toContain('/etc/ccus-gate/database-2.env');
+  });
+
   it('reloads Mosquitto on the password file the example config has the server write, which the unit may write', () => {
     const config = JSON.parse(read('server.example.json')) as {
       database: string;

@@ -109,6 +109,8 @@ describe('ccus-gate-server', () => {
     });
     const serve = new TerminalProcess('serve', embedded, SERVER_CLI);
     const started = await serve.waitForLine('the server to start', (line) => line.msg === 'sync server started');
+    // Which database it runs on, said at start: with several servers, one on the wrong one shows.
+    expect(started.database).toBe(join(dir.path, 'server.db'));
     const health = await fetch(`${String(started.http)}/healthz`);
     expect(await health.json()).toEqual({ ok: true });
     const records = await fetch(`${String(started.http)}/api/v1/fleet/terminals`, {

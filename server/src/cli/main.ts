@@ -10,7 +10,7 @@ import { isPostgresUrl, migratePostgres } from '../store/postgres/pg-migrate.js'
 import { makeReleaseKey, signRelease } from '../updates/release-signing.js';
 import { requireReadableFiles } from './config-files.js';
 import { ownerOnlyFromNowOn, tightenDatabase } from './file-modes.js';
-import { openStore, startFromConfig } from './run-server.js';
+import { openStore, startFromConfig, withoutPassword } from './run-server.js';
 import { loadServerConfig } from './server-config.js';
 
 const USAGE = `usage: ccus-gate-server <command> [--config FILE]
@@ -137,14 +137,6 @@ async function main(argv: string[]): Promise<number> {
     await store.close();
   }
   return 0;
-}
-
-/** A database URL as it may be printed: without its password. */
-function withoutPassword(database: string): string {
-  if (!isPostgresUrl(database)) return database;
-  const url = new URL(database);
-  url.password = '';
-  return url.href;
 }
 
 main(process.argv.slice(2)).then(

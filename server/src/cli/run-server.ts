@@ -42,6 +42,14 @@ const readTls = (tls: { certFile: string; keyFile: string }): TlsFiles => ({
   key: readFileSync(tls.keyFile),
 });
 
+/** A database URL as it may be printed: without its password. */
+export function withoutPassword(database: string): string {
+  if (!isPostgresUrl(database)) return database;
+  const url = new URL(database);
+  url.password = '';
+  return url.href;
+}
+
 /** The server's stores on its database: a SQLite file, or PostgreSQL (migrated first, as `migrate` does). */
 export async function openStore(config: ServerConfig, log: Logger): Promise<ServerStore<StoreEngine>> {
   const options = { outbox: { coalesceMs: config.forwarder.coalesceSeconds * 1000 } };
@@ -186,7 +194,10 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
     cleanups.push(() => http.close());
     await server.start();
     cleanups.push(() => server.stop());
-    log.info({ http: http.url, broker: broker?.url ?? join.url }, 'sync server started');
+    log.info(
+      { http: http.url, broker: broker?.url ?? join.url, database: withoutPassword(config.database) },
+      'sync server started',
+    );
     return { server, store, http, broker, ccus: ccusListener, stop };
   } catch (error) {
     await stop();

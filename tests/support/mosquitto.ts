@@ -51,7 +51,7 @@ export interface RunningMosquitto {
  * /etc/mosquitto/mosquitto.conf as Debian 12's mosquitto package ships it: what it sets, the
  * shipped ccus-gate.conf in conf.d must not set again (Mosquitto refuses a duplicate).
  */
-const DEBIAN_MAIN_CONFIG = `pid_file /run/mosquitto/mosquitto.pid
+export const DEBIAN_MAIN_CONFIG = `pid_file /run/mosquitto/mosquitto.pid
 
 persistence true
 persistence_location /var/lib/mosquitto/

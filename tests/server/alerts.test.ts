@@ -1,7 +1,6 @@
 import { type Alert, DEFAULT_TERMINAL_SETTINGS, type TerminalView, tenantAlerts } from '@ccus-gate/server';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/temp-dir.js';
-import { type WebFixture, webFixture } from '../support/web-client.js';
+import { describe, expect, it } from 'vitest';
+import { freshWebFixtures, type WebFixture } from '../support/web-client.js';
 
 const NOW = new Date('2026-11-24T03:00:00Z');
 const minutesAgo = (n: number): string => new Date(NOW.getTime() - n * 60_000).toISOString();
@@ -94,14 +93,9 @@ describe('what needs a person', () => {
 });
 
 describe('alerts over the API and on Today', () => {
-  const dir = tempDir('alerts');
   let f: WebFixture;
-  beforeEach(async () => {
-    f = await webFixture(dir.path);
-  });
-  afterEach(() => {
-    f.close();
-    dir.remove();
+  freshWebFixtures('alerts', (fixture) => {
+    f = fixture;
   });
 
   it('shows a tenant its own alerts only, on Today with a link to where each is put right', async () => {

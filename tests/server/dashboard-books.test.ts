@@ -1,23 +1,16 @@
 import type { Health, UpdateState } from '@ccus-gate/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/temp-dir.js';
+import { describe, expect, it } from 'vitest';
 import { onlineStatus } from '../support/terminal-status.js';
-import { auditCount, unknownCardIds, WebClient, type WebFixture, webFixture } from '../support/web-client.js';
+import { auditCount, freshWebFixtures, unknownCardIds, WebClient, type WebFixture } from '../support/web-client.js';
 
 /**
  * The dashboard over HTTP, as a browser drives it: people and API tokens, workers and cards,
  * sites, terminals (settings, health, updates, self-tests), the audit trail, CSRF and roles.
  */
 describe('the contractor dashboard: books and terminals', () => {
-  const dir = tempDir('dashboard-books');
   let f: WebFixture;
-
-  beforeEach(async () => {
-    f = await webFixture(dir.path);
-  });
-  afterEach(() => {
-    f.close();
-    dir.remove();
+  freshWebFixtures('dashboard-books', (fixture) => {
+    f = fixture;
   });
 
   it('adds a person who can then sign in, and removes them, which ends their session', async () => {

@@ -1,22 +1,15 @@
 import { Secret, TOTP } from 'otpauth';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/temp-dir.js';
-import { PASSWORD, WebClient, type WebFixture, webFixture } from '../support/web-client.js';
+import { describe, expect, it } from 'vitest';
+import { freshWebFixtures, PASSWORD, WebClient, type WebFixture } from '../support/web-client.js';
 
 /**
  * The dashboard over HTTP, as a browser drives it: sign-in, sessions, passwords, two-factor
  * sign-in, and the dashboard's users over the API.
  */
 describe('dashboard sign-in and users', () => {
-  const dir = tempDir('dashboard-sign-in');
   let f: WebFixture;
-
-  beforeEach(async () => {
-    f = await webFixture(dir.path);
-  });
-  afterEach(() => {
-    f.close();
-    dir.remove();
+  freshWebFixtures('dashboard-sign-in', (fixture) => {
+    f = fixture;
   });
 
   describe('signing in', () => {

@@ -1,21 +1,14 @@
 import { parseTerminalId } from '@ccus-gate/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/temp-dir.js';
-import { auditCount, unknownCardIds, type WebFixture, webFixture } from '../support/web-client.js';
+import { describe, expect, it } from 'vitest';
+import { auditCount, freshWebFixtures, unknownCardIds, type WebFixture } from '../support/web-client.js';
 
 /**
  * The dashboard over HTTP: one tenant never sees or changes another's pages.
  */
 describe("the contractor dashboard: one tenant never sees or changes another's pages", () => {
-  const dir = tempDir('dashboard-tenants');
   let f: WebFixture;
-
-  beforeEach(async () => {
-    f = await webFixture(dir.path);
-  });
-  afterEach(() => {
-    f.close();
-    dir.remove();
+  freshWebFixtures('dashboard-tenants', (fixture) => {
+    f = fixture;
   });
 
   it("answers B's requests for A's site as not found, and B's pages hold nothing of A", async () => {

@@ -1,7 +1,6 @@
 import iconv from 'iconv-lite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/temp-dir.js';
-import { auditCount, unknownCardIds, type WebFixture, webFixture } from '../support/web-client.js';
+import { describe, expect, it } from 'vitest';
+import { auditCount, freshWebFixtures, unknownCardIds, type WebFixture } from '../support/web-client.js';
 
 /**
  * The dashboard over HTTP, as a browser drives it: its pages in the user's language, and what
@@ -9,15 +8,9 @@ import { auditCount, unknownCardIds, type WebFixture, webFixture } from '../supp
  * records, manual entries, corrections, exports).
  */
 describe('the contractor dashboard: records', () => {
-  const dir = tempDir('dashboard');
   let f: WebFixture;
-
-  beforeEach(async () => {
-    f = await webFixture(dir.path);
-  });
-  afterEach(() => {
-    f.close();
-    dir.remove();
+  freshWebFixtures('dashboard', (fixture) => {
+    f = fixture;
   });
 
   describe('pages', () => {

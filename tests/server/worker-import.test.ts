@@ -1,7 +1,6 @@
 import iconv from 'iconv-lite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/temp-dir.js';
-import { type WebClient, type WebFixture, webFixture } from '../support/web-client.js';
+import { describe, expect, it } from 'vitest';
+import { freshWebFixtures, type WebClient, type WebFixture } from '../support/web-client.js';
 
 interface Preview {
   preview: { create: number; update: number; unchanged: number };
@@ -11,14 +10,9 @@ interface Preview {
 
 /** Workers from a contractor's list: previewed row by row, then written all at once. */
 describe('importing workers', () => {
-  const dir = tempDir('worker-import');
   let f: WebFixture;
-  beforeEach(async () => {
-    f = await webFixture(dir.path);
-  });
-  afterEach(() => {
-    f.close();
-    dir.remove();
+  freshWebFixtures('worker-import', (fixture) => {
+    f = fixture;
   });
 
   const importing = (workers: unknown[], apply = false) =>

@@ -9,7 +9,9 @@ import {
   withDashboard,
 } from '@ccus-gate/server';
 import type { Hono } from 'hono';
+import { afterEach, beforeEach } from 'vitest';
 import { type ApiFixture, apiFixture } from './api-fixture.js';
+import { tempDir } from './temp-dir.js';
 
 /**
  * A browser as far as the dashboard's HTTP goes: it keeps cookies, follows nothing on its
@@ -156,3 +158,20 @@ export const unknownCardIds = async (f: WebFixture, token: string): Promise<stri
       unknownCards: { card: { id: string } }[];
     }
   ).unknownCards.map((u) => u.card.id);
+
+/**
+ * A fresh web fixture, in a folder named for the suite, for each test of the describe that
+ * calls this; `use` is handed each test's fixture.
+ */
+export function freshWebFixtures(name: string, use: (f: WebFixture) => void): void {
+  const dir = tempDir(name);
+  let current: WebFixture | undefined;
+  beforeEach(async () => {
+    current = await webFixture(dir.path);
+    use(current);
+  });
+  afterEach(() => {
+    current?.close();
+    dir.remove();
+  });
+}

@@ -1,9 +1,8 @@
 import { localPath } from '@ccus-gate/server';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REDIRECT_CORPUS } from '../../support/redirect-corpus.js';
-import { tempDir } from '../../support/temp-dir.js';
-import { PASSWORD, WebClient, type WebFixture, webFixture } from '../../support/web-client.js';
+import { freshWebFixtures, PASSWORD, WebClient, type WebFixture } from '../../support/web-client.js';
 
 const ORIGIN = 'https://gate.example';
 
@@ -50,14 +49,9 @@ describe('redirect targets', () => {
 });
 
 describe('redirects after sign-in', () => {
-  const dir = tempDir('redirects');
   let f: WebFixture;
-  beforeEach(async () => {
-    f = await webFixture(dir.path);
-  });
-  afterEach(() => {
-    f.close();
-    dir.remove();
+  freshWebFixtures('redirects', (fixture) => {
+    f = fixture;
   });
 
   it('sends every trick from the corpus to the default page, signing in or already signed in, never a 500', async () => {

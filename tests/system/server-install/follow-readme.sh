@@ -45,8 +45,7 @@ start_unit() {
     set +a
     umask 077
     exec env NODE_ENV=production setpriv --reuid ccus-gate-server --regid ccus-gate-server \
-      --groups mosquitto $(sed -n 's/^ExecStart=//p' <<<"$unit" | sed "s/%i/$instance/g" |
-        sed "s#/opt/ccus-gate/node_modules/@ccus-gate/server/dist/cli/main.js#$CLI#")
+      --groups mosquitto $(sed -n 's/^ExecStart=//p' <<<"$unit" | sed "s/%i/$instance/g")
   ) >"$WORK/serve$instance.log" 2>&1 &
 }
 # The README's fenced shell block under the heading line that matches $1.

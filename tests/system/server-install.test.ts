@@ -36,11 +36,15 @@ describe('server/README.md on a blank Debian', () => {
       'PostgreSQL (pg_createcluster) is not installed',
     );
     buildOnce();
-    const result = spawnSync('unshare', ['--mount', '--net', '--pid', '--fork', '--mount-proc', 'bash', SCRIPT], {
-      encoding: 'utf8',
-      timeout: 240_000,
-      env: { ...process.env, CHECKOUT, WORK: dir.path, MOSQUITTO_MAIN_CONFIG: DEBIAN_MAIN_CONFIG },
-    });
+    const result = spawnSync(
+      'unshare',
+      ['--mount', '--propagation', 'private', '--net', '--pid', '--fork', '--mount-proc', 'bash', SCRIPT],
+      {
+        encoding: 'utf8',
+        timeout: 240_000,
+        env: { ...process.env, CHECKOUT, WORK: dir.path, MOSQUITTO_MAIN_CONFIG: DEBIAN_MAIN_CONFIG },
+      },
+    );
     output = `${result.stdout}\n${result.stderr}`;
     if (result.status !== 0) throw new Error(`the walk stopped (exit ${result.status}):\n${output}`);
     checks = new Map(

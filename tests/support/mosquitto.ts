@@ -82,6 +82,11 @@ export async function startMosquitto(
   mkdirSync(runDir, { recursive: true });
   const pidFile = join(runDir, 'mosquitto.pid');
   const aclFile = join(dir, 'acl');
+  // As /etc/mosquitto/conf.d and /var/lib/mosquitto (persistence, Mosquitto's own).
+  const confDir = join(dir, 'conf.d');
+  const dataDir = join(dir, 'lib');
+  mkdirSync(confDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true });
   const asRoot = process.getuid?.() === 0;
   writeFileSync(passwordFile, passwords, { mode: 0o640 });
   writeFileSync(aclFile, options.acl ?? readFileSync(new URL('acl', SHIPPED)), { mode: 0o644 });
@@ -90,6 +95,7 @@ export async function startMosquitto(
     const { uid, gid: group } = mosquittoUser();
     chmodSync(dir, 0o711);
     chownSync(runDir, uid, group);
+    chownSync(dataDir, uid, group);
     chownSync(passwordFile, 0, group);
     chmodSync(passwordFile, 0o640);
   }
@@ -101,11 +107,6 @@ export async function startMosquitto(
     .replace(/^listener 1883 127\.0\.0\.1\nuse_username_as_clientid true\n/m, '');
   if (!ours.includes(`listener ${port} 127.0.0.1`))
     throw new Error('the shipped mosquitto.conf no longer has the listeners this test rewrites');
-  const confDir = join(dir, 'conf.d');
-  const dataDir = join(dir, 'lib');
-  mkdirSync(confDir, { recursive: true });
-  mkdirSync(dataDir, { recursive: true });
-  if (asRoot) chownSync(dataDir, mosquittoUser().uid, mosquittoUser().gid);
   writeFileSync(join(confDir, 'ccus-gate.conf'), ours);
   const main = DEBIAN_MAIN_CONFIG.replace(/^pid_file .*$/m, `pid_file ${pidFile}`)
     .replace(/^persistence_location .*$/m, `persistence_location ${dataDir}/`)

@@ -124,6 +124,7 @@ export function createServer(deps: ServerDeps): SyncServer {
   );
   const metrics = new ServerMetrics({
     queuedRecords: () => recordStore.queued(),
+    brokerConnected: () => ingest.connected,
     ...(deps.brokerConnections === undefined ? {} : { brokerConnections: deps.brokerConnections }),
   });
   // What the server sends terminals on its own (a roster, a config) when something changed: a

@@ -67,15 +67,16 @@ include_dir /etc/mosquitto/conf.d
  * is changed: paths into `dir`, the log on stderr, one plain listener on a free port instead
  * of the TLS and local listeners. Started as root (as CI is), it drops to its own `mosquitto`
  * user as in production, and reads its password file through the file's group, as the server
- * must keep it readable (server/README.md).
+ * must keep it readable (server/README.md). `port` is a free one unless given (a broker that
+ * comes up where a server already expects it).
  */
 export async function startMosquitto(
   dir: string,
   passwords: string,
-  options: { acl?: string } = {},
+  options: { acl?: string; port?: number } = {},
 ): Promise<RunningMosquitto> {
   const binary = ensureMosquitto();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const passwordFile = join(dir, 'passwd');
   // As /run/mosquitto: Mosquitto's own, it writes its pid there after dropping to its user.
   const runDir = join(dir, 'run');

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVER_CLI, TerminalProcess } from './terminal-process.js';
@@ -40,9 +41,20 @@ export async function startClusterServer(
   return startServerProcess(config, i);
 }
 
-/** Starts the server of a config written before (a restart), resolved once it serves. */
+/**
+ * Starts the server of a config written before (a restart), resolved once it serves; rejected,
+ * with what it printed, as soon as it exits instead.
+ */
 export async function startServerProcess(config: string, i: number): Promise<TerminalProcess> {
   const server = new TerminalProcess('serve', config, SERVER_CLI);
-  await server.waitForLine(`server ${i} to start`, (line) => line.msg === 'sync server started', 60_000);
+  const exited = server.exited.then(async ({ code, signal }) => {
+    // Its last words may still be in the pipe when it exits.
+    if (!server.child.stderr.closed) await once(server.child.stderr, 'close');
+    throw new Error(`server ${i} exited (${code ?? signal}) before it started: ${server.stderr.join('\n')}`);
+  });
+  await Promise.race([
+    server.waitForLine(`server ${i} to start`, (line) => line.msg === 'sync server started', 60_000),
+    exited,
+  ]);
   return server;
 }

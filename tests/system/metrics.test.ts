@@ -65,6 +65,7 @@ describe('server metrics', () => {
     expect(sample(text, 'ccus_gate_tap_batches_total{outcome="refused"}')).toBe(1);
     expect(sample(text, 'ccus_gate_ack_seconds_count')).toBe(3);
     expect(sample(text, 'ccus_gate_terminals_online')).toBe(1);
+    expect(sample(text, 'ccus_gate_broker_connected')).toBe(1);
     expect(text).toContain('ccus_gate_server_process_resident_memory_bytes');
   });
 

@@ -104,6 +104,19 @@ describe('TLS', () => {
     expect(await attempt(broker.url.replace('mqtts:', 'mqtt:'))).not.toBe('connected');
   });
 
+  it('does not start a server that does not trust the broker certificate, and names why', async () => {
+    const untrusting = createServer({
+      stores: store,
+      broker: { url: broker.url, ...service, clientId: 'ccus-gate-server-untrusting' },
+      ccus: new HttpCcusGateway(ccus.url),
+      clock: { now: () => new Date() },
+      log,
+    });
+    // Not a broker that is only not up yet, to wait for: a fault to mend.
+    await expect(untrusting.start()).rejects.toThrow(/self.signed|unable to verify|certificate/i);
+    await untrusting.stop();
+  });
+
   it('serves the HTTP API over HTTPS', async () => {
     expect(https.url).toMatch(/^https:\/\//);
     const body = await new Promise<string>((resolve, reject) => {

@@ -98,9 +98,24 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
     this.#client = client;
     // MQTT.js leaves Nagle on; acks are small and latency-bound.
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
-    client.on('error', (error) => this.#log.warn({ err: error }, 'broker connection error'));
+    const broker = shownUrl(this.#options.url);
+    // An outage is said once, at its start, not at every retry each second.
+    let away = false;
+    client.on('error', (error) => {
+      const message = notReachableYet(error) ? 'broker not reachable' : 'broker connection failed';
+      this.#log[away ? 'debug' : 'warn']({ err: error, broker }, `${message}; trying again every second`);
+      away = true;
+    });
+    client.on('connect', () => {
+      if (away) this.#log.info({ broker }, 'connected to the broker again');
+      away = false;
+    });
     const subscribed = new Promise<void>((resolve, reject) => {
-      client.once('error', reject);
+      // A broker that is not up yet (at boot, or being restarted) does not stop the server: it
+      // serves its pages and API meanwhile and joins the broker when it comes, terminals keeping
+      // their taps until then. A broker that refuses the server's account, or whose certificate
+      // does not verify, is a fault to mend: `serve` stops, naming it.
+      client.once('error', (error) => (notReachableYet(error) ? resolve() : reject(error)));
       client.on('connect', (connack) => {
         (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
         if (connack.sessionPresent) return resolve();
@@ -126,7 +141,17 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
           });
       });
     });
-    await subscribed;
+    try {
+      await subscribed;
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** Whether the server's own connection to the broker is up (for the metrics). */
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
   }
 
   async stop(): Promise<void> {
@@ -287,5 +312,36 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
       state: status.state,
       ...(status.state === 'online' ? { queueDepth: status.queueDepth } : {}),
     });
+  }
+}
+
+/** Socket errors of a broker that is not up or not reachable yet: waiting for it may mend them. */
+const NOT_YET = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether the broker is only not reachable yet. A CONNACK refusal (MQTT.js gives it a numeric
+ * reason code) or a certificate that does not verify is a fault to mend, not to wait out.
+ */
+function notReachableYet(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && NOT_YET.has(code);
+}
+
+/** The broker's URL as it may be logged: without any password in it. */
+function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    return parsed.href;
+  } catch {
+    return url;
   }
 }

@@ -4,6 +4,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export interface MetricsSources {
   /** Work records waiting to be built (the record builder's lag). */
   queuedRecords(): number | Promise<number>;
+  /** Whether the server's own connection to the broker is up. */
+  brokerConnected(): boolean;
   /** Connections to the embedded broker now; absent with an external broker (Mosquitto reports its own). */
   brokerConnections?: () => number;
 }
@@ -69,6 +71,14 @@ export class ServerMetrics {
       registers,
       async collect() {
         this.set(await sources.queuedRecords());
+      },
+    });
+    new Gauge({
+      name: 'ccus_gate_broker_connected',
+      help: "1 while this server's own connection to the broker is up, 0 while it waits for it",
+      registers,
+      collect() {
+        this.set(sources.brokerConnected() ? 1 : 0);
       },
     });
     const connections = sources.brokerConnections;

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,29 @@ describe('ccus-gate-server', () => {
     expect(files.status).toBe(78);
     expect(files.stderr).toContain('broker.passwordFile');
     expect(files.stderr).not.toContain('http.tls.certFile');
+  });
+
+  it('names a file that is there but does not hold what its option wants, as a config error', () => {
+    // An RSA key where the release key goes: readable, but not the operator's Ed25519 key.
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    writeFileSync(join(dir.path, 'rsa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(join(dir.path, 'garbage.pub'), 'not a key\n');
+    for (const key of ['rsa.pub', 'garbage.pub']) {
+      const path = writeConfig('wrong-key.json', {
+        database: 'wrong-key.db',
+        broker: { mode: 'embedded', port: 0 },
+        http: { port: 0 },
+        ccus: { mode: 'file', dir: 'wrong-key-uploads' },
+        updates: { publicKeyFile: key, publicUrl: 'https://ccus-gate.example' },
+      });
+      const result = run('serve', '--config', path);
+      expect(result.status).toBe(78);
+      expect(result.stderr).toContain(
+        `updates.publicKeyFile: ${JSON.stringify(join(dir.path, key))}; must be an Ed25519 public key in PEM`,
+      );
+      expect(result.stderr).not.toContain('    at ');
+      expect(readdirSync(dir.path)).not.toContain('wrong-key.db');
+    }
   });
 
   it('refuses a CCUS claim too short for a send to fit in, since a second server could then send the record too', () => {

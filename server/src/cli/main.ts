@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@ccus-gate/protocol';
@@ -8,7 +8,7 @@ import { carriedOver, mosquittoAcl, mosquittoPasswordFile } from '../broker/mosq
 import { mosquittoHash } from '../credentials.js';
 import { isPostgresUrl, migratePostgres } from '../store/postgres/pg-migrate.js';
 import { makeReleaseKey, signRelease } from '../updates/release-signing.js';
-import { requireReadableFiles } from './config-files.js';
+import { type ConfigFiles, readBrokerPassword, readServeFiles } from './config-files.js';
 import { ownerOnlyFromNowOn, tightenDatabase } from './file-modes.js';
 import { openStore, startFromConfig, withoutPassword } from './run-server.js';
 import { loadServerConfig } from './server-config.js';
@@ -80,7 +80,9 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  if (command === 'serve' || command === 'mosquitto-files') requireReadableFiles(config, command);
+  // Every file `serve` reads, read before the database is touched: one error names all that fail.
+  const files: ConfigFiles | null = command === 'serve' ? readServeFiles(config) : null;
+  const servicePassword = command === 'mosquitto-files' ? readBrokerPassword(config) : null;
   if (!postgres) tightenDatabase(config.database);
   const log = pino({ level: config.log.level });
   const print = (line: string): void => {
@@ -88,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
   };
 
   if (command === 'serve') {
-    const running = await startFromConfig(config, log);
+    const running = await startFromConfig(config, log, files ?? undefined);
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         log.info({ signal }, 'stopping');
@@ -106,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'operator-token') {
       print(await store.directory.createApiToken(null, 'operator', values.label));
     } else if (command === 'mosquitto-files') {
-      if (config.broker.mode !== 'external') {
+      if (config.broker.mode !== 'external' || servicePassword === null) {
         console.error('ccus-gate-server: mosquitto-files is for broker.mode "external"');
         return 2;
       }
@@ -117,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
       mkdirSync(values.out, { recursive: true });
       const service = {
         username: config.broker.username,
-        hash: mosquittoHash(readFileSync(config.broker.passwordFile, 'utf8').trim()),
+        hash: mosquittoHash(servicePassword),
       };
       const acl = join(values.out, 'acl');
       const passwd = join(values.out, 'passwd');

@@ -1,5 +1,4 @@
-import { createPublicKey, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { smtpMailer } from '../alerts/alert-delivery.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../broker/embedded-broker.js';
@@ -8,13 +7,13 @@ import { FileExportGateway } from '../ccus/file-export-gateway.js';
 import type { CcusGateway } from '../ccus/gateway.js';
 import { HttpCcusGateway } from '../ccus/http-gateway.js';
 import { CcusSimulator } from '../ccus/simulator/ccus-simulator.js';
-import { type HttpListener, listenHttp, type TlsFiles } from '../http/http-listen.js';
+import { type HttpListener, listenHttp } from '../http/http-listen.js';
 import type { MqttIngestOptions } from '../ingest/mqtt-ingest.js';
 import { createServer, type SyncServer } from '../server.js';
 import type { StoreEngine } from '../store/engine/store-engine.js';
 import { isPostgresUrl } from '../store/postgres/pg-migrate.js';
 import { ServerStore } from '../store/server-store.js';
-import type { UpdatesSetup } from '../updates/release-upload.js';
+import { type ConfigFiles, readServeFiles } from './config-files.js';
 import type { ServerConfig } from './server-config.js';
 
 export interface RunningServer {
@@ -25,22 +24,6 @@ export interface RunningServer {
   ccus: HttpListener | null;
   stop(): Promise<void>;
 }
-
-const readSecret = (file: string): string => readFileSync(file, 'utf8').trim();
-/** The updates section of the config, its key read and checked to be the operator's Ed25519 public key. */
-function updatesSetup(updates: { publicKeyFile: string; dir: string; publicUrl: string }): UpdatesSetup {
-  const publicKeyPem = readFileSync(updates.publicKeyFile, 'utf8');
-  const publicKey = createPublicKey(publicKeyPem);
-  if (publicKey.asymmetricKeyType !== 'ed25519') {
-    throw new Error(`updates.publicKeyFile ${updates.publicKeyFile} is not an Ed25519 public key`);
-  }
-  return { publicKey, publicKeyPem, dir: updates.dir, publicUrl: updates.publicUrl };
-}
-
-const readTls = (tls: { certFile: string; keyFile: string }): TlsFiles => ({
-  cert: readFileSync(tls.certFile),
-  key: readFileSync(tls.keyFile),
-});
 
 /** A database URL as it may be printed: without its password. */
 export function withoutPassword(database: string): string {
@@ -58,8 +41,15 @@ export async function openStore(config: ServerConfig, log: Logger): Promise<Serv
     : ServerStore.open(config.database, () => new Date(), options);
 }
 
-/** Starts the sync server as its config says: store, broker (embedded or joined), CCUS side, HTTP. */
-export async function startFromConfig(config: ServerConfig, log: Logger): Promise<RunningServer> {
+/**
+ * Starts the sync server as its config says: store, broker (embedded or joined), CCUS side,
+ * HTTP. What its files hold comes from `files`, read before (config-files.ts), never from here.
+ */
+export async function startFromConfig(
+  config: ServerConfig,
+  log: Logger,
+  files: ConfigFiles = readServeFiles(config),
+): Promise<RunningServer> {
   const cleanups: (() => Promise<void> | void)[] = [];
   const stop = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -90,7 +80,7 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
     if (config.broker.mode === 'embedded') {
       // The server is both broker and client here: its account needs no file, a fresh secret each start.
       const service = { username: 'ccus-gate-server', password: randomBytes(32).toString('base64url') };
-      const tls = config.broker.tls === undefined ? undefined : readTls(config.broker.tls);
+      const tls = files.brokerTls;
       broker = await startEmbeddedBroker({
         host: config.broker.host,
         port: config.broker.port,
@@ -101,7 +91,7 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
         ...(tls === undefined ? {} : { tls }),
       });
       cleanups.push(() => broker?.close());
-      const ca = config.broker.caFile === undefined ? undefined : readFileSync(config.broker.caFile);
+      const ca = files.brokerCa;
       // Joining our own listener on loopback: with TLS, the certificate names the public host, not 127.0.0.1.
       const publicHost = config.broker.publicUrl === undefined ? undefined : new URL(config.broker.publicUrl).hostname;
       join = {
@@ -115,11 +105,11 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
         ...(ca === undefined ? {} : { caCert: ca.toString('utf8') }),
       };
     } else {
-      const ca = config.broker.caFile === undefined ? undefined : readFileSync(config.broker.caFile);
+      const ca = files.brokerCa;
       join = {
         url: config.broker.url,
         username: config.broker.username,
-        password: readSecret(config.broker.passwordFile),
+        password: files.brokerPassword as string,
         clientId: config.broker.username,
         ...(ca === undefined ? {} : { ca }),
         ...(config.broker.sharedGroup === undefined ? {} : { sharedGroup: config.broker.sharedGroup }),
@@ -172,9 +162,7 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
                 secure: config.alerts.smtp.secure,
                 from: config.alerts.smtp.from,
                 ...(config.alerts.smtp.user === undefined ? {} : { user: config.alerts.smtp.user }),
-                ...(config.alerts.smtp.passwordFile === undefined
-                  ? {}
-                  : { password: readSecret(config.alerts.smtp.passwordFile) }),
+                ...(files.smtpPassword === undefined ? {} : { password: files.smtpPassword }),
               }),
       },
       http: {
@@ -183,9 +171,11 @@ export async function startFromConfig(config: ServerConfig, log: Logger): Promis
       },
       ...(accounts === undefined ? {} : { brokerAccounts: accounts }),
       ...(broker === null ? {} : { brokerConnections: () => broker?.connections() ?? 0 }),
-      ...(config.updates === undefined ? {} : { updates: updatesSetup(config.updates) }),
+      ...(config.updates === undefined || files.updatesKey === undefined
+        ? {}
+        : { updates: { ...files.updatesKey, dir: config.updates.dir, publicUrl: config.updates.publicUrl } }),
     });
-    const httpTls = config.http.tls === undefined ? undefined : readTls(config.http.tls);
+    const httpTls = files.httpTls;
     const http = await listenHttp(server.app, {
       host: config.http.host,
       port: config.http.port,

@@ -14,7 +14,8 @@ const SCRIPT = join(import.meta.dirname, 'server-install/follow-readme.sh');
  * server/README.md followed from a blank Debian 12 to three servers on PostgreSQL and
  * Mosquitto, as root, in namespaces of the test's own (server-install/follow-readme.sh):
  * the README's own shell blocks run as they are written, the units' commands as systemd
- * would run them, and this machine's files and services are left as they were.
+ * would run them, and this machine's files and services are left as they were. Then a
+ * terminal is provisioned through the API and taps a card over mqtts.
  */
 describe('server/README.md on a blank Debian', () => {
   const dir = tempDir('server-install');
@@ -72,9 +73,17 @@ describe('server/README.md on a blank Debian', () => {
     for (const port of [8443, 8444, 8445]) expect(checks.get(`terminals-api-${port}`), output).toBe('200');
   });
 
-  it("runs Mosquitto from Debian's config with ours in conf.d, every server's account in its password file", () => {
+  it("carries a provisioned terminal's tap over mqtts to the servers and PostgreSQL, shown by any server", () => {
+    expect(checks.get('terminal-queue'), output).toBe('{pending:0,delivered:1,rejected:0}');
+    expect(checks.get('tap'), output).toBe('12345678901234@5678');
+    expect(checks.get('tap-rows'), output).toBe('1');
+  });
+
+  it("runs Mosquitto from Debian's config with ours in conf.d, every server's account and the terminal's in its password file", () => {
     expect(checks.get('mosquitto-log')).toBe('0');
-    expect(checks.get('mosquitto-accounts')).toBe('ccus-gate-server ccus-gate-server-2 ccus-gate-server-3');
+    expect(checks.get('mosquitto-accounts')).toBe(
+      'ccus-gate-server ccus-gate-server-2 ccus-gate-server-3 gate-install',
+    );
   });
 
   it('leaves secrets and state owner-only, the password file readable by Mosquitto through its group', () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Follows server/README.md ("Production install (Debian 12)", "External broker (Mosquitto)",
 # then "Several servers": PostgreSQL, and a second and third server on the same machine) as a
-# newcomer would, as root, inside private mount, network and PID namespaces (run by
+# newcomer would, then has a terminal tap through it (firmware/README.md, steps 2 and 6), as root, inside private mount, network and PID namespaces (run by
 # tests/system/server-install.test.ts under `unshare`): /etc, /var and /opt are overlays, so
 # this machine's own files are never changed, and every process started here ends with the
 # script. The checkout stands for `git clone … && npm ci && npm run build` in /opt/ccus-gate;
@@ -77,8 +77,12 @@ install -m 640 -g ccus-gate-server "$WORK/ccus-release/release-signing.pub" /etc
 echo "step external broker (Mosquitto)"
 cp /opt/ccus-gate/server/deploy/mosquitto/mosquitto.conf /etc/mosquitto/conf.d/ccus-gate.conf
 install -d /etc/mosquitto/certs
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=gate.example.jp \
-  -keyout /etc/mosquitto/certs/broker.key -out /etc/mosquitto/certs/broker.crt 2>/dev/null
+# Signed by the CA the config names as broker.caFile: terminals get that CA in their bundles.
+openssl req -newkey rsa:2048 -nodes -subj /CN=gate.example.jp \
+  -keyout /etc/mosquitto/certs/broker.key -out "$WORK/broker.csr" 2>/dev/null
+printf 'subjectAltName=DNS:gate.example.jp\n' >"$WORK/broker.ext"
+openssl x509 -req -in "$WORK/broker.csr" -CA /etc/ccus-gate/tls/ca.crt -CAkey /etc/ccus-gate/tls/ca.key \
+  -CAcreateserial -days 30 -extfile "$WORK/broker.ext" -out /etc/mosquitto/certs/broker.crt 2>/dev/null
 chown mosquitto /etc/mosquitto/certs/broker.key
 
 echo "step several servers: PostgreSQL 1"
@@ -135,6 +139,50 @@ for port in 8443 8444 8445; do
   echo "check terminals-api-$port $(curl -sk \
     -H "authorization: Bearer $token" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/api/v1/fleet/terminals")"
 done
+echo "step a terminal (firmware/README.md, steps 2 and 6)"
+# The operator creates a contractor and the terminal on one server, the contractor its site and
+# worker on another; the terminal sends through Mosquitto, and the third server shows the tap.
+echo '127.0.0.1 gate.example.jp' >>/etc/hosts
+api() { # METHOD PORT PATH TOKEN [BODY]: the answer's body; fails on an error status
+  curl -sk --fail-with-body -X "$1" -H "authorization: Bearer $4" -H 'content-type: application/json' \
+    ${5:+--data "$5"} "https://127.0.0.1:$2/api/v1$3"
+}
+field() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(eval(`(${s})${process.argv[1]}`)))' "$1"; }
+api POST 8443 /tenants "$token" '{"tenantId":"kensetsu","companyId":"1234","name":"建設"}' >/dev/null
+tenant=$(api POST 8443 /tenants/kensetsu/tokens "$token" '{"role":"admin","label":"office"}' | field .token)
+api POST 8444 /sites "$tenant" '{"siteId":"5678","name":"現場"}' >/dev/null
+api POST 8444 /workers "$tenant" '{"workerId":"12345678901234","name":"山田","trades":["とび"]}' >/dev/null
+api POST 8444 /workers/12345678901234/cards "$tenant" '{"card":"04A2B3C4D5E6F7"}' >/dev/null
+api PUT 8444 /sites/5678/roster/12345678901234 "$tenant" '{}' >/dev/null
+api POST 8443 /fleet/terminals "$token" '{"terminalId":"gate-install","hardwareProfile":"simulated"}' >/dev/null
+api PUT 8443 /fleet/terminals/gate-install/lease "$token" '{"tenantId":"kensetsu","siteId":"5678"}' >/dev/null
+api POST 8443 /fleet/terminals/gate-install/provisioning "$token" >"$WORK/bundle.json"
+# What ccus-gate-mosquitto-reload.path does when the server has rewritten the password file.
+path_unit=$(cat "$CHECKOUT/server/deploy/systemd/ccus-gate-mosquitto-reload.path")
+watched=$(sed -n 's/^PathChanged=//p' <<<"$path_unit")
+for _ in $(seq 100); do grep -q '^gate-install:' "$watched" && break; sleep 0.1; done
+kill -HUP "$(cat /run/mosquitto/mosquitto.pid)" # systemctl reload mosquitto (Debian's ExecReload)
+# The terminal, its cards read from stdin instead of a reader: the bundle applied as a
+# technician applies it, then run.
+terminal=/opt/ccus-gate/firmware/dist/cli/main.js
+mkdir -p "$WORK/terminal"
+: >"$WORK/terminal/synchronized"
+printf '{"terminalId":"gate-install","broker":{"url":"mqtts://gate.example.jp:8883","passwordFile":"%s"},
+  "store":{"path":"%s"},"clock":{"syncMarker":"%s"},"hardware":{"profile":"simulated","cards":"stdin"}}\n' \
+  "$WORK/terminal/terminal.password" "$WORK/terminal/terminal.db" "$WORK/terminal/synchronized" \
+  >"$WORK/terminal/terminal.json"
+node "$terminal" provision "$WORK/bundle.json" --config "$WORK/terminal/terminal.json" >/dev/null
+mkfifo "$WORK/terminal/cards"
+node "$terminal" run --config "$WORK/terminal/terminal.json" <"$WORK/terminal/cards" >"$WORK/terminal.log" 2>&1 &
+exec 3>"$WORK/terminal/cards"
+for _ in $(seq 300); do grep -q '"msg":"roster applied"' "$WORK/terminal.log" && break; sleep 0.1; done
+echo 04A2B3C4D5E6F7 >&3
+queue() { node "$terminal" status --config "$WORK/terminal/terminal.json" --json | field '.store.counts' | tr -d ' \n'; }
+for _ in $(seq 300); do queue | grep -q "delivered:1" && break; sleep 0.1; done
+echo "check terminal-queue $(queue)"
+echo "check tap $(api GET 8445 '/taps?limit=10' "$tenant" | field '.taps.map((t) => `${t.workerId}@${t.siteId}`).join()')"
+echo "check tap-rows $(psql "$(sed -n 's/^CCUS_GATE_DATABASE_URL=//p' /etc/ccus-gate/database.env)" -tAc 'SELECT count(*) FROM taps')"
+
 echo "check mosquitto-accounts $(cut -d: -f1 /etc/mosquitto/ccus-gate/passwd | sort | tr '\n' ' ')"
 echo "check modes $(stat -c '%n=%a:%U:%G' /etc/ccus-gate /etc/ccus-gate/database.env /etc/mosquitto/ccus-gate /etc/mosquitto/ccus-gate/passwd /var/lib/ccus-gate | tr '\n' ' ')"
 echo "check sqlite-files $(find /var/lib/ccus-gate -name '*.db' | wc -l)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Follows server/README.md ("Production install (Debian 12)", "External broker (Mosquitto)",
 # then "Several servers": PostgreSQL, and a second and third server on the same machine) as a
-# newcomer would, then has a terminal tap through it (firmware/README.md, steps 2 and 6), as root, inside private mount, network and PID namespaces (run by
+# newcomer would, then has a terminal tap through it (firmware/README.md, steps 2 and 6). As
+# root, inside private mount, network and PID namespaces (run by
 # tests/system/server-install.test.ts under `unshare`): /etc, /var and /opt are overlays, so
 # this machine's own files are never changed, and every process started here ends with the
 # script. The checkout stands for `git clone … && npm ci && npm run build` in /opt/ccus-gate;

@@ -124,16 +124,22 @@ async function burst(
 }
 
 /**
- * Ack latency under a steady offered load, three servers: per batch, publish to ack (the
- * target), and per tap, taken on the terminal to acked, which shows any backlog the terminals
- * hold back under their in-flight window.
+ * Ack latency under a steady offered load, on `servers` servers: per batch, publish to ack
+ * (the target), and per tap, taken on the terminal to acked, which shows any backlog the
+ * terminals hold back under their in-flight window.
  */
 async function steady(
   dir: string,
+  servers: number,
   engine: 'SQLite' | 'PostgreSQL',
   postgres?: PostgresCluster,
 ): Promise<BenchFigure[]> {
-  const cluster = await startCluster(dir, 3, STEADY_TERMINALS, postgres?.database('ccus_bench_steady'));
+  const cluster = await startCluster(
+    dir,
+    servers,
+    STEADY_TERMINALS,
+    postgres?.database(`ccus_bench_steady_${servers}`),
+  );
   try {
     const result = await runLoad<SteadyLoad>({
       mode: 'steady',
@@ -150,7 +156,7 @@ async function steady(
     const offered = (STEADY_TERMINALS * STEADY_BATCH * 1000) / STEADY_INTERVAL_MS;
     return steadyFigures(
       result,
-      `on ${engine}, 3 servers, ${STEADY_TERMINALS} terminals offering ${offered.toLocaleString('en')} taps/s`,
+      `on ${engine}, ${servers} server${servers === 1 ? '' : 's'}, ${STEADY_TERMINALS} terminals offering ${offered.toLocaleString('en')} taps/s`,
     );
   } finally {
     await cluster.close();
@@ -159,7 +165,7 @@ async function steady(
 
 export const benchmark: Benchmark = {
   name: 'scale-out',
-  description: `Several sync server processes on one SQLite file and one Mosquitto (MQTT 5 shared subscription): ${TERMINALS} simulated terminals (another process) each send ${BATCHES} batches of ${BATCH} taps, ${WINDOW} in flight, to 1, 2 and 3 servers; then ${STEADY_TERMINALS} terminals offer a steady load to 3 servers. The same on PostgreSQL, beside its raw insert rate and the ingest store alone.`,
+  description: `Several sync server processes on one SQLite file and one Mosquitto (MQTT 5 shared subscription): ${TERMINALS} simulated terminals (another process) each send ${BATCHES} batches of ${BATCH} taps, ${WINDOW} in flight, to 1, 2 and 3 servers; then ${STEADY_TERMINALS} terminals offer a steady load to 1 and to 3 servers. The same on PostgreSQL, beside its raw insert rate and the ingest store alone.`,
   async run() {
     const dir = mkdtempSync(join(tmpdir(), 'ccus-gate-bench-scale-'));
     // Mosquitto runs as its own user and must reach its folder inside this one.
@@ -213,12 +219,15 @@ export const benchmark: Benchmark = {
             ),
           );
         }
-        figures.push(...(await steady(join(dir, 'pg-steady'), 'PostgreSQL', postgres)));
+        // The same offered load on one server and on three: on two cores, what the target needs.
+        for (const servers of [1, 3]) {
+          figures.push(...(await steady(join(dir, `pg-steady-${servers}`), servers, 'PostgreSQL', postgres)));
+        }
       } finally {
         postgres.stop();
       }
       for (const servers of [1, 2, 3]) figures.push(await burst(join(dir, `burst-${servers}`), servers, raw, 'SQLite'));
-      figures.push(...(await steady(join(dir, 'steady'), 'SQLite')));
+      for (const servers of [1, 3]) figures.push(...(await steady(join(dir, `steady-${servers}`), servers, 'SQLite')));
       return figures;
     } finally {
       rmSync(dir, { recursive: true, force: true });

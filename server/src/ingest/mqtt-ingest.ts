@@ -38,6 +38,8 @@ export interface MqttIngestOptions {
    * through an MQTT 5 shared subscription in this group, instead of every server taking all.
    */
   sharedGroup?: string;
+  /** How long a broker that took the connection has to answer it (MQTT.js's default: 30 s). */
+  connectTimeoutMs?: number;
 }
 
 export interface MqttIngestEvents {
@@ -92,6 +94,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
       // MQTT 5 ends a session at disconnect unless told to keep it; a week covers any restart.
       ...(this.#options.sharedGroup === undefined ? {} : { properties: { sessionExpiryInterval: 7 * 86_400 } }),
       reconnectPeriod: 1000,
+      ...(this.#options.connectTimeoutMs === undefined ? {} : { connectTimeout: this.#options.connectTimeoutMs }),
       ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
       ...(this.#options.servername === undefined ? {} : { servername: this.#options.servername }),
     });
@@ -332,6 +335,8 @@ const NOT_YET = new Set([
  */
 function notReachableYet(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
+  // A broker that took the connection but did not answer within connectTimeout (MQTT.js names it so).
+  if (code === undefined && error.message === 'connack timeout') return true;
   return typeof code === 'string' && NOT_YET.has(code);
 }
 

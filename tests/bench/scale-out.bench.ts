@@ -75,7 +75,17 @@ async function startCluster(dir: string, servers: number, terminals: number, pos
   const processes: TerminalProcess[] = [];
   for (const [i, service] of services.entries()) {
     const shared = { database, mosquittoUrl: mosquitto.url, service, ccusUrl: ccus.url };
-    processes.push(await startClusterServer(dir, i, shared));
+    const server = await startClusterServer(dir, i, shared);
+    processes.push(server);
+    // A server joining a broker that holds no session of its own (this one is new) publishes
+    // every terminal's roster, here 20,000 workers each to every terminal, and acks sent
+    // meanwhile wait behind them: the load starts once they are through, so the figures
+    // measure ingest, not a start (whose time the server logs).
+    await server.waitForLine(
+      `server ${i} to publish the rosters`,
+      (line) => line.msg === 'rosters and configs published',
+      120_000,
+    );
   }
   return {
     url: mosquitto.url,

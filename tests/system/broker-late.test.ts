@@ -94,6 +94,12 @@ describe('a server started before its broker', () => {
       { acl: mosquittoAcl([service.username]), port },
     );
     await server.waitForLine('the server to subscribe', (line) => line.msg === 'subscribed to terminal topics');
+    // A new broker holds no roster: the server publishes every terminal's, and says when Mosquitto has them.
+    const published = await server.waitForLine(
+      'the rosters published',
+      (line) => line.msg === 'rosters and configs published',
+    );
+    expect(published).toMatchObject({ terminals: 1, sites: 1 });
     await waitForAsync('the metrics to say connected', async () =>
       /^ccus_gate_broker_connected 1$/m.test(await metrics()),
     );

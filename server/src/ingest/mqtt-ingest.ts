@@ -21,6 +21,8 @@ import { TapWriter } from './tap-writer.js';
 
 /** How long a stopping server waits for the broker to acknowledge what it published. */
 const STOP_GRACE_MS = 5_000;
+/** How long the rosters published at a start may take before the log says they are still going. */
+const REPUBLISH_SAY_AFTER_MS = 60_000;
 
 /** Rosters encoded in one publishing pass, by site and whether its terminal reads QR codes. */
 type RosterPass = Map<string, Buffer>;
@@ -164,22 +166,31 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
     // What is in flight (acks, rosters) gets a moment to be acknowledged. mqtt.js's own graceful
     // end waits for every acknowledgement, forever for one that never comes (mqttjs/MQTT.js#952),
     // which kept a stopping server from ever exiting: past the moment, the end is forced.
-    const deadline = performance.now() + STOP_GRACE_MS;
-    while (client.connected && Object.keys(client.outgoing).length > 0 && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await acknowledged(client, STOP_GRACE_MS);
     await client.endAsync(!client.connected || Object.keys(client.outgoing).length > 0);
   }
 
   async #republishAll(): Promise<void> {
+    const started = performance.now();
     const sites = new Set<SiteId>();
     const rosters: RosterPass = new Map();
-    for (const terminalId of await this.#stores.directory.allTerminals()) {
+    const terminals = await this.#stores.directory.allTerminals();
+    for (const terminalId of terminals) {
       await this.publishConfig(terminalId);
       const siteId = await this.publishRoster(terminalId, rosters);
       if (siteId !== null) sites.add(siteId);
     }
     for (const siteId of sites) await this.publishSitePresence(siteId);
+    // A big fleet's rosters are hundreds of megabytes, and acks sent meanwhile wait behind them
+    // on the one connection: say when the broker has them all, and how long that took.
+    const client = this.#client;
+    if (client === null) return;
+    void acknowledged(client, REPUBLISH_SAY_AFTER_MS).then((done) =>
+      this.#log.info(
+        { terminals: terminals.length, sites: sites.size, ms: Math.round(performance.now() - started) },
+        done ? 'rosters and configs published' : 'rosters and configs still being sent',
+      ),
+    );
   }
 
   /**
@@ -316,6 +327,20 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
       ...(status.state === 'online' ? { queueDepth: status.queueDepth } : {}),
     });
   }
+}
+
+/**
+ * Resolves once the broker has acknowledged what the client has in flight now (QoS 1), or once
+ * `withinMs` has passed or the connection is down; says which.
+ */
+async function acknowledged(client: MqttClient, withinMs: number): Promise<boolean> {
+  const ids = Object.keys(client.outgoing);
+  const pending = (): boolean => ids.some((id) => id in client.outgoing);
+  const deadline = performance.now() + withinMs;
+  while (client.connected && pending() && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return !pending();
 }
 
 /** Socket errors of a broker that is not up or not reachable yet: waiting for it may mend them. */

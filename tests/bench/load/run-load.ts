@@ -35,20 +35,40 @@ export const loadWorker = (w: number): { workerId: WorkerId; card: CardRef } => 
 export interface SteadyLoad {
   taps: number;
   ackMs: number[];
+  /** When each batch of `ackMs` was sent, from the load's start. */
+  sentMs: number[];
   tapMs: number[];
   unacked: number;
 }
 
-/** The steady load's figures: ack latency per batch (the target) and, beside it, per tap. */
+/**
+ * The first seconds of a steady load, when 200 terminals have just connected and the server's
+ * code paths are cold: acks then took up to half a second where they later took a tenth, so
+ * the p99 is also given without them.
+ */
+const WARM_AFTER_MS = 2_000;
+
+/**
+ * The steady load's figures: ack latency per batch (the target), over the whole load and once
+ * warm, and beside them per tap.
+ */
 export function steadyFigures(result: SteadyLoad, load: string): BenchFigure[] {
   const unacked =
     result.unacked > 0 ? ` (${result.unacked} taps unacked 10 s after the load, counted at that age)` : '';
+  const warm = result.ackMs.filter((_, i) => (result.sentMs[i] ?? 0) >= WARM_AFTER_MS);
   return [
     figure(
       `ack latency p99 ${load}${unacked}`,
       percentile(result.ackMs, 99),
       'ms',
       { metric: 'p50', value: percentile(result.ackMs, 50), unit: 'ms' },
+      '≤ 250 ms',
+    ),
+    figure(
+      `ack latency p99 ${load}, batches sent after the first ${WARM_AFTER_MS / 1000} s`,
+      percentile(warm, 99),
+      'ms',
+      { metric: 'p50', value: percentile(warm, 50), unit: 'ms' },
       '≤ 250 ms',
     ),
     figure(`tap taken → acked p99 ${load} (waits on the terminal included)`, percentile(result.tapMs, 99), 'ms', {

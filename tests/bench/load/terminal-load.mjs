@@ -8,7 +8,8 @@
 //                  spread over the first interval), and it sends them as the firmware's SyncAgent
 //                  does: at once, at most `window` batches awaiting an ack and `maxBatch` taps a
 //                  batch, the rest waiting on the terminal for the next ack. Prints { taps,
-//                  ackMs: [...] (publish to ack, per batch), tapMs: [...] (tap taken to acked,
+//                  ackMs: [...] (publish to ack, per batch), sentMs: [...] (when each of those
+//                  batches was sent, from the load's start), tapMs: [...] (tap taken to acked,
 //                  per tap), unacked }.
 //   mode "online": each terminal sends one tap every `intervalMs`, `taps` times in all;
 //                  prints { sent: [{ workerId, workingDay, sentAt }] }.
@@ -129,6 +130,7 @@ async function steady(terminal, index) {
   const waiting = [];
   const inFlight = new Map();
   const ackMs = [];
+  const sentMs = [];
   const tapMs = [];
   let seq = 0;
   const send = () => {
@@ -149,6 +151,7 @@ async function steady(terminal, index) {
     inFlight.delete(ack.batchId);
     const now = performance.now();
     ackMs.push(now - batch.sentAt);
+    sentMs.push(batch.sentAt - started);
     for (const at of batch.takenAt) tapMs.push(now - at);
     send();
   });
@@ -173,11 +176,12 @@ async function steady(terminal, index) {
   for (const batch of inFlight.values()) {
     unacked += batch.takenAt.length;
     ackMs.push(now - batch.sentAt);
+    sentMs.push(batch.sentAt - started);
     for (const at of batch.takenAt) tapMs.push(now - at);
   }
   for (const { at } of waiting) tapMs.push(now - at);
   await client.endAsync();
-  return { taps: seq, ackMs, tapMs, unacked };
+  return { taps: seq, ackMs, sentMs, tapMs, unacked };
 }
 
 async function online(terminal, index) {
@@ -215,6 +219,7 @@ if (plan.mode === 'burst') {
   finish({
     taps: results.reduce((n, r) => n + r.taps, 0),
     ackMs: results.flatMap((r) => r.ackMs),
+    sentMs: results.flatMap((r) => r.sentMs.map(Math.round)),
     // Whole milliseconds: one figure per tap is a long list.
     tapMs: results.flatMap((r) => r.tapMs.map(Math.round)),
     unacked: results.reduce((n, r) => n + r.unacked, 0),

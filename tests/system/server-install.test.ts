@@ -74,7 +74,7 @@ describe('server/README.md on a blank Debian', () => {
   });
 
   it("carries a provisioned terminal's tap over mqtts to the servers and PostgreSQL, shown by any server", () => {
-    expect(checks.get('terminal-queue'), output).toBe('{pending:0,delivered:1,rejected:0}');
+    expect(checks.get('terminal-queue'), output).toBe('{"pending":0,"delivered":1,"rejected":0}');
     expect(checks.get('tap'), output).toBe('12345678901234@5678');
     expect(checks.get('tap-rows'), output).toBe('1');
   });

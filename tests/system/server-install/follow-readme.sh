@@ -148,7 +148,10 @@ api() { # METHOD PORT PATH TOKEN [BODY]: the answer's body; fails on an error st
   curl -sk --fail-with-body -X "$1" -H "authorization: Bearer $4" -H 'content-type: application/json' \
     ${5:+--data "$5"} "https://127.0.0.1:$2/api/v1$3"
 }
-field() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(eval(`(${s})${process.argv[1]}`)))' "$1"; }
+field() { # PATH: that part of the JSON on stdin, e.g. .token or .store.counts (objects as JSON)
+  node -e 'const v = new Function("v", `return v${process.argv[1]}`)(JSON.parse(require("fs").readFileSync(0, "utf8")));
+    console.log(typeof v === "object" ? JSON.stringify(v) : v)' "$1"
+}
 api POST 8443 /tenants "$token" '{"tenantId":"kensetsu","companyId":"1234","name":"建設"}' >/dev/null
 tenant=$(api POST 8443 /tenants/kensetsu/tokens "$token" '{"role":"admin","label":"office"}' | field .token)
 api POST 8444 /sites "$tenant" '{"siteId":"5678","name":"現場"}' >/dev/null
@@ -178,8 +181,8 @@ node "$terminal" run --config "$WORK/terminal/terminal.json" <"$WORK/terminal/ca
 exec 3>"$WORK/terminal/cards"
 for _ in $(seq 300); do grep -q '"msg":"roster applied"' "$WORK/terminal.log" && break; sleep 0.1; done
 echo 04A2B3C4D5E6F7 >&3
-queue() { node "$terminal" status --config "$WORK/terminal/terminal.json" --json | field '.store.counts' | tr -d ' \n'; }
-for _ in $(seq 300); do queue | grep -q "delivered:1" && break; sleep 0.1; done
+queue() { node "$terminal" status --config "$WORK/terminal/terminal.json" --json | field .store.counts; }
+for _ in $(seq 300); do queue | grep -q '"delivered":1' && break; sleep 0.1; done
 echo "check terminal-queue $(queue)"
 echo "check tap $(api GET 8445 '/taps?limit=10' "$tenant" | field '.taps.map((t) => `${t.workerId}@${t.siteId}`).join()')"
 echo "check tap-rows $(psql "$(sed -n 's/^CCUS_GATE_DATABASE_URL=//p' /etc/ccus-gate/database.env)" -tAc 'SELECT count(*) FROM taps')"

@@ -112,7 +112,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
       away = true;
     });
     client.on('connect', () => {
-      if (away) this.#log.info({ broker }, 'connected to the broker again');
+      if (away) this.#log.info({ broker }, 'connected to the broker');
       away = false;
     });
     const subscribed = new Promise<void>((resolve, reject) => {

@@ -65,3 +65,14 @@ export async function passwordMatches(password: string, stored: string): Promise
     return false;
   }
 }
+
+/** A URL as it may be logged or printed: without its password; anything that is not a URL, as it is. */
+export function urlWithoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    return parsed.href;
+  } catch {
+    return url;
+  }
+}

@@ -7,6 +7,7 @@ import { FileExportGateway } from '../ccus/file-export-gateway.js';
 import type { CcusGateway } from '../ccus/gateway.js';
 import { HttpCcusGateway } from '../ccus/http-gateway.js';
 import { CcusSimulator } from '../ccus/simulator/ccus-simulator.js';
+import { urlWithoutPassword } from '../credentials.js';
 import { type HttpListener, listenHttp } from '../http/http-listen.js';
 import type { MqttIngestOptions } from '../ingest/mqtt-ingest.js';
 import { createServer, type SyncServer } from '../server.js';
@@ -27,10 +28,7 @@ export interface RunningServer {
 
 /** A database URL as it may be printed: without its password. */
 export function withoutPassword(database: string): string {
-  if (!isPostgresUrl(database)) return database;
-  const url = new URL(database);
-  url.password = '';
-  return url.href;
+  return isPostgresUrl(database) ? urlWithoutPassword(database) : database;
 }
 
 /** The server's stores on its database: a SQLite file, or PostgreSQL (migrated first, as `migrate` does). */

@@ -14,6 +14,7 @@ import {
 } from '@ccus-gate/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { urlWithoutPassword } from '../credentials.js';
 import type { RecordKey } from '../records/record-queue.js';
 import { StoreError } from '../store/store-error.js';
 import { type IngestResult, type IngestStores, ingestTapBatch } from './tap-ingest.js';
@@ -103,7 +104,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> {
     this.#client = client;
     // MQTT.js leaves Nagle on; acks are small and latency-bound.
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
-    const broker = shownUrl(this.#options.url);
+    const broker = urlWithoutPassword(this.#options.url);
     // An outage is said once, at its start, not at every retry each second.
     let away = false;
     client.on('error', (error) => {
@@ -363,15 +364,4 @@ function notReachableYet(error: Error): boolean {
   // A broker that took the connection but did not answer within connectTimeout (MQTT.js names it so).
   if (code === undefined && error.message === 'connack timeout') return true;
   return typeof code === 'string' && NOT_YET.has(code);
-}
-
-/** The broker's URL as it may be logged: without any password in it. */
-function shownUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.password = '';
-    return parsed.href;
-  } catch {
-    return url;
-  }
 }
